@@ -1,0 +1,3 @@
+from cnai.cli import main
+
+main()

@@ -1,0 +1,253 @@
+"""Trigger expressions: a tiny, safe, three-valued condition language over profile facts and concepts.
+
+Syntax is a subset of Python expressions, parsed with `ast` and never executed:
+
+    audience.public_in_mainland and not audience.research_or_internal_only
+    'provider' in roles
+    any_in(capabilities.generates, ['image', 'video'])
+    cross_border.individuals_this_year >= 100000
+    genai_public_service                      # a concept from concepts.yaml
+    as_of >= date('2025-09-01')
+
+Logic is Kleene's: a fact the profile omits is *unknown*, never false.  `a and b` is false as soon
+as one side is false, unknown if neither is false but one is unknown.  Every unknown result records
+the fact paths that were missing, so the engine can say exactly what to ask.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+UNKNOWN = None  # the third truth value
+
+
+class ExprError(ValueError):
+    pass
+
+
+@dataclass
+class Trace:
+    """What an evaluation looked at: facts with values, concepts with results, missing paths."""
+
+    facts: dict[str, Any] = field(default_factory=dict)
+    concepts: dict[str, bool | None] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    def miss(self, path: str) -> None:
+        if path not in self.missing:
+            self.missing.append(path)
+
+
+_ALLOWED_FUNCS = {"any_in", "all_in", "date", "count"}
+
+
+@lru_cache(maxsize=4096)
+def parse(src: str) -> ast.Expression:
+    src = src.strip()
+    try:
+        tree = ast.parse(src, mode="eval")
+    except SyntaxError as exc:
+        raise ExprError(f"cannot parse condition {src!r}: {exc.msg}") from None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            if not (isinstance(node.func, ast.Name) and node.func.id in _ALLOWED_FUNCS) or node.keywords:
+                raise ExprError(f"condition {src!r}: only {sorted(_ALLOWED_FUNCS)} may be called")
+        elif not isinstance(node, (ast.Expression, ast.BoolOp, ast.UnaryOp, ast.Compare, ast.Name, ast.Attribute,
+                                   ast.Constant, ast.List, ast.Tuple, ast.Load, ast.And, ast.Or, ast.Not,
+                                   ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn)):
+            raise ExprError(f"condition {src!r}: {type(node).__name__} is not allowed")
+    return tree
+
+
+def names(src: str) -> set[str]:
+    """Dotted names an expression refers to (facts or concepts), for integrity checks."""
+    out: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        dotted = _dotted(node)
+        if dotted is not None:
+            out.add(dotted)
+            return
+        for child in ast.iter_child_nodes(node):
+            if isinstance(node, ast.Call) and child is node.func:
+                continue
+            visit(child)
+
+    visit(parse(src).body)
+    return out - {"true", "false", "as_of", "null"}
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+_MISSING = object()
+
+
+class Evaluator:
+    """Evaluates expressions against `facts` (a nested dict; absent key = unknown) and concepts."""
+
+    def __init__(self, facts: Mapping[str, Any], concept_exprs: Mapping[str, str], as_of: dt.date):
+        self.facts = facts
+        self.concept_exprs = concept_exprs
+        self.as_of = as_of
+        self._concept_cache: dict[str, tuple[bool | None, Trace]] = {}
+        self._stack: list[str] = []
+
+    # -- public -----------------------------------------------------------------------------------
+    def evaluate(self, src: str) -> tuple[bool | None, Trace]:
+        trace = Trace()
+        value = self._truth(self._eval(parse(src).body, trace), src)
+        return value, trace
+
+    def concept(self, cid: str) -> tuple[bool | None, Trace]:
+        if cid in self._concept_cache:
+            return self._concept_cache[cid]
+        if cid in self._stack:
+            raise ExprError(f"concept cycle: {' -> '.join([*self._stack, cid])}")
+        self._stack.append(cid)
+        try:
+            result = self.evaluate(self.concept_exprs[cid])
+        finally:
+            self._stack.pop()
+        self._concept_cache[cid] = result
+        return result
+
+    def fact(self, path: str) -> Any:
+        cur: Any = self.facts
+        for part in path.split("."):
+            if not isinstance(cur, Mapping) or part not in cur or cur[part] is None:
+                return _MISSING
+            cur = cur[part]
+        return cur
+
+    # -- internals --------------------------------------------------------------------------------
+    @staticmethod
+    def _truth(v: Any, src: str) -> bool | None:
+        if v is UNKNOWN or isinstance(v, bool):
+            return v
+        raise ExprError(f"condition {src!r} does not give true/false (got {v!r})")
+
+    def _eval(self, node: ast.AST, trace: Trace) -> Any:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [self._eval(e, trace) for e in node.elts]
+        dotted = _dotted(node)
+        if dotted is not None:
+            return self._name(dotted, trace)
+        if isinstance(node, ast.BoolOp):
+            return self._boolop(node, trace)
+        if isinstance(node, ast.UnaryOp):  # only `not`
+            v = self._truth(self._eval(node.operand, trace), ast.unparse(node))
+            return UNKNOWN if v is UNKNOWN else not v
+        if isinstance(node, ast.Compare):
+            return self._compare(node, trace)
+        if isinstance(node, ast.Call):
+            return self._call(node, trace)
+        raise ExprError(f"unsupported expression {ast.unparse(node)!r}")
+
+    def _name(self, dotted: str, trace: Trace) -> Any:
+        if dotted in ("true", "True"):
+            return True
+        if dotted in ("false", "False"):
+            return False
+        if dotted == "as_of":
+            return self.as_of
+        if dotted in self.concept_exprs:
+            value, sub = self.concept(dotted)
+            trace.concepts[dotted] = value
+            for m in sub.missing:
+                trace.miss(m)
+            return value
+        value = self.fact(dotted)
+        if value is _MISSING:
+            trace.miss(dotted)
+            trace.facts[dotted] = None
+            return UNKNOWN
+        trace.facts[dotted] = value
+        return value
+
+    def _boolop(self, node: ast.BoolOp, trace: Trace) -> bool | None:
+        is_and = isinstance(node.op, ast.And)
+        saw_unknown = False
+        decided = Trace()
+        for operand in node.values:
+            sub = Trace()
+            v = self._truth(self._eval(operand, sub), ast.unparse(operand))
+            if v is UNKNOWN:
+                saw_unknown = True
+                _merge(trace, sub)
+            elif v is (not is_and):  # false in `and`, true in `or`: decided
+                _merge(decided, sub)
+                # a decided result does not need the unknown operands: report only what decided it
+                trace.facts.update(decided.facts)
+                trace.concepts.update(decided.concepts)
+                trace.missing.clear()
+                return v
+            else:
+                _merge(trace, sub, keep_missing=False)
+        return UNKNOWN if saw_unknown else is_and
+
+    def _compare(self, node: ast.Compare, trace: Trace) -> bool | None:
+        left = self._eval(node.left, trace)
+        result: bool | None = True
+        for op, comp in zip(node.ops, node.comparators, strict=True):
+            right = self._eval(comp, trace)
+            if left is UNKNOWN or right is UNKNOWN:
+                result = UNKNOWN if result is not False else False
+            else:
+                r = _OPS[type(op)](left, right)
+                if not r:
+                    return False
+            left = right
+        return result
+
+    def _call(self, node: ast.Call, trace: Trace) -> Any:
+        fn = node.func.id  # type: ignore[attr-defined]
+        args = [self._eval(a, trace) for a in node.args]
+        if fn == "date":
+            return dt.date.fromisoformat(args[0])
+        if any(a is UNKNOWN for a in args):
+            return UNKNOWN
+        if fn == "any_in":
+            return any(x in args[0] for x in args[1])
+        if fn == "all_in":
+            return all(x in args[0] for x in args[1])
+        if fn == "count":
+            return len(args[0])
+        raise ExprError(f"unknown function {fn}")
+
+
+def _merge(into: Trace, sub: Trace, keep_missing: bool = True) -> None:
+    into.facts.update(sub.facts)
+    into.concepts.update(sub.concepts)
+    if keep_missing:
+        for m in sub.missing:
+            into.miss(m)
+
+
+def _contains(container: Any, item: Any) -> bool:
+    return item in container
+
+
+_OPS: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}

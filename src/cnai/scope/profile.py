@@ -1,0 +1,263 @@
+"""The service profile (contract: shared/spec/profile.md).
+
+Every field is optional because *omitted means unknown, never false*.  Unknown keys and values
+outside the closed enumerations are errors that name the field, with a "did you mean" hint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError
+
+from cnai.errors import InputError
+
+SCHEMA_ID = "cnai/profile/v1"
+
+Role = Literal["provider", "technical_supporter", "content_platform", "app_store", "user"]
+Modality = Literal["text", "image", "audio", "video", "virtual_scene", "code"]
+AlgorithmType = Literal["generation_synthesis", "personalized_push", "ranking_selection", "search_filtering",
+                        "dispatch_decision"]
+Location = Literal["mainland", "hk_macao_taiwan", "overseas"]
+ModelSource = Literal["self_developed", "fine_tuned", "third_party_filed", "third_party_unfiled", "foreign_api",
+                      "open_weights"]
+DataSource = Literal["self_collected", "web_scraped", "purchased", "open_source", "user_inputs", "synthetic"]
+Exemption = Literal["none", "contract_necessity", "hr_management", "emergency", "free_trade_zone_negative_list"]
+Sector = Literal["news", "healthcare", "finance", "education", "legal", "employment", "autonomous_driving",
+                 "government", "gaming", "ecommerce", "social_media"]
+Region = Literal["beijing", "shanghai", "shenzhen"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Service(_Section):
+    name: str = Field(description="Name of the AI service (required).")
+    description: str | None = None
+    launch_date: dt.date | None = Field(None, description="Date the service launched (or is planned to).")
+
+
+class Organization(_Section):
+    name: str | None = None
+    location: Location | None = Field(None, description="Where the legal entity providing the service is.")
+    unified_social_credit_code: str | None = Field(
+        None, description="18-character Unified Social Credit Code (GB 32100); used for GB 45438 provider codes.")
+    critical_information_infrastructure_operator: bool | None = Field(None, description="CIIO.")
+
+
+class Audience(_Section):
+    public_in_mainland: bool | None = Field(
+        None, description="Offered to the public in mainland China, directly or via API.")
+    research_or_internal_only: bool | None = Field(
+        None, description="Only researched, developed or used internally, not offered to the domestic public.")
+    minors: bool | None = Field(None, description="Used by, or targeted at, minors (under 18).")
+    elderly: bool | None = Field(None, description="Meaningful elderly user base.")
+    consumer_transactions: bool | None = Field(None, description="Sells goods or services to consumers.")
+    dispatches_workers: bool | None = Field(None, description="Allocates work, pay or schedules by algorithm.")
+    registered_users: NonNegativeInt | None = None
+    monthly_active_users: NonNegativeInt | None = None
+
+
+class Capabilities(_Section):
+    generates: list[Modality] | None = Field(None, description="Output modalities generated or synthesised by AI.")
+    dialogue_simulating_person: bool | None = Field(None, description="Chat / writing that simulates a natural person.")
+    voice_synthesis_or_cloning: bool | None = None
+    face_generation_or_swap: bool | None = None
+    immersive_realistic_scenes: bool | None = None
+    sensitive_objects_or_scenes: bool | None = None
+    recommendation: list[AlgorithmType] | None = None
+    public_opinion_features: bool | None = Field(
+        None, description="Forums, comments, chat rooms, groups, short video, live streaming, ... (2018 Provisions Art. 2).")
+    news_information_service: bool | None = None
+    emotional_companionship: bool | None = Field(
+        None, description="Sustained emotional interaction simulating a human personality.")
+    automated_decisions_significant_impact: bool | None = None
+    exports_generated_files: bool | None = None
+    unlabeled_output_on_request: bool | None = None
+
+
+class Model(_Section):
+    source: ModelSource | None = None
+    filing_number: str | None = None
+
+
+class TrainingData(_Section):
+    trains_or_fine_tunes: bool | None = None
+    sources: list[DataSource] | None = None
+    contains_personal_information: bool | None = None
+    contains_sensitive_personal_information: bool | None = None
+    uses_user_inputs_for_training: bool | None = None
+    annotation: bool | None = None
+    foreign_share: float | None = Field(None, ge=0, le=1)
+
+
+class PersonalInformation(_Section):
+    processes: bool | None = None
+    individuals: NonNegativeInt | None = None
+    sensitive: bool | None = None
+    sensitive_individuals: NonNegativeInt | None = None
+    minors_under_14: bool | None = None
+    biometric: bool | None = None
+
+
+class CrossBorder(_Section):
+    transfers_personal_information: bool | None = None
+    individuals_this_year: NonNegativeInt | None = None
+    sensitive_individuals_this_year: NonNegativeInt | None = None
+    important_data: bool | None = None
+    exemption: Exemption | None = None
+    servers_outside_mainland: bool | None = None
+
+
+class Ethics(_Section):
+    ai_research_and_development: bool | None = None
+    strong_influence_human_machine: bool | None = None
+    mobilises_public_opinion: bool | None = None
+    autonomous_decisions_safety_health: bool | None = None
+
+
+class Profile(_Section):
+    """A service profile: facts about one AI service and the organisation behind it."""
+
+    schema_: Literal["cnai/profile/v1"] = Field(alias="schema")
+    service: Service
+    organization: Organization | None = None
+    roles: list[Role] | None = None
+    audience: Audience | None = None
+    capabilities: Capabilities | None = None
+    model: Model | None = None
+    training_data: TrainingData | None = None
+    personal_information: PersonalInformation | None = None
+    cross_border: CrossBorder | None = None
+    ethics: Ethics | None = None
+    sectors: list[Sector] | None = None
+    regions: list[Region] | None = None
+
+    def facts(self) -> dict[str, Any]:
+        """Nested dict of the facts that are known (unknown ones are absent)."""
+        return self.model_dump(mode="python", exclude_none=True, exclude={"schema_"})
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Profile.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://cnai.dev/schema/profile/v1.json"
+    schema["title"] = "cnai service profile (cnai/profile/v1)"
+    return schema
+
+
+def _known_fields(path: tuple) -> list[str]:
+    model: Any = Profile
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) or next(
+            (f for f in model.model_fields.values() if f.alias == part), None)
+        if field is None:
+            return []
+        ann = field.annotation
+        model = next((a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type)
+                      and issubclass(a, BaseModel)), None)
+        if model is None:
+            return []
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _format_error(err: dict, line_of: dict[tuple, int]) -> str:
+    loc = tuple(err["loc"])
+    path = ".".join(str(p) for p in loc)
+    line = _nearest_line(loc, line_of)
+    where = f"{path} (line {line})" if line else path
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        known = _known_fields(loc[:-1])
+        hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        msg = f"unknown field {str(loc[-1])!r}"
+        if hint:
+            msg += f"; did you mean {hint[0]!r}?"
+        elif known:
+            msg += f"; allowed: {', '.join(known)}"
+        return f"{where}: {msg}"
+    if kind == "literal_error":
+        allowed = err.get("ctx", {}).get("expected", "")
+        return f"{where}: {err['input']!r} is not allowed; expected one of {allowed}"
+    if kind == "missing":
+        return f"{where}: required field is missing"
+    return f"{where}: {err['msg']} (got {err.get('input')!r})"
+
+
+def _nearest_line(loc: tuple, line_of: dict[tuple, int]) -> int | None:
+    for i in range(len(loc), 0, -1):
+        if loc[:i] in line_of:
+            return line_of[loc[:i]]
+    return None
+
+
+def _yaml_lines(text: str) -> dict[tuple, int]:
+    """Map each key path in a YAML document to its 1-based line, for error messages."""
+    import yaml
+
+    out: dict[tuple, int] = {}
+
+    def walk(node: Any, path: tuple) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key = k.value
+                out[(*path, key)] = k.start_mark.line + 1
+                walk(v, (*path, key))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                out[(*path, i)] = v.start_mark.line + 1
+                walk(v, (*path, i))
+
+    try:
+        walk(yaml.compose(text), ())
+    except yaml.YAMLError:
+        pass
+    return out
+
+
+class ProfileError(InputError):
+    def __init__(self, path: str, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid profile:\n  " + "\n  ".join(problems), path=path)
+
+
+def parse_profile(data: Any, *, source: str = "<profile>", text: str | None = None) -> Profile:
+    if not isinstance(data, dict):
+        raise ProfileError(source, [f"expected a mapping with 'schema: {SCHEMA_ID}' at the top, got "
+                                    f"{type(data).__name__}"])
+    if data.get("schema") != SCHEMA_ID:
+        raise ProfileError(source, [f"schema: must be {SCHEMA_ID!r} (got {data.get('schema')!r})"])
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        lines = _yaml_lines(text) if text else {}
+        raise ProfileError(source, [_format_error(e, lines) for e in exc.errors()]) from None
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Read and validate a profile YAML (or JSON) file; raise ProfileError naming file and fields."""
+    import yaml
+
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("no such file", path=str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte offset {exc.start})", path=str(p)) from None
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc), path=str(p)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(f"malformed YAML: {where}{problem}", path=str(p)) from None
+    return parse_profile(data, source=str(p), text=text)
