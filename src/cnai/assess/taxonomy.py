@@ -119,6 +119,12 @@ def is_keyword_risk(code: str) -> bool:
 def risk_by_name(name: str) -> str | None:
     """Map a Chinese or English risk name (as in filing spreadsheets) to its code, else None."""
     n = name.strip()
+    head = n.split(None, 1)[0] if n else ""
+    if head and head != n and _CODE_RE.match(head.upper()):
+        try:
+            return normalize_risk_code(head)
+        except InputError:
+            return None
     for r in load_taxonomy().risks:
         if n in (r.zh, r.en, r.code):
             return r.code
