@@ -54,6 +54,9 @@ def parse(src: str) -> ast.Expression:
     except SyntaxError as exc:
         raise ExprError(f"cannot parse condition {src!r}: {exc.msg}") from None
     for node in ast.walk(tree):
+        if (isinstance(node, ast.Name) and "__" in node.id) or (isinstance(node, ast.Attribute)
+                                                                and "__" in node.attr):
+            raise ExprError(f"condition {src!r}: names with '__' are not allowed")
         if isinstance(node, ast.Call):
             if not (isinstance(node.func, ast.Name) and node.func.id in _ALLOWED_FUNCS) or node.keywords:
                 raise ExprError(f"condition {src!r}: only {sorted(_ALLOWED_FUNCS)} may be called")

@@ -240,6 +240,20 @@ def parse_profile(data: Any, *, source: str = "<profile>", text: str | None = No
         raise ProfileError(source, [_format_error(e, lines) for e in exc.errors()]) from None
 
 
+def _loader():
+    """A safe loader that leaves dates as strings, so a bad date becomes a field error, not a crash."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.yaml_implicit_resolvers = {
+        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return Loader
+
+
 def load_profile(path: str | Path) -> Profile:
     """Read and validate a profile YAML (or JSON) file; raise ProfileError naming file and fields."""
     import yaml
@@ -254,10 +268,30 @@ def load_profile(path: str | Path) -> Profile:
     except OSError as exc:
         raise InputError(exc.strerror or str(exc), path=str(p)) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise InputError(f"malformed YAML: {where}{problem}", path=str(p)) from None
     return parse_profile(data, source=str(p), text=text)
+
+
+def fact_paths() -> set[str]:
+    """Every fact path a trigger expression may name, e.g. 'audience.minors', 'roles'."""
+    out: set[str] = set()
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, field in model.model_fields.items():
+            if name == "schema_":
+                continue
+            path = f"{prefix}{field.alias or name}"
+            inner = [a for a in getattr(field.annotation, "__args__", (field.annotation,))
+                     if isinstance(a, type) and issubclass(a, BaseModel)]
+            if inner:
+                walk(inner[0], path + ".")
+            else:
+                out.add(path)
+
+    walk(Profile, "")
+    return out

@@ -1,0 +1,58 @@
+"""Time: duties start and stop on the dates the law gives."""
+
+from tests.scope.helpers import run, status, statuses, upcoming_instruments
+
+
+def test_labeling_measures_start_2025_09_01():
+    before = run("chatbot-startup", "2025-08-31")
+    after = run("chatbot-startup", "2025-09-01")
+    # ai-labeling:14 — in force 2025-09-01; before that only the deep-synthesis label duties bind
+    assert statuses(before, "ai-labeling:4") == set()
+    assert upcoming_instruments(before).get("ai-labeling") == "2025-09-01"
+    assert "applies" in statuses(before, "deep-synthesis:16")
+    assert "applies" in statuses(after, "ai-labeling:4")
+    assert "ai-labeling" not in upcoming_instruments(after)
+
+
+def test_scope_2025_06_01_vs_2026_11_28_differ_for_labels_and_human_like_ai():
+    early = run("companion-app-teens", "2025-06-01")
+    late = run("companion-app-teens", "2026-11-28")
+    up = upcoming_instruments(early)
+    assert up.get("ai-labeling") == "2025-09-01" and up.get("anthropomorphic-ai") == "2026-07-15"
+    assert status(early, "anthropomorphic-ai.security-assessment") is None
+    assert status(late, "anthropomorphic-ai.security-assessment") == "applies"
+    assert "applies" in statuses(late, "ai-labeling:5")
+
+
+def test_anthropomorphic_measures_start_2026_07_15():
+    assert status(run("companion-app-teens", "2026-07-14"), "anthropomorphic-ai.security-assessment") is None
+    assert status(run("companion-app-teens", "2026-07-15"), "anthropomorphic-ai.security-assessment") == "applies"
+
+
+def test_cross_border_thresholds_change_2024_03_22():
+    # Order 11 (data-export-assessment:4): >= 100k individuals' PI abroad -> CAC security assessment.
+    # From 2024-03-22, cross-border-data:8: 100k..1M -> standard contract or certification instead.
+    before = run("foreign-api-provider", "2024-03-21")
+    after = run("foreign-api-provider", "2024-03-22")
+    assert status(before, "data-export-assessment.security-assessment") == "applies"
+    assert status(before, "cross-border-data.standard-contract-or-certification") is None
+    assert upcoming_instruments(before).get("cross-border-data") == "2024-03-22"
+    assert status(after, "data-export-assessment.security-assessment") is None
+    assert any(c["id"] == "data-export-assessment.security-assessment" for c in after["ceased"])
+    assert status(after, "cross-border-data.standard-contract-or-certification") == "applies"
+
+
+def test_generative_ai_measures_start_2023_08_15():
+    assert status(run("chatbot-startup", "2023-08-14"), "generative-ai.security-assessment-and-filing") is None
+    assert status(run("chatbot-startup", "2023-08-15"), "generative-ai.security-assessment-and-filing") == "applies"
+
+
+def test_renumbered_citations_follow_the_date():
+    # A scraping duty under the AUCL internet article is cited as Art. 12 before 2025-10-15, Art. 13 after.
+    import datetime as dt
+
+    from cnai.law.kb import load
+
+    kb = load()
+    assert kb.cite_on("anti-unfair-competition-law:13", dt.date(2025, 6, 1)).endswith(":12")
+    assert kb.cite_on("anti-unfair-competition-law:13", dt.date(2026, 11, 28)).endswith(":13")
