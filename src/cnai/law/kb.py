@@ -40,6 +40,7 @@ class KnowledgeBase:
     topics: dict[str, Topic] = field(default_factory=dict)
     cases: dict[str, Case] = field(default_factory=dict)
     regulators: dict[str, Regulator] = field(default_factory=dict)
+    _cite_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def obligations(self) -> list[Obligation]:
@@ -66,6 +67,12 @@ class KnowledgeBase:
 
     def cite_on(self, citation: str, on: dt.date) -> str:
         """Rewrite a citation to the article number in force on `on` (e.g. AUCL 13 -> 12 before 2025-10-15)."""
+        key = (citation, on)
+        if key not in self._cite_cache:
+            self._cite_cache[key] = self._cite_on(citation, on)
+        return self._cite_cache[key]
+
+    def _cite_on(self, citation: str, on: dt.date) -> str:
         m = CITATION_RE.match(citation)
         if not m:
             return citation
@@ -82,8 +89,49 @@ class KnowledgeBase:
         return f"{m['instrument']}:{number}{m['rest']}"
 
 
+def _cache_path() -> Path | None:
+    """A per-user cache of the parsed KB, keyed by every data file's name, size and mtime."""
+    import hashlib
+    import os
+
+    from cnai import __version__
+
+    h = hashlib.sha256(__version__.encode())
+    for f in sorted(DATA.rglob("*.yaml")):
+        st = f.stat()
+        h.update(f"{f.relative_to(DATA)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    base = os.environ.get("CNAI_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "cnai")
+    return Path(base) / f"kb-{h.hexdigest()[:20]}.pickle"
+
+
 @lru_cache(maxsize=1)
 def load() -> KnowledgeBase:
+    """The knowledge base, parsed from YAML (about 0.3 s) or from the cache written last time."""
+    import os
+    import pickle
+
+    cache = None if os.environ.get("CNAI_NO_CACHE") else _cache_path()
+    if cache is not None and cache.exists():
+        try:
+            with cache.open("rb") as fh:
+                return pickle.load(fh)  # noqa: S301 - our own cache file, keyed by the data it came from
+        except Exception:  # a stale or broken cache is rebuilt
+            pass
+    kb = _parse()
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(kb, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cache)
+        except OSError:
+            pass
+    return kb
+
+
+def _parse() -> KnowledgeBase:
     kb = KnowledgeBase()
     for path in sorted((DATA / "instruments").glob("*.yaml")):
         ins = _validate(Instrument, _yaml_load(path), path, "instrument")

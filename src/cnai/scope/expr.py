@@ -136,10 +136,11 @@ class Evaluator:
 
     # -- internals --------------------------------------------------------------------------------
     @staticmethod
-    def _truth(v: Any, src: str) -> bool | None:
+    def _truth(v: Any, src: str | ast.AST) -> bool | None:
         if v is UNKNOWN or isinstance(v, bool):
             return v
-        raise ExprError(f"condition {src!r} does not give true/false (got {v!r})")
+        text = src if isinstance(src, str) else ast.unparse(src)
+        raise ExprError(f"condition {text!r} does not give true/false (got {v!r})")
 
     def _eval(self, node: ast.AST, trace: Trace) -> Any:
         if isinstance(node, ast.Constant):
@@ -152,7 +153,7 @@ class Evaluator:
         if isinstance(node, ast.BoolOp):
             return self._boolop(node, trace)
         if isinstance(node, ast.UnaryOp):  # only `not`
-            v = self._truth(self._eval(node.operand, trace), ast.unparse(node))
+            v = self._truth(self._eval(node.operand, trace), node)
             return UNKNOWN if v is UNKNOWN else not v
         if isinstance(node, ast.Compare):
             return self._compare(node, trace)
@@ -187,7 +188,7 @@ class Evaluator:
         decided = Trace()
         for operand in node.values:
             sub = Trace()
-            v = self._truth(self._eval(operand, sub), ast.unparse(operand))
+            v = self._truth(self._eval(operand, sub), operand)
             if v is UNKNOWN:
                 saw_unknown = True
                 _merge(trace, sub)
