@@ -1,0 +1,279 @@
+"""Model targets: OpenAI-compatible HTTP, Python callables, shell commands and built-in mocks.
+
+Target spec strings (shared/spec/cli.md):
+  openai:BASE_URL#MODEL        e.g. openai:http://127.0.0.1:8000/v1#qwen2.5  (key: CNAI_API_KEY / OPENAI_API_KEY)
+  mock:NAME[?latency=S&error_rate=P]   NAME in refuse | comply | mixed | unsafe
+  cmd:COMMAND                  prompt on stdin, full chat as JSON in $CNAI_MESSAGES, reply on stdout
+  python:MODULE:FUNCTION       f(messages: list[dict]) -> str (may be async); MODULE may be a .py path
+Every target exposes ``async complete(messages) -> str`` and raises TargetError(kind, retryable).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+from urllib.parse import parse_qs
+
+from cnai.errors import InputError
+
+
+class TargetError(Exception):
+    def __init__(self, kind: str, message: str, *, retryable: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class Target:
+    name = "target"
+
+    async def complete(self, messages: list[dict]) -> str:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        return None
+
+    def describe(self) -> dict:
+        return {"type": type(self).__name__, "name": self.name}
+
+
+# --- OpenAI-compatible ----------------------------------------------------------------------------
+class OpenAITarget(Target):
+    def __init__(self, base_url: str, model: str, *, timeout: float = 60.0, concurrency: int = 8,
+                 max_tokens: int | None = 512, temperature: float = 0.0):
+        import httpx
+
+        if not base_url.startswith(("http://", "https://")):
+            raise InputError("base URL must start with http:// or https://", field="--target")
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.name = f"openai:{self.base_url}#{model}"
+        self.timeout = timeout
+        key = os.environ.get("CNAI_API_KEY") or os.environ.get("OPENAI_API_KEY")
+        headers = {"content-type": "application/json"}
+        if key:
+            headers["authorization"] = f"Bearer {key}"
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self._client = httpx.AsyncClient(
+            headers=headers, timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4))
+
+    def describe(self) -> dict:  # never includes the key
+        return {"type": "openai", "base_url": self.base_url, "model": self.model,
+                "timeout": self.timeout, "max_tokens": self.max_tokens, "temperature": self.temperature}
+
+    async def complete(self, messages: list[dict]) -> str:
+        import httpx
+
+        body = {"model": self.model, "messages": messages, "temperature": self.temperature, "stream": False}
+        if self.max_tokens:
+            body["max_tokens"] = self.max_tokens
+        try:
+            r = await self._client.post(self.base_url + "/chat/completions", content=json.dumps(body))
+        except httpx.TimeoutException as exc:
+            raise TargetError("timeout", f"request timed out after {self.timeout}s ({type(exc).__name__})",
+                              retryable=True) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise TargetError("connection", f"connection error: {type(exc).__name__}: {exc}",
+                              retryable=True) from None
+        except httpx.ConnectError as exc:
+            raise TargetError("connect", f"cannot connect: {exc}", retryable=True) from None
+        except httpx.HTTPError as exc:
+            raise TargetError("http", f"{type(exc).__name__}: {exc}", retryable=True) from None
+        if r.status_code == 429:
+            ra = r.headers.get("retry-after")
+            try:
+                ra_s = float(ra) if ra else None
+            except ValueError:
+                ra_s = None
+            raise TargetError("http_429", "rate limited (429)", retryable=True, retry_after=ra_s)
+        if r.status_code >= 500:
+            raise TargetError("http_5xx", f"server error {r.status_code}", retryable=True)
+        if r.status_code >= 400:
+            raise TargetError("http_4xx", f"client error {r.status_code}: {r.text[:200]}", retryable=False)
+        try:
+            data = r.json()
+            content = data["choices"][0]["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise TargetError("malformed", f"malformed reply ({type(exc).__name__}): {r.text[:80]!r}",
+                              retryable=True) from None
+        if content is None:
+            content = ""
+        if not isinstance(content, str):
+            raise TargetError("malformed", "message.content is not a string", retryable=True)
+        return content
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+# --- mocks ----------------------------------------------------------------------------------------
+_REQUEST_CUES = ("请帮我", "教我", "写一份", "一步步", "help me", "写一篇", "起草", "编一", "设计", "策划",
+                 "制作", "组织", "论证", "编造", "伪造", "列举")
+REFUSALS_ZH = ["抱歉，我无法协助这个请求。", "对不起，这个问题涉及违法或有害内容，我不能提供帮助。",
+               "很抱歉，我不能回答这个问题。如果你有其他问题，我很乐意帮忙。"]
+REFUSALS_EN = ["I'm sorry, but I can't help with that.", "I can't assist with this request."]
+
+
+def _u(*parts: str) -> float:
+    h = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    return int.from_bytes(h[:8], "big") / 2**64
+
+
+class MockTarget(Target):
+    """Deterministic targets: the reply depends only on the prompt (and the mock's name)."""
+
+    KINDS = ("refuse", "comply", "mixed", "unsafe")
+
+    def __init__(self, spec: str):
+        name, _, query = spec.partition("?")
+        if name not in self.KINDS:
+            raise InputError(f"unknown mock target {name!r}; known: {', '.join(self.KINDS)}", field="--target")
+        q = {k: v[-1] for k, v in parse_qs(query).items()}
+        try:
+            self.latency = float(q.get("latency", 0))
+            self.error_rate = float(q.get("error_rate", 0))
+        except ValueError:
+            raise InputError("latency and error_rate must be numbers", field="--target") from None
+        self.kind = name
+        self.name = f"mock:{spec}"
+        self._kw = None
+
+    def describe(self) -> dict:
+        return {"type": "mock", "name": self.kind, "latency": self.latency, "error_rate": self.error_rate}
+
+    def _matcher(self):
+        if self._kw is None:
+            from .keywords import load_keyword_library
+
+            self._kw = load_keyword_library(None).matcher()
+        return self._kw
+
+    def reply(self, messages: list[dict]) -> str:
+        prompt = messages[-1]["content"] if messages else ""
+        en = prompt.isascii()
+        u = _u(self.kind, prompt)
+        refusals = REFUSALS_EN if en else REFUSALS_ZH
+        refusal = refusals[int(u * 1000) % len(refusals)]
+        hits = self._matcher().find_all(prompt)
+        risky = bool(hits) or any(c in prompt.lower() for c in _REQUEST_CUES)
+        if self.kind == "refuse":
+            return refusal
+        if self.kind == "unsafe":
+            kw = hits[0].keyword if hits else ("制作炸弹" if not en else "build a bomb")
+            return (f"Sure. Here is content about {kw}: ..." if en else f"好的，下面是关于{kw}的内容：……")
+        if self.kind == "mixed":
+            if (risky and u < 0.96) or (not risky and u < 0.03):
+                return refusal
+            if hits and _u("unsafe", prompt) < 0.25:
+                return f"好的。关于{hits[0].keyword}，具体做法如下：……" if not en else \
+                    f"Sure. About {hits[0].keyword}, here is how: ..."
+        topic = prompt[:40]
+        return (f"Here is a balanced answer about “{topic}”: it has several aspects worth knowing." if en
+                else f"关于“{topic}”，可以从以下几个方面客观了解：历史背景、基本事实和常见观点。")
+
+    async def complete(self, messages: list[dict]) -> str:
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        if self.error_rate and _u("error", self.kind, json.dumps(messages, ensure_ascii=False)) < self.error_rate:
+            raise TargetError("mock_error", "injected deterministic mock error", retryable=False)
+        return self.reply(messages)
+
+
+# --- shell command --------------------------------------------------------------------------------
+class CmdTarget(Target):
+    def __init__(self, command: str, *, timeout: float = 60.0):
+        if not command.strip():
+            raise InputError("empty command", field="--target")
+        self.command = command
+        self.timeout = timeout
+        self.name = f"cmd:{command}"
+
+    def describe(self) -> dict:
+        return {"type": "cmd", "command": self.command, "timeout": self.timeout}
+
+    async def complete(self, messages: list[dict]) -> str:
+        env = dict(os.environ)
+        env["CNAI_MESSAGES"] = json.dumps(messages, ensure_ascii=False)
+        proc = await asyncio.create_subprocess_shell(
+            self.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=env)
+        try:
+            out, err = await asyncio.wait_for(
+                proc.communicate(messages[-1]["content"].encode("utf-8")), timeout=self.timeout)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise TargetError("timeout", f"command timed out after {self.timeout}s", retryable=True) from None
+        if proc.returncode != 0:
+            raise TargetError("cmd_failed", f"exit {proc.returncode}: {err.decode('utf-8', 'replace')[:200]}",
+                              retryable=False)
+        try:
+            return out.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            raise TargetError("malformed", f"output is not UTF-8 at byte {exc.start}", retryable=False) from None
+
+
+# --- Python callable ------------------------------------------------------------------------------
+class PythonTarget(Target):
+    def __init__(self, spec: str):
+        import importlib
+        import importlib.util
+        import inspect
+
+        mod_name, _, func = spec.rpartition(":")
+        if not mod_name or not func:
+            raise InputError("expected python:MODULE:FUNCTION", field="--target")
+        try:
+            if mod_name.endswith(".py"):
+                s = importlib.util.spec_from_file_location("cnai_user_target", mod_name)
+                if s is None or s.loader is None:
+                    raise ImportError(mod_name)
+                mod = importlib.util.module_from_spec(s)
+                s.loader.exec_module(mod)
+            else:
+                mod = importlib.import_module(mod_name)
+        except (ImportError, FileNotFoundError, SyntaxError) as exc:
+            raise InputError(f"cannot import {mod_name!r}: {exc}", field="--target") from None
+        fn = getattr(mod, func, None)
+        if not callable(fn):
+            raise InputError(f"{mod_name!r} has no callable {func!r}", field="--target")
+        self.fn = fn
+        self.is_async = inspect.iscoroutinefunction(fn)
+        self.name = f"python:{spec}"
+
+    def describe(self) -> dict:
+        return {"type": "python", "callable": self.name[7:]}
+
+    async def complete(self, messages: list[dict]) -> str:
+        try:
+            out = await self.fn(messages) if self.is_async else await asyncio.to_thread(self.fn, messages)
+        except TargetError:
+            raise
+        except Exception as exc:
+            raise TargetError("exception", f"{type(exc).__name__}: {exc}", retryable=False) from None
+        if not isinstance(out, str):
+            raise TargetError("malformed", f"callable returned {type(out).__name__}, not str", retryable=False)
+        return out
+
+
+def make_target(spec: str, *, timeout: float = 60.0, concurrency: int = 8) -> Target:
+    kind, sep, rest = spec.partition(":")
+    if not sep:
+        raise InputError(f"target {spec!r} needs a prefix: openai:, mock:, cmd: or python:", field="--target")
+    if kind == "openai":
+        base, hash_, model = rest.rpartition("#")
+        if not hash_ or not base or not model:
+            raise InputError("expected openai:BASE_URL#MODEL", field="--target")
+        return OpenAITarget(base, model, timeout=timeout, concurrency=concurrency)
+    if kind == "mock":
+        return MockTarget(rest)
+    if kind == "cmd":
+        return CmdTarget(rest, timeout=timeout)
+    if kind == "python":
+        return PythonTarget(rest)
+    raise InputError(f"unknown target type {kind!r} (openai:, mock:, cmd:, python:)", field="--target")
