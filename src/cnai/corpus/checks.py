@@ -1,0 +1,212 @@
+"""Check-digit and format validators for Chinese identifiers.
+
+Every rule carries its source and a confidence marker in RULES (also printed in docs/corpus.md).
+All functions are pure and fast; they take the candidate string already stripped of separators.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from functools import lru_cache
+from importlib import resources
+
+RULES = {
+    "cn_resident_id": {
+        "rule": "18 characters: 6-digit division code, 8-digit birth date, 3-digit sequence, check character "
+                "= (12 - sum(d_i * (2^(17-i) mod 11)) mod 11) mod 11, 10 written as X (ISO 7064 MOD 11-2)",
+        "source": "GB 11643-1999 (citizen identity number); ISO 7064 MOD 11-2",
+        "confidence": "secondary",
+    },
+    "uscc": {
+        "rule": "18 characters over 0-9 and A-Y without I, O, S, V, Z; chars 3-8 division code; chars 9-17 "
+                "organisation code whose 9th char is a GB 11714 check (weights 3,7,9,10,5,8,4,2; mod 11, "
+                "10 -> X); char 18 = (31 - sum(v_i * 3^i mod 31) mod 31) mod 31",
+        "source": "GB 32100-2015 (unified social credit code); GB 11714-1997 (organisation code)",
+        "confidence": "secondary",
+    },
+    "bank_card": {
+        "rule": "13-19 digits passing the Luhn (mod 10) check with a card-scheme prefix "
+                "(62 UnionPay, 4 Visa, 51-55/2221-2720 Mastercard, 35 JCB, 34/37 Amex)",
+        "source": "ISO/IEC 7812-1 (Luhn); UnionPay/scheme prefix ranges",
+        "confidence": "secondary",
+    },
+    "cn_mobile": {
+        "rule": "11 digits, 1 then a carrier prefix digit 3-9 (optionally +86/0086)",
+        "source": "MIIT numbering plan for public mobile networks (13x-19x)",
+        "confidence": "secondary",
+    },
+    "cn_landline": {
+        "rule": "0 + 2-3 digit area code (010, 02x, 0xxx) + 7-8 digit subscriber number not starting 0/1",
+        "source": "MIIT national telephone numbering plan",
+        "confidence": "secondary",
+    },
+    "passport": {
+        "rule": "E + 8 digits, E + letter (not I/O) + 7 digits, or legacy G + 8 digits; no public check digit",
+        "source": "Published formats of PRC ordinary e-passports (secondary descriptions)",
+        "confidence": "unverified",
+    },
+    "hk_macao_permit": {
+        "rule": "Mainland residents' exit-entry permit: C + 8 digits or C + letter + 7 digits; Home-Return "
+                "Permit: H or M + 8 digits (optional 2-digit issue count)",
+        "source": "Published formats of 往来港澳通行证 and 港澳居民来往内地通行证 (secondary descriptions)",
+        "confidence": "unverified",
+    },
+    "license_plate": {
+        "rule": "province abbreviation + issuing letter + 5 characters (fuel) or 6 characters with D/F "
+                "(new-energy)",
+        "source": "GA 36 (motor vehicle plates), GA 36-2018 new-energy plates",
+        "confidence": "secondary",
+    },
+}
+
+_ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
+_ID_CHECK = "10X98765432"
+PROVINCES = {
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42",
+    "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83",
+}
+
+
+@lru_cache(maxsize=1)
+def region_prefixes() -> frozenset[str]:
+    text = resources.files("cnai.corpus").joinpath("data/cn_region_prefixes.txt").read_text("utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def id_check_char(first17: str) -> str:
+    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def _valid_date(y: int, m: int, d: int, *, min_year: int = 1900) -> bool:
+    if y < min_year or y > _dt.date.today().year:
+        return False
+    try:
+        return _dt.date(y, m, d) <= _dt.date.today()
+    except ValueError:
+        return False
+
+
+def resident_id(s: str) -> tuple[float, str] | None:
+    """Return (confidence, reason) for a valid 18-digit (or 15-digit legacy) ID, else None."""
+    if len(s) == 18:
+        if not s[:17].isdigit() or s[17] not in "0123456789Xx":
+            return None
+        if s[:2] not in PROVINCES:
+            return None
+        if not _valid_date(int(s[6:10]), int(s[10:12]), int(s[12:14])):
+            return None
+        if id_check_char(s[:17]) != s[17].upper():
+            return None
+        if s[:4] in region_prefixes():
+            return 0.99, "GB 11643 check digit, birth date and division code valid"
+        return 0.9, "GB 11643 check digit and birth date valid; prefecture code not in 2015 table"
+    if len(s) == 15 and s.isdigit():
+        if s[:4] not in region_prefixes():
+            return None
+        if not _valid_date(1900 + int(s[6:8]), int(s[8:10]), int(s[10:12])):
+            return None
+        return 0.5, "first-generation 15-digit format (no check digit): division code and birth date valid"
+    return None
+
+
+def luhn_ok(s: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(s)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def card_scheme(s: str) -> str | None:
+    if s.startswith("62") and 16 <= len(s) <= 19:
+        return "UnionPay"
+    if s[0] == "4" and len(s) in (13, 16, 19):
+        return "Visa"
+    if len(s) == 16 and ("51" <= s[:2] <= "55" or "2221" <= s[:4] <= "2720"):
+        return "Mastercard"
+    if s.startswith("35") and 16 <= len(s) <= 19:
+        return "JCB"
+    if len(s) == 15 and s[:2] in ("34", "37"):
+        return "Amex"
+    return None
+
+
+def bank_card(s: str) -> tuple[float, str] | None:
+    if not (13 <= len(s) <= 19) or not s.isdigit():
+        return None
+    scheme = card_scheme(s)
+    if scheme is None or not luhn_ok(s):
+        return None
+    return 0.85, f"Luhn check valid, {scheme} prefix"
+
+
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VAL = {c: i for i, c in enumerate(_USCC_CHARS)}
+_USCC_W = [pow(3, i, 31) for i in range(17)]
+_ORG_W = [3, 7, 9, 10, 5, 8, 4, 2]
+_ORG_VAL = {**{str(i): i for i in range(10)}, **{chr(65 + i): 10 + i for i in range(26)}}
+
+
+def uscc_check_char(first17: str) -> str:
+    return _USCC_CHARS[(31 - sum(_USCC_VAL[c] * w for c, w in zip(first17, _USCC_W, strict=True)) % 31) % 31]
+
+
+def org_check_char(first8: str) -> str:
+    c = 11 - sum(_ORG_VAL[ch] * w for ch, w in zip(first8, _ORG_W, strict=True)) % 11
+    return "X" if c == 10 else ("0" if c == 11 else str(c))
+
+
+def uscc(s: str) -> tuple[float, str] | None:
+    s = s.upper()
+    if len(s) != 18 or any(c not in _USCC_VAL for c in s):
+        return None
+    if s[0] not in "123456789ANY" or not s[2:8].isdigit() or s[2:4] not in PROVINCES:
+        return None
+    if uscc_check_char(s[:17]) != s[17]:
+        return None
+    org = s[8:17]
+    if all(c in _ORG_VAL for c in org[:8]) and org_check_char(org[:8]) == org[8]:
+        return 0.99, "GB 32100 check character and GB 11714 organisation-code check valid"
+    return 0.8, "GB 32100 check character valid; embedded organisation-code check not satisfied"
+
+
+MOBILE_PREFIX2 = set("3456789")
+
+
+def mobile(s: str) -> bool:
+    return len(s) == 11 and s[0] == "1" and s[1] in MOBILE_PREFIX2 and s.isdigit()
+
+
+def landline_split(s: str) -> tuple[str, str] | None:
+    """Split a digit string into (area code, subscriber) if it looks like a fixed-line number."""
+    if not s.isdigit() or s[0] != "0":
+        return None
+    if s[1] in "12":
+        area = s[:3]
+    else:
+        area = s[:4]
+    sub = s[len(area):]
+    if len(sub) not in (7, 8) or sub[0] in "01":
+        return None
+    return area, sub
+
+
+PLATE_PROVINCES = set("京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼")
+_PLATE_LETTERS = set("ABCDEFGHJKLMNPQRSTUVWXYZ")
+
+
+def plate_tail(s: str) -> bool:
+    """`s` is what follows the province character: issuing letter + 5 or 6 characters."""
+    s = s.upper()
+    if len(s) not in (6, 7) or s[0] not in _PLATE_LETTERS:
+        return False
+    tail = s[1:]
+    if any(c not in _PLATE_LETTERS and not c.isdigit() for c in tail):
+        return False
+    if len(tail) == 6:  # new-energy: D/F first or last, rest digits
+        return (tail[0] in "DF" and tail[2:].isdigit()) or (tail[5] in "DF" and tail[:5].isdigit())
+    return sum(c.isdigit() for c in tail) >= 3

@@ -1,0 +1,342 @@
+"""Personal-information detectors and risk-keyword screening in one pass per document.
+
+Two scans per document:
+1. one regular expression finds ASCII "tokens" (runs of letters, digits and separators); each token is
+   classified by format and check digit (IDs, phones, cards, USCC, passports, permits, IPs, e-mail,
+   plates) and digit tokens followed by 号 trigger the address detector;
+2. one small Aho-Corasick automaton finds sensitive-PI signal words and name cue words, and the shared
+   keyword-library matcher (cnai.assess.keywords) finds risk keywords.
+
+A finding is a tuple (type, start, end, confidence, reason) with character offsets into the text.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+
+from cnai.corpus import checks
+from cnai.corpus.lexicon import (
+    ADDRESS_CUES,
+    ADDRESS_STREET,
+    CONTEXT_WORDS,
+    NAME_PREFIX_CUES,
+    NAME_STOP,
+    NAME_SUFFIX_CUES,
+    PLACE_STARTS,
+    SENSITIVE_SIGNALS,
+    SURNAMES_1,
+    SURNAMES_2,
+)
+from cnai.corpus.screening import KeywordList
+
+PI_TYPES = [
+    "cn_resident_id", "cn_mobile", "cn_landline", "email", "bank_card", "uscc", "passport",
+    "hk_macao_permit", "ip_address", "license_plate", "person_name", "address",
+]
+SENSITIVE_TYPES = [f"sensitive:{k}" for k in SENSITIVE_SIGNALS]
+
+Finding = tuple[str, int, int, float, str]
+
+_TOKEN = re.compile(r"(?<![0-9A-Za-z])[+0-9A-Za-z](?:[0-9A-Za-z._%@:+\-]|(?<=[0-9]) (?=[0-9])){4,}")
+_EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}")
+_IPV4 = re.compile(r"(?<![0-9.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+                   r"(?![0-9]|\.[0-9])")
+_IPV6 = re.compile(r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*")
+_PIECE = re.compile(r"[0-9A-Za-z]+(?:[\- ][0-9A-Za-z]+)*")
+_PASSPORT = re.compile(r"^(?:E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8})$")
+_PERMIT = re.compile(r"^(?:C\d{8}|C[A-HJ-NP-Z]\d{7}|[HM]\d{8}(?:\d{2})?)$")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_CN_NUM = set("一二三四五六七八九十百零〇")
+_ADDR_TAIL = re.compile(r"[0-9A-Za-z\-一二三四五六七八九十号楼栋幢单元室层座]{0,12}")
+
+
+class Detector:
+    """Finds PI and risk keywords in text. Picklable recipe: (keywords, types, min_confidence)."""
+
+    def __init__(self, keywords: KeywordList | None = None, *, types: set[str] | None = None,
+                 min_confidence: float = 0.0, classifier: Callable | None = None):
+        import ahocorasick
+
+        self.keywords = keywords or KeywordList()
+        self.types = types
+        self.min_confidence = min_confidence
+        self.classifier = classifier
+        auto = ahocorasick.Automaton()
+        self.screener = self.keywords.screener()
+        table: dict[str, list] = {}
+        for cat, words in SENSITIVE_SIGNALS.items():
+            for w in words:
+                table.setdefault(w, []).append(("sens", cat))
+        for w in NAME_PREFIX_CUES:
+            table.setdefault(w, []).append(("npre", ""))
+        for w in NAME_SUFFIX_CUES:
+            table.setdefault(w, []).append(("nsuf", ""))
+        for w, vals in table.items():
+            auto.add_word(w, (len(w), w, tuple(vals)))
+        auto.make_automaton()
+        self._auto = auto
+
+    def __reduce__(self):
+        return (_rebuild, (self.keywords, self.types, self.min_confidence, self.classifier))
+
+    # ------------------------------------------------------------------ public
+    def detect(self, text: str) -> list[Finding]:
+        out: list[Finding] = []
+        self._scan_tokens(text, out)
+        self._scan_house_numbers(text, out)
+        self._scan_words(text, out)
+        if self.screener is not None:
+            for m in self.screener.find_all(text):
+                out.append((f"risk:{m[3]}", m[0], m[1], 0.5, f"keyword {m[2]}"))
+        if self.classifier is not None:
+            for code, score in self.classifier(text) or []:
+                out.append((f"risk:{code}", 0, len(text), float(score), "classifier"))
+        if self.types is not None:
+            out = [f for f in out if f[0] in self.types or (f[0].startswith("risk:") and "risk" in self.types)]
+        if self.min_confidence:
+            out = [f for f in out if f[3] >= self.min_confidence]
+        out.sort(key=lambda f: (f[1], f[2], f[0]))
+        return _dedupe(out)
+
+    # ------------------------------------------------------------------ tokens
+    def _scan_house_numbers(self, text: str, out: list[Finding]) -> None:
+        k = text.find("号")
+        while k > 0:
+            e = k
+            s = k
+            while s > 0 and s > k - 6 and (text[s - 1].isdigit() or text[s - 1] in _CN_NUM):
+                s -= 1
+            if s < e:
+                self._address(text, s, e, out)
+            k = text.find("号", k + 1)
+
+    def _scan_tokens(self, text: str, out: list[Finding]) -> None:
+        for m in _TOKEN.finditer(text):
+            tok = m.group()
+            base = m.start()
+            taken: list[tuple[int, int]] = []
+            if "@" in tok:
+                for em in _EMAIL.finditer(tok):
+                    out.append(("email", base + em.start(), base + em.end(), 0.95, "e-mail address syntax"))
+                    taken.append((em.start(), em.end()))
+            if "." in tok:
+                for im in _IPV4.finditer(tok):
+                    if _inside(im.start(), im.end(), taken):
+                        continue
+                    s, e = base + im.start(), base + im.end()
+                    conf = 0.9 if _ctx(text, s, "ip_address") else 0.75
+                    out.append(("ip_address", s, e, conf, "dotted IPv4 address, octets <= 255"))
+                    taken.append((im.start(), im.end()))
+            if tok.count(":") >= 2:
+                for im in _IPV6.finditer(tok):
+                    cand = im.group().strip(":.") if im.group().startswith(":::") else im.group().rstrip(".")
+                    if len(cand) < 6 or _inside(im.start(), im.end(), taken):
+                        continue
+                    try:
+                        ipaddress.IPv6Address(cand)
+                    except ValueError:
+                        continue
+                    st = base + im.start() + im.group().find(cand)
+                    out.append(("ip_address", st, st + len(cand), 0.85, "valid IPv6 address"))
+                    taken.append((im.start(), im.end()))
+            for pm in _PIECE.finditer(tok):
+                if _inside(pm.start(), pm.end(), taken):
+                    continue
+                self._classify(text, base + pm.start(), pm.group(), out)
+
+    def _classify(self, text: str, start: int, piece: str, out: list[Finding]) -> bool:
+        norm = piece.replace(" ", "").replace("-", "") if (" " in piece or "-" in piece) else piece
+        end = start + len(piece)
+        if self._classify_norm(text, start, end, norm, piece, out):
+            return True
+        for sep in (" ", "-"):
+            if sep in piece:
+                pos = 0
+                found = False
+                for part in piece.split(sep):
+                    if part and len(part) >= 5:
+                        found |= self._classify(text, start + pos, part, out)
+                    pos += len(part) + 1
+                return found
+        return False
+
+    def _classify_norm(self, text: str, s: int, e: int, n: str, raw: str, out: list[Finding]) -> bool:
+        L = len(n)
+        if n.isdigit():
+            if L in (15, 18):
+                r = checks.resident_id(n)
+                if r:
+                    conf = min(0.995, r[0] + (0.05 if _ctx(text, s, "cn_resident_id") else 0))
+                    out.append(("cn_resident_id", s, e, conf, r[1]))
+                    return True
+            if L == 18:
+                r = checks.uscc(n)
+                if r:
+                    out.append(("uscc", s, e, r[0], r[1]))
+                    return True
+            mob = n
+            if L == 13 and n.startswith("86"):
+                mob = n[2:]
+            elif L == 15 and n.startswith("0086"):
+                mob = n[4:]
+            if checks.mobile(mob):
+                conf = 0.97 if _ctx(text, s, "cn_mobile") else 0.9
+                out.append(("cn_mobile", s, e, conf, "11-digit mobile number with a carrier prefix"))
+                return True
+            if 13 <= L <= 19:
+                r = checks.bank_card(n)
+                if r:
+                    conf = 0.97 if _ctx(text, s, "bank_card") else r[0]
+                    out.append(("bank_card", s, e, conf, r[1]))
+                    return True
+            if 10 <= L <= 12:
+                ll = checks.landline_split(n)
+                if ll:
+                    sep_ok = len(raw) > L and raw[len(ll[0])] in "- "
+                    conf = 0.9 if sep_ok else 0.6
+                    if _ctx(text, s, "cn_landline"):
+                        conf = min(0.97, conf + 0.07)
+                    out.append(("cn_landline", s, e, conf, f"area code {ll[0]} + {len(ll[1])}-digit number"))
+                    return True
+            return False
+        up = n.upper()
+        if L == 18:
+            r = checks.resident_id(up)
+            if r:
+                out.append(("cn_resident_id", s, e, r[0], r[1]))
+                return True
+            r = checks.uscc(up)
+            if r:
+                conf = min(0.995, r[0] + (0.02 if _ctx(text, s, "uscc") else 0))
+                out.append(("uscc", s, e, conf, r[1]))
+                return True
+        if L in (9, 11) and n[0].isupper():
+            if _PASSPORT.match(n):
+                conf = 0.95 if _ctx(text, s, "passport") else 0.6
+                out.append(("passport", s, e, conf, "PRC passport number format (no check digit)"))
+                return True
+            if _PERMIT.match(n):
+                conf = 0.95 if _ctx(text, s, "hk_macao_permit") else 0.6
+                out.append(("hk_macao_permit", s, e, conf, "HK/Macao permit number format (no check digit)"))
+                return True
+        if 5 <= L <= 7 and s > 0:
+            p = s - 1
+            tail = n
+            if text[p] in "·• " and p > 1 and text[p - 1].isascii() and text[p - 1].isalpha():
+                tail = text[p - 1].upper() + n  # 粤B·D12345
+                p -= 2
+            elif text[p] in "·• " and p > 0:
+                p -= 1
+            if text[p] in checks.PLATE_PROVINCES and checks.plate_tail(tail):
+                out.append(("license_plate", p, e, 0.9, "province abbreviation + plate number format"))
+                return True
+        return False
+
+    # ------------------------------------------------------------------ addresses
+    def _address(self, text: str, s: int, e: int, out: list[Finding]) -> None:
+        i = s
+        lo = max(0, s - 40)
+        while i > lo and (_CJK.match(text[i - 1]) or text[i - 1].isdigit()):
+            i -= 1
+        seg = text[i:s]
+        if not any(st in seg for st in ADDRESS_STREET):
+            return
+        start = i
+        best = -1
+        for cue in ADDRESS_CUES:
+            k = seg.rfind(cue)
+            if k >= 0:
+                best = max(best, k + len(cue))
+        place = min((k for k in (seg.find(p) for p in PLACE_STARTS) if k >= 0), default=-1)
+        if place >= 0 and place >= best:
+            start = i + place
+        elif best >= 0:
+            start = i + best
+        tail = _ADDR_TAIL.match(text, e + 1)
+        end = tail.end() if tail else e + 1
+        span = text[start:end]
+        if len(span) < 6:
+            return
+        admin = sum(1 for mk in ("省", "市", "区", "县", "镇", "乡") if mk in span)
+        conf = 0.8 if admin >= 2 else (0.65 if admin == 1 else 0.5)
+        out.append(("address", start, end, conf, f"street + house number with {admin} administrative markers"))
+
+    # ------------------------------------------------------------------ words
+    def _scan_words(self, text: str, out: list[Finding]) -> None:
+        for end_idx, (length, word, vals) in self._auto.iter(text):
+            s, e = end_idx - length + 1, end_idx + 1
+            for kind, val in vals:
+                if kind == "sens":
+                    out.append((f"sensitive:{val}", s, e, 0.5, f"signal word {word}"))
+                elif kind == "npre":
+                    _name_after(text, e, out, word)
+                elif kind == "nsuf":
+                    _name_before(text, s, out, word)
+
+
+def _rebuild(keywords, types, min_confidence, classifier):
+    return Detector(keywords, types=types, min_confidence=min_confidence, classifier=classifier)
+
+
+def _inside(s: int, e: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a < e and s < b for a, b in spans)
+
+
+def _ctx(text: str, s: int, typ: str) -> bool:
+    window = text[max(0, s - 12):s]
+    return any(w in window for w in CONTEXT_WORDS.get(typ, ()))
+
+
+def _is_given(ch: str) -> bool:
+    return bool(_CJK.match(ch)) and ch not in NAME_STOP
+
+
+def _name_after(text: str, j: int, out: list[Finding], cue: str) -> None:
+    n = len(text)
+    k = 0
+    while j < n and k < 2 and text[j] in ":： 是为\t":
+        j += 1
+        k += 1
+    if j >= n:
+        return
+    if text[j:j + 2] in SURNAMES_2:
+        sl = 2
+    elif text[j] in SURNAMES_1:
+        sl = 1
+    else:
+        return
+    g = j + sl
+    while g < n and g - (j + sl) < 2 and _is_given(text[g]):
+        g += 1
+    if g - (j + sl) == 0:
+        return
+    out.append(("person_name", j, g, 0.7, f"surname after cue {cue}"))
+
+
+def _name_before(text: str, s: int, out: list[Finding], cue: str) -> None:
+    for glen in (2, 1):
+        for sl in (2, 1):
+            st = s - glen - sl
+            if st < 0:
+                continue
+            sur = text[st:st + sl]
+            if (sl == 2 and sur in SURNAMES_2) or (sl == 1 and sur in SURNAMES_1):
+                if all(_is_given(c) for c in text[st + sl:s]):
+                    out.append(("person_name", st, s, 0.65, f"surname before title {cue}"))
+                    return
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """Drop exact duplicates and PI findings fully inside a stronger PI finding of another type."""
+    out: list[Finding] = []
+    seen = set()
+    for f in findings:
+        key = (f[0], f[1], f[2])
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(f)
+    return out

@@ -1,0 +1,406 @@
+"""The audit pipeline: shards -> per-shard results on disk -> one merged summary.
+
+Each shard is processed independently (a local process pool or Ray Data), writes its outputs under
+OUT/ and finally a small JSON marker OUT/shards/<id>.json; a rerun skips every shard whose marker
+exists with the same configuration hash, so a crashed run resumes. Merging sorts by shard order,
+so the summary does not depend on the engine or the number of workers.
+
+Review sample: bottom-k by a seeded hash of the document id (a uniform random sample without
+replacement that is identical whatever the sharding or engine).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from cnai.corpus.detect import PI_TYPES, Detector
+from cnai.corpus.readers import Doc, ReadOptions, Shard, Skip, plan_shards, read_shard
+from cnai.corpus.screening import KeywordList
+
+SAMPLE_TEXT_CHARS = 2000
+SKIP_EXAMPLES = 20
+PIPELINE_VERSION = "1"
+
+
+@dataclass
+class AuditConfig:
+    read: ReadOptions = field(default_factory=ReadOptions)
+    sample: int = 4000
+    seed: int = 0
+    redact: str | None = None  # mask | replace | drop
+    drop_risk: bool = True
+    pi_min_confidence: float = 0.6
+    write_findings: bool = False
+    source_threshold: float = 0.05
+
+    def digest(self, keywords: KeywordList) -> str:
+        h = hashlib.sha256()
+        h.update(json.dumps({**asdict(self), "v": PIPELINE_VERSION}, sort_keys=True, default=str).encode())
+        for kw in sorted(keywords.entries):
+            h.update(kw.encode() + b"\x00" + ",".join(sorted(keywords.entries[kw])).encode() + b"\x01")
+        return h.hexdigest()[:16]
+
+
+def sample_key(seed: int, doc_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{seed}:{doc_id}".encode(), digest_size=8).digest(), "big")
+
+
+def finding_dict(f, text: str | None = None) -> dict:
+    d = {"type": f[0], "start": f[1], "end": f[2], "confidence": round(f[3], 3), "reason": f[4]}
+    return d
+
+
+def redact_text(text: str, findings, mode: str, min_conf: float) -> tuple[str, int]:
+    spans = sorted((f for f in findings if f[0] in PI_TYPES and f[3] >= min_conf), key=lambda f: (f[1], -f[2]))
+    out, pos, n = [], 0, 0
+    for typ, s, e, _c, _r in spans:
+        if s < pos:
+            continue
+        out.append(text[pos:s])
+        out.append("*" * (e - s) if mode == "mask" else f"[{typ}]")
+        pos = e
+        n += 1
+    out.append(text[pos:])
+    return "".join(out), n
+
+
+class _ShardWriter:
+    """Temp files in OUT/<kind>/ renamed into place only when the shard completes."""
+
+    def __init__(self, out: Path, shard_id: str, kinds: list[str]):
+        self.files = {}
+        self.final = {}
+        for k in kinds:
+            d = out / k
+            d.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{shard_id}.", dir=d)
+            self.files[k] = (os.fdopen(fd, "w", encoding="utf-8"), tmp)
+            self.final[k] = d / f"{shard_id}.jsonl"
+
+    def write(self, kind: str, obj: dict) -> None:
+        self.files[kind][0].write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+    def commit(self) -> None:
+        for k, (fh, tmp) in self.files.items():
+            fh.close()
+            os.replace(tmp, self.final[k])
+
+    def abort(self) -> None:
+        for fh, tmp in self.files.values():
+            fh.close()
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _bump(d: dict, key: str, n: int = 1) -> None:
+    d[key] = d.get(key, 0) + n
+
+
+def process_shard(shard: Shard, cfg: AuditConfig, detector: Detector, out: Path, cfg_hash: str) -> dict:
+    """Process one shard; returns (and stores) its statistics. Skips work if already done."""
+    marker = out / "shards" / f"{shard.id}.json"
+    if marker.exists():
+        try:
+            prev = json.loads(marker.read_text("utf-8"))
+            if prev.get("config") == cfg_hash:
+                prev["resumed"] = True
+                return prev
+        except ValueError:
+            pass
+    kinds = ["samples"]
+    if cfg.redact:
+        kinds += ["clean", "rejected"]
+    if cfg.write_findings:
+        kinds.append("findings")
+    w = _ShardWriter(out, shard.id, kinds)
+    st = {"shard": shard.id, "path": shard.path, "start": shard.start, "config": cfg_hash, "docs": 0,
+          "bytes": 0, "chars": 0, "skips": {}, "skip_examples": [], "findings": {}, "docs_with": {},
+          "docs_with_pi": 0, "docs_with_risk": 0, "by_source": {},
+          "redaction": {"kept": 0, "modified": 0, "dropped": 0, "spans": 0, "dropped_by_reason": {}}}
+    heap: list[tuple[int, str]] = []  # max-heap via negative keys: (-key, json line)
+    k = cfg.sample
+    try:
+        for item in read_shard(shard, cfg.read):
+            if isinstance(item, Skip):
+                _bump(st["skips"], item.reason)
+                if len(st["skip_examples"]) < SKIP_EXAMPLES:
+                    st["skip_examples"].append(asdict(item))
+                if cfg.redact:
+                    w.write("rejected", {"doc": item.where, "reasons": [f"skip:{item.reason}"],
+                                         "detail": item.detail})
+                continue
+            _process_doc(item, cfg, detector, st, w, heap, k)
+        for negkey, line in sorted(heap, key=lambda x: -x[0]):
+            w.write("samples", {"key": -negkey, **json.loads(line)})
+        w.commit()
+    except BaseException:
+        w.abort()
+        raise
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_json(marker, st)
+    return st
+
+
+def _process_doc(doc: Doc, cfg: AuditConfig, detector: Detector, st: dict, w: _ShardWriter,
+                 heap: list, k: int) -> None:
+    text = doc.text
+    fs = detector.detect(text)
+    st["docs"] += 1
+    st["bytes"] += doc.nbytes
+    st["chars"] += len(text)
+    src = st["by_source"].setdefault(doc.source, {"docs": 0, "bytes": 0, "docs_with_pi": 0, "docs_with_risk": 0,
+                                                  "findings": {}, "docs_with": {}})
+    src["docs"] += 1
+    src["bytes"] += doc.nbytes
+    types = set()
+    for f in fs:
+        if f[0] in PI_TYPES and f[3] < cfg.pi_min_confidence:
+            continue
+        _bump(st["findings"], f[0])
+        _bump(src["findings"], f[0])
+        types.add(f[0])
+    for t in types:
+        _bump(st["docs_with"], t)
+        _bump(src["docs_with"], t)
+    has_pi = any(t in PI_TYPES for t in types)
+    risks = sorted(t for t in types if t.startswith("risk:"))
+    if has_pi:
+        st["docs_with_pi"] += 1
+        src["docs_with_pi"] += 1
+    if risks:
+        st["docs_with_risk"] += 1
+        src["docs_with_risk"] += 1
+    if cfg.write_findings:
+        w.write("findings", {"doc": doc.id, "source": doc.source, "findings": [finding_dict(f) for f in fs]})
+    if k > 0:
+        key = sample_key(cfg.seed, doc.id)
+        if len(heap) < k or -heap[0][0] > key:
+            line = json.dumps({"doc": doc.id, "source": doc.source, "text": text[:SAMPLE_TEXT_CHARS],
+                               "truncated": len(text) > SAMPLE_TEXT_CHARS,
+                               "auto": sorted(types)}, ensure_ascii=False)
+            if len(heap) < k:
+                heapq.heappush(heap, (-key, line))
+            else:
+                heapq.heapreplace(heap, (-key, line))
+    if cfg.redact:
+        red = st["redaction"]
+        reasons = []
+        if cfg.drop_risk and risks:
+            reasons += risks
+        if cfg.redact == "drop" and has_pi:
+            reasons += sorted(f"pi:{t}" for t in types if t in PI_TYPES)
+        if reasons:
+            red["dropped"] += 1
+            for r in reasons:
+                _bump(red["dropped_by_reason"], r)
+            w.write("rejected", {"doc": doc.id, "source": doc.source, "reasons": reasons, "text": text})
+            return
+        new_text, n = (redact_text(text, fs, cfg.redact, cfg.pi_min_confidence) if cfg.redact != "drop"
+                       else (text, 0))
+        red["spans"] += n
+        red["modified" if n else "kept"] += 1
+        rec = dict(doc.record) if doc.record is not None else {"doc": doc.id}
+        if doc.record is not None and "." not in cfg.read.text_field:
+            rec[cfg.read.text_field] = new_text
+        else:
+            rec["text"] = new_text
+        w.write("clean", rec)
+
+
+def _atomic_json(path: Path, obj) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(obj, fh, ensure_ascii=False)
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------- engines
+_WORKER: dict = {}
+
+
+def _init_worker(cfg, detector, out, cfg_hash):
+    _WORKER.update(cfg=cfg, detector=detector, out=out, cfg_hash=cfg_hash)
+
+
+def _run_one(shard: Shard) -> dict:
+    return process_shard(shard, _WORKER["cfg"], _WORKER["detector"], _WORKER["out"], _WORKER["cfg_hash"])
+
+
+def run_local(shards, cfg, detector, out, cfg_hash, workers: int, progress=None) -> list[dict]:
+    results: dict[str, dict] = {}
+    if workers <= 1 or len(shards) <= 1:
+        for sh in shards:
+            results[sh.id] = process_shard(sh, cfg, detector, out, cfg_hash)
+            if progress:
+                progress(results[sh.id])
+    else:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork" if hasattr(os, "fork") else "spawn")
+        with ctx.Pool(workers, initializer=_init_worker, initargs=(cfg, detector, out, cfg_hash)) as pool:
+            for st in pool.imap_unordered(_run_one, shards):
+                results[st["shard"]] = st
+                if progress:
+                    progress(st)
+    return [results[sh.id] for sh in shards]
+
+
+def run_ray(shards, cfg, detector, out, cfg_hash, workers: int, address: str | None, progress=None) -> list[dict]:
+    try:
+        import ray
+    except ImportError:
+        from cnai.errors import InputError
+
+        raise InputError("Ray is not installed: pip install 'cnai[corpus]' (ray[data])", field="--engine") from None
+    started = False
+    if not ray.is_initialized():
+        kwargs = {"address": address} if address else {"num_cpus": workers, "include_dashboard": False}
+        ray.init(ignore_reinit_error=True, log_to_driver=False, logging_level="ERROR", **kwargs)
+        started = True
+    try:
+        import ray.data
+
+        ctx = ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = False
+        items = [{"shard": json.dumps(sh.to_dict())} for sh in shards]
+        det_ref = ray.put(detector)
+
+        def fn(row):
+            sh = Shard(**json.loads(row["shard"]))
+            st = process_shard(sh, cfg, ray.get(det_ref), out, cfg_hash)
+            return {"stats": json.dumps(st, ensure_ascii=False)}
+
+        ds = ray.data.from_items(items, override_num_blocks=max(1, len(items))).map(fn, num_cpus=1)
+        results = {}
+        for row in ds.iter_rows():
+            st = json.loads(row["stats"])
+            results[st["shard"]] = st
+            if progress:
+                progress(st)
+        return [results[sh.id] for sh in shards]
+    finally:
+        if started:
+            ray.shutdown()
+
+
+# ---------------------------------------------------------------------- merge
+def merge(stats: list[dict], cfg: AuditConfig, out: Path, plan_skips: list[Skip]) -> dict:
+    tot = {"docs": 0, "bytes": 0, "chars": 0, "docs_with_pi": 0, "docs_with_risk": 0}
+    skips: Counter = Counter()
+    examples: list[dict] = []
+    findings: Counter = Counter()
+    docs_with: Counter = Counter()
+    by_source: dict[str, dict] = {}
+    red = {"kept": 0, "modified": 0, "dropped": 0, "spans": 0, "dropped_by_reason": Counter()}
+    resumed = 0
+    for s in plan_skips:
+        skips[s.reason] += 1
+        if len(examples) < SKIP_EXAMPLES:
+            examples.append(asdict(s))
+    for st in stats:
+        resumed += bool(st.get("resumed"))
+        for k in tot:
+            tot[k] += st[k]
+        skips.update(st["skips"])
+        for ex in st["skip_examples"]:
+            if len(examples) < SKIP_EXAMPLES:
+                examples.append(ex)
+        findings.update(st["findings"])
+        docs_with.update(st["docs_with"])
+        for name, s in st["by_source"].items():
+            d = by_source.setdefault(name, {"docs": 0, "bytes": 0, "docs_with_pi": 0, "docs_with_risk": 0,
+                                            "findings": Counter(), "docs_with": Counter()})
+            for k in ("docs", "bytes", "docs_with_pi", "docs_with_risk"):
+                d[k] += s[k]
+            d["findings"].update(s["findings"])
+            d["docs_with"].update(s["docs_with"])
+        r = st["redaction"]
+        for k in ("kept", "modified", "dropped", "spans"):
+            red[k] += r[k]
+        red["dropped_by_reason"].update(r["dropped_by_reason"])
+    sources = {}
+    for name in sorted(by_source):
+        d = by_source[name]
+        n = d["docs"] or 1
+        rate = d["docs_with_risk"] / n
+        sources[name] = {
+            "docs": d["docs"], "bytes": d["bytes"],
+            "pi_doc_rate": round(d["docs_with_pi"] / n, 6),
+            "risk_doc_rate": round(rate, 6),
+            "docs_with": dict(sorted(d["docs_with"].items())),
+            "findings": dict(sorted(d["findings"].items())),
+            "verdict": "unusable" if rate > cfg.source_threshold else "usable",
+            "rule": "a source with more than 5% illegal/harmful content may not be used (keyword screening "
+                    "estimate; confirm with the human review sample)",
+        }
+    sample = _merge_samples(stats, cfg, out)
+    n = tot["docs"] or 1
+    clean_rate = 1 - tot["docs_with_risk"] / n
+    summary = {
+        "documents": tot["docs"], "bytes": tot["bytes"], "characters": tot["chars"],
+        "shards": len(stats), "shards_resumed": resumed,
+        "skipped": {"total": sum(skips.values()), "by_reason": dict(sorted(skips.items())),
+                    "examples": examples},
+        "findings": {
+            "by_type": {t: c for t, c in sorted(findings.items()) if not t.startswith("risk:")},
+            "by_risk": {t[5:]: c for t, c in sorted(findings.items()) if t.startswith("risk:")},
+            "documents_with": dict(sorted(docs_with.items())),
+            "pi_doc_rate": round(tot["docs_with_pi"] / n, 6),
+            "risk_doc_rate": round(tot["docs_with_risk"] / n, 6),
+            "pi_min_confidence": cfg.pi_min_confidence,
+        },
+        "sources": sources,
+        "technical_check": {
+            "method": "every document screened with the keyword library (and classifier, if given)",
+            "coverage": 1.0 if tot["docs"] else 0.0,
+            "qualified_rate": round(clean_rate, 6),
+            "threshold": 0.98,
+            "threshold_confidence": "unverified",
+            "verdict": "pass" if clean_rate >= 0.98 else "fail",
+        },
+        "review_sample": sample,
+    }
+    if cfg.redact:
+        summary["redaction"] = {"mode": cfg.redact, **{k: red[k] for k in ("kept", "modified", "dropped", "spans")},
+                                "dropped_by_reason": dict(sorted(red["dropped_by_reason"].items())),
+                                "skipped_inputs_listed": sum(skips.values()) - len(plan_skips),
+                                "clean_dir": str(out / "clean"), "rejected_dir": str(out / "rejected")}
+    return summary
+
+
+def _merge_samples(stats: list[dict], cfg: AuditConfig, out: Path) -> dict:
+    k = cfg.sample
+    heap: list[tuple[int, str]] = []
+    for st in stats:
+        p = out / "samples" / f"{st['shard']}.jsonl"
+        if not p.exists():
+            continue
+        with open(p, encoding="utf-8") as fh:
+            for line in fh:
+                key = json.loads(line)["key"]
+                if len(heap) < k:
+                    heapq.heappush(heap, (-key, line))
+                elif -heap[0][0] > key:
+                    heapq.heapreplace(heap, (-key, line))
+    rows = [json.loads(line) for _, line in sorted(heap, key=lambda x: -x[0])]
+    path = out / "review-sample.jsonl"
+    with open(path, "w", encoding="utf-8") as fh:
+        for i, r in enumerate(rows, 1):
+            fh.write(json.dumps({"n": i, **r}, ensure_ascii=False) + "\n")
+    return {"requested": k, "size": len(rows), "seed": cfg.seed, "method": "bottom-k of blake2b(seed:doc id)",
+            "jsonl": str(path), "standard_minimum": 4000, "minimum_confidence": "secondary",
+            "meets_minimum": len(rows) >= 4000}
+
+
+def iter_rows(paths, opts: ReadOptions) -> Iterator[Doc | Skip]:
+    shards, skips = plan_shards(paths, opts)
+    yield from skips
+    for sh in shards:
+        yield from read_shard(sh, opts)
