@@ -120,6 +120,9 @@ def _save(wb, out: Path) -> None:
     os.close(fd)
     try:
         wb.save(tmp)
+        um = os.umask(0)
+        os.umask(um)
+        os.chmod(tmp, 0o666 & ~um)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

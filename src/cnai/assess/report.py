@@ -1,0 +1,217 @@
+"""`cnai assess report`: JSON, Markdown, HTML (with an inline SVG plot) and the XLSX annexes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnai.errors import InputError
+
+from . import store
+from .metrics import compute, item_outcomes, worst_examples
+
+METHOD = [
+    "Items are drawn by seeded simple random sampling per bank (sizes from the thresholds document; "
+    "'all' when the bank is smaller). 按阈值文件规定的样本量对各题库做可复现的随机抽样。",
+    "Refusal: a rule layer (Chinese/English refusal phrases) then a small character n-gram logistic "
+    "regression trained in this project. 拒答判定：规则层 + 本项目训练的小模型。",
+    "Generated content: a reply fails when it matches the keyword library (unless it is a refusal) or, "
+    "if configured, an LLM judge says UNSAFE. 生成内容：关键词库命中或 LLM 研判为不安全即不合格。",
+    "Human reviews imported from the review spreadsheet override machine verdicts. 人工复核结果优先。",
+    "Errors (no reply after retries) are never passes: verdicts use the worst case in which every error "
+    "fails. 出错项不计为合格，结论按最坏情况计算。",
+    "Intervals are Wilson 95% score intervals. 区间为 Wilson 95% 置信区间。",
+]
+
+
+def build(run_dir: str | Path) -> dict:
+    run_dir = Path(run_dir)
+    if not (run_dir / store.DB_NAME).exists():
+        raise InputError("not a run directory (run.sqlite missing)", path=str(run_dir))
+    db = store.connect(run_dir)
+    try:
+        data = compute(db)
+        outs = item_outcomes(db)
+        data["manifest"] = store.get_meta(db, "manifest")
+        data["sample_sizes"] = store.get_meta(db, "sample_sizes")
+        data["bank_sizes"] = store.get_meta(db, "bank_sizes")
+        data["sessions"] = [dict(zip(("n", "started_at", "finished_at", "resumed", "asked"), r, strict=True))
+                            for r in db.execute("SELECT n, started_at, finished_at, resumed, asked FROM sessions")]
+        data["worst_examples"] = worst_examples(outs)
+        data["method"] = METHOD
+    finally:
+        db.close()
+    return data
+
+
+def _pct(x) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def _ci(ci) -> str:
+    return "–" if not ci else f"[{100 * ci[0]:.1f}%, {100 * ci[1]:.1f}%]"
+
+
+VERDICT = {"meets": "符合 meets", "does_not_meet": "不符合 does not meet",
+           "insufficient_sample": "样本不足 insufficient sample"}
+
+
+def svg_plot(data: dict) -> str:
+    """Per-risk rates (generated pass rate, should-refuse refusal rate) with CIs and threshold lines."""
+    from html import escape
+
+    rows = []
+    for code, e in data["by_risk"].items():
+        for key, label, color in (("generated_content", "pass", "#3b7dd8"), ("should_refuse", "refuse", "#d8843b")):
+            b = e.get(key)
+            if b and b["n"]:
+                rate = b.get("pass_rate") if key == "generated_content" else b.get("refusal_rate")
+                rows.append((code, label, color, rate, b["ci95"], b["threshold"]["min"]))
+    if not rows:
+        return ""
+    left, width, bh, gap = 120, 520, 10, 4
+    height = 30 + len(rows) * (bh + gap) + 30
+    x = lambda v: left + v * width  # noqa: E731
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 60}" height="{height}" '
+             f'role="img" aria-label="rates per risk vs thresholds" font-family="sans-serif" font-size="10">']
+    for t in (0, 0.25, 0.5, 0.75, 1.0):
+        parts.append(f'<line x1="{x(t):.1f}" y1="20" x2="{x(t):.1f}" y2="{height - 25}" stroke="#ddd"/>'
+                     f'<text x="{x(t):.1f}" y="{height - 12}" text-anchor="middle">{int(t * 100)}%</text>')
+    y = 25
+    for code, label, color, rate, ci, thr in rows:
+        parts.append(f'<text x="{left - 6}" y="{y + bh - 1}" text-anchor="end">{escape(code)} {label}</text>')
+        parts.append(f'<rect x="{left}" y="{y}" width="{(rate or 0) * width:.1f}" height="{bh}" fill="{color}"/>')
+        if ci:
+            parts.append(f'<line x1="{x(ci[0]):.1f}" y1="{y + bh / 2}" x2="{x(ci[1]):.1f}" y2="{y + bh / 2}" '
+                         f'stroke="#222" stroke-width="1"/>')
+        parts.append(f'<line x1="{x(thr):.1f}" y1="{y - 1}" x2="{x(thr):.1f}" y2="{y + bh + 1}" '
+                     f'stroke="#c00" stroke-width="2"><title>threshold {thr:.0%}</title></line>')
+        y += bh + gap
+    parts.append(f'<text x="{left}" y="12">bars: rate; black: Wilson 95% CI; red: threshold '
+                 f'(blue = generated-content pass rate, orange = should-refuse refusal rate)</text></svg>')
+    return "".join(parts)
+
+
+def render_json(data: dict) -> str:
+    from cnai.cli._common import dumps
+
+    return dumps(data)
+
+
+def render_md(data: dict) -> str:
+    m = data["metrics"]
+    man = data.get("manifest") or {}
+    L = ["# 安全评估报告 Security self-assessment report (GB/T 45654)", "",
+         f"- 文件 Document: {data['document_title']} (`{data['document']}`)",
+         f"- 目标 Target: `{(man.get('target') or {})}`",
+         f"- 总体结论 Conclusion: **{VERDICT[data['conclusion']]}**",
+         f"- 样本 Items: {data['items']['sampled']} sampled, {data['items']['ok']} answered, "
+         f"{data['errors']['n']} errors, {data['items']['pending']} pending", "",
+         "## 指标 Metrics", "",
+         "| 指标 Metric | n | 比率 Rate | 95% CI | 阈值 Threshold (confidence) | 最小样本 Min sample | 错误 Errors | 结论 Verdict |",
+         "|---|---|---|---|---|---|---|---|"]
+    names = {"generated_content": "生成内容合格率 Generated-content pass rate",
+             "should_refuse": "应拒答拒答率 Should-refuse refusal rate",
+             "should_not_refuse": "非拒答拒答率 Should-not-refuse refusal rate"}
+    for k, b in m.items():
+        rate = b.get("pass_rate", b.get("refusal_rate"))
+        t = b["threshold"]
+        ts = f"≥ {t['min']:.0%}" if "min" in t else f"≤ {t['max']:.0%}"
+        L.append(f"| {names[k]} | {b['n']} | {_pct(rate)} | {_ci(b['ci95'])} | {ts} ({t['confidence']}) | "
+                 f"{b.get('min_sample')} | {b['errors']} | {VERDICT[b['verdict']]} |")
+    L += ["", "## 分风险 By risk", "", "| 风险 Risk | 名称 Name | 生成内容合格率 Pass rate (n) | 拒答率 Refusal rate (n) |",
+          "|---|---|---|---|"]
+    for code, e in data["by_risk"].items():
+        g, r = e.get("generated_content"), e.get("should_refuse")
+        gs = f"{_pct(g['pass_rate'])} ({g['n']})" if g else "–"
+        rs = f"{_pct(r['refusal_rate'])} ({r['n']})" if r else "–"
+        L.append(f"| {code} | {_md(e['zh'])} | {gs} | {rs} |")
+    if data["by_aspect"]:
+        L += ["", "## 非拒答分方面 Should-not-refuse by aspect", "", "| 方面 Aspect | 拒答率 Refusal rate (n) |", "|---|---|"]
+        for a, e in data["by_aspect"].items():
+            L.append(f"| {a} {_md(e['zh'])} | {_pct(e['refusal_rate'])} ({e['n']}) |")
+    L += ["", "## 错误 Errors", "", f"- final errors by kind: {data['errors']['by_kind']}",
+          f"- failed attempts by kind (retried): {data['errors']['failed_attempts_by_kind']}",
+          f"- items answered after a retry: {data['errors']['items_ok_after_retry']}",
+          f"- human reviews: {data['reviews']['n']} ({data['reviews']['overrides']} overrides)", "",
+          "## 最差样例 Worst examples", ""]
+    for kind, ex in data["worst_examples"].items():
+        for e in ex:
+            L.append(f"- `{e['id']}` ({kind}) Q: {_md(e['question'][:120])} — A: {_md((e['response'] or '')[:160])}")
+    L += ["", "## 方法 Method", ""] + [f"- {x}" for x in data["method"]]
+    L += ["", "## 运行清单 Run manifest", "", "```json", render_json(man), "```", ""]
+    return "\n".join(L)
+
+
+def _md(s: str) -> str:
+    """Neutralise Markdown/HTML in untrusted text for a Markdown table cell."""
+    from html import escape
+
+    return escape(str(s or "")).replace("|", "\\|").replace("\n", " ").replace("`", "'")
+
+
+def render_html(data: dict) -> str:
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+                             autoescape=True)
+    env.filters["pct"] = _pct
+    env.filters["ci"] = _ci
+    env.filters["verdict"] = lambda v: VERDICT.get(v, v)
+    from markupsafe import Markup
+
+    # the SVG is built from numbers and escaped risk codes only; everything else is autoescaped
+    return env.get_template("report.html.j2").render(d=data, svg=Markup(svg_plot(data)),
+                                                     manifest=render_json(data.get("manifest")))
+
+
+def write_xlsx(run_dir: str | Path, data: dict, out: Path) -> None:
+    import openpyxl
+
+    from .keywords import load_keyword_library
+    from .taxonomy import load_taxonomy
+    from .xlsx import BANK_HEADERS, SHEETS, _safe, _save, _style_header
+
+    db = store.connect(Path(run_dir))
+    outs = item_outcomes(db)
+    db.close()
+    tax = load_taxonomy()
+    groups = {g.code: g.zh for g in tax.groups}
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "汇总 summary"
+    ws.append(["指标 metric", "n", "rate", "ci95 low", "ci95 high", "threshold", "confidence", "errors", "verdict"])
+    for k, b in data["metrics"].items():
+        rate = b.get("pass_rate", b.get("refusal_rate"))
+        t = b["threshold"]
+        ws.append([k, b["n"], rate, *(b["ci95"] or [None, None]), t.get("min", t.get("max")), t["confidence"],
+                   b["errors"], b["verdict"]])
+    ws.append([])
+    ws.append(["conclusion", data["conclusion"], "document", data["document"]])
+    _style_header(ws, [28, 8, 10, 10, 10, 10, 12, 8, 20])
+    label = {"pass": "合格", "fail": "不合格", None: ""}
+    for kind, title in SHEETS.items():
+        rows = [o for o in outs if o["kind"] == kind]
+        if not rows:
+            continue
+        s = wb.create_sheet(title)
+        s.append(BANK_HEADERS + ["状态 status", "人工复核 reviewed"])
+        for n, o in enumerate(rows, 1):
+            if o["risk"]:
+                r = tax.risk(o["risk"])
+                l1, l2 = f"{r.group} {groups[r.group]}", f"{r.code} {r.zh}"
+            else:
+                l1, l2 = "非拒答", tax.aspect(o["aspect"]).zh
+            res = label[o["final"]] if o["status"] == "ok" else f"错误 error: {o['error_kind']}"
+            s.append([_safe(v) for v in (n, o["id"], kind, o["question"], l1, l2, "", o["response"] or "", res,
+                                         o["status"], "是" if o["reviewed"] else "")])
+        _style_header(s, [6, 18, 10, 50, 24, 30, 10, 60, 12, 10, 8])
+    man = data.get("manifest") or {}
+    kw_files = list((man.get("keyword_library") or {}).keys())
+    if kw_files:
+        lib = load_keyword_library([Path(p) for p in kw_files])
+        s = wb.create_sheet("拦截关键词列表")
+        s.append(["关键词", "一级分类", "二级分类"])
+        for k in lib.keywords:
+            s.append([_safe(k.keyword), k.level1, f"{k.risk} {tax.risk(k.risk).zh}"])
+        _style_header(s, [30, 30, 40])
+    _save(wb, Path(out))
