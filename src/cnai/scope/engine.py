@@ -118,7 +118,9 @@ def _due(deadline: Deadline | None, ev: Evaluator) -> tuple[str | None, str | No
 
 def _window(ins: Instrument, ob: Obligation) -> tuple[dt.date | None, dt.date | None]:
     """When the duty binds: its own from/until, else the instrument's effective date and end of force."""
-    start = ob.from_ or ins.effective
+    # An amended law binds from when it first entered into force; articles added later carry their own `from`.
+    first_in_force = min((c.from_ for c in ins.status_history if c.status == "in_force" and c.from_), default=None)
+    start = ob.from_ or first_in_force or ins.effective
     end = ob.until
     if end is None:
         for ch in sorted(ins.status_history, key=lambda c: c.from_ or dt.date.min):
