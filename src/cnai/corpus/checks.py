@@ -135,8 +135,14 @@ def card_scheme(s: str) -> str | None:
     return None
 
 
+def id_shaped(s: str) -> bool:
+    """18 digits with a valid province and birth date: an ID number (maybe mistyped), not a card."""
+    return (len(s) == 18 and s[:2] in PROVINCES and s[:17].isdigit()
+            and _valid_date(int(s[6:10]), int(s[10:12]), int(s[12:14])))
+
+
 def bank_card(s: str) -> tuple[float, str] | None:
-    if not (13 <= len(s) <= 19) or not s.isdigit():
+    if not (13 <= len(s) <= 19) or not s.isdigit() or id_shaped(s):
         return None
     scheme = card_scheme(s)
     if scheme is None or not luhn_ok(s):
@@ -171,7 +177,7 @@ def uscc(s: str) -> tuple[float, str] | None:
     org = s[8:17]
     if all(c in _ORG_VAL for c in org[:8]) and org_check_char(org[:8]) == org[8]:
         return 0.99, "GB 32100 check character and GB 11714 organisation-code check valid"
-    return 0.8, "GB 32100 check character valid; embedded organisation-code check not satisfied"
+    return 0.4, "GB 32100 check character valid but the embedded GB 11714 organisation-code check fails"
 
 
 MOBILE_PREFIX2 = set("3456789")
@@ -197,12 +203,13 @@ def landline_split(s: str) -> tuple[str, str] | None:
 
 PLATE_PROVINCES = set("京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼")
 _PLATE_LETTERS = set("ABCDEFGHJKLMNPQRSTUVWXYZ")
+_ISSUER_LETTERS = _PLATE_LETTERS | {"O"}  # O: public-security vehicles
 
 
 def plate_tail(s: str) -> bool:
     """`s` is what follows the province character: issuing letter + 5 or 6 characters."""
     s = s.upper()
-    if len(s) not in (6, 7) or s[0] not in _PLATE_LETTERS:
+    if len(s) not in (6, 7) or s[0] not in _ISSUER_LETTERS:
         return False
     tail = s[1:]
     if any(c not in _PLATE_LETTERS and not c.isdigit() for c in tail):

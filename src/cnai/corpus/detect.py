@@ -21,9 +21,11 @@ from cnai.corpus.lexicon import (
     ADDRESS_CUES,
     ADDRESS_STREET,
     CONTEXT_WORDS,
+    NAME_BOUNDARY,
     NAME_PREFIX_CUES,
     NAME_STOP,
     NAME_SUFFIX_CUES,
+    NAME_VERB_CUES,
     PLACE_STARTS,
     SENSITIVE_SIGNALS,
     SURNAMES_1,
@@ -74,6 +76,8 @@ class Detector:
             table.setdefault(w, []).append(("npre", ""))
         for w in NAME_SUFFIX_CUES:
             table.setdefault(w, []).append(("nsuf", ""))
+        for w in NAME_VERB_CUES:
+            table.setdefault(w, []).append(("nverb", ""))
         for w, vals in table.items():
             auto.add_word(w, (len(w), w, tuple(vals)))
         auto.make_automaton()
@@ -275,6 +279,8 @@ class Detector:
                     _name_after(text, e, out, word)
                 elif kind == "nsuf":
                     _name_before(text, s, out, word)
+                elif kind == "nverb":
+                    _name_before(text, s, out, word, boundary=True)
 
 
 def _rebuild(keywords, types, min_confidence, classifier):
@@ -316,7 +322,7 @@ def _name_after(text: str, j: int, out: list[Finding], cue: str) -> None:
     out.append(("person_name", j, g, 0.7, f"surname after cue {cue}"))
 
 
-def _name_before(text: str, s: int, out: list[Finding], cue: str) -> None:
+def _name_before(text: str, s: int, out: list[Finding], cue: str, boundary: bool = False) -> None:
     for glen in (2, 1):
         for sl in (2, 1):
             st = s - glen - sl
@@ -325,7 +331,10 @@ def _name_before(text: str, s: int, out: list[Finding], cue: str) -> None:
             sur = text[st:st + sl]
             if (sl == 2 and sur in SURNAMES_2) or (sl == 1 and sur in SURNAMES_1):
                 if all(_is_given(c) for c in text[st + sl:s]):
-                    out.append(("person_name", st, s, 0.65, f"surname before title {cue}"))
+                    if boundary and st > 0 and text[st - 1] not in NAME_BOUNDARY:
+                        continue
+                    out.append(("person_name", st, s, 0.65 if not boundary else 0.6,
+                                f"surname before {'verb' if boundary else 'title'} {cue}"))
                     return
 
 

@@ -19,6 +19,10 @@ POS_TEMPLATES = {
         "我叫{v}，来自南方的一个小城。", "本次会议由{v}主持，大家踊跃发言。", "患者{v}于上周复诊。",
         "{v}女士表示对服务很满意。", "据{v}介绍，项目进展顺利。",
     ],
+    # no cue word at all: the best-effort name detector is expected to miss most of these
+    "person_name_nocue": [
+        "{v}昨天去了超市买菜。", "我和{v}是大学同学。", "这次比赛{v}拿了第一名。",
+    ],
     "cn_resident_id": [
         "身份证号{v}，请核对。", "申请人证件号码为{v}。", "他的身份证号码是{v}，登记时填错了一位。",
         "请提供{v}对应的身份证复印件。",
@@ -111,7 +115,8 @@ def _values(fk, rnd: random.Random, regions: list[str]) -> dict:
         return f"{area}-{sub}"
 
     def card():
-        return _luhn_complete(rnd.choice(["622202", "621700", "622848", "436742", "524094"]), rnd.choice([16, 19]), rnd)
+        pre = rnd.choice(["622202", "621700", "622848", "436742", "524094"])
+        return _luhn_complete(pre, rnd.choice([16, 19]) if pre.startswith("62") else 16, rnd)
 
     def uscc():
         return _make_uscc(rnd, rnd.choice(regions))
@@ -129,6 +134,8 @@ def _values(fk, rnd: random.Random, regions: list[str]) -> dict:
 
     def plate():
         p = fk.license_plate()
+        while p[1] == "I":  # I is not an issuing letter on real plates; Faker sometimes produces it
+            p = fk.license_plate()
         return p.replace("-", "") if rnd.random() < 0.5 else p
 
     def address():
@@ -195,11 +202,12 @@ def generate(n: int = 3000, seed: int = 7, neg_share: float = 0.35) -> list[dict
         pos = 0
         for _ in range(1 if rnd.random() < 0.6 else 2):
             t = rnd.choice(types)
-            v = vals[t]()
+            v = vals["person_name" if t == "person_name_nocue" else t]()
             tpl = rnd.choice(POS_TEMPLATES[t])
             k = tpl.index("{v}")
             sent = tpl.format(v=v)
-            labels.append({"type": t, "start": pos + k, "end": pos + k + len(v)})
+            labels.append({"type": "person_name" if t == "person_name_nocue" else t, "start": pos + k,
+                           "end": pos + k + len(v), **({"nocue": True} if t == "person_name_nocue" else {})})
             parts.append(sent)
             pos += len(sent)
         items.append({"text": "".join(parts), "labels": labels, "kind": "pos"})
@@ -211,6 +219,7 @@ def evaluate(items: list[dict], min_confidence: float = 0.6, detector=None) -> d
 
     det = detector or Detector()
     tp, fp, fn = Counter(), Counter(), Counter()
+    nocue = Counter()
     fp_kinds: Counter = Counter()
     for it in items:
         preds = [f for f in det.detect(it["text"]) if f[0] in PI_TYPES and f[3] >= min_confidence]
@@ -222,6 +231,9 @@ def evaluate(items: list[dict], min_confidence: float = 0.6, detector=None) -> d
                 if j not in used and f[0] == g["type"] and f[1] < g["end"] and g["start"] < f[2]:
                     hit = j
                     break
+            if g.get("nocue"):
+                nocue["n"] += 1
+                nocue["found"] += hit is not None
             if hit is None:
                 fn[g["type"]] += 1
             else:
@@ -240,7 +252,9 @@ def evaluate(items: list[dict], min_confidence: float = 0.6, detector=None) -> d
                        "checksum_backed": t in ("cn_resident_id", "bank_card", "uscc")}
     n_neg = sum(1 for i in items if not i["labels"])
     return {"items": len(items), "negatives": n_neg, "min_confidence": min_confidence, "per_type": per_type,
-            "false_positive_sources": dict(fp_kinds.most_common(15))}
+            "false_positive_sources": dict(fp_kinds.most_common(15)),
+            "person_name_without_cue": {"n": nocue["n"],
+                                        "recall": round(nocue["found"] / nocue["n"], 4) if nocue["n"] else None}}
 
 
 def render_md(res: dict) -> str:
@@ -251,4 +265,6 @@ def render_md(res: dict) -> str:
         rc = "-" if r["recall"] is None else f"{r['recall']:.3f}"
         lines.append(f"| {t}{' (checksum)' if r['checksum_backed'] else ''} | {p} | {rc} | {r['tp']} | {r['fp']} | "
                      f"{r['fn']} |")
+    nc = res["person_name_without_cue"]
+    lines += ["", f"person_name without any cue word (included above): {nc['n']} names, recall {nc['recall']}"]
     return "\n".join(lines)
