@@ -1,0 +1,391 @@
+"""Library API: read, embed, check, classify and propagate implicit labels for one file at a time.
+
+Every function returns a plain dict (the JSON Lines record) and raises InputError only for usage mistakes;
+per-file problems (corrupt, unsupported, unwritable) are reported in the record's "error" field so a batch
+never stops on one bad item.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from cnai.errors import CnaiError, InputError
+from cnai.label import integrity
+from cnai.label.codes import new_produce_id, provider_code_problems
+from cnai.label.formats.base import Scan, WriteOpts
+from cnai.label.model import LABEL_VALUES, AIGCLabel
+from cnai.label.registry import CARRIERS, detect
+
+MAX_IN_MEMORY = 2 << 30  # formats we edit in memory (everything except MP4/MKV)
+STANDARD_WHERE = {
+    "jpeg": "xmp", "png": "xmp", "webp": "xmp", "tiff": "xmp", "gif": "xmp", "wav": "riff-chunk",
+    "mp3": "id3-txxx", "flac": "vorbis-comment", "ogg": "vorbis-comment", "mp4": "mp4-keys", "mkv": "mkv-tag",
+    "pdf": "pdf-info", "ooxml": "ooxml-custom", "text": "front-matter",
+}
+
+
+class SkipError(CnaiError):
+    """A per-file problem with a reason category used for skip counts."""
+
+    def __init__(self, reason: str, message: str):
+        self.reason = reason
+        super().__init__(message)
+
+
+def _classify_error(e: BaseException) -> tuple[str, str]:
+    if isinstance(e, SkipError):
+        return e.reason, str(e)
+    if isinstance(e, CnaiError):
+        return "corrupt or unsupported structure", str(e)
+    if isinstance(e, PermissionError):
+        return "permission denied", f"{e.strerror}: {e.filename or ''}".strip()
+    if isinstance(e, IsADirectoryError | FileNotFoundError):
+        return "not found", f"{e.strerror}: {e.filename or ''}".strip()
+    if isinstance(e, OSError):
+        return "i/o error", f"{e.strerror or e}"
+    return "internal error", f"{type(e).__name__}: {e}"
+
+
+def _open_format(path: str) -> tuple[str, list[str]]:
+    p = Path(path)
+    if not p.exists():
+        raise SkipError("not found", "file does not exist")
+    if not p.is_file():
+        raise SkipError("not a file", "not a regular file")
+    if p.stat().st_size == 0:
+        raise SkipError("empty file", "file is empty (0 bytes)")
+    fmt, warns = detect(path)
+    if fmt is None:
+        raise SkipError("unsupported format", "unrecognised or unsupported file format")
+    return fmt, warns
+
+
+def _raw_scan(path: str) -> Scan:
+    """Formats we only read (AVI, FLV, ZIP...): look for a bare AIGC JSON object in the first/last 4 MiB."""
+    from cnai.label.formats.base import Found
+    from cnai.label.model import find_json_blobs
+
+    scan = Scan()
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(4 << 20)
+        tail = b""
+        if size > 8 << 20:
+            f.seek(size - (4 << 20))
+            tail = f.read()
+    for off, js in find_json_blobs(head) + find_json_blobs(tail):
+        scan.found.append(Found("raw-json", js, off))
+    return scan
+
+
+def scan_path(path: str) -> tuple[str, Scan, list[str]]:
+    fmt, warns = _open_format(path)
+    car = CARRIERS.get(fmt)
+    if car is None:
+        return fmt, _raw_scan(path), warns
+    if car.read_path:
+        return fmt, car.read_path(path), warns
+    size = os.path.getsize(path)
+    if size > MAX_IN_MEMORY:
+        raise SkipError("too large", f"{fmt} file of {size} bytes is over the {MAX_IN_MEMORY}-byte limit")
+    data = Path(path).read_bytes()
+    return fmt, car.read(data), warns
+
+
+def _labels(fmt: str, scan: Scan) -> tuple[AIGCLabel | None, list[dict], list[str]]:
+    """Primary label, all labels found (with where/valid), and problems about them."""
+    items, problems, parsed = [], [], []
+    for f in scan.found:
+        try:
+            lab = AIGCLabel.from_json(f.text, where=f.where)
+            items.append({"where": f.where, "label": lab.to_dict(), "error": None})
+            parsed.append((f.where, lab))
+        except CnaiError as e:
+            items.append({"where": f.where, "label": None, "error": str(e), "raw": f.text[:200]})
+            problems.append(f"{f.where}: {e}")
+    std = STANDARD_WHERE.get(fmt)
+    primary = next((lab for w, lab in parsed if w == std), parsed[0][1] if parsed else None)
+    distinct = {lab.to_json() for _w, lab in parsed}
+    if len(distinct) > 1:
+        problems.append(f"{len(distinct)} different labels in one file (the standard wants exactly one)")
+    return primary, items, problems
+
+
+def c2pa_summary(path: str) -> dict | None:
+    """Active C2PA manifest summary via c2pa-python (None if the library or a manifest is absent)."""
+    try:
+        import c2pa
+    except ImportError:
+        return None
+    try:
+        import json
+
+        with c2pa.Reader(path) as r:
+            store = json.loads(r.json())
+    except Exception as e:  # no manifest or unsupported format
+        msg = str(e)
+        return None if "ManifestNotFound" in msg or "not found" in msg.lower() else {"error": msg[:300]}
+    active = store.get("manifests", {}).get(store.get("active_manifest", ""), {})
+    dst = []
+    for a in active.get("assertions", []):
+        if a.get("label", "").startswith("c2pa.actions"):
+            for act in a.get("data", {}).get("actions", []):
+                if act.get("digitalSourceType"):
+                    dst.append(act["digitalSourceType"])
+    return {"claim_generator": active.get("claim_generator") or
+            (active.get("claim_generator_info") or [{}])[0].get("name"),
+            "title": active.get("title"), "digital_source_types": dst,
+            "validation_state": store.get("validation_state"),
+            "validation_errors": [s.get("code") for s in store.get("validation_status", []) or []][:10]}
+
+
+def read_file(path: str, *, with_c2pa: bool = True) -> dict:
+    rec: dict = {"path": str(path), "format": None, "label": None, "found_in": [], "error": None}
+    try:
+        fmt, scan, warns = scan_path(path)
+        rec["format"] = fmt
+        primary, items, problems = _labels(fmt, scan)
+        rec["label"] = primary.to_dict() if primary else None
+        rec["found_in"] = [i["where"] for i in items]
+        rec["labels"] = items
+        rec["iptc_digital_source_type"] = scan.digital_source_type
+        rec["traces"] = sorted(set(scan.traces))
+        if with_c2pa and ("c2pa-jumbf" in scan.traces or fmt in ("jpeg", "png") and False):
+            rec["c2pa"] = c2pa_summary(path)
+        rec["warnings"] = warns + scan.warnings + problems
+    except Exception as e:
+        reason, msg = _classify_error(e)
+        rec["error"], rec["skip_reason"] = msg, reason
+    return rec
+
+
+# ------------------------------------------------------------------ writing
+def _atomic(dst: str, src: str, writer) -> None:
+    d = os.path.dirname(os.path.abspath(dst))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".cnai-tmp-", dir=d)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            writer(fh)
+        try:
+            shutil.copymode(src, tmp)
+        except OSError:
+            pass
+        os.replace(tmp, dst)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_label(src: str, dst: str, fmt: str, lab: AIGCLabel, opts: WriteOpts) -> None:
+    car = CARRIERS.get(fmt)
+    if car is None or (car.write is None and car.write_path is None):
+        raise SkipError("unsupported format", f"writing labels into {fmt} files is not supported (read only)")
+    js = lab.to_json()
+    if car.write_path:
+        _atomic(dst, src, lambda fh: car.write_path(src, fh, js, opts))
+    else:
+        size = os.path.getsize(src)
+        if size > MAX_IN_MEMORY:
+            raise SkipError("too large", f"{fmt} file of {size} bytes is over the {MAX_IN_MEMORY}-byte limit")
+        out = car.write(Path(src).read_bytes(), js, opts)
+        _atomic(dst, src, lambda fh: fh.write(out))
+    # read back: a silently dropped label is worse than an error (reference 2.3, ffmpeg note)
+    _f, scan, _w = scan_path(dst)
+    got, _items, _p = _labels(fmt, scan)
+    if got is None or got.to_json() != js:
+        raise SkipError("verification failed", "label not found in the written file on read-back")
+
+
+def content_digest(path: str, fmt: str) -> bytes:
+    car = CARRIERS[fmt]
+    if car.essence_path:
+        return integrity.digest_chunks(car.essence_path(path))
+    return integrity.digest_chunks(car.essence(Path(path).read_bytes()))
+
+
+def _same(src: str, dst: str) -> bool:
+    try:
+        return os.path.samefile(src, dst)
+    except OSError:
+        return False
+
+
+def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = None, label: str = "1",
+               in_place: bool = False, fill_propagator: bool = False, hash_only: bool = False, priv=None,
+               digital_source_type: str | None = None) -> dict:
+    rec: dict = {"path": str(src), "output": str(dst), "format": None, "label": None, "status": "error",
+                 "error": None}
+    try:
+        if _same(src, dst) and not in_place:
+            raise SkipError("would overwrite input", "output is the input file; pass --in-place to allow that")
+        fmt, scan, warns = scan_path(src)
+        rec["format"] = fmt
+        old, _items, _p = _labels(fmt, scan)
+        pid = produce_id or (old.ProduceID if old and old.ContentProducer == producer and old.ProduceID
+                             else new_produce_id())
+        lab = AIGCLabel(Label=label, ContentProducer=producer, ProduceID=pid)
+        if fill_propagator:
+            lab.ContentPropagator, lab.PropagateID = producer, pid
+        if priv is not None or hash_only:
+            d = content_digest(src, fmt)
+            lab.ReservedCode1 = integrity.make_token(d, priv=priv, label=lab.Label, who=producer, ident=pid)
+        if old is not None and old.to_json() == lab.to_json() and len(scan.found) == 1 and _same(src, dst):
+            rec.update(status="unchanged", label=lab.to_dict())
+            return rec
+        write_label(src, dst, fmt, lab, WriteOpts(digital_source_type=digital_source_type))
+        rec.update(status="relabelled" if old else "labelled", label=lab.to_dict())
+        if warns:
+            rec["warnings"] = warns
+    except Exception as e:
+        reason, msg = _classify_error(e)
+        rec["error"], rec["skip_reason"] = msg, reason
+    return rec
+
+
+def propagate_file(src: str, dst: str, *, propagator: str, propagate_id: str | None = None,
+                   in_place: bool = False, declared: bool = False, hash_only: bool = False, priv=None) -> dict:
+    """Platform side (Measures Art. 6): add ContentPropagator/PropagateID (and ReservedCode2) without touching
+    the producer fields. Files without a label get Label 2 (declared) or 3 (traces); others are skipped."""
+    rec: dict = {"path": str(src), "output": str(dst), "format": None, "label": None, "status": "error",
+                 "error": None}
+    try:
+        if _same(src, dst) and not in_place:
+            raise SkipError("would overwrite input", "output is the input file; pass --in-place to allow that")
+        cls = classify_file(src, declared=declared)
+        if cls.get("error"):
+            raise SkipError(cls.get("skip_reason", "error"), cls["error"])
+        fmt = cls["format"]
+        _f, scan, _w = scan_path(src)
+        old, _i, _p = _labels(fmt, scan)
+        if old is not None:
+            lab = AIGCLabel(**old.to_dict())
+        elif cls["category"] in ("possible", "suspected"):
+            lab = AIGCLabel(Label="2" if cls["category"] == "possible" else "3")
+        else:
+            rec.update(status="skipped", category="none", skip_reason="no AI label, declaration or trace")
+            return rec
+        pid = propagate_id or (lab.PropagateID if lab.ContentPropagator == propagator and lab.PropagateID
+                               else new_produce_id())
+        lab.ContentPropagator, lab.PropagateID = propagator, pid
+        if priv is not None or hash_only:
+            d = content_digest(src, fmt)
+            lab.ReservedCode2 = integrity.make_token(d, priv=priv, label=lab.Label, who=propagator, ident=pid)
+        write_label(src, dst, fmt, lab, WriteOpts())
+        rec.update(status="propagated", category=cls["category"], label=lab.to_dict())
+    except Exception as e:
+        reason, msg = _classify_error(e)
+        rec["error"], rec["skip_reason"] = msg, reason
+    return rec
+
+
+# ------------------------------------------------------------------ checking
+def _producer_findings(name: str, value: str) -> tuple[list[str], list[str]]:
+    if not value:
+        return [], []
+    looks_like_code = len(value) >= 20 and value.isalnum() and value.upper() == value and value[:2].isdigit()
+    if looks_like_code:
+        return [f"{name}: {p}" for p in provider_code_problems(value)], []
+    return [], [f"{name} is a name ({value!r}), not a 27-character provider code"]
+
+
+def check_file(path: str, *, trusted: set[str] | None = None, strict_charset: bool = True) -> dict:
+    rec = read_file(path, with_c2pa=False)
+    problems: list[str] = []
+    warnings: list[str] = list(rec.pop("warnings", []) or [])
+    if rec.get("error"):
+        rec.update(ok=False, problems=[rec["error"]], warnings=warnings)
+        return rec
+    fmt = rec["format"]
+    items = rec.get("labels", [])
+    problems += [f"{i['where']}: {i['error']}" for i in items if i["error"]]
+    warnings = [w for w in warnings if not any(w.endswith(i["error"] or "\x00") for i in items)]
+    if fmt not in STANDARD_WHERE:
+        problems.append(f"{fmt} files cannot carry a label written by cnai (unsupported for writing)")
+    if not items:
+        problems.append("no implicit (metadata) label found")
+    if rec["label"]:
+        lab = AIGCLabel.from_obj(rec["label"])
+        problems += lab.problems(strict_charset=strict_charset)
+        for name in ("ContentProducer", "ContentPropagator"):
+            p, w = _producer_findings(name, getattr(lab, name))
+            problems += p
+            warnings += w
+        std = STANDARD_WHERE.get(fmt)
+        if std and std not in rec["found_in"]:
+            problems.append(f"label only in {', '.join(rec['found_in'])}; the {fmt} guide places it in {std}")
+        if len({i["label"] and str(i["label"]) for i in items if i["label"]}) > 1:
+            problems.append("more than one different label in the file")
+        integ = {}
+        d = None
+        for code, who, ident in (("ReservedCode1", lab.ContentProducer, lab.ProduceID),
+                                 ("ReservedCode2", lab.ContentPropagator, lab.PropagateID)):
+            tok = getattr(lab, code)
+            if tok and integrity.is_token(tok):
+                if d is None:
+                    d = content_digest(path, fmt)
+                p = integrity.verify_token(tok, d, label=lab.Label, who=who, ident=ident, trusted=trusted)
+                integ[code] = "ok" if not p else "failed"
+                problems += [f"{code}: {x}" for x in p]
+            elif tok:
+                integ[code] = "opaque (not a cnai token; not verified)"
+        if integ:
+            rec["integrity"] = integ
+    rec.update(ok=not problems, problems=problems, warnings=warnings)
+    return rec
+
+
+GEN_AI_DST = ("trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia", "algorithmicMedia")
+
+
+def classify_file(path: str, *, declared: bool = False) -> dict:
+    """Measures Art. 6: confirmed (valid implicit label) / possible (user declared) / suspected (traces) / none."""
+    rec = read_file(path)
+    out = {"path": rec["path"], "format": rec["format"], "category": None, "reasons": [], "label": rec["label"],
+           "found_in": rec["found_in"], "error": rec["error"]}
+    if rec["error"]:
+        out["skip_reason"] = rec.get("skip_reason")
+        return out
+    reasons = []
+    lab = AIGCLabel.from_obj(rec["label"]) if rec["label"] else None
+    if lab and not [p for p in lab.problems(strict_charset=False) if "unknown keys" not in p]:
+        cat = LABEL_VALUES[lab.Label]
+        reasons.append(f"valid implicit label in {rec['found_in'][0]} with Label={lab.Label}")
+    else:
+        if lab:
+            reasons.append("an implicit label is present but malformed, so it is not relied on")
+        cat = None
+        if declared:
+            cat = "possible"
+            reasons.append("the uploader declared the content as AI-generated")
+        traces = []
+        dst = rec.get("iptc_digital_source_type") or ""
+        if any(dst.endswith(x) for x in GEN_AI_DST):
+            traces.append(f"IPTC DigitalSourceType {dst.rsplit('/', 1)[-1]}")
+        c2 = rec.get("c2pa")
+        if c2 and not c2.get("error"):
+            traces.append(f"C2PA manifest (generator {c2.get('claim_generator')})")
+            for d in c2.get("digital_source_types", []):
+                traces.append(f"C2PA digitalSourceType {d.rsplit('/', 1)[-1]}")
+        elif "c2pa-jumbf" in rec.get("traces", []):
+            traces.append("C2PA manifest store present")
+        traces += [f"generator metadata: {t}" for t in rec.get("traces", []) if t != "c2pa-jumbf"]
+        if traces and cat is None:
+            cat = "suspected"
+        reasons += traces
+        if cat is None:
+            cat = "none"
+            reasons.append("no implicit label, declaration or generation trace")
+    out["category"] = cat
+    out["reasons"] = reasons
+    out["suggested_label"] = {"confirmed": "1", "possible": "2", "suspected": "3"}.get(cat)
+    return out
+
+
+def validate_label_value(label: str) -> str:
+    if label not in LABEL_VALUES:
+        raise InputError("must be 1 (AI-generated), 2 (possibly) or 3 (suspected)", field="--label")
+    return label

@@ -1,0 +1,56 @@
+"""Streaming copy helpers: large media are never loaded whole (a 2 GB MP4 is copied in 1 MiB pieces)."""
+
+from __future__ import annotations
+
+import os
+from typing import BinaryIO
+
+CHUNK = 1 << 20
+
+
+def copy_range(src: BinaryIO, dst: BinaryIO, start: int, length: int,
+               patches: list[tuple[int, bytes]] | None = None) -> None:
+    """Copy src[start:start+length] to dst, replacing bytes at absolute offsets given in patches."""
+    patches = sorted(p for p in (patches or []) if start <= p[0] < start + length)
+    if not patches:
+        dst.flush()
+        try:  # in-kernel copy when both are real files
+            src_fd, dst_fd = src.fileno(), dst.fileno()
+            dst_pos = dst.tell()
+            os.lseek(dst_fd, dst_pos, os.SEEK_SET)
+            done = 0
+            while done < length:
+                n = os.copy_file_range(src_fd, dst_fd, min(length - done, 1 << 30), start + done)
+                if n == 0:
+                    break
+                done += n
+            if done == length:
+                dst.seek(dst_pos + length)
+                return
+            start, length = start + done, length - done
+            dst.seek(dst_pos + done)
+        except (AttributeError, OSError, ValueError):
+            pass
+    src.seek(start)
+    pos, end = start, start + length
+    while pos < end:
+        buf = bytearray(src.read(min(CHUNK, end - pos)))
+        if not buf:
+            raise EOFError(f"file ended at byte {pos}, expected {end}")
+        for off, rep in patches:
+            lo, hi = max(off, pos), min(off + len(rep), pos + len(buf))
+            if lo < hi:
+                buf[lo - pos:hi - pos] = rep[lo - off:hi - off]
+        dst.write(buf)
+        pos += len(buf)
+
+
+def iter_range(src: BinaryIO, start: int, length: int):
+    src.seek(start)
+    left = length
+    while left > 0:
+        b = src.read(min(CHUNK, left))
+        if not b:
+            return
+        left -= len(b)
+        yield b
