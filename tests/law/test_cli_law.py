@@ -58,3 +58,15 @@ def test_version_and_fast_help(cli):
     assert proc.returncode == 0
     for group in ("law", "scope", "profile", "label", "assess", "corpus"):
         assert group in proc.stdout
+
+
+def test_help_imports_no_heavy_modules():
+    # `cnai --help` must stay fast: the command groups (and pydantic, rich, the KB) load only when used.
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom cnai.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('pydantic', 'rich', 'yaml', 'cnai.law.kb', 'cnai.cli.law') if m in sys.modules]\n"
+            "print('HEAVY', heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out, out
