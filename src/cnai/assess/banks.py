@@ -101,6 +101,8 @@ def _kind(value, path: str, row: str) -> str:
 
 
 def item_from_record(rec: dict, *, path: str, row: str, default_kind: str | None = None) -> BankItem:
+    if isinstance(rec, InputError):
+        raise rec
     if not isinstance(rec, dict):
         raise InputError("expected an object", path=path, field=row)
     kind = _kind(rec.get("kind") or default_kind, path, row)
@@ -169,8 +171,8 @@ def iter_records(p: Path) -> Iterable[tuple[str, dict, str | None]]:
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise InputError(f"invalid JSON at column {exc.colno}: {exc.msg}", path=str(p),
-                                 field=f"line {n}") from None
+                # handed on so that a lenient load skips just this row
+                rec = InputError(f"invalid JSON at column {exc.colno}: {exc.msg}", path=str(p), field=f"line {n}")
             yield f"line {n}", rec, None
     elif suf in (".yaml", ".yml"):
         import yaml

@@ -245,10 +245,8 @@ def _parse_rows(path: Path) -> Iterable[tuple[str, dict]]:
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise InputError(f"invalid JSON at column {exc.colno}: {exc.msg}", path=str(path),
-                                 field=f"line {n}") from None
-            if not isinstance(rec, dict):
-                raise InputError("expected a JSON object", path=str(path), field=f"line {n}")
+                rec = InputError(f"invalid JSON at column {exc.colno}: {exc.msg}", path=str(path),
+                                 field=f"line {n}")
             yield f"line {n}", rec
     elif suf in (".txt", ".tsv"):
         for n, line in enumerate(text.splitlines(), 1):
@@ -274,6 +272,10 @@ def read_keyword_file(path: str | Path, *, strict: bool = True) -> tuple[Keyword
     seen: dict[tuple[str, str], str] = {}
     for row, rec in _parse_rows(p):
         try:
+            if isinstance(rec, InputError):
+                raise rec
+            if not isinstance(rec, dict):
+                raise InputError("expected an object", path=str(p), field=row)
             kw = str(rec.get("keyword") or rec.get("关键词") or "").strip()
             if not kw:
                 raise InputError("missing 'keyword'", path=str(p), field=row)

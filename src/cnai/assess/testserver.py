@@ -1,0 +1,199 @@
+"""A small OpenAI-compatible HTTP/1.1 server on 127.0.0.1 for tests, demos and benchmarks.
+
+Replies come from the deterministic ``mock:mixed`` target, so results do not depend on faults or timing.
+Fault injection (fraction ``fault_rate`` of requests, seeded): 429 with Retry-After, 500, 503, a hang
+past the client's timeout, a connection reset, a truncated body, a non-JSON body, JSON without
+``choices``, and very slow (but valid) replies. GET /stats returns counters, including how many
+successful replies were sent per prompt (to prove that resumed runs never re-ask completed items).
+
+    with ServerThread(latency=0.0, fault_rate=0.2) as srv:
+        srv.base_url  # "http://127.0.0.1:PORT/v1"
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import threading
+import time
+from collections import Counter
+
+FAULTS = ("429", "500", "503", "hang", "reset", "truncated", "nonjson", "nochoices", "slow")
+
+
+class MockServer:
+    def __init__(self, *, latency: float = 0.0, fault_rate: float = 0.0, seed: int = 0,
+                 faults: tuple[str, ...] = FAULTS, hang_s: float = 30.0, slow_s: float = 1.0):
+        from .targets import MockTarget
+
+        self.latency = latency
+        self.fault_rate = fault_rate
+        self.rng = random.Random(seed)
+        self.faults = faults
+        self.hang_s = hang_s
+        self.slow_s = slow_s
+        self.mock = MockTarget("mixed")
+        self.stats: Counter = Counter()
+        self.ok_by_prompt: Counter = Counter()
+        self.server: asyncio.AbstractServer | None = None
+        self.port = 0
+
+    async def start(self, port: int = 0) -> int:
+        self.server = await asyncio.start_server(self._conn, "127.0.0.1", port, backlog=1024)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def _conn(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+                    return
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = (lines[0].split(" ") + ["", ""])[:3]
+                headers = {}
+                for ln in lines[1:]:
+                    if ":" in ln:
+                        k, v = ln.split(":", 1)
+                        headers[k.strip().lower()] = v.strip()
+                body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
+                keep = await self._handle(method, path, body, writer)
+                if not keep:
+                    return
+        except (ConnectionError, asyncio.IncompleteReadError):
+            return
+        finally:
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001 - closing a broken socket
+                pass
+
+    def _send(self, writer, status: int, body: bytes, ctype="application/json", extra: dict | None = None,
+              length: int | None = None) -> None:
+        reason = {200: "OK", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
+                  503: "Service Unavailable", 400: "Bad Request"}.get(status, "X")
+        h = [f"HTTP/1.1 {status} {reason}", f"content-type: {ctype}",
+             f"content-length: {len(body) if length is None else length}", "connection: keep-alive"]
+        for k, v in (extra or {}).items():
+            h.append(f"{k}: {v}")
+        writer.write(("\r\n".join(h) + "\r\n\r\n").encode("latin-1") + body)
+
+    async def _handle(self, method: str, path: str, body: bytes, writer) -> bool:
+        self.stats["requests"] += 1
+        if method == "GET" and path.endswith("/stats"):
+            self._send(writer, 200, json.dumps({"stats": dict(self.stats),
+                                                "ok_by_prompt": dict(self.ok_by_prompt)}).encode())
+            await writer.drain()
+            return True
+        if method == "GET" and path.endswith("/models"):
+            self._send(writer, 200, b'{"object":"list","data":[{"id":"mock","object":"model"}]}')
+            await writer.drain()
+            return True
+        if method != "POST" or not path.endswith("/chat/completions"):
+            self._send(writer, 404, b'{"error":"not found"}')
+            await writer.drain()
+            return True
+        try:
+            req = json.loads(body)
+            messages = req["messages"]
+        except (ValueError, KeyError):
+            self._send(writer, 400, b'{"error":"bad request"}')
+            await writer.drain()
+            return True
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        fault = self.rng.choice(self.faults) if self.fault_rate and self.rng.random() < self.fault_rate else None
+        if fault:
+            self.stats[f"fault_{fault}"] += 1
+        if fault in ("429", "500", "503"):
+            self._send(writer, int(fault), b'{"error":"injected"}', extra={"retry-after": "0"} if fault == "429" else None)
+            await writer.drain()
+            return True
+        if fault == "hang":
+            await asyncio.sleep(self.hang_s)
+            return False
+        if fault == "reset":
+            writer.transport.abort()
+            return False
+        if fault == "nonjson":
+            self._send(writer, 200, b"<html>upstream error</html>", ctype="text/html")
+            await writer.drain()
+            return True
+        if fault == "nochoices":
+            self._send(writer, 200, b'{"id":"x","object":"chat.completion"}')
+            await writer.drain()
+            return True
+        if fault == "slow":
+            await asyncio.sleep(self.slow_s)
+        content = self.mock.reply(messages)
+        payload = json.dumps({
+            "id": "chatcmpl-mock", "object": "chat.completion", "created": int(time.time()),
+            "model": req.get("model", "mock"),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}, ensure_ascii=False).encode()
+        if fault == "truncated":
+            self._send(writer, 200, payload[: len(payload) // 2], length=len(payload))
+            await writer.drain()
+            writer.transport.abort()
+            return False
+        key = hashlib.sha256(json.dumps(messages, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
+        self.ok_by_prompt[key] += 1
+        self.stats["ok"] += 1
+        self._send(writer, 200, payload)
+        await writer.drain()
+        return True
+
+    async def close(self) -> None:
+        if self.server:
+            self.server.close()
+
+
+class ServerThread:
+    """Run a MockServer in a background thread (its own event loop)."""
+
+    def __init__(self, **kw):
+        self.kw = kw
+        self.srv: MockServer | None = None
+        self.loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        asyncio.set_event_loop(self.loop)
+        self.srv = MockServer(**self.kw)
+        self.loop.run_until_complete(self.srv.start(0))
+        self._ready.set()
+        self.loop.run_forever()
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        self._ready.wait(10)
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.srv.port}/v1"
+
+    def stats(self) -> dict:
+        return {"stats": dict(self.srv.stats), "ok_by_prompt": dict(self.srv.ok_by_prompt)}
+
+    def __exit__(self, *exc):
+        async def shutdown():
+            await self.srv.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.loop.stop()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop)
+        self.thread.join(5)
+
+
+async def serve_forever(*, port: int, latency: float = 0.0, fault_rate: float = 0.0, seed: int = 0) -> None:
+    srv = MockServer(latency=latency, fault_rate=fault_rate, seed=seed)
+    await srv.start(port)
+    await asyncio.Event().wait()
