@@ -6,7 +6,15 @@ import random
 
 import pytest
 
-from cnai.assess.keywords import KeywordLibrary, Keyword, Matcher, _PyAC, fold, load_keyword_library, read_keyword_file
+from cnai.assess.keywords import (
+    Keyword,
+    KeywordLibrary,
+    Matcher,
+    _PyAC,
+    fold,
+    load_keyword_library,
+    read_keyword_file,
+)
 from cnai.assess.taxonomy import KEYWORD_RISK_CODES, RISK_CODES, load_taxonomy, normalize_risk_code
 from cnai.errors import InputError
 
