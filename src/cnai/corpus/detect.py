@@ -205,6 +205,8 @@ class Detector:
                         conf = min(0.97, conf + 0.07)
                     out.append(("cn_landline", s, e, conf, f"area code {ll[0]} + {len(ll[1])}-digit number"))
                     return True
+            if L == 5 and s > 2 and text[s - 1] in "·• ":
+                return self._plate(text, s, e, n, out)
             return False
         up = n.upper()
         if L == 18:
@@ -227,16 +229,20 @@ class Detector:
                 out.append(("hk_macao_permit", s, e, conf, "HK/Macao permit number format (no check digit)"))
                 return True
         if 5 <= L <= 7 and s > 0:
-            p = s - 1
-            tail = n
-            if text[p] in "·• " and p > 1 and text[p - 1].isascii() and text[p - 1].isalpha():
-                tail = text[p - 1].upper() + n  # 粤B·D12345
-                p -= 2
-            elif text[p] in "·• " and p > 0:
-                p -= 1
-            if text[p] in checks.PLATE_PROVINCES and checks.plate_tail(tail):
-                out.append(("license_plate", p, e, 0.9, "province abbreviation + plate number format"))
-                return True
+            return self._plate(text, s, e, n, out)
+        return False
+
+    def _plate(self, text: str, s: int, e: int, n: str, out: list[Finding]) -> bool:
+        p = s - 1
+        tail = n
+        if text[p] in "·• " and p > 1 and text[p - 1].isascii() and text[p - 1].isalpha():
+            tail = text[p - 1].upper() + n  # 粤B·D12345: the issuing letter sits before the dot
+            p -= 2
+        elif text[p] in "·• " and p > 0:
+            p -= 1
+        if text[p] in checks.PLATE_PROVINCES and checks.plate_tail(tail):
+            out.append(("license_plate", p, e, 0.9, "province abbreviation + plate number format"))
+            return True
         return False
 
     # ------------------------------------------------------------------ addresses

@@ -133,8 +133,12 @@ def check_register(sources: list[dict], audit_sources: dict | None = None) -> di
         unregistered = sorted(set(audit_sources) - names)
         if unregistered:
             warnings.append(f"sources in the corpus with no register entry: {', '.join(unregistered)}")
-    weights = [(s.get("bytes") or 1, s) for s in sources if s.get("origin") == "open_source"]
-    total_w = sum(s.get("bytes") or 1 for s in sources) or 1
+    def size(s):  # the audit's byte count wins over the register's own `bytes:` figure
+        a = (audit_sources or {}).get(s.get("name"))
+        return (a or {}).get("bytes") or s.get("bytes") or 1
+
+    weights = [(size(s), s) for s in sources if s.get("origin") == "open_source"]
+    total_w = sum(size(s) for s in sources) or 1
     foreign_os = sum(w * (s.get("share_outside_mainland") or 0) for w, s in weights) / total_w
     if foreign_os > FOREIGN_OPEN_SOURCE_CAP:
         warnings.append(f"foreign open-source share about {foreign_os:.0%} exceeds the 30% seen in filing practice "
@@ -152,6 +156,7 @@ sources:
   - name: web_news
     origin: scraped            # self_collected | scraped | purchased | open_source | user_inputs
     description: News sites crawled 2024-2025
+    bytes: 4000000000          # optional; the audit's measured size is used when available
     collected_from: 2024-01-01
     collected_to: 2025-06-30
     share_outside_mainland: 0.05
@@ -167,7 +172,8 @@ sources:
     licence_evidence: "LICENSE file archived with the snapshot"
     collected_from: 2025-03-01
     collected_to: 2025-03-01
-    share_outside_mainland: 0.4
+    bytes: 6000000000
+    share_outside_mainland: 0.6
     pre_collection_check: "keyword screening of a 4,000-item sample"
     ip_review: "licence permits training with attribution"
 """

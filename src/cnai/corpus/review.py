@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import zipfile
 from pathlib import Path
 
 from cnai.errors import InputError
@@ -85,7 +86,7 @@ def import_xlsx(path: Path, threshold: float = MANUAL_THRESHOLD, minimum: int = 
         raise InputError("no such file", path=str(path))
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, KeyError, OSError, ValueError, zipfile.BadZipFile) as exc:
         raise InputError(f"not a readable .xlsx workbook: {exc}", path=str(path)) from None
     if "review" not in wb.sheetnames:
         raise InputError("no sheet named 'review'", path=str(path))

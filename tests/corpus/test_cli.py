@@ -1,0 +1,184 @@
+"""The real `cnai corpus` command in a subprocess: scan, audit, resume, review round trip, register."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from cnai.corpus import checks
+from tests.conftest import run_cli
+
+BENIGN = ["今天天气不错，我们去公园散步。", "这本书讲述了一个关于成长的故事。", "会议将于下周三下午召开。",
+          "新款手机的续航表现很好。", "请大家按时提交周报。"]
+
+
+def make_id(rnd):
+    body = "110105" + f"{rnd.randint(1960, 2005)}{rnd.randint(1, 12):02d}{rnd.randint(1, 28):02d}{rnd.randint(0, 999):03d}"
+    return body + checks.id_check_char(body)
+
+
+def write_corpus(tmp_path, n_docs=300, harmful_share=0.0, name="forum", seed=1):
+    rnd = random.Random(seed)
+    p = tmp_path / f"{name}.jsonl"
+    with open(p, "w", encoding="utf-8") as fh:
+        for i in range(n_docs):
+            r = rnd.random()
+            if r < harmful_share:
+                text = "有人在帖子里煽动颠覆国家政权。"
+            elif r < harmful_share + 0.2:
+                text = f"客户身份证号{make_id(rnd)}，手机1{rnd.choice('3589')}{rnd.randint(0, 999999999):09d}。"
+            else:
+                text = rnd.choice(BENIGN)
+            fh.write(json.dumps({"id": f"{name}-{i}", "text": text}, ensure_ascii=False) + "\n")
+    return p
+
+
+def test_scan_jsonl_shape(tmp_path):
+    p = tmp_path / "s.jsonl"
+    p.write_text('{"id": "x", "text": "身份证号11010519491231002X"}\n{"id": "y", "text": "没有"}\nbroken\n',
+                 encoding="utf-8")
+    r = run_cli("corpus", "scan", str(p), "--format", "jsonl", "--workers", "1")
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["doc"] for x in lines] == ["x", "y"]
+    f = lines[0]["findings"][0]
+    assert (f["type"], f["start"], f["end"]) == ("cn_resident_id", 4, 22) and 0 < f["confidence"] <= 1
+    assert "malformed_json: 1" in r.stderr
+    assert "11010519491231002X" not in r.stdout  # no PI values unless --with-text
+
+
+def test_scan_parallel_equals_serial(tmp_path):
+    p = write_corpus(tmp_path, 2000)
+    a = run_cli("corpus", "scan", str(p), "--workers", "1")
+    b = run_cli("corpus", "scan", str(p), "--workers", "2")
+    assert a.returncode == b.returncode == 0
+    assert a.stdout == b.stdout and len(a.stdout.splitlines()) == 2000
+
+
+def test_audit_rates_sample_rule_and_resume(tmp_path):
+    good = write_corpus(tmp_path, 400, 0.0, "clean_src", seed=2)
+    bad = write_corpus(tmp_path, 400, 0.10, "bad_src", seed=3)
+    out = tmp_path / "out"
+    args = ["corpus", "audit", str(good), str(bad), "--out", str(out), "--sample", "100", "--seed", "5",
+            "--shard-mb", "0.01", "--workers", "2", "--format", "json"]
+    r = run_cli(*args)
+    assert r.returncode == 1, r.stderr  # bad_src breaks the 5% rule
+    s = json.loads(r.stdout)
+    assert s["documents"] == 800 and s["shards"] > 4
+    assert s["sources"]["clean_src"]["verdict"] == "usable"
+    assert s["sources"]["bad_src"]["verdict"] == "unusable"
+    assert 0.05 < s["sources"]["bad_src"]["risk_doc_rate"] < 0.2
+    assert s["findings"]["by_type"]["cn_resident_id"] == s["findings"]["documents_with"]["cn_resident_id"] > 100
+    assert s["review_sample"]["size"] == 100 and (out / "review-sample.xlsx").is_file()
+    assert s["verdict"]["sources_unusable"] == ["bad_src"]
+    # resume: every shard is skipped, same summary
+    r2 = run_cli(*args)
+    s2 = json.loads(r2.stdout)
+    assert s2["shards_resumed"] == s2["shards"]
+    for k in ("documents", "findings", "sources", "review_sample"):
+        assert s2[k] == s[k]
+    # different sharding and 1 worker: identical counts and the identical review sample
+    r3 = run_cli(*args[:-6], "--shard-mb", "1", "--workers", "1", "--out", str(tmp_path / "o3"), "--format", "json")
+    s3 = json.loads(r3.stdout)
+    assert s3["findings"] == s["findings"] and s3["sources"] == s["sources"]
+    ids = [json.loads(x)["doc"] for x in open(out / "review-sample.jsonl", encoding="utf-8")]
+    ids3 = [json.loads(x)["doc"] for x in open(tmp_path / "o3" / "review-sample.jsonl", encoding="utf-8")]
+    assert ids == ids3
+
+
+def test_audit_clean_corpus_exit_0_and_redaction(tmp_path):
+    p = write_corpus(tmp_path, 200, 0.0, "only", seed=4)
+    with open(p, "a", encoding="utf-8") as fh:
+        fh.write("this is not json\n")
+    out = tmp_path / "o"
+    r = run_cli("corpus", "audit", str(p), "--out", str(out), "--sample", "20", "--redact", "drop")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    red = s["redaction"]
+    assert red["dropped"] == s["findings"]["documents_with"]["cn_resident_id"]
+    assert red["dropped_by_reason"]["pi:cn_resident_id"] == red["dropped"]
+    clean = [json.loads(x) for f in (out / "clean").glob("*.jsonl") for x in open(f, encoding="utf-8")]
+    rejected = [json.loads(x) for f in (out / "rejected").glob("*.jsonl") for x in open(f, encoding="utf-8")]
+    assert len(clean) + red["dropped"] == 200
+    assert any(x["reasons"] == ["skip:malformed_json"] for x in rejected)
+    assert all("身份证" not in x["text"] for x in clean)
+    # the input file is untouched
+    assert sum(1 for _ in open(p, encoding="utf-8")) == 201
+
+
+def test_audit_mask_mode_keeps_fields(tmp_path):
+    p = tmp_path / "m.jsonl"
+    p.write_text(json.dumps({"id": "k", "meta": {"lang": "zh"}, "text": "我叫王小明，手机13800138000"},
+                            ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "o"
+    r = run_cli("corpus", "audit", str(p), "--out", str(out), "--sample", "0", "--redact", "mask")
+    assert r.returncode == 0, r.stderr
+    rec = json.loads(next((out / "clean").glob("*.jsonl")).read_text("utf-8"))
+    assert rec == {"id": "k", "meta": {"lang": "zh"}, "text": "我叫***，手机***********"}
+
+
+def test_review_roundtrip_wilson(tmp_path):
+    from openpyxl import load_workbook
+
+    p = write_corpus(tmp_path, 300, 0.0, "rv", seed=6)
+    out = tmp_path / "o"
+    run_cli("corpus", "audit", str(p), "--out", str(out), "--sample", "200")
+    xlsx = out / "review-sample.xlsx"
+    wb = load_workbook(xlsx)
+    ws = wb["review"]
+    header = [c.value for c in ws[1]]
+    vcol = header.index("verdict") + 1
+    for i, row in enumerate(range(2, ws.max_row + 1)):
+        ws.cell(row=row, column=vcol, value="unqualified" if i < 4 else "qualified")
+    wb.save(xlsx)
+    r = run_cli("corpus", "review", "import", str(xlsx), "--min-sample", "100")
+    res = json.loads(r.stdout)
+    assert res["reviewed"] == 200 and res["unqualified"] == 4
+    assert res["qualified_rate"] == 0.98
+    lo, hi = res["ci95"]
+    assert 0.94 < lo < 0.96 and 0.99 < hi < 1.0  # Wilson interval for 196/200
+    assert res["verdict"] == "pass" and r.returncode == 0
+    r = run_cli("corpus", "review", "import", str(xlsx))  # 200 < 4000
+    assert r.returncode == 1 and json.loads(r.stdout)["verdict"] == "insufficient_sample"
+
+
+def test_register_check_and_template(tmp_path):
+    r = run_cli("corpus", "register", "template")
+    reg = tmp_path / "reg.yaml"
+    reg.write_text(r.stdout, encoding="utf-8")
+    r = run_cli("corpus", "register", "check", str(reg))
+    res = json.loads(r.stdout)
+    assert r.returncode == 0 and res["complete"], res
+    assert any("30%" in w for w in res["warnings"])  # open_wiki is 40% foreign
+    reg.write_text("sources:\n  - name: vendor\n    origin: purchased\n    collected_from: 2024-01-01\n",
+                   encoding="utf-8")
+    r = run_cli("corpus", "register", "check", str(reg))
+    res = json.loads(r.stdout)
+    assert r.returncode == 1
+    missing = {i["requirement"]: i["missing"] for i in res["sources"][0]["requirements"] if i["missing"]}
+    assert missing["commercial_contract"] == ["contract_evidence", "supplier_commitments"]
+    assert "collected_to" in missing["collection_dates"]
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["corpus", "scan", "/nonexistent/x.jsonl"], "no such file"),
+    (["corpus", "scan", "README.md", "--encoding", "klingon"], "unknown encoding"),
+    (["corpus", "audit", "README.md", "--keywords", "/nonexistent.yaml"], "keyword library not found"),
+    (["corpus", "audit", "README.md", "--classifier", "nope"], "python:MODULE:FUNCTION"),
+])
+def test_bad_usage_exit_2(args, needle, tmp_path):
+    r = run_cli(*args, cwd=None)
+    assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bad_register_and_review_files(tmp_path):
+    bad = tmp_path / "reg.yaml"
+    bad.write_text("sources:\n  - name: x\n    origin: stolen\n", encoding="utf-8")
+    r = run_cli("corpus", "register", "check", str(bad))
+    assert r.returncode == 2 and "sources[0].origin" in r.stderr
+    notx = tmp_path / "r.xlsx"
+    notx.write_text("plain text", encoding="utf-8")
+    r = run_cli("corpus", "review", "import", str(notx))
+    assert r.returncode == 2 and "xlsx" in r.stderr and "Traceback" not in r.stderr

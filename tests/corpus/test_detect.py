@@ -1,0 +1,113 @@
+"""PI detectors on real Chinese sentences: types, exact character spans, and hard negatives."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnai.corpus import checks
+from cnai.corpus.detect import Detector
+from cnai.corpus.pipeline import redact_text
+from cnai.corpus.screening import KeywordList, load_keywords
+
+
+@pytest.fixture(scope="module")
+def det():
+    return Detector(load_keywords(None))
+
+
+def spans(det, text, min_conf=0.6):
+    return {(f[0], text[f[1]:f[2]]) for f in det.detect(text) if f[3] >= min_conf}
+
+
+def _uscc():
+    org = "MA1234567"
+    org = org[:8] + checks.org_check_char(org[:8])
+    code = "91110000" + org
+    return code + checks.uscc_check_char(code)
+
+
+@pytest.mark.parametrize("text,typ,value", [
+    ("身份证号11010519491231002X，请核对", "cn_resident_id", "11010519491231002X"),
+    ("手机：138 0013 8000，随时联系", "cn_mobile", "138 0013 8000"),
+    ("电话+86 13900139000", "cn_mobile", "86 13900139000"),
+    ("办公室电话0755-88886666转8", "cn_landline", "0755-88886666"),
+    ("简历请发至 hr.team@example.com.cn。", "email", "hr.team@example.com.cn"),
+    ("卡号6222021234567890128，开户行建设银行", "bank_card", "6222021234567890128"),
+    ("护照号码EA1234567", "passport", "EA1234567"),
+    ("往来港澳通行证C12345678", "hk_macao_permit", "C12345678"),
+    ("服务器IP为10.0.12.7，端口8080", "ip_address", "10.0.12.7"),
+    ("来源地址2001:db8::8a2e:370:7334被封禁", "ip_address", "2001:db8::8a2e:370:7334"),
+    ("一辆京A·12345的车", "license_plate", "京A·12345"),
+    ("新能源车粤B·D12345停在门口", "license_plate", "粤B·D12345"),
+    ("姓名：欧阳娜娜，年龄20", "person_name", "欧阳娜娜"),
+    ("请联系王小明先生。", "person_name", "王小明"),
+    ("他住在浙江省杭州市西湖区文三路90号3幢，离公司很近", "address", "浙江省杭州市西湖区文三路90号3幢"),
+])
+def test_positive(det, text, typ, value):
+    assert (typ, value) in spans(det, text)
+
+
+def test_uscc_found(det):
+    code = _uscc()
+    assert ("uscc", code) in spans(det, f"统一社会信用代码：{code}。")
+
+
+@pytest.mark.parametrize("text", [
+    "证件号110105194912310021校验失败",  # wrong ID check digit
+    "订单号202403151380013800已发货",  # order number
+    "日志时间戳20240315123045",  # timestamp
+    "时间1710000000123毫秒",  # ms timestamp
+    "设备序列号SN13812345678",  # phone-like serial glued to letters
+    "流水号1381234567890请保存",  # 13 digits
+    "参考编号6222021234567890127",  # card-like, Luhn fails
+    "当前版本1.20.300已停止维护",  # not an IP
+    "今天天气不错，我们去公园散步。",
+])
+def test_hard_negatives(det, text):
+    pi = {t for t, _ in spans(det, text) if not t.startswith(("risk:", "sensitive:"))}
+    assert pi == set(), spans(det, text)
+
+
+def test_offsets_are_character_offsets(det):
+    text = "😀中文前缀 手机13800138000"
+    f = [x for x in det.detect(text) if x[0] == "cn_mobile"][0]
+    assert text[f[1]:f[2]] == "13800138000"
+
+
+def test_sensitive_signals_and_risk(det):
+    found = spans(det, "患者确诊糖尿病，已采集指纹。有人煽动颠覆国家政权。", 0.0)
+    types = {t for t, _ in found}
+    assert {"sensitive:health", "sensitive:biometric", "risk:A.1.a"} <= types
+
+
+def test_custom_keyword_list_and_classifier():
+    kl = KeywordList()
+    kl.add("测试违禁词", "A.1.h")
+    det = Detector(kl, classifier=lambda text: [("A.4.c", 0.9)] if "诽谤" in text else [])
+    found = {f[0] for f in det.detect("这里有测试违禁词，还有诽谤。")}
+    assert {"risk:A.1.h", "risk:A.4.c"} <= found
+    assert not {f[0] for f in det.detect("普通文本")} & {"risk:A.1.h", "risk:A.4.c"}
+
+
+def test_fullwidth_keyword_matching_via_shared_library():
+    kl = KeywordList()
+    kl.add("ABC违规", "A.3.e")
+    det = Detector(kl)
+    assert "risk:A.3.e" in {f[0] for f in det.detect("出现ａｂｃ违规内容")}
+
+
+def test_redaction_modes(det):
+    text = "我叫王小明，手机13800138000。"
+    fs = det.detect(text)
+    masked, n = redact_text(text, fs, "mask", 0.6)
+    assert n == 2 and "13800138000" not in masked and len(masked) == len(text)
+    replaced, _ = redact_text(text, fs, "replace", 0.6)
+    assert replaced == "我叫[person_name]，手机[cn_mobile]。"
+
+
+def test_detector_pickles(det):
+    import pickle
+
+    d2 = pickle.loads(pickle.dumps(det))
+    t = "手机13800138000，有人煽动颠覆国家政权"
+    assert d2.detect(t) == det.detect(t)
