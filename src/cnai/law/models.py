@@ -78,6 +78,7 @@ class Deadline(Strict):
     days: int | None = None
     before: bool = False  # True: the deadline is a period *before* the `after` date (e.g. before launch)
     recurring: str | None = None  # e.g. "every 2 years"
+    retention: str | None = None  # a minimum keeping period (e.g. "6 months"), not a due date
 
 
 class Obligation(Strict):
