@@ -55,13 +55,35 @@ def remove_property(packet: str, ns: str, local: str) -> str:
     return packet
 
 
+EMPTY_PACKET = (
+    '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
+    f' <rdf:RDF xmlns:rdf="{RDF_NS}">\n'
+    " </rdf:RDF>\n"
+    "</x:xmpmeta>\n"
+    '<?xpacket end="w"?>'
+)
+
+_DESC = re.compile(r"<rdf:Description\b([^>]*?)(?:/>|>\s*</rdf:Description>)", re.S)
+
+
+def _drop_empty_descriptions(packet: str) -> str:
+    def repl(m: re.Match) -> str:
+        attrs = re.sub(r"""\s(?:xmlns:[\w.-]+|rdf:about)\s*=\s*(?:"[^"]*"|'[^']*')""", "", m.group(1))
+        return "" if not attrs.strip() else m.group(0)
+
+    return _DESC.sub(repl, packet)
+
+
 def set_label(packet: str | None, label_json: str, *, digital_source_type: str | None = None) -> str:
-    """Return a packet carrying exactly one TC260:AIGC = label_json, keeping everything else."""
+    """Return a packet carrying exactly one TC260:AIGC = label_json, keeping everything else.
+    Deterministic: setting the same label twice gives the same bytes."""
     if not packet or "</rdf:RDF>" not in packet:
-        return new_packet(label_json, digital_source_type=digital_source_type)
+        packet = EMPTY_PACKET
     packet = remove_property(packet, TC260_NS, "AIGC")
     if digital_source_type:
         packet = remove_property(packet, IPTC_EXT_NS, "DigitalSourceType")
+    packet = _drop_empty_descriptions(packet)
     ns = f' xmlns:TC260="{TC260_NS}"'
     body = f"<TC260:AIGC>{_esc(label_json)}</TC260:AIGC>"
     if digital_source_type:
@@ -69,7 +91,6 @@ def set_label(packet: str | None, label_json: str, *, digital_source_type: str |
         body += f"<Iptc4xmpExt:DigitalSourceType>{_esc(digital_source_type)}</Iptc4xmpExt:DigitalSourceType>"
     desc = f'<rdf:Description rdf:about=""{ns}>{body}</rdf:Description>'
     i = packet.rfind("</rdf:RDF>")
-    # rdf prefix could differ; we only insert when the literal closing tag exists (checked above)
     return packet[:i] + desc + packet[i:]
 
 

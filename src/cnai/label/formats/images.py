@@ -316,7 +316,7 @@ def webp_write(data: bytes, label_json: str, opts: WriteOpts) -> bytes:
     has_vp8x = chunks and chunks[0][0] == b"VP8X"
     if not has_vp8x:
         w, h, alpha = _webp_canvas(data, chunks)
-        flags = 0x10 if alpha else 0
+        flags = (0x10 if alpha else 0) | 0x04  # alpha, XMP
         body += b"VP8X" + struct.pack("<I", 10) + bytes([flags, 0, 0, 0]) + (w - 1).to_bytes(3, "little") + \
             (h - 1).to_bytes(3, "little")
     for cid, s, e in chunks:
@@ -362,13 +362,20 @@ def tiff_write(data: bytes, label_json: str, opts: WriteOpts) -> bytes:
     ents, nxt = t.entries(t.ifd0)
     old_packet = None
     kept = []
+    base_len = len(data)
+    ifd_end = t.ifd0 + 2 + 12 * len(ents) + 4
     for tag, typ, cnt, raw in ents:
         if tag == 700:
             old_packet = t.value(typ, cnt, raw).decode("utf-8", "replace")
+            if cnt > 4:
+                xo = struct.unpack(e + "I", raw)[0]
+                # our own earlier edit ([xmp][pad][IFD0] at the very end): drop it instead of orphaning it
+                if ifd_end == len(data) and xo + cnt + ((xo + cnt) & 1) == t.ifd0:
+                    base_len = xo
             continue
         kept.append((tag, typ, cnt, raw))
     packet = X.set_label(old_packet, label_json, digital_source_type=opts.digital_source_type).encode("utf-8")
-    out = bytearray(data)
+    out = bytearray(data[:base_len])
     if len(out) & 1:
         out += b"\x00"
     xmp_off = len(out)

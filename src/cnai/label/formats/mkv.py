@@ -9,6 +9,7 @@ and the Segment size is patched in its existing width. Clusters and Cues keep th
 from __future__ import annotations
 
 import os
+import struct
 from typing import BinaryIO
 
 from cnai.label.formats.base import Found, Scan, WriteOpts, bad
@@ -59,6 +60,16 @@ def enc_id(i: int) -> bytes:
 
 def el(i: int, payload: bytes) -> bytes:
     return enc_id(i) + enc_size(len(payload)) + payload
+
+
+CRC32 = 0xBF
+
+
+def el_crc(i: int, payload: bytes) -> bytes:
+    """Level-1 element with a fresh EBML CRC-32 child (ffmpeg writes these; a stale one would be wrong)."""
+    import zlib
+
+    return el(i, b"\xbf\x84" + struct.pack("<I", zlib.crc32(payload) & 0xFFFFFFFF) + payload)
 
 
 def uint_el(i: int, v: int) -> bytes:
@@ -168,7 +179,8 @@ def _strip_aigc(tags: bytes) -> bytes:
     out = bytearray()
     for i, s, ds, de in kids(tags, 0, len(tags)):
         if i != TAG:
-            out += tags[s:de]
+            if i != CRC32:
+                out += tags[s:de]
             continue
         body = bytearray()
         simple = 0
@@ -190,7 +202,7 @@ def write_path(src_path: str, dst: BinaryIO, label_json: str, opts: WriteOpts) -
         old_tags = [c for c in children if c[0] == TAGS]
         inner = b"".join(_strip_aigc(_load(f, ds, de)) for _i, _s, ds, de in old_tags)
         new_tag = el(TAG, el(TARGETS, b"") + el(SIMPLETAG, el(TAGNAME, b"AIGC") + el(TAGSTRING, label_json.encode())))
-        new_tags = el(TAGS, inner + new_tag)
+        new_tags = el_crc(TAGS, inner + new_tag)
         patches: list[tuple[int, bytes]] = []
         cut = seg_end
         # drop trailing old Tags (and Void after them); Void-out the others
@@ -211,13 +223,14 @@ def write_path(src_path: str, dst: BinaryIO, label_json: str, opts: WriteOpts) -
         entries = bytearray()
         for j, s2, ds2, de2 in kids(shb, 0, len(shb)):
             if j != SEEK:
-                entries += shb[s2:de2]
+                if j != CRC32:
+                    entries += shb[s2:de2]
                 continue
             sid = next((shb[a:b] for k, _x, a, b in kids(shb, ds2, de2) if k == SEEKID), b"")
             if sid != enc_id(TAGS):
                 entries += shb[s2:de2]
         entries += el(SEEK, el(SEEKID, enc_id(TAGS)) + uint_el(SEEKPOS, new_pos))
-        new_sh = el(SEEKHEAD, bytes(entries))
+        new_sh = el_crc(SEEKHEAD, bytes(entries))
         room = sh_de - sh_s
         idx = children.index(sh)
         # ffmpeg/mkvmerge leave a Void after the SeekHead for exactly this

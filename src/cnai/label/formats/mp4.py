@@ -88,6 +88,12 @@ def _parse_meta(meta: bytes) -> tuple[int, list[tuple[bytes, bytes]]]:
     return off, [(t, meta[s:s + ln]) for t, s, hl, ln in children(meta, off)]
 
 
+def _handler(meta: bytes) -> bytes | None:
+    _off, kids = _parse_meta(meta)
+    h = next((b for t, b in kids if t == b"hdlr"), None)
+    return h[16:20] if h is not None and len(h) >= 20 else None
+
+
 def _keys_list(keys: bytes) -> list[tuple[bytes, bytes]]:
     n = struct.unpack_from(">I", keys, 12)[0]
     p, out = 16, []
@@ -234,10 +240,12 @@ def new_moov(moov: bytes, label_json: str, shift_from: int, delta_fn) -> bytes:
         return bytes(out)
 
     def udta_kids(kids):
+        # ffmpeg only reads 'keys' under an 'mdta' handler; an iTunes ('mdir') meta box is kept untouched
+        # and a separate mdta meta box is added next to it.
         out = bytearray()
         done = False
         for t, b in kids:
-            if t == b"meta" and not done:
+            if t == b"meta" and not done and _handler(b) == b"mdta":
                 b = _set_in_meta(b, label_json)
                 done = True
             out += b
