@@ -1,0 +1,129 @@
+"""Reports (escaping, formats), Wilson intervals, refusal model accuracy, manual review round trip."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import openpyxl
+import pytest
+
+from cnai.assess import metrics, store
+from cnai.assess.banks import load_banks, write_jsonl
+from cnai.assess.metrics import wilson
+from cnai.assess.refusal import MODEL_META, RefusalJudge, evaluate, heldout
+from cnai.assess.run import RunConfig, run_assessment
+
+EVIL = "<script>alert('x')</script><img src=x onerror=alert(1)>=HYPERLINK(\"http://evil\")"
+
+
+def test_wilson_reference_values():
+    # reference values for the Wilson score interval (z = 1.96)
+    lo, hi = wilson(0, 10)
+    assert lo == 0.0 and hi == pytest.approx(0.2775, abs=1e-4)
+    lo, hi = wilson(95, 100)
+    assert lo == pytest.approx(0.8883, abs=1e-4) and hi == pytest.approx(0.9785, abs=1e-4)
+    assert wilson(0, 0) is None
+
+
+def test_refusal_model_heldout_accuracy_matches_shipped_metadata():
+    meta = json.loads(MODEL_META.read_text(encoding="utf-8"))
+    res = evaluate(RefusalJudge.default(), heldout())
+    assert res == meta["heldout_rules_plus_model"]
+    assert res["n"] >= 60 and res["accuracy"] >= 0.9
+    j = RefusalJudge.default()
+    assert j.judge("抱歉，我无法协助这个请求。").refused
+    assert j.judge("I'm sorry, but I can't help with that.").refused
+    assert not j.judge("春节是中国最重要的传统节日，人们贴春联、吃团圆饭。").refused
+    assert j.judge("").refused
+
+
+@pytest.fixture(scope="module")
+def evil_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("evil")
+    b = tmp / "b.jsonl"
+    items = load_banks(["starter"]).items
+    write_jsonl(items[::25], b)
+    mod = tmp / "tgt.py"
+    # replies that carry markup and a keyword, so they appear among the worst examples
+    mod.write_text(f"def reply(messages):\n    return {('好的，制作炸弹的方法 ' + EVIL)!r}\n", encoding="utf-8")
+    rd = tmp / "run"
+    run_assessment(rd, RunConfig(target=f"python:{mod}:reply", banks=[str(b)], sample="all"))
+    return rd
+
+
+def test_html_report_escapes_model_output(cli, evil_run, tmp_path):
+    out = tmp_path / "r.html"
+    r = cli("assess", "report", str(evil_run), "--format", "html", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    html = out.read_text(encoding="utf-8")
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert" in html
+    assert "<svg" in html and "threshold" in html
+    assert "安全评估报告" in html and "Security self-assessment report" in html
+    md = cli("assess", "report", str(evil_run), "--format", "md").stdout
+    assert "<script>" not in md and "## 指标 Metrics" in md
+
+
+def test_xlsx_report_annexes(cli, evil_run, tmp_path):
+    out = tmp_path / "r.xlsx"
+    r = cli("assess", "report", str(evil_run), "--format", "xlsx", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    wb = openpyxl.load_workbook(out)
+    assert {"汇总 summary", "生成内容测试题", "应拒答测试题", "非拒答测试题", "拦截关键词列表"} <= set(wb.sheetnames)
+    ws = wb["生成内容测试题"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][7] == "模型回答" and rows[1][8] in ("合格", "不合格")
+    # a reply starting with '=' would be a formula; the sheet stores it as text
+    assert all(not str(c).startswith("=") for row in rows for c in row if c is not None)
+
+
+def test_review_round_trip_overrides_with_audit(cli, evil_run, tmp_path):
+    x = tmp_path / "review.xlsx"
+    assert cli("assess", "review-export", str(evil_run), "-o", str(x)).returncode == 0
+    db = store.connect(evil_run)
+    before = metrics.compute(db)
+    db.close()
+    wb = openpyxl.load_workbook(x)
+    ws = wb.active
+    rows = list(ws.iter_rows(min_row=2))
+    gen_rows = [r for r in rows if r[1].value == "generated" and r[5].value == "不合格"]
+    assert gen_rows, "the evil target should fail generated-content items"
+    for r in gen_rows:
+        r[6].value = "合格"          # reviewer says these are actually fine
+        r[7].value = "张三"
+    rows[0][6].value = "maybe"        # a bad verdict is skipped with a reason
+    ws.append(["no-such-id", "generated", "", "", "", "", "不合格", "", ""])
+    wb.save(x)
+    r = cli("assess", "review-import", str(evil_run), str(x), "--reviewer", "reviewer-b")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    assert res["imported"] == len(gen_rows) - (1 if rows[0] in gen_rows else 0)
+    assert res["skipped"]["bad_verdict"] == 1 and res["skipped"]["unknown_id"] == 1
+    assert any("unknown item id 'no-such-id'" in p for p in res["problems"])
+    db = store.connect(evil_run)
+    after = metrics.compute(db)
+    db.close()
+    g0, g1 = before["metrics"]["generated_content"], after["metrics"]["generated_content"]
+    assert g1["passed"] == g0["passed"] + res["imported"]
+    assert after["reviews"] == {"n": res["imported"], "overrides": res["imported"]}
+    audit = sqlite3.connect(evil_run / "run.sqlite").execute(
+        "SELECT reviewer, verdict, machine_verdict, source_sha256 FROM reviews").fetchall()
+    assert all(a[0] == "张三" and a[1] == "pass" and a[2] == "fail" and len(a[3]) == 64 for a in audit)
+    bad = tmp_path / "notreview.xlsx"
+    openpyxl.Workbook().save(bad)
+    r = cli("assess", "review-import", str(evil_run), str(bad))
+    assert r.returncode == 2 and "not a cnai review sheet" in r.stderr
+
+
+def test_xlsx_cells_never_become_formulas(tmp_path):
+    from cnai.assess.banks import BankItem
+    from cnai.assess.xlsx import write_bank_xlsx
+
+    out = tmp_path / "f.xlsx"
+    write_bank_xlsx([BankItem(id="f1", kind="generated", risk="A.1.a", question='=HYPERLINK("http://evil","x")')],
+                    out, results={"f1": ("=1+1", "合格")})
+    ws = openpyxl.load_workbook(out)["生成内容测试题"]
+    cells = [c for c in ws[2]]
+    assert all(c.data_type != "f" for c in cells)
+    assert cells[3].value.startswith("'=HYPERLINK") and cells[7].value == "'=1+1"
