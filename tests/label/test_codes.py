@@ -1,8 +1,14 @@
 import pytest
 
 from cnai.errors import InputError
-from cnai.label.codes import (build_provider_code, describe_provider_code, new_produce_id,
-                              provider_code_problems, uscc_check_char, uscc_problems)
+from cnai.label.codes import (
+    build_provider_code,
+    describe_provider_code,
+    new_produce_id,
+    provider_code_problems,
+    uscc_check_char,
+    uscc_problems,
+)
 
 # Real codes seen in labelled files (reference 2.2): their embedded USCCs must pass GB 32100.
 REAL = ["001191110102MACQD9K64010000", "001191440300MA5G49LC9K1YO01"]

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-
-from cnai.label.api import embed_file, read_file
 from tests.conftest import json_out
 from tests.label.conftest import PRODUCER, decoded_md5, exiftool_json, ffprobe_tags, sha
+
+from cnai.label.api import embed_file, read_file
 
 IMAGES = ["sample.jpg", "sample.png", "sample.tif", "sample.gif", "sample-lossy.webp", "sample-lossless.webp"]
 AV = ["sample.mp3", "sample.flac", "sample.ogg", "sample.opus", "sample.m4a", "sample.mp4", "sample-end.mp4",

@@ -92,7 +92,10 @@ def scan_path(path: str) -> tuple[str, Scan, list[str]]:
     if size > MAX_IN_MEMORY:
         raise SkipError("too large", f"{fmt} file of {size} bytes is over the {MAX_IN_MEMORY}-byte limit")
     data = Path(path).read_bytes()
-    return fmt, car.read(data), warns
+    scan = car.read(data)
+    if b"c2pa" in data[:16 << 20] and "c2pa-jumbf" not in scan.traces:
+        scan.traces.append("c2pa-jumbf")
+    return fmt, scan, warns
 
 
 def _labels(fmt: str, scan: Scan) -> tuple[AIGCLabel | None, list[dict], list[str]]:
@@ -153,7 +156,7 @@ def read_file(path: str, *, with_c2pa: bool = True) -> dict:
         rec["labels"] = items
         rec["iptc_digital_source_type"] = scan.digital_source_type
         rec["traces"] = sorted(set(scan.traces))
-        if with_c2pa and ("c2pa-jumbf" in scan.traces or fmt in ("jpeg", "png") and False):
+        if with_c2pa and "c2pa-jumbf" in scan.traces:
             rec["c2pa"] = c2pa_summary(path)
         rec["warnings"] = warns + scan.warnings + problems
     except Exception as e:
@@ -238,6 +241,9 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
             return rec
         write_label(src, dst, fmt, lab, WriteOpts(digital_source_type=digital_source_type))
         rec.update(status="relabelled" if old else "labelled", label=lab.to_dict())
+        if "c2pa-jumbf" in scan.traces:
+            warns = warns + ["the file has a C2PA manifest; changing its metadata breaks the manifest's hash "
+                             "binding (label before C2PA signing, or re-sign)"]
         if warns:
             rec["warnings"] = warns
     except Exception as e:
