@@ -20,8 +20,15 @@ def _yaml_load(path: Path) -> Any:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with path.open(encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=loader)  # noqa: S506 - safe loader
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=loader)  # noqa: S506 - safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise InputError(f"malformed YAML: {where}{getattr(exc, 'problem', None) or exc}", path=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 (byte offset {exc.start})", path=str(path)) from None
 
 
 def _validate(model, data: Any, path: Path, what: str):

@@ -69,6 +69,7 @@ class Article(Strict):
     from_: dt.date | None = Field(default=None, alias="from")  # article added later than the instrument
     until: dt.date | None = None
     operative: bool = True  # False for promotional/definitional/state-only articles
+    note: str | None = None  # e.g. "article number to verify against the official text"
 
 
 class Deadline(Strict):
