@@ -115,8 +115,11 @@ _JSON_START = re.compile(rb'\{\s*"(?:AIGC|Label)"\s*:')
 def find_json_blobs(data: bytes, limit: int = 8) -> list[tuple[int, str]]:
     """Find AIGC JSON objects in arbitrary bytes (bare JSON / EXIF comment variants). Returns (offset, text)."""
     found = []
+    covered = 0
     for m in _JSON_START.finditer(data):
         start = m.start()
+        if start < covered:  # nested inside an object already found
+            continue
         depth = 0
         instr = False
         esc = False
@@ -148,6 +151,7 @@ def find_json_blobs(data: bytes, limit: int = 8) -> list[tuple[int, str]]:
             continue
         if isinstance(obj, dict) and ("AIGC" in obj or "Label" in obj):
             found.append((start, text))
+            covered = end
             if len(found) >= limit:
                 break
     return found

@@ -1,0 +1,122 @@
+"""Readers accept the serialisations found in real files (reference 2.3): EXIF UserComment {"AIGC":...},
+PNG tEXt AIGC, XMP attribute form with entities, the {"AIGC":...} wrapper, bare JSON in text, front matter."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+from cnai.label import xmp as X
+from cnai.label.api import check_file, embed_file, read_file
+from tests.label.conftest import PRODUCER
+
+LAB = {"Label": "1", "ContentProducer": "001191440300MA5G49LC9K1YO01", "ProduceID": "honor-123",
+       "ReservedCode1": "", "ContentPropagator": "", "PropagateID": "", "ReservedCode2": ""}
+
+
+def _jpeg_with_app1(src: bytes, payload: bytes) -> bytes:
+    seg = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    return src[:2] + seg + src[2:]
+
+
+def test_exif_usercomment_wrapper(sample_dir, tmp_path):
+    im = Image.open(sample_dir / "sample.jpg")
+    exif = im.getexif()
+    exif.get_ifd(0x8769)[0x9286] = b"ASCII\x00\x00\x00" + json.dumps({"AIGC": LAB}).encode()
+    p = tmp_path / "honor.jpg"
+    im.save(p, exif=exif, quality=90)
+    rec = read_file(str(p))
+    assert rec["label"] == LAB and rec["found_in"] == ["exif-usercomment"]
+    # check: present but not where the image guide puts it
+    r = check_file(str(p))
+    assert not r["ok"] and any("guide places it in xmp" in x for x in r["problems"])
+    # embedding adds the XMP label; the EXIF one is reported alongside
+    out = tmp_path / "out.jpg"
+    embed_file(str(p), str(out), producer=PRODUCER)
+    assert sorted(read_file(str(out))["found_in"]) == ["exif-usercomment", "xmp"]
+
+
+def test_png_text_variant_replaced_on_embed(sample_dir, tmp_path):
+    info = PngInfo()
+    info.add_text("AIGC", json.dumps(LAB))
+    p = tmp_path / "doubao.png"
+    Image.open(sample_dir / "sample.png").save(p, pnginfo=info)
+    rec = read_file(str(p))
+    assert rec["label"] == LAB and rec["found_in"] == ["png-text"]
+    out = tmp_path / "out.png"
+    embed_file(str(p), str(out), producer=PRODUCER)
+    assert read_file(str(out))["found_in"] == ["xmp"]  # one label per file: the tEXt copy is replaced
+
+
+def test_xmp_attribute_form_with_entities(sample_dir, tmp_path):
+    esc = json.dumps(LAB).replace('"', "&quot;")
+    packet = X.EMPTY_PACKET.replace("</rdf:RDF>", f'<rdf:Description rdf:about="" xmlns:TC260="{X.TC260_NS}" '
+                                    f'TC260:AIGC="{esc}"/></rdf:RDF>')
+    p = tmp_path / "picwish.jpg"
+    p.write_bytes(_jpeg_with_app1((sample_dir / "sample.jpg").read_bytes(),
+                                  b"http://ns.adobe.com/xap/1.0/\x00" + packet.encode()))
+    assert read_file(str(p))["label"] == LAB
+    out = tmp_path / "out.jpg"
+    embed_file(str(p), str(out), producer=PRODUCER, produce_id="new")
+    rec = read_file(str(out))
+    assert rec["found_in"] == ["xmp"] and rec["label"]["ProduceID"] == "new"
+    assert b"honor-123" not in out.read_bytes()
+
+
+def test_xmp_other_prefix_and_wrapper(sample_dir, tmp_path):
+    val = json.dumps({"AIGC": LAB}).replace('"', "&quot;")
+    packet = X.EMPTY_PACKET.replace("</rdf:RDF>", f'<rdf:Description rdf:about="" xmlns:aigc="{X.TC260_NS}">'
+                                    f"<aigc:AIGC>{val}</aigc:AIGC></rdf:Description></rdf:RDF>")
+    info = PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", packet)
+    p = tmp_path / "w.png"
+    Image.open(sample_dir / "sample.png").save(p, pnginfo=info)
+    assert read_file(str(p))["label"] == LAB
+
+
+def test_existing_xmp_kept(sample_dir, tmp_path):
+    packet = X.EMPTY_PACKET.replace("</rdf:RDF>", '<rdf:Description rdf:about="" '
+                                    'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator><rdf:Seq><rdf:li>'
+                                    "Alice</rdf:li></rdf:Seq></dc:creator></rdf:Description></rdf:RDF>")
+    p = tmp_path / "dc.jpg"
+    p.write_bytes(_jpeg_with_app1((sample_dir / "sample.jpg").read_bytes(),
+                                  b"http://ns.adobe.com/xap/1.0/\x00" + packet.encode()))
+    out = tmp_path / "out.jpg"
+    embed_file(str(p), str(out), producer=PRODUCER)
+    data = out.read_bytes()
+    assert b"<rdf:li>Alice</rdf:li>" in data and data.count(b"http://ns.adobe.com/xap/1.0/\x00") == 1
+
+
+def test_text_variants(tmp_path):
+    md = tmp_path / "real.md"
+    md.write_text("---\ntitle: x\nAIGC:\n  Label: '1'\n  ContentProducer: 001191110102MAD55U9H0F10002\n"
+                  "  ProduceID: abc\n  ReservedCode1: ''\n  ContentPropagator: ''\n  PropagateID: ''\n"
+                  "  ReservedCode2: ''\ntags: [a]\n---\nbody\n", encoding="utf-8")
+    rec = read_file(str(md))
+    assert rec["label"]["ContentProducer"] == "001191110102MAD55U9H0F10002" and rec["found_in"] == ["front-matter"]
+    out = tmp_path / "o.md"
+    embed_file(str(md), str(out), producer=PRODUCER)
+    t = out.read_text()
+    assert t.count("AIGC:") == 1 and "title: x" in t and "tags: [a]" in t and t.endswith("---\nbody\n")
+    txt = tmp_path / "bare.txt"
+    txt.write_text("hello " + json.dumps({"AIGC": LAB}) + "\n")
+    assert read_file(str(txt))["found_in"] == ["text-json"]
+    crlf = tmp_path / "w.txt"
+    crlf.write_bytes(b"line one\r\nline two\r\n")
+    embed_file(str(crlf), str(tmp_path / "w2.txt"), producer=PRODUCER)
+    assert b"\n---\r\nline one\r\nline two\r\n" in (tmp_path / "w2.txt").read_bytes()
+    assert b"\n" not in (tmp_path / "w2.txt").read_bytes().replace(b"\r\n", b"")
+
+
+def test_label_values_and_strict_charset(sample_dir, tmp_path, cli):
+    r = cli("label", "embed", str(sample_dir / "sample.png"), "--producer", PRODUCER, "--label", "4", "-o",
+            str(tmp_path))
+    assert r.returncode == 2 and "--label" in r.stderr
+    r = cli("label", "embed", str(sample_dir / "sample.png"), "--producer", "my company", "-o", str(tmp_path))
+    assert r.returncode == 2 and "spaces" in r.stderr
+    r = cli("label", "embed", str(sample_dir / "sample.png"), "--producer", PRODUCER, "--label", "3", "-o",
+            str(tmp_path))
+    assert read_file(str(tmp_path / "sample.png"))["label"]["Label"] == "3"
