@@ -307,11 +307,19 @@ MAX_MEMBER = 256 << 20
 def _zip(data: bytes) -> zipfile.ZipFile:
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as e:
+    except (zipfile.BadZipFile, ValueError, NotImplementedError, RuntimeError, OSError, EOFError) as e:
         raise bad(f"not a valid OOXML/ZIP package: {e}") from None
     if "[Content_Types].xml" not in z.namelist():
         raise bad("ZIP has no [Content_Types].xml, so it is not an OOXML package")
     return z
+
+
+def _zread_text(z: zipfile.ZipFile, name: str) -> str:
+    b = _zread(z, name)
+    try:
+        return b.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise bad(f"ZIP member {name} is not UTF-8 XML (byte {e.start})") from None
 
 
 def _zread(z: zipfile.ZipFile, name: str) -> bytes:
@@ -320,7 +328,8 @@ def _zread(z: zipfile.ZipFile, name: str) -> bytes:
         raise bad(f"ZIP member {name} is {info.file_size} bytes uncompressed (limit {MAX_MEMBER})")
     try:
         return z.read(name)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError, OSError,
+            KeyError) as e:
         raise bad(f"ZIP member {name} is corrupt: {e}") from None
 
 
@@ -351,7 +360,7 @@ def ooxml_write(data: bytes, label_json: str, opts: WriteOpts) -> bytes:
     prop = (f'<property fmtid="{FMTID}" pid="PID" name="AIGC"><vt:lpwstr>{html.escape(label_json, quote=False)}'
             "</vt:lpwstr></property>")
     if CUSTOM in names:
-        xml = _zread(z, CUSTOM).decode("utf-8")
+        xml = _zread_text(z, CUSTOM)
         for _name, el in _custom_props(xml):
             if _name.upper() == "AIGC":
                 xml = xml.replace(el, "")
@@ -367,13 +376,13 @@ def ooxml_write(data: bytes, label_json: str, opts: WriteOpts) -> bytes:
     else:
         custom = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                   f'<Properties xmlns="{CP_NS}" xmlns:vt="{VT_NS}">' + prop.replace("PID", "2") + "</Properties>")
-    ct = _zread(z, "[Content_Types].xml").decode("utf-8")
+    ct = _zread_text(z, "[Content_Types].xml")
     if 'PartName="/docProps/custom.xml"' not in ct:
         i = ct.rfind("</Types>")
         if i < 0:
             raise bad("[Content_Types].xml has no Types root")
         ct = ct[:i] + f'<Override PartName="/docProps/custom.xml" ContentType="{CUSTOM_CT}"/>' + ct[i:]
-    rels = _zread(z, "_rels/.rels").decode("utf-8") if "_rels/.rels" in names else None
+    rels = _zread_text(z, "_rels/.rels") if "_rels/.rels" in names else None
     if rels is None:
         raise bad("OOXML package has no _rels/.rels")
     if CUSTOM_REL not in rels:

@@ -409,6 +409,9 @@ def tiff_essence(data: bytes):
                 cnts = t.value(*d[ctag])
                 osz = 2 if d[otag][0] == 3 else 4
                 csz = 2 if d[ctag][0] == 3 else 4
+                if d[otag][0] not in (3, 4) or d[ctag][0] not in (3, 4) or d[otag][1] != d[ctag][1] or \
+                        len(offs) < osz * d[otag][1] or len(cnts) < csz * d[ctag][1]:
+                    raise bad(f"TIFF strip/tile tables {otag}/{ctag} are inconsistent")
                 for i in range(d[otag][1]):
                     o = struct.unpack_from(t.e + ("H" if osz == 2 else "I"), offs, i * osz)[0]
                     c = struct.unpack_from(t.e + ("H" if csz == 2 else "I"), cnts, i * csz)[0]
