@@ -42,64 +42,82 @@ class Target:
 
 # --- OpenAI-compatible ----------------------------------------------------------------------------
 class OpenAITarget(Target):
+    """POST {base}/chat/completions with aiohttp (one pooled session, keep-alive).
+
+    aiohttp rather than httpx: on the 2-core benchmark machine httpx/httpcore managed 70-200 requests/s
+    at concurrency 64 (connection-pool overhead), aiohttp about 550/s against the same server.
+    """
+
     def __init__(self, base_url: str, model: str, *, timeout: float = 60.0, concurrency: int = 8,
                  max_tokens: int | None = 512, temperature: float = 0.0):
-        import httpx
-
         if not base_url.startswith(("http://", "https://")):
             raise InputError("base URL must start with http:// or https://", field="--target")
         self.base_url = base_url.rstrip("/")
+        self.url = self.base_url + "/chat/completions"
         self.model = model
         self.name = f"openai:{self.base_url}#{model}"
         self.timeout = timeout
-        key = os.environ.get("CNAI_API_KEY") or os.environ.get("OPENAI_API_KEY")
-        headers = {"content-type": "application/json"}
-        if key:
-            headers["authorization"] = f"Bearer {key}"
+        self.concurrency = concurrency
         self.max_tokens = max_tokens
         self.temperature = temperature
-        self._client = httpx.AsyncClient(
-            headers=headers, timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4))
+        self._session = None
 
     def describe(self) -> dict:  # never includes the key
         return {"type": "openai", "base_url": self.base_url, "model": self.model,
                 "timeout": self.timeout, "max_tokens": self.max_tokens, "temperature": self.temperature}
 
+    def _headers(self) -> dict:
+        key = os.environ.get("CNAI_API_KEY") or os.environ.get("OPENAI_API_KEY")
+        h = {"content-type": "application/json"}
+        if key:
+            h["authorization"] = f"Bearer {key}"
+        return h
+
+    async def _get_session(self):
+        import aiohttp
+
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.concurrency + 4, ttl_dns_cache=300),
+                timeout=aiohttp.ClientTimeout(total=self.timeout), headers=self._headers())
+        return self._session
+
     async def complete(self, messages: list[dict]) -> str:
-        import httpx
+        import aiohttp
 
         body = {"model": self.model, "messages": messages, "temperature": self.temperature, "stream": False}
         if self.max_tokens:
             body["max_tokens"] = self.max_tokens
+        session = await self._get_session()
         try:
-            r = await self._client.post(self.base_url + "/chat/completions", content=json.dumps(body))
-        except httpx.TimeoutException as exc:
-            raise TargetError("timeout", f"request timed out after {self.timeout}s ({type(exc).__name__})",
-                              retryable=True) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            async with session.post(self.url, data=json.dumps(body, ensure_ascii=False).encode("utf-8")) as r:
+                status = r.status
+                retry_after = r.headers.get("retry-after")
+                raw = await r.read()
+        except TimeoutError:
+            raise TargetError("timeout", f"request timed out after {self.timeout}s", retryable=True) from None
+        except aiohttp.ClientConnectorError as exc:
+            raise TargetError("connect", f"cannot connect: {exc}", retryable=True) from None
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError) as exc:
             raise TargetError("connection", f"connection error: {type(exc).__name__}: {exc}",
                               retryable=True) from None
-        except httpx.ConnectError as exc:
-            raise TargetError("connect", f"cannot connect: {exc}", retryable=True) from None
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             raise TargetError("http", f"{type(exc).__name__}: {exc}", retryable=True) from None
-        if r.status_code == 429:
-            ra = r.headers.get("retry-after")
+        if status == 429:
             try:
-                ra_s = float(ra) if ra else None
+                ra_s = float(retry_after) if retry_after else None
             except ValueError:
                 ra_s = None
             raise TargetError("http_429", "rate limited (429)", retryable=True, retry_after=ra_s)
-        if r.status_code >= 500:
-            raise TargetError("http_5xx", f"server error {r.status_code}", retryable=True)
-        if r.status_code >= 400:
-            raise TargetError("http_4xx", f"client error {r.status_code}: {r.text[:200]}", retryable=False)
+        if status >= 500:
+            raise TargetError("http_5xx", f"server error {status}", retryable=True)
+        if status >= 400:
+            raise TargetError("http_4xx", f"client error {status}: {raw[:200]!r}", retryable=False)
         try:
-            data = r.json()
+            data = json.loads(raw)
             content = data["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise TargetError("malformed", f"malformed reply ({type(exc).__name__}): {r.text[:80]!r}",
+            raise TargetError("malformed", f"malformed reply ({type(exc).__name__}): {raw[:80]!r}",
                               retryable=True) from None
         if content is None:
             content = ""
@@ -108,7 +126,9 @@ class OpenAITarget(Target):
         return content
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
 # --- mocks ----------------------------------------------------------------------------------------

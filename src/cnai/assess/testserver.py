@@ -63,7 +63,7 @@ class MockServer:
                 keep = await self._handle(method, path, body, writer)
                 if not keep:
                     return
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             return
         finally:
             try:
