@@ -6,9 +6,9 @@ import json
 import random
 
 import pytest
+from tests.conftest import run_cli
 
 from cnai.corpus import checks
-from tests.conftest import run_cli
 
 BENIGN = ["今天天气不错，我们去公园散步。", "这本书讲述了一个关于成长的故事。", "会议将于下周三下午召开。",
           "新款手机的续航表现很好。", "请大家按时提交周报。"]

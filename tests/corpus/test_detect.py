@@ -111,3 +111,25 @@ def test_detector_pickles(det):
     d2 = pickle.loads(pickle.dumps(det))
     t = "手机13800138000，有人煽动颠覆国家政权"
     assert d2.detect(t) == det.detect(t)
+
+
+@pytest.mark.parametrize("engine", ["hyperscan", "rs", "py"])
+def test_matcher_engines_agree(engine, monkeypatch):
+    """Every keyword engine gives the same findings (character offsets incl. astral characters)."""
+    if engine == "hyperscan":
+        pytest.importorskip("hyperscan")
+    if engine == "rs":
+        pytest.importorskip("ahocorasick_rs")
+    from cnai.corpus.evalset import generate
+
+    kl = KeywordList()
+    for w, c in [("颠覆国家", "A.1.a"), ("颠覆国家政权", "A.1.a"), ("国家政权", "A.1.b"), ("ABC违规", "A.3.e")]:
+        kl.add(w, c)
+    texts = [i["text"] for i in generate(400, seed=3)] + [
+        "😀𠀀有人煽动颠覆国家政权，ａｂｃ违规，患者确诊糖尿病，联系人：张伟先生", "abc违规x", "据李明介绍"]
+    monkeypatch.setenv("CNAI_CORPUS_MATCHER", "py")
+    ref = Detector(kl)
+    monkeypatch.setenv("CNAI_CORPUS_MATCHER", engine)
+    other = Detector(kl)
+    for t in texts:
+        assert other.detect(t) == ref.detect(t), t

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from cnai.corpus.evalset import evaluate, generate
 from tests.conftest import run_cli
 from tests.corpus.test_cli import write_corpus
+
+from cnai.corpus.evalset import evaluate, generate
 
 
 def test_ray_engine_matches_local(tmp_path):

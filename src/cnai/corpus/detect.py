@@ -4,8 +4,9 @@ Two scans per document:
 1. one regular expression finds ASCII "tokens" (runs of letters, digits and separators); each token is
    classified by format and check digit (IDs, phones, cards, USCC, passports, permits, IPs, e-mail,
    plates) and digit tokens followed by 号 trigger the address detector;
-2. one small Aho-Corasick automaton finds sensitive-PI signal words and name cue words, and the shared
-   keyword-library matcher (cnai.assess.keywords) finds risk keywords.
+2. one Aho-Corasick automaton (ahocorasick_rs DFA, else pyahocorasick) finds the risk keywords of the shared keyword library
+   (cnai.assess.keywords, folded the same way as its matcher), sensitive-PI signal words and name cue
+   words in a single pass.
 
 A finding is a tuple (type, start, end, confidence, reason) with character offsets into the text.
 """
@@ -16,6 +17,7 @@ import ipaddress
 import re
 from collections.abc import Callable
 
+from cnai.assess.keywords import fold
 from cnai.corpus import checks
 from cnai.corpus.lexicon import (
     ADDRESS_CUES,
@@ -31,7 +33,7 @@ from cnai.corpus.lexicon import (
     SURNAMES_1,
     SURNAMES_2,
 )
-from cnai.corpus.screening import KeywordList
+from cnai.corpus.screening import KeywordList, RiskScreener
 
 PI_TYPES = [
     "cn_resident_id", "cn_mobile", "cn_landline", "email", "bank_card", "uscc", "passport",
@@ -47,6 +49,8 @@ _EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*
 _IPV4 = re.compile(r"(?<![0-9.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
                    r"(?![0-9]|\.[0-9])")
 _IPV6 = re.compile(r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*")
+_DIGIT_RUN = re.compile(r"[0-9@][0-9@]*")
+_TOKCH = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._%@:+-")
 _PIECE = re.compile(r"[0-9A-Za-z]+(?:[\- ][0-9A-Za-z]+)*")
 _PASSPORT = re.compile(r"^(?:E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8})$")
 _PERMIT = re.compile(r"^(?:C\d{8}|C[A-HJ-NP-Z]\d{7}|[HM]\d{8}(?:\d{2})?)$")
@@ -59,32 +63,32 @@ class Detector:
     """Finds PI and risk keywords in text. Picklable recipe: (keywords, types, min_confidence)."""
 
     def __init__(self, keywords: KeywordList | None = None, *, types: set[str] | None = None,
-                 min_confidence: float = 0.0, classifier: Callable | None = None):
-        import ahocorasick
-
+                 min_confidence: float = 0.0, classifier: Callable | None = None,
+                 screener: RiskScreener | None = None):
         self.keywords = keywords or KeywordList()
         self.types = types
         self.min_confidence = min_confidence
         self.classifier = classifier
-        auto = ahocorasick.Automaton()
-        self.screener = self.keywords.screener()
+        self.screener = screener  # an extra RiskScreener (e.g. a custom matcher), run after the automaton
+        # One automaton for risk keywords + PI cue words, over text folded exactly like the shared
+        # matcher (cnai.assess.keywords.fold: full-width -> ASCII, lower case; same length).
         table: dict[str, list] = {}
+        for kw, codes in self.keywords.entries.items():
+            for c in sorted(codes):
+                table.setdefault(fold(kw), []).append(("risk", c, kw))
         for cat, words in SENSITIVE_SIGNALS.items():
             for w in words:
-                table.setdefault(w, []).append(("sens", cat))
-        for w in NAME_PREFIX_CUES:
-            table.setdefault(w, []).append(("npre", ""))
-        for w in NAME_SUFFIX_CUES:
-            table.setdefault(w, []).append(("nsuf", ""))
-        for w in NAME_VERB_CUES:
-            table.setdefault(w, []).append(("nverb", ""))
-        for w, vals in table.items():
-            auto.add_word(w, (len(w), w, tuple(vals)))
-        auto.make_automaton()
-        self._auto = auto
+                table.setdefault(fold(w), []).append(("sens", cat, w))
+        for kind, words in (("npre", NAME_PREFIX_CUES), ("nsuf", NAME_SUFFIX_CUES), ("nverb", NAME_VERB_CUES)):
+            for w in words:
+                table.setdefault(fold(w), []).append((kind, "", w))
+        words = [w for w in table if w.strip()]
+        self._vals = [(len(w), _ascii_word(w), tuple(table[w])) for w in words]
+        self._full_fold = any(not c.isalnum() for w in words for c in w)
+        self._auto = _build_automaton(words) if words else None
 
     def __reduce__(self):
-        return (_rebuild, (self.keywords, self.types, self.min_confidence, self.classifier))
+        return (_rebuild, (self.keywords, self.types, self.min_confidence, self.classifier, self.screener))
 
     # ------------------------------------------------------------------ public
     def detect(self, text: str) -> list[Finding]:
@@ -117,8 +121,29 @@ class Detector:
                 self._address(text, s, e, out)
             k = text.find("号", k + 1)
 
+    def _iter_tokens(self, text: str):
+        """Tokens that contain a digit or '@' (every token-based PI type does).
+
+        A cheap regex finds digit/@ runs (about 4x faster than the token regex over CJK text); each run
+        is widened to its token. Gives the same tokens as _TOKEN.finditer filtered to digit/@ tokens.
+        """
+        last = 0
+        for m in _DIGIT_RUN.finditer(text):
+            i = m.start()
+            if i < last:
+                continue
+            while i > last and (text[i - 1] in _TOKCH or (text[i - 1] == " " and i >= 2 and text[i - 2].isdigit()
+                                                             and text[i].isdigit())):
+                i -= 1
+            tm = _TOKEN.search(text, i, m.end() + 4096)
+            if tm is None or tm.start() > m.start():
+                last = m.end()
+                continue
+            last = tm.end()
+            yield tm
+
     def _scan_tokens(self, text: str, out: list[Finding]) -> None:
-        for m in _TOKEN.finditer(text):
+        for m in self._iter_tokens(text):
             tok = m.group()
             base = m.start()
             taken: list[tuple[int, int]] = []
@@ -276,10 +301,19 @@ class Detector:
 
     # ------------------------------------------------------------------ words
     def _scan_words(self, text: str, out: list[Finding]) -> None:
-        for end_idx, (length, word, vals) in self._auto.iter(text):
-            s, e = end_idx - length + 1, end_idx + 1
-            for kind, val in vals:
-                if kind == "sens":
+        if self._auto is None:
+            return
+        ft = fast_fold(text, self._full_fold)
+        n = len(ft)
+        table = self._vals
+        for idx, s, e in self._auto(ft):
+            _length, ascii_word, vals = table[idx]
+            if ascii_word and ((s > 0 and _is_word_char(ft[s - 1])) or (e < n and _is_word_char(ft[e]))):
+                continue
+            for kind, val, word in vals:
+                if kind == "risk":
+                    out.append((f"risk:{val}", s, e, 0.5, f"keyword {word}"))
+                elif kind == "sens":
                     out.append((f"sensitive:{val}", s, e, 0.5, f"signal word {word}"))
                 elif kind == "npre":
                     _name_after(text, e, out, word)
@@ -289,8 +323,103 @@ class Detector:
                     _name_before(text, s, out, word, boundary=True)
 
 
-def _rebuild(keywords, types, min_confidence, classifier):
-    return Detector(keywords, types=types, min_confidence=min_confidence, classifier=classifier)
+_NEEDS_FW = re.compile("[\uff01-\uff5e\u3000]")
+_NEEDS_FW_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+
+
+def fast_fold(text: str, full: bool = True) -> str:
+    """Same matches as cnai.assess.keywords.fold, without the slow translate() when it cannot matter.
+
+    With full=False (no keyword contains punctuation or spaces) only full-width letters and digits
+    need folding: full-width punctuation such as ， is a non-word character folded or not.
+    """
+    if not (_NEEDS_FW if full else _NEEDS_FW_ALNUM).search(text):
+        low = text.lower()
+        if len(low) == len(text):
+            return low
+    return fold(text)
+
+
+def _build_automaton(words: list[str]):
+    """A callable text -> [(word index, start, end)] with character offsets, overlapping matches.
+
+    Engines, fastest first (same matches; tests/corpus/test_detect.py checks parity):
+    hyperscan (SIMD literal matching on UTF-8, ~4x ahocorasick_rs here), ahocorasick_rs (Rust DFA),
+    pyahocorasick (C, ~4x slower than ahocorasick_rs). CNAI_CORPUS_MATCHER=hyperscan|rs|py forces one.
+    """
+    import os
+
+    want = os.environ.get("CNAI_CORPUS_MATCHER", "")
+    if want in ("", "hyperscan"):
+        try:
+            return _HyperscanMatcher(words)
+        except ImportError:
+            if want:
+                raise
+    if want in ("", "rs"):
+        try:
+            import ahocorasick_rs as ars
+
+            ac = ars.AhoCorasick(words, implementation=ars.Implementation.DFA)
+            return lambda t: ac.find_matches_as_indexes(t, overlapping=True)
+        except ImportError:
+            if want:
+                raise
+    import ahocorasick
+
+    auto = ahocorasick.Automaton()
+    for i, w in enumerate(words):
+        auto.add_word(w, (i, len(w)))
+    auto.make_automaton()
+    return lambda t: [(i, e - n + 1, e + 1) for e, (i, n) in auto.iter(t)]
+
+
+class _HyperscanMatcher:
+    """All occurrences of literal words via Hyperscan over UTF-8, mapped back to character offsets."""
+
+    def __init__(self, words: list[str]):
+        import hyperscan
+
+        self._b = [w.encode("utf-8") for w in words]
+        self._blen = [len(b) for b in self._b]
+        self._clen = [len(w) for w in words]
+        self._db = hyperscan.Database()
+        self._db.compile(expressions=[re.escape(b) for b in self._b], ids=list(range(len(words))),
+                         elements=len(words), flags=[0] * len(words))
+        self._scratch = hyperscan.Scratch(self._db)
+
+    def __call__(self, text: str) -> list[tuple[int, int, int]]:
+        data = text.encode("utf-8", "surrogatepass")
+        hits: list[tuple[int, int]] = []
+        self._db.scan(data, match_event_handler=lambda i, _f, to, _fl, _c: hits.append((to, i)),
+                      scratch=self._scratch)
+        if not hits:
+            return []
+        hits.sort()
+        out = []
+        pb = pc = 0
+        for to, i in hits:
+            sb = to - self._blen[i]
+            if sb >= pb:
+                pc += len(data[pb:sb].decode("utf-8", "surrogatepass"))
+                pb = sb
+                out.append((i, pc, pc + self._clen[i]))
+            else:  # starts before the previous hit's start: count back from there
+                c = pc - len(data[sb:pb].decode("utf-8", "surrogatepass"))
+                out.append((i, c, c + self._clen[i]))
+        return out
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isascii() and (c.isalnum() or c == "_")
+
+
+def _ascii_word(w: str) -> bool:
+    return all(_is_word_char(c) or c == " " for c in w)
+
+
+def _rebuild(keywords, types, min_confidence, classifier, screener):
+    return Detector(keywords, types=types, min_confidence=min_confidence, classifier=classifier, screener=screener)
 
 
 def _inside(s: int, e: int, spans: list[tuple[int, int]]) -> bool:

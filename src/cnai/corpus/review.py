@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import zipfile
 from pathlib import Path
 
 from cnai.errors import InputError
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 MANUAL_THRESHOLD = 0.96
 MANUAL_MINIMUM = 4000
 THRESHOLD_SOURCE = ("TC260-003 §9.2 / GB/T 45654 Appendix B as summarised in "
@@ -35,7 +37,7 @@ def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
 
 def _clean_cell(s: str) -> str:
     # openpyxl refuses control characters; a spreadsheet must not execute text as a formula
-    s = "".join(ch if ch in "\t\n" or ord(ch) >= 32 else "\ufffd" for ch in s)
+    s = _CONTROL.sub("\ufffd", s)
     if s[:1] in ("=", "+", "-", "@"):
         s = "'" + s
     return s[:32000]
