@@ -50,6 +50,14 @@ class TestPublicChatbot:
         # ethics-review:2 — AI R&D touching people/PI is within the review system
         assert status(self.r, "ethics-review.committee-review") == "applies"
 
+    def test_pipia_follows_pipl_55(self):
+        # pipl:55(1)(iii) — entrusting processing (cloud, annotators) needs a PIPIA
+        assert status(self.r, "pipl.pipia") == "applies"
+        # Without sharing: no sensitive PI (:28), no automated decisions about people (:73 — generating text on
+        # request is not one), no transfer abroad -> no PIPIA duty
+        r = run("chatbot-startup", AS_OF, set_={"personal_information.shares_or_entrusts": False})
+        assert status(r, "pipl.pipia") == "not_applicable"
+
 
 class TestImageAppOnFiledModel:
     r = run("image-app-registration", AS_OF)

@@ -94,7 +94,7 @@ def test_init_questionnaire_writes_a_valid_profile(cli, tmp_path):
     # service: name, description (skip), launch date; organization yes: name, location, uscc skip, ciio n;
     # roles; audience yes: public y, internal n, minors (skip) ...; then decline all other sections.
     answers = ["Demo bot", "", "2026-01-05",
-               "y", "Demo Co", "moon", "mainland", "", "n",
+               "y", "Demo Co", "moon", "mainland", "", "n", "",
                "provider, app",  # invalid item, re-asked
                "provider",
                "y", "y", "n", "", "", "", "", "lots", "1200", "",

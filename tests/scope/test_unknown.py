@@ -43,3 +43,15 @@ def test_minimal_profile_asks_for_the_gating_facts():
         o["status"] != "applies" or not o["missing"] for o in r["obligations"])
     missing = r["summary"]["missing_facts"]
     assert "roles" in missing
+
+
+def test_facts_implied_by_an_answer_are_filled_and_explained():
+    # A service that does not train has no training sources: scraping duties (network-data-security:18)
+    # are not applicable rather than needing information.
+    r = run("image-app-registration")
+    o = ob(r, "network-data-security.automated-collection")
+    assert o["status"] == "not_applicable"
+    assert any("implied by training_data.trains_or_fine_tunes = false" in x for x in o["reasons"])
+    # ...but when training is unknown, the sources stay unknown.
+    r2 = run("image-app-registration", drop=("training_data.trains_or_fine_tunes",))
+    assert ob(r2, "network-data-security.automated-collection")["status"] == "needs_info"

@@ -15,7 +15,7 @@ from cnai.law.kb import KnowledgeBase
 from cnai.law.kb import load as load_kb
 from cnai.law.models import Deadline, Instrument, Obligation
 from cnai.scope.expr import Evaluator, Trace
-from cnai.scope.profile import Profile
+from cnai.scope.profile import Profile, with_implied
 
 APPLIES, NOT_APPLICABLE, NEEDS_INFO = "applies", "not_applicable", "needs_info"
 _STATUS = {True: APPLIES, False: NOT_APPLICABLE, None: NEEDS_INFO}
@@ -133,6 +133,7 @@ def _window(ins: Instrument, ob: Obligation) -> tuple[dt.date | None, dt.date | 
 class Engine:
     def __init__(self, kb: KnowledgeBase | None = None):
         self.kb = kb or load_kb()
+        self._implied: dict[str, str] = {}
         self.concept_exprs = {cid: c.when for cid, c in self.kb.concepts.items()}
 
     def _explain(self, value: bool | None, trace: Trace, as_of: dt.date) -> list[str]:
@@ -145,6 +146,8 @@ class Engine:
         for path, fval in trace.facts.items():
             if fval is None:
                 reasons.append(f"{path} is not given in the profile")
+            elif path in self._implied:
+                reasons.append(f"{path} = {_show(fval)} (implied by {self._implied[path]})")
             else:
                 reasons.append(f"{path} = {_show(fval)}")
         if not reasons and value is True:
@@ -152,7 +155,7 @@ class Engine:
         return reasons
 
     def run(self, profile: Profile, as_of: dt.date) -> ScopeResult:
-        facts = profile.facts()
+        facts, self._implied = with_implied(profile.facts())
         ev = Evaluator(facts, self.concept_exprs, as_of)
         results: list[ObligationResult] = []
         upcoming: dict[str, dict[str, Any]] = {}

@@ -47,6 +47,8 @@ class Organization(_Section):
     unified_social_credit_code: str | None = Field(
         None, description="18-character Unified Social Credit Code (GB 32100); used for GB 45438 provider codes.")
     critical_information_infrastructure_operator: bool | None = Field(None, description="CIIO.")
+    important_data_processor: bool | None = Field(
+        None, description="Processes data identified (catalogued, notified or published) as important data.")
 
 
 class Audience(_Section):
@@ -102,6 +104,9 @@ class PersonalInformation(_Section):
     sensitive_individuals: NonNegativeInt | None = None
     minors_under_14: bool | None = None
     biometric: bool | None = None
+    shares_or_entrusts: bool | None = Field(
+        None, description="Entrusts processing to a processor (cloud, model vendor, annotators), provides PI to "
+                          "another handler, or publishes PI.")
 
 
 class CrossBorder(_Section):
@@ -295,3 +300,53 @@ def fact_paths() -> set[str]:
 
     walk(Profile, "")
     return out
+
+
+# Facts that follow logically from another answer: a service that does not train has no training sources;
+# one that processes no personal information has no sensitive data.  They are filled in only when the profile
+# leaves them out, and reported as implied so the explanation stays honest.
+IMPLIED: dict[tuple[str, object], dict[str, object]] = {
+    ("training_data.trains_or_fine_tunes", False): {
+        "training_data.sources": [], "training_data.contains_personal_information": False,
+        "training_data.contains_sensitive_personal_information": False,
+        "training_data.uses_user_inputs_for_training": False, "training_data.annotation": False,
+    },
+    ("personal_information.processes", False): {
+        "personal_information.individuals": 0, "personal_information.sensitive": False,
+        "personal_information.sensitive_individuals": 0, "personal_information.minors_under_14": False,
+        "personal_information.biometric": False, "personal_information.shares_or_entrusts": False,
+    },
+    ("cross_border.transfers_personal_information", False): {
+        "cross_border.individuals_this_year": 0, "cross_border.sensitive_individuals_this_year": 0,
+    },
+    ("audience.public_in_mainland", True): {"audience.research_or_internal_only": False},
+}
+
+
+def with_implied(facts: dict) -> tuple[dict, dict[str, str]]:
+    """Return facts plus implied ones, and {implied path: 'because path = value'}."""
+    import copy
+
+    out = copy.deepcopy(facts)
+    implied: dict[str, str] = {}
+
+    def get(path: str):
+        cur = out
+        for part in path.split("."):
+            if not isinstance(cur, dict) or part not in cur:
+                return None
+            cur = cur[part]
+        return cur
+
+    for (cond_path, cond_value), consequences in IMPLIED.items():
+        if get(cond_path) is not cond_value:
+            continue
+        for path, value in consequences.items():
+            if get(path) is None:
+                *parents, leaf = path.split(".")
+                node = out
+                for p in parents:
+                    node = node.setdefault(p, {})
+                node[leaf] = copy.copy(value)
+                implied[path] = f"{cond_path} = {str(cond_value).lower()}"
+    return out, implied
