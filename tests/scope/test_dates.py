@@ -56,3 +56,15 @@ def test_renumbered_citations_follow_the_date():
     kb = load()
     assert kb.cite_on("anti-unfair-competition-law:13", dt.date(2025, 6, 1)).endswith(":12")
     assert kb.cite_on("anti-unfair-competition-law:13", dt.date(2026, 11, 28)).endswith(":13")
+
+
+def test_due_dates_never_precede_the_duty():
+    # The companion app launched 2025-05-12; the Anthropomorphic Measures bind from 2026-07-15, so the
+    # launch-time assessment cannot have been due before that day.
+    from tests.scope.helpers import ob
+
+    r = run("companion-app-teens", "2026-11-28")
+    o = ob(r, "anthropomorphic-ai.security-assessment")
+    assert o["due"] is None or o["due"] >= "2026-07-15"
+    # The algorithm filing (in force since 2022) keeps its 10-working-day period from launch.
+    assert ob(r, "algorithm-recommendation.filing")["due"] == "2025-05-26"

@@ -187,6 +187,10 @@ class Engine:
                                        "until": end.isoformat() if end else None, "superseded_by": by})
                     continue
                 text, due = _due(ob.deadline, ev)
+                if due and start and due < start.isoformat():
+                    # The service predates the duty: the period cannot end before the duty exists.
+                    text = f"{text} — the service predates this duty, which took effect {start}"
+                    due = start.isoformat()
                 results.append(ObligationResult(
                     id=ob.id, instrument=ins.id,
                     citations=[self.kb.cite_on(c, as_of) for c in ob.citations],
