@@ -22,7 +22,7 @@ def exercise(fmt: str, data: bytes) -> None:
                 f.write(data)
             try:
                 for fn in (lambda: car.read_path(f.name), lambda: car.write_path(f.name, io.BytesIO(), JS, WriteOpts()),
-                           lambda: list(car.essence_path(f.name))):
+                           lambda: list(car.essence_path(f.name) if car.essence_path else car.essence(data))):
                     try:
                         fn()
                     except CnaiError:

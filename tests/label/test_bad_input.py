@@ -7,9 +7,9 @@ import os
 import shutil
 
 import pytest
+from tests.label.conftest import PRODUCER, sha
 
 from cnai.label.api import embed_file, read_file
-from tests.label.conftest import PRODUCER, sha
 
 
 def _batch(tmp_path, sample_dir):

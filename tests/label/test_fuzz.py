@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from tests.label.fuzzutil import exercise
 
 SEEDS = {"jpeg": "sample.jpg", "png": "sample.png", "gif": "sample.gif", "webp": "sample-lossless.webp",

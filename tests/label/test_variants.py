@@ -8,10 +8,10 @@ import struct
 
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
+from tests.label.conftest import PRODUCER
 
 from cnai.label import xmp as X
 from cnai.label.api import check_file, embed_file, read_file
-from tests.label.conftest import PRODUCER
 
 LAB = {"Label": "1", "ContentProducer": "001191440300MA5G49LC9K1YO01", "ProduceID": "honor-123",
        "ReservedCode1": "", "ContentPropagator": "", "PropagateID": "", "ReservedCode2": ""}

@@ -11,10 +11,10 @@ import wave
 import numpy as np
 import pytest
 from PIL import Image
+from tests.label.conftest import PRODUCER
 
 from cnai.label.api import embed_file, read_file
 from cnai.label.visible import check_text, visible_file
-from tests.label.conftest import PRODUCER
 
 pytestmark = pytest.mark.skipif(not shutil.which("fc-list"), reason="fontconfig missing")
 

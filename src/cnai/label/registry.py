@@ -27,6 +27,7 @@ class Carrier:
 
 CARRIERS: dict[str, Carrier] = {
     "jpeg": Carrier("jpeg", images.jpeg_read, images.jpeg_write, images.jpeg_essence,
+                    read_path=images.jpeg_read_path, write_path=images.jpeg_write_path,
                     standard="XMP TC260:AIGC in APP1 (image guide)"),
     "png": Carrier("png", images.png_read, images.png_write, images.png_essence,
                    standard="XMP TC260:AIGC in iTXt XML:com.adobe.xmp (image guide)"),

@@ -61,9 +61,9 @@ def _font_for_height(text: str, target_px: int):
     size = max(8, target_px)
     for _ in range(200):
         f = ImageFont.truetype(path, size)
-        l, t, r, b = f.getbbox(text)
+        left, t, r, b = f.getbbox(text)
         if b - t >= target_px:
-            return f, (l, t, r, b)
+            return f, (left, t, r, b)
         size += max(1, size // 20)
     return f, f.getbbox(text)
 
@@ -78,8 +78,8 @@ def label_image(src: str, dst: str, text: str, position: str = "bottom-right") -
         raise InputError("animated images are not supported for visible labels", path=src)
     w, h = im.size
     target = max(12, math.ceil(HEIGHT_RATIO * min(w, h)))
-    font, (l, t, r, b) = _font_for_height(text, target)
-    tw, th = r - l, b - t
+    font, (left, t, r, b) = _font_for_height(text, target)
+    tw, th = r - left, b - t
     pad = max(2, target // 4)
     bw, bh = tw + 2 * pad, th + 2 * pad
     if bw > w or bh > h:
@@ -91,7 +91,7 @@ def label_image(src: str, dst: str, text: str, position: str = "bottom-right") -
     overlay = Image.new("RGBA", base.size, (0, 0, 0, 0))
     d = ImageDraw.Draw(overlay)
     d.rectangle([x0, y0, x0 + bw - 1, y0 + bh - 1], fill=(0, 0, 0, 170))
-    d.text((x0 + pad - l, y0 + pad - t), text, font=font, fill=(255, 255, 255, 255))
+    d.text((x0 + pad - left, y0 + pad - t), text, font=font, fill=(255, 255, 255, 255))
     out = Image.alpha_composite(base, overlay)
     out = out.convert("RGB") if mode in ("RGB", "P", "L", "CMYK", "YCbCr") or fmt == "JPEG" else out
     if mode == "P":

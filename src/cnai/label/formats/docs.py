@@ -192,7 +192,10 @@ def _dict_entries(d: bytes) -> list[tuple[bytes, bytes]]:
             s, e = _dict_span(d, i)
             i = e
         elif i < n and d[i] == 0x3C:
-            i = d.index(b">", i) + 1
+            j = d.find(b">", i)
+            if j < 0:
+                raise bad("unterminated PDF hex string")
+            i = j + 1
         elif i < n and d[i] == 0x5B:
             depth = 0
             while i < n:

@@ -8,7 +8,7 @@ import struct
 import zlib
 
 from cnai.label import xmp as X
-from cnai.label.formats.base import Found, Scan, WriteOpts, bad, generator_traces, u16be, u32be
+from cnai.label.formats.base import FormatError, Found, Scan, WriteOpts, bad, generator_traces, u16be, u32be
 from cnai.label.formats.tiffutil import Tiff, decode_user_comment
 from cnai.label.model import find_json_blobs
 
@@ -514,3 +514,40 @@ def gif_essence(data: bytes):
     for kind, s, e in blocks:
         if kind == "img" or (kind == "ext" and data[s + 1] == 0xF9):
             yield data[s:e]
+
+
+# ---------------------------------------------------------------- JPEG, header-only streaming variants
+def _jpeg_header(f, size: int) -> tuple[bytes, int]:
+    """Read just enough of a JPEG to reach the SOS marker: (header bytes, SOS offset)."""
+    n = 65536
+    while True:
+        f.seek(0)
+        buf = f.read(n)
+        try:
+            _segs, sos = _jpeg_segments(buf)
+            return buf[:sos], sos
+        except FormatError:
+            if len(buf) >= size:
+                raise
+            n *= 4
+
+
+def jpeg_read_path(path: str) -> Scan:
+    import os
+
+    with open(path, "rb") as f:
+        head, sos = _jpeg_header(f, os.path.getsize(path))
+    return jpeg_read(head + b"\xff\xda")
+
+
+def jpeg_write_path(src: str, dst, label_json: str, opts: WriteOpts) -> None:
+    import os
+
+    from cnai.label.formats.streamio import copy_range
+
+    size = os.path.getsize(src)
+    with open(src, "rb") as f:
+        head, sos = _jpeg_header(f, size)
+        new_head = jpeg_write(head + b"\xff\xda", label_json, opts)[:-2]
+        dst.write(new_head)
+        copy_range(f, dst, sos, size - sos)
