@@ -24,6 +24,7 @@ from cnai.corpus.lexicon import (
     ADDRESS_STREET,
     CONTEXT_WORDS,
     NAME_BOUNDARY,
+    NAME_END,
     NAME_PREFIX_CUES,
     NAME_STOP,
     NAME_SUFFIX_CUES,
@@ -32,6 +33,7 @@ from cnai.corpus.lexicon import (
     SENSITIVE_SIGNALS,
     SURNAMES_1,
     SURNAMES_2,
+    WEAK_NAME_PREFIX_CUES,
 )
 from cnai.corpus.screening import KeywordList, RiskScreener
 
@@ -55,6 +57,7 @@ _PIECE = re.compile(r"[0-9A-Za-z]+(?:[\- ][0-9A-Za-z]+)*")
 _PASSPORT = re.compile(r"^(?:E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8})$")
 _PERMIT = re.compile(r"^(?:C\d{8}|C[A-HJ-NP-Z]\d{7}|[HM]\d{8}(?:\d{2})?)$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_TITLES = frozenset(w for w in NAME_SUFFIX_CUES if len(w) == 2)
 _CN_NUM = set("一二三四五六七八九十百零〇")
 _ADDR_TAIL = re.compile(r"[0-9A-Za-z\-一二三四五六七八九十号楼栋幢单元室层座]{0,12}")
 
@@ -438,7 +441,9 @@ def _is_given(ch: str) -> bool:
 def _name_after(text: str, j: int, out: list[Finding], cue: str) -> None:
     n = len(text)
     k = 0
+    sep = False
     while j < n and k < 2 and text[j] in ":： 是为\t":
+        sep = sep or text[j] in ":： \t"
         j += 1
         k += 1
     if j >= n:
@@ -453,6 +458,9 @@ def _name_after(text: str, j: int, out: list[Finding], cue: str) -> None:
     while g < n and g - (j + sl) < 2 and _is_given(text[g]):
         g += 1
     if g - (j + sl) == 0:
+        return
+    if cue in WEAK_NAME_PREFIX_CUES and not sep and not (g >= n or text[g] in NAME_END
+                                                         or text[g:g + 2] in _TITLES):
         return
     out.append(("person_name", j, g, 0.7, f"surname after cue {cue}"))
 

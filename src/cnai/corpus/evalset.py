@@ -71,6 +71,7 @@ NEG_TEMPLATES = [
     ("price", "总价{v}元，含税。"),
     ("plain", "今天天气不错，我们去公园散步，顺便买了两杯咖啡。"),
     ("date", "会议定于{v}召开。"),
+    ("filler", "{v}"),  # Faker zh_CN word salad: role words (学生, 客户...) next to surname characters
 ]
 
 _UN = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -175,6 +176,8 @@ def _negative(kind: str, rnd: random.Random, fk) -> str:
         return f"{rnd.randint(1, 9)}.{rnd.randint(0, 20)}.{rnd.randint(0, 99)}"
     if kind == "price":
         return f"{rnd.randint(1, 99999)}.{rnd.randint(0, 99):02d}"
+    if kind == "filler":
+        return fk.paragraph(nb_sentences=4).replace(".", "。")
     if kind == "date":
         return f"{rnd.randint(2019, 2026)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
     return ""

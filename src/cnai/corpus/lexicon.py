@@ -30,6 +30,10 @@ NAME_PREFIX_CUES = [
     "法定代表人", "法人代表", "持卡人", "户主", "申请人", "被告人", "原告", "被告", "当事人", "签名", "学生",
     "员工", "客户", "租客", "房东", "监护人", "家长", "业主",
 ]
+# Cues that are names of roles in ordinary prose too ("学生会", "客户端"): a name after them counts only
+# after a colon/space or when the name is followed by punctuation or a title.
+WEAK_NAME_PREFIX_CUES = {"学生", "员工", "客户", "租客", "房东", "家长", "业主", "签名"}
+NAME_END = set("，。、；：！？,.;:!? \t\n）)”\"")
 NAME_SUFFIX_CUES = [
     "先生", "女士", "小姐", "同学", "老师", "医生", "大夫", "律师", "经理", "教授", "师傅", "阿姨", "总监",
     "主任", "院长", "校长", "同志", "警官", "博士",

@@ -137,8 +137,9 @@ def process_shard(shard: Shard, cfg: AuditConfig, detector: Detector, out: Path,
                                          "detail": item.detail})
                 continue
             _process_doc(item, cfg, detector, st, w, heap, k)
-        for negkey, line in sorted(heap, key=lambda x: -x[0]):
-            w.write("samples", {"key": -negkey, **json.loads(line)})
+        for negkey, (did, src, txt, trunc, auto) in sorted(heap, key=lambda x: -x[0]):
+            w.write("samples", {"key": -negkey, "doc": did, "source": src, "text": txt, "truncated": trunc,
+                                "auto": auto})
         w.commit()
     except BaseException:
         w.abort()
@@ -182,9 +183,7 @@ def _process_doc(doc: Doc, cfg: AuditConfig, detector: Detector, st: dict, w: _S
     if k > 0:
         key = sample_key(cfg.seed, doc.id)
         if len(heap) < k or -heap[0][0] > key:
-            line = json.dumps({"doc": doc.id, "source": doc.source, "text": text[:SAMPLE_TEXT_CHARS],
-                               "truncated": len(text) > SAMPLE_TEXT_CHARS,
-                               "auto": sorted(types)}, ensure_ascii=False)
+            line = (doc.id, doc.source, text[:SAMPLE_TEXT_CHARS], len(text) > SAMPLE_TEXT_CHARS, sorted(types))
             if len(heap) < k:
                 heapq.heappush(heap, (-key, line))
             else:
