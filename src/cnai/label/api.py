@@ -378,7 +378,8 @@ def classify_file(path: str, *, declared: bool = False) -> dict:
                 traces.append(f"C2PA digitalSourceType {d.rsplit('/', 1)[-1]}")
         elif "c2pa-jumbf" in rec.get("traces", []):
             traces.append("C2PA manifest store present")
-        traces += [f"generator metadata: {t}" for t in rec.get("traces", []) if t != "c2pa-jumbf"]
+        traces += [t if t.startswith("visible text label") else f"generator metadata: {t}"
+                   for t in rec.get("traces", []) if t != "c2pa-jumbf"]
         if traces and cat is None:
             cat = "suspected"
         reasons += traces
