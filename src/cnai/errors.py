@@ -17,3 +17,10 @@ class CnaiError(Exception):
 
 class InputError(CnaiError):
     """A user-supplied file or value is malformed."""
+
+
+def yaml_error(exc: Exception, path: str) -> InputError:
+    """One clear error for a YAML parse failure, with the line and column PyYAML reports."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    return InputError(f"malformed YAML: {where}{getattr(exc, 'problem', None) or exc}", path=path)

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cnai.errors import InputError
+from cnai.errors import InputError, yaml_error
 from cnai.law.models import CITATION_RE, Article, Case, Concept, Instrument, Obligation, Regulator, Topic
 
 DATA = Path(__file__).parent / "data"
@@ -24,9 +24,7 @@ def _yaml_load(path: Path) -> Any:
         with path.open(encoding="utf-8") as fh:
             return yaml.load(fh, Loader=loader)  # noqa: S506 - safe loader
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise InputError(f"malformed YAML: {where}{getattr(exc, 'problem', None) or exc}", path=str(path)) from None
+        raise yaml_error(exc, str(path)) from None
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 (byte offset {exc.start})", path=str(path)) from None
 

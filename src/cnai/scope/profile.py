@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError
 
-from cnai.errors import InputError
+from cnai.errors import InputError, yaml_error
 
 SCHEMA_ID = "cnai/profile/v1"
 
@@ -275,10 +275,7 @@ def load_profile(path: str | Path) -> Profile:
     try:
         data = yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(f"malformed YAML: {where}{problem}", path=str(p)) from None
+        raise yaml_error(exc, str(p)) from None
     return parse_profile(data, source=str(p), text=text)
 
 
