@@ -182,3 +182,37 @@ def test_bad_register_and_review_files(tmp_path):
     notx.write_text("plain text", encoding="utf-8")
     r = run_cli("corpus", "review", "import", str(notx))
     assert r.returncode == 2 and "xlsx" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_sample_key_limit_gives_the_same_sample(tmp_path):
+    from cnai.corpus.detect import Detector
+    from cnai.corpus.pipeline import AuditConfig, merge, run_local, sample_key_limit
+    from cnai.corpus.readers import ReadOptions, plan_shards
+
+    p = write_corpus(tmp_path, 1500, 0.0, "lim", seed=8)
+    opts = ReadOptions(shard_bytes=20_000)
+    shards, skips = plan_shards([str(p)], opts)
+    assert sum(sh.lines for sh in shards) == 1500
+    det = Detector()
+    samples = []
+    for limit in (None, sample_key_limit(shards, 60)):
+        assert limit is None or limit < 2**64
+        cfg = AuditConfig(read=opts, sample=60, sample_key_limit=limit)
+        out = tmp_path / f"o{limit is None}"
+        stats = run_local(shards, cfg, det, out, f"h{limit}", 1)
+        merge(stats, cfg, out, skips)
+        samples.append([json.loads(x)["doc"] for x in open(out / "review-sample.jsonl", encoding="utf-8")])
+    assert samples[0] == samples[1] and len(samples[0]) == 60
+
+
+def test_short_sample_reruns_without_limit(tmp_path):
+    p = tmp_path / "mostly_bad.jsonl"
+    with open(p, "w", encoding="utf-8") as fh:
+        for i in range(1000):
+            fh.write(json.dumps({"id": i, "text": f"第{i}条"}, ensure_ascii=False) + "\n" if i % 10 == 0
+                     else "not json\n")
+    r = run_cli("corpus", "audit", str(p), "--out", str(tmp_path / "o"), "--sample", "50")
+    s = json.loads(r.stdout)
+    assert s["documents"] == 100 and s["review_sample"]["size"] == 50
+    assert s["skipped"]["by_reason"] == {"malformed_json": 900}
+    assert "rerunning without the sample key limit" in r.stderr

@@ -209,7 +209,6 @@ def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_li
     reg = register.load_register(register_path) if register_path else None
     cfg = pipeline.AuditConfig(read=opts, sample=sample_n, seed=seed, redact=redact, drop_risk=not keep_risk,
                                pi_min_confidence=pi_min_confidence, write_findings=write_findings)
-    cfg_hash = cfg.digest(kl) + (f"-{classifier}" if classifier else "")
     out_dir = Path(out_dir)
     if fresh and out_dir.exists():
         for sub in ("shards", "samples", "clean", "rejected", "findings"):
@@ -218,6 +217,8 @@ def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_li
     n_workers = _workers(workers)
     t0 = time.perf_counter()
     shards, plan_skips = plan_shards(list(paths), opts)
+    cfg.sample_key_limit = pipeline.sample_key_limit(shards, sample_n)
+    cfg_hash = cfg.digest(kl) + (f"-{classifier}" if classifier else "")
     done = {"n": 0}
 
     def progress(st):
@@ -225,11 +226,21 @@ def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_li
         tag = " (resumed)" if st.get("resumed") else ""
         click.echo(f"[{done['n']}/{len(shards)}] {st['path']}@{st['start']}: {st['docs']} docs{tag}", err=True)
 
-    if engine == "ray":
-        stats = pipeline.run_ray(shards, cfg, detector, out_dir.resolve(), cfg_hash, n_workers, ray_address, progress)
-    else:
-        stats = pipeline.run_local(shards, cfg, detector, out_dir, cfg_hash, n_workers, progress)
+    def run_all():
+        if engine == "ray":
+            return pipeline.run_ray(shards, cfg, detector, out_dir.resolve(), cfg_hash, n_workers, ray_address,
+                                    progress)
+        return pipeline.run_local(shards, cfg, detector, out_dir, cfg_hash, n_workers, progress)
+
+    stats = run_all()
     summary = pipeline.merge(stats, cfg, out_dir, plan_skips)
+    if cfg.sample_key_limit is not None and summary["review_sample"]["size"] < min(sample_n, summary["documents"]):
+        click.echo("sample short (many invalid lines): rerunning without the sample key limit", err=True)
+        cfg.sample_key_limit = None
+        cfg_hash = cfg.digest(kl) + (f"-{classifier}" if classifier else "")
+        done["n"] = 0
+        stats = run_all()
+        summary = pipeline.merge(stats, cfg, out_dir, plan_skips)
     elapsed = time.perf_counter() - t0
     summary["run"] = {"engine": engine, "workers": n_workers, "seconds": round(elapsed, 3),
                       "mb_per_s": round(summary["bytes"] / 1e6 / elapsed, 2) if elapsed else None,

@@ -40,6 +40,7 @@ class AuditConfig:
     pi_min_confidence: float = 0.6
     write_findings: bool = False
     source_threshold: float = 0.05
+    sample_key_limit: int | None = None  # only documents with a smaller key can be in the sample
 
     def digest(self, keywords: KeywordList) -> str:
         h = hashlib.sha256()
@@ -47,6 +48,18 @@ class AuditConfig:
         for kw in sorted(keywords.entries):
             h.update(kw.encode() + b"\x00" + ",".join(sorted(keywords.entries[kw])).encode() + b"\x01")
         return h.hexdigest()[:16]
+
+
+def sample_key_limit(shards, k: int, margin: float = 4.0) -> int | None:
+    """An upper bound for sample keys from the planned line/row counts, so shards need not keep
+    (and write) k candidates each. None when any shard's size in documents is unknown. If too many
+    lines turn out to be invalid the merged sample is short; the CLI then reruns without the limit."""
+    if k <= 0 or not shards or any(sh.lines < 0 for sh in shards):
+        return None
+    n = sum(sh.lines for sh in shards)
+    if n <= k * margin:
+        return None
+    return int(min(1.0, margin * k / n) * 2**64)
 
 
 def sample_key(seed: int, doc_id: str) -> int:
@@ -182,7 +195,9 @@ def _process_doc(doc: Doc, cfg: AuditConfig, detector: Detector, st: dict, w: _S
         w.write("findings", {"doc": doc.id, "source": doc.source, "findings": [finding_dict(f) for f in fs]})
     if k > 0:
         key = sample_key(cfg.seed, doc.id)
-        if len(heap) < k or -heap[0][0] > key:
+        if cfg.sample_key_limit is not None and key >= cfg.sample_key_limit:
+            pass
+        elif len(heap) < k or -heap[0][0] > key:
             line = (doc.id, doc.source, text[:SAMPLE_TEXT_CHARS], len(text) > SAMPLE_TEXT_CHARS, sorted(types))
             if len(heap) < k:
                 heapq.heappush(heap, (-key, line))
@@ -222,6 +237,7 @@ def _atomic_json(path: Path, obj) -> None:
 
 # ---------------------------------------------------------------------- engines
 _WORKER: dict = {}
+_RAY_DETECTORS: dict = {}
 
 
 def _init_worker(cfg, detector, out, cfg_hash):
@@ -272,8 +288,13 @@ def run_ray(shards, cfg, detector, out, cfg_hash, workers: int, address: str | N
         det_ref = ray.put(detector)
 
         def fn(row):
+            from cnai.corpus import pipeline as _p  # module state in the Ray worker process
+
+            det = _p._RAY_DETECTORS.get(cfg_hash)
+            if det is None:  # build the detector (automaton compile) once per worker, not per shard
+                det = _p._RAY_DETECTORS[cfg_hash] = ray.get(det_ref)
             sh = Shard(**json.loads(row["shard"]))
-            st = process_shard(sh, cfg, ray.get(det_ref), out, cfg_hash)
+            st = process_shard(sh, cfg, det, out, cfg_hash)
             return {"stats": json.dumps(st, ensure_ascii=False)}
 
         ds = ray.data.from_items(items, override_num_blocks=max(1, len(items))).map(fn, num_cpus=1)

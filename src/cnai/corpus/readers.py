@@ -50,6 +50,7 @@ class Shard:
     first_line: int  # 1-based line number of the first line in the range
     source: str
     fingerprint: str  # size + mtime of the file, so a changed file is re-read on resume
+    lines: int = -1  # lines (or Parquet rows) in the shard when known at planning time, else -1
 
     @property
     def id(self) -> str:
@@ -156,10 +157,11 @@ def plan_shards(paths: list[str | Path], opts: ReadOptions) -> tuple[list[Shard]
 
                 n = pq.ParquetFile(spath).num_row_groups
             except Exception as exc:  # noqa: BLE001 - any parse failure is a bad file, not a crash
-                skips.append(Skip(spath, "malformed_parquet", str(exc).splitlines()[0][:200]))
+                skips.append(Skip(spath, "malformed_parquet", (str(exc).splitlines() or [""])[0][:200]))
                 continue
+            meta = pq.ParquetFile(spath).metadata
             for rg in range(n):
-                shards.append(Shard(spath, fmt, "", rg, rg + 1, 1, source, fp))
+                shards.append(Shard(spath, fmt, "", rg, rg + 1, 1, source, fp, meta.row_group(rg).num_rows))
             continue
         if comp or fmt in ("csv", "tsv", "text-file", "parquet"):
             shards.append(Shard(spath, fmt, comp, 0, -1, 1, source, fp))
@@ -176,8 +178,12 @@ def plan_shards(paths: list[str | Path], opts: ReadOptions) -> tuple[list[Shard]
                     fh.seek(target)
                     fh.readline()  # bounded by the file; finishes the current line
                     end = min(fh.tell(), size)
-                shards.append(Shard(spath, fmt, "", start, end, line, source, fp))
-                line += _count_newlines(fh, start, end)
+                nl = _count_newlines(fh, start, end)
+                if end == size:  # a last line without a newline
+                    fh.seek(size - 1)
+                    nl += fh.read(1) != b"\n"
+                shards.append(Shard(spath, fmt, "", start, end, line, source, fp, nl))
+                line += nl
                 start = end
     return shards, skips
 
