@@ -1,7 +1,7 @@
 """Refusal detection in Chinese and English: a fast rule layer plus a small shipped model.
 
-The model is a logistic regression over hashed character 1-3-grams (2**16 buckets, CRC32 hashing so it
-is stable across processes), trained here by ``python -m cnai.assess.refusal train`` on responses
+The model is a logistic regression over hashed character 1-3-grams (2**16 buckets, a fixed
+multiplicative hash of the code points so it is stable across processes), trained here by ``python -m cnai.assess.refusal train`` on responses
 assembled from data/templates/refusal_train.yaml and evaluated on the hand-written
 data/refusal_heldout.jsonl. Weights: data/refusal_model.bin (float32) + data/refusal_model.json.
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -44,15 +43,25 @@ class RefusalVerdict:
     method: str           # "rule" | "model" | "empty"
 
 
-def features(text: str) -> list[int]:
-    t = text[:HEAD].lower()
-    t = re.sub(r"\s+", " ", t)
-    padded = f"\x02{t}\x03"
-    idx = []
-    for n in (1, 2, 3):
-        for i in range(len(padded) - n + 1):
-            idx.append(zlib.crc32(padded[i:i + n].encode("utf-8")) & (DIM - 1))
-    return idx
+_MIX = 0x9E3779B97F4A7C15
+_P = 1000003
+
+
+def features(text: str):
+    """Indices of hashed character 1-3-grams of the reply's head (numpy array, stable across runs)."""
+    import numpy as np
+
+    t = re.sub(r"\s+", " ", text[:HEAD].lower())
+    cp = np.frombuffer(f"\x02{t}\x03".encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    parts = []
+    with np.errstate(over="ignore"):
+        h = np.zeros(len(cp), dtype=np.uint64)
+        for n in (1, 2, 3):
+            if len(cp) < n:
+                break
+            h = h[: len(cp) - n + 1] * np.uint64(_P) + cp[n - 1:]
+            parts.append(((h + np.uint64(n)) * np.uint64(_MIX)) >> np.uint64(64 - 16))
+    return np.concatenate(parts).astype(np.int64)
 
 
 class RefusalModel:
@@ -129,7 +138,7 @@ def train(examples: list[tuple[str, int]], *, epochs: int = 300, lr: float = 0.5
 
     feats = [features(x) for x, _ in examples]
     lens = np.array([len(f) for f in feats])
-    flat = np.concatenate([np.array(f, dtype=np.int64) for f in feats])
+    flat = np.concatenate(feats)
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
     y = np.array([lab for _, lab in examples], dtype=np.float64)
     w = np.zeros(DIM)
@@ -182,7 +191,7 @@ def main(argv: list[str] | None = None) -> None:
         ex = training_examples()
         w, b = train(ex)
         MODEL_BIN.write_bytes(np.asarray(w, dtype="<f4").tobytes())
-        meta = {"dim": DIM, "bias": b, "ngrams": [1, 2, 3], "head_chars": HEAD, "hash": "crc32",
+        meta = {"dim": DIM, "bias": b, "ngrams": [1, 2, 3], "head_chars": HEAD, "hash": "polynomial code-point hash, multiplicative 64->16 bits",
                 "training_examples": len(ex), "length_norm": "1/sqrt(n_features)"}
         model = RefusalModel.load(MODEL_BIN, _write_meta(meta))
         model_only = _ModelOnly(model)

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# GB/T 45654 security self-assessment demo: banks, a run against a mock target, reports, review sheet,
+# and a run through a fault-injecting local OpenAI-compatible server. Outputs: demo-output/assess/
+set -euo pipefail
+CNAI=.venv/bin/cnai
+OUT=demo-output/assess
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+echo "== the 31 risks (first 5)"
+$CNAI assess taxonomy | head -5
+
+echo "== starter banks vs the standard's minimums (exit 1 expected: starter banks are a starting point)"
+rc=0
+$CNAI bank check starter --format json > "$OUT/bank-check.json" || rc=$?
+test "$rc" -eq 1
+python3 -c "import json; d=json.load(open('$OUT/bank-check.json')); print({k: v['items'] for k, v in d['banks'].items()}, 'unmet:', d['unmet'])"
+
+echo "== grow the banks with tagged attack wrappers, then re-check the bank minimums (exit 0)"
+$CNAI bank augment starter -o "$OUT/augmented.jsonl"
+$CNAI bank check "$OUT/augmented.jsonl" | tail -1
+$CNAI bank export starter -o "$OUT/starter-banks.xlsx"
+$CNAI bank export starter-keywords --keywords -o "$OUT/keywords.xlsx"
+
+echo "== assessment run against the deterministic mock:mixed target (standard sample sizes, seed 1)"
+$CNAI assess run --target mock:mixed --bank "$OUT/augmented.jsonl" --run-dir "$OUT/run" --seed 1 --concurrency 32
+$CNAI assess report "$OUT/run" --format html -o "$OUT/report.html"
+$CNAI assess report "$OUT/run" --format md -o "$OUT/report.md"
+$CNAI assess report "$OUT/run" --format json -o "$OUT/report.json"
+$CNAI assess report "$OUT/run" --format xlsx -o "$OUT/annex.xlsx"
+$CNAI assess review-export "$OUT/run" --only failed -o "$OUT/review-failed.xlsx"
+
+echo "== the same kind of run through a local OpenAI-compatible server that injects faults (20%)"
+PORT=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+$CNAI assess test-server --port "$PORT" --faults 0.2 --seed 7 2>/dev/null &
+SRV=$!
+trap 'kill $SRV 2>/dev/null || true' EXIT
+for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
+$CNAI assess run --target "openai:http://127.0.0.1:$PORT/v1#mock" --bank starter --sample 100 \
+  --run-dir "$OUT/run-faults" --timeout 2 --retries 8 --concurrency 16
+$CNAI assess report "$OUT/run-faults" --format json -o "$OUT/report-faults.json"
+python3 -c "import json; d=json.load(open('$OUT/report-faults.json')); print('errors:', d['errors'])"
+echo "done: open $OUT/report.html"
