@@ -152,12 +152,11 @@ def taxonomy_cmd(fmt):
 @click.option("--seed", type=int, default=0)
 def test_server(port, latency, faults, seed):
     """Local OpenAI-compatible server on 127.0.0.1 (mock replies, optional latency and faults)."""
-    import asyncio
-
+    from cnai.assess.run import run_async
     from cnai.assess.testserver import serve_forever
 
     click.echo(f"serving http://127.0.0.1:{port}/v1 (latency {latency}s, faults {faults})", err=True)
-    asyncio.run(serve_forever(port=port, latency=latency, fault_rate=faults, seed=seed))
+    run_async(serve_forever(port=port, latency=latency, fault_rate=faults, seed=seed))
 
 
 def _need_run(run_dir: Path) -> None:
