@@ -23,13 +23,13 @@ METHOD = [
 ]
 
 
-def build(run_dir: str | Path) -> dict:
+def build(run_dir: str | Path, *, document: str | None = None) -> dict:
     run_dir = Path(run_dir)
     if not (run_dir / store.DB_NAME).exists():
         raise InputError("not a run directory (run.sqlite missing)", path=str(run_dir))
     db = store.connect(run_dir)
     try:
-        data = compute(db)
+        data = compute(db, document=document)
         outs = item_outcomes(db)
         data["manifest"] = store.get_meta(db, "manifest")
         data["sample_sizes"] = store.get_meta(db, "sample_sizes")

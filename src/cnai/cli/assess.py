@@ -80,11 +80,12 @@ def run_cmd(target, banks, run_dir, concurrency, resume, sample, seed, rate, tim
 @click.option("--format", "fmt", type=click.Choice(["html", "md", "json", "xlsx"]), default="md", show_default=True)
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=None)
 @click.option("--check", is_flag=True, help="Exit 1 unless the overall conclusion is 'meets'.")
-def report_cmd(run_dir, fmt, out, check):
+@click.option("--document", help="Judge against another thresholds document (default: the run's).")
+def report_cmd(run_dir, fmt, out, check, document):
     """Report on a run: per-clause verdicts, per-risk tables, worst examples, method and manifest."""
     from cnai.assess import report
 
-    data = report.build(run_dir)
+    data = report.build(run_dir, document=document)
     if fmt == "json":
         if out:
             output(report.render_json(data), out)
