@@ -96,6 +96,8 @@ class Detector:
     # ------------------------------------------------------------------ public
     def detect(self, text: str) -> list[Finding]:
         out: list[Finding] = []
+        if not text:
+            return out
         self._scan_tokens(text, out)
         self._scan_house_numbers(text, out)
         self._scan_words(text, out)
@@ -109,8 +111,10 @@ class Detector:
             out = [f for f in out if f[0] in self.types or (f[0].startswith("risk:") and "risk" in self.types)]
         if self.min_confidence:
             out = [f for f in out if f[3] >= self.min_confidence]
-        out.sort(key=lambda f: (f[1], f[2], f[0]))
-        return _dedupe(out)
+        if len(out) > 1:
+            out.sort(key=_sort_key)
+            return _dedupe(out)
+        return out
 
     # ------------------------------------------------------------------ tokens
     def _scan_house_numbers(self, text: str, out: list[Finding]) -> None:
@@ -419,6 +423,10 @@ def _is_word_char(c: str) -> bool:
 
 def _ascii_word(w: str) -> bool:
     return all(_is_word_char(c) or c == " " for c in w)
+
+
+def _sort_key(f: Finding) -> tuple[int, int, str]:
+    return f[1], f[2], f[0]
 
 
 def _rebuild(keywords, types, min_confidence, classifier, screener):

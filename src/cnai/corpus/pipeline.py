@@ -169,21 +169,27 @@ def _process_doc(doc: Doc, cfg: AuditConfig, detector: Detector, st: dict, w: _S
     st["docs"] += 1
     st["bytes"] += doc.nbytes
     st["chars"] += len(text)
-    src = st["by_source"].setdefault(doc.source, {"docs": 0, "bytes": 0, "docs_with_pi": 0, "docs_with_risk": 0,
-                                                  "findings": {}, "docs_with": {}})
+    src = st["by_source"].get(doc.source)
+    if src is None:
+        src = st["by_source"][doc.source] = {"docs": 0, "bytes": 0, "docs_with_pi": 0, "docs_with_risk": 0,
+                                             "findings": {}, "docs_with": {}}
     src["docs"] += 1
     src["bytes"] += doc.nbytes
     types = set()
-    for f in fs:
-        if f[0] in PI_TYPES and f[3] < cfg.pi_min_confidence:
-            continue
-        _bump(st["findings"], f[0])
-        _bump(src["findings"], f[0])
-        types.add(f[0])
-    for t in types:
-        _bump(st["docs_with"], t)
-        _bump(src["docs_with"], t)
-    has_pi = any(t in PI_TYPES for t in types)
+    if fs:
+        sf, srf = st["findings"], src["findings"]
+        minc = cfg.pi_min_confidence
+        for f in fs:
+            t = f[0]
+            if f[3] < minc and t in _PI_SET:
+                continue
+            sf[t] = sf.get(t, 0) + 1
+            srf[t] = srf.get(t, 0) + 1
+            types.add(t)
+        for t in types:
+            _bump(st["docs_with"], t)
+            _bump(src["docs_with"], t)
+    has_pi = not types.isdisjoint(_PI_SET)
     risks = sorted(t for t in types if t.startswith("risk:"))
     if has_pi:
         st["docs_with_pi"] += 1
@@ -236,6 +242,7 @@ def _atomic_json(path: Path, obj) -> None:
 
 
 # ---------------------------------------------------------------------- engines
+_PI_SET = frozenset(PI_TYPES)
 _WORKER: dict = {}
 _RAY_DETECTORS: dict = {}
 

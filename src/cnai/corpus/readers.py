@@ -262,6 +262,8 @@ def _iter_lines(shard: Shard, opts: ReadOptions) -> Iterator[tuple[int, int, byt
 
 
 def _get_field(obj: dict, dotted: str):
+    if "." not in dotted:
+        return obj.get(dotted) if isinstance(obj, dict) else None
     cur = obj
     for part in dotted.split("."):
         if not isinstance(cur, dict) or part not in cur:
