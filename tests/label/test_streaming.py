@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from tests.label.conftest import PRODUCER, decoded_md5, ffprobe_tags
 
 

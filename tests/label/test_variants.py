@@ -33,10 +33,12 @@ def test_exif_usercomment_wrapper(sample_dir, tmp_path):
     # check: present but not where the image guide puts it
     r = check_file(str(p))
     assert not r["ok"] and any("guide places it in xmp" in x for x in r["problems"])
-    # embedding adds the XMP label; the EXIF one is reported alongside
+    # embedding writes the XMP label and blanks the EXIF copy in place (one label per file)
     out = tmp_path / "out.jpg"
     embed_file(str(p), str(out), producer=PRODUCER)
-    assert sorted(read_file(str(out))["found_in"]) == ["exif-usercomment", "xmp"]
+    assert read_file(str(out))["found_in"] == ["xmp"]
+    assert Image.open(out).getexif().get_ifd(0x8769)[0x9286].strip(b"\x00 ").startswith(b"ASCII")
+    assert Image.open(out).tobytes() == Image.open(p).tobytes()
 
 
 def test_png_text_variant_replaced_on_embed(sample_dir, tmp_path):

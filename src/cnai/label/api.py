@@ -197,7 +197,7 @@ def write_label(src: str, dst: str, fmt: str, lab: AIGCLabel, opts: WriteOpts) -
         out = car.write(Path(src).read_bytes(), js, opts)
         _atomic(dst, src, lambda fh: fh.write(out))
     # read back: a silently dropped label is worse than an error (reference 2.3, ffmpeg note)
-    _f, scan, _w = scan_path(dst)
+    scan = car.read_path(dst) if car.read_path else car.read(Path(dst).read_bytes())
     got, _items, _p = _labels(fmt, scan)
     if got is None or got.to_json() != js:
         raise SkipError("verification failed", "label not found in the written file on read-back")

@@ -120,20 +120,39 @@ def jpeg_write(data: bytes, label_json: str, opts: WriteOpts) -> bytes:
     if insert_at is None:
         insert_at = lead_end
     packet = X.set_label(old_packet, label_json, digital_source_type=opts.digital_source_type).encode("utf-8")
+    keep = [_blank_json(data, s, e) if (0xE0 <= data[s + 1] <= 0xEF or data[s + 1] == 0xFE) else (s, e)
+            for s, e in keep]
     if len(packet) > MAX_XMP_JPEG:
         raise bad(f"XMP packet would be {len(packet)} bytes, over the {MAX_XMP_JPEG}-byte JPEG segment limit")
     seg = b"\xff\xe1" + struct.pack(">H", len(packet) + len(XMP_SIG) + 2) + XMP_SIG + packet
     out = bytearray(data[:2])
     placed = False
-    for s, e in keep:
+    for item in keep:
+        s, e = item[0], item[1]
         if not placed and s >= insert_at:
             out += seg
             placed = True
-        out += data[s:e]
+        out += item[2] if len(item) > 2 else data[s:e]
     if not placed:
         out += seg
     out += data[sos:]
     return bytes(out)
+
+
+def _blank_json(data: bytes, s: int, e: int):
+    """One label per file (GB 45438 6.1 c as cited, secondary): an AIGC JSON copy in an EXIF UserComment, another
+    APP segment or a comment is overwritten with spaces of the same length, so no EXIF offset moves."""
+    seg = data[s:e]
+    if b"AIGC" not in seg and b'"Label"' not in seg:
+        return (s, e)
+    blobs = find_json_blobs(seg)
+    if not blobs:
+        return (s, e)
+    b = bytearray(seg)
+    for off, js in blobs:
+        n = len(js.encode("utf-8"))
+        b[off:off + n] = b" " * n
+    return (s, e, bytes(b))
 
 
 def jpeg_essence(data: bytes):
