@@ -187,3 +187,17 @@ def test_propagate_unlabelled(sample_dir, tmp_path, cli):
     assert lab["Label"] == "2" and lab["ContentPropagator"] == PLATFORM and lab["ContentProducer"] == ""
     assert read_file(str(tmp_path / "sample.jpg"))["label"] == lab
     assert sha(src) == before
+
+
+def test_generator_metadata_is_suspected(sample_dir, tmp_path):
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("parameters", "a cat in a hat\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, Seed: 1")
+    p = tmp_path / "sd.png"
+    Image.open(sample_dir / "sample.png").save(p, pnginfo=info)
+    c = classify_file(str(p))
+    assert c["category"] == "suspected"
+    assert any("Stable Diffusion" in r for r in c["reasons"])
+    assert classify_file(str(sample_dir / "sample.png"))["category"] == "none"

@@ -50,7 +50,7 @@ def u32le(b: bytes, o: int) -> int:
 
 GENERATOR_HINTS = (
     b"Stable Diffusion", b"stable-diffusion", b"Midjourney", b"DALL-E", b"DALL\xc2\xb7E", b"ComfyUI",
-    b"NovelAI", b"Firefly", b"Imagen", b"parameters\x00Steps:", b"Doubao", b"Jimeng", b"Kling", b"Sora",
+    b"NovelAI", b"Firefly", b"Imagen", b"Doubao", b"Jimeng", b"Kling", b"Sora", b"Negative prompt:",
 )
 
 

@@ -230,6 +230,8 @@ def png_read(data: bytes) -> Scan:
                 continue
             kw, txt = t
             meta.append(kw.encode() + b"\x00" + txt)
+            if kw in ("parameters", "prompt", "workflow") and (b"Steps:" in txt or b"class_type" in txt):
+                scan.traces.append(f"generator parameters in PNG text '{kw}' (Stable Diffusion/ComfyUI style)")
             if kw == "XML:com.adobe.xmp":
                 _xmp_found(scan, txt, "xmp", s)
             elif kw == "AIGC":
