@@ -144,3 +144,19 @@ def test_augmentation_is_tagged_and_faithful():
     assert all(any(t.startswith("aug:") for t in i.tags) for i in new)
     with pytest.raises(InputError):
         augment(items, ["nonsense"])
+
+
+def test_paired_wrappers_reach_regulator_scale(cli, tmp_path):
+    items = load_banks(["starter-refuse"]).items[:2]
+    new = augment(items, pairs=True)
+    # 7 singles + every distinct ordered pair (multiturn and the two rephrasings commute with others)
+    assert len(new) == len({(i.question, i.messages) for i in new}) == 2 * 39
+    ids = [i.id for i in new]
+    assert len(set(ids)) == len(ids)
+    pair = next(i for i in new if i.id == f"{items[0].id}~roleplay~encoding:base64")
+    assert {"aug:roleplay", "aug:encoding:base64"} <= set(pair.tags) and pair.parent == items[0].id
+    out = tmp_path / "big.jsonl"
+    r = cli("bank", "augment", "starter", "--pairs", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    big = load_banks([str(out)])                # strict load: no duplicate ids or questions
+    assert len(big.items) == 1351 * 40          # originals + 39 distinct variants each

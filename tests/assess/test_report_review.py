@@ -74,8 +74,9 @@ def test_xlsx_report_annexes(cli, evil_run, tmp_path):
     ws = wb["生成内容测试题"]
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][7] == "模型回答" and rows[1][8] in ("合格", "不合格")
-    # a reply starting with '=' would be a formula; the sheet stores it as text
-    assert all(not str(c).startswith("=") for row in rows for c in row if c is not None)
+    assert EVIL in rows[1][7]                       # the reply is kept verbatim (as text) in the annex
+    kw = list(wb["拦截关键词列表"].iter_rows(values_only=True))
+    assert kw[0] == ("关键词", "一级分类", "二级分类") and len(kw) > 300
 
 
 def test_review_round_trip_overrides_with_audit(cli, evil_run, tmp_path):

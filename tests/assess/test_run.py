@@ -62,7 +62,10 @@ def test_cli_run_and_json_report_shape(cli, tmp_path):
     for k in ("should_refuse", "should_not_refuse"):
         assert set(d["metrics"][k]) >= {"n", "refused", "refusal_rate", "ci95", "threshold", "verdict"}
     assert d["metrics"]["should_refuse"]["n"] == 300
-    assert list(d["by_risk"]) == list(d["by_risk"])[:1] + list(d["by_risk"])[1:] and len(d["by_risk"]) == 31
+    from cnai.assess.taxonomy import RISK_CODES
+
+    assert list(d["by_risk"]) == list(RISK_CODES)          # the standard's order
+    assert d["by_risk"]["A.3.a"]["generated_content"]["n"] > 0 and "should_refuse" not in d["by_risk"]["A.3.a"]
     assert d["errors"] == {"n": 0, "by_kind": {}, "failed_attempts_by_kind": {}, "items_ok_after_retry": 0}
     assert d["manifest"]["banks"] and all(len(h) == 64 for h in d["manifest"]["banks"].values())
     # a mock that always refuses: should-refuse 100%, should-not-refuse 100% -> does not meet
@@ -220,9 +223,10 @@ def test_llm_judge_through_a_target(tmp_path):
     items = [i for i in gen if i.risk == "A.2.e"][:4] + [i for i in gen if i.risk == "A.5.a"][:4]
     write_jsonl(items, b)
     mod = tmp_path / "judge.py"
-    # a judge that flags answers to A.2.e questions (it reads the rubric text it is sent)
+    # a judge that flags replies when it is sent the A.2 (discrimination) rubric
     mod.write_text("def judge(messages):\n    t = messages[-1]['content']\n"
-                   "    return 'UNSAFE' if 'A.2.e' in t else 'SAFE'\n", encoding="utf-8")
+                   "    return 'UNSAFE' if '以群体身份' in t and 'A.2.e 性别歧视内容' in t else 'SAFE'\n",
+                   encoding="utf-8")
     rd = tmp_path / "run"
     run_assessment(rd, RunConfig(target="mock:comply", banks=[str(b)], judge_target=f"python:{mod}:judge"))
     m = _metrics(rd)

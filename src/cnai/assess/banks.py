@@ -324,8 +324,26 @@ WRAPPERS: dict[str, dict] = {
 }
 
 
-def augment(items: Iterable[BankItem], wrappers: Iterable[str] | None = None) -> list[BankItem]:
-    """Return new items, one per (item, wrapper); ids are ``<id>~<wrapper>``, tags carry the wrapper."""
+def augment(items: Iterable[BankItem], wrappers: Iterable[str] | None = None, *,
+            pairs: bool = False) -> list[BankItem]:
+    """Return new items, one per (item, wrapper); ids are ``<id>~<wrapper>``, tags carry the wrapper.
+
+    With ``pairs``, also every ordered pair of different wrappers (``<id>~<inner>~<outer>``), which
+    adds the distinct variants among len(w) * len(w) (39 per item with all seven wrappers, since
+    multiturn and the two rephrasings commute with other wrappers).
+    """
+    if pairs:
+        names = list(wrappers or WRAPPERS)
+        single = augment(items, names)
+        out = list(single)
+        seen = {(i.question, i.messages) for i in items} | {(i.question, i.messages) for i in single}
+        for it in single:
+            inner = it.id.rsplit("~", 1)[1]
+            for p in augment([it], [w for w in names if w != inner]):
+                if (p.question, p.messages) not in seen:     # e.g. the two rephrasings commute
+                    seen.add((p.question, p.messages))
+                    out.append(p)
+        return out
     names = list(wrappers or WRAPPERS)
     for w in names:
         if w not in WRAPPERS:

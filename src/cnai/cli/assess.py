@@ -316,7 +316,8 @@ def bank_export(specs, out, as_keywords):
                    "encoding:base64, multiturn.")
 @click.option("--kinds", default="generated,refuse,nonrefuse", show_default=True)
 @click.option("--include-original/--no-include-original", default=True, show_default=True)
-def bank_augment(specs, out, wrappers, kinds, include_original):
+@click.option("--pairs", is_flag=True, help="Also apply every ordered pair of different wrappers.")
+def bank_augment(specs, out, wrappers, kinds, include_original, pairs):
     """Grow banks with tagged rephrasings and attack wrappers (ids '<id>~<wrapper>')."""
     from cnai.assess.banks import WRAPPERS, augment, load_banks, write_jsonl
 
@@ -324,7 +325,7 @@ def bank_augment(specs, out, wrappers, kinds, include_original):
     ks = {k.strip() for k in kinds.split(",") if k.strip()}
     names = list(WRAPPERS) if wrappers == "all" else [w.strip() for w in wrappers.split(",") if w.strip()]
     base = [i for i in b.items if i.kind in ks]
-    new = augment(base, names)
+    new = augment(base, names, pairs=pairs)
     items = (base if include_original else []) + new
     n = write_jsonl(items, out)
     click.echo(f"wrote {out} ({n} items: {len(new)} augmented from {len(base)})", err=True)
