@@ -42,7 +42,8 @@ def test_embed_read_roundtrip_idempotent(sample_dir, tmp_path, name):
     assert got["error"] is None
     assert got["label"]["ContentProducer"] == PRODUCER and got["label"]["ProduceID"] == "cnai-test-0001"
     assert got["label"]["Label"] == "1"
-    assert len(got["found_in"]) == 1
+    # PDF carries the one label in both places the text guide names (Info and XMP); all else in exactly one
+    assert got["found_in"] == (["pdf-info", "xmp"] if got["format"] == "pdf" else got["found_in"][:1])
     # labelling the labelled file again replaces, never appends: same bytes, still one label
     rec2 = _embed(out1, out2)
     assert rec2["status"] == "relabelled"
@@ -112,6 +113,8 @@ def test_exiftool_sees_label(sample_dir, tmp_path, name):
         val = val[len("(AIGC) "):]
     assert json.loads(val) == rec["label"]
     assert not [k for k in meta if k.endswith(":Error")], meta
+    if rec["format"] == "pdf":
+        assert json.loads(meta["XMP-TC260:Aigc"]) == rec["label"]
 
 
 @pytest.mark.parametrize("name", ["sample.mp4", "sample-end.mp4", "sample.m4a", "sample.mov", "sample.mkv",
@@ -185,3 +188,18 @@ def test_produce_id_template_for_many_files(sample_dir, tmp_path, cli):
             PRODUCER, "--produce-id", "job7-{n}", "-o", str(tmp_path))
     ids = sorted(json.loads(x)["label"]["ProduceID"] for x in r.stdout.splitlines())
     assert ids == ["job7-1", "job7-2"]
+
+
+@pytest.mark.parametrize("name", ["sample.pdf", "sample-xref-stream.pdf"])
+def test_pdf_structure_valid_per_qpdf(sample_dir, tmp_path, name):
+    import subprocess
+
+    if not shutil.which("qpdf"):
+        pytest.skip("qpdf not installed")
+    out = tmp_path / name
+    _embed(sample_dir / name, out)
+    _embed(out, tmp_path / ("again-" + name), pid="other-id")  # relabel replaces our previous update
+    for p in (out, tmp_path / ("again-" + name)):
+        r = subprocess.run(["qpdf", "--check", str(p)], capture_output=True, text=True)
+        assert r.returncode == 0 and "WARNING" not in r.stdout + r.stderr, r.stdout + r.stderr
+    assert (tmp_path / ("again-" + name)).stat().st_size == out.stat().st_size

@@ -260,37 +260,96 @@ def pdf_write(data: bytes, label_json: str, opts: WriteOpts) -> bytes:
         raise bad("PDF trailer lacks /Size or /Root", ds) from None
     entries: list[tuple[bytes, bytes]] = []
     info = trailer.get(b"/Info")
-    if info:
-        im = re.match(rb"(\d+)\s+(\d+)\s+R", info)
-        if im:
-            hits = list(re.finditer(rb"(?<![0-9])" + im.group(1) + rb"\s+" + im.group(2) + rb"\s+obj\b", data))
-            if hits:
-                s, e = _dict_span(data, hits[-1].end())
-                entries = [kv for kv in _dict_entries(data[s + 2:e - 2]) if kv[0] != b"/AIGC"]
+    at = _obj_at(data, info) if info else None
+    if at is not None:
+        s, e = _dict_span(data, at)
+        entries = [kv for kv in _dict_entries(data[s + 2:e - 2]) if kv[0] != b"/AIGC"]
     entries.append((b"/AIGC", _pdf_str(label_json)))
+    objs: list[tuple[int, int, bytes]] = [(size, 0, b"<<" + b"".join(k + b" " + v + b"\n" for k, v in entries) + b">>")]
+    nxt = size + 1
+    xmp = _pdf_xmp_update(data, root, label_json, opts, nxt)
+    if xmp:
+        objs += xmp
+        nxt += 1
     base = data if data.endswith(b"\n") else data + b"\n"
     out = bytearray(base)
     out += MARK + str(len(base)).encode() + b"\n"
-    obj = size
-    obj_off = len(out)
-    out += b"%d 0 obj\n<<" % obj + b"".join(k + b" " + v + b"\n" for k, v in entries) + b">>\nendobj\n"
+    rows: list[tuple[int, int, int]] = []
+    for num, gen, body in objs:
+        rows.append((num, gen, len(out)))
+        out += b"%d %d obj\n" % (num, gen) + body + b"\nendobj\n"
     extra = b""
     if b"/ID" in trailer:
         extra += b" /ID " + trailer[b"/ID"]
+    tail = b" /Root " + root + b" /Info %d 0 R /Prev %d" % (size, prev) + extra
     if not xref_stream:
         xref_off = len(out)
-        out += b"xref\n%d 1\n%010d 00000 n \n" % (obj, obj_off)
-        out += b"trailer\n<< /Size %d /Root " % (obj + 1) + root + b" /Info %d 0 R /Prev %d" % (obj, prev) + \
-            extra + b" >>\n"
+        out += b"xref\n" + b"".join(b"%d 1\n%010d %05d n \n" % (n, off, g) for n, g, off in sorted(rows))
+        out += b"trailer\n<< /Size %d" % nxt + tail + b" >>\n"
     else:
-        xobj = obj + 1
+        xobj = nxt
         xref_off = len(out)
-        rows = struct.pack(">BIH", 1, obj_off, 0) + struct.pack(">BIH", 1, xref_off, 0)
-        out += b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Index [%d 2] /Root " % (xobj, xobj + 1, obj) + \
-            root + b" /Info %d 0 R /Prev %d" % (obj, prev) + extra + b" /Length %d >>\nstream\n" % len(rows) + \
-            rows + b"\nendstream\nendobj\n"
+        rows.append((xobj, 0, xref_off))
+        rows.sort()
+        data_rows = b"".join(struct.pack(">BIH", 1, off, g) for _n, g, off in rows)
+        index = b" ".join(b"%d 1" % n for n, _g, _o in rows)
+        out += b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Index [%s]" % (xobj, xobj + 1, index) + tail + \
+            b" /Length %d >>\nstream\n" % len(data_rows) + data_rows + b"\nendstream\nendobj\n"
     out += b"startxref\n%d\n%%%%EOF\n" % xref_off
     return bytes(out)
+
+
+def _obj_at(data: bytes, ref: bytes) -> int | None:
+    """Offset just after 'N G obj' of the latest uncompressed definition of an indirect reference."""
+    im = re.match(rb"\s*(\d+)\s+(\d+)\s+R", ref)
+    if not im:
+        return None
+    hits = list(re.finditer(rb"(?<![0-9])" + im.group(1) + rb"\s+" + im.group(2) + rb"\s+obj\b", data))
+    if not hits:
+        return None
+    at = hits[-1].end()
+    s = data.find(b"<<", at)
+    return at if s >= 0 and not data[at:s].strip() else None
+
+
+def _pdf_xmp_update(data: bytes, root: bytes, label_json: str, opts: WriteOpts, num: int):
+    """New XMP metadata stream (object num) + a new version of the Catalog pointing at it, or None when the
+    Catalog or its current metadata cannot be read (then only the Info dictionary carries the label)."""
+    rm = re.match(rb"\s*(\d+)\s+(\d+)\s+R", root)
+    at = _obj_at(data, root)
+    if not rm or at is None:
+        return None
+    s, e = _dict_span(data, at)
+    cat = _dict_entries(data[s + 2:e - 2])
+    old_packet = None
+    md = dict(cat).get(b"/Metadata")
+    if md:
+        mat = _obj_at(data, md)
+        if mat is None:
+            return None
+        ms, me = _dict_span(data, mat)
+        mdict = dict(_dict_entries(data[ms + 2:me - 2]))
+        st = data.find(b"stream", me)
+        ln = mdict.get(b"/Length", b"").strip()
+        if st < 0 or data[me:st].strip() or not ln.isdigit():
+            return None
+        p = st + 6
+        p += 2 if data[p:p + 2] == b"\r\n" else 1
+        raw = data[p:p + int(ln)]
+        filt = mdict.get(b"/Filter", b"").strip()
+        if filt in (b"/FlateDecode", b"[/FlateDecode]"):
+            try:
+                raw = zlib.decompressobj().decompress(raw, 16 << 20)
+            except zlib.error:
+                return None
+        elif filt:
+            return None
+        old_packet = raw.decode("utf-8", "replace")
+    packet = X.set_label(old_packet, label_json, digital_source_type=opts.digital_source_type).encode("utf-8")
+    stream = b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n" % len(packet) + packet + b"\nendstream"
+    new_cat = [kv for kv in cat if kv[0] != b"/Metadata"] + [(b"/Metadata", b"%d 0 R" % num)]
+    cat_body = b"<<" + b"".join(k + b" " + v + b"\n" for k, v in new_cat) + b">>"
+    return [(num, 0, stream), (int(rm.group(1)), int(rm.group(2)), cat_body)]
 
 
 def pdf_essence(data: bytes):
