@@ -198,7 +198,7 @@ def test_pdf_structure_valid_per_qpdf(sample_dir, tmp_path, name):
         pytest.skip("qpdf not installed")
     out = tmp_path / name
     _embed(sample_dir / name, out)
-    _embed(out, tmp_path / ("again-" + name), pid="other-id")  # relabel replaces our previous update
+    _embed(out, tmp_path / ("again-" + name), pid="cnai-test-0002")  # relabel replaces our previous update
     for p in (out, tmp_path / ("again-" + name)):
         r = subprocess.run(["qpdf", "--check", str(p)], capture_output=True, text=True)
         assert r.returncode == 0 and "WARNING" not in r.stdout + r.stderr, r.stdout + r.stderr
