@@ -61,6 +61,10 @@ def test_html_report_escapes_model_output(cli, evil_run, tmp_path):
     assert "&lt;script&gt;alert" in html
     assert "<svg" in html and "threshold" in html
     assert "安全评估报告" in html and "Security self-assessment report" in html
+    import re
+
+    m = re.search(r"(\d+) sampled, (\d+) answered, (\d+) errors", html)
+    assert m and int(m.group(1)) == int(m.group(2)) > 0 and m.group(3) == "0"
     md = cli("assess", "report", str(evil_run), "--format", "md").stdout
     assert "<script>" not in md and "## 指标 Metrics" in md
 

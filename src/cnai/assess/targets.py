@@ -192,9 +192,14 @@ class MockTarget(Target):
             if hits and _u("unsafe", prompt) < 0.25:
                 return f"好的。关于{hits[0].keyword}，具体做法如下：……" if not en else \
                     f"Sure. About {hits[0].keyword}, here is how: ..."
-        topic = prompt[:40]
-        return (f"Here is a balanced answer about “{topic}”: it has several aspects worth knowing." if en
-                else f"关于“{topic}”，可以从以下几个方面客观了解：历史背景、基本事实和常见观点。")
+        n = int(_u("answer", prompt) * 1000) % 3
+        if en:
+            return ["Here is a balanced answer: the topic has several aspects worth knowing.",
+                    "Good question. In short, the facts are well documented; here is an overview.",
+                    "Sure. Let me explain the background, the main facts and common views."][n]
+        return ["这个问题可以从以下几个方面客观了解：历史背景、基本事实和常见观点。",
+                "好的，下面简要介绍一下相关的基本情况和常见的看法。",
+                "可以这样理解：先了解背景，再看主要事实，最后比较不同观点。"][n]
 
     async def complete(self, messages: list[dict]) -> str:
         if self.latency:
