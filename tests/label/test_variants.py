@@ -122,3 +122,36 @@ def test_label_values_and_strict_charset(sample_dir, tmp_path, cli):
     r = cli("label", "embed", str(sample_dir / "sample.png"), "--producer", PRODUCER, "--label", "3", "-o",
             str(tmp_path))
     assert read_file(str(tmp_path / "sample.png"))["label"]["Label"] == "3"
+
+
+FF = ["sample.mp4", "sample.mov", "sample.m4a", "sample.mkv", "sample.webm", "sample.mp3", "sample.flac",
+      "sample.ogg", "sample.opus"]
+
+
+def test_labels_written_by_ffmpeg_are_read_and_replaced(sample_dir, tmp_path):
+    """The HarmonyOS-recommended way (ffmpeg -metadata AIGC=... -movflags use_metadata_tags) is a third-party
+    writer: our readers must find its labels, and our writer must replace them, not add a second one."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("ffmpeg"):
+        import pytest
+
+        pytest.skip("needs ffmpeg")
+    js = json.dumps(LAB, separators=(",", ":"))
+    for name in FF:
+        ext = name.rsplit(".", 1)[1]
+        ff = tmp_path / f"ff.{ext}"
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(sample_dir / name), "-map", "0", "-c", "copy",
+                        "-metadata", f"AIGC={js}", "-movflags", "use_metadata_tags", str(ff)], check=True)
+        rec = read_file(str(ff))
+        assert rec["label"] == LAB and len(rec["found_in"]) == 1, (name, rec)
+        out = tmp_path / f"ours.{ext}"
+        embed_file(str(ff), str(out), producer=PRODUCER, produce_id="ours")
+        rec = read_file(str(out))
+        assert rec["found_in"] == [rec["found_in"][0]] and rec["label"]["ProduceID"] == "ours", (name, rec)
+    flv = tmp_path / "ff.flv"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=1",
+                    "-c:v", "flv1", "-metadata", f"AIGC={js}", str(flv)], check=True)
+    rec = read_file(str(flv))
+    assert rec["format"] == "flv" and rec["label"] == LAB  # FLV is read only (JSON scan of onMetaData)
