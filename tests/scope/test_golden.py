@@ -175,3 +175,9 @@ class TestCompanionAppForTeens:
     def test_explicit_labels_for_simulated_person_and_voice(self):
         # deep-synthesis:17(1)(i)-(ii)
         assert "applies" in statuses(self.r, "deep-synthesis:17")
+
+    def test_synthetic_character_voices_need_no_third_party_consent(self):
+        # deep-synthesis:14 — separate consent concerns editing a real person's face or voice; the app only
+        # synthesises its own characters' voices. Art. 15 (tools generating voices) still calls for an assessment.
+        assert status(self.r, "deep-synthesis.biometric-consent") == "not_applicable"
+        assert status(self.r, "deep-synthesis.security-assessment") == "applies"

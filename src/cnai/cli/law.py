@@ -183,6 +183,8 @@ def search(query: tuple[str, ...], top: int, fmt: str) -> None:
     for col in ("#", "where", "what", "score"):
         t.add_column(col, overflow="fold")
     for n, h in enumerate(hits, 1):
-        where = f"{h.instrument}:{h.article}" if h.article else h.instrument
+        cite = f"{h.instrument}:{h.article}" if h.article else h.instrument
+        # Topics, concepts and duties are located by their own id; the article they cite comes second.
+        where = cite if h.kind in ("article", "instrument", "case") else f"{h.kind} {h.ref}\n(cites {cite})"
         t.add_row(str(n), where, f"[bold]{h.title}[/bold]\n{h.snippet}", f"{h.score:.2f}")
     Console().print(t)

@@ -69,6 +69,8 @@ class Capabilities(_Section):
     dialogue_simulating_person: bool | None = Field(None, description="Chat / writing that simulates a natural person.")
     voice_synthesis_or_cloning: bool | None = None
     face_generation_or_swap: bool | None = None
+    edits_real_person_biometrics: bool | None = Field(
+        None, description="Lets users swap, edit or clone the face or voice of a real, identifiable person.")
     immersive_realistic_scenes: bool | None = None
     sensitive_objects_or_scenes: bool | None = None
     recommendation: list[AlgorithmType] | None = None
