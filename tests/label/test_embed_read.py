@@ -17,7 +17,7 @@ from cnai.label.api import embed_file, read_file
 
 IMAGES = ["sample.jpg", "sample.png", "sample.tif", "sample.gif", "sample-lossy.webp", "sample-lossless.webp"]
 AV = ["sample.mp3", "sample.flac", "sample.ogg", "sample.opus", "sample.m4a", "sample.mp4", "sample-end.mp4",
-      "sample.mov", "sample.mkv", "sample.webm"]
+      "sample.mov", "sample.mkv", "sample.webm", "sample.avi"]
 DOCS = ["sample.wav", "sample.pdf", "sample-xref-stream.pdf", "sample.docx", "sample.md", "sample.txt"]
 ALL = IMAGES + AV + DOCS
 
@@ -92,12 +92,12 @@ def test_documents_content_kept(sample_dir, tmp_path):
 EXIF_TAG = {"jpeg": "XMP-TC260:Aigc", "png": "XMP-TC260:Aigc", "tiff": "XMP-TC260:Aigc", "gif": "XMP-TC260:Aigc",
             "webp": "XMP-TC260:Aigc", "mp3": "ID3v2_4:UserDefinedText", "wav": "RIFF:Unknown_AIGC",
             "mp4": "Keys:AIGC", "pdf": "PDF:AIGC", "ooxml": "XML:AIGC", "flac": "Vorbis:Aigc",
-            "ogg": "Vorbis:Aigc"}
+            "ogg": "Vorbis:Aigc", "avi": "RIFF:Unknown_AIGC"}
 
 
 @pytest.mark.parametrize("name", IMAGES + ["sample.mp3", "sample.wav", "sample.mp4", "sample-end.mp4", "sample.m4a",
                                            "sample.mov", "sample.pdf", "sample-xref-stream.pdf", "sample.docx",
-                                           "sample.flac", "sample.ogg"])
+                                           "sample.flac", "sample.ogg", "sample.avi"])
 def test_exiftool_sees_label(sample_dir, tmp_path, name):
     if not shutil.which("exiftool"):
         pytest.skip("exiftool not installed")
@@ -203,3 +203,24 @@ def test_pdf_structure_valid_per_qpdf(sample_dir, tmp_path, name):
         r = subprocess.run(["qpdf", "--check", str(p)], capture_output=True, text=True)
         assert r.returncode == 0 and "WARNING" not in r.stdout + r.stderr, r.stdout + r.stderr
     assert (tmp_path / ("again-" + name)).stat().st_size == out.stat().st_size
+
+
+def test_avi_older_label_mid_file_is_junked(sample_dir, tmp_path):
+    import struct
+
+    if not (sample_dir / "sample.avi").exists():
+        pytest.skip("needs ffmpeg")
+    a = tmp_path / "a.avi"
+    _embed(sample_dir / "sample.avi", a, pid="old-id")
+    data = bytearray(a.read_bytes())
+    data += b"JUNK" + struct.pack("<I", 8) + b"\x00" * 8  # our LIST INFO is no longer the last chunk
+    data[4:8] = struct.pack("<I", len(data) - 8)
+    a.write_bytes(bytes(data))
+    assert read_file(str(a))["label"]["ProduceID"] == "old-id"
+    b = tmp_path / "b.avi"
+    _embed(a, b, pid="new-id")
+    rec = read_file(str(b))
+    assert rec["found_in"] == ["avi-info"] and rec["label"]["ProduceID"] == "new-id"
+    assert b"old-id" not in b.read_bytes() and len(b.read_bytes()) > len(data)
+    if shutil.which("ffmpeg"):
+        assert decoded_md5(b) == decoded_md5(sample_dir / "sample.avi")

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cnai.label.formats import audio, docs, images, mkv, mp4
+from cnai.label.formats import audio, avi, docs, images, mkv, mp4
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ CARRIERS: dict[str, Carrier] = {
                    standard="moov/udta/meta keys 'AIGC' + ilst (video guide 6.1.1)"),
     "mkv": Carrier("mkv", read_path=mkv.read_path, write_path=mkv.write_path, essence_path=mkv.essence_path,
                    standard="Tags/Tag/SimpleTag TagName=AIGC (video guide)"),
+    "avi": Carrier("avi", read_path=avi.read_path, write_path=avi.write_path, essence_path=avi.essence_path,
+                   standard="LIST/INFO sub-chunk 'AIGC' (video guide Annex D)"),
     "pdf": Carrier("pdf", docs.pdf_read, docs.pdf_write, docs.pdf_essence,
                    standard="Info dictionary /AIGC (text guide 6.3, secondary)"),
     "ooxml": Carrier("ooxml", docs.ooxml_read, docs.ooxml_write, docs.ooxml_essence,
@@ -61,7 +63,7 @@ TEXT_EXT = {".md", ".markdown", ".txt", ".text", ".mdx", ".rst"}
 EXT_FORMAT = {
     ".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".webp": "webp", ".tif": "tiff", ".tiff": "tiff",
     ".gif": "gif", ".wav": "wav", ".mp3": "mp3", ".flac": "flac", ".ogg": "ogg", ".opus": "ogg", ".oga": "ogg",
-    ".mp4": "mp4", ".m4a": "mp4", ".m4v": "mp4", ".mov": "mp4", ".mkv": "mkv", ".webm": "mkv", ".pdf": "pdf",
+    ".avi": "avi", ".mp4": "mp4", ".m4a": "mp4", ".m4v": "mp4", ".mov": "mp4", ".mkv": "mkv", ".webm": "mkv", ".pdf": "pdf",
     ".docx": "ooxml", ".xlsx": "ooxml", ".pptx": "ooxml", ".dotx": "ooxml", ".potx": "ooxml", ".xltx": "ooxml",
     **{e: "text" for e in TEXT_EXT},
 }

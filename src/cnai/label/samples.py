@@ -69,7 +69,7 @@ def write_av(d: Path, seconds: float = 1.0) -> list[Path]:
     for name, codec in [("sample.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart"]),
                         ("sample-end.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p"]),
                         ("sample.mov", ["-c:v", "mpeg4"]), ("sample.mkv", ["-c:v", "libx264"]),
-                        ("sample.webm", ["-c:v", "libvpx", "-b:v", "200k"])]:
+                        ("sample.webm", ["-c:v", "libvpx", "-b:v", "200k"]), ("sample.avi", ["-c:v", "mpeg4"])]:
         ffmpeg(*v, *codec, str(d / name))
         out.append(d / name)
     return out

@@ -217,7 +217,7 @@ def label_audio_ffmpeg(src: str, dst: str, where: str) -> dict:
 
 def _muxer(ext: str, info: dict) -> str:
     return {".mp3": "mp3", ".flac": "flac", ".ogg": "ogg", ".opus": "ogg", ".oga": "ogg", ".m4a": "ipod",
-            ".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
+            ".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi",
             ".wav": "wav"}.get(ext.lower(), info["format"]["format_name"].split(",")[0])
 
 
@@ -243,8 +243,8 @@ def label_video(src: str, dst: str, text: str, position: str, seconds: float, pe
     if persistent:
         vf = base
     ext = os.path.splitext(dst)[1].lower()
-    vcodec = ["-c:v", "libvpx", "-b:v", "1M"] if ext == ".webm" else ["-c:v", "libx264", "-crf", "18",
-                                                                       "-pix_fmt", "yuv420p"]
+    vcodec = (["-c:v", "libvpx", "-b:v", "1M"] if ext == ".webm" else ["-c:v", "mpeg4", "-q:v", "2"] if ext == ".avi"
+              else ["-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p"])
 
     def save(p):
         cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", src, "-vf", vf, *vcodec, "-c:a", "copy",
@@ -300,7 +300,7 @@ def visible_file(item, *, text: str, position: str = "bottom-right", seconds: fl
             info = label_wav(src, dst, audio_where)
         elif fmt in ("mp3", "flac", "ogg"):
             info = label_audio_ffmpeg(src, dst, audio_where)
-        elif fmt in ("mp4", "mkv"):
+        elif fmt in ("mp4", "mkv", "avi"):
             _need_ffmpeg()
             has_video = any(s["codec_type"] == "video" and s.get("disposition", {}).get("attached_pic", 0) == 0
                             for s in _ffprobe(src)["streams"])
