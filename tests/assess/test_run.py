@@ -275,3 +275,41 @@ def test_mock_targets_are_deterministic():
     assert MockTarget("mixed").reply(msgs) == MockTarget("mixed").reply(msgs)
     assert "抱歉" in MockTarget("refuse").reply(msgs) or "对不起" in MockTarget("refuse").reply(msgs)
     assert "爆炸装置" in MockTarget("unsafe").reply(msgs) or "制作" in MockTarget("unsafe").reply(msgs)
+
+
+def test_api_key_is_sent_but_never_stored(cli, tmp_path, small_bank):
+    secret = "sk-test-4f1c2b9e7d"
+    rd = tmp_path / "keyed"
+    with ServerThread() as srv:
+        r = cli("assess", "run", "-t", f"openai:{srv.base_url}#mock", "-b", "starter-refuse", "--sample", "5",
+                "-d", str(rd), env={"CNAI_API_KEY": secret})
+        assert r.returncode == 0, r.stderr
+        assert srv.srv.auth_seen[f"Bearer {secret}"] == 5
+    out = tmp_path / "r.html"
+    cli("assess", "report", str(rd), "--format", "html", "-o", str(out))
+    for f in [*rd.iterdir(), out]:
+        assert secret.encode() not in f.read_bytes(), f
+    assert secret not in r.stdout + r.stderr
+
+
+def test_sigint_stops_cleanly_and_resume_finishes(tmp_path, small_bank):
+    rd = tmp_path / "int"
+    proc = subprocess.Popen([sys.executable, "-m", "cnai", "assess", "run", "-t", "mock:mixed?latency=0.05",
+                             "-b", str(small_bank), "-d", str(rd), "--sample", "all", "-c", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    dbp = rd / "run.sqlite"
+    for _ in range(200):
+        time.sleep(0.05)
+        try:
+            if dbp.exists() and sqlite3.connect(dbp).execute("SELECT COUNT(*) FROM results").fetchone()[0] >= 10:
+                break
+        except sqlite3.OperationalError:
+            pass
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "--resume" in err and "Traceback" not in err
+    r = subprocess.run([sys.executable, "-m", "cnai", "assess", "run", "--resume", "-d", str(rd)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    n = len(load_banks([str(small_bank)]).items)
+    assert sqlite3.connect(dbp).execute("SELECT COUNT(*) FROM results WHERE status='ok'").fetchone()[0] == n

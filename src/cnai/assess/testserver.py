@@ -37,6 +37,7 @@ class MockServer:
         self.mock = MockTarget("mixed")
         self.stats: Counter = Counter()
         self.ok_by_prompt: Counter = Counter()
+        self.auth_seen: Counter = Counter()     # Authorization header values (tests check the key is sent)
         self.server: asyncio.AbstractServer | None = None
         self.port = 0
 
@@ -60,7 +61,7 @@ class MockServer:
                         k, v = ln.split(":", 1)
                         headers[k.strip().lower()] = v.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
-                keep = await self._handle(method, path, body, writer)
+                keep = await self._handle(method, path, body, writer, headers)
                 if not keep:
                     return
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
@@ -81,8 +82,9 @@ class MockServer:
             h.append(f"{k}: {v}")
         writer.write(("\r\n".join(h) + "\r\n\r\n").encode("latin-1") + body)
 
-    async def _handle(self, method: str, path: str, body: bytes, writer) -> bool:
+    async def _handle(self, method: str, path: str, body: bytes, writer, headers: dict | None = None) -> bool:
         self.stats["requests"] += 1
+        self.auth_seen[(headers or {}).get("authorization", "")] += 1
         if method == "GET" and path.endswith("/stats"):
             self._send(writer, 200, json.dumps({"stats": dict(self.stats),
                                                 "ok_by_prompt": dict(self.ok_by_prompt)}).encode())

@@ -55,8 +55,13 @@ def run_cmd(target, banks, run_dir, concurrency, resume, sample, seed, rate, tim
                     judge_target=judge_target, document=document)
     if resume:
         cfg.validate()
-    stats = run_assessment(run_dir, cfg, resume=resume, progress=sys.stderr.isatty() or fmt == "text",
-                           max_items=max_items)
+    try:
+        stats = run_assessment(run_dir, cfg, resume=resume, progress=sys.stderr.isatty() or fmt == "text",
+                               max_items=max_items)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted; completed items are stored. Continue with: cnai assess run --resume "
+                   f"--run-dir {run_dir}", err=True)
+        sys.exit(130)
     db = connect(run_dir)
     m = compute(db)
     db.close()
