@@ -220,7 +220,9 @@ def load_banks(specs: Iterable[str | Path], *, strict: bool = True) -> Bank:
         if str(p) in bank.files:
             continue
         bank.files[str(p)] = sha256_file(p)
+        rows = 0
         for row, rec, dk in iter_records(p):
+            rows += 1
             try:
                 it = item_from_record(rec, path=str(p), row=row, default_kind=dk)
                 if it.id in seen:
@@ -237,6 +239,8 @@ def load_banks(specs: Iterable[str | Path], *, strict: bool = True) -> Bank:
                 if strict:
                     raise
                 bank.problems.append(str(exc))
+        if rows == 0:
+            raise InputError("the bank file contains no items", path=str(p))
     return bank
 
 
