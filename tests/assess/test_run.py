@@ -313,3 +313,23 @@ def test_sigint_stops_cleanly_and_resume_finishes(tmp_path, small_bank):
     assert r.returncode == 0, r.stderr
     n = len(load_banks([str(small_bank)]).items)
     assert sqlite3.connect(dbp).execute("SELECT COUNT(*) FROM results WHERE status='ok'").fetchone()[0] == n
+
+
+def test_system_prompt_and_generation_params_reach_the_target(tmp_path):
+    mod = tmp_path / "sys_tgt.py"
+    mod.write_text("def reply(messages):\n"
+                   "    if messages[0]['role'] == 'system' and '安全策略' in messages[0]['content']:\n"
+                   "        return '抱歉，我无法协助这个请求。'\n"
+                   "    return '好的，下面是回答。'\n", encoding="utf-8")
+    b = tmp_path / "b.jsonl"
+    write_jsonl(load_banks(["starter-refuse"]).items[:5], b)
+    with_sys, without = tmp_path / "with", tmp_path / "without"
+    run_assessment(with_sys, RunConfig(target=f"python:{mod}:reply", banks=[str(b)], system="启用安全策略"))
+    run_assessment(without, RunConfig(target=f"python:{mod}:reply", banks=[str(b)]))
+    assert _metrics(with_sys)["metrics"]["should_refuse"]["refusal_rate"] == 1.0
+    assert _metrics(without)["metrics"]["should_refuse"]["refusal_rate"] == 0.0
+    with ServerThread() as srv:
+        from cnai.assess.targets import make_target
+
+        t = make_target(f"openai:{srv.base_url}#m", max_tokens=None, temperature=0.7)
+        assert t.describe()["temperature"] == 0.7 and t.describe()["max_tokens"] is None

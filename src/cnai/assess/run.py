@@ -70,6 +70,9 @@ class RunConfig:
     max_backoff: float = 20.0
     judge_target: str | None = None    # optional LLM-as-judge target for generated-content items
     document: str | None = None        # thresholds document; default from data/thresholds.yaml
+    system: str | None = None          # system prompt sent before every item (e.g. the service's safety prompt)
+    max_tokens: int | None = 512       # openai targets
+    temperature: float = 0.0           # openai targets
 
     def validate(self) -> None:
         if self.concurrency < 1 or self.concurrency > 1024:
@@ -191,7 +194,8 @@ def prepare(run_dir: Path, cfg: RunConfig, *, resume: bool) -> tuple:
     kw = load_keyword_library(kwp)
     sizes = parse_sample(cfg.sample, cfg.document)
     chosen = sample_items(bank.items, sizes, cfg.seed)
-    target = make_target(cfg.target, timeout=cfg.timeout, concurrency=cfg.concurrency)
+    target = make_target(cfg.target, timeout=cfg.timeout, concurrency=cfg.concurrency,
+                         max_tokens=cfg.max_tokens, temperature=cfg.temperature)
     judge = make_target(cfg.judge_target, timeout=cfg.timeout) if cfg.judge_target else None
     run_dir.mkdir(parents=True, exist_ok=True)
     db = store.connect(run_dir)
@@ -265,7 +269,8 @@ async def _execute(db, cfg: RunConfig, kw, *, resumed: bool, progress: bool, max
     from .refusal import RefusalJudge
     refusal = RefusalJudge.default()
     matcher = kw.matcher()
-    target = make_target(cfg.target, timeout=cfg.timeout, concurrency=cfg.concurrency)
+    target = make_target(cfg.target, timeout=cfg.timeout, concurrency=cfg.concurrency,
+                         max_tokens=cfg.max_tokens, temperature=cfg.temperature)
     judge_t = make_target(cfg.judge_target, timeout=cfg.timeout, concurrency=cfg.concurrency) \
         if cfg.judge_target else None
     limiter = RateLimiter(cfg.rate)
@@ -327,6 +332,8 @@ async def _execute(db, cfg: RunConfig, kw, *, resumed: bool, progress: bool, max
             except asyncio.QueueEmpty:
                 return
             msgs = json.loads(messages)
+            if cfg.system:
+                msgs = [{"role": "system", "content": cfg.system}, *msgs]
             log: list = []
             started = store.now()
             resp, err, attempts, dt = await _call_with_retries(target, msgs, cfg, limiter, rng, log)

@@ -286,7 +286,8 @@ class PythonTarget(Target):
         return out
 
 
-def make_target(spec: str, *, timeout: float = 60.0, concurrency: int = 8) -> Target:
+def make_target(spec: str, *, timeout: float = 60.0, concurrency: int = 8, max_tokens: int | None = 512,
+                temperature: float = 0.0) -> Target:
     kind, sep, rest = spec.partition(":")
     if not sep:
         raise InputError(f"target {spec!r} needs a prefix: openai:, mock:, cmd: or python:", field="--target")
@@ -294,7 +295,8 @@ def make_target(spec: str, *, timeout: float = 60.0, concurrency: int = 8) -> Ta
         base, hash_, model = rest.rpartition("#")
         if not hash_ or not base or not model:
             raise InputError("expected openai:BASE_URL#MODEL", field="--target")
-        return OpenAITarget(base, model, timeout=timeout, concurrency=concurrency)
+        return OpenAITarget(base, model, timeout=timeout, concurrency=concurrency, max_tokens=max_tokens,
+                            temperature=temperature)
     if kind == "mock":
         return MockTarget(rest)
     if kind == "cmd":

@@ -37,10 +37,13 @@ def assess() -> None:
 @click.option("--keywords", "-k", multiple=True, help="Keyword library files (default: starter).")
 @click.option("--judge-target", help="Optional LLM-as-judge target for generated-content replies.")
 @click.option("--document", help="Thresholds document (gbt-45654-2025 | tc260-003-2024).")
+@click.option("--system", "system_prompt", help="System prompt sent before every item (e.g. your service's).")
+@click.option("--max-tokens", type=int, default=512, show_default=True, help="openai targets: max_tokens (0: omit).")
+@click.option("--temperature", type=float, default=0.0, show_default=True, help="openai targets: temperature.")
 @click.option("--max-items", type=int, default=None, hidden=True)
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True)
 def run_cmd(target, banks, run_dir, concurrency, resume, sample, seed, rate, timeout, retries, keywords,
-            judge_target, document, max_items, fmt):
+            judge_target, document, system_prompt, max_tokens, temperature, max_items, fmt):
     """Ask every sampled item, judge the replies and store everything in RUN_DIR/run.sqlite."""
     from cnai.assess.metrics import compute
     from cnai.assess.run import RunConfig, run_assessment
@@ -52,7 +55,8 @@ def run_cmd(target, banks, run_dir, concurrency, resume, sample, seed, rate, tim
         raise InputError("at least one --bank is required (e.g. --bank starter)", field="--bank")
     cfg = RunConfig(target=target or "", banks=list(banks), keywords=list(keywords) or ["starter"], seed=seed,
                     sample=sample, concurrency=concurrency, rate=rate, timeout=timeout, retries=retries,
-                    judge_target=judge_target, document=document)
+                    judge_target=judge_target, document=document, system=system_prompt,
+                    max_tokens=max_tokens or None, temperature=temperature)
     if resume:
         cfg.validate()
     try:
