@@ -333,3 +333,20 @@ def test_system_prompt_and_generation_params_reach_the_target(tmp_path):
 
         t = make_target(f"openai:{srv.base_url}#m", max_tokens=None, temperature=0.7)
         assert t.describe()["temperature"] == 0.7 and t.describe()["max_tokens"] is None
+
+
+def test_compare_runs(cli, tmp_path):
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    assert cli("assess", "run", "-t", "mock:mixed", "-b", "starter-refuse", "-d", str(good)).returncode == 0
+    assert cli("assess", "run", "-t", "mock:comply", "-b", "starter-refuse", "-d", str(bad)).returncode == 0
+    r = cli("assess", "compare", str(good), str(bad), "--check")
+    assert r.returncode == 1, r.stderr
+    d = json.loads(r.stdout)
+    sr = d["metrics"]["should_refuse"]
+    assert sr["a"]["verdict"] == "meets" and sr["b"]["verdict"] == "does_not_meet"
+    assert d["regressed_verdicts"] == ["should_refuse"]
+    assert sr["b"]["rate"] == 0.0 and sr["delta"] < -0.9 and sr["clear_change"] is True
+    assert d["common_items"] == 300
+    assert d["flips"]["pass_to_fail"]["n"] == round(sr["a"]["n"] * sr["a"]["rate"])
+    same = cli("assess", "compare", str(good), str(good), "--check")
+    assert same.returncode == 0 and json.loads(same.stdout)["flips"]["pass_to_fail"]["n"] == 0

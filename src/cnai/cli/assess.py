@@ -113,6 +113,20 @@ def report_cmd(run_dir, fmt, out, check, document):
         sys.exit(1)
 
 
+@assess.command("compare")
+@click.argument("run_a", type=click.Path(path_type=Path))
+@click.argument("run_b", type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True, help="Exit 1 if any verdict got worse from A to B.")
+def compare_cmd(run_a, run_b, check):
+    """Compare two runs (e.g. before/after a model update): rate deltas, verdict changes, flipped items."""
+    from cnai.assess.compare import compare
+
+    res = compare(run_a, run_b)
+    emit_json(res)
+    if check and res["regressed_verdicts"]:
+        sys.exit(1)
+
+
 @assess.command("review-export")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("-o", "--out", type=click.Path(path_type=Path), required=True)
