@@ -95,7 +95,7 @@ def scan_path(path: str) -> tuple[str, Scan, list[str]]:
     data = Path(path).read_bytes()
     scan = car.read(data)
     if b"c2pa" in data[:16 << 20] and "c2pa-jumbf" not in scan.traces:
-        scan.traces.append("c2pa-jumbf")
+        scan.traces.append("c2pa-bytes")  # only a hint: worth asking c2pa-python, not a trace by itself
     return fmt, scan, warns
 
 
@@ -131,7 +131,7 @@ def c2pa_summary(path: str) -> dict | None:
             store = json.loads(r.json())
     except Exception as e:  # no manifest or unsupported format
         msg = str(e)
-        return None if "ManifestNotFound" in msg or "not found" in msg.lower() else {"error": msg[:300]}
+        return None if "notfound" in msg.lower().replace(" ", "").replace("_", "") else {"error": msg[:300]}
     active = store.get("manifests", {}).get(store.get("active_manifest", ""), {})
     dst = []
     for a in active.get("assertions", []):
@@ -156,9 +156,11 @@ def read_file(path: str, *, with_c2pa: bool = True) -> dict:
         rec["found_in"] = [i["where"] for i in items]
         rec["labels"] = items
         rec["iptc_digital_source_type"] = scan.digital_source_type
-        rec["traces"] = sorted(set(scan.traces))
-        if with_c2pa and "c2pa-jumbf" in scan.traces:
-            rec["c2pa"] = c2pa_summary(path)
+        rec["traces"] = sorted(set(scan.traces) - {"c2pa-bytes"})
+        if with_c2pa and ("c2pa-jumbf" in scan.traces or "c2pa-bytes" in scan.traces):
+            c2 = c2pa_summary(path)
+            if c2 is not None or "c2pa-jumbf" in scan.traces:
+                rec["c2pa"] = c2
         rec["warnings"] = warns + scan.warnings + problems
     except Exception as e:
         reason, msg = _classify_error(e)
@@ -242,7 +244,7 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
             return rec
         write_label(src, dst, fmt, lab, WriteOpts(digital_source_type=digital_source_type))
         rec.update(status="relabelled" if old else "labelled", label=lab.to_dict())
-        if "c2pa-jumbf" in scan.traces:
+        if "c2pa-jumbf" in scan.traces or ("c2pa-bytes" in scan.traces and c2pa_summary(src)):
             warns = warns + ["the file has a C2PA manifest; changing its metadata breaks the manifest's hash "
                              "binding (label before C2PA signing, or re-sign)"]
         if warns:
