@@ -30,3 +30,32 @@ def test_big_mp4_peak_memory(sample_dir, tmp_path):
     assert out.stat().st_size > pad
     assert "AIGC" in ffprobe_tags(out)
     assert decoded_md5(out) == decoded_md5(sample_dir / "sample.mp4")
+
+
+@pytest.mark.skipif(not shutil.which("ffmpeg"), reason="needs ffmpeg")
+def test_free_box_after_moov_absorbs_growth(sample_dir, tmp_path):
+    from cnai.label.api import embed_file
+    from cnai.label.formats.mp4 import _walk_shift, top_boxes
+
+    src = sample_dir / "sample.mp4"  # ftyp, moov, (free), mdat -- moov first
+    data = src.read_bytes()
+    with open(src, "rb") as f:
+        boxes = top_boxes(f, len(data))
+    moov = next(b for b in boxes if b[0] == b"moov")
+    pad = 4096
+    m = bytearray(data[moov[1]:moov[1] + moov[3]])
+    _walk_shift(m, 0, len(m), moov[1] + moov[3], pad)  # media will sit 4096 bytes later
+    padded = data[:moov[1]] + bytes(m) + struct.pack(">I4s", pad, b"free") + b"\0" * (pad - 8) + \
+        data[moov[1] + moov[3]:]
+    p = tmp_path / "padded.mp4"
+    p.write_bytes(padded)
+    assert decoded_md5(p) == decoded_md5(src)  # our padded test file is itself valid
+    out = tmp_path / "out.mp4"
+    rec = embed_file(str(p), str(out), producer=PRODUCER)
+    assert rec["error"] is None
+    new = out.read_bytes()
+    assert len(new) == len(padded)  # the free box absorbed the growth ...
+    mdat_at = padded.find(b"mdat")
+    assert new[mdat_at - 4:] == padded[mdat_at - 4:]  # ... so mdat did not move
+    assert decoded_md5(out) == decoded_md5(src)
+    assert "AIGC" in ffprobe_tags(out)
