@@ -216,3 +216,42 @@ def test_short_sample_reruns_without_limit(tmp_path):
     assert s["documents"] == 100 and s["review_sample"]["size"] == 50
     assert s["skipped"]["by_reason"] == {"malformed_json": 900}
     assert "rerunning without the sample key limit" in r.stderr
+
+
+def test_audit_parquet_csv_nested_fields_and_classifier(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"id": ["p1", "p2", "p3"], "body": ["手机13800138000", "普通文本", None]}),
+                   tmp_path / "shop.parquet")
+    (tmp_path / "forum.csv").write_bytes("id,body\nc1,姓名：李雷，车牌京A12345\nc2,这里有诽谤内容\n".encode("gbk"))
+    nested = tmp_path / "chat.jsonl"
+    nested.write_text(json.dumps({"id": "n1", "msg": {"body": "邮箱 a.b@example.com"}}, ensure_ascii=False) + "\n",
+                      encoding="utf-8")
+    plug = tmp_path / "myclf.py"
+    plug.write_text("def clf(text):\n    return [('A.4.c', 0.9)] if '诽谤' in text else []\n", encoding="utf-8")
+    env = {"PYTHONPATH": str(tmp_path)}
+    out = tmp_path / "o"
+    r = run_cli("corpus", "audit", str(tmp_path / "shop.parquet"), str(tmp_path / "forum.csv"),
+                "--text-field", "body", "--out", str(out), "--sample", "10", "--classifier", "python:myclf:clf",
+                "--keywords", "none", env=env)
+    s = json.loads(r.stdout)
+    assert s["documents"] == 4 and s["skipped"]["by_reason"] == {"missing_field": 1}
+    assert s["findings"]["by_type"] == {"cn_mobile": 1, "license_plate": 1, "person_name": 1}
+    assert s["findings"]["by_risk"] == {"A.4.c": 1}
+    assert s["sources"]["forum"]["risk_doc_rate"] == 0.5 and r.returncode == 1
+    assert s["run"]["keywords"]["count"] == 0
+    r = run_cli("corpus", "scan", str(nested), "--text-field", "msg.body", "--types", "email", "--with-text")
+    line = json.loads(r.stdout)
+    assert line["doc"] == "n1" and [(f["type"], f["text"]) for f in line["findings"]] == [("email", "a.b@example.com")]
+
+
+def test_scan_types_filter_and_min_confidence(tmp_path):
+    p = tmp_path / "t.txt"
+    p.write_text("电话0755-88886666，手机13800138000，患者确诊糖尿病", encoding="utf-8")
+    r = run_cli("corpus", "scan", str(p), "--types", "cn_mobile,sensitive:health")
+    types = [f["type"] for f in json.loads(r.stdout)["findings"]]
+    assert set(types) == {"cn_mobile", "sensitive:health"}
+    r = run_cli("corpus", "scan", str(p), "--min-confidence", "0.95")
+    types = [f["type"] for f in json.loads(r.stdout)["findings"]]
+    assert "sensitive:health" not in types and "cn_mobile" in types

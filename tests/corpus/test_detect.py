@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cnai.corpus import checks
-from cnai.corpus.detect import Detector
+from cnai.corpus.detect import PI_TYPES, Detector
 from cnai.corpus.pipeline import redact_text
 from cnai.corpus.screening import KeywordList, load_keywords
 
@@ -133,3 +133,30 @@ def test_matcher_engines_agree(engine, monkeypatch):
     other = Detector(kl)
     for t in texts:
         assert other.detect(t) == ref.detect(t), t
+
+
+def test_mask_redaction_keeps_everything_outside_pi_spans(det):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    pieces = st.sampled_from(["手机13800138000", "身份证号11010519491231002X", "，", "今天天气不错", "a@b.cn ",
+                              "京A12345", "姓名：王小明", "😀", "\n", "订单202403151380013800"])
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(pieces, max_size=8))
+    def check(parts):
+        text = "".join(parts)
+        fs = det.detect(text)
+        masked, n = redact_text(text, fs, "mask", 0.6)
+        assert len(masked) == len(text)
+        covered = set()
+        for f in fs:
+            if f[0] in PI_TYPES and f[3] >= 0.6:
+                covered.update(range(f[1], f[2]))
+        for i, (a, b) in enumerate(zip(text, masked, strict=True)):
+            assert a == b or (i in covered and b == "*")
+        for f in fs:
+            if f[0] in PI_TYPES and f[3] >= 0.6:
+                assert set(masked[f[1]:f[2]]) == {"*"}
+
+    check()

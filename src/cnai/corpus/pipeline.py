@@ -75,7 +75,12 @@ def redact_text(text: str, findings, mode: str, min_conf: float) -> tuple[str, i
     spans = sorted((f for f in findings if f[0] in PI_TYPES and f[3] >= min_conf), key=lambda f: (f[1], -f[2]))
     out, pos, n = [], 0, 0
     for typ, s, e, _c, _r in spans:
-        if s < pos:
+        if e <= pos:
+            continue
+        if s < pos:  # overlaps the previous span: extend it (mask) or let its placeholder cover it
+            if mode == "mask":
+                out.append("*" * (e - pos))
+            pos = e
             continue
         out.append(text[pos:s])
         out.append("*" * (e - s) if mode == "mask" else f"[{typ}]")
