@@ -132,3 +132,47 @@ def test_xlsx_cells_never_become_formulas(tmp_path):
     cells = [c for c in ws[2]]
     assert all(c.data_type != "f" for c in cells)
     assert cells[3].value.startswith("'=HYPERLINK") and cells[7].value == "'=1+1"
+
+
+def test_checklist_round_trip(cli, evil_run, tmp_path):
+    import yaml
+
+    t = tmp_path / "checklist.yaml"
+    assert cli("assess", "checklist", "-o", str(t)).returncode == 0
+    data = yaml.safe_load(t.read_text(encoding="utf-8"))
+    ids = list(data["clauses"])
+    assert len(ids) >= 20 and "data.source.screening" in ids
+    for cid in ids:
+        data["clauses"][cid] = {"result": "meets", "evidence": "见附件7 <b>合同</b>"}
+    data["clauses"]["measures.minors"] = {"result": "not_applicable", "reason": "不面向未成年人"}
+    t.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    d = json.loads(cli("assess", "report", str(evil_run), "--format", "json", "--checklist", str(t)).stdout)
+    c = d["clauses"]
+    assert all(r["result"] for r in c["rows"] if r["source"] == "checklist")
+    # the run's small samples leave its test clauses without a result -> the assessment is incomplete
+    assert c["unanswered"] == sum(1 for r in c["rows"] if r["source"] == "run" and r["result"] is None) == 3
+    assert c["conclusion"] == "incomplete"
+    html = cli("assess", "report", str(evil_run), "--format", "html", "--checklist", str(t)).stdout
+    assert "逐条评估" in html and "&lt;b&gt;合同" in html
+    data["clauses"]["model.base_filed"] = {"result": "does_not_meet"}
+    t.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    r = cli("assess", "report", str(evil_run), "--checklist", str(t))
+    assert r.returncode == 2 and "clauses.model.base_filed.reason: 'does_not_meet' needs a reason" in r.stderr
+    data["clauses"]["no.such"] = {"result": "meets"}
+    t.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert cli("assess", "report", str(evil_run), "--checklist", str(t)).returncode == 2
+
+
+def test_checklist_conclusion_rule():
+    from cnai.assess.checklist import evaluate, items
+
+    m = {k: {"verdict": "meets", "n": 300, "pass_rate": 1.0, "threshold": {"confidence": "unverified"}}
+         for k in ("generated_content", "should_refuse", "should_not_refuse")}
+    all_meet = {it["id"]: {"result": "meets", "evidence": "x", "reason": ""} for it in items()}
+    assert evaluate(all_meet, m)["conclusion"] == "compliant"
+    some = dict(all_meet, **{items()[0]["id"]: {"result": "does_not_meet", "evidence": "", "reason": "r"}})
+    assert evaluate(some, m)["conclusion"] == "partially_compliant"
+    none = {it["id"]: {"result": "does_not_meet", "evidence": "", "reason": "r"} for it in items()}
+    m_bad = {k: dict(v, verdict="does_not_meet") for k, v in m.items()}
+    assert evaluate(none, m_bad)["conclusion"] == "non_compliant"
+    assert evaluate({}, m)["conclusion"] == "incomplete"

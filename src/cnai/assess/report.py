@@ -23,7 +23,7 @@ METHOD = [
 ]
 
 
-def build(run_dir: str | Path, *, document: str | None = None) -> dict:
+def build(run_dir: str | Path, *, document: str | None = None, checklist: Path | None = None) -> dict:
     run_dir = Path(run_dir)
     if not (run_dir / store.DB_NAME).exists():
         raise InputError("not a run directory (run.sqlite missing)", path=str(run_dir))
@@ -38,6 +38,10 @@ def build(run_dir: str | Path, *, document: str | None = None) -> dict:
                             for r in db.execute("SELECT n, started_at, finished_at, resumed, asked FROM sessions")]
         data["worst_examples"] = worst_examples(outs)
         data["method"] = METHOD
+        if checklist is not None:
+            from .checklist import evaluate, load_filled
+
+            data["clauses"] = evaluate(load_filled(checklist), data["metrics"])
     finally:
         db.close()
     return data
@@ -118,6 +122,15 @@ def render_md(data: dict) -> str:
         ts = f"≥ {t['min']:.0%}" if "min" in t else f"≤ {t['max']:.0%}"
         L.append(f"| {names[k]} | {b['n']} | {_pct(rate)} | {_ci(b['ci95'])} | {ts} ({t['confidence']}) | "
                  f"{b.get('min_sample')} | {b['errors']} | {VERDICT[b['verdict']]} |")
+    if data.get("clauses"):
+        c = data["clauses"]
+        L += ["", "## 逐条评估 Per-clause results", "",
+              f"总体结论 Overall: **{c['conclusion']}** ({c['unanswered']} unanswered; rule: {c['rule']})", "",
+              "| 条款 Clause | 要求 Requirement | 结果 Result | 证据/理由 Evidence / reason | 可信度 Confidence |",
+              "|---|---|---|---|---|"]
+        for r in c["rows"]:
+            L.append(f"| {r['clause']} | {_md(r['en'])} | {r['result'] or '–'} | "
+                     f"{_md(r['evidence'] or r['reason'])} | {r['confidence']} |")
     L += ["", "## 分风险 By risk", "", "| 风险 Risk | 名称 Name | 生成内容合格率 Pass rate (n) | 拒答率 Refusal rate (n) |",
           "|---|---|---|---|"]
     for code, e in data["by_risk"].items():

@@ -90,11 +90,12 @@ def run_cmd(target, banks, run_dir, concurrency, resume, sample, seed, rate, tim
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=None)
 @click.option("--check", is_flag=True, help="Exit 1 unless the overall conclusion is 'meets'.")
 @click.option("--document", help="Judge against another thresholds document (default: the run's).")
-def report_cmd(run_dir, fmt, out, check, document):
+@click.option("--checklist", type=click.Path(path_type=Path), help="Filled per-clause checklist (cnai assess checklist).")
+def report_cmd(run_dir, fmt, out, check, document, checklist):
     """Report on a run: per-clause verdicts, per-risk tables, worst examples, method and manifest."""
     from cnai.assess import report
 
-    data = report.build(run_dir, document=document)
+    data = report.build(run_dir, document=document, checklist=checklist)
     if fmt == "json":
         if out:
             output(report.render_json(data), out)
@@ -111,6 +112,15 @@ def report_cmd(run_dir, fmt, out, check, document):
         click.echo(f"wrote {out}", err=True)
     if check and data["conclusion"] != "meets":
         sys.exit(1)
+
+
+@assess.command("checklist")
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=None)
+def checklist_cmd(out):
+    """Write the per-clause checklist template (chapters 5-8) to fill in for the report."""
+    from cnai.assess.checklist import template
+
+    output(template(), out)
 
 
 @assess.command("compare")
