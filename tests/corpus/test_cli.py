@@ -255,3 +255,26 @@ def test_scan_types_filter_and_min_confidence(tmp_path):
     r = run_cli("corpus", "scan", str(p), "--min-confidence", "0.95")
     types = [f["type"] for f in json.loads(r.stdout)["findings"]]
     assert "sensitive:health" not in types and "cn_mobile" in types
+
+
+def test_lone_surrogates_and_plugin_errors_do_not_stop_the_run(tmp_path):
+    p = tmp_path / "odd.jsonl"
+    p.write_text('{"id": "s1", "text": "坏字符\\ud800在这里，手机13800138000"}\n'
+                 '{"id": "s2", "text": "触发插件错误"}\n{"id": "s3", "text": "正常"}\n', encoding="utf-8")
+    (tmp_path / "badclf.py").write_text(
+        "def clf(text):\n    if '插件错误' in text:\n        raise RuntimeError('boom')\n    return []\n", encoding="utf-8")
+    env = {"PYTHONPATH": str(tmp_path)}
+    out = tmp_path / "o"
+    r = run_cli("corpus", "audit", str(p), "--out", str(out), "--sample", "5", "--redact", "mask",
+                "--classifier", "python:badclf:clf", env=env)
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["documents"] == 2 and s["skipped"]["by_reason"] == {"processing_error": 1}
+    assert "RuntimeError: boom" in s["skipped"]["examples"][0]["detail"]
+    assert s["review_sample"]["size"] == 2 and (out / "review-sample.xlsx").is_file()
+    clean = [json.loads(x) for f in (out / "clean").glob("*.jsonl") for x in open(f, encoding="utf-8")]
+    assert any(c["text"] == "坏字符\ud800在这里，手机***********" for c in clean)
+    r = run_cli("corpus", "scan", str(p), "--classifier", "python:badclf:clf", "--workers", "1", env=env)
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert r.returncode == 0 and [x["doc"] for x in lines] == ["s1", "s2", "s3"]
+    assert "boom" in lines[1]["error"] and "processing_error: 1" in r.stderr

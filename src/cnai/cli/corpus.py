@@ -86,9 +86,16 @@ def _scan_init(detector):
     _SCAN["d"] = detector
 
 
+def _detect_safe(d, text):
+    try:
+        return d.detect(text)
+    except Exception as exc:  # noqa: BLE001 - one bad document must not stop the scan
+        return f"{type(exc).__name__}: {exc}"[:200]
+
+
 def _scan_batch(texts):
     d = _SCAN["d"]
-    return [d.detect(t) for t in texts]
+    return [_detect_safe(d, t) for t in texts]
 
 
 @corpus.command()
@@ -118,6 +125,11 @@ def scan(paths, text_field, id_field, source_field, encoding, text_unit, max_lin
     def emit(docs, results):
         for doc, fs in zip(docs, results, strict=True):
             counts["docs"] += 1
+            if isinstance(fs, str):
+                skips["processing_error"] = skips.get("processing_error", 0) + 1
+                click.echo(f"skip: {doc.id}: processing_error {fs}", err=True)
+                emit_jsonl({"doc": doc.id, "source": doc.source, "findings": [], "error": fs})
+                continue
             if fs:
                 counts["with_findings"] += 1
             elif only_hits:
@@ -148,7 +160,7 @@ def scan(paths, text_field, id_field, source_field, encoding, text_unit, max_lin
 
     if n_workers <= 1:
         for b in batches():
-            emit(b, [detector.detect(d.text) for d in b])
+            emit(b, [_detect_safe(detector, d.text) for d in b])
     else:
         import multiprocessing as mp
 

@@ -62,8 +62,20 @@ def sample_key_limit(shards, k: int, margin: float = 4.0) -> int | None:
     return int(min(1.0, margin * k / n) * 2**64)
 
 
+def jdumps(obj) -> str:
+    """JSON text that can always be written as UTF-8: lone surrogates (possible in JSON input) are
+    kept as \\u escapes instead of failing the write."""
+    out = json.dumps(obj, ensure_ascii=False)
+    try:
+        out.encode("utf-8")
+    except UnicodeEncodeError:
+        out = json.dumps(obj, ensure_ascii=True)
+    return out
+
+
 def sample_key(seed: int, doc_id: str) -> int:
-    return int.from_bytes(hashlib.blake2b(f"{seed}:{doc_id}".encode(), digest_size=8).digest(), "big")
+    data = f"{seed}:{doc_id}".encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
 
 
 def finding_dict(f, text: str | None = None) -> dict:
@@ -104,7 +116,7 @@ class _ShardWriter:
             self.final[k] = d / f"{shard_id}.jsonl"
 
     def write(self, kind: str, obj: dict) -> None:
-        self.files[kind][0].write(json.dumps(obj, ensure_ascii=False) + "\n")
+        self.files[kind][0].write(jdumps(obj) + "\n")
 
     def commit(self) -> None:
         for k, (fh, tmp) in self.files.items():
@@ -154,7 +166,15 @@ def process_shard(shard: Shard, cfg: AuditConfig, detector: Detector, out: Path,
                     w.write("rejected", {"doc": item.where, "reasons": [f"skip:{item.reason}"],
                                          "detail": item.detail})
                 continue
-            _process_doc(item, cfg, detector, st, w, heap, k)
+            try:
+                _process_doc(item, cfg, detector, st, w, heap, k)
+            except Exception as exc:  # noqa: BLE001 - one bad document must not stop the batch
+                _bump(st["skips"], "processing_error")
+                info = {"where": item.id, "reason": "processing_error", "detail": f"{type(exc).__name__}: {exc}"[:200]}
+                if len(st["skip_examples"]) < SKIP_EXAMPLES:
+                    st["skip_examples"].append(info)
+                if cfg.redact:
+                    w.write("rejected", {"doc": item.id, "reasons": ["skip:processing_error"], "detail": info["detail"]})
         for negkey, (did, src, txt, trunc, auto) in sorted(heap, key=lambda x: -x[0]):
             w.write("samples", {"key": -negkey, "doc": did, "source": src, "text": txt, "truncated": trunc,
                                 "auto": auto})
@@ -242,7 +262,7 @@ def _process_doc(doc: Doc, cfg: AuditConfig, detector: Detector, st: dict, w: _S
 def _atomic_json(path: Path, obj) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, ensure_ascii=False)
+        fh.write(jdumps(obj))
     os.replace(tmp, path)
 
 
@@ -425,7 +445,7 @@ def _merge_samples(stats: list[dict], cfg: AuditConfig, out: Path) -> dict:
     path = out / "review-sample.jsonl"
     with open(path, "w", encoding="utf-8") as fh:
         for i, r in enumerate(rows, 1):
-            fh.write(json.dumps({"n": i, **r}, ensure_ascii=False) + "\n")
+            fh.write(jdumps({"n": i, **r}) + "\n")
     return {"requested": k, "size": len(rows), "seed": cfg.seed, "method": "bottom-k of blake2b(seed:doc id)",
             "jsonl": str(path), "standard_minimum": 4000, "minimum_confidence": "secondary",
             "meets_minimum": len(rows) >= 4000}

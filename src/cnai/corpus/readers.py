@@ -36,7 +36,7 @@ DEFAULT_MAX_LINE = 16 * 1024 * 1024
 SKIP_REASONS = (
     "invalid_encoding", "malformed_json", "not_an_object", "missing_field", "bad_field_type", "empty_text",
     "line_too_long", "empty_file", "unreadable_file", "unsupported_format", "decompression_error",
-    "malformed_csv", "malformed_parquet",
+    "malformed_csv", "malformed_parquet", "processing_error",
 )
 
 

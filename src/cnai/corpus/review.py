@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cnai.errors import InputError
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff]")
 MANUAL_THRESHOLD = 0.96
 MANUAL_MINIMUM = 4000
 THRESHOLD_SOURCE = ("TC260-003 §9.2 / GB/T 45654 Appendix B as summarised in "
