@@ -166,3 +166,47 @@ def test_text_elements_required(cli, sample_dir, tmp_path):
     assert len(check_text("Made by robots")) == 2
     r = cli("label", "visible", str(sample_dir / "sample.png"), "--text", "机器人", "-o", str(tmp_path))
     assert r.returncode == 2 and "AI element" in r.stderr
+
+
+def test_spoken_prompt_rate(sample_dir, tmp_path):
+    if not shutil.which("espeak-ng"):
+        pytest.skip("espeak-ng not installed")
+    out = tmp_path / "v.wav"
+    text = "本内容由人工智能生成"
+    rec = visible_file((str(sample_dir / "sample.wav"), str(out)), text="AI生成", audio_mode="voice",
+                       voice_text=text)
+    assert rec["error"] is None, rec
+    with wave.open(str(out)) as w:
+        rate = w.getframerate()
+        s = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+    with wave.open(str(sample_dir / "sample.wav")) as w:
+        orig = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+    assert np.array_equal(s[-len(orig):], orig)
+    prompt = s[:len(s) - len(orig)].astype(float)
+    win = int(rate * 0.01)
+    n = len(prompt) // win
+    env = np.sqrt((prompt[:n * win].reshape(n, win) ** 2).mean(1))
+    on = np.nonzero(env > 0.05 * env.max())[0]
+    span_s = (on[-1] - on[0] + 1) * 0.01
+    per_min = len(text) / span_s * 60
+    assert 120 <= per_min <= 160, per_min  # normal Chinese speech rate (reference 1, secondary)
+    # speech, not a tone: energy spread over many 10 ms frames with varying loudness
+    assert len(on) > 100 and env[on].std() / env[on].mean() > 0.3
+
+
+def test_docx_text_label(sample_dir, tmp_path):
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    out = tmp_path / "o" / "d.docx"
+    rec = visible_file((str(sample_dir / "sample.docx"), str(out)), text="AI生成", text_mode="both")
+    assert rec["error"] is None, rec
+    z = zipfile.ZipFile(out)
+    assert z.testzip() is None
+    root = ET.fromstring(z.read("word/document.xml"))
+    ns = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
+    paras = ["".join(t.text or "" for t in p.iter(f"{{{ns['w']}}}t")) for p in root.iter(f"{{{ns['w']}}}p")]
+    assert paras == ["【AI生成】", "Hello from cnai", "【AI生成】"]
+    again = tmp_path / "again.docx"
+    visible_file((str(out), str(again)), text="AI生成", text_mode="both")
+    assert zipfile.ZipFile(again).read("word/document.xml") == z.read("word/document.xml")

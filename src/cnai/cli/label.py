@@ -293,9 +293,12 @@ def propagate(paths, propagator, propagate_id, declared, outdir, in_place, hash_
 @click.option("--persistent", is_flag=True, help="Video: keep a small corner label for the whole video.")
 @click.option("--text-mode", type=click.Choice(["prefix", "suffix", "both"]), default="prefix", show_default=True)
 @click.option("--audio-where", type=click.Choice(["start", "end", "both"]), default="start", show_default=True)
+@click.option("--audio-mode", type=click.Choice(["rhythm", "voice", "both"]), default="rhythm", show_default=True,
+              help="Audio: Morse 'AI' rhythm, a spoken prompt (espeak-ng), or both.")
+@click.option("--voice-text", default="本内容由人工智能生成", show_default=True, help="Words of the spoken prompt.")
 @batch_opts
-def visible(paths, text, outdir, position, seconds, persistent, text_mode, audio_where, fmt, workers,
-            progress) -> None:
+def visible(paths, text, outdir, position, seconds, persistent, text_mode, audio_where, audio_mode, voice_text, fmt,
+            workers, progress) -> None:
     """Explicit labels: image text, video burn-in (ffmpeg), audio Morse 'AI' rhythm, text prefix/suffix."""
     from cnai.label.batch import Tally, expand, run
     from cnai.label.visible import check_text, visible_file
@@ -303,9 +306,12 @@ def visible(paths, text, outdir, position, seconds, persistent, text_mode, audio
     probs = check_text(text)
     if probs:
         raise InputError("; ".join(probs), field="--text")
+    if audio_mode != "rhythm" and check_text(voice_text):
+        raise InputError("; ".join(check_text(voice_text)), field="--voice-text")
     items = expand(paths, outdir)
     fn = functools.partial(visible_file, text=text, position=position, seconds=seconds, persistent=persistent,
-                           text_mode=text_mode, audio_where=audio_where)
+                           text_mode=text_mode, audio_where=audio_where, audio_mode=audio_mode,
+                           voice_text=voice_text)
     recs = _emit_all(run(items, fn, workers=workers, progress=progress, desc="visible"), fmt, Tally("visible"))
     sys.exit(1 if any(r.get("error") for r in recs) else 0)
 

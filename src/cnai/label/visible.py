@@ -6,7 +6,9 @@
 - video: on the opening frames for >= 2 s, text height >= 5% of the shorter side (ffmpeg drawtext), optional
   persistent corner label;
 - audio: the short-long-short-short rhythm (Morse "AI"). Tone 800 Hz, dot 120 ms, dash 360 ms, gaps 120 ms --
-  implementation choices borrowed from gtkit/aigc (reference 1, [I]); the standard sets no timing;
+  implementation choices borrowed from gtkit/aigc (reference 1, [I]); the standard sets no timing -- and/or a
+  spoken prompt (espeak-ng Mandarin voice, ~143 characters/min, inside the 120-160/min "normal rate" noted in
+  reference 1; secondary);
 - text: prefix and/or suffix.
 
 Explicit labels necessarily change pixels/samples, so images/audio/video are re-encoded here (unlike the
@@ -141,7 +143,53 @@ def rhythm_samples(rate: int, channels: int = 1, amplitude: float = 0.5):
     return np.repeat(mono[:, None], channels, axis=1).reshape(-1)
 
 
-def label_wav(src: str, dst: str, where: str) -> dict:
+VOICE_TEXT = "本内容由人工智能生成"
+VOICE_RATE = 150  # espeak-ng -s; measured ~143 Chinese characters/min (reference: normal rate ~120-160/min)
+
+
+def voice_samples(text: str, rate: int, channels: int = 1):
+    """A spoken prompt (espeak-ng, Mandarin voice 'cmn') resampled to rate/channels, int16 interleaved."""
+    import numpy as np
+
+    if not shutil.which("espeak-ng"):
+        raise InputError("espeak-ng is not installed (make sysdeps) -- needed for a spoken label", field="--audio-mode")
+    with tempfile.TemporaryDirectory() as td:
+        w = os.path.join(td, "v.wav")
+        r = subprocess.run(["espeak-ng", "-v", "cmn", "-s", str(VOICE_RATE), "-w", w, text], capture_output=True,
+                           text=True)
+        if r.returncode:
+            raise InputError(f"espeak-ng failed: {r.stderr.strip()[:200]}", field="--voice-text")
+        with wave.open(w, "rb") as f:
+            src_rate = f.getframerate()
+            x = np.frombuffer(f.readframes(f.getnframes()), "<i2").astype(float)
+    n = int(len(x) * rate / src_rate)
+    y = np.interp(np.arange(n) * src_rate / rate, np.arange(len(x)), x)
+    pad = np.zeros(int(rate * PAD_MS / 1000))
+    y = np.concatenate([pad, y, pad]).clip(-32768, 32767).astype("<i2")
+    return np.repeat(y[:, None], channels, axis=1).reshape(-1)
+
+
+def prompt_samples(rate: int, channels: int, mode: str, voice_text: str):
+    import numpy as np
+
+    parts = []
+    if mode in ("voice", "both"):
+        parts.append(voice_samples(voice_text, rate, channels))
+    if mode in ("rhythm", "both"):
+        parts.append(rhythm_samples(rate, channels))
+    return np.concatenate(parts)
+
+
+def _audio_info(mode: str, where: str, voice_text: str) -> dict:
+    info: dict = {"kind": "audio", "mode": mode, "where": where}
+    if mode in ("rhythm", "both"):
+        info.update(rhythm="short-long-short-short", tone_hz=TONE_HZ, durations_ms=[DOT_MS, DASH_MS, DOT_MS, DOT_MS])
+    if mode in ("voice", "both"):
+        info.update(voice_text=voice_text, voice="espeak-ng cmn", voice_rate=VOICE_RATE)
+    return info
+
+
+def label_wav(src: str, dst: str, where: str, mode: str = "rhythm", voice_text: str = VOICE_TEXT) -> dict:
     import numpy as np
 
     with wave.open(src, "rb") as r:
@@ -149,7 +197,7 @@ def label_wav(src: str, dst: str, where: str) -> dict:
         frames = r.readframes(n)
     if sw != 2:
         raise InputError(f"only 16-bit PCM WAV is supported for audio labels (got {8 * sw}-bit)", path=src)
-    rh = rhythm_samples(rate, ch).tobytes()
+    rh = prompt_samples(rate, ch, mode, voice_text).tobytes()
     body = (rh if where in ("start", "both") else b"") + frames + (rh if where in ("end", "both") else b"")
 
     def save(p):
@@ -161,8 +209,7 @@ def label_wav(src: str, dst: str, where: str) -> dict:
 
     _save_atomic(save, dst)
     del np
-    return {"kind": "audio", "rhythm": "short-long-short-short", "tone_hz": TONE_HZ,
-            "durations_ms": [DOT_MS, DASH_MS, DOT_MS, DOT_MS], "where": where}
+    return _audio_info(mode, where, voice_text)
 
 
 def _ffprobe(src: str) -> dict:
@@ -178,7 +225,7 @@ def _need_ffmpeg() -> None:
         raise InputError("ffmpeg is not installed (make sysdeps)", field="ffmpeg")
 
 
-def label_audio_ffmpeg(src: str, dst: str, where: str) -> dict:
+def label_audio_ffmpeg(src: str, dst: str, where: str, mode: str = "rhythm", voice_text: str = VOICE_TEXT) -> dict:
     _need_ffmpeg()
     info = _ffprobe(src)
     a = next((s for s in info["streams"] if s["codec_type"] == "audio"), None)
@@ -191,7 +238,7 @@ def label_audio_ffmpeg(src: str, dst: str, where: str) -> dict:
             w.setnchannels(ch)
             w.setsampwidth(2)
             w.setframerate(rate)
-            w.writeframes(rhythm_samples(rate, ch).tobytes())
+            w.writeframes(prompt_samples(rate, ch, mode, voice_text).tobytes())
         inputs = ["-i", rw, "-i", src] if where == "start" else ["-i", src, "-i", rw] if where == "end" else \
             ["-i", rw, "-i", src, "-i", rw]
         n = 3 if where == "both" else 2
@@ -211,8 +258,7 @@ def label_audio_ffmpeg(src: str, dst: str, where: str) -> dict:
                 raise InputError(f"ffmpeg failed: {r.stderr.strip()[-300:]}", path=src)
 
         _save_atomic(save, dst)
-    return {"kind": "audio", "rhythm": "short-long-short-short", "tone_hz": TONE_HZ,
-            "durations_ms": [DOT_MS, DASH_MS, DOT_MS, DOT_MS], "where": where, "reencoded": a["codec_name"]}
+    return {**_audio_info(mode, where, voice_text), "reencoded": a["codec_name"]}
 
 
 def _muxer(ext: str, info: dict) -> str:
@@ -280,7 +326,8 @@ def label_text(src: str, dst: str, text: str, mode: str) -> dict:
 
 
 def visible_file(item, *, text: str, position: str = "bottom-right", seconds: float = 3.0, persistent: bool = False,
-                 text_mode: str = "prefix", audio_where: str = "start") -> dict:
+                 text_mode: str = "prefix", audio_where: str = "start", audio_mode: str = "rhythm",
+                 voice_text: str = VOICE_TEXT) -> dict:
     from cnai.label.api import SkipError, _classify_error, _labels, scan_path, write_label
     from cnai.label.formats.base import WriteOpts
 
@@ -297,17 +344,23 @@ def visible_file(item, *, text: str, position: str = "bottom-right", seconds: fl
         if fmt in ("jpeg", "png", "webp", "tiff", "gif"):
             info = label_image(src, dst, text, position)
         elif fmt == "wav":
-            info = label_wav(src, dst, audio_where)
+            info = label_wav(src, dst, audio_where, audio_mode, voice_text)
         elif fmt in ("mp3", "flac", "ogg"):
-            info = label_audio_ffmpeg(src, dst, audio_where)
+            info = label_audio_ffmpeg(src, dst, audio_where, audio_mode, voice_text)
         elif fmt in ("mp4", "mkv", "avi"):
             _need_ffmpeg()
             has_video = any(s["codec_type"] == "video" and s.get("disposition", {}).get("attached_pic", 0) == 0
                             for s in _ffprobe(src)["streams"])
             info = (label_video(src, dst, text, position, seconds, persistent) if has_video
-                    else label_audio_ffmpeg(src, dst, audio_where))
+                    else label_audio_ffmpeg(src, dst, audio_where, audio_mode, voice_text))
         elif fmt == "text":
             info = label_text(src, dst, text, text_mode)
+        elif fmt == "ooxml" and src.lower().endswith((".docx", ".dotx")):
+            from cnai.label.formats.docs import docx_add_text_label
+
+            out = docx_add_text_label(Path(src).read_bytes(), f"【{text}】", text_mode)
+            _save_atomic(lambda p: Path(p).write_bytes(out), dst)
+            info = {"kind": "document", "mode": text_mode, "text": f"【{text}】"}
         else:
             raise SkipError("unsupported format", f"visible labels for {fmt} files are not supported")
         if old is not None:  # keep the implicit label the source carried

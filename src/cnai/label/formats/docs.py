@@ -452,8 +452,14 @@ def ooxml_write(data: bytes, label_json: str, opts: WriteOpts) -> bytes:
         rid = f"rId{max([int(x) for x in ids] + [0]) + 1}"
         i = rels.rfind("</Relationships>")
         rels = rels[:i] + f'<Relationship Id="{rid}" Type="{CUSTOM_REL}" Target="docProps/custom.xml"/>' + rels[i:]
+    return zip_replace(z, {CUSTOM: custom.encode("utf-8"), "[Content_Types].xml": ct.encode("utf-8"),
+                           "_rels/.rels": rels.encode()})
+
+
+def zip_replace(z: zipfile.ZipFile, repl: dict[str, bytes]) -> bytes:
+    """Rewrite a ZIP keeping member order, names, dates and compression; replace/add the given members."""
+    repl = dict(repl)
     buf = io.BytesIO()
-    repl = {CUSTOM: custom.encode("utf-8"), "[Content_Types].xml": ct.encode("utf-8"), "_rels/.rels": rels.encode()}
     with zipfile.ZipFile(buf, "w") as out:
         for info in z.infolist():
             body = repl.pop(info.filename, None)
@@ -570,3 +576,32 @@ def text_essence(data: bytes):
     t = _text(data)
     m = _FM.match(t)
     yield (t[m.end():] if m else t).encode("utf-8")
+
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def docx_add_text_label(data: bytes, text: str, mode: str) -> bytes:
+    """Explicit text label in a Word document: a paragraph at the start and/or end of the body (idempotent)."""
+    z = _zip(data)
+    name = "word/document.xml"
+    if name not in z.namelist():
+        raise bad("not a Word document (no word/document.xml); visible labels support .docx only")
+    xml = _zread_text(z, name)
+    m = re.search(r'xmlns:(\w+)="' + re.escape(W_NS) + '"', xml)
+    if not m:
+        raise bad("word/document.xml does not use the WordprocessingML namespace")
+    w = m.group(1)
+    para = f"<{w}:p><{w}:r><{w}:t>{html.escape(text, quote=False)}</{w}:t></{w}:r></{w}:p>"
+    body = re.search(rf"<{w}:body(\s[^>]*)?>", xml)
+    if not body:
+        raise bad("word/document.xml has no body")
+    if mode in ("prefix", "both") and not xml[body.end():].startswith(para):
+        xml = xml[:body.end()] + para + xml[body.end():]
+    if mode in ("suffix", "both"):
+        end = xml.rfind(f"</{w}:body>")
+        sect = xml.rfind(f"<{w}:sectPr", 0, end)
+        at = sect if sect > 0 and xml.find(f"</{w}:p>", sect, end) < 0 else end
+        if not xml[:at].endswith(para):
+            xml = xml[:at] + para + xml[at:]
+    return zip_replace(z, {name: xml.encode("utf-8")})
