@@ -30,6 +30,7 @@ $CNAI assess report "$OUT/run" --format md -o "$OUT/report.md"
 $CNAI assess report "$OUT/run" --format json -o "$OUT/report.json"
 $CNAI assess report "$OUT/run" --format xlsx -o "$OUT/annex.xlsx"
 $CNAI assess review-export "$OUT/run" --only failed -o "$OUT/review-failed.xlsx"
+$CNAI assess checklist -o "$OUT/checklist-template.yaml"
 
 echo "== the same kind of run through a local OpenAI-compatible server that injects faults (20%)"
 PORT=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
