@@ -119,3 +119,12 @@ def test_keyword_file_errors_name_file_and_row(tmp_path):
 
 def test_empty_matcher():
     assert Matcher([]).find_all("abc") == []
+
+
+def test_matcher_pickles_for_worker_processes():
+    import pickle
+
+    m = load_keyword_library(None).matcher()
+    m2 = pickle.loads(pickle.dumps(m))
+    text = "他们在讨论如何制作炸弹和恐怖袭击。"
+    assert m2.find_all(text) == m.find_all(text) != []
