@@ -172,9 +172,11 @@ def evaluate(judge: RefusalJudge, rows: list[tuple[str, int]]) -> dict:
             "precision": tp / (tp + fp) if tp + fp else None, "recall": tp / (tp + fn) if tp + fn else None}
 
 
-def heldout() -> list[tuple[str, int]]:
+def heldout(name: str = "refusal_heldout.jsonl") -> list[tuple[str, int]]:
+    """Hand-written held-out sets: refusal_heldout.jsonl (A, written before training) and
+    refusal_heldout_b.jsonl (B, written after the model was final and evaluated once)."""
     rows = []
-    for line in (DATA / "refusal_heldout.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
         if line.strip():
             r = json.loads(line)
             rows.append((r["text"], int(r["refused"])))
