@@ -278,3 +278,12 @@ def test_lone_surrogates_and_plugin_errors_do_not_stop_the_run(tmp_path):
     lines = [json.loads(x) for x in r.stdout.splitlines()]
     assert r.returncode == 0 and [x["doc"] for x in lines] == ["s1", "s2", "s3"]
     assert "boom" in lines[1]["error"] and "processing_error: 1" in r.stderr
+
+
+def test_review_per_source_verdicts():
+    from cnai.corpus.review import _source_verdict
+
+    assert _source_verdict(900, 100)["verdict"] == "unusable"  # 10% of 1,000: lower bound > 5%
+    assert _source_verdict(990, 10)["verdict"] == "usable"  # 1% of 1,000: upper bound < 5%
+    assert _source_verdict(18, 2)["verdict"] == "unusable_estimate"  # 10% of 20: too few to be sure
+    assert _source_verdict(20, 0)["verdict"] == "usable_estimate"

@@ -309,7 +309,14 @@ def run_ray(shards, cfg, detector, out, cfg_hash, workers: int, address: str | N
     started = False
     if not ray.is_initialized():
         kwargs = {"address": address} if address else {"num_cpus": workers, "include_dashboard": False}
-        ray.init(ignore_reinit_error=True, log_to_driver=False, logging_level="ERROR", **kwargs)
+        try:
+            ray.init(ignore_reinit_error=True, log_to_driver=False, logging_level="ERROR", **kwargs)
+        except Exception as exc:  # noqa: BLE001 - report why Ray could not start, without a traceback
+            from cnai.errors import InputError
+
+            where = address or "a local Ray"
+            raise InputError(f"could not start or reach {where}: {str(exc).splitlines()[0][:200]}",
+                             field="--engine ray") from None
         started = True
     try:
         import ray.data

@@ -35,6 +35,21 @@ def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def _source_verdict(q: int, u: int) -> dict:
+    """The 5% source rule on a source's reviewed items, with the Wilson interval of its unqualified rate."""
+    n = q + u
+    lo, hi = wilson(u, n)
+    rate = u / n
+    if lo > 0.05:
+        verdict = "unusable"  # even the optimistic bound is above 5%
+    elif hi <= 0.05:
+        verdict = "usable"
+    else:
+        verdict = "unusable_estimate" if rate > 0.05 else "usable_estimate"  # interval straddles 5%
+    return {"qualified": q, "unqualified": u, "unqualified_rate": round(rate, 6),
+            "ci95": [round(lo, 6), round(hi, 6)], "verdict": verdict}
+
+
 def _clean_cell(s: str) -> str:
     # openpyxl refuses control characters; a spreadsheet must not execute text as a formula
     s = _CONTROL.sub("\ufffd", s)
@@ -148,8 +163,6 @@ def import_xlsx(path: Path, threshold: float = MANUAL_THRESHOLD, minimum: int = 
         "threshold": threshold, "minimum_sample": minimum, "verdict": verdict,
         "lower_bound_meets_threshold": reviewed > 0 and lo >= threshold,
         "by_risk": dict(sorted(by_risk.items())),
-        "by_source": {s: {"qualified": q, "unqualified": u, "unqualified_rate": round(u / (q + u), 6),
-                          "verdict": "unusable" if u / (q + u) > 0.05 else "usable"}
-                      for s, (q, u) in sorted(by_source.items())},
+        "by_source": {s: _source_verdict(q, u) for s, (q, u) in sorted(by_source.items())},
         "threshold_source": THRESHOLD_SOURCE,
     }
