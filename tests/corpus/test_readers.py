@@ -138,3 +138,11 @@ def test_multi_megabyte_line_bounded(tmp_path):
     docs, bad, _ = read_all([p], max_line_bytes=1024 * 1024)
     assert [d.text for d in docs] == ["after"]
     assert bad[0].reason == "line_too_long"
+
+
+def test_bom_null_and_surrogates_in_jsonl(tmp_path):
+    p = tmp_path / "bom.jsonl"
+    p.write_bytes(b'\xef\xbb\xbf{"text": "first"}\nnull\n{"text": "lone \\ud800 surrogate"}\n')
+    docs, bad, _ = read_all([p])
+    assert [d.text for d in docs] == ["first", "lone \ud800 surrogate"]
+    assert [b.reason for b in bad] == ["not_an_object"]

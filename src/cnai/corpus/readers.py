@@ -294,7 +294,20 @@ def read_shard(shard: Shard, opts: ReadOptions) -> Iterator[Doc | Skip]:
             raise
 
 
+def _fast_loads():
+    """orjson.loads (about 3x faster) when installed; it takes UTF-8 bytes directly."""
+    try:
+        import orjson
+
+        return orjson.loads, orjson.JSONDecodeError
+    except ImportError:
+        return None, ValueError
+
+
 def _read_jsonl(shard: Shard, opts: ReadOptions) -> Iterator[Doc | Skip]:
+    fast, fast_err = _fast_loads()
+    if opts.encoding and codecs.lookup(opts.encoding).name != "utf-8":
+        fast = None
     for lineno, off, raw in _iter_lines(shard, opts):
         where = f"{shard.path}:{lineno}"
         if raw is None:
@@ -302,15 +315,24 @@ def _read_jsonl(shard: Shard, opts: ReadOptions) -> Iterator[Doc | Skip]:
             continue
         if not raw.strip():
             continue
-        line, detail = _decode(raw, opts.encoding)
-        if line is None:
-            yield Skip(where, "invalid_encoding", f"byte offset {off}: {detail}")
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            yield Skip(where, "malformed_json", f"byte offset {off}: {str(exc)[:120]}")
-            continue
+        if off == 0 and raw.startswith(b"\xef\xbb\xbf"):  # UTF-8 byte-order mark
+            raw = raw[3:]
+        obj = None
+        if fast is not None:
+            try:
+                obj = fast(raw)
+            except fast_err:
+                obj = None  # not UTF-8, lone surrogates, or malformed: the exact path below decides
+        if obj is None:
+            line, detail = _decode(raw, opts.encoding)
+            if line is None:
+                yield Skip(where, "invalid_encoding", f"byte offset {off}: {detail}")
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                yield Skip(where, "malformed_json", f"byte offset {off}: {str(exc)[:120]}")
+                continue
         if not isinstance(obj, dict):
             yield Skip(where, "not_an_object", f"got {type(obj).__name__}")
             continue
