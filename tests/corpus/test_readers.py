@@ -146,3 +146,10 @@ def test_bom_null_and_surrogates_in_jsonl(tmp_path):
     docs, bad, _ = read_all([p])
     assert [d.text for d in docs] == ["first", "lone \ud800 surrogate"]
     assert [b.reason for b in bad] == ["not_an_object"]
+
+
+def test_text_file_in_utf16_is_detected(tmp_path):
+    p = tmp_path / "u16.txt"
+    p.write_bytes("这是一段UTF-16编码的中文文本，联系电话13800138000。".encode("utf-16"))
+    docs, bad, _ = read_all([p])
+    assert not bad and docs[0].text == "这是一段UTF-16编码的中文文本，联系电话13800138000。"

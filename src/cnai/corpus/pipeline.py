@@ -78,7 +78,7 @@ def sample_key(seed: int, doc_id: str) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
 
 
-def finding_dict(f, text: str | None = None) -> dict:
+def finding_dict(f) -> dict:
     d = {"type": f[0], "start": f[1], "end": f[2], "confidence": round(f[3], 3), "reason": f[4]}
     return d
 

@@ -377,6 +377,8 @@ def _read_text_file(shard: Shard, opts: ReadOptions) -> Iterator[Doc | Skip]:
         yield Skip(shard.path, "empty_file")
         return
     text, detail = _decode(raw, opts.encoding)
+    if text is None and not opts.encoding:
+        text = _guess_decode(raw)  # e.g. UTF-16 with a BOM, Big5: charset-normalizer's best guess
     if text is None:
         yield Skip(shard.path, "invalid_encoding", detail)
         return
@@ -497,21 +499,11 @@ def _jsonable(rec: dict) -> dict:
     return out
 
 
-def detect_file_encoding(path: str | Path, sample: int = 65536) -> str:
-    """Best guess for a whole file: utf-8, gb18030, or what charset-normalizer says."""
-    with open(path, "rb") as fh:
-        raw = fh.read(sample)
+def _guess_decode(raw: bytes) -> str | None:
+    """Whole-file fallback when neither UTF-8 nor GB18030 fits: charset-normalizer's best guess."""
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(raw, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        codecs.getincrementaldecoder("gb18030")().decode(raw, final=False)
-        return "gb18030"
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
+        from charset_normalizer import from_bytes
+    except ImportError:
+        return None
     best = from_bytes(raw).best()
-    return best.encoding if best else "unknown"
+    return str(best) if best is not None else None
