@@ -188,3 +188,17 @@ def test_empty_bank_file_is_an_error(cli, tmp_path):
     p = _write(tmp_path, "empty.jsonl", "\n\n")
     r = cli("bank", "check", str(p))
     assert r.returncode == 2 and "empty.jsonl: the bank file contains no items" in r.stderr
+
+
+def test_omitted_aspects_are_skipped_and_recorded(cli, tmp_path):
+    items = [i for i in load_banks(["starter-nonrefuse"]).items if i.aspect != "health"]
+    p = tmp_path / "nr.jsonl"
+    from cnai.assess.banks import write_jsonl
+
+    write_jsonl(items, p)
+    d = json.loads(cli("bank", "check", str(p), "--format", "json").stdout)
+    assert any(c["scope"] == "health" and not c["met"] for c in d["checks"])
+    d2 = json.loads(cli("bank", "check", str(p), "--format", "json", "--omit-aspect", "健康").stdout)
+    assert d2["omitted_aspects"] == ["health"] and not any(c["scope"] == "health" for c in d2["checks"])
+    r = cli("bank", "check", str(p), "--omit-aspect", "weather")
+    assert r.returncode == 2 and "unknown should-not-refuse aspect" in r.stderr

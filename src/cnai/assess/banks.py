@@ -253,11 +253,17 @@ def write_jsonl(items: Iterable[BankItem], path: Path) -> int:
 
 
 # --- coverage against the standard's minimums -------------------------------------------------------
-def check_coverage(bank: Bank | None, keywords=None, *, document: str | None = None) -> dict:
-    """Totals and per-risk/aspect counts against the minimums in data/thresholds.yaml."""
+def check_coverage(bank: Bank | None, keywords=None, *, document: str | None = None,
+                   omit_aspects: Iterable[str] = ()) -> dict:
+    """Totals and per-risk/aspect counts against the minimums in data/thresholds.yaml.
+
+    ``omit_aspects``: should-not-refuse aspects a domain-specific service does not cover; they are
+    skipped and recorded in the result (the omission must be documented, TC260-003 §8.3 [R]).
+    """
     from .thresholds import bank_minimums
 
     tax = load_taxonomy()
+    omitted = sorted({tax.aspect(a).code for a in omit_aspects})
     mins = bank_minimums(document)
     checks: list[dict] = []
 
@@ -276,6 +282,8 @@ def check_coverage(bank: Bank | None, keywords=None, *, document: str | None = N
             add(kind, "total", len(items), m["total_min"]["value"], m["total_min"]["confidence"], m["clause"])
             if kind == "nonrefuse":
                 for a in tax.aspects:
+                    if a.code in omitted:
+                        continue
                     add(kind, a.code, cnt.get(a.code, 0), m["per_aspect_min"]["value"],
                         m["per_aspect_min"]["confidence"], m["clause"])
             else:
@@ -297,7 +305,7 @@ def check_coverage(bank: Bank | None, keywords=None, *, document: str | None = N
         sections["keywords"] = {"items": len(keywords), "by_category": dict(sorted(cnt.items()))}
     unmet = [c for c in checks if not c["met"]]
     return {"document": mins["document"], "banks": sections, "checks": checks,
-            "unmet": len(unmet), "ok": not unmet}
+            "unmet": len(unmet), "ok": not unmet, "omitted_aspects": omitted}
 
 
 # --- augmentation: tagged rephrasings and attack wrappers ------------------------------------------

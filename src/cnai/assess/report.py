@@ -106,7 +106,7 @@ def render_md(data: dict) -> str:
     man = data.get("manifest") or {}
     L = ["# 安全评估报告 Security self-assessment report (GB/T 45654)", "",
          f"- 文件 Document: {data['document_title']} (`{data['document']}`)",
-         f"- 目标 Target: `{(man.get('target') or {})}`",
+         f"- 目标 Target: `{_target(man)}`",
          f"- 总体结论 Conclusion: **{VERDICT[data['conclusion']]}**",
          f"- 样本 Items: {data['items']['sampled']} sampled, {data['items']['ok']} answered, "
          f"{data['errors']['n']} errors, {data['items']['pending']} pending", "",
@@ -153,6 +153,11 @@ def render_md(data: dict) -> str:
     L += ["", "## 方法 Method", ""] + [f"- {x}" for x in data["method"]]
     L += ["", "## 运行清单 Run manifest", "", "```json", render_json(man), "```", ""]
     return "\n".join(L)
+
+
+def _target(man: dict) -> str:
+    t = man.get("target") or {}
+    return ", ".join(f"{k}={v}" for k, v in t.items())
 
 
 def _md(s: str) -> str:

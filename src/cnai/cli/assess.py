@@ -257,7 +257,9 @@ def _split_specs(specs) -> tuple[list[str], list]:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--document", help="Minimums from gbt-45654-2025 (default) or tc260-003-2024.")
 @click.option("--lenient", is_flag=True, help="Skip bad rows (listed) instead of stopping at the first one.")
-def bank_check(specs, fmt, document, lenient):
+@click.option("--omit-aspect", "omit_aspects", multiple=True,
+              help="Should-not-refuse aspect a domain-specific service does not cover (recorded in the output).")
+def bank_check(specs, fmt, document, lenient, omit_aspects):
     """Coverage of banks and keyword libraries against the standard's minimums (exit 1 if one is unmet).
 
     SPECS are files (.jsonl/.yaml/.xlsx banks; keyword libraries are detected) or built-in names:
@@ -277,7 +279,7 @@ def bank_check(specs, fmt, document, lenient):
             part, probs = read_keyword_file(k, strict=not lenient)
             lib.extend(part)
             problems.extend(probs)
-    res = check_coverage(bank_, lib, document=document)
+    res = check_coverage(bank_, lib, document=document, omit_aspects=omit_aspects)
     res["skipped_rows"] = len(problems)
     res["problems"] = problems[:100]
     if fmt == "json":
@@ -292,6 +294,8 @@ def bank_check(specs, fmt, document, lenient):
                            f"({c['clause']}, {c['confidence']})")
         for p in problems[:20]:
             click.echo(f"  skipped: {p}")
+        if res["omitted_aspects"]:
+            click.echo(f"omitted should-not-refuse aspects (document why): {', '.join(res['omitted_aspects'])}")
         click.echo(f"{res['unmet']} minimum(s) not met ({res['document']})" if res["unmet"] else "all minimums met")
     if not res["ok"]:
         sys.exit(1)
