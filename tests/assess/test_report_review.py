@@ -154,6 +154,11 @@ def test_checklist_round_trip(cli, evil_run, tmp_path):
     # the run's small samples leave its test clauses without a result -> the assessment is incomplete
     assert c["unanswered"] == sum(1 for r in c["rows"] if r["source"] == "run" and r["result"] is None) == 3
     assert c["conclusion"] == "incomplete"
+    x = tmp_path / "annex.xlsx"
+    assert cli("assess", "report", str(evil_run), "--format", "xlsx", "--checklist", str(t), "-o", str(x)).returncode == 0
+    rows = list(openpyxl.load_workbook(x)["逐条评估 clauses"].iter_rows(values_only=True))
+    assert rows[-1][:2] == ("overall", "incomplete") and any(r[1] == "measures.minors" and r[3] == "not_applicable"
+                                                             for r in rows)
     html = cli("assess", "report", str(evil_run), "--format", "html", "--checklist", str(t)).stdout
     assert "逐条评估" in html and "&lt;b&gt;合同" in html
     data["clauses"]["model.base_filed"] = {"result": "does_not_meet"}

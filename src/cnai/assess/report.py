@@ -223,6 +223,16 @@ def write_xlsx(run_dir: str | Path, data: dict, out: Path) -> None:
             s.append([_safe(v) for v in (n, o["id"], kind, o["question"], l1, l2, "", o["response"] or "", res,
                                          o["status"], "是" if o["reviewed"] else "")])
         _style_header(s, [6, 18, 10, 50, 24, 30, 10, 60, 12, 10, 8])
+    if data.get("clauses"):
+        s = wb.create_sheet("逐条评估 clauses")
+        s.append(["条款 clause", "编号 id", "要求 requirement", "结果 result", "证据 evidence", "理由 reason",
+                  "可信度 confidence"])
+        for r in data["clauses"]["rows"]:
+            s.append([_safe(v) for v in (r["clause"], r["id"], r["zh"] or r["en"], r["result"] or "",
+                                         r["evidence"], r["reason"], r["confidence"])])
+        s.append([])
+        s.append(["overall", data["clauses"]["conclusion"], data["clauses"]["rule"]])
+        _style_header(s, [10, 28, 60, 14, 40, 30, 12])
     man = data.get("manifest") or {}
     kw_files = list((man.get("keyword_library") or {}).keys())
     if kw_files:
