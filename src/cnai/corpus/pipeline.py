@@ -455,7 +455,9 @@ def _merge_samples(stats: list[dict], cfg: AuditConfig, out: Path) -> dict:
             fh.write(jdumps({"n": i, **r}) + "\n")
     return {"requested": k, "size": len(rows), "seed": cfg.seed, "method": "bottom-k of blake2b(seed:doc id)",
             "jsonl": str(path), "standard_minimum": 4000, "minimum_confidence": "secondary",
-            "meets_minimum": len(rows) >= 4000}
+            "meets_minimum": len(rows) >= 4000,
+            "items": [{"n": i, "doc": r["doc"], "source": r["source"], "auto": r["auto"]}
+                      for i, r in enumerate(rows, 1)]}
 
 
 def iter_rows(paths, opts: ReadOptions) -> Iterator[Doc | Skip]:
