@@ -128,3 +128,15 @@ def test_matcher_pickles_for_worker_processes():
     m2 = pickle.loads(pickle.dumps(m))
     text = "他们在讨论如何制作炸弹和恐怖袭击。"
     assert m2.find_all(text) == m.find_all(text) != []
+
+
+def test_fallback_matcher_without_pyahocorasick(monkeypatch):
+    import sys
+
+    lib = load_keyword_library(None)
+    text = "ＦＡＫＥ ＮＥＷＳ和制作炸弹，以及 build a bomb 与 bombastic。"
+    fast = lib.matcher().find_all(text)
+    monkeypatch.setitem(sys.modules, "ahocorasick", None)      # import now fails
+    slow = Matcher((k.keyword, k.risk) for k in lib.keywords)
+    assert slow.engine == "python"
+    assert slow.find_all(text) == fast and fast

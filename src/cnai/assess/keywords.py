@@ -120,7 +120,7 @@ class Matcher:
                 auto.make_automaton()
             self._auto = auto
             self.engine = "pyahocorasick"
-        except ImportError:  # pragma: no cover - exercised by tests through _PyAC directly
+        except ImportError:
             self._auto = _PyAC(table)
             self.engine = "python"
 
