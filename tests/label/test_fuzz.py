@@ -12,7 +12,7 @@ from tests.label.fuzzutil import exercise
 
 SEEDS = {"jpeg": "sample.jpg", "png": "sample.png", "gif": "sample.gif", "webp": "sample-lossless.webp",
          "tiff": "sample.tif", "wav": "sample.wav", "mp3": "sample.mp3", "flac": "sample.flac", "ogg": "sample.ogg",
-         "mp4": "sample.mp4", "mkv": "sample.mkv", "avi": "sample.avi", "pdf": "sample.pdf", "ooxml": "sample.docx", "text": "sample.md"}
+         "mp4": "sample.mp4", "mkv": "sample.mkv", "avi": "sample.avi", "heif": "sample.heic", "pdf": "sample.pdf", "ooxml": "sample.docx", "text": "sample.md"}
 CORPUS = Path(__file__).parent / "corpus"
 
 

@@ -155,3 +155,32 @@ def test_labels_written_by_ffmpeg_are_read_and_replaced(sample_dir, tmp_path):
                     "-c:v", "flv1", "-metadata", f"AIGC={js}", str(flv)], check=True)
     rec = read_file(str(flv))
     assert rec["format"] == "flv" and rec["label"] == LAB  # FLV is read only (JSON scan of onMetaData)
+
+
+def test_heic_with_existing_xmp_and_exif(sample_dir, tmp_path):
+    import pytest
+
+    from cnai.label.samples import image, register_heif
+
+    if not register_heif():
+        pytest.skip("pillow-heif not installed")
+    packet = X.EMPTY_PACKET.replace("</rdf:RDF>", '<rdf:Description rdf:about="" '
+                                    'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator><rdf:Seq><rdf:li>'
+                                    "Alice</rdf:li></rdf:Seq></dc:creator></rdf:Description></rdf:RDF>")
+    im = image(120, 80)
+    exif = Image.Exif()
+    exif[0x010E] = "a heic with exif"
+    p = tmp_path / "x.heic"
+    im.save(p, quality=80, xmp=packet.encode(), exif=exif.tobytes())
+    out = tmp_path / "o.heic"
+    rec = embed_file(str(p), str(out), producer=PRODUCER, produce_id="h1")
+    assert rec["error"] is None, rec
+    got = read_file(str(out))
+    assert got["found_in"] == ["xmp"] and got["label"]["ProduceID"] == "h1"
+    data = out.read_bytes()
+    assert b"<rdf:li>Alice</rdf:li>" in data
+    a, b = Image.open(p), Image.open(out)
+    assert a.tobytes() == b.tobytes() and b.getexif()[0x010E] == "a heic with exif"
+    out2 = tmp_path / "o2.heic"
+    embed_file(str(out), str(out2), producer=PRODUCER, produce_id="h1")
+    assert out2.read_bytes() == data  # relabel replaces in place of our trailing box

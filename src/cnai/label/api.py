@@ -21,7 +21,7 @@ from cnai.label.registry import CARRIERS, detect
 
 MAX_IN_MEMORY = 2 << 30  # formats we edit in memory (everything except MP4/MKV)
 STANDARD_WHERE = {
-    "jpeg": "xmp", "png": "xmp", "webp": "xmp", "tiff": "xmp", "gif": "xmp", "wav": "riff-chunk",
+    "jpeg": "xmp", "png": "xmp", "webp": "xmp", "tiff": "xmp", "gif": "xmp", "heif": "xmp", "wav": "riff-chunk",
     "mp3": "id3-txxx", "flac": "vorbis-comment", "ogg": "vorbis-comment", "mp4": "mp4-keys", "mkv": "mkv-tag",
     "avi": "avi-info",
     "pdf": "pdf-info", "ooxml": "ooxml-custom", "text": "front-matter",

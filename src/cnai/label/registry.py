@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cnai.label.formats import audio, avi, docs, images, mkv, mp4
+from cnai.label.formats import audio, avi, docs, heif, images, mkv, mp4
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ CARRIERS: dict[str, Carrier] = {
                     standard="XMP TC260:AIGC in tag 700 (image guide)"),
     "gif": Carrier("gif", images.gif_read, images.gif_write, images.gif_essence,
                    standard="XMP TC260:AIGC in the XMP application extension (image guide)"),
+    "heif": Carrier("heif", heif.heif_read, heif.heif_write, heif.heif_essence,
+                    standard="XMP item (mime application/rdf+xml) with TC260:AIGC (image guide: ISO/IEC 23008-12)"),
     "wav": Carrier("wav", audio.wav_read, audio.wav_write, audio.wav_essence,
                    standard="RIFF chunk 'AIGC' (audio guide)"),
     "mp3": Carrier("mp3", audio.mp3_read, audio.mp3_write, audio.mp3_essence,
@@ -62,7 +64,7 @@ CARRIERS: dict[str, Carrier] = {
 TEXT_EXT = {".md", ".markdown", ".txt", ".text", ".mdx", ".rst"}
 EXT_FORMAT = {
     ".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".webp": "webp", ".tif": "tiff", ".tiff": "tiff",
-    ".gif": "gif", ".wav": "wav", ".mp3": "mp3", ".flac": "flac", ".ogg": "ogg", ".opus": "ogg", ".oga": "ogg",
+    ".gif": "gif", ".heic": "heif", ".heif": "heif", ".avif": "heif", ".wav": "wav", ".mp3": "mp3", ".flac": "flac", ".ogg": "ogg", ".opus": "ogg", ".oga": "ogg",
     ".avi": "avi", ".mp4": "mp4", ".m4a": "mp4", ".m4v": "mp4", ".mov": "mp4", ".mkv": "mkv", ".webm": "mkv", ".pdf": "pdf",
     ".docx": "ooxml", ".xlsx": "ooxml", ".pptx": "ooxml", ".dotx": "ooxml", ".potx": "ooxml", ".xltx": "ooxml",
     **{e: "text" for e in TEXT_EXT},
@@ -96,6 +98,9 @@ def sniff(head: bytes, path: str) -> str | None:
         return "mp3"
     if head.startswith(b"OggS"):
         return "ogg"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis", b"avif",
+                                               b"avis", b"hevc", b"hevx"):
+        return "heif"
     if head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"pnot"):
         return "mp4"
     if head.startswith(b"\x1a\x45\xdf\xa3"):

@@ -35,7 +35,20 @@ def write_images(d: Path, w: int = 96, h: int = 64) -> list[Path]:
         p = d / name
         (im.convert("P") if name.endswith(".gif") else im).save(p, **kw)
         out.append(p)
+    if register_heif():
+        im.save(d / "sample.heic", quality=80)
+        out.append(d / "sample.heic")
     return out
+
+
+def register_heif() -> bool:
+    """HEIC support for Pillow via pillow-heif, when installed (optional: tests and visible labels only)."""
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener()
+    return True
 
 
 def write_wav(p: Path, seconds: float = 0.5, rate: int = 16000) -> Path:

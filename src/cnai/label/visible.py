@@ -73,6 +73,9 @@ def _font_for_height(text: str, target_px: int):
 def label_image(src: str, dst: str, text: str, position: str = "bottom-right") -> dict:
     from PIL import Image, ImageDraw
 
+    from cnai.label.samples import register_heif
+
+    register_heif()
     im = Image.open(src)
     fmt = im.format
     n_frames = getattr(im, "n_frames", 1)
@@ -98,7 +101,7 @@ def label_image(src: str, dst: str, text: str, position: str = "bottom-right") -
     out = out.convert("RGB") if mode in ("RGB", "P", "L", "CMYK", "YCbCr") or fmt == "JPEG" else out
     if mode == "P":
         out = out.convert("P", palette=Image.Palette.ADAPTIVE)
-    kw = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    kw = {"quality": 95} if fmt in ("JPEG", "WEBP", "HEIF") else {}
     _save_atomic(lambda p: out.save(p, format=fmt, **kw), dst)
     return {"kind": "image", "text_height_px": th, "min_required_px": math.ceil(0.05 * min(w, h)),
             "box": [x0, y0, bw, bh], "font": os.path.basename(find_font())}
@@ -341,7 +344,7 @@ def visible_file(item, *, text: str, position: str = "bottom-right", seconds: fl
         fmt, scan, _w = scan_path(src)
         rec["format"] = fmt
         old, _i, _p = _labels(fmt, scan)
-        if fmt in ("jpeg", "png", "webp", "tiff", "gif"):
+        if fmt in ("jpeg", "png", "webp", "tiff", "gif", "heif"):
             info = label_image(src, dst, text, position)
         elif fmt == "wav":
             info = label_wav(src, dst, audio_where, audio_mode, voice_text)
