@@ -135,6 +135,9 @@ class Engine:
         self.kb = kb or load_kb()
         self._implied: dict[str, str] = {}
         self.concept_exprs = {cid: c.when for cid, c in self.kb.concepts.items()}
+        # What does not depend on the profile or the date is worked out once per engine.
+        self._windows = {ob.id: _window(ins, ob) for ins in self.kb.instruments.values() for ob in ins.obligations}
+        self._duties = {ob.id: " ".join(ob.duty.split()) for ob in self.kb.obligations}
 
     def _explain(self, value: bool | None, trace: Trace, as_of: dt.date) -> list[str]:
         reasons: list[str] = []
@@ -169,7 +172,7 @@ class Engine:
                                    "effective": ins.effective.isoformat() if ins.effective else None,
                                    "sources": ins.sources}
             for ob in ins.obligations:
-                start, end = _window(ins, ob)
+                start, end = self._windows[ob.id]
                 value, trace = ev.evaluate(ob.applies_if)
                 if start is not None and as_of < start:
                     if value is not False:
@@ -197,7 +200,7 @@ class Engine:
                     actor=ob.actor, title=ob.title, status=_STATUS[value],
                     reasons=self._explain(value, trace, as_of),
                     missing=list(trace.missing) if value is None else [],
-                    confidence=ob.confidence, duty=" ".join(ob.duty.split()),
+                    confidence=ob.confidence, duty=self._duties[ob.id],
                     source=ob.source or (ins.sources[0] if ins.sources else None),
                     filing=ob.filing, deadline=text, due=due, evidence=ob.evidence,
                     penalty=[self.kb.cite_on(c, as_of) for c in ob.penalty], note=ob.note,
