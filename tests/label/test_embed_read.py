@@ -16,7 +16,7 @@ from tests.label.conftest import PRODUCER, decoded_md5, exiftool_json, ffprobe_t
 from cnai.label.api import embed_file, read_file
 
 IMAGES = ["sample.jpg", "sample.png", "sample.tif", "sample.gif", "sample-lossy.webp", "sample-lossless.webp",
-          "sample.heic"]
+          "sample.heic", "sample.avif"]
 AV = ["sample.mp3", "sample.flac", "sample.ogg", "sample.opus", "sample.m4a", "sample.mp4", "sample-end.mp4",
       "sample.mov", "sample.mkv", "sample.webm", "sample.avi"]
 DOCS = ["sample.wav", "sample.pdf", "sample-xref-stream.pdf", "sample.docx", "sample.md", "sample.txt"]
@@ -59,7 +59,7 @@ def test_images_pixels_identical(sample_dir, tmp_path, name):
     register_heif()
     src = sample_dir / name
     if not src.exists():
-        pytest.skip("pillow-heif not installed")
+        pytest.skip("pillow-heif / Pillow AVIF support not installed")
     out = tmp_path / name
     _embed(src, out)
     a, b = Image.open(src), Image.open(out)

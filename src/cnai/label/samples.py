@@ -38,6 +38,11 @@ def write_images(d: Path, w: int = 96, h: int = 64) -> list[Path]:
     if register_heif():
         im.save(d / "sample.heic", quality=80)
         out.append(d / "sample.heic")
+    from PIL import features
+
+    if features.check("avif"):
+        im.save(d / "sample.avif", quality=80)
+        out.append(d / "sample.avif")
     return out
 
 
