@@ -8,7 +8,6 @@ never stops on one bad item.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -51,12 +50,15 @@ def _classify_error(e: BaseException) -> tuple[str, str]:
 
 
 def _open_format(path: str) -> tuple[str, list[str]]:
-    p = Path(path)
-    if not p.exists():
-        raise SkipError("not found", "file does not exist")
-    if not p.is_file():
+    import stat as _stat
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise SkipError("not found", "file does not exist") from None
+    if not _stat.S_ISREG(st.st_mode):
         raise SkipError("not a file", "not a regular file")
-    if p.stat().st_size == 0:
+    if st.st_size == 0:
         raise SkipError("empty file", "file is empty (0 bytes)")
     fmt, warns = detect(path)
     if fmt is None:
@@ -171,15 +173,16 @@ def read_file(path: str, *, with_c2pa: bool = True) -> dict:
 # ------------------------------------------------------------------ writing
 def _atomic(dst: str, src: str, writer) -> None:
     d = os.path.dirname(os.path.abspath(dst))
-    os.makedirs(d, exist_ok=True)
+    if not os.path.isdir(d):
+        os.makedirs(d, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".cnai-tmp-", dir=d)
     try:
         with os.fdopen(fd, "wb") as fh:
             writer(fh)
-        try:
-            shutil.copymode(src, tmp)
-        except OSError:
-            pass
+            try:  # keep the source's permission bits
+                os.fchmod(fh.fileno(), os.stat(src).st_mode & 0o7777)
+            except OSError:
+                pass
         os.replace(tmp, dst)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -214,6 +217,8 @@ def content_digest(path: str, fmt: str) -> bytes:
 
 
 def _same(src: str, dst: str) -> bool:
+    if not os.path.exists(dst):
+        return False
     try:
         return os.path.samefile(src, dst)
     except OSError:
@@ -226,7 +231,8 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
     rec: dict = {"path": str(src), "output": str(dst), "format": None, "label": None, "status": "error",
                  "error": None}
     try:
-        if _same(src, dst) and not in_place:
+        same = _same(src, dst)
+        if same and not in_place:
             raise SkipError("would overwrite input", "output is the input file; pass --in-place to allow that")
         fmt, scan, warns = scan_path(src)
         rec["format"] = fmt
@@ -239,7 +245,7 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
         if priv is not None or hash_only:
             d = content_digest(src, fmt)
             lab.ReservedCode1 = integrity.make_token(d, priv=priv, label=lab.Label, who=producer, ident=pid)
-        if old is not None and old.to_json() == lab.to_json() and len(scan.found) == 1 and _same(src, dst):
+        if old is not None and old.to_json() == lab.to_json() and len(scan.found) == 1 and same:
             rec.update(status="unchanged", label=lab.to_dict())
             return rec
         write_label(src, dst, fmt, lab, WriteOpts(digital_source_type=digital_source_type))

@@ -259,6 +259,8 @@ def heif_essence(data: bytes):
     _boxes, _m, meta, kids = _meta(data)
     _v, infes = _infos(meta, kids)
     iloc = next((meta[s:s + ln] for t, s, hl, ln in kids if t == b"iloc"), None)
+    if iloc is None:
+        raise bad("HEIF meta has no iloc box")
     _iv, _sz, items = _parse_iloc(iloc)
     skip = {i["id"] for i in infes if i["type"] in (b"mime", b"Exif", b"uri ")}
     for it in sorted(items, key=lambda x: x["id"]):

@@ -107,6 +107,8 @@ def _layout(f: BinaryIO, size: int):
     sz, p, _ = read_size(head, p)
     if sz is None:
         raise bad("EBML header has unknown size", 4)
+    if p + sz + 4 > size:
+        raise bad(f"EBML header size {sz} runs past the end of the file", 4)
     f.seek(p + sz)
     seg_at = p + sz
     h = f.read(16)
