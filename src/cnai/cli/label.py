@@ -290,7 +290,7 @@ def propagate(paths, propagator, propagate_id, declared, outdir, in_place, hash_
               default="bottom-right", show_default=True, help="Image/video corner.")
 @click.option("--seconds", type=click.FloatRange(2.0, None), default=3.0, show_default=True,
               help="Video: how long the opening label is shown (>= 2 s).")
-@click.option("--persistent", is_flag=True, help="Video: keep a small corner label for the whole video.")
+@click.option("--persistent", is_flag=True, help="Video: keep the corner label for the whole video (not only the opening).")
 @click.option("--text-mode", type=click.Choice(["prefix", "suffix", "both"]), default="prefix", show_default=True)
 @click.option("--audio-where", type=click.Choice(["start", "end", "both"]), default="start", show_default=True)
 @click.option("--audio-mode", type=click.Choice(["rhythm", "voice", "both"]), default="rhythm", show_default=True,
