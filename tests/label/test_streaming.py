@@ -30,6 +30,8 @@ def test_big_mp4_peak_memory(sample_dir, tmp_path):
     assert out.stat().st_size > pad
     assert "AIGC" in ffprobe_tags(out)
     assert decoded_md5(out) == decoded_md5(sample_dir / "sample.mp4")
+    out.unlink()  # do not leave 600 MB behind in pytest's kept temp dirs
+    big.unlink()
 
 
 @pytest.mark.skipif(not shutil.which("ffmpeg"), reason="needs ffmpeg")
