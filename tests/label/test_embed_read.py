@@ -230,3 +230,21 @@ def test_avi_older_label_mid_file_is_junked(sample_dir, tmp_path):
     assert b"old-id" not in b.read_bytes() and len(b.read_bytes()) > len(data)
     if shutil.which("ffmpeg"):
         assert decoded_md5(b) == decoded_md5(sample_dir / "sample.avi")
+
+
+def test_read_jsonl_contract(sample_dir, tmp_path, cli):
+    """shared/spec/cli.md: one object per file with path, format, label (7 keys or null), found_in, error."""
+    out = tmp_path / "o"
+    cli("label", "embed", str(sample_dir / "sample.png"), "--producer", PRODUCER, "-o", str(out))
+    (tmp_path / "o" / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    r = cli("label", "read", str(out), str(sample_dir / "sample.jpg"), "--format", "jsonl")
+    recs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert len(recs) == 3 and r.returncode == 1  # one unreadable file -> exit 1, others still reported
+    for rec in recs:
+        assert {"path", "format", "label", "found_in", "error"} <= set(rec)
+    good, bad, plain = recs[1], recs[0], recs[2]
+    assert list(good["label"]) == ["Label", "ContentProducer", "ProduceID", "ReservedCode1", "ContentPropagator",
+                                   "PropagateID", "ReservedCode2"]
+    assert good["found_in"] == ["xmp"] and good["error"] is None
+    assert bad["label"] is None and bad["error"] and "byte" in bad["error"]
+    assert plain["label"] is None and plain["found_in"] == [] and plain["error"] is None
