@@ -287,3 +287,17 @@ def test_review_per_source_verdicts():
     assert _source_verdict(990, 10)["verdict"] == "usable"  # 1% of 1,000: upper bound < 5%
     assert _source_verdict(18, 2)["verdict"] == "unusable_estimate"  # 10% of 20: too few to be sure
     assert _source_verdict(20, 0)["verdict"] == "usable_estimate"
+
+
+def test_unwritable_out_and_nothing_readable(tmp_path):
+    p = write_corpus(tmp_path, 5, 0.0, "x")
+    blocker = tmp_path / "afile"
+    blocker.write_text("x", encoding="utf-8")
+    r = run_cli("corpus", "audit", str(p), "--out", str(blocker / "sub"))
+    assert r.returncode == 2 and "--out" in r.stderr and "Traceback" not in r.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("nope\n[]\n", encoding="utf-8")
+    r = run_cli("corpus", "audit", str(bad), "--out", str(tmp_path / "o"))
+    s = json.loads(r.stdout)
+    assert r.returncode == 1 and s["documents"] == 0 and s["verdict"]["compliant"] is False
+    assert s["skipped"]["by_reason"] == {"malformed_json": 1, "not_an_object": 1}

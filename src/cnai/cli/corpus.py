@@ -225,7 +225,14 @@ def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_li
     if fresh and out_dir.exists():
         for sub in ("shards", "samples", "clean", "rejected", "findings"):
             shutil.rmtree(out_dir / sub, ignore_errors=True)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"cannot write the output folder: {exc.strerror or exc}", path=str(out_dir),
+                         field="--out") from None
     n_workers = _workers(workers)
     t0 = time.perf_counter()
     shards, plan_skips = plan_shards(list(paths), opts)
@@ -269,9 +276,12 @@ def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_li
         "sources_unusable": failing,
         "technical_check": summary["technical_check"]["verdict"],
         "register_complete": None if reg is None else summary["register"]["complete"],
-        "compliant": not failing and summary["technical_check"]["verdict"] == "pass"
+        "compliant": summary["documents"] > 0 and not failing and summary["technical_check"]["verdict"] == "pass"
         and (reg is None or summary["register"]["complete"]),
     }
+    if summary["documents"] == 0:
+        summary["verdict"]["reason"] = "no documents could be read (see skipped)"
+        click.echo("warning: no documents could be read; nothing was audited", err=True)
     write_text_atomic(out_dir / "summary.json", dumps(summary))
     if fmt == "json":
         emit_json(summary)
@@ -327,6 +337,8 @@ def review_export(sample_jsonl, out):
         n = export_xlsx(sample_jsonl, out)
     except (ValueError, KeyError) as exc:
         raise InputError(f"not a review-sample JSONL: {exc}", path=str(sample_jsonl)) from None
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", path=str(out)) from None
     click.echo(f"wrote {out} ({n} rows)", err=True)
 
 
