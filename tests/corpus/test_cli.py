@@ -301,3 +301,24 @@ def test_unwritable_out_and_nothing_readable(tmp_path):
     s = json.loads(r.stdout)
     assert r.returncode == 1 and s["documents"] == 0 and s["verdict"]["compliant"] is False
     assert s["skipped"]["by_reason"] == {"malformed_json": 1, "not_an_object": 1}
+
+
+def test_sample_per_source(tmp_path):
+    from cnai.corpus.pipeline import sample_key
+
+    a = write_corpus(tmp_path, 300, 0.0, "srca", seed=21)
+    b = write_corpus(tmp_path, 40, 0.0, "srcb", seed=22)
+    results = []
+    for shard_mb in ("0.005", "4"):
+        out = tmp_path / f"o{shard_mb}"
+        r = run_cli("corpus", "audit", str(a), str(b), "--out", str(out), "--sample", "20", "--sample-per-source",
+                    "25", "--seed", "3", "--shard-mb", shard_mb)
+        assert r.returncode == 0, r.stderr
+        s = json.loads(r.stdout)
+        assert s["review_sample_by_source"]["sizes"] == {"srca": 25, "srcb": 25}
+        assert (out / "review-sample-by-source.xlsx").is_file()
+        rows = [json.loads(x) for x in open(out / "review-sample-by-source.jsonl", encoding="utf-8")]
+        results.append([(x["source"], x["doc"]) for x in rows])
+    assert results[0] == results[1]
+    expected = sorted((f"srcb-{i}" for i in range(40)), key=lambda d: sample_key(3, d))[:25]
+    assert [d for src, d in results[0] if src == "srcb"] == expected

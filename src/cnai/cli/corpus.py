@@ -189,6 +189,9 @@ def scan(paths, text_field, id_field, source_field, encoding, text_unit, max_lin
 @click.option("--ray-address", default=None, help="Ray cluster address (default: start a local Ray).")
 @click.option("--sample", "sample_n", type=int, default=4000, show_default=True, help="Review sample size.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--sample-per-source", type=int, default=0, show_default=True,
+              help="Also draw this many documents from every source (review-sample-by-source.xlsx), for "
+                   "checking the 5% rule per source by people.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("corpus-audit"), show_default=True,
               help="Output folder (shard results, sample, cleaned corpus, summary).")
 @click.option("--redact", type=click.Choice(["mask", "replace", "drop"]), default=None,
@@ -202,7 +205,7 @@ def scan(paths, text_field, id_field, source_field, encoding, text_unit, max_lin
 @click.option("--fresh", is_flag=True, help="Ignore completed shards from an earlier run.")
 @click.option("--format", "fmt", type=click.Choice(["json", "md"]), default="json", show_default=True)
 def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_line_mb, keywords_path, classifier,
-          workers, engine, ray_address, sample_n, seed, out_dir, redact, keep_risk, pi_min_confidence,
+          workers, engine, ray_address, sample_n, seed, sample_per_source, out_dir, redact, keep_risk, pi_min_confidence,
           write_findings, register_path, shard_mb, fresh, fmt):
     """Audit a corpus: rates per source and overall, 5% source rule, review sample, redaction, register.
 
@@ -216,14 +219,17 @@ def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_li
 
     if sample_n < 0:
         raise InputError("must be 0 or more", field="--sample")
+    if sample_per_source < 0:
+        raise InputError("must be 0 or more", field="--sample-per-source")
     opts = _make_read_options(text_field, id_field, source_field, encoding, text_unit, max_line_mb, shard_mb)
     detector, kl = _make_detector(keywords_path, classifier)
     reg = register.load_register(register_path) if register_path else None
     cfg = pipeline.AuditConfig(read=opts, sample=sample_n, seed=seed, redact=redact, drop_risk=not keep_risk,
-                               pi_min_confidence=pi_min_confidence, write_findings=write_findings)
+                               pi_min_confidence=pi_min_confidence, write_findings=write_findings,
+                               sample_per_source=sample_per_source)
     out_dir = Path(out_dir)
     if fresh and out_dir.exists():
-        for sub in ("shards", "samples", "clean", "rejected", "findings"):
+        for sub in ("shards", "samples", "samples_by_source", "clean", "rejected", "findings"):
             shutil.rmtree(out_dir / sub, ignore_errors=True)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -269,6 +275,10 @@ def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_li
         xlsx = out_dir / "review-sample.xlsx"
         review.export_xlsx(Path(summary["review_sample"]["jsonl"]), xlsx)
         summary["review_sample"]["xlsx"] = str(xlsx)
+    if sample_per_source:
+        xlsx = out_dir / "review-sample-by-source.xlsx"
+        review.export_xlsx(Path(summary["review_sample_by_source"]["jsonl"]), xlsx)
+        summary["review_sample_by_source"]["xlsx"] = str(xlsx)
     if reg is not None:
         summary["register"] = register.check_register(reg, summary["sources"])
     failing = [n for n, s in summary["sources"].items() if s["verdict"] == "unusable"]

@@ -41,6 +41,7 @@ class AuditConfig:
     write_findings: bool = False
     source_threshold: float = 0.05
     sample_key_limit: int | None = None  # only documents with a smaller key can be in the sample
+    sample_per_source: int = 0  # also a sample of this many documents from every source
 
     def digest(self, keywords: KeywordList) -> str:
         h = hashlib.sha256()
@@ -144,7 +145,7 @@ def process_shard(shard: Shard, cfg: AuditConfig, detector: Detector, out: Path,
                 return prev
         except ValueError:
             pass
-    kinds = ["samples"]
+    kinds = ["samples"] + (["samples_by_source"] if cfg.sample_per_source else [])
     if cfg.redact:
         kinds += ["clean", "rejected"]
     if cfg.write_findings:
@@ -154,7 +155,8 @@ def process_shard(shard: Shard, cfg: AuditConfig, detector: Detector, out: Path,
           "bytes": 0, "chars": 0, "skips": {}, "skip_examples": [], "findings": {}, "docs_with": {},
           "docs_with_pi": 0, "docs_with_risk": 0, "by_source": {},
           "redaction": {"kept": 0, "modified": 0, "dropped": 0, "spans": 0, "dropped_by_reason": {}}}
-    heap: list[tuple[int, str]] = []  # max-heap via negative keys: (-key, json line)
+    heap: list[tuple[int, tuple]] = []  # max-heap via negative keys: (-key, row)
+    st_heaps: dict[str, list] = {}  # per-source heaps for --sample-per-source
     k = cfg.sample
     try:
         for item in read_shard(shard, cfg.read):
@@ -167,7 +169,7 @@ def process_shard(shard: Shard, cfg: AuditConfig, detector: Detector, out: Path,
                                          "detail": item.detail})
                 continue
             try:
-                _process_doc(item, cfg, detector, st, w, heap, k)
+                _process_doc(item, cfg, detector, st, w, heap, k, st_heaps)
             except Exception as exc:  # noqa: BLE001 - one bad document must not stop the batch
                 _bump(st["skips"], "processing_error")
                 info = {"where": item.id, "reason": "processing_error", "detail": f"{type(exc).__name__}: {exc}"[:200]}
@@ -175,9 +177,11 @@ def process_shard(shard: Shard, cfg: AuditConfig, detector: Detector, out: Path,
                     st["skip_examples"].append(info)
                 if cfg.redact:
                     w.write("rejected", {"doc": item.id, "reasons": ["skip:processing_error"], "detail": info["detail"]})
-        for negkey, (did, src, txt, trunc, auto) in sorted(heap, key=lambda x: -x[0]):
-            w.write("samples", {"key": -negkey, "doc": did, "source": src, "text": txt, "truncated": trunc,
-                                "auto": auto})
+        for kind, heaps in (("samples", [heap]), ("samples_by_source", [st_heaps[x] for x in sorted(st_heaps)])):
+            for h in heaps:
+                for negkey, (did, src, txt, trunc, auto) in sorted(h, key=lambda x: -x[0]):
+                    w.write(kind, {"key": -negkey, "doc": did, "source": src, "text": txt, "truncated": trunc,
+                                   "auto": auto})
         w.commit()
     except BaseException:
         w.abort()
@@ -187,8 +191,15 @@ def process_shard(shard: Shard, cfg: AuditConfig, detector: Detector, out: Path,
     return st
 
 
+def _push(heap: list, k: int, key: int, row_fn) -> None:
+    if len(heap) < k:
+        heapq.heappush(heap, (-key, row_fn()))
+    elif -heap[0][0] > key:
+        heapq.heapreplace(heap, (-key, row_fn()))
+
+
 def _process_doc(doc: Doc, cfg: AuditConfig, detector: Detector, st: dict, w: _ShardWriter,
-                 heap: list, k: int) -> None:
+                 heap: list, k: int, st_heaps: dict | None = None) -> None:
     text = doc.text
     fs = detector.detect(text)
     st["docs"] += 1
@@ -224,16 +235,16 @@ def _process_doc(doc: Doc, cfg: AuditConfig, detector: Detector, st: dict, w: _S
         src["docs_with_risk"] += 1
     if cfg.write_findings:
         w.write("findings", {"doc": doc.id, "source": doc.source, "findings": [finding_dict(f) for f in fs]})
-    if k > 0:
+    if k > 0 or cfg.sample_per_source > 0:
         key = sample_key(cfg.seed, doc.id)
-        if cfg.sample_key_limit is not None and key >= cfg.sample_key_limit:
-            pass
-        elif len(heap) < k or -heap[0][0] > key:
-            line = (doc.id, doc.source, text[:SAMPLE_TEXT_CHARS], len(text) > SAMPLE_TEXT_CHARS, sorted(types))
-            if len(heap) < k:
-                heapq.heappush(heap, (-key, line))
-            else:
-                heapq.heapreplace(heap, (-key, line))
+
+        def row():
+            return doc.id, doc.source, text[:SAMPLE_TEXT_CHARS], len(text) > SAMPLE_TEXT_CHARS, sorted(types)
+
+        if k > 0 and (cfg.sample_key_limit is None or key < cfg.sample_key_limit):
+            _push(heap, k, key, row)
+        if cfg.sample_per_source > 0 and st_heaps is not None:
+            _push(st_heaps.setdefault(doc.source, []), cfg.sample_per_source, key, row)
     if cfg.redact:
         red = st["redaction"]
         reasons = []
@@ -400,6 +411,7 @@ def merge(stats: list[dict], cfg: AuditConfig, out: Path, plan_skips: list[Skip]
                     "estimate; confirm with the human review sample)",
         }
     sample = _merge_samples(stats, cfg, out)
+    by_source_sample = _merge_source_samples(stats, cfg, out) if cfg.sample_per_source else None
     n = tot["docs"] or 1
     clean_rate = 1 - tot["docs_with_risk"] / n
     summary = {
@@ -426,6 +438,8 @@ def merge(stats: list[dict], cfg: AuditConfig, out: Path, plan_skips: list[Skip]
         },
         "review_sample": sample,
     }
+    if by_source_sample is not None:
+        summary["review_sample_by_source"] = by_source_sample
     if cfg.redact:
         summary["redaction"] = {"mode": cfg.redact, **{k: red[k] for k in ("kept", "modified", "dropped", "spans")},
                                 "dropped_by_reason": dict(sorted(red["dropped_by_reason"].items())),
@@ -458,6 +472,36 @@ def _merge_samples(stats: list[dict], cfg: AuditConfig, out: Path) -> dict:
             "meets_minimum": len(rows) >= 4000,
             "items": [{"n": i, "doc": r["doc"], "source": r["source"], "auto": r["auto"]}
                       for i, r in enumerate(rows, 1)]}
+
+
+def _merge_source_samples(stats: list[dict], cfg: AuditConfig, out: Path) -> dict:
+    """Bottom-m per source over all shards (m = --sample-per-source), in source order."""
+    m = cfg.sample_per_source
+    heaps: dict[str, list] = {}
+    for st in stats:
+        p = out / "samples_by_source" / f"{st['shard']}.jsonl"
+        if not p.exists():
+            continue
+        with open(p, encoding="utf-8") as fh:
+            for line in fh:
+                r = json.loads(line)
+                h = heaps.setdefault(r["source"], [])
+                if len(h) < m:
+                    heapq.heappush(h, (-r["key"], line))
+                elif -h[0][0] > r["key"]:
+                    heapq.heapreplace(h, (-r["key"], line))
+    path = out / "review-sample-by-source.jsonl"
+    sizes = {}
+    n = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        for src in sorted(heaps):
+            rows = [json.loads(line) for _, line in sorted(heaps[src], key=lambda x: -x[0])]
+            sizes[src] = len(rows)
+            for r in rows:
+                n += 1
+                fh.write(jdumps({"n": n, **r}) + "\n")
+    return {"per_source": m, "seed": cfg.seed, "sizes": sizes, "jsonl": str(path),
+            "method": "bottom-m of blake2b(seed:doc id) within each source"}
 
 
 def iter_rows(paths, opts: ReadOptions) -> Iterator[Doc | Skip]:
