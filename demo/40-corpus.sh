@@ -75,8 +75,8 @@ YAML
 
 echo "== audit: 2 workers, mask redaction, review sample of 300 (exit 1 expected: forum breaks the 5% rule)"
 rc=0
-$CNAI corpus audit "$OUT/data/forum" "$OUT/data/news" --out "$OUT/audit" --sample 300 --redact mask \
-  --register "$OUT/register.yaml" --workers 2 > "$OUT/audit-summary.json" 2> "$OUT/audit.log" || rc=$?
+$CNAI corpus audit "$OUT/data/forum" "$OUT/data/news" --out "$OUT/audit" --sample 300 --sample-per-source 100 \
+  --redact mask --register "$OUT/register.yaml" --workers 2 > "$OUT/audit-summary.json" 2> "$OUT/audit.log" || rc=$?
 test "$rc" -eq 1
 $PY - "$OUT/audit-summary.json" <<'PY'
 import json, sys
@@ -90,10 +90,10 @@ for r in s["register"]["sources"]:
     miss = [i["requirement"] for i in r["requirements"] if i["missing"]]
     print(f"  register {r['name']}: {'complete' if r['complete'] else 'missing ' + ', '.join(miss)}")
 PY
-$CNAI corpus audit "$OUT/data/forum" "$OUT/data/news" --out "$OUT/audit" --sample 300 --redact mask \
-  --register "$OUT/register.yaml" --workers 2 --format md > "$OUT/audit.md" 2>/dev/null || true
-$CNAI corpus audit "$OUT/data/forum" "$OUT/data/news" --out "$OUT/audit" --sample 300 --redact mask \
-  --register "$OUT/register.yaml" --workers 2 > /dev/null 2> "$OUT/audit-rerun.log" || true
+$CNAI corpus audit "$OUT/data/forum" "$OUT/data/news" --out "$OUT/audit" --sample 300 --sample-per-source 100 \
+  --redact mask --register "$OUT/register.yaml" --workers 2 --format md > "$OUT/audit.md" 2>/dev/null || true
+$CNAI corpus audit "$OUT/data/forum" "$OUT/data/news" --out "$OUT/audit" --sample 300 --sample-per-source 100 \
+  --redact mask --register "$OUT/register.yaml" --workers 2 > /dev/null 2> "$OUT/audit-rerun.log" || true
 echo "  rerun: $(grep -c '(resumed)' "$OUT/audit-rerun.log") of $(grep -c '^\[' "$OUT/audit-rerun.log") shards resumed from disk"
 
 echo "== review round trip: a reviewer marks the sample in $OUT/audit/review-sample.xlsx"
@@ -112,6 +112,20 @@ PY
 rc=0
 $CNAI corpus review import "$OUT/audit/review-sample.xlsx" --min-sample 300 > "$OUT/review.json" || rc=$?
 $PY -c "import json; r=json.load(open('$OUT/review.json')); print(f\"  reviewed {r['reviewed']}: qualified {r['qualified_rate']:.1%}, 95% CI {r['ci95']}, verdict {r['verdict']} (exit $rc)\")"
+echo "== per-source review sample (100 per source), marked the same way"
+$PY - "$OUT/audit/review-sample-by-source.xlsx" <<'PY'
+import sys
+from openpyxl import load_workbook
+wb = load_workbook(sys.argv[1]); ws = wb["review"]
+h = [c.value for c in ws[1]]; v = h.index("verdict") + 1; a = h.index("auto_findings") + 1
+for row in range(2, ws.max_row + 1):
+    ws.cell(row=row, column=v, value="unqualified" if "risk:" in (ws.cell(row=row, column=a).value or "") else "qualified")
+wb.save(sys.argv[1])
+PY
+$CNAI corpus review import "$OUT/audit/review-sample-by-source.xlsx" --min-sample 100 > "$OUT/review-by-source.json" || true
+$PY -c "
+import json; r=json.load(open('$OUT/review-by-source.json'))
+for s, v in r['by_source'].items(): print(f\"  {s}: {v['unqualified']}/{v['qualified'] + v['unqualified']} unqualified, 95% CI {v['ci95']} -> {v['verdict']}\")"
 
 echo "== detector accuracy on a generated labelled set (Faker zh_CN + hard negatives)"
 $CNAI corpus eval --n 1500 --format md | tee "$OUT/eval.md" | sed -n '3,16p'
