@@ -210,3 +210,24 @@ def test_docx_text_label(sample_dir, tmp_path):
     again = tmp_path / "again.docx"
     visible_file((str(out), str(again)), text="AI生成", text_mode="both")
     assert zipfile.ZipFile(again).read("word/document.xml") == z.read("word/document.xml")
+
+
+def test_rhythm_is_detected_by_classify(sample_dir, tmp_path):
+    from cnai.label.api import classify_file
+
+    out = tmp_path / "r.wav"
+    visible_file((str(sample_dir / "sample.wav"), str(out)), text="AI生成", audio_where="end")
+    c = classify_file(str(out))
+    assert c["category"] == "suspected" and any("rhythm" in r for r in c["reasons"]), c
+    assert classify_file(str(sample_dir / "sample.wav"))["category"] == "none"  # a plain 440 Hz tone
+    # a long-short-short-short pattern (Morse 'B') is not the AI rhythm
+    from cnai.label import visible as V
+
+    rate = 16000
+    tone = (np.sin(2 * np.pi * 800 * np.arange(int(rate * 0.36)) / rate) * 16000).astype("<i2")
+    dot = tone[:int(rate * 0.12)]
+    gap = np.zeros(int(rate * 0.12), "<i2")
+    b = np.concatenate([gap, tone, gap, dot, gap, dot, gap, dot, gap])
+    assert not V.detect_rhythm(b, rate)
+    ai = np.concatenate([gap, dot, gap, tone, gap, dot, gap, dot, gap])
+    assert V.detect_rhythm(ai, rate)

@@ -389,6 +389,11 @@ def classify_file(path: str, *, declared: bool = False) -> dict:
             traces.append("C2PA manifest store present")
         traces += [t if t.startswith("visible text label") else f"generator metadata: {t}"
                    for t in rec.get("traces", []) if t != "c2pa-jumbf"]
+        if rec["format"] == "wav":
+            from cnai.label.visible import wav_has_rhythm
+
+            if wav_has_rhythm(path):
+                traces.append("audible label: short-long-short-short rhythm (Morse 'AI') at the start or end")
         if traces and cat is None:
             cat = "suspected"
         reasons += traces
