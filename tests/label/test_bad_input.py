@@ -117,3 +117,10 @@ def test_corrupt_media_messages(sample_dir, tmp_path):
         assert w["error"], name
         assert w["skip_reason"] != "internal error", (name, w)
         assert rec["error"] is None or rec["skip_reason"] != "internal error", (name, rec)
+
+
+def test_toml_front_matter_refused(tmp_path):
+    p = tmp_path / "hugo.md"
+    p.write_text('+++\ntitle = "x"\n+++\nbody\n')
+    rec = embed_file(str(p), str(tmp_path / "o.md"), producer=PRODUCER)
+    assert "TOML front matter" in rec["error"] and not (tmp_path / "o.md").exists()

@@ -61,7 +61,7 @@ CARRIERS: dict[str, Carrier] = {
                     standard="YAML front matter AIGC mapping (text guide for Markdown; ours for .txt)"),
 }
 
-TEXT_EXT = {".md", ".markdown", ".txt", ".text", ".mdx", ".rst"}
+TEXT_EXT = {".md", ".markdown", ".txt", ".text", ".mdx"}
 EXT_FORMAT = {
     ".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".webp": "webp", ".tif": "tiff", ".tiff": "tiff",
     ".gif": "gif", ".heic": "heif", ".heif": "heif", ".avif": "heif", ".wav": "wav", ".mp3": "mp3", ".flac": "flac", ".ogg": "ogg", ".opus": "ogg", ".oga": "ogg",

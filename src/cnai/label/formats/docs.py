@@ -559,6 +559,8 @@ def text_write(data: bytes, label_json: str, opts: WriteOpts) -> bytes:
     import json
 
     t = _text(data)
+    if t.lstrip("\ufeff").startswith(("+++\n", "+++\r\n")):
+        raise bad("TOML front matter (+++) is not supported; convert it to YAML (---) first", 0)
     nl = "\r\n" if "\r\n" in t[:4096] else "\n"
     lab = json.loads(label_json)
     block = "AIGC:" + nl + "".join(f"  {k}: {_yaml_str(lab.get(k, ''))}{nl}" for k in KEYS)
