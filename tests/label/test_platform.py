@@ -201,3 +201,21 @@ def test_generator_metadata_is_suspected(sample_dir, tmp_path):
     assert c["category"] == "suspected"
     assert any("Stable Diffusion" in r for r in c["reasons"])
     assert classify_file(str(sample_dir / "sample.png"))["category"] == "none"
+
+
+def test_sm3_digest_and_signature(sample_dir, tmp_path, signing_env, cli):
+    from cnai.label.integrity import digest_chunks
+
+    # GB/T 32905 test vector: SM3("abc")
+    assert digest_chunks([b"abc"], "sm3").hex() == \
+        "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+    r = cli("label", "embed", str(sample_dir / "sample.md"), "--producer", PRODUCER, "--sign", "--hash-alg", "sm3",
+            "-o", str(tmp_path), env={"CNAI_LABEL_SIGNING_KEY": signing_env["CNAI_LABEL_SIGNING_KEY"]})
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "sample.md"
+    assert read_file(str(out))["label"]["ReservedCode1"].startswith("cnai1:ed25519-sm3:")
+    r = cli("label", "check", str(out), "--trust", signing_env["PUB"])
+    assert r.returncode == 0 and json_out(r)["integrity"] == {"ReservedCode1": "ok"}
+    out.write_text(out.read_text().replace("Generated text.", "Changed."))
+    r = cli("label", "check", str(out))
+    assert r.returncode == 1 and any("content hash mismatch" in p for p in json_out(r)["problems"])

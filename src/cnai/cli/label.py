@@ -88,7 +88,8 @@ def _priv(sign: bool):
     return _KEY
 
 
-def _embed_one(item, *, producer, produce_id, label, in_place, fill, hash_only, sign, dst_type, many):
+def _embed_one(item, *, producer, produce_id, label, in_place, fill, hash_only, sign, dst_type, many,
+               hash_alg="sha256"):
     from cnai.label.api import embed_file
 
     n, (src, dst) = item
@@ -97,10 +98,10 @@ def _embed_one(item, *, producer, produce_id, label, in_place, fill, hash_only, 
                 "skip_reason": "duplicate output path"}
     return embed_file(src, dst, producer=producer, produce_id=_id_for(produce_id, n, src, many), label=label,
                       in_place=in_place, fill_propagator=fill, hash_only=hash_only, priv=_priv(sign),
-                      digital_source_type=dst_type)
+                      digital_source_type=dst_type, hash_alg=hash_alg)
 
 
-def _prop_one(item, *, propagator, propagate_id, in_place, declared, hash_only, sign, many):
+def _prop_one(item, *, propagator, propagate_id, in_place, declared, hash_only, sign, many, hash_alg="sha256"):
     from cnai.label.api import propagate_file
 
     n, (src, dst) = item
@@ -109,7 +110,7 @@ def _prop_one(item, *, propagator, propagate_id, in_place, declared, hash_only, 
                 "skip_reason": "duplicate output path"}
     return propagate_file(src, dst, propagator=propagator, propagate_id=_id_for(propagate_id, n, src, many),
                           in_place=in_place, declared=_is_declared(src, declared), hash_only=hash_only,
-                          priv=_priv(sign))
+                          priv=_priv(sign), hash_alg=hash_alg)
 
 
 def _is_declared(src: str, declared) -> bool:
@@ -176,9 +177,11 @@ def label() -> None:
 @click.option("--sign", is_flag=True, help="Sign hash+label with Ed25519; key from $CNAI_LABEL_SIGNING_KEY "
               "(cnai extension).")
 @click.option("--iptc", is_flag=True, help="Also write IPTC DigitalSourceType trainedAlgorithmicMedia (XMP images).")
+@click.option("--hash-alg", type=click.Choice(["sha256", "sm3"]), default="sha256", show_default=True,
+              help="Content digest for --hash/--sign (SM3 = GB/T 32905, via OpenSSL).")
 @batch_opts
-def embed(paths, producer, produce_id, label_value, outdir, in_place, fill_propagator, hash_only, sign, iptc, fmt,
-          workers, progress) -> None:
+def embed(paths, producer, produce_id, label_value, outdir, in_place, fill_propagator, hash_only, sign, iptc, hash_alg,
+          fmt, workers, progress) -> None:
     """Write (or replace) the implicit label. Pixels and samples are never re-encoded."""
     from cnai.label.api import validate_label_value
     from cnai.label.batch import Tally, run
@@ -191,7 +194,7 @@ def embed(paths, producer, produce_id, label_value, outdir, in_place, fill_propa
         _priv(True)  # fail early, before any file is touched
     fn = functools.partial(_embed_one, producer=producer, produce_id=produce_id, label=label_value,
                            in_place=in_place, fill=fill_propagator, hash_only=hash_only, sign=sign,
-                           dst_type=DST_AI if iptc else None, many=len(items) > 1)
+                           dst_type=DST_AI if iptc else None, many=len(items) > 1, hash_alg=hash_alg)
     if produce_id:
         _id_for(produce_id, 1, "x", len(items) > 1)
     recs = _emit_all(run(items, fn, workers=workers, progress=progress, desc="embed"), fmt, Tally("embed"))
@@ -263,8 +266,9 @@ def _classify_one(src, *, declared):
 @click.option("--in-place", is_flag=True)
 @click.option("--hash", "hash_only", is_flag=True, help="Content hash in ReservedCode2 (cnai extension).")
 @click.option("--sign", is_flag=True, help="Ed25519 signature in ReservedCode2; key from $CNAI_LABEL_SIGNING_KEY.")
+@click.option("--hash-alg", type=click.Choice(["sha256", "sm3"]), default="sha256", show_default=True)
 @batch_opts
-def propagate(paths, propagator, propagate_id, declared, outdir, in_place, hash_only, sign, fmt, workers,
+def propagate(paths, propagator, propagate_id, declared, outdir, in_place, hash_only, sign, hash_alg, fmt, workers,
               progress) -> None:
     """Add propagation fields without touching producer fields (Measures Art. 6)."""
     from cnai.label.batch import Tally, run
@@ -276,7 +280,8 @@ def propagate(paths, propagator, propagate_id, declared, outdir, in_place, hash_
     if propagate_id:
         _id_for(propagate_id, 1, "x", len(items) > 1)
     fn = functools.partial(_prop_one, propagator=propagator, propagate_id=propagate_id, in_place=in_place,
-                           declared=_load_declared(declared), hash_only=hash_only, sign=sign, many=len(items) > 1)
+                           declared=_load_declared(declared), hash_only=hash_only, sign=sign, many=len(items) > 1,
+                           hash_alg=hash_alg)
     recs = _emit_all(run(items, fn, workers=workers, progress=progress, desc="propagate"), fmt,
                      Tally("propagate"))
     sys.exit(1 if any(r.get("error") for r in recs) else 0)

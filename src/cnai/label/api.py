@@ -209,11 +209,11 @@ def write_label(src: str, dst: str, fmt: str, lab: AIGCLabel, opts: WriteOpts) -
         raise SkipError("verification failed", "label not found in the written file on read-back")
 
 
-def content_digest(path: str, fmt: str) -> bytes:
+def content_digest(path: str, fmt: str, alg: str = "sha256") -> bytes:
     car = CARRIERS[fmt]
     if car.essence_path:
-        return integrity.digest_chunks(car.essence_path(path))
-    return integrity.digest_chunks(car.essence(Path(path).read_bytes()))
+        return integrity.digest_chunks(car.essence_path(path), alg)
+    return integrity.digest_chunks(car.essence(Path(path).read_bytes()), alg)
 
 
 def _same(src: str, dst: str) -> bool:
@@ -227,7 +227,7 @@ def _same(src: str, dst: str) -> bool:
 
 def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = None, label: str = "1",
                in_place: bool = False, fill_propagator: bool = False, hash_only: bool = False, priv=None,
-               digital_source_type: str | None = None) -> dict:
+               digital_source_type: str | None = None, hash_alg: str = "sha256") -> dict:
     rec: dict = {"path": str(src), "output": str(dst), "format": None, "label": None, "status": "error",
                  "error": None}
     try:
@@ -243,8 +243,9 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
         if fill_propagator:
             lab.ContentPropagator, lab.PropagateID = producer, pid
         if priv is not None or hash_only:
-            d = content_digest(src, fmt)
-            lab.ReservedCode1 = integrity.make_token(d, priv=priv, label=lab.Label, who=producer, ident=pid)
+            d = content_digest(src, fmt, hash_alg)
+            lab.ReservedCode1 = integrity.make_token(d, priv=priv, label=lab.Label, who=producer, ident=pid,
+                                                     alg=hash_alg)
         if old is not None and old.to_json() == lab.to_json() and len(scan.found) == 1 and same:
             rec.update(status="unchanged", label=lab.to_dict())
             return rec
@@ -262,7 +263,8 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
 
 
 def propagate_file(src: str, dst: str, *, propagator: str, propagate_id: str | None = None,
-                   in_place: bool = False, declared: bool = False, hash_only: bool = False, priv=None) -> dict:
+                   in_place: bool = False, declared: bool = False, hash_only: bool = False, priv=None,
+                   hash_alg: str = "sha256") -> dict:
     """Platform side (Measures Art. 6): add ContentPropagator/PropagateID (and ReservedCode2) without touching
     the producer fields. Files without a label get Label 2 (declared) or 3 (traces); others are skipped."""
     rec: dict = {"path": str(src), "output": str(dst), "format": None, "label": None, "status": "error",
@@ -287,8 +289,9 @@ def propagate_file(src: str, dst: str, *, propagator: str, propagate_id: str | N
                                else new_produce_id())
         lab.ContentPropagator, lab.PropagateID = propagator, pid
         if priv is not None or hash_only:
-            d = content_digest(src, fmt)
-            lab.ReservedCode2 = integrity.make_token(d, priv=priv, label=lab.Label, who=propagator, ident=pid)
+            d = content_digest(src, fmt, hash_alg)
+            lab.ReservedCode2 = integrity.make_token(d, priv=priv, label=lab.Label, who=propagator, ident=pid,
+                                                     alg=hash_alg)
         write_label(src, dst, fmt, lab, WriteOpts())
         rec.update(status="propagated", category=cls["category"], label=lab.to_dict())
     except Exception as e:
@@ -335,14 +338,16 @@ def check_file(path: str, *, trusted: set[str] | None = None, strict_charset: bo
         if len({i["label"] and str(i["label"]) for i in items if i["label"]}) > 1:
             problems.append("more than one different label in the file")
         integ = {}
-        d = None
+        digests: dict[str, bytes] = {}
         for code, who, ident in (("ReservedCode1", lab.ContentProducer, lab.ProduceID),
                                  ("ReservedCode2", lab.ContentPropagator, lab.PropagateID)):
             tok = getattr(lab, code)
             if tok and integrity.is_token(tok):
-                if d is None:
-                    d = content_digest(path, fmt)
-                p = integrity.verify_token(tok, d, label=lab.Label, who=who, ident=ident, trusted=trusted)
+                alg = integrity.token_alg(tok)
+                if alg not in digests:
+                    digests[alg] = content_digest(path, fmt, alg)
+                p = integrity.verify_token(tok, digests[alg], label=lab.Label, who=who, ident=ident,
+                                           trusted=trusted)
                 integ[code] = "ok" if not p else "failed"
                 problems += [f"{code}: {x}" for x in p]
             elif tok:

@@ -4,8 +4,8 @@ TC260-PG-202511A describes a JSON "SecurityData" object (reference 2.4, secondar
 guide, and a JSON object inside a label value would break the strict Annex E character set (no quotes).
 So cnai writes a compact token that stays inside that character set:
 
-    cnai1:sha256:<digest>                              content hash only
-    cnai1:ed25519:<public key>:<digest>:<signature>    hash plus Ed25519 signature
+    cnai1:sha256:<digest>                              content hash only (cnai1:sm3:... with SM3)
+    cnai1:ed25519:<public key>:<digest>:<signature>    hash plus Ed25519 signature (ed25519-sm3: SM3 digest)
 
 (all base64url without padding). <digest> is SHA-256 over the file's media essence -- the bytes that
 carry pixels/samples/text, excluding every metadata carrier -- so adding or replacing labels does not
@@ -34,8 +34,26 @@ def unb64u(s: str) -> bytes:
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
-def digest_chunks(chunks) -> bytes:
-    h = hashlib.sha256()
+HASH_ALGS = ("sha256", "sm3")
+
+
+class _SM3:
+    """SM3 (GB/T 32905) through `cryptography` (OpenSSL), same interface as hashlib."""
+
+    def __init__(self):
+        from cryptography.hazmat.primitives import hashes
+
+        self._h = hashes.Hash(hashes.SM3())
+
+    def update(self, b: bytes) -> None:
+        self._h.update(b)
+
+    def digest(self) -> bytes:
+        return self._h.finalize()
+
+
+def digest_chunks(chunks, alg: str = "sha256") -> bytes:
+    h = hashlib.sha256() if alg == "sha256" else _SM3()
     for c in chunks:
         h.update(c)
     return h.digest()
@@ -72,12 +90,20 @@ def message(label: str, who: str, ident: str, digest_b64: str) -> bytes:
     return f"{label}|{who}|{ident}|{digest_b64}".encode()
 
 
-def make_token(digest: bytes, *, priv=None, label: str = "", who: str = "", ident: str = "") -> str:
+def make_token(digest: bytes, *, priv=None, label: str = "", who: str = "", ident: str = "",
+               alg: str = "sha256") -> str:
     d = b64u(digest)
     if priv is None:
-        return f"cnai1:sha256:{d}"
+        return f"cnai1:{alg}:{d}"
     sig = priv.sign(message(label, who, ident, d))
-    return f"cnai1:ed25519:{public_b64(priv)}:{d}:{b64u(sig)}"
+    kind = "ed25519" if alg == "sha256" else f"ed25519-{alg}"
+    return f"cnai1:{kind}:{public_b64(priv)}:{d}:{b64u(sig)}"
+
+
+def token_alg(token: str) -> str:
+    """Digest algorithm a token was made with (sha256 or sm3)."""
+    kind = token.split(":")[1] if token.count(":") >= 2 else ""
+    return "sm3" if kind in ("sm3", "ed25519-sm3") else "sha256"
 
 
 def is_token(s: str) -> bool:
@@ -88,9 +114,9 @@ def verify_token(token: str, digest: bytes, *, label: str, who: str, ident: str,
                  trusted: set[str] | None = None) -> list[str]:
     """Problems found ([] when the token verifies)."""
     parts = token.split(":")
-    if parts[:2] == ["cnai1", "sha256"] and len(parts) == 3:
+    if parts[:2] in (["cnai1", "sha256"], ["cnai1", "sm3"]) and len(parts) == 3:
         return [] if parts[2] == b64u(digest) else ["content hash mismatch: the media content was changed"]
-    if parts[:2] == ["cnai1", "ed25519"] and len(parts) == 5:
+    if parts[:2] in (["cnai1", "ed25519"], ["cnai1", "ed25519-sm3"]) and len(parts) == 5:
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
