@@ -246,7 +246,7 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
             d = content_digest(src, fmt, hash_alg)
             lab.ReservedCode1 = integrity.make_token(d, priv=priv, label=lab.Label, who=producer, ident=pid,
                                                      alg=hash_alg)
-        if old is not None and old.to_json() == lab.to_json() and len(scan.found) == 1 and same:
+        if old is not None and old.to_json() == lab.to_json() and len({f.text for f in scan.found}) == 1 and same:
             rec.update(status="unchanged", label=lab.to_dict())
             return rec
         write_label(src, dst, fmt, lab, WriteOpts(digital_source_type=digital_source_type))
@@ -276,6 +276,7 @@ def propagate_file(src: str, dst: str, *, propagator: str, propagate_id: str | N
         if cls.get("error"):
             raise SkipError(cls.get("skip_reason", "error"), cls["error"])
         fmt = cls["format"]
+        rec["format"] = fmt
         _f, scan, _w = scan_path(src)
         old, _i, _p = _labels(fmt, scan)
         if old is not None:
