@@ -184,3 +184,17 @@ def test_heic_with_existing_xmp_and_exif(sample_dir, tmp_path):
     out2 = tmp_path / "o2.heic"
     embed_file(str(out), str(out2), producer=PRODUCER, produce_id="h1")
     assert out2.read_bytes() == data  # relabel replaces in place of our trailing box
+
+
+def test_in_place_moves_a_variant_label_to_the_standard_carrier(sample_dir, tmp_path):
+    info = PngInfo()
+    same = {**LAB, "ContentProducer": PRODUCER, "ProduceID": "keep"}
+    info.add_text("AIGC", json.dumps(same, separators=(",", ":")))
+    p = tmp_path / "v.png"
+    Image.open(sample_dir / "sample.png").save(p, pnginfo=info)
+    rec = embed_file(str(p), str(p), producer=PRODUCER, in_place=True)
+    assert rec["status"] == "relabelled"  # same label, but not where the image guide puts it
+    got = read_file(str(p))
+    assert got["found_in"] == ["xmp"] and got["label"]["ProduceID"] == "keep"
+    rec = embed_file(str(p), str(p), producer=PRODUCER, in_place=True)
+    assert rec["status"] == "unchanged"

@@ -246,7 +246,9 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
             d = content_digest(src, fmt, hash_alg)
             lab.ReservedCode1 = integrity.make_token(d, priv=priv, label=lab.Label, who=producer, ident=pid,
                                                      alg=hash_alg)
-        if old is not None and old.to_json() == lab.to_json() and len({f.text for f in scan.found}) == 1 and same:
+        std_places = {STANDARD_WHERE.get(fmt), "xmp" if fmt == "pdf" else None}
+        if old is not None and old.to_json() == lab.to_json() and len({f.text for f in scan.found}) == 1 and \
+                {f.where for f in scan.found} <= std_places and same:
             rec.update(status="unchanged", label=lab.to_dict())
             return rec
         write_label(src, dst, fmt, lab, WriteOpts(digital_source_type=digital_source_type))
