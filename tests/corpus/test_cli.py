@@ -322,3 +322,11 @@ def test_sample_per_source(tmp_path):
     assert results[0] == results[1]
     expected = sorted((f"srcb-{i}" for i in range(40)), key=lambda d: sample_key(3, d))[:25]
     assert [d for src, d in results[0] if src == "srcb"] == expected
+
+
+def test_markdown_summary_escapes_source_names(tmp_path):
+    p = tmp_path / "src.jsonl"
+    p.write_text(json.dumps({"text": "你好", "src": "a|b<script>"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    r = run_cli("corpus", "audit", str(p), "--source-field", "src", "--out", str(tmp_path / "o"), "--format", "md")
+    assert r.returncode == 0, r.stderr
+    assert "| a\\|b\\<script\\> | 1 |" in r.stdout and "<script>" not in r.stdout

@@ -300,6 +300,11 @@ def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_li
     sys.exit(0 if summary["verdict"]["compliant"] else 1)
 
 
+def _md(text: str) -> str:
+    """Source names come from files: keep them from breaking the Markdown table or adding markup."""
+    return "".join("\\" + c if c in "\\|*_`[]<>#" else c for c in text).replace("\n", " ")
+
+
 def render_md(s: dict) -> str:
     lines = ["# Training-data audit", "",
              f"- documents: {s['documents']}, bytes: {s['bytes']}, skipped: {s['skipped']['total']} "
@@ -311,7 +316,7 @@ def render_md(s: dict) -> str:
              f"- review sample: {s['review_sample']['size']} documents -> {s['review_sample'].get('xlsx', '-')}",
              "", "| source | docs | PI docs | risk docs | verdict |", "|---|---|---|---|---|"]
     for name, src in s["sources"].items():
-        lines.append(f"| {name} | {src['docs']} | {src['pi_doc_rate']:.2%} | {src['risk_doc_rate']:.2%} | "
+        lines.append(f"| {_md(name)} | {src['docs']} | {src['pi_doc_rate']:.2%} | {src['risk_doc_rate']:.2%} | "
                      f"{src['verdict']} |")
     lines += ["", "| finding type | count |", "|---|---|"]
     for t, c in {**s["findings"]["by_type"], **{f"risk:{k}": v for k, v in s["findings"]["by_risk"].items()}}.items():
@@ -324,7 +329,7 @@ def render_md(s: dict) -> str:
         lines += ["", f"Register complete: {s['register']['complete']}"]
         for src in s["register"]["sources"]:
             miss = [f"{i['requirement']} ({', '.join(i['missing'])})" for i in src["requirements"] if i["missing"]]
-            lines.append(f"- {src['name']}: " + ("complete" if not miss else "missing " + "; ".join(miss)))
+            lines.append(f"- {_md(str(src['name']))}: " + ("complete" if not miss else "missing " + "; ".join(miss)))
     return "\n".join(lines)
 
 
