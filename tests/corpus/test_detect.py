@@ -42,6 +42,7 @@ def _uscc():
     ("姓名：欧阳娜娜，年龄20", "person_name", "欧阳娜娜"),
     ("请联系王小明先生。", "person_name", "王小明"),
     ("他住在浙江省杭州市西湖区文三路90号3幢，离公司很近", "address", "浙江省杭州市西湖区文三路90号3幢"),
+    ("公司位于深圳市南山区科技园路，交通便利", "address", "深圳市南山区科技园路"),
 ])
 def test_positive(det, text, typ, value):
     assert (typ, value) in spans(det, text)
@@ -62,6 +63,8 @@ def test_uscc_found(det):
     "参考编号6222021234567890127",  # card-like, Luhn fails
     "当前版本1.20.300已停止维护",  # not an IP
     "今天天气不错，我们去公园散步。",
+    "本市各区要加强道路管理，全县城区主要街道已完成改造。",  # administrative words, no address
+    "杭州市西湖区政府门前的路",
 ])
 def test_hard_negatives(det, text):
     pi = {t for t, _ in spans(det, text) if not t.startswith(("risk:", "sensitive:"))}

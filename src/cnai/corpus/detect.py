@@ -57,6 +57,19 @@ _PIECE = re.compile(r"[0-9A-Za-z]+(?:[\- ][0-9A-Za-z]+)*")
 _PASSPORT = re.compile(r"^(?:E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8})$")
 _PERMIT = re.compile(r"^(?:C\d{8}|C[A-HJ-NP-Z]\d{7}|[HM]\d{8}(?:\d{2})?)$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# "本市", "全县", "城市" ...: administrative words in ordinary prose, not the city part of an address
+_GENERIC_ADMIN = frozenset(
+    "本市 全市 该市 各市 此市 我市 城市 都市 本县 全县 该县 我县 各县 县城 城县 全州 本州 该州".split())
+_ADDR_STOP = frozenset("的了是在和与及或对向给把被从到为于说也都就又还很这那你我他她它们个之")
+_ADMIN_ADDR = re.compile(r"(?:(?![的了是在和与及或对向给把被从到为于说也都就又还很这那])[\u4e00-\u9fff]){1,10}?"
+                         r"(?:路|街|大道|巷|胡同|弄)")
+
+
+def _cjk_run(text: str, a: int, b: int) -> bool:
+    """text[a:b] is 1-8 CJK characters without function words."""
+    return 1 <= b - a <= 8 and all(_CJK.match(c) and c not in _ADDR_STOP for c in text[a:b])
+
+
 _TITLES = frozenset(w for w in NAME_SUFFIX_CUES if len(w) == 2)
 _CN_NUM = set("一二三四五六七八九十百零〇")
 _ADDR_TAIL = re.compile(r"[0-9A-Za-z\-一二三四五六七八九十号楼栋幢单元室层座]{0,12}")
@@ -100,6 +113,7 @@ class Detector:
             return out
         self._scan_tokens(text, out)
         self._scan_house_numbers(text, out)
+        self._scan_admin_addresses(text, out)
         self._scan_words(text, out)
         if self.screener is not None:
             for m in self.screener.find_all(text):
@@ -148,6 +162,34 @@ class Detector:
                 continue
             last = tm.end()
             yield tm
+
+    def _scan_admin_addresses(self, text: str, out: list[Finding]) -> None:
+        """Addresses without a house number: ...市/州/盟/县 X 区/县 Y 路/街/大道/巷/胡同 (each part 1-10 CJK
+        characters, no function words), widened back to a province or place name."""
+        for marker in ("区", "县"):
+            k = text.find(marker)
+            while k > 0:
+                m = _ADMIN_ADDR.match(text, k + 1)
+                if m:
+                    city = max(text.rfind(c, max(0, k - 9), k - 1) for c in "市州盟县")
+                    if (city > 1 and _cjk_run(text, city + 1, k) and k - city >= 3
+                            and text[city - 1:city + 1] not in _GENERIC_ADMIN and m.end() - k >= 3):
+                        start = city
+                        lo = max(0, city - 10)
+                        while start > lo and _CJK.match(text[start - 1]) and text[start - 1] not in _ADDR_STOP:
+                            start -= 1
+                        seg = text[start:city]
+                        cue = max((seg.rfind(c) + len(c) for c in ADDRESS_CUES if c in seg), default=-1)
+                        place = min((seg.find(p) for p in PLACE_STARTS if p in seg), default=-1)
+                        if place >= 0 and place >= cue:
+                            start += place
+                        elif cue >= 0:
+                            start += cue
+                        if city - start <= 8 and start < city - 1:
+                            conf = 0.7 if ("省" in text[start:city] or place >= 0) else 0.5
+                            out.append(("address", start, m.end(), conf,
+                                        "city + district/county + street (no house number)"))
+                k = text.find(marker, k + 1)
 
     def _scan_tokens(self, text: str, out: list[Finding]) -> None:
         for m in self._iter_tokens(text):
@@ -493,6 +535,11 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     """Drop exact duplicates and PI findings fully inside a stronger PI finding of another type."""
     out: list[Finding] = []
     seen = set()
+    addrs = [f for f in findings if f[0] == "address"]
+    if len(addrs) > 1:  # an address found both with and without its house number: keep the longer one
+        inner = {f for f in addrs for g in addrs if g is not f and g[1] <= f[1] and f[2] <= g[2]
+                 and (g[1], g[2]) != (f[1], f[2])}
+        findings = [f for f in findings if f not in inner]
     for f in findings:
         key = (f[0], f[1], f[2])
         if key in seen:

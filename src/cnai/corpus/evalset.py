@@ -76,6 +76,11 @@ NEG_TEMPLATES = [
     ("plain", "今天天气不错，我们去公园散步，顺便买了两杯咖啡。"),
     ("date", "会议定于{v}召开。"),
     ("filler", "{v}"),  # Faker zh_CN word salad: role words (学生, 客户...) next to surname characters
+    ("admin_prose", "{v}"),  # administrative words without an address: 本市各区的道路 ...
+]
+ADMIN_PROSE = [
+    "本市各区要加强道路管理。", "全县城区主要街道已完成改造。", "城市新区的道路四通八达。",
+    "该市多个区的街道开展了清洁活动。", "全市城区道路整治工作进展顺利。", "县里的老街和新区大道都修好了。",
 ]
 
 _UN = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -183,6 +188,8 @@ def _negative(kind: str, rnd: random.Random, fk) -> str:
         return f"{rnd.randint(1, 9)}.{rnd.randint(0, 20)}.{rnd.randint(0, 99)}"
     if kind == "price":
         return f"{rnd.randint(1, 99999)}.{rnd.randint(0, 99):02d}"
+    if kind == "admin_prose":
+        return rnd.choice(ADMIN_PROSE)
     if kind == "filler":
         return fk.paragraph(nb_sentences=4).replace(".", "。")
     if kind == "date":
