@@ -46,7 +46,7 @@ def main() -> None:
     kbmod.load()  # writes the cache
     kbmod.load.cache_clear()
     t = time.perf_counter()
-    kbmod.load()
+    kb = kbmod.load()
     load_s = time.perf_counter() - t
     engine = Engine(kb)
     profiles = [load_profile(p) for p in sorted((ROOT / "examples").glob("*.yaml"))]
@@ -70,6 +70,8 @@ def main() -> None:
          f"{parse_s * 1000:.0f} ms ({len(kb.instruments)} / {len(kb.obligations)})", "—"),
         ("knowledge base load from cache", f"{load_s * 1000:.0f} ms", "—"),
         ("engine, one profile (median of 120 runs, 6 examples)", f"{med(per_profile) * 1000:.1f} ms", "< 50 ms"),
+        ("engine, one profile (95th percentile)", f"{sorted(per_profile)[int(len(per_profile) * .95)] * 1000:.1f} ms",
+         "< 50 ms"),
         ("engine, one profile (max)", f"{max(per_profile) * 1000:.1f} ms", "< 50 ms"),
         ("search index build", f"{index_s * 1000:.0f} ms", "—"),
         ("search query (median)", f"{med(search_t) * 1000:.2f} ms", "—"),
