@@ -340,16 +340,7 @@ def _read_jsonl(shard: Shard, opts: ReadOptions) -> Iterator[Doc | Skip]:
         if text is None:
             yield Skip(where, "missing_field", f"no field {opts.text_field!r}")
             continue
-        if not isinstance(text, str):
-            yield Skip(where, "bad_field_type", f"field {opts.text_field!r} is {type(text).__name__}")
-            continue
-        if not text.strip():
-            yield Skip(where, "empty_text")
-            continue
-        doc_id = _get_field(obj, opts.id_field) if opts.id_field else None
-        src = _get_field(obj, opts.source_field) if opts.source_field else None
-        yield Doc(str(doc_id) if doc_id is not None else where, str(src) if src else shard.source, text,
-                  len(raw), obj)
+        yield _record_doc(where, obj, text, shard, opts, len(raw), obj)
 
 
 def _read_text_lines(shard: Shard, opts: ReadOptions) -> Iterator[Doc | Skip]:
@@ -475,16 +466,24 @@ def _read_parquet(shard: Shard, opts: ReadOptions) -> Iterator[Doc | Skip]:
                     yield Skip(where, "invalid_encoding", detail)
                     continue
                 text = dec
-            if not isinstance(text, str):
-                yield Skip(where, "bad_field_type", f"field {opts.text_field!r} is {type(text).__name__}")
-                continue
-            if not text.strip():
-                yield Skip(where, "empty_text")
-                continue
-            doc_id = _get_field(rec, opts.id_field) if opts.id_field else None
-            src = _get_field(rec, opts.source_field) if opts.source_field else None
-            yield Doc(str(doc_id) if doc_id is not None else where, str(src) if src else shard.source, text,
-                      len(text.encode("utf-8")), _jsonable(rec))
+            yield _record_doc(where, rec, text, shard, opts, None, None)
+
+
+def _record_doc(where: str, rec: dict, text: object, shard: Shard, opts: ReadOptions, nbytes: int | None,
+                payload: dict | None) -> Doc | Skip:
+    """The checks and Doc every record reader shares, once the text field has been pulled out.
+
+    `nbytes`/`payload` None: count the text's UTF-8 bytes and keep a JSON-safe copy of the record.
+    """
+    if not isinstance(text, str):
+        return Skip(where, "bad_field_type", f"field {opts.text_field!r} is {type(text).__name__}")
+    if not text.strip():
+        return Skip(where, "empty_text")
+    doc_id = _get_field(rec, opts.id_field) if opts.id_field else None
+    src = _get_field(rec, opts.source_field) if opts.source_field else None
+    return Doc(str(doc_id) if doc_id is not None else where, str(src) if src else shard.source, text,
+               len(text.encode("utf-8")) if nbytes is None else nbytes,
+               _jsonable(rec) if payload is None else payload)
 
 
 def _jsonable(rec: dict) -> dict:
