@@ -108,6 +108,19 @@ class TreeMemory:
         self.t.join()
 
 
+def read_texts(corpus: Path, mb: float) -> tuple[list[str], int]:
+    """The first `mb` megabytes of document texts from a generated JSONL corpus, and their UTF-8 size."""
+    texts, size = [], 0
+    with open(corpus, encoding="utf-8") as fh:
+        for line in fh:
+            t = json.loads(line)["text"]
+            texts.append(t)
+            size += len(t.encode("utf-8"))
+            if size > mb * 1e6:
+                break
+    return texts, size
+
+
 def run_audit(corpus: Path, kw: Path, workers: int, out: Path, extra: list[str] | None = None) -> dict:
     cmd = [sys.executable, "-m", "cnai", "corpus", "audit", str(corpus), "--keywords", str(kw), "--workers",
            str(workers), "--out", str(out), "--fresh", "--shard-mb", "8", *(extra or [])]
@@ -138,14 +151,7 @@ def detector_only(corpus: Path, kw: Path, limit_mb: float) -> dict:
     from cnai.corpus.screening import load_keywords
 
     det = Detector(load_keywords(kw))
-    texts, size = [], 0
-    with open(corpus, encoding="utf-8") as fh:
-        for line in fh:
-            t = json.loads(line)["text"]
-            texts.append(t)
-            size += len(t.encode("utf-8"))
-            if size > limit_mb * 1e6:
-                break
+    texts, size = read_texts(corpus, limit_mb)
     t0 = time.process_time()
     n = sum(len(det.detect(t)) for t in texts)
     dt = time.process_time() - t0
@@ -170,14 +176,7 @@ def presidio(corpus: Path, mb: float) -> dict:
     provider = NlpEngineProvider(nlp_configuration={"nlp_engine_name": "spacy",
                                                     "models": [{"lang_code": "en", "model_name": str(tmp / "blank_en")}]})
     analyzer = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
-    texts, size = [], 0
-    with open(corpus, encoding="utf-8") as fh:
-        for line in fh:
-            t = json.loads(line)["text"]
-            texts.append(t)
-            size += len(t.encode("utf-8"))
-            if size > mb * 1e6:
-                break
+    texts, size = read_texts(corpus, mb)
     analyzer.analyze(texts[0], language="en")  # warm-up
     t0 = time.process_time()
     n = sum(len(analyzer.analyze(t, language="en")) for t in texts)
