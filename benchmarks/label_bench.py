@@ -165,7 +165,8 @@ def big_mp4(work: Path, gb: float) -> dict:
     sync()
     code = ("import resource,sys;from cnai.cli import main\n"
             "try:\n main(sys.argv[1:])\nexcept SystemExit as e:\n"
-            " print('RSS_KB',resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,file=sys.stderr);raise\n")
+            " print('RSS_KB',next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')),"
+            "file=sys.stderr);raise\n")
     t = time.perf_counter()
     r = subprocess.run([str(ROOT / ".venv/bin/python"), "-c", code, "label", "embed", str(big), "--producer",
                         PRODUCER, "-o", str(out), "--no-progress"], capture_output=True, text=True)
