@@ -21,28 +21,27 @@ TAGS, TAG, TARGETS, SIMPLETAG, TAGNAME, TAGSTRING, VOID, CLUSTER = (
 MAX_META = 64 << 20
 
 
-def read_id(b: bytes, p: int) -> tuple[int, int]:
+def _vint_width(b: bytes, p: int, max_width: int, what: str) -> int:
+    """Width of the EBML variable-length integer at p (leading zero bits + 1), checked against the buffer."""
     if p >= len(b):
-        raise bad("EBML element ID truncated", p)
+        raise bad(f"EBML {what} truncated", p)
     x = b[p]
     n = 1
-    while n <= 4 and not x & (0x80 >> (n - 1)):
+    while n <= max_width and not x & (0x80 >> (n - 1)):
         n += 1
-    if n > 4 or p + n > len(b):
-        raise bad("invalid EBML element ID", p)
+    if n > max_width or p + n > len(b):
+        raise bad(f"invalid EBML {what}", p)
+    return n
+
+
+def read_id(b: bytes, p: int) -> tuple[int, int]:
+    n = _vint_width(b, p, 4, "element ID")
     return int.from_bytes(b[p:p + n], "big"), p + n
 
 
 def read_size(b: bytes, p: int) -> tuple[int | None, int, int]:
     """(size or None if unknown, new position, width)."""
-    if p >= len(b):
-        raise bad("EBML size truncated", p)
-    x = b[p]
-    n = 1
-    while n <= 8 and not x & (0x80 >> (n - 1)):
-        n += 1
-    if n > 8 or p + n > len(b):
-        raise bad("invalid EBML size", p)
+    n = _vint_width(b, p, 8, "size")
     v = int.from_bytes(b[p:p + n], "big") & ((1 << (7 * n)) - 1)
     return (None if v == (1 << (7 * n)) - 1 else v), p + n, n
 

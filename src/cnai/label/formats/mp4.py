@@ -273,26 +273,18 @@ def _walk_shift(m: bytearray, start: int, end: int, shift_from: int, delta: int)
             raise bad(f"MP4 box {t!r} inside moov has an invalid size")
         if t in (b"trak", b"mdia", b"minf", b"stbl"):
             _walk_shift(m, p + hl - 8, p + ln, shift_from, delta)
-        elif t == b"stco":
+        elif t in (b"stco", b"co64"):  # chunk offset tables: 32-bit entries in stco, 64-bit in co64
+            fmt, width = (">I", 4) if t == b"stco" else (">Q", 8)
             n = struct.unpack_from(">I", m, p + hl + 4)[0]
-            if p + hl + 8 + 4 * n > p + ln:
-                raise bad("MP4 stco entry count exceeds its box")
+            if p + hl + 8 + width * n > p + ln:
+                raise bad(f"MP4 {t.decode()} entry count exceeds its box")
             for i in range(n):
-                q = p + hl + 8 + 4 * i
-                v = struct.unpack_from(">I", m, q)[0]
+                q = p + hl + 8 + width * i
+                v = struct.unpack_from(fmt, m, q)[0]
                 if v >= shift_from:
-                    if v + delta > 0xFFFFFFFF:
+                    if width == 4 and v + delta > 0xFFFFFFFF:
                         raise bad("chunk offset overflows 32 bits after moving moov (needs co64)")
-                    struct.pack_into(">I", m, q, v + delta)
-        elif t == b"co64":
-            n = struct.unpack_from(">I", m, p + hl + 4)[0]
-            if p + hl + 8 + 8 * n > p + ln:
-                raise bad("MP4 co64 entry count exceeds its box")
-            for i in range(n):
-                q = p + hl + 8 + 8 * i
-                v = struct.unpack_from(">Q", m, q)[0]
-                if v >= shift_from:
-                    struct.pack_into(">Q", m, q, v + delta)
+                    struct.pack_into(fmt, m, q, v + delta)
         p += ln
 
 
