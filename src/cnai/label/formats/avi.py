@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from cnai.label.formats.base import Found, Scan, WriteOpts, bad
@@ -54,15 +55,21 @@ def read_path(path: str) -> Scan:
     scan = Scan()
     with open(path, "rb") as f:
         _end, chunks = _chunks(f, os.path.getsize(path))
-        for _cid, s, ln, lt in chunks:
-            if lt == b"INFO" and ln <= MAX_INFO:
-                f.seek(s + 8)
-                body = f.read(ln)
-                for iid, p, il in _info_items(body):
-                    if iid == b"AIGC":
-                        scan.found.append(Found("avi-info", body[p + 8:p + 8 + il].decode("utf-8", "replace")
-                                                .rstrip("\x00"), s + 8 + p))
+        for s, p, il, body in _aigc_items(f, chunks):
+            scan.found.append(Found("avi-info", body[p + 8:p + 8 + il].decode("utf-8", "replace")
+                                    .rstrip("\x00"), s + 8 + p))
     return scan
+
+
+def _aigc_items(f: BinaryIO, chunks) -> Iterator[tuple[int, int, int, bytes]]:
+    """(LIST start, item offset in body, item length, body) of every AIGC item in the INFO lists."""
+    for _cid, s, ln, lt in chunks:
+        if lt == b"INFO" and ln <= MAX_INFO:
+            f.seek(s + 8)
+            body = f.read(ln)
+            for iid, p, il in _info_items(body):
+                if iid == b"AIGC":
+                    yield s, p, il, body
 
 
 def write_path(src: str, dst: BinaryIO, label_json: str, opts: WriteOpts) -> None:
@@ -81,14 +88,9 @@ def write_path(src: str, dst: BinaryIO, label_json: str, opts: WriteOpts) -> Non
                 cut = chunks[-1][1]
                 chunks = chunks[:-1]
         patches: list[tuple[int, bytes]] = []
-        for _cid, s, ln, lt in chunks:
-            if lt == b"INFO" and ln <= MAX_INFO:
-                f.seek(s + 8)
-                body = f.read(ln)
-                for iid, p, il in _info_items(body):
-                    if iid == b"AIGC":
-                        patches.append((s + 8 + p, b"JUNK"))
-                        patches.append((s + 16 + p, b" " * il))
+        for s, p, il, _body in _aigc_items(f, chunks):
+            patches.append((s + 8 + p, b"JUNK"))
+            patches.append((s + 16 + p, b" " * il))
         js = label_json.encode("utf-8")
         item = b"AIGC" + struct.pack("<I", len(js)) + js + (b"\x00" if len(js) & 1 else b"")
         lst = b"LIST" + struct.pack("<I", 4 + len(item)) + b"INFO" + item
