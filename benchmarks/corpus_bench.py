@@ -121,9 +121,8 @@ def read_texts(corpus: Path, mb: float) -> tuple[list[str], int]:
     return texts, size
 
 
-def run_audit(corpus: Path, kw: Path, workers: int, out: Path, extra: list[str] | None = None) -> dict:
-    cmd = [sys.executable, "-m", "cnai", "corpus", "audit", str(corpus), "--keywords", str(kw), "--workers",
-           str(workers), "--out", str(out), "--fresh", "--shard-mb", "8", *(extra or [])]
+def measure_audit(cmd: list[str]) -> tuple[dict, float, float, float]:
+    """Run a `cnai corpus audit` command: (its JSON summary, wall s, CPU s of the process tree, peak RSS bytes)."""
     import resource
 
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -135,12 +134,18 @@ def run_audit(corpus: Path, kw: Path, workers: int, out: Path, extra: list[str] 
     wall = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-    s = json.loads(stdout)
+    return json.loads(stdout), wall, cpu, mem.peak
+
+
+def run_audit(corpus: Path, kw: Path, workers: int, out: Path, extra: list[str] | None = None) -> dict:
+    cmd = [sys.executable, "-m", "cnai", "corpus", "audit", str(corpus), "--keywords", str(kw), "--workers",
+           str(workers), "--out", str(out), "--fresh", "--shard-mb", "8", *(extra or [])]
+    s, wall, cpu, peak = measure_audit(cmd)
     mb = s["bytes"] / 1e6
     return {"workers": workers, "wall_s": round(wall, 2), "pipeline_wall_s": s["run"]["seconds"],
             "cpu_s": round(cpu, 2), "mb_per_s": round(mb / wall, 2),
             "mb_per_s_pipeline": round(mb / s["run"]["seconds"], 2),
-            "mb_per_cpu_s": round(mb / cpu, 2), "peak_rss_mb": round(mem.peak / 1e6, 1),
+            "mb_per_cpu_s": round(mb / cpu, 2), "peak_rss_mb": round(peak / 1e6, 1),
             "documents": s["documents"], "findings": sum(s["findings"]["by_type"].values()),
             "risk_hits": sum(s["findings"]["by_risk"].values())}
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus_bench import TreeMemory, gen_corpus, gen_keywords  # noqa: E402
+from corpus_bench import gen_corpus, gen_keywords, measure_audit  # noqa: E402
 
 
 def main() -> None:
@@ -35,25 +35,14 @@ def main() -> None:
     gen_s = time.perf_counter() - t0
     kw = work / "keywords.txt"
     kw.write_text("".join(f"{k}\t{c}\n" for k, c in gen_keywords(10000)), encoding="utf-8")
-    import resource
-    import subprocess
-
     cmd = [sys.executable, "-m", "cnai", "corpus", "audit", str(corpus), "--keywords", str(kw), "--workers",
            str(args.workers), "--out", str(work / "out"), "--fresh"]
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    mem = TreeMemory(p.pid)
-    out, _ = p.communicate()
-    mem.stop()
-    wall = time.perf_counter() - t0
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    s = json.loads(out)
+    s, wall, cpu, peak = measure_audit(cmd)
     res = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "input_bytes": info["bytes"],
            "documents": s["documents"], "shards": s["shards"], "workers": args.workers,
            "generation_s": round(gen_s, 1), "wall_s": round(wall, 1),
-           "cpu_s": round((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), 1),
-           "peak_rss_mb": round(mem.peak / 1e6, 1), "review_sample": s["review_sample"]["size"],
+           "cpu_s": round(cpu, 1),
+           "peak_rss_mb": round(peak / 1e6, 1), "review_sample": s["review_sample"]["size"],
            "load_average_end": os.getloadavg()}
     print(json.dumps(res, indent=2))
     if not args.work:

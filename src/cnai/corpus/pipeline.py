@@ -448,6 +448,14 @@ def merge(stats: list[dict], cfg: AuditConfig, out: Path, plan_skips: list[Skip]
     return summary
 
 
+def _keep_lowest(heap: list[tuple[int, str]], k: int, key: int, line: str) -> None:
+    """Bottom-k selection: keep the k lines with the smallest keys (a max-heap on negated keys)."""
+    if len(heap) < k:
+        heapq.heappush(heap, (-key, line))
+    elif -heap[0][0] > key:
+        heapq.heapreplace(heap, (-key, line))
+
+
 def _merge_samples(stats: list[dict], cfg: AuditConfig, out: Path) -> dict:
     k = cfg.sample
     heap: list[tuple[int, str]] = []
@@ -457,11 +465,7 @@ def _merge_samples(stats: list[dict], cfg: AuditConfig, out: Path) -> dict:
             continue
         with open(p, encoding="utf-8") as fh:
             for line in fh:
-                key = json.loads(line)["key"]
-                if len(heap) < k:
-                    heapq.heappush(heap, (-key, line))
-                elif -heap[0][0] > key:
-                    heapq.heapreplace(heap, (-key, line))
+                _keep_lowest(heap, k, json.loads(line)["key"], line)
     rows = [json.loads(line) for _, line in sorted(heap, key=lambda x: -x[0])]
     path = out / "review-sample.jsonl"
     with open(path, "w", encoding="utf-8") as fh:
@@ -485,11 +489,7 @@ def _merge_source_samples(stats: list[dict], cfg: AuditConfig, out: Path) -> dic
         with open(p, encoding="utf-8") as fh:
             for line in fh:
                 r = json.loads(line)
-                h = heaps.setdefault(r["source"], [])
-                if len(h) < m:
-                    heapq.heappush(h, (-r["key"], line))
-                elif -h[0][0] > r["key"]:
-                    heapq.heapreplace(h, (-r["key"], line))
+                _keep_lowest(heaps.setdefault(r["source"], []), m, r["key"], line)
     path = out / "review-sample-by-source.jsonl"
     sizes = {}
     n = 0
