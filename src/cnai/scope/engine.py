@@ -133,13 +133,12 @@ def _window(ins: Instrument, ob: Obligation) -> tuple[dt.date | None, dt.date | 
 class Engine:
     def __init__(self, kb: KnowledgeBase | None = None):
         self.kb = kb or load_kb()
-        self._implied: dict[str, str] = {}
         self.concept_exprs = {cid: c.when for cid, c in self.kb.concepts.items()}
         # What does not depend on the profile or the date is worked out once per engine.
         self._windows = {ob.id: _window(ins, ob) for ins in self.kb.instruments.values() for ob in ins.obligations}
         self._duties = {ob.id: " ".join(ob.duty.split()) for ob in self.kb.obligations}
 
-    def _explain(self, value: bool | None, trace: Trace, as_of: dt.date) -> list[str]:
+    def _explain(self, value: bool | None, trace: Trace, as_of: dt.date, implied: dict[str, str]) -> list[str]:
         reasons: list[str] = []
         for cid, cval in trace.concepts.items():
             c = self.kb.concepts[cid]
@@ -149,8 +148,8 @@ class Engine:
         for path, fval in trace.facts.items():
             if fval is None:
                 reasons.append(f"{path} is not given in the profile")
-            elif path in self._implied:
-                reasons.append(f"{path} = {_show(fval)} (implied by {self._implied[path]})")
+            elif path in implied:
+                reasons.append(f"{path} = {_show(fval)} (implied by {implied[path]})")
             else:
                 reasons.append(f"{path} = {_show(fval)}")
         if not reasons and value is True:
@@ -158,7 +157,7 @@ class Engine:
         return reasons
 
     def run(self, profile: Profile, as_of: dt.date) -> ScopeResult:
-        facts, self._implied = with_implied(profile.facts())
+        facts, implied = with_implied(profile.facts())
         ev = Evaluator(facts, self.concept_exprs, as_of)
         results: list[ObligationResult] = []
         upcoming: dict[str, dict[str, Any]] = {}
@@ -198,7 +197,7 @@ class Engine:
                     id=ob.id, instrument=ins.id,
                     citations=[self.kb.cite_on(c, as_of) for c in ob.citations],
                     actor=ob.actor, title=ob.title, status=_STATUS[value],
-                    reasons=self._explain(value, trace, as_of),
+                    reasons=self._explain(value, trace, as_of, implied),
                     missing=list(trace.missing) if value is None else [],
                     confidence=ob.confidence, duty=self._duties[ob.id],
                     source=ob.source or (ins.sources[0] if ins.sources else None),
