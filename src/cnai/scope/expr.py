@@ -97,6 +97,16 @@ def _dotted(node: ast.AST) -> str | None:
 _MISSING = object()
 
 
+def get_path(facts: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted fact path, or None where any part is absent (or null)."""
+    cur: Any = facts
+    for part in path.split("."):
+        if not isinstance(cur, Mapping) or cur.get(part) is None:
+            return None
+        cur = cur[part]
+    return cur
+
+
 class Evaluator:
     """Evaluates expressions against `facts` (a nested dict; absent key = unknown) and concepts."""
 
@@ -127,12 +137,8 @@ class Evaluator:
         return result
 
     def fact(self, path: str) -> Any:
-        cur: Any = self.facts
-        for part in path.split("."):
-            if not isinstance(cur, Mapping) or part not in cur or cur[part] is None:
-                return _MISSING
-            cur = cur[part]
-        return cur
+        value = get_path(self.facts, path)
+        return _MISSING if value is None else value
 
     # -- internals --------------------------------------------------------------------------------
     @staticmethod

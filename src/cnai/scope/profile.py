@@ -329,19 +329,13 @@ def with_implied(facts: dict) -> tuple[dict, dict[str, str]]:
     out = copy.deepcopy(facts)
     implied: dict[str, str] = {}
 
-    def get(path: str):
-        cur = out
-        for part in path.split("."):
-            if not isinstance(cur, dict) or part not in cur:
-                return None
-            cur = cur[part]
-        return cur
+    from cnai.scope.expr import get_path
 
     for (cond_path, cond_value), consequences in IMPLIED.items():
-        if get(cond_path) is not cond_value:
+        if get_path(out, cond_path) is not cond_value:
             continue
         for path, value in consequences.items():
-            if get(path) is None:
+            if get_path(out, path) is None:
                 *parents, leaf = path.split(".")
                 node = out
                 for p in parents:
