@@ -1,9 +1,10 @@
 """Benchmark: training-data audit throughput on a generated Chinese corpus.
 
 Measures, in one run on the same machine:
-  * cnai PI detection + a 10,000-keyword library (shared Aho-Corasick matcher): MB/s on 1 and 2 worker
-    processes (the full `cnai corpus audit` pipeline, review sample and all), peak memory of the whole
-    process tree;
+  * cnai PI detection + a 10,000-keyword library: MB/s on 1 and 2 worker processes (the full
+    `cnai corpus audit` pipeline, review sample and all), peak memory of the whole process tree;
+  * the same audit on cnai's pure-Python path (CNAI_CORPUS_MATCHER=hyperscan: no compiled scanner), the
+    reference implementation, with a check that both give the same summary and review sample;
   * Presidio AnalyzerEngine (regex recognizers, blank spaCy pipeline because no model can be downloaded
     here) on a sample of the same corpus: MB/s;
   * ripgrep `rg -c -F -f keywords` on the same file: MB/s (the practical floor for multi-pattern scanning).
@@ -121,13 +122,13 @@ def read_texts(corpus: Path, mb: float) -> tuple[list[str], int]:
     return texts, size
 
 
-def measure_audit(cmd: list[str]) -> tuple[dict, float, float, float]:
+def measure_audit(cmd: list[str], env: dict | None = None) -> tuple[dict, float, float, float]:
     """Run a `cnai corpus audit` command: (its JSON summary, wall s, CPU s of the process tree, peak RSS bytes)."""
     import resource
 
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     mem = TreeMemory(p.pid)
     stdout, _ = p.communicate()
     mem.stop()
@@ -137,17 +138,29 @@ def measure_audit(cmd: list[str]) -> tuple[dict, float, float, float]:
     return json.loads(stdout), wall, cpu, mem.peak
 
 
-def run_audit(corpus: Path, kw: Path, workers: int, out: Path, extra: list[str] | None = None) -> dict:
+def run_audit(corpus: Path, kw: Path, workers: int, out: Path, extra: list[str] | None = None,
+              matcher: str = "") -> dict:
     cmd = [sys.executable, "-m", "cnai", "corpus", "audit", str(corpus), "--keywords", str(kw), "--workers",
            str(workers), "--out", str(out), "--fresh", "--shard-mb", "8", *(extra or [])]
-    s, wall, cpu, peak = measure_audit(cmd)
+    s, wall, cpu, peak = measure_audit(cmd, env={**os.environ, "CNAI_CORPUS_MATCHER": matcher})
     mb = s["bytes"] / 1e6
-    return {"workers": workers, "wall_s": round(wall, 2), "pipeline_wall_s": s["run"]["seconds"],
+    return {"workers": workers, "matcher": matcher or "default (compiled scanner)",
+            "summary_digest": summary_digest(s), "wall_s": round(wall, 2), "pipeline_wall_s": s["run"]["seconds"],
             "cpu_s": round(cpu, 2), "mb_per_s": round(mb / wall, 2),
             "mb_per_s_pipeline": round(mb / s["run"]["seconds"], 2),
             "mb_per_cpu_s": round(mb / cpu, 2), "peak_rss_mb": round(peak / 1e6, 1),
             "documents": s["documents"], "findings": sum(s["findings"]["by_type"].values()),
             "risk_hits": sum(s["findings"]["by_risk"].values())}
+
+
+def summary_digest(s: dict) -> str:
+    """A digest of what an audit found (counts, rates, verdicts, the review sample), not of timings or paths."""
+    import hashlib
+
+    keep = {k: s[k] for k in ("documents", "bytes", "characters", "findings", "sources", "skipped",
+                              "technical_check")}
+    keep["sample"] = s["review_sample"]["items"]
+    return hashlib.sha256(json.dumps(keep, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
 def detector_only(corpus: Path, kw: Path, limit_mb: float) -> dict:
@@ -161,7 +174,8 @@ def detector_only(corpus: Path, kw: Path, limit_mb: float) -> dict:
     n = sum(len(det.detect(t)) for t in texts)
     dt = time.process_time() - t0
     return {"mb": round(size / 1e6, 2), "cpu_s": round(dt, 3), "mb_per_cpu_s": round(size / 1e6 / dt, 2),
-            "findings": n, "keyword_engine": type(det._auto).__name__}
+            "findings": n,
+            "keyword_engine": "compiled scanner (_wordscan)" if det._fast is not None else type(det._auto).__name__}
 
 
 def presidio(corpus: Path, mb: float) -> dict:
@@ -242,14 +256,17 @@ def main() -> None:
         "detector_only_1core": detector_only(corpus, kw, min(50.0, args.mb)),
         "audit_1_worker": run_audit(corpus, kw, 1, work / "out1"),
         "audit_2_workers": run_audit(corpus, kw, 2, work / "out2"),
+        "audit_1_worker_python_path": run_audit(corpus, kw, 1, work / "out1py", matcher="hyperscan"),
         "presidio": presidio(corpus, args.presidio_mb),
         "ripgrep": ripgrep(corpus, kw_plain, info["bytes"]),
     }
-    a1, a2 = res["audit_1_worker"], res["audit_2_workers"]
+    a1, a2, apy = res["audit_1_worker"], res["audit_2_workers"], res["audit_1_worker_python_path"]
     per_core = a1["mb_per_cpu_s"]
     res["ratios"] = {
         "basis": "MB per CPU-second (user+sys of all processes); robust to other load on a shared machine",
         "cnai_mb_per_core_s": per_core,
+        "compiled_vs_python_path": round(per_core / apy["mb_per_cpu_s"], 2),
+        "identical_results": a1["summary_digest"] == a2["summary_digest"] == apy["summary_digest"],
         "speedup_2_vs_1_workers_pipeline_wall": round(a2["mb_per_s_pipeline"] / a1["mb_per_s_pipeline"], 2),
         "cnai_vs_presidio": (round(per_core / res["presidio"]["mb_per_cpu_s"], 1)
                              if res["presidio"].get("available") else None),

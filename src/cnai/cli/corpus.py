@@ -267,7 +267,8 @@ def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_li
         stats = run_all()
         summary = pipeline.merge(stats, cfg, out_dir, plan_skips)
     elapsed = time.perf_counter() - t0
-    summary["run"] = {"engine": engine, "workers": n_workers, "seconds": round(elapsed, 3),
+    summary["run"] = {"engine": engine, "scanner": detector.scanner, "workers": n_workers,
+                      "seconds": round(elapsed, 3),
                       "mb_per_s": round(summary["bytes"] / 1e6 / elapsed, 2) if elapsed else None,
                       "keywords": {"count": len(kl), "source": kl.source, "by_risk": kl.by_code()},
                       "config": cfg_hash, "out": str(out_dir)}

@@ -101,7 +101,22 @@ class Detector:
         words = [w for w in table if w.strip()]
         self._vals = [(len(w), _ascii_word(w), tuple(table[w])) for w in words]
         self._full_fold = any(not c.isalnum() for w in words for c in w)
-        self._auto = _build_automaton(words) if words else None
+        self._words = words
+        self._fast = _compiled_scanner(words, self._vals)
+        # the Python automaton is built only when needed: always without the compiled scanner, else on the
+        # first text the scanner leaves to Python
+        self._auto = _build_automaton(words) if words and self._fast is None else None
+        if self._fast is not None:
+            # findings each compiled event stands for, in the order the Python path appends them
+            self._ev_risk = [tuple(((f"risk:{v}", f"keyword {w}") if k == "risk" else
+                                    (f"sensitive:{v}", f"signal word {w}"))
+                                   for k, v, w in vals if k in ("risk", "sens")) for _l, _a, vals in self._vals]
+            self._ev_cue = [{k: w for k, _v, w in vals if k in _CUE_KINDS} for _l, _a, vals in self._vals]
+
+    @property
+    def scanner(self) -> str:
+        """Which keyword/name-cue pass runs: "compiled" (cnai/corpus/_wordscan.c) or "python"."""
+        return "compiled" if self._fast is not None else "python"
 
     def __reduce__(self):
         return (_rebuild, (self.keywords, self.types, self.min_confidence, self.classifier, self.screener))
@@ -111,10 +126,19 @@ class Detector:
         out: list[Finding] = []
         if not text:
             return out
-        self._scan_tokens(text, out)
-        self._scan_house_numbers(text, out)
-        self._scan_admin_addresses(text, out)
-        self._scan_words(text, out)
+        fast = self._fast.scan(text) if self._fast is not None else None
+        if fast is None:  # no compiled scanner, or a character whose case folding is left to Python
+            self._scan_tokens(text, out)
+            self._scan_house_numbers(text, out)
+            self._scan_admin_addresses(text, out)
+            self._scan_words(text, out)
+        else:
+            events, has_digit_or_at = fast
+            if has_digit_or_at:  # every token-based type needs a digit or '@'
+                self._scan_tokens(text, out)
+            self._scan_house_numbers(text, out)
+            self._scan_admin_addresses(text, out)
+            self._add_events(events, out)
         if self.screener is not None:
             for m in self.screener.find_all(text):
                 out.append((f"risk:{m[3]}", m[0], m[1], 0.5, f"keyword {m[2]}"))
@@ -349,9 +373,22 @@ class Detector:
         out.append(("address", start, end, conf, f"street + house number with {admin} administrative markers"))
 
     # ------------------------------------------------------------------ words
+    def _add_events(self, events, out: list[Finding]) -> None:
+        """Findings from the compiled pass (cnai/corpus/_wordscan.c), same as _scan_words gives."""
+        for kind, idx, s, e in events:
+            if kind == 0:
+                for typ, reason in self._ev_risk[idx]:
+                    out.append((typ, s, e, 0.5, reason))
+            else:
+                ck = _CUE_KINDS[kind - 1]
+                out.append(("person_name", s, e, _CUE_CONF[ck], _CUE_REASON[ck] + self._ev_cue[idx][ck]))
+
     def _scan_words(self, text: str, out: list[Finding]) -> None:
+        """Reference path of the keyword and name-cue pass (used without the compiled scanner)."""
         if self._auto is None:
-            return
+            if not self._words:
+                return
+            self._auto = _build_automaton(self._words)
         ft = fast_fold(text, self._full_fold)
         n = len(ft)
         table = self._vals
@@ -373,7 +410,7 @@ class Detector:
 
 
 _NEEDS_FW = re.compile("[\uff01-\uff5e\u3000]")
-_NEEDS_FW_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+_NEEDS_FW_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff3f\uff41-\uff5a]")  # incl. ＿ -> _ (a word char)
 
 
 def fast_fold(text: str, full: bool = True) -> str:
@@ -389,6 +426,48 @@ def fast_fold(text: str, full: bool = True) -> str:
     return fold(text)
 
 
+_CUE_KINDS = ("npre", "nsuf", "nverb")  # compiled event kinds 1, 2, 3
+_CUE_CONF = {"npre": 0.7, "nsuf": 0.65, "nverb": 0.6}
+_CUE_REASON = {"npre": "surname after cue ", "nsuf": "surname before title ", "nverb": "surname before verb "}
+
+
+def _compiled_scanner(words: list[str], vals: list[tuple]):
+    """The compiled keyword + name-cue pass (cnai/corpus/_wordscan.c), or None.
+
+    None when the extension is not built, when CNAI_CORPUS_MATCHER names a Python engine, or when a
+    folded word carries two cue entries of one kind (the compiled pass reports one per kind).
+    """
+    import os
+
+    if not words or os.environ.get("CNAI_CORPUS_MATCHER", "") not in ("", "c"):
+        return None
+    try:
+        from cnai.corpus import _wordscan
+    except ImportError:
+        if os.environ.get("CNAI_CORPUS_MATCHER") == "c":
+            raise
+        return None
+    flags = []
+    for _len, ascii_word, entries in vals:
+        kinds = [k for k, _v, _w in entries]
+        if any(kinds.count(k) > 1 for k in _CUE_KINDS):
+            return None
+        f = _wordscan.F_ASCII if ascii_word else 0
+        if "risk" in kinds or "sens" in kinds:
+            f |= _wordscan.F_VALS
+        if "npre" in kinds:
+            f |= _wordscan.F_NPRE
+            if any(k == "npre" and cue in WEAK_NAME_PREFIX_CUES for k, _v, cue in entries):
+                f |= _wordscan.F_WEAK
+        if "nsuf" in kinds:
+            f |= _wordscan.F_NSUF
+        if "nverb" in kinds:
+            f |= _wordscan.F_NVERB
+        flags.append(f)
+    return _wordscan.Scanner(words, flags, "".join(SURNAMES_1), sorted(SURNAMES_2), "".join(NAME_STOP),
+                             "".join(NAME_END), "".join(NAME_BOUNDARY), sorted(_TITLES))
+
+
 def _build_automaton(words: list[str]):
     """A callable text -> [(word index, start, end)] with character offsets, overlapping matches.
 
@@ -399,6 +478,7 @@ def _build_automaton(words: list[str]):
     import os
 
     want = os.environ.get("CNAI_CORPUS_MATCHER", "")
+    want = "" if want == "c" else want  # the compiled scanner's fallback: the fastest Python engine
     if want in ("", "hyperscan"):
         try:
             return _HyperscanMatcher(words)
