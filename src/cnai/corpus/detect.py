@@ -126,19 +126,17 @@ class Detector:
         out: list[Finding] = []
         if not text:
             return out
+        # fast: None without the compiled scanner or for a text whose case folding it leaves to Python,
+        # else (keyword/name-cue events, whether the text has a digit or '@')
         fast = self._fast.scan(text) if self._fast is not None else None
-        if fast is None:  # no compiled scanner, or a character whose case folding is left to Python
+        if fast is None or fast[1]:  # every token-based type needs a digit or '@'
             self._scan_tokens(text, out)
-            self._scan_house_numbers(text, out)
-            self._scan_admin_addresses(text, out)
+        self._scan_house_numbers(text, out)
+        self._scan_admin_addresses(text, out)
+        if fast is None:
             self._scan_words(text, out)
         else:
-            events, has_digit_or_at = fast
-            if has_digit_or_at:  # every token-based type needs a digit or '@'
-                self._scan_tokens(text, out)
-            self._scan_house_numbers(text, out)
-            self._scan_admin_addresses(text, out)
-            self._add_events(events, out)
+            self._add_events(fast[0], out)
         if self.screener is not None:
             for m in self.screener.find_all(text):
                 out.append((f"risk:{m[3]}", m[0], m[1], 0.5, f"keyword {m[2]}"))

@@ -198,11 +198,6 @@ def _push(heap: list, k: int, key: int, row_fn) -> None:
         heapq.heapreplace(heap, (-key, row_fn()))
 
 
-def _wants(heap: list, k: int, key: int) -> bool:
-    """Would _push keep this key? (checked first, so most documents build no sample row)"""
-    return len(heap) < k or -heap[0][0] > key
-
-
 def _process_doc(doc: Doc, cfg: AuditConfig, detector: Detector, st: dict, w: _ShardWriter,
                  heap: list, k: int, st_heaps: dict | None = None) -> None:
     text = doc.text
@@ -246,7 +241,7 @@ def _process_doc(doc: Doc, cfg: AuditConfig, detector: Detector, st: dict, w: _S
         def row():
             return doc.id, doc.source, text[:SAMPLE_TEXT_CHARS], len(text) > SAMPLE_TEXT_CHARS, sorted(types)
 
-        if k > 0 and (cfg.sample_key_limit is None or key < cfg.sample_key_limit) and _wants(heap, k, key):
+        if k > 0 and (cfg.sample_key_limit is None or key < cfg.sample_key_limit):
             _push(heap, k, key, row)
         if cfg.sample_per_source > 0 and st_heaps is not None:
             _push(st_heaps.setdefault(doc.source, []), cfg.sample_per_source, key, row)
