@@ -178,6 +178,36 @@ def detector_only(corpus: Path, kw: Path, limit_mb: float) -> dict:
             "keyword_engine": "compiled scanner (_wordscan)" if det._fast is not None else type(det._auto).__name__}
 
 
+def detector_dense_pi(kw: Path, n: int = 40000) -> dict:
+    """Worst case for the Python token classifier: short sentences from the evaluation generator, nearly
+    every one with an identifier-like token (real IDs, phones, cards, plates, or hard negatives). Compiled
+    scanner and pure-Python path, one core, in memory."""
+    from cnai.corpus.detect import Detector
+    from cnai.corpus.evalset import generate
+    from cnai.corpus.screening import load_keywords
+
+    texts = [it["text"] for it in generate(n, seed=9)]
+    size = sum(len(t.encode("utf-8")) for t in texts)
+    out = {"documents": n, "mb": round(size / 1e6, 2)}
+    for name, matcher in (("compiled", ""), ("python_path", "hyperscan")):
+        old = os.environ.get("CNAI_CORPUS_MATCHER")
+        os.environ["CNAI_CORPUS_MATCHER"] = matcher
+        try:
+            det = Detector(load_keywords(kw))
+        finally:
+            if old is None:
+                os.environ.pop("CNAI_CORPUS_MATCHER")
+            else:
+                os.environ["CNAI_CORPUS_MATCHER"] = old
+        tokens = sum(1 for t in texts for _ in det._iter_tokens(t))
+        t0 = time.process_time()
+        found = sum(len(det.detect(t)) for t in texts)
+        dt = time.process_time() - t0
+        out[name] = {"cpu_s": round(dt, 3), "mb_per_cpu_s": round(size / 1e6 / dt, 2),
+                     "us_per_document": round(dt / n * 1e6, 2), "tokens": tokens, "findings": found}
+    return out
+
+
 def presidio(corpus: Path, mb: float) -> dict:
     try:
         import tldextract
@@ -254,6 +284,7 @@ def main() -> None:
         "corpus": {**info, "mb": round(info["bytes"] / 1e6, 1), "generation_s": round(gen_s, 1),
                    "keywords": len(kws)},
         "detector_only_1core": detector_only(corpus, kw, min(50.0, args.mb)),
+        "detector_dense_pi_1core": detector_dense_pi(kw),
         "audit_1_worker": run_audit(corpus, kw, 1, work / "out1"),
         "audit_2_workers": run_audit(corpus, kw, 2, work / "out2"),
         "audit_1_worker_python_path": run_audit(corpus, kw, 1, work / "out1py", matcher="hyperscan"),
