@@ -166,9 +166,14 @@ def _values(fk, rnd: random.Random, regions: list[str]) -> dict:
 def _negative(kind: str, rnd: random.Random, fk) -> str:
     digits = "0123456789"
     if kind == "id_wrong_check":
-        good = fk.ssn()
-        bad = rnd.choice([c for c in "0123456789X" if c != good[-1]])
-        return good[:17] + bad
+        # an ID with a wrong check character; about 1 in 300 of those is by chance a checksum-valid USCC
+        # (GB 32100, 18 characters too), which is correctly detected as one: such a string is not a
+        # negative, so draw another
+        while True:
+            good = fk.ssn()
+            bad = good[:17] + rnd.choice([c for c in "0123456789X" if c != good[-1]])
+            if not checks.uscc(bad):
+                return bad
     if kind == "order_number":
         return f"{rnd.randint(2019, 2026)}{rnd.randint(1, 12):02d}{rnd.randint(1, 28):02d}" + "".join(
             rnd.choice(digits) for _ in range(rnd.choice([10, 12, 14])))
