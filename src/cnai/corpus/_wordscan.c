@@ -1,7 +1,7 @@
 /*
  * cnai.corpus._wordscan: the keyword and name-cue pass of the corpus detector in one compiled loop.
  *
- * The pure-Python reference is Detector._scan_words_py in detect.py (fold the text, run the keyword
+ * The pure-Python reference is Detector._scan_words in detect.py (fold the text, run the keyword
  * automaton, map offsets, apply the name-cue rules _name_after/_name_before). This module does the same
  * work in one pass over the str's own buffer (1, 2 or 4 bytes per character), without building a folded
  * copy or a UTF-8 copy:
@@ -9,8 +9,9 @@
  *     upper -> lower, other characters by their (one-character) lower-case mapping. The two characters
  *     whose str.lower() depends on more than the character (U+0130, and U+03A3 by final-sigma context)
  *     make scan() return None, and the caller uses the Python path for that text;
- *   - Aho-Corasick over code points (dense root table for the BMP, sorted edge lists below it), all
- *     overlapping matches, reported in (end, word index) order like the Hyperscan path;
+ *   - Aho-Corasick over code points, stored as a double-array trie over a dense alphabet of the words'
+ *     characters (one table lookup per step), all overlapping matches, reported in (end, word index)
+ *     order like the Hyperscan path;
  *   - the whole-word rule for ASCII keywords and the three name-cue rules, on the original text.
  *
  * scan(text) -> None | (events, has_digit_or_at)
