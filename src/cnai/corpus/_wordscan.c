@@ -202,13 +202,13 @@ static int build(Scanner *S, PyObject *words, PyObject *flags) {
     Py_ssize_t acap = 16;
     for (Py_ssize_t w = 0; w < nw; w++) {
         PyObject *s = PySequence_Fast_GET_ITEM(fw, w);
-        long fl = PyLong_AsLong(PySequence_Fast_GET_ITEM(ff, w));
-        if (fl == -1 && PyErr_Occurred()) goto done;
+        long wf = PyLong_AsLong(PySequence_Fast_GET_ITEM(ff, w));
+        if (wf == -1 && PyErr_Occurred()) goto done;
         if (!PyUnicode_Check(s)) { PyErr_SetString(PyExc_TypeError, "word must be a str"); goto done; }
         Py_ssize_t L = PyUnicode_GET_LENGTH(s);
         if (L == 0 || L > INT32_MAX) { PyErr_SetString(PyExc_ValueError, "empty word"); goto done; }
         S->wlen[w] = (int32_t)L;
-        S->wflags[w] = (uint8_t)fl;
+        S->wflags[w] = (uint8_t)wf;
         int32_t st = 0;
         for (Py_ssize_t i = 0; i < L; i++) {
             Py_UCS4 c = PyUnicode_READ_CHAR(s, i);
@@ -257,7 +257,7 @@ static int build(Scanner *S, PyObject *words, PyObject *flags) {
             st = nx;
         }
         if (tword[st] < 0) tword[st] = (int32_t)w;
-        else S->wflags[tword[st]] |= (uint8_t)fl;  /* duplicate word: merge its flags */
+        else S->wflags[tword[st]] |= (uint8_t)wf;  /* duplicate word: merge its flags */
     }
     /* place the trie in the double array, breadth first; pos[trie node] = state */
     pos = PyMem_Malloc(sizeof(int32_t) * nn);
@@ -454,21 +454,14 @@ static PyObject *Scanner_scan(Scanner *S, PyObject *text) {
         int32_t st = 0;                                                                           \
         for (Py_ssize_t i = 0; i < n; i++) {                                                      \
             Py_UCS4 c = d[i];                                                                     \
-            int32_t k;                                                                            \
-            if (c < 0x80) {                                                                       \
-                if ((c >= '0' && c <= '9') || c == '@') has_digit = 1;                            \
-                k = S->code[(c >= 'A' && c <= 'Z') ? c + 32 : c];                                 \
-            } else if (c >= 0x3400 && c <= 0x9FFF) {                                              \
-                k = S->code[c];                                                                   \
-            } else {                                                                              \
-                int64_t f = fold_char(c);                                                         \
-                if (f < 0) goto fallback;                                                         \
-                k = char_code(S, (Py_UCS4)f);                                                     \
-            }                                                                                     \
+            if ((c >= '0' && c <= '9') || c == '@') has_digit = 1;                                \
+            int64_t f = fold_char(c);                                                             \
+            if (f < 0) goto fallback;                                                             \
+            int32_t k = char_code(S, (Py_UCS4)f);                                                 \
             if (!k) { st = 0; continue; }                                                         \
             for (;;) {                                                                            \
-                int32_t t = S->cell[st].base + k;                                                 \
-                if (S->cell[t].check == st) { st = t; break; }                                    \
+                int32_t t = go(S, st, k);                                                         \
+                if (t >= 0) { st = t; break; }                                                    \
                 if (st == 0) break;                                                               \
                 st = S->fail[st];                                                                 \
             }                                                                                     \
