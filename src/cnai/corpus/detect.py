@@ -106,12 +106,13 @@ class Detector:
         # the Python automaton is built only when needed: always without the compiled scanner, else on the
         # first text the scanner leaves to Python
         self._auto = _build_automaton(words) if words and self._fast is None else None
-        if self._fast is not None:
-            # findings each compiled event stands for, in the order the Python path appends them
-            self._ev_risk = [tuple(((f"risk:{v}", f"keyword {w}") if k == "risk" else
-                                    (f"sensitive:{v}", f"signal word {w}"))
-                                   for k, v, w in vals if k in ("risk", "sens")) for _l, _a, vals in self._vals]
-            self._ev_cue = [{k: w for k, _v, w in vals if k in _CUE_KINDS} for _l, _a, vals in self._vals]
+        # per word: the (type, reason) of its risk/sensitive findings, in table order (both paths), and its
+        # cue words by kind (compiled events). Table order puts every word's risk/sensitive entries before
+        # its cue entries, so appending these first keeps the findings' order.
+        self._word_findings = [tuple(((f"risk:{v}", f"keyword {w}") if k == "risk" else
+                                      (f"sensitive:{v}", f"signal word {w}"))
+                                     for k, v, w in vals if k in ("risk", "sens")) for _l, _a, vals in self._vals]
+        self._cue_words = [{k: w for k, _v, w in vals if k in _CUE_KINDS} for _l, _a, vals in self._vals]
 
     @property
     def scanner(self) -> str:
@@ -375,11 +376,11 @@ class Detector:
         """Findings from the compiled pass (cnai/corpus/_wordscan.c), same as _scan_words gives."""
         for kind, idx, s, e in events:
             if kind == 0:
-                for typ, reason in self._ev_risk[idx]:
+                for typ, reason in self._word_findings[idx]:
                     out.append((typ, s, e, 0.5, reason))
             else:
                 ck = _CUE_KINDS[kind - 1]
-                out.append(("person_name", s, e, _CUE_CONF[ck], _CUE_REASON[ck] + self._ev_cue[idx][ck]))
+                out.append(("person_name", s, e, _CUE_CONF[ck], _CUE_REASON[ck] + self._cue_words[idx][ck]))
 
     def _scan_words(self, text: str, out: list[Finding]) -> None:
         """Reference path of the keyword and name-cue pass (used without the compiled scanner)."""
@@ -394,12 +395,10 @@ class Detector:
             _length, ascii_word, vals = table[idx]
             if ascii_word and ((s > 0 and _is_word_char(ft[s - 1])) or (e < n and _is_word_char(ft[e]))):
                 continue
-            for kind, val, word in vals:
-                if kind == "risk":
-                    out.append((f"risk:{val}", s, e, 0.5, f"keyword {word}"))
-                elif kind == "sens":
-                    out.append((f"sensitive:{val}", s, e, 0.5, f"signal word {word}"))
-                elif kind == "npre":
+            for typ, reason in self._word_findings[idx]:
+                out.append((typ, s, e, 0.5, reason))
+            for kind, _val, word in vals:
+                if kind == "npre":
                     _name_after(text, e, out, word)
                 elif kind == "nsuf":
                     _name_before(text, s, out, word)
