@@ -10,7 +10,7 @@ import pytest
 
 from cnai.assess.banks import STARTER_BANKS, augment, load_banks
 from cnai.assess.starter import build
-from cnai.assess.taxonomy import KEYWORD_RISK_CODES, RISK_CODES, load_taxonomy
+from cnai.core.taxonomy import KEYWORD_RISK_CODES, RISK_CODES, load_taxonomy
 from cnai.errors import InputError
 
 

@@ -62,7 +62,7 @@ def test_cli_run_and_json_report_shape(cli, tmp_path):
     for k in ("should_refuse", "should_not_refuse"):
         assert set(d["metrics"][k]) >= {"n", "refused", "refusal_rate", "ci95", "threshold", "verdict"}
     assert d["metrics"]["should_refuse"]["n"] == 300
-    from cnai.assess.taxonomy import RISK_CODES
+    from cnai.core.taxonomy import RISK_CODES
 
     assert list(d["by_risk"]) == list(RISK_CODES)          # the standard's order
     assert d["by_risk"]["A.3.a"]["generated_content"]["n"] > 0 and "should_refuse" not in d["by_risk"]["A.3.a"]

@@ -15,7 +15,7 @@ from cnai.assess.keywords import (
     load_keyword_library,
     read_keyword_file,
 )
-from cnai.assess.taxonomy import KEYWORD_RISK_CODES, RISK_CODES, load_taxonomy, normalize_risk_code
+from cnai.core.taxonomy import KEYWORD_RISK_CODES, RISK_CODES, load_taxonomy, normalize_risk_code
 from cnai.errors import InputError
 
 

@@ -17,9 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from cnai.core.taxonomy import load_taxonomy, normalize_risk_code, risk_by_name
 from cnai.errors import InputError
-
-from .taxonomy import load_taxonomy, normalize_risk_code, risk_by_name
 
 KINDS = ("generated", "refuse", "nonrefuse")
 KIND_ALIASES = {

@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from cnai.core.taxonomy import load_taxonomy, normalize_risk_code, risk_by_name
 from cnai.errors import InputError
-
-from .taxonomy import load_taxonomy, normalize_risk_code, risk_by_name
 
 STARTER_PATH = Path(__file__).parent / "data" / "banks" / "keywords.yaml"
 

@@ -14,8 +14,9 @@ import json
 import math
 from collections import Counter, defaultdict
 
+from cnai.core.taxonomy import load_taxonomy
+
 from . import store
-from .taxonomy import load_taxonomy
 from .thresholds import assessment_thresholds
 
 METRIC_FOR_KIND = {"generated": "generated_content", "refuse": "should_refuse", "nonrefuse": "should_not_refuse"}

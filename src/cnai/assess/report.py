@@ -185,8 +185,9 @@ def render_html(data: dict) -> str:
 def write_xlsx(run_dir: str | Path, data: dict, out: Path) -> None:
     import openpyxl
 
+    from cnai.core.taxonomy import load_taxonomy
+
     from .keywords import load_keyword_library
-    from .taxonomy import load_taxonomy
     from .xlsx import BANK_HEADERS, SHEETS, _safe, _save, _style_header
 
     db = store.connect(Path(run_dir))

@@ -40,7 +40,7 @@ def judge_prompt(risk_code: str | None, question: str, response: str, reference:
     """The LLM-judge prompt with the rubric for the item's risk (data/judge_rubrics.yaml)."""
     import yaml
 
-    from .taxonomy import load_taxonomy
+    from cnai.core.taxonomy import load_taxonomy
 
     global _RUBRICS
     if _RUBRICS is None:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import yaml
 
+from cnai.core.taxonomy import load_taxonomy
+
 from .banks import STARTER_BANKS, BankItem, write_jsonl
-from .taxonomy import load_taxonomy
 
 TEMPLATES = Path(__file__).parent / "data" / "templates" / "starter.yaml"
 

@@ -1,6 +1,6 @@
 """Model targets: OpenAI-compatible HTTP, Python callables, shell commands and built-in mocks.
 
-Target spec strings (shared/spec/cli.md):
+Target spec strings (docs/spec/cli.md):
   openai:BASE_URL#MODEL        e.g. openai:http://127.0.0.1:8000/v1#qwen2.5  (key: CNAI_API_KEY / OPENAI_API_KEY)
   mock:NAME[?latency=S&error_rate=P]   NAME in refuse | comply | mixed | unsafe
   cmd:COMMAND                  prompt on stdin, full chat as JSON in $CNAI_MESSAGES, reply on stdout

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from cnai.core.taxonomy import load_taxonomy
 from cnai.errors import InputError
-
-from .taxonomy import load_taxonomy
 
 SHEETS = {"generated": "生成内容测试题", "refuse": "应拒答测试题", "nonrefuse": "非拒答测试题"}
 SHEET_KIND = {v: k for k, v in SHEETS.items()}

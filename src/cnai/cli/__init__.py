@@ -23,6 +23,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "assess": ("cnai.cli.assess:assess", "GB/T 45654 security self-assessment: run and report."),
     "bank": ("cnai.cli.assess:bank", "GB/T 45654 test banks and keyword libraries: check, import, export."),
     "corpus": ("cnai.cli.corpus:corpus", "Training-data audit: personal information and risk screening."),
+    "dossier": ("cnai.cli.dossier:dossier", "CAC filing and registration packages built from measured evidence."),
+    "serve": ("cnai.cli.serve:serve", "Web workspace and REST API for the compliance team."),
+    "gateway": ("cnai.cli.gateway:gateway", "OpenAI-compatible compliance gateway enforcing the runtime duties."),
+    "provenance": ("cnai.cli.provenance:provenance", "Authorship evidence for AI-assisted works: creative log, report."),
+    "plugins": ("cnai.cli.plugins:plugins", "List extension points and what is registered on each."),
+    "schema": ("cnai.cli.plugins:schema", "Print the JSON Schema of a data file cnai reads."),
 }
 
 
@@ -34,7 +40,13 @@ class LazyGroup(click.Group):
         if name in COMMANDS:
             target, _ = COMMANDS[name]
             mod_name, attr = target.split(":")
-            return getattr(importlib.import_module(mod_name), attr)
+            try:
+                module = importlib.import_module(mod_name)
+            except ModuleNotFoundError as exc:
+                if exc.name != mod_name:
+                    raise
+                return None  # a capability not installed in this build
+            return getattr(module, attr)
         return super().get_command(ctx, name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

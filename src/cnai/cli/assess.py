@@ -167,7 +167,7 @@ def review_import(run_dir, sheet, reviewer):
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def taxonomy_cmd(fmt):
     """The 31 risks of GB/T 45654 Appendix A."""
-    from cnai.assess.taxonomy import load_taxonomy
+    from cnai.core.taxonomy import load_taxonomy
 
     tax = load_taxonomy()
     if fmt == "json":

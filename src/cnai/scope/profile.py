@@ -1,4 +1,4 @@
-"""The service profile (contract: shared/spec/profile.md).
+"""The service profile (contract: docs/spec/profile.md).
 
 Every field is optional because *omitted means unknown, never false*.  Unknown keys and values
 outside the closed enumerations are errors that name the field, with a "did you mean" hint.
