@@ -129,7 +129,8 @@ def test_signed_entries_and_forged_signature(tmp_path, monkeypatch, cnai):
     monkeypatch.setenv("CNAI_PROVENANCE_SIGNING_KEY", base64.b64encode(bytes(range(32))).decode())
     with Store.init(tmp_path / "s", title="t") as st:
         st.add("note", {"note": "signed"})
-        assert st.verify().signed == 2
+        st.add("note", {"note": "signed too"})
+        assert st.verify(signatures="all").signed == 3
     monkeypatch.delenv("CNAI_PROVENANCE_SIGNING_KEY")
     assert cnai("provenance", "verify", str(tmp_path / "s")).returncode == 0  # public key is in the store
     db = sqlite3.connect(tmp_path / "s" / "provenance.sqlite")
@@ -137,7 +138,12 @@ def test_signed_entries_and_forged_signature(tmp_path, monkeypatch, cnai):
     db.executescript("DROP TRIGGER entries_no_update")
     db.execute("UPDATE entries SET sig = ? WHERE seq = 2", (sig,))
     db.commit()
-    r = cnai("provenance", "verify", str(tmp_path / "s"))
+    assert cnai("provenance", "verify", str(tmp_path / "s")).returncode == 0  # the last signature is intact
+    r = cnai("provenance", "verify", str(tmp_path / "s"), "--signatures", "all")
+    assert r.returncode == 1 and "entry 2" in r.stderr and "signature does not verify" in r.stderr
+    db.execute("UPDATE entries SET sig = ? WHERE seq = 3", (sig,))
+    db.commit()
+    r = cnai("provenance", "verify", str(tmp_path / "s"))  # now the newest signature is the forged one
     assert r.returncode == 1 and "signature does not verify" in r.stderr
 
 

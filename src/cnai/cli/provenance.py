@@ -191,8 +191,9 @@ def import_cmd(store: Path, paths, fmt: str) -> None:
 
 @provenance.command("verify")
 @STORE
-@click.option("--signatures", type=click.Choice(["all", "last", "none"]), default="all", show_default=True,
-              help="'last' checks one signature: the chain binds every earlier entry into it.")
+@click.option("--signatures", type=click.Choice(["last", "all", "none"]), default="last", show_default=True,
+              help="'last': the newest signature, which covers every earlier entry through the chain; "
+                   "'all': every entry's own signature too.")
 @FMT
 def verify_cmd(store: Path, signatures: str, fmt: str) -> None:
     """Recompute the hash chain and signatures; exit 1 naming the first broken entry."""

@@ -283,7 +283,6 @@ def import_paths(store, paths: Iterable[str | os.PathLike], *, keep_files: bool 
     """
     from cnai.provenance.lineage import describe_changes
     from cnai.provenance.store import sha256_file
-    from cnai.provenance.thumbs import dhash_file
 
     files = sorted(iter_images(paths), key=lambda f: (f.stat().st_mtime_ns, str(f)))
     known = {f["sha256"] for f in store.files()}
@@ -310,7 +309,8 @@ def import_paths(store, paths: Iterable[str | os.PathLike], *, keep_files: bool 
             rec["lineage"] = lineage_key(rec)
             before = prev_by_group.get(rec["lineage"])
             rec["changes_from_previous"] = describe_changes(before, rec) if before else []
-            rec["outputs"] = [{"name": f.name, "sha256": digest, "dhash": dhash_file(f)}]
+            # no perceptual hash here: decoding every image would cost 2/3 of the import; `edit` computes it
+            rec["outputs"] = [{"name": f.name, "sha256": digest}]
             rec["imported_from"] = str(f)
             if keep_files:
                 store.keep_blob(f, digest)

@@ -248,11 +248,12 @@ class Store:
         return row[0] if row else None
 
     # ------------------------------------------------------------------ verification
-    def verify(self, *, signatures: str = "all") -> VerifyResult:
-        """Recompute every hash and link; check signatures ('all', 'last' or 'none').
+    def verify(self, *, signatures: str = "last") -> VerifyResult:
+        """Recompute every hash and link; check signatures ('last', 'all' or 'none').
 
-        The chain binds every earlier entry into each hash, so the last signature alone authenticates the
-        whole chain up to it; 'all' also proves when each entry was signed.
+        Every hash covers the previous one, so the last signature alone authenticates every entry up to it
+        (the default: fast on long logs); 'all' checks each entry's own signature as well. Neither can see
+        entries cut off the end of the log: keep the head hash somewhere else (the report prints it).
         """
         pub = self.meta("public_key")
         res = VerifyResult(ok=True, entries=0, public_key=pub)
