@@ -233,3 +233,21 @@ def test_hostile_chunks_are_per_file_errors(tmp_path, store):
     assert res["counts"]["imported"] == 1 and res["counts"]["error"] == 2
     reasons = " | ".join(p["reason"] for p in res["problems"])
     assert "nested" in reasons and "no KSampler" in reasons
+
+
+def test_trace_goes_from_an_edited_labelled_file_back_through_the_edit(tmp_path, store, cnai):
+    from cnai.provenance.samples import edited, write_session
+
+    outs = write_session(tmp_path / "s")
+    assert cnai("provenance", "import", str(store.root), str(tmp_path / "s")).returncode == 0
+    after = edited(outs[3], tmp_path / "after.png")
+    assert cnai("provenance", "edit", str(store.root), "--before", str(outs[3]), "--after", str(after),
+                "--tool", "GIMP", "--description", "lighter sky").returncode == 0
+    assert cnai("provenance", "label", str(store.root), str(after), "--producer", PRODUCER,
+                "-o", str(tmp_path / "lab")).returncode == 0
+    t = json.loads(cnai("provenance", "trace", str(store.root), str(tmp_path / "lab" / "after.png"), "--format", "json").stdout)
+    assert t["origin"]["kind"] == "edit"
+    # the WebUI lineage up to the edited output: seeds 3301, 3302, 3302, 3302 (samples.STEPS[:4])
+    assert [h["body"]["seed"] for h in t["history"]] == [3301, 3302, 3302, 3302]
+    edit = next(e for e in store.entries("edit"))
+    assert 0 < edit.body["dhash_distance"] <= 64

@@ -110,11 +110,11 @@ def select_cmd(store: Path, file: str, decision: str | None, reason: str) -> Non
         raise InputError("say --keep, --discard or --final", field="decision")
     with _open(store) as st:
         digest = sha256_file(file)
-        links = st.entries_for_file(digest=digest)
-        if not links:
+        origin = st.producer_of(digest)
+        if origin is None:
             raise InputError("the log has no entry for this file; import or add it first", path=file)
         e = st.add("selection", {"name": Path(file).name, "sha256": digest, "decision": decision, "reason": reason,
-                                 "entry": links[0][0]}, files=[{"sha256": digest, "role": decision, "name": Path(file).name}])
+                                 "entry": origin.id}, files=[{"sha256": digest, "role": decision, "name": Path(file).name}])
         click.echo(e.id)
 
 
@@ -130,11 +130,11 @@ def edit_cmd(store: Path, before: str, after: str, tool: str, description: str) 
 
     with _open(store) as st:
         b, a = _file_ref(st, before, "before"), _file_ref(st, after, "after")
-        links = st.entries_for_file(digest=b["sha256"])
+        origin = st.producer_of(b["sha256"])
         e = st.add("edit", {"tool": tool, "description": description, "before_sha256": b["sha256"],
                             "after_sha256": a["sha256"], "before_dhash": b["dhash"], "after_dhash": a["dhash"],
                             "dhash_distance": distance(b["dhash"], a["dhash"]), "name": a["name"],
-                            "entry": links[0][0] if links else None}, files=[b, a])
+                            "entry": origin.id if origin else None}, files=[b, a])
         click.echo(e.id)
 
 

@@ -239,6 +239,13 @@ class Store:
                                "produce_id = ?)", (digest or "", produce_id or "\x00")).fetchall()
         return [(r[0], r[1]) for r in rows]
 
+    def producer_of(self, digest: str) -> Entry | None:
+        """The generation or edit entry that recorded this file as its output (the latest, if several)."""
+        row = self.db.execute("SELECT f.entry FROM files f JOIN entries e ON e.id = f.entry WHERE f.sha256 = ? "
+                              "AND ((e.kind = 'generation' AND f.role = 'output') OR (e.kind = 'edit' AND f.role = 'after')) "
+                              "ORDER BY e.seq DESC LIMIT 1", (digest,)).fetchone()
+        return self.entry(row[0]) if row else None
+
     def files(self) -> list[dict]:
         return [{"sha256": r[0], "entry": r[1], "role": r[2], "name": r[3], "produce_id": r[4]}
                 for r in self.db.execute("SELECT sha256, entry, role, name, produce_id FROM files")]

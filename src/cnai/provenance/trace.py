@@ -12,17 +12,9 @@ import os
 from pathlib import Path
 
 from cnai.errors import InputError
-from cnai.provenance.store import Entry, Store, sha256_file
+from cnai.provenance.store import Store, sha256_file
 
 PREFIX = "cnaiprov1:"
-
-
-def _generation_of(store: Store, digest: str) -> Entry | None:
-    for eid, role in store.entries_for_file(digest=digest):
-        e = store.entry(eid)
-        if e.kind in ("generation", "edit") and role in ("output", "after"):
-            return e
-    return None
 
 
 def label_output(store: Store, src: str | os.PathLike, out_dir: str | os.PathLike, *, producer: str,
@@ -34,7 +26,7 @@ def label_output(store: Store, src: str | os.PathLike, out_dir: str | os.PathLik
 
     src = Path(src)
     digest = sha256_file(src)
-    origin = _generation_of(store, digest)
+    origin = store.producer_of(digest)
     if origin is None:
         raise InputError("the log has no generation or edit entry with this file as its output; import or "
                          "record it first", path=str(src))
@@ -80,16 +72,24 @@ def trace(store: Store, path: str | os.PathLike) -> dict:
                 origin, via = store.entry(e.body["origin"]), "label ProduceID"
                 break
     if origin is None:
-        origin = _generation_of(store, digest)
+        origin = store.producer_of(digest)
         via = "file SHA-256" if origin else None
     if origin is None:
         return {"path": str(p), "found": False, "label": lab or None,
                 "reason": "no log entry matches the label's reserved field, its ProduceID or the file's SHA-256"}
-    lineage = origin.body.get("lineage")
+    # an edited file leads back through its edits to the generation the first "before" image came from
+    edits, gen = [], origin
+    while gen.kind == "edit" and len(edits) < 1000:
+        edits.append(gen)
+        if not gen.body.get("entry"):
+            break
+        gen = store.entry(gen.body["entry"])
+    lineage = gen.body.get("lineage") if gen.kind == "generation" else None
     history = [e for e in store.entries("generation") if lineage and e.body.get("lineage") == lineage
-               and e.seq <= origin.seq] or [origin]
+               and e.seq <= gen.seq] or ([gen] if gen.kind == "generation" else [])
+    ids = {origin.id, gen.id, *(e.id for e in edits)}
     related = [e for e in store.entries() if e.kind in ("selection", "edit", "label")
-               and origin.id in (e.body.get("entry"), e.body.get("origin"), e.body.get("after_entry"))]
+               and ids & {e.body.get("entry"), e.body.get("origin"), e.id}]
     return {"path": str(p), "found": True, "via": via, "label": lab or None, "origin": origin.to_dict(),
             "history": [e.to_dict() for e in history], "related": [e.to_dict() for e in related],
             "verified": store.verify().to_dict()}
