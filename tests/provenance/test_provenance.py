@@ -251,3 +251,20 @@ def test_trace_goes_from_an_edited_labelled_file_back_through_the_edit(tmp_path,
     assert [h["body"]["seed"] for h in t["history"]] == [3301, 3302, 3302, 3302]
     edit = next(e for e in store.entries("edit"))
     assert 0 < edit.body["dhash_distance"] <= 64
+
+
+def test_store_on_read_only_media(tmp_path, cnai):
+    mnt = tmp_path / "ro"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "none", str(mnt)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root): read-only media not simulated")
+    try:
+        with Store.init(mnt / "s", title="archived") as st:
+            st.add("note", {"note": "before archiving"})
+        assert subprocess.run(["mount", "-o", "remount,ro", str(mnt)]).returncode == 0
+        assert cnai("provenance", "verify", str(mnt / "s")).returncode == 0
+        assert cnai("provenance", "report", str(mnt / "s"), "-o", str(tmp_path / "r.html")).returncode == 0
+        r = cnai("provenance", "attach", str(mnt / "s"), str(tmp_path / "r.html"))
+        assert r.returncode == 2 and "read-only media" in r.stderr and "Traceback" not in r.stderr
+    finally:
+        subprocess.run(["umount", str(mnt)])

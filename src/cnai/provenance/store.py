@@ -116,6 +116,7 @@ class Store:
     def __init__(self, root: str | os.PathLike, db: sqlite3.Connection):
         self.root = Path(root)
         self.db = db
+        self.readonly = False
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -142,10 +143,17 @@ class Store:
 
     @classmethod
     def _connect(cls, p: Path, *, create: bool) -> Store:
+        db_path = p / DB_NAME
+        # a store on read-only media (an archive disc, a read-only mount) can still be verified and reported:
+        # SQLite opens it as immutable, and every write is refused with a clear error
+        readonly = not create and not os.access(p, os.W_OK)
         try:
-            db = sqlite3.connect(p / DB_NAME, isolation_level="DEFERRED")
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
+            if readonly:
+                db = sqlite3.connect(f"{db_path.resolve().as_uri()}?immutable=1", uri=True)
+            else:
+                db = sqlite3.connect(db_path, isolation_level="DEFERRED")
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")
             if create:
                 db.executescript(_SCHEMA)
             else:
@@ -153,9 +161,11 @@ class Store:
         except sqlite3.DatabaseError as exc:
             msg = str(exc)
             if "readonly" in msg or "unable to open" in msg:
-                raise InputError(f"cannot open the store for writing: {msg}", path=str(p / DB_NAME)) from None
-            raise InputError(f"not a readable provenance store: {msg}", path=str(p / DB_NAME)) from None
-        return cls(p, db)
+                raise InputError(f"cannot open the store: {msg}", path=str(db_path)) from None
+            raise InputError(f"not a readable provenance store: {msg}", path=str(db_path)) from None
+        st = cls(p, db)
+        st.readonly = readonly
+        return st
 
     def close(self) -> None:
         self.db.close()
@@ -175,6 +185,7 @@ class Store:
         """
         if kind not in KINDS:
             raise InputError(f"unknown entry kind {kind!r}; known: {', '.join(KINDS)}", field="kind")
+        self._writable()
         priv = None
         if sign is not False and os.environ.get(ENV_KEY):
             priv = _load_key()
@@ -205,15 +216,24 @@ class Store:
 
     def keep_blob(self, path: str | os.PathLike, digest: str | None = None) -> str:
         """Copy a file into blobs/ (once per content); returns its SHA-256."""
+        self._writable()
         digest = digest or sha256_file(path)
         dst = self.root / "blobs" / digest[:2] / digest
         if not dst.exists():
             from cnai.core.safeio import atomic_writer
 
-            dst.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(f"cannot write to the store: {exc.strerror}", path=str(dst.parent)) from None
             with open(path, "rb") as src, atomic_writer(dst, binary=True, checked=True) as out:
                 shutil.copyfileobj(src, out, 1 << 20)
         return digest
+
+    def _writable(self) -> None:
+        if self.readonly:
+            raise InputError("the store is on read-only media: it can be verified and reported, not added to",
+                             path=str(self.root))
 
     def blob_path(self, digest: str) -> Path | None:
         p = self.root / "blobs" / digest[:2] / digest
