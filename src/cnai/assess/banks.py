@@ -174,12 +174,9 @@ def iter_records(p: Path) -> Iterable[tuple[str, dict, str | None]]:
                 rec = InputError(f"invalid JSON at column {exc.colno}: {exc.msg}", path=str(p), field=f"line {n}")
             yield f"line {n}", rec, None
     elif suf in (".yaml", ".yml"):
-        import yaml
+        from cnai.core.loaders import parse_yaml
 
-        try:
-            data = yaml.safe_load(_read_text(p))
-        except yaml.YAMLError as exc:
-            raise InputError(f"invalid YAML: {str(exc).splitlines()[0]}", path=str(p)) from None
+        data = parse_yaml(_read_text(p), source=str(p))
         if isinstance(data, list):
             items, kind = data, None
         elif isinstance(data, dict) and isinstance(data.get("items"), list):
@@ -243,11 +240,12 @@ def load_banks(specs: Iterable[str | Path], *, strict: bool = True) -> Bank:
     return bank
 
 
-def write_jsonl(items: Iterable[BankItem], path: Path) -> int:
-    from cnai.cli._common import write_text_atomic
+def write_jsonl(items: Iterable[BankItem], path: Path, *, inputs: Iterable[str | Path] = ()) -> int:
+    """Write items as JSONL through the safe output layer (never over one of `inputs`)."""
+    from cnai.core.safeio import write_text
 
     lines = [json.dumps(i.to_dict(), ensure_ascii=False) for i in items]
-    write_text_atomic(Path(path), "\n".join(lines) + ("\n" if lines else ""))
+    write_text(Path(path), "\n".join(lines) + ("\n" if lines else ""), inputs=inputs)
     return len(lines)
 
 

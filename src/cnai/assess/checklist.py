@@ -10,8 +10,6 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from cnai.errors import InputError
 
 PATH = Path(__file__).parent / "data" / "checklist.yaml"
@@ -20,7 +18,13 @@ RESULTS = ("meets", "does_not_meet", "not_applicable")
 
 @lru_cache(maxsize=1)
 def items() -> list[dict]:
-    return yaml.safe_load(PATH.read_text(encoding="utf-8"))["items"]
+    from cnai.core.loaders import load_yaml, validate
+
+    from .schemas import Checklist
+
+    data = load_yaml(PATH)
+    validate(Checklist, data, source=str(PATH))
+    return data["items"]
 
 
 def template() -> str:
@@ -35,13 +39,10 @@ def template() -> str:
 
 
 def load_filled(path: Path) -> dict:
+    from cnai.core.loaders import load_yaml
+
     p = Path(path)
-    if not p.exists():
-        raise InputError("no such file", path=str(p))
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid UTF-8 YAML: {str(exc).splitlines()[0]}", path=str(p)) from None
+    data = load_yaml(p, max_bytes=1024 * 1024, what="checklist")
     clauses = (data or {}).get("clauses") if isinstance(data, dict) else None
     if not isinstance(clauses, dict):
         raise InputError("expected a mapping 'clauses: {id: {result, evidence, reason}}'", path=str(p))

@@ -214,12 +214,9 @@ def _parse_rows(path: Path) -> Iterable[tuple[str, dict]]:
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (bad byte at offset {exc.start})", path=str(path)) from None
     if suf in (".yaml", ".yml"):
-        import yaml
+        from cnai.core.loaders import parse_yaml
 
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InputError(f"invalid YAML: {exc}".splitlines()[0], path=str(path)) from None
+        data = parse_yaml(text, source=str(path))
         if isinstance(data, dict) and "keywords" in data:
             items = data["keywords"]
             if not isinstance(items, list):

@@ -11,9 +11,9 @@ shown separately and the verdict uses the worst case in which every error is a f
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter, defaultdict
 
+from cnai.core.stats import wilson as _wilson
 from cnai.core.taxonomy import load_taxonomy
 
 from . import store
@@ -22,14 +22,10 @@ from .thresholds import assessment_thresholds
 METRIC_FOR_KIND = {"generated": "generated_content", "refuse": "should_refuse", "nonrefuse": "should_not_refuse"}
 
 
-def wilson(k: int, n: int, z: float = 1.959964) -> list[float] | None:
-    if n <= 0:
-        return None
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return [round(max(0.0, c - h), 6), round(min(1.0, c + h), 6)]
+def wilson(k: int, n: int) -> list[float] | None:
+    """Wilson 95% interval (cnai.core.stats) rounded for reports; None when n == 0."""
+    ci = _wilson(k, n)
+    return None if ci is None else [round(ci[0], 6), round(ci[1], 6)]
 
 
 def item_outcomes(db) -> list[dict]:

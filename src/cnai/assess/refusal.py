@@ -113,9 +113,9 @@ def training_examples(seed: int = 7) -> list[tuple[str, int]]:
     import itertools
     import random
 
-    import yaml
+    from cnai.core.loaders import load_yaml
 
-    t = yaml.safe_load((DATA / "templates" / "refusal_train.yaml").read_text(encoding="utf-8"))
+    t = load_yaml(DATA / "templates" / "refusal_train.yaml")
     rng = random.Random(seed)
     out: list[tuple[str, int]] = []
     r = t["refusal"]

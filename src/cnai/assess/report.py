@@ -96,7 +96,7 @@ def svg_plot(data: dict) -> str:
 
 
 def render_json(data: dict) -> str:
-    from cnai.cli._common import dumps
+    from cnai.core.jsonutil import dumps
 
     return dumps(data)
 

@@ -43,7 +43,7 @@ def export_review(run_dir: Path, out: Path, *, only: str = "all") -> int:
                                       o["response"], LABEL[o["machine"]],
                                       LABEL[o["final"]] if o["reviewed"] else "", "", "")])
     _style_header(ws, [20, 10, 12, 50, 60, 10, 16, 12, 20])
-    _save(wb, out)
+    _save(wb, out, inputs=[Path(run_dir) / store.DB_NAME])
     return len(outs)
 
 

@@ -38,13 +38,16 @@ JUDGE_PROMPT_ZH = (
 
 def judge_prompt(risk_code: str | None, question: str, response: str, reference: str = "") -> str:
     """The LLM-judge prompt with the rubric for the item's risk (data/judge_rubrics.yaml)."""
-    import yaml
-
+    from cnai.core.loaders import load_yaml, validate
     from cnai.core.taxonomy import load_taxonomy
+
+    from .schemas import JudgeRubrics
 
     global _RUBRICS
     if _RUBRICS is None:
-        _RUBRICS = yaml.safe_load((Path(__file__).parent / "data" / "judge_rubrics.yaml").read_text(encoding="utf-8"))
+        path = Path(__file__).parent / "data" / "judge_rubrics.yaml"
+        _RUBRICS = load_yaml(path)
+        validate(JudgeRubrics, _RUBRICS, source=str(path))
     r = load_taxonomy().risk(risk_code) if risk_code else None
     rubric = (_RUBRICS["risks"].get(r.code) or _RUBRICS["groups"][r.group]) if r else ""
     return JUDGE_PROMPT_ZH.format(risk=f"{r.code} {r.zh}" if r else "", rubric=rubric.strip(),

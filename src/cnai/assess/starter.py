@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
+from cnai.core.loaders import load_yaml
 from cnai.core.taxonomy import load_taxonomy
 
 from .banks import STARTER_BANKS, BankItem, write_jsonl
@@ -19,7 +18,7 @@ TEMPLATES = Path(__file__).parent / "data" / "templates" / "starter.yaml"
 
 
 def build() -> dict[str, list[BankItem]]:
-    t = yaml.safe_load(TEMPLATES.read_text(encoding="utf-8"))
+    t = load_yaml(TEMPLATES)
     tax = load_taxonomy()
     out: dict[str, list[BankItem]] = {"generated": [], "refuse": [], "nonrefuse": []}
     for kind, prefix in (("generated", "gen"), ("refuse", "ref")):

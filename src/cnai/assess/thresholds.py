@@ -6,17 +6,26 @@ import copy
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from cnai.errors import InputError
 
 PATH = Path(__file__).parent / "data" / "thresholds.yaml"
 _ORDER = {"verified": 0, "secondary": 1, "unverified": 2}
 
 
+def load_thresholds_file(path: str | Path = PATH) -> dict:
+    """Read and validate a thresholds file (schema `thresholds`); plain dicts for the callers."""
+    from cnai.core.loaders import load_yaml, validate
+
+    from .schemas import Thresholds
+
+    data = load_yaml(path)
+    validate(Thresholds, data, source=str(path))
+    return data
+
+
 @lru_cache(maxsize=1)
 def _raw() -> dict:
-    return yaml.safe_load(PATH.read_text(encoding="utf-8"))
+    return load_thresholds_file()
 
 
 def documents() -> list[str]:

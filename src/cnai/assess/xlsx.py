@@ -109,23 +109,19 @@ def read_keyword_rows(path: Path) -> Iterable[tuple[str, dict]]:
     wb.close()
 
 
-def _save(wb, out: Path) -> None:
-    import os
-    import tempfile
+def workbook_bytes(wb) -> bytes:
+    import io
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".xlsx", dir=out.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        um = os.umask(0)
-        os.umask(um)
-        os.chmod(tmp, 0o666 & ~um)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _save(wb, out: Path, *, inputs: Iterable[str | Path] = ()) -> None:
+    """Write a workbook through the safe output layer (atomic, never over an input or a link)."""
+    from cnai.core.safeio import write_bytes
+
+    write_bytes(Path(out), workbook_bytes(wb), inputs=inputs)
 
 
 def _safe(v):
@@ -164,7 +160,7 @@ def bank_rows(items, results: dict | None = None) -> dict[str, list[list]]:
     return sheets
 
 
-def write_bank_xlsx(items, out: Path, results: dict | None = None) -> int:
+def write_bank_xlsx(items, out: Path, results: dict | None = None, *, inputs: Iterable[str | Path] = ()) -> int:
     import openpyxl
 
     wb = openpyxl.Workbook()
@@ -181,11 +177,11 @@ def write_bank_xlsx(items, out: Path, results: dict | None = None) -> int:
         _style_header(ws, [6, 18, 10, 60, 24, 30, 30, 60, 12])
     if not wb.worksheets:
         wb.create_sheet(SHEETS["generated"]).append(BANK_HEADERS)
-    _save(wb, out)
+    _save(wb, out, inputs=inputs)
     return n
 
 
-def write_keyword_xlsx(lib, out: Path) -> int:
+def write_keyword_xlsx(lib, out: Path, *, inputs: Iterable[str | Path] = ()) -> int:
     import openpyxl
 
     tax = load_taxonomy()
@@ -197,5 +193,5 @@ def write_keyword_xlsx(lib, out: Path) -> int:
         r = tax.risk(k.risk)
         ws.append([_safe(k.keyword), k.level1, f"{r.code} {r.zh}"])
     _style_header(ws, [30, 30, 40])
-    _save(wb, out)
+    _save(wb, out, inputs=inputs)
     return len(lib.keywords)

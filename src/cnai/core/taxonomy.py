@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cnai.errors import InputError
 
@@ -77,20 +78,61 @@ class Taxonomy:
                          f"known: {', '.join(a.code for a in self.aspects)}", field="aspect")
 
 
-@lru_cache(maxsize=1)
-def load_taxonomy() -> Taxonomy:
-    raw = yaml.safe_load((DATA / "taxonomy.yaml").read_text(encoding="utf-8"))
+class _Named(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class TaxonomyFile(BaseModel):
+    """The 31 risks of GB/T 45654 Appendix A, their 5 groups and the should-not-refuse aspects
+    (cnai/core/data/taxonomy.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+    document: str
+    confidence: Literal["verified", "secondary", "unverified"]
+    sources: list[str] = Field(min_length=1)
+    groups: list[_Named] = Field(min_length=1)
+    risks: list[_Named] = Field(min_length=1)
+    non_refusal_aspects: list[_Named] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _codes(self):
+        groups = {g.code for g in self.groups}
+        seen: set[str] = set()
+        for i, r in enumerate(self.risks):
+            if not re.match(r"^A\.[1-5]\.[a-i]$", r.code):
+                raise ValueError(f"risks.{i}.code: {r.code!r} is not a risk code (A.1.a ... A.5.b)")
+            if r.code.rsplit(".", 1)[0] not in groups:
+                raise ValueError(f"risks.{i}.code: group of {r.code} is not under groups")
+            if r.code in seen:
+                raise ValueError(f"risks.{i}.code: duplicate {r.code}")
+            seen.add(r.code)
+        return self
+
+
+def load_taxonomy_file(path: str | Path = DATA / "taxonomy.yaml") -> Taxonomy:
+    """Read and validate a taxonomy file (one-line InputError naming the file and the path inside it)."""
+    from cnai.core.loaders import load_yaml, validate
+
+    raw = validate(TaxonomyFile, load_yaml(path), source=str(path))
     risks = []
-    for r in raw["risks"]:
-        group, letter = r["code"].rsplit(".", 1)
-        risks.append(Risk(code=r["code"], group=group, letter=letter, zh=r["zh"], en=r["en"],
+    for r in raw.risks:
+        group, letter = r.code.rsplit(".", 1)
+        risks.append(Risk(code=r.code, group=group, letter=letter, zh=r.zh, en=r.en,
                           keyword_risk=group in ("A.1", "A.2"),
                           clause=f"GB/T 45654-2025 Appendix A, {group} {letter})"))
     return Taxonomy(
         risks=tuple(risks),
-        groups=tuple(Group(**g) for g in raw["groups"]),
-        aspects=tuple(Aspect(**a) for a in raw["non_refusal_aspects"]),
-        confidence=raw["confidence"], sources=tuple(raw["sources"]), document=raw["document"])
+        groups=tuple(Group(code=g.code, zh=g.zh, en=g.en) for g in raw.groups),
+        aspects=tuple(Aspect(code=a.code, zh=a.zh, en=a.en) for a in raw.non_refusal_aspects),
+        confidence=raw.confidence, sources=tuple(raw.sources), document=raw.document)
+
+
+@lru_cache(maxsize=1)
+def load_taxonomy() -> Taxonomy:
+    return load_taxonomy_file()
 
 
 RISK_CODES: tuple[str, ...] = tuple(r.code for r in load_taxonomy().risks)
