@@ -32,6 +32,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Subcommands that live in their own module but sit under another group: group -> [(name, module:attribute)].
+SUBCOMMANDS: dict[str, list[tuple[str, str]]] = {
+    "corpus": [("sources", "cnai.cli.corpus_sources:sources")],
+}
+
+
+def _load(target: str):
+    mod_name, attr = target.split(":")
+    return getattr(importlib.import_module(mod_name), attr)
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
@@ -46,7 +57,11 @@ class LazyGroup(click.Group):
                 if exc.name != mod_name:
                     raise
                 return None  # a capability not installed in this build
-            return getattr(module, attr)
+            group = getattr(module, attr)
+            for sub, sub_target in SUBCOMMANDS.get(name, []):
+                if isinstance(group, click.Group) and sub not in group.commands:
+                    group.add_command(_load(sub_target), sub)
+            return group
         return super().get_command(ctx, name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
