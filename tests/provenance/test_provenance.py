@@ -268,3 +268,23 @@ def test_store_on_read_only_media(tmp_path, cnai):
         assert r.returncode == 2 and "read-only media" in r.stderr and "Traceback" not in r.stderr
     finally:
         subprocess.run(["umount", str(mnt)])
+
+
+def test_import_of_a_file_labelled_by_cnai_label_embed_links_its_produce_id(tmp_path, store, cnai):
+    (tmp_path / "in").mkdir()
+    src = png(tmp_path / "in" / "a.png", (50, 60, 70), {"parameters": WEBUI})
+    r = cnai("label", "embed", str(src), "--producer", PRODUCER, "--produce-id", "PID-0042", "-o", str(tmp_path / "lab"))
+    assert r.returncode == 0, r.stderr
+    assert cnai("provenance", "import", str(store.root), str(tmp_path / "lab")).returncode == 0
+    assert store.entries("generation")[0].body["produce_id"] == "PID-0042"
+    t = json.loads(cnai("provenance", "trace", str(store.root), str(tmp_path / "lab" / "a.png"), "--format", "json").stdout)
+    assert t["found"] and t["origin"]["body"]["produce_id"] == "PID-0042"
+
+
+def test_oversized_text_chunk_is_refused_per_file(tmp_path):
+    from cnai.provenance.importers import RecordError, png_text_chunks
+
+    p = png(tmp_path / "big.png", (1, 1, 1), {"workflow": "x" * 5000, "parameters": WEBUI})
+    with pytest.raises(RecordError, match="over the 4,096 limit"):
+        png_text_chunks(p, max_text=4096)
+    assert "parameters" in png_text_chunks(p)

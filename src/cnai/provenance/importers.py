@@ -257,6 +257,22 @@ def read_generation_record(path: str | os.PathLike) -> dict | None:
     return None
 
 
+def _label_produce_id(path: Path) -> str | None:
+    """The ProduceID of a GB 45438 label already in the file (e.g. written by `cnai label embed`), so the
+    log and the label point at each other; the full label reader runs only when a label is likely there."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+        if b"AIGC" not in head:
+            return None
+        from cnai.label.api import read_file
+
+        lab = read_file(str(path), with_c2pa=False).get("label") or {}
+    except Exception:  # noqa: BLE001 - a label we cannot read is simply not linked
+        return None
+    return lab.get("ProduceID") or None
+
+
 def iter_images(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
     for raw in paths:
         p = Path(raw)
@@ -312,9 +328,13 @@ def import_paths(store, paths: Iterable[str | os.PathLike], *, keep_files: bool 
             # no perceptual hash here: decoding every image would cost 2/3 of the import; `edit` computes it
             rec["outputs"] = [{"name": f.name, "sha256": digest}]
             rec["imported_from"] = str(f)
+            produce_id = _label_produce_id(f)
+            if produce_id:
+                rec["produce_id"] = produce_id
             if keep_files:
                 store.keep_blob(f, digest)
-            store.add("generation", rec, files=[{"sha256": digest, "role": "output", "name": f.name}])
+            store.add("generation", rec, files=[{"sha256": digest, "role": "output", "name": f.name,
+                                                 "produce_id": produce_id}])
             prev_by_group[rec["lineage"]] = rec
             known.add(digest)
             counts["imported"] += 1
