@@ -84,7 +84,7 @@ def test_variant_recall_on_the_starter_library():
     words = sorted({w for ws in yaml.safe_load(lib_path.read_text()).values() for w in ws
                     if all("\u4e00" <= c <= "\u9fff" for c in w)})
     by_sound: dict[str, list[str]] = {}
-    for cp, r in pinyin_dict.items():
+    for cp in pinyin_dict:
         if 0x4E00 <= cp <= 0x9FFF:
             by_sound.setdefault(lazy_pinyin(chr(cp))[0], []).append(chr(cp))
     rng = random.Random(18)
