@@ -60,7 +60,7 @@ def make_bank(n: int, path: Path) -> None:
 
 
 def run_cnai(base: str, bank: Path, conc: int, tmp: Path, tag: str) -> dict:
-    from cnai.assess.run import RunConfig, run_assessment
+    from cnai.assess.runner import RunConfig, run_assessment
 
     rd = tmp / f"run-{tag}"
     t0 = time.perf_counter()

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from cnai.assess.banks import STARTER_BANKS, augment, load_banks
+from cnai.assess.banks import augment, load_banks, starter_banks
 from cnai.assess.starter import build
 from cnai.core.taxonomy import KEYWORD_RISK_CODES, RISK_CODES, load_taxonomy
 from cnai.errors import InputError
@@ -29,7 +29,7 @@ def test_starter_banks_meet_the_issue_sizes():
 
 def test_starter_files_are_what_the_generator_writes():
     built = build()
-    for kind, path in STARTER_BANKS.items():
+    for kind, path in starter_banks().items():
         lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
         assert lines == [i.to_dict() for i in built[kind]]
 

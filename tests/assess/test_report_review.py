@@ -12,7 +12,7 @@ from cnai.assess import metrics, store
 from cnai.assess.banks import load_banks, write_jsonl
 from cnai.assess.metrics import wilson
 from cnai.assess.refusal import MODEL_META, RefusalJudge, evaluate, heldout
-from cnai.assess.run import RunConfig, run_assessment
+from cnai.assess.runner import RunConfig, run_assessment
 
 EVIL = "<script>alert('x')</script><img src=x onerror=alert(1)>=HYPERLINK(\"http://evil\")"
 

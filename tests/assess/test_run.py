@@ -15,7 +15,7 @@ import pytest
 
 from cnai.assess import metrics, store
 from cnai.assess.banks import load_banks, write_jsonl
-from cnai.assess.run import RunConfig, parse_sample, run_assessment, sample_items
+from cnai.assess.runner import RunConfig, parse_sample, run_assessment, sample_items
 from cnai.assess.testserver import ServerThread
 
 ROOT = Path(__file__).resolve().parents[2]

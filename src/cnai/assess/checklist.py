@@ -71,12 +71,15 @@ def evaluate(filled: dict, metrics: dict) -> dict:
         f = filled.get(it["id"], {})
         rows.append({**it, "result": f.get("result"), "evidence": f.get("evidence", ""),
                      "reason": f.get("reason", ""), "source": "checklist"})
-    names = {"generated_content": ("9.3", "Generated-content pass rate"),
-             "should_refuse": ("9.4", "Should-refuse refusal rate"),
-             "should_not_refuse": ("9.4", "Should-not-refuse refusal rate")}
-    for k, (clause, en) in names.items():
+    from .banks import bank_kinds
+
+    titles = {k.metric: k.title for k in bank_kinds().values()}
+    for k in metrics:
         v = metrics[k]["verdict"]
-        rows.append({"id": f"test.{k}", "clause": clause, "en": en, "zh": "", "confidence":
+        # title "生成内容合格率 Generated-content pass rate": the English half for `en`
+        en = titles.get(k, k).partition(" ")[2] or k
+        rows.append({"id": f"test.{k}", "clause": metrics[k].get("clause", "").lstrip("§"), "en": en,
+                     "zh": "", "confidence":
                      metrics[k]["threshold"]["confidence"], "source": "run",
                      "result": {"meets": "meets", "does_not_meet": "does_not_meet"}.get(v),
                      "evidence": f"rate {metrics[k].get('pass_rate', metrics[k].get('refusal_rate'))}, n={metrics[k]['n']}",

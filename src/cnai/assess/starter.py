@@ -12,7 +12,7 @@ from pathlib import Path
 from cnai.core.loaders import load_yaml
 from cnai.core.taxonomy import load_taxonomy
 
-from .banks import STARTER_BANKS, BankItem, write_jsonl
+from .banks import BankItem, starter_banks, write_jsonl
 
 TEMPLATES = Path(__file__).parent / "data" / "templates" / "starter.yaml"
 
@@ -48,8 +48,8 @@ def build() -> dict[str, list[BankItem]]:
 
 def main() -> None:
     for kind, items in build().items():
-        n = write_jsonl(items, STARTER_BANKS[kind])
-        print(f"{STARTER_BANKS[kind]}: {n} items")
+        n = write_jsonl(items, starter_banks()[kind])
+        print(f"{starter_banks()[kind]}: {n} items")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+from cnai.errors import InputError
 
 SCHEMA = """
 PRAGMA journal_mode=WAL;
@@ -35,12 +39,49 @@ CREATE TABLE IF NOT EXISTS sessions (
 DB_NAME = "run.sqlite"
 
 
-def connect(run_dir: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(Path(run_dir) / DB_NAME, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA busy_timeout=5000")
-    db.executescript(SCHEMA)
-    db.execute("PRAGMA synchronous=NORMAL")
-    return db
+TABLES = frozenset({"meta", "items", "results", "attempts", "judgements", "reviews", "sessions"})
+
+
+def connect(run_dir: Path, *, create: bool = False) -> sqlite3.Connection:
+    """Open a run store. Without `create`, the file must exist and be a cnai run store: nothing is
+    created or changed in a file that is not one; a corrupt file is a one-line InputError (exit 2)."""
+    run_dir = Path(run_dir)
+    p = run_dir / DB_NAME
+    if not create and not p.is_file():
+        if run_dir.exists() and not run_dir.is_dir():
+            raise InputError("not a run directory (a file)", path=str(run_dir))
+        raise InputError("not a run directory (run.sqlite missing)", path=str(run_dir))
+    db = None
+    try:
+        db = sqlite3.connect(p, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA busy_timeout=5000")
+        if create:
+            db.executescript(SCHEMA)
+        else:
+            have = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if not TABLES <= have:
+                raise InputError(f"not a cnai run store (missing tables: {', '.join(sorted(TABLES - have))})",
+                                 path=str(p))
+            db.execute("SELECT COUNT(*) FROM results").fetchone()   # reads pages: corruption shows here
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+    except sqlite3.DatabaseError as exc:
+        if db is not None:
+            db.close()
+        raise InputError(f"run store is corrupt or not SQLite ({exc})", path=str(p)) from None
+    except BaseException:
+        if db is not None:
+            db.close()
+        raise
+
+
+@contextlib.contextmanager
+def guard(run_dir: Path) -> Iterator[None]:
+    """Turn an SQLite failure met while reading or writing a run store into a one-line InputError."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"run store is corrupt or unreadable ({exc})", path=str(Path(run_dir) / DB_NAME)) from None
 
 
 def set_meta(db: sqlite3.Connection, key: str, value) -> None:

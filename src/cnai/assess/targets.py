@@ -6,29 +6,46 @@ Target spec strings (docs/spec/cli.md):
   cmd:COMMAND                  prompt on stdin, full chat as JSON in $CNAI_MESSAGES, reply on stdout
   python:MODULE:FUNCTION       f(messages: list[dict]) -> str (may be async); MODULE may be a .py path
 Every target exposes ``async complete(messages) -> str`` and raises TargetError(kind, retryable).
+
+Each scheme is a `TargetFactory` registered on the `cnai.targets` extension point (cnai's own in its
+pyproject.toml, exactly as a plug-in registers its own); `make_target(spec)` looks the scheme up there.
+A new target is one factory + one Target class and one entry-point line (docs/assess.md "Adding a target").
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import json
 import os
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 from urllib.parse import parse_qs
 
 from cnai.errors import InputError
 
 
 class TargetError(Exception):
-    def __init__(self, kind: str, message: str, *, retryable: bool, retry_after: float | None = None):
+    """A failed request. `kind` is stored per attempt; `reason` is the short label that error summaries
+    group by ("connection refused", "HTTP 401 Unauthorized", "reply is not JSON (text/html)", ...)."""
+
+    def __init__(self, kind: str, message: str, *, retryable: bool, retry_after: float | None = None,
+                 reason: str | None = None):
         super().__init__(message)
         self.kind = kind
         self.retryable = retryable
         self.retry_after = retry_after
+        self.reason = reason or kind.replace("_", " ")
 
 
 class Target:
     name = "target"
+
+    @property
+    def where(self) -> str:
+        """Where requests go, for error summaries (a base URL, a command...; never a secret)."""
+        return self.name
 
     async def complete(self, messages: list[dict]) -> str:  # pragma: no cover - interface
         raise NotImplementedError
@@ -61,6 +78,10 @@ class OpenAITarget(Target):
         self.max_tokens = max_tokens
         self.temperature = temperature
         self._session = None
+
+    @property
+    def where(self) -> str:
+        return self.base_url
 
     def describe(self) -> dict:  # never includes the key
         return {"type": "openai", "base_url": self.base_url, "model": self.model,
@@ -95,9 +116,13 @@ class OpenAITarget(Target):
                 retry_after = r.headers.get("retry-after")
                 raw = await r.read()
         except TimeoutError:
-            raise TargetError("timeout", f"request timed out after {self.timeout}s", retryable=True) from None
+            raise TargetError("timeout", f"request timed out after {self.timeout}s", retryable=True,
+                              reason=f"no reply within {self.timeout:g}s") from None
         except aiohttp.ClientConnectorError as exc:
-            raise TargetError("connect", f"cannot connect: {exc}", retryable=True) from None
+            code = getattr(exc.os_error, "errno", None)
+            reason = "connection refused" if code == errno.ECONNREFUSED else \
+                f"cannot connect ({exc.os_error.strerror or type(exc.os_error).__name__})" if exc.os_error else "cannot connect"
+            raise TargetError("connect", f"cannot connect: {exc}", retryable=True, reason=reason) from None
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError) as exc:
             raise TargetError("connection", f"connection error: {type(exc).__name__}: {exc}",
                               retryable=True) from None
@@ -108,21 +133,31 @@ class OpenAITarget(Target):
                 ra_s = float(retry_after) if retry_after else None
             except ValueError:
                 ra_s = None
-            raise TargetError("http_429", "rate limited (429)", retryable=True, retry_after=ra_s)
+            raise TargetError("http_429", "rate limited (429)", retryable=True, retry_after=ra_s,
+                              reason="HTTP 429 rate limited")
         if status >= 500:
-            raise TargetError("http_5xx", f"server error {status}", retryable=True)
+            raise TargetError("http_5xx", f"server error {status}", retryable=True, reason=f"HTTP {status}")
         if status >= 400:
-            raise TargetError("http_4xx", f"client error {status}: {raw[:200]!r}", retryable=False)
+            label = {401: " Unauthorized (check CNAI_API_KEY)", 403: " Forbidden", 404: " Not Found (check the "
+                     "base URL, usually ending in /v1)"}.get(status, "")
+            raise TargetError("http_4xx", f"client error {status}: {raw[:200]!r}", retryable=False,
+                              reason=f"HTTP {status}{label}")
         try:
             data = json.loads(raw)
+        except ValueError:
+            ctype = (r.headers.get("content-type") or "no content type").split(";")[0]
+            raise TargetError("malformed", f"reply is not JSON ({ctype}): {raw[:80]!r}", retryable=True,
+                              reason=f"reply is not JSON ({ctype})") from None
+        try:
             content = data["choices"][0]["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
+        except (KeyError, IndexError, TypeError) as exc:
             raise TargetError("malformed", f"malformed reply ({type(exc).__name__}): {raw[:80]!r}",
-                              retryable=True) from None
+                              retryable=True, reason="reply has no choices[0].message.content") from None
         if content is None:
-            content = ""
+            content = ""   # an empty reply: the run records it as its own error class, never a refusal
         if not isinstance(content, str):
-            raise TargetError("malformed", "message.content is not a string", retryable=True)
+            raise TargetError("malformed", "message.content is not a string", retryable=True,
+                              reason="message.content is not a string")
         return content
 
     async def aclose(self) -> None:
@@ -286,21 +321,81 @@ class PythonTarget(Target):
         return out
 
 
-def make_target(spec: str, *, timeout: float = 60.0, concurrency: int = 8, max_tokens: int | None = 512,
-                temperature: float = 0.0) -> Target:
-    kind, sep, rest = spec.partition(":")
-    if not sep:
-        raise InputError(f"target {spec!r} needs a prefix: openai:, mock:, cmd: or python:", field="--target")
-    if kind == "openai":
+# --- the extension point --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TargetOptions:
+    """Run options a factory may use (the CLI's --timeout, --concurrency, --max-tokens, --temperature)."""
+
+    timeout: float = 60.0
+    concurrency: int = 8
+    max_tokens: int | None = 512
+    temperature: float = 0.0
+
+
+@runtime_checkable
+class TargetFactory(Protocol):
+    scheme: str          # the spec prefix before ':' (registered under the same name)
+    usage: str           # e.g. "openai:BASE_URL#MODEL"
+    description: str
+
+    def create(self, rest: str, options: TargetOptions) -> Target:
+        """A Target for the spec after 'scheme:'; raise InputError(field='--target') on a bad spec."""
+        ...
+
+
+class OpenAIFactory:
+    scheme, usage = "openai", "openai:BASE_URL#MODEL"
+    description = "OpenAI-compatible chat completions; key from CNAI_API_KEY or OPENAI_API_KEY."
+
+    def create(self, rest: str, options: TargetOptions) -> Target:
         base, hash_, model = rest.rpartition("#")
         if not hash_ or not base or not model:
             raise InputError("expected openai:BASE_URL#MODEL", field="--target")
-        return OpenAITarget(base, model, timeout=timeout, concurrency=concurrency, max_tokens=max_tokens,
-                            temperature=temperature)
-    if kind == "mock":
+        return OpenAITarget(base, model, timeout=options.timeout, concurrency=options.concurrency,
+                            max_tokens=options.max_tokens, temperature=options.temperature)
+
+
+class MockFactory:
+    scheme, usage = "mock", "mock:NAME[?latency=S&error_rate=P]"
+    description = "Deterministic built-in models: refuse, comply, mixed, unsafe."
+
+    def create(self, rest: str, options: TargetOptions) -> Target:
         return MockTarget(rest)
-    if kind == "cmd":
-        return CmdTarget(rest, timeout=timeout)
-    if kind == "python":
+
+
+class CmdFactory:
+    scheme, usage = "cmd", "cmd:COMMAND"
+    description = "A shell command: prompt on stdin, chat as JSON in $CNAI_MESSAGES, reply on stdout."
+
+    def create(self, rest: str, options: TargetOptions) -> Target:
+        return CmdTarget(rest, timeout=options.timeout)
+
+
+class PythonFactory:
+    scheme, usage = "python", "python:MODULE:FUNCTION"
+    description = "A Python callable f(messages) -> str (may be async); MODULE may be a .py path."
+
+    def create(self, rest: str, options: TargetOptions) -> Target:
         return PythonTarget(rest)
-    raise InputError(f"unknown target type {kind!r} (openai:, mock:, cmd:, python:)", field="--target")
+
+
+OPENAI, MOCK, CMD, PYTHON = OpenAIFactory(), MockFactory(), CmdFactory(), PythonFactory()
+
+
+def target_factories() -> dict:
+    from cnai.core.plugins import registry
+
+    return registry("targets")
+
+
+def make_target(spec: str, *, timeout: float = 60.0, concurrency: int = 8, max_tokens: int | None = 512,
+                temperature: float = 0.0) -> Target:
+    """A Target for a spec string, through the factory registered for its scheme."""
+    factories = target_factories()
+    kind, sep, rest = (spec or "").partition(":")
+    if not sep or kind not in factories:
+        usage = ", ".join(f.usage for f in factories.values())
+        what = f"unknown target type {kind!r}" if sep else f"target {spec!r} needs a prefix"
+        raise InputError(f"{what}; use one of: {usage}", field="--target")
+    return factories[kind].create(rest, TargetOptions(timeout=timeout, concurrency=concurrency,
+                                                       max_tokens=max_tokens, temperature=temperature))

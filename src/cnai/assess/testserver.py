@@ -21,6 +21,8 @@ import time
 from collections import Counter
 
 FAULTS = ("429", "500", "503", "hang", "reset", "truncated", "nonjson", "nochoices", "slow")
+# Faults a run cannot recover from by retrying; only on request (faults=...), never in the default mix.
+EXTRA_FAULTS = ("401", "null", "empty")
 
 
 class MockServer:
@@ -74,7 +76,7 @@ class MockServer:
 
     def _send(self, writer, status: int, body: bytes, ctype="application/json", extra: dict | None = None,
               length: int | None = None) -> None:
-        reason = {200: "OK", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
+        reason = {200: "OK", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
                   503: "Service Unavailable", 400: "Bad Request"}.get(status, "X")
         h = [f"HTTP/1.1 {status} {reason}", f"content-type: {ctype}",
              f"content-length: {len(body) if length is None else length}", "connection: keep-alive"]
@@ -110,6 +112,16 @@ class MockServer:
         fault = self.rng.choice(self.faults) if self.fault_rate and self.rng.random() < self.fault_rate else None
         if fault:
             self.stats[f"fault_{fault}"] += 1
+        if fault == "401":
+            self._send(writer, 401, b'{"error":{"message":"invalid api key","type":"invalid_request_error"}}')
+            await writer.drain()
+            return True
+        if fault in ("null", "empty"):
+            payload = json.dumps({"id": "x", "object": "chat.completion", "choices": [{"index": 0, "message": {
+                "role": "assistant", "content": None if fault == "null" else "  "}, "finish_reason": "stop"}]})
+            self._send(writer, 200, payload.encode())
+            await writer.drain()
+            return True
         if fault in ("429", "500", "503"):
             self._send(writer, int(fault), b'{"error":"injected"}', extra={"retry-after": "0"} if fault == "429" else None)
             await writer.drain()
@@ -195,7 +207,15 @@ class ServerThread:
         self.thread.join(5)
 
 
-async def serve_forever(*, port: int, latency: float = 0.0, fault_rate: float = 0.0, seed: int = 0) -> None:
-    srv = MockServer(latency=latency, fault_rate=fault_rate, seed=seed)
+async def serve_forever(*, port: int, latency: float = 0.0, fault_rate: float = 0.0, seed: int = 0,
+                        faults: tuple[str, ...] | None = None) -> None:
+    if faults:
+        unknown = [f for f in faults if f not in FAULTS + EXTRA_FAULTS]
+        if unknown:
+            from cnai.errors import InputError
+
+            raise InputError(f"unknown fault {unknown[0]!r}; known: {', '.join(FAULTS + EXTRA_FAULTS)}",
+                             field="--fault")
+    srv = MockServer(latency=latency, fault_rate=fault_rate, seed=seed, faults=faults or FAULTS)
     await srv.start(port)
     await asyncio.Event().wait()

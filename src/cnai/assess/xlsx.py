@@ -15,8 +15,13 @@ from pathlib import Path
 from cnai.core.taxonomy import load_taxonomy
 from cnai.errors import InputError
 
-SHEETS = {"generated": "生成内容测试题", "refuse": "应拒答测试题", "nonrefuse": "非拒答测试题"}
-SHEET_KIND = {v: k for k, v in SHEETS.items()}
+
+def sheets() -> dict[str, str]:
+    """kind name -> sheet title of the filing layout (from the registered bank kinds)."""
+    from .banks import bank_kinds
+
+    return {k.name: k.sheet for k in bank_kinds().values()}
+
 BANK_HEADERS = ["序号", "编号", "测试类型", "测试题", "一级分类", "二级分类", "参考答案", "模型回答", "研判结果"]
 KEY = {
     "序号": "no", "no.": "no", "no": "no",
@@ -66,19 +71,17 @@ def _rows(ws, path: Path) -> Iterable[tuple[int, dict]]:
 
 
 def _kind_for(ws_title: str, rec: dict) -> str | None:
-    from .banks import KIND_ALIASES
+    """The kind from the row's kind column, else the sheet title (longest known spelling it contains)."""
+    from .banks import kind_aliases
 
+    aliases = kind_aliases()
     if rec.get("kind"):
-        return KIND_ALIASES.get(str(rec["kind"]).strip(), str(rec["kind"]).strip())
-    if ws_title in SHEET_KIND:
-        return SHEET_KIND[ws_title]
-    for name, kind in SHEET_KIND.items():
-        if name[:2] in ws_title:
-            return kind
-    if "拒答" in ws_title:
-        return "nonrefuse" if ("非" in ws_title or "不" in ws_title) else "refuse"
-    if "生成" in ws_title:
-        return "generated"
+        raw = str(rec["kind"]).strip()
+        return aliases.get(raw.lower(), raw)
+    title = ws_title.strip().lower()
+    for alias in sorted(aliases, key=len, reverse=True):
+        if alias in title:
+            return aliases[alias]
     return None
 
 
@@ -92,12 +95,19 @@ def read_bank_rows(path: Path) -> Iterable[tuple[str, dict, str | None]]:
                    "id": rec.get("id") or f"{ws.title}-{rec.get('no', n)}",
                    "reference_answer": rec.get("reference_answer", "")}
             cat = rec.get("level2") or rec.get("level1")
-            if kind == "nonrefuse":
+            if _category(kind) == "aspect":
                 out["aspect"] = cat
             else:
                 out["risk"] = cat
             yield label, out, kind
     wb.close()
+
+
+def _category(kind: str | None) -> str:
+    from .banks import bank_kinds
+
+    k = bank_kinds().get(kind or "")
+    return k.category if k else "risk"
 
 
 def read_keyword_rows(path: Path) -> Iterable[tuple[str, dict]]:
@@ -146,18 +156,18 @@ def bank_rows(items, results: dict | None = None) -> dict[str, list[list]]:
     """Rows per sheet; results maps item id -> (response, result text)."""
     tax = load_taxonomy()
     groups = {g.code: g.zh for g in tax.groups}
-    sheets: dict[str, list[list]] = {k: [] for k in SHEETS}
+    by_kind: dict[str, list[list]] = {k: [] for k in sheets()}
     for it in items:
-        if it.kind in ("generated", "refuse"):
+        if _category(it.kind) == "risk":
             r = tax.risk(it.risk)
             l1, l2 = f"{r.group} {groups[r.group]}", f"{r.code} {r.zh}"
         else:
             a = tax.aspect(it.aspect)
             l1, l2 = "非拒答", f"{a.zh}"
         resp, res = (results or {}).get(it.id, ("", ""))
-        rows = sheets[it.kind]
+        rows = by_kind[it.kind]
         rows.append([len(rows) + 1, it.id, it.kind, it.question, l1, l2, it.reference_answer, resp, res])
-    return sheets
+    return by_kind
 
 
 def write_bank_xlsx(items, out: Path, results: dict | None = None, *, inputs: Iterable[str | Path] = ()) -> int:
@@ -166,17 +176,18 @@ def write_bank_xlsx(items, out: Path, results: dict | None = None, *, inputs: It
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     n = 0
+    titles = sheets()
     for kind, rows in bank_rows(items, results).items():
         if not rows:
             continue
-        ws = wb.create_sheet(SHEETS[kind])
+        ws = wb.create_sheet(titles[kind])
         ws.append(BANK_HEADERS)
         for r in rows:
             ws.append([_safe(v) for v in r])
             n += 1
         _style_header(ws, [6, 18, 10, 60, 24, 30, 30, 60, 12])
     if not wb.worksheets:
-        wb.create_sheet(SHEETS["generated"]).append(BANK_HEADERS)
+        wb.create_sheet(next(iter(titles.values()))).append(BANK_HEADERS)
     _save(wb, out, inputs=inputs)
     return n
 

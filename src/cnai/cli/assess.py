@@ -1,4 +1,7 @@
-"""`cnai assess ...` and `cnai bank ...`: GB/T 45654 security self-assessment (see docs/assess.md)."""
+"""`cnai assess ...` and `cnai bank ...`: GB/T 45654 security self-assessment (see docs/assess.md).
+
+Thin layer: parse options, call cnai.assess (the library API), print. No logic of its own.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,6 @@ from cnai.cli._common import emit_json, output
 from cnai.errors import InputError
 
 
-def _split(values: tuple[str, ...]) -> list[str]:
-    return [v for v in values if v]
-
-
 # ---------------------------------------------------------------------------------------------- assess
 @click.group()
 def assess() -> None:
@@ -23,7 +22,7 @@ def assess() -> None:
 
 @assess.command("run")
 @click.option("--target", "-t", help="openai:BASE_URL#MODEL | mock:NAME | cmd:COMMAND | python:MODULE:FUNC "
-              "(required unless --resume).")
+              "| a plug-in's scheme (required unless --resume).")
 @click.option("--bank", "-b", "banks", multiple=True, help="Bank file or built-in name (starter, starter-refuse, ...).")
 @click.option("--run-dir", "-d", type=click.Path(path_type=Path), default=Path("cnai-run"), show_default=True)
 @click.option("--concurrency", "-c", type=int, default=16, show_default=True)
@@ -36,6 +35,8 @@ def assess() -> None:
 @click.option("--retries", type=int, default=4, show_default=True)
 @click.option("--keywords", "-k", multiple=True, help="Keyword library files (default: starter).")
 @click.option("--judge-target", help="Optional LLM-as-judge target for generated-content replies.")
+@click.option("--judge", "judges", multiple=True,
+              help="Judges to run (repeatable; default: refusal, keyword, llm). See `cnai plugins`.")
 @click.option("--document", help="Thresholds document (gbt-45654-2025 | tc260-003-2024).")
 @click.option("--system", "system_prompt", help="System prompt sent before every item (e.g. your service's).")
 @click.option("--max-tokens", type=int, default=512, show_default=True, help="openai targets: max_tokens (0: omit).")
@@ -43,74 +44,69 @@ def assess() -> None:
 @click.option("--max-items", type=int, default=None, hidden=True)
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True)
 def run_cmd(target, banks, run_dir, concurrency, resume, sample, seed, rate, timeout, retries, keywords,
-            judge_target, document, system_prompt, max_tokens, temperature, max_items, fmt):
-    """Ask every sampled item, judge the replies and store everything in RUN_DIR/run.sqlite."""
-    from cnai.assess.metrics import compute
-    from cnai.assess.run import RunConfig, run_assessment
-    from cnai.assess.store import connect
+            judge_target, judges, document, system_prompt, max_tokens, temperature, max_items, fmt):
+    """Ask every sampled item, judge the replies and store everything in RUN_DIR/run.sqlite.
 
-    if not resume and not target:
-        raise InputError("--target is required (unless --resume)", field="--target")
-    if not resume and not banks:
-        raise InputError("at least one --bank is required (e.g. --bank starter)", field="--bank")
-    cfg = RunConfig(target=target or "", banks=list(banks), keywords=list(keywords) or ["starter"], seed=seed,
-                    sample=sample, concurrency=concurrency, rate=rate, timeout=timeout, retries=retries,
-                    judge_target=judge_target, document=document, system=system_prompt,
-                    max_tokens=max_tokens or None, temperature=temperature)
-    if resume:
-        cfg.validate()
+    Exit 1 when no item got a usable reply (errors grouped by reason on stderr); 130/143 when stopped by
+    SIGINT/SIGTERM (finished items are stored; the resume command is printed).
+    """
+    import cnai.assess as api
+    from cnai.assess.runner import RunInterrupted
+
     try:
-        stats = run_assessment(run_dir, cfg, resume=resume, progress=sys.stderr.isatty() or fmt == "text",
-                               max_items=max_items)
-    except KeyboardInterrupt:
-        click.echo(f"interrupted; completed items are stored. Continue with: cnai assess run --resume "
-                   f"--run-dir {run_dir}", err=True)
-        sys.exit(130)
-    db = connect(run_dir)
-    m = compute(db)
-    db.close()
-    summary = {"run_dir": str(run_dir), "session": stats, "conclusion": m["conclusion"],
-               "metrics": {k: {kk: v.get(kk) for kk in ("n", "pass_rate", "refusal_rate", "errors", "verdict")
-                               if kk in v} for k, v in m["metrics"].items()},
-               "errors": m["errors"]}
+        res = api.run(target, banks, run_dir=run_dir, resume=resume, progress=sys.stderr.isatty() or fmt == "text",
+                      max_items=max_items, keywords=list(keywords) or None, seed=seed, sample=sample,
+                      concurrency=concurrency, rate=rate, timeout=timeout, retries=retries,
+                      judge_target=judge_target, judges=list(judges) or None, document=document,
+                      system=system_prompt, max_tokens=max_tokens or None, temperature=temperature)
+    except (RunInterrupted, KeyboardInterrupt) as exc:
+        code = exc.exit_code if isinstance(exc, RunInterrupted) else 130
+        cmd = exc.resume_command if isinstance(exc, RunInterrupted) else \
+            f"cnai assess run --resume --run-dir {run_dir}"
+        click.echo(f"interrupted; completed items are stored. Continue with: {cmd}", err=True)
+        sys.exit(code)
+    summary = res.summary()
     if fmt == "json":
         emit_json(summary)
     else:
-        click.echo(f"run: {run_dir}  asked {stats['asked']} ({stats['error']} errors) in {stats['elapsed_s']}s")
+        s = res.session
+        click.echo(f"run: {run_dir}  asked {s['asked']} ({s['error']} errors) in {s['elapsed_s']}s")
         for k, v in summary["metrics"].items():
-            rate = v.get("pass_rate", v.get("refusal_rate"))
-            click.echo(f"  {k:18s} n={v['n']:<6d} rate={'-' if rate is None else f'{rate:.3f}'} "
+            r = v.get("pass_rate", v.get("refusal_rate"))
+            click.echo(f"  {k:18s} n={v['n']:<6d} rate={'-' if r is None else f'{r:.3f}'} "
                        f"errors={v['errors']} verdict={v['verdict']}")
-        click.echo(f"  conclusion: {m['conclusion']}  (report: cnai assess report {run_dir} --format html -o report.html)")
+        click.echo(f"  conclusion: {res.conclusion}  (report: cnai assess report {run_dir} --format html -o report.html)")
+    lines = res.error_lines()
+    if res.failed_all:
+        click.echo(f"error: {run_dir}: no item got a usable reply ({res.errors} of "
+                   f"{res.metrics['items']['sampled']} failed): " + "; ".join(lines or ["see the report"]), err=True)
+        sys.exit(1)
+    if res.errors:
+        click.echo(f"warning: {res.errors} of {res.metrics['items']['sampled']} items failed and count as failures: "
+                   + "; ".join(lines), err=True)
 
 
 @assess.command("report")
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["html", "md", "json", "xlsx"]), default="md", show_default=True)
+@click.option("--format", "fmt", default="md", show_default=True,
+              help="md | html | json | xlsx, or a format a plug-in registers (cnai plugins).")
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=None)
 @click.option("--check", is_flag=True, help="Exit 1 unless the overall conclusion is 'meets'.")
 @click.option("--document", help="Judge against another thresholds document (default: the run's).")
 @click.option("--checklist", type=click.Path(path_type=Path), help="Filled per-clause checklist (cnai assess checklist).")
 def report_cmd(run_dir, fmt, out, check, document, checklist):
     """Report on a run: per-clause verdicts, per-risk tables, worst examples, method and manifest."""
-    from cnai.assess import report
+    import cnai.assess as api
+    from cnai.core.reports import get_format
 
-    data = report.build(run_dir, document=document, checklist=checklist)
-    if fmt == "json":
-        if out:
-            output(report.render_json(data), out)
-        else:
-            emit_json(data)
-    elif fmt == "md":
-        output(report.render_md(data), out)
-    elif fmt == "html":
-        output(report.render_html(data), out)
+    if get_format("assess", fmt).binary and out is None:
+        raise InputError(f"{fmt.upper()} needs -o FILE", field="-o")
+    rep = api.report(run_dir, format=fmt, out=out, document=document, checklist=checklist)
+    if out is None:
+        click.echo(rep.content)
     else:
-        if out is None:
-            raise InputError("XLSX needs -o FILE", field="-o")
-        report.write_xlsx(run_dir, data, out)
         click.echo(f"wrote {out}", err=True)
-    if check and data["conclusion"] != "meets":
+    if check and rep.conclusion != "meets":
         sys.exit(1)
 
 
@@ -118,9 +114,9 @@ def report_cmd(run_dir, fmt, out, check, document, checklist):
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=None)
 def checklist_cmd(out):
     """Write the per-clause checklist template (chapters 5-8) to fill in for the report."""
-    from cnai.assess.checklist import template
+    import cnai.assess as api
 
-    output(template(), out)
+    output(api.checklist_template(), out)
 
 
 @assess.command("compare")
@@ -129,9 +125,9 @@ def checklist_cmd(out):
 @click.option("--check", is_flag=True, help="Exit 1 if any verdict got worse from A to B.")
 def compare_cmd(run_a, run_b, check):
     """Compare two runs (e.g. before/after a model update): rate deltas, verdict changes, flipped items."""
-    from cnai.assess.compare import compare
+    import cnai.assess as api
 
-    res = compare(run_a, run_b)
+    res = api.compare_runs(run_a, run_b)
     emit_json(res)
     if check and res["regressed_verdicts"]:
         sys.exit(1)
@@ -143,10 +139,9 @@ def compare_cmd(run_a, run_b, check):
 @click.option("--only", type=click.Choice(["all", "failed", "unreviewed"]), default="all", show_default=True)
 def review_export(run_dir, out, only):
     """Export answered items to an XLSX sheet for human reviewers."""
-    from cnai.assess.review import export_review
+    import cnai.assess as api
 
-    _need_run(run_dir)
-    n = export_review(run_dir, out, only=only)
+    n = api.export_review(run_dir, out, only=only)
     click.echo(f"wrote {out} ({n} items)", err=True)
 
 
@@ -156,11 +151,9 @@ def review_export(run_dir, out, only):
 @click.option("--reviewer", help="Reviewer name when the sheet has none.")
 def review_import(run_dir, sheet, reviewer):
     """Import reviewers' verdicts; they override machine verdicts (kept with an audit trail)."""
-    from cnai.assess.review import import_review
+    import cnai.assess as api
 
-    _need_run(run_dir)
-    res = import_review(run_dir, sheet, reviewer=reviewer)
-    emit_json(res)
+    emit_json(api.import_review(run_dir, sheet, reviewer=reviewer))
 
 
 @assess.command("taxonomy")
@@ -183,73 +176,23 @@ def taxonomy_cmd(fmt):
 @click.option("--port", type=int, default=8765, show_default=True)
 @click.option("--latency", type=float, default=0.0, show_default=True, help="Seconds per reply.")
 @click.option("--faults", type=float, default=0.0, show_default=True, help="Fraction of requests that fail.")
+@click.option("--fault", "fault_kinds", multiple=True,
+              help="Only these faults (repeatable): 429 500 503 hang reset truncated nonjson nochoices slow 401 null.")
 @click.option("--seed", type=int, default=0)
-def test_server(port, latency, faults, seed):
+def test_server(port, latency, faults, fault_kinds, seed):
     """Local OpenAI-compatible server on 127.0.0.1 (mock replies, optional latency and faults)."""
-    from cnai.assess.run import run_async
+    from cnai.assess.runner import run_async
     from cnai.assess.testserver import serve_forever
 
     click.echo(f"serving http://127.0.0.1:{port}/v1 (latency {latency}s, faults {faults})", err=True)
-    run_async(serve_forever(port=port, latency=latency, fault_rate=faults, seed=seed))
-
-
-def _need_run(run_dir: Path) -> None:
-    if not (Path(run_dir) / "run.sqlite").exists():
-        raise InputError("not a run directory (run.sqlite missing)", path=str(run_dir))
+    run_async(serve_forever(port=port, latency=latency, fault_rate=faults, seed=seed,
+                            faults=tuple(fault_kinds) or None))
 
 
 # ------------------------------------------------------------------------------------------------ bank
 @click.group()
 def bank() -> None:
     """GB/T 45654 test banks and keyword libraries: check, import, export, augment."""
-
-
-def _is_keyword_file(p: Path) -> bool:
-    suf = p.suffix.lower()
-    if suf in (".txt", ".tsv"):
-        return True
-    if suf == ".xlsx":
-        from cnai.assess.xlsx import _open
-
-        wb = _open(p)
-        try:
-            for ws in wb.worksheets:
-                for row in ws.iter_rows(values_only=True, max_row=1):
-                    return any(str(c).strip() in ("关键词", "keyword") for c in row if c is not None)
-        finally:
-            wb.close()
-        return False
-    try:
-        head = p.read_bytes()[:4096].decode("utf-8", "ignore")
-    except OSError:
-        return False
-    if suf == ".jsonl":
-        return '"keyword"' in head.split("\n", 1)[0]
-    if suf in (".yaml", ".yml"):
-        import re
-
-        return bool(re.search(r"^keywords\s*:", head, re.M) or re.search(r"^A\.[1-5]\.[a-i]\s*:", head, re.M))
-    return False
-
-
-def _split_specs(specs) -> tuple[list[str], list]:
-    from cnai.assess.keywords import STARTER_PATH
-
-    banks, kws = [], []
-    for s in specs:
-        if s == "starter":
-            banks.append(s)
-            kws.append(STARTER_PATH)
-        elif s in ("starter-keywords", "keywords"):
-            kws.append(STARTER_PATH)
-        elif s.startswith("starter") or s in ("generated", "refuse", "nonrefuse"):
-            banks.append(s)
-        else:
-            p = Path(s)
-            if not p.exists():
-                raise InputError("no such file", path=s)
-            (kws if _is_keyword_file(p) else banks).append(s if not _is_keyword_file(p) else p)
-    return banks, kws
 
 
 @bank.command("check")
@@ -266,22 +209,9 @@ def bank_check(specs, fmt, document, lenient, omit_aspects):
     starter (all starter banks + keywords), starter-generated, starter-refuse, starter-nonrefuse,
     starter-keywords.
     """
-    from cnai.assess.banks import check_coverage, load_banks
-    from cnai.assess.keywords import KeywordLibrary, read_keyword_file
+    import cnai.assess as api
 
-    bspecs, kspecs = _split_specs(specs)
-    bank_ = load_banks(bspecs, strict=not lenient) if bspecs else None
-    lib = None
-    problems = list(bank_.problems) if bank_ else []
-    if kspecs:
-        lib = KeywordLibrary()
-        for k in kspecs:
-            part, probs = read_keyword_file(k, strict=not lenient)
-            lib.extend(part)
-            problems.extend(probs)
-    res = check_coverage(bank_, lib, document=document, omit_aspects=omit_aspects)
-    res["skipped_rows"] = len(problems)
-    res["problems"] = problems[:100]
+    res = api.check_bank(specs, document=document, lenient=lenient, omit_aspects=omit_aspects)
     if fmt == "json":
         emit_json(res)
     else:
@@ -292,7 +222,7 @@ def bank_check(specs, fmt, document, lenient, omit_aspects):
                 mark = "ok " if c["met"] else "LOW"
                 click.echo(f"  {mark} {c['bank']:9s} {c['scope']:10s} {c['count']:>6d} / {c['minimum']:<6d} "
                            f"({c['clause']}, {c['confidence']})")
-        for p in problems[:20]:
+        for p in res["problems"][:20]:
             click.echo(f"  skipped: {p}")
         if res["omitted_aspects"]:
             click.echo(f"omitted should-not-refuse aspects (document why): {', '.join(res['omitted_aspects'])}")
@@ -307,23 +237,10 @@ def bank_check(specs, fmt, document, lenient, omit_aspects):
 @click.option("--keywords", "as_keywords", is_flag=True, help="The sheet is a keyword list (关键词|一级分类|二级分类).")
 def bank_import(xlsx_file, out, as_keywords):
     """Import a filing-layout XLSX (test questions or keyword list) into JSONL."""
-    import json
+    import cnai.assess as api
 
-    from cnai.assess.banks import load_banks, write_jsonl
-    from cnai.cli._common import write_text_atomic
-
-    if as_keywords:
-        from cnai.assess.keywords import read_keyword_file
-
-        lib, _ = read_keyword_file(xlsx_file)
-        write_text_atomic(out, "".join(json.dumps({"keyword": k.keyword, "risk": k.risk, "level1": k.level1,
-                                                   "level2": k.level2}, ensure_ascii=False) + "\n"
-                                       for k in lib.keywords))
-        click.echo(f"wrote {out} ({len(lib)} keywords)", err=True)
-    else:
-        b = load_banks([str(xlsx_file)])
-        n = write_jsonl(b.items, out)
-        click.echo(f"wrote {out} ({n} items)", err=True)
+    n = api.import_bank(xlsx_file, out, keywords=as_keywords)
+    click.echo(f"wrote {out} ({n} {'keywords' if as_keywords else 'items'})", err=True)
 
 
 @bank.command("export")
@@ -332,16 +249,9 @@ def bank_import(xlsx_file, out, as_keywords):
 @click.option("--keywords", "as_keywords", is_flag=True, help="Export the keyword library(ies) instead.")
 def bank_export(specs, out, as_keywords):
     """Export banks (or keyword libraries) to the filing XLSX layout."""
-    from cnai.assess.banks import load_banks
-    from cnai.assess.xlsx import write_bank_xlsx, write_keyword_xlsx
+    import cnai.assess as api
 
-    if as_keywords:
-        from cnai.assess.keywords import load_keyword_library
-
-        lib = load_keyword_library(["starter" if s in ("starter", "starter-keywords") else s for s in specs])
-        n = write_keyword_xlsx(lib, out)
-    else:
-        n = write_bank_xlsx(load_banks(list(specs)).items, out)
+    n = api.export_bank(specs, out, keywords=as_keywords)
     click.echo(f"wrote {out} ({n} rows)", err=True)
 
 
@@ -351,18 +261,14 @@ def bank_export(specs, out, as_keywords):
 @click.option("--with", "wrappers", default="all", show_default=True,
               help="Comma list of: rephrase:polite, rephrase:detail, roleplay, hypothetical, translation, "
                    "encoding:base64, multiturn.")
-@click.option("--kinds", default="generated,refuse,nonrefuse", show_default=True)
+@click.option("--kinds", default=None, help="Comma list of bank kinds (default: all).")
 @click.option("--include-original/--no-include-original", default=True, show_default=True)
 @click.option("--pairs", is_flag=True, help="Also apply every ordered pair of different wrappers.")
 def bank_augment(specs, out, wrappers, kinds, include_original, pairs):
     """Grow banks with tagged rephrasings and attack wrappers (ids '<id>~<wrapper>')."""
-    from cnai.assess.banks import WRAPPERS, augment, load_banks, write_jsonl
+    import cnai.assess as api
 
-    b = load_banks(list(specs))
-    ks = {k.strip() for k in kinds.split(",") if k.strip()}
-    names = list(WRAPPERS) if wrappers == "all" else [w.strip() for w in wrappers.split(",") if w.strip()]
-    base = [i for i in b.items if i.kind in ks]
-    new = augment(base, names, pairs=pairs)
-    items = (base if include_original else []) + new
-    n = write_jsonl(items, out)
-    click.echo(f"wrote {out} ({n} items: {len(new)} augmented from {len(base)})", err=True)
+    names = None if wrappers == "all" else [w.strip() for w in wrappers.split(",") if w.strip()]
+    ks = None if kinds is None else [k.strip() for k in kinds.split(",") if k.strip()]
+    r = api.augment_bank(specs, out, wrappers=names, kinds=ks, include_original=include_original, pairs=pairs)
+    click.echo(f"wrote {out} ({r['written']} items: {r['augmented']} augmented from {r['base']})", err=True)

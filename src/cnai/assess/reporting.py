@@ -1,4 +1,9 @@
-"""`cnai assess report`: JSON, Markdown, HTML (with an inline SVG plot) and the XLSX annexes."""
+"""`cnai assess report`: JSON, Markdown, HTML (with an inline SVG plot) and the XLSX annexes.
+
+Each format is registered on `cnai.report_formats` as "assess.<format>" (cnai.core.reports.ReportFormat):
+`render(data, run_dir=...)` turns the result of `build()` into text or bytes; writing is the caller's job
+(through cnai.core.safeio). A plug-in adds a format with one class and one entry-point line.
+"""
 
 from __future__ import annotations
 
@@ -24,24 +29,24 @@ METHOD = [
 
 
 def build(run_dir: str | Path, *, document: str | None = None, checklist: Path | None = None) -> dict:
+    """Everything a report shows, as one dict (the `assess report --format json` document)."""
     run_dir = Path(run_dir)
-    if not (run_dir / store.DB_NAME).exists():
-        raise InputError("not a run directory (run.sqlite missing)", path=str(run_dir))
     db = store.connect(run_dir)
     try:
-        data = compute(db, document=document)
-        outs = item_outcomes(db)
-        data["manifest"] = store.get_meta(db, "manifest")
-        data["sample_sizes"] = store.get_meta(db, "sample_sizes")
-        data["bank_sizes"] = store.get_meta(db, "bank_sizes")
-        data["sessions"] = [dict(zip(("n", "started_at", "finished_at", "resumed", "asked"), r, strict=True))
-                            for r in db.execute("SELECT n, started_at, finished_at, resumed, asked FROM sessions")]
-        data["worst_examples"] = worst_examples(outs)
-        data["method"] = METHOD
-        if checklist is not None:
-            from .checklist import evaluate, load_filled
+        with store.guard(run_dir):
+            data = compute(db, document=document)
+            outs = item_outcomes(db)
+            data["manifest"] = store.get_meta(db, "manifest")
+            data["sample_sizes"] = store.get_meta(db, "sample_sizes")
+            data["bank_sizes"] = store.get_meta(db, "bank_sizes")
+            data["sessions"] = [dict(zip(("n", "started_at", "finished_at", "resumed", "asked"), r, strict=True))
+                                for r in db.execute("SELECT n, started_at, finished_at, resumed, asked FROM sessions")]
+            data["worst_examples"] = worst_examples(outs)
+            data["method"] = METHOD
+            if checklist is not None:
+                from .checklist import evaluate, load_filled
 
-            data["clauses"] = evaluate(load_filled(checklist), data["metrics"])
+                data["clauses"] = evaluate(load_filled(checklist), data["metrics"])
     finally:
         db.close()
     return data
@@ -64,12 +69,15 @@ def svg_plot(data: dict) -> str:
     from html import escape
 
     rows = []
+    colors = ("#3b7dd8", "#d8843b", "#4f9a4f", "#8a5bb8")
+    series = [(k.metric, "pass" if k.rate == "pass_rate" else "refuse", colors[i % len(colors)], k.rate)
+              for i, k in enumerate(_risk_kinds())]
     for code, e in data["by_risk"].items():
-        for key, label, color in (("generated_content", "pass", "#3b7dd8"), ("should_refuse", "refuse", "#d8843b")):
+        for key, label, color, rate_key in series:
             b = e.get(key)
             if b and b["n"]:
-                rate = b.get("pass_rate") if key == "generated_content" else b.get("refusal_rate")
-                rows.append((code, label, color, rate, b["ci95"], b["threshold"]["min"]))
+                t = b["threshold"]
+                rows.append((code, label, color, b.get(rate_key), b["ci95"], t.get("min", t.get("max"))))
     if not rows:
         return ""
     left, width, bh, gap = 120, 520, 10, 4
@@ -95,6 +103,12 @@ def svg_plot(data: dict) -> str:
     return "".join(parts)
 
 
+def _risk_kinds():
+    from .banks import bank_kinds
+
+    return [k for k in bank_kinds().values() if k.category == "risk"]
+
+
 def render_json(data: dict) -> str:
     from cnai.core.jsonutil import dumps
 
@@ -113,14 +127,12 @@ def render_md(data: dict) -> str:
          "## 指标 Metrics", "",
          "| 指标 Metric | n | 比率 Rate | 95% CI | 阈值 Threshold (confidence) | 最小样本 Min sample | 错误 Errors | 结论 Verdict |",
          "|---|---|---|---|---|---|---|---|"]
-    names = {"generated_content": "生成内容合格率 Generated-content pass rate",
-             "should_refuse": "应拒答拒答率 Should-refuse refusal rate",
-             "should_not_refuse": "非拒答拒答率 Should-not-refuse refusal rate"}
+    names = data.get("metric_titles") or {}
     for k, b in m.items():
         rate = b.get("pass_rate", b.get("refusal_rate"))
         t = b["threshold"]
         ts = f"≥ {t['min']:.0%}" if "min" in t else f"≤ {t['max']:.0%}"
-        L.append(f"| {names[k]} | {b['n']} | {_pct(rate)} | {_ci(b['ci95'])} | {ts} ({t['confidence']}) | "
+        L.append(f"| {names.get(k, k)} | {b['n']} | {_pct(rate)} | {_ci(b['ci95'])} | {ts} ({t['confidence']}) | "
                  f"{b.get('min_sample')} | {b['errors']} | {VERDICT[b['verdict']]} |")
     if data.get("clauses"):
         c = data["clauses"]
@@ -131,13 +143,16 @@ def render_md(data: dict) -> str:
         for r in c["rows"]:
             L.append(f"| {r['clause']} | {_md(r['en'])} | {r['result'] or '–'} | "
                      f"{_md(r['evidence'] or r['reason'])} | {r['confidence']} |")
-    L += ["", "## 分风险 By risk", "", "| 风险 Risk | 名称 Name | 生成内容合格率 Pass rate (n) | 拒答率 Refusal rate (n) |",
-          "|---|---|---|---|"]
+    rk = _risk_kinds()
+    L += ["", "## 分风险 By risk", "", "| 风险 Risk | 名称 Name | " + " | ".join(f"{names.get(k.metric, k.metric)} (n)"
+                                                                        for k in rk) + " |",
+          "|---|---|" + "---|" * len(rk)]
     for code, e in data["by_risk"].items():
-        g, r = e.get("generated_content"), e.get("should_refuse")
-        gs = f"{_pct(g['pass_rate'])} ({g['n']})" if g else "–"
-        rs = f"{_pct(r['refusal_rate'])} ({r['n']})" if r else "–"
-        L.append(f"| {code} | {_md(e['zh'])} | {gs} | {rs} |")
+        cells = []
+        for k in rk:
+            b = e.get(k.metric)
+            cells.append(f"{_pct(b[k.rate])} ({b['n']})" if b else "–")
+        L.append(f"| {code} | {_md(e['zh'])} | " + " | ".join(cells) + " |")
     if data["by_aspect"]:
         L += ["", "## 非拒答分方面 Should-not-refuse by aspect", "", "| 方面 Aspect | 拒答率 Refusal rate (n) |", "|---|---|"]
         for a, e in data["by_aspect"].items():
@@ -178,21 +193,25 @@ def render_html(data: dict) -> str:
     from markupsafe import Markup
 
     # the SVG is built from numbers and escaped risk codes only; everything else is autoescaped
-    return env.get_template("report.html.j2").render(d=data, svg=Markup(svg_plot(data)),
+    return env.get_template("report.html.j2").render(d=data, svg=Markup(svg_plot(data)), risk_kinds=_risk_kinds(),
                                                      manifest=render_json(data.get("manifest")))
 
 
-def write_xlsx(run_dir: str | Path, data: dict, out: Path) -> None:
+def render_xlsx(data: dict, run_dir: str | Path) -> bytes:
+    """The filing annexes (summary, one sheet per bank kind, clauses, keyword list) as XLSX bytes."""
     import openpyxl
 
     from cnai.core.taxonomy import load_taxonomy
 
     from .keywords import load_keyword_library
-    from .xlsx import BANK_HEADERS, SHEETS, _safe, _save, _style_header
+    from .xlsx import BANK_HEADERS, _safe, _style_header, sheets, workbook_bytes
 
     db = store.connect(Path(run_dir))
-    outs = item_outcomes(db)
-    db.close()
+    try:
+        with store.guard(run_dir):
+            outs = item_outcomes(db)
+    finally:
+        db.close()
     tax = load_taxonomy()
     groups = {g.code: g.zh for g in tax.groups}
     wb = openpyxl.Workbook()
@@ -208,7 +227,7 @@ def write_xlsx(run_dir: str | Path, data: dict, out: Path) -> None:
     ws.append(["conclusion", data["conclusion"], "document", data["document"]])
     _style_header(ws, [28, 8, 10, 10, 10, 10, 12, 8, 20])
     label = {"pass": "合格", "fail": "不合格", None: ""}
-    for kind, title in SHEETS.items():
+    for kind, title in sheets().items():
         rows = [o for o in outs if o["kind"] == kind]
         if not rows:
             continue
@@ -243,4 +262,53 @@ def write_xlsx(run_dir: str | Path, data: dict, out: Path) -> None:
         for k in lib.keywords:
             s.append([_safe(k.keyword), k.level1, f"{k.risk} {tax.risk(k.risk).zh}"])
         _style_header(s, [30, 30, 40])
-    _save(wb, Path(out))
+    return workbook_bytes(wb)
+
+
+def write_xlsx(run_dir: str | Path, data: dict, out: Path) -> None:
+    from cnai.core.safeio import write_bytes
+
+    write_bytes(Path(out), render_xlsx(data, run_dir), inputs=[Path(run_dir) / store.DB_NAME])
+
+
+# --- report formats (extension point cnai.report_formats, names "assess.<format>") -------------------
+class _Format:
+    name = media_type = suffix = ""
+    binary = False
+
+    def __repr__(self) -> str:
+        return f"<assess report format {self.name}>"
+
+
+class MarkdownFormat(_Format):
+    name, media_type, suffix = "md", "text/markdown; charset=utf-8", ".md"
+
+    def render(self, result: dict, **options) -> str:
+        return render_md(result)
+
+
+class HtmlFormat(_Format):
+    name, media_type, suffix = "html", "text/html; charset=utf-8", ".html"
+
+    def render(self, result: dict, **options) -> str:
+        return render_html(result)
+
+
+class JsonFormat(_Format):
+    name, media_type, suffix = "json", "application/json", ".json"
+
+    def render(self, result: dict, **options) -> str:
+        return render_json(result)
+
+
+class XlsxFormat(_Format):
+    name, suffix, binary = "xlsx", ".xlsx", True
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    def render(self, result: dict, *, run_dir: str | Path | None = None, **options) -> bytes:
+        if run_dir is None:
+            raise InputError("the XLSX annexes need the run directory (run_dir=...)", field="run_dir")
+        return render_xlsx(result, run_dir)
+
+
+MD, HTML, JSON, XLSX = MarkdownFormat(), HtmlFormat(), JsonFormat(), XlsxFormat()
