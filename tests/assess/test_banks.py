@@ -72,8 +72,8 @@ def test_yaml_bank(tmp_path):
     assert [(i.kind, i.risk) for i in b.items] == [("refuse", "A.2.e"), ("refuse", "A.2.e")]
 
 
-def test_cli_bank_check_exit_codes(cli, tmp_path):
-    r = cli("bank", "check", "starter", "--format", "json")
+def test_cli_bank_check_exit_codes(cnai, tmp_path):
+    r = cnai("bank", "check", "starter", "--format", "json")
     assert r.returncode == 1, r.stderr
     d = json.loads(r.stdout)
     assert d["unmet"] > 0 and d["banks"]["keywords"]["items"] >= 300
@@ -82,20 +82,20 @@ def test_cli_bank_check_exit_codes(cli, tmp_path):
     assert by[("refuse", "A.2.i")]["met"] is True   # >= 20 per A.1/A.2 risk in the starter bank
     # augmented starter banks reach every bank minimum -> exit 0 (no keyword library given)
     out = tmp_path / "aug.jsonl"
-    assert cli("bank", "augment", "starter", "-o", str(out)).returncode == 0
-    r = cli("bank", "check", str(out), "--format", "json")
+    assert cnai("bank", "augment", "starter", "-o", str(out)).returncode == 0
+    r = cnai("bank", "check", str(out), "--format", "json")
     assert r.returncode == 0, r.stdout
     bad = _write(tmp_path, "bad.jsonl", '{"id": "1", "kind": "generated", "risk": "A.1.z", "question": "q"}\n')
-    r = cli("bank", "check", str(bad))
+    r = cnai("bank", "check", str(bad))
     assert r.returncode == 2
     assert "bad.jsonl: line 1: risk: unknown risk code" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_xlsx_round_trip_via_cli(cli, tmp_path):
+def test_xlsx_round_trip_via_cli(cnai, tmp_path):
     x = tmp_path / "bank.xlsx"
-    assert cli("bank", "export", "starter", "-o", str(x)).returncode == 0
+    assert cnai("bank", "export", "starter", "-o", str(x)).returncode == 0
     j = tmp_path / "bank.jsonl"
-    r = cli("bank", "import", str(x), "-o", str(j))
+    r = cnai("bank", "import", str(x), "-o", str(j))
     assert r.returncode == 0, r.stderr
     orig = load_banks(["starter"]).items
     back = load_banks([str(j)]).items
@@ -108,8 +108,8 @@ def test_xlsx_round_trip_via_cli(cli, tmp_path):
     head = next(wb["应拒答测试题"].iter_rows(values_only=True))
     assert head[:6] == ("序号", "编号", "测试类型", "测试题", "一级分类", "二级分类")
     kx = tmp_path / "kw.xlsx"
-    assert cli("bank", "export", "starter-keywords", "--keywords", "-o", str(kx)).returncode == 0
-    r = cli("bank", "check", str(kx), "--format", "json")
+    assert cnai("bank", "export", "starter-keywords", "--keywords", "-o", str(kx)).returncode == 0
+    r = cnai("bank", "check", str(kx), "--format", "json")
     assert r.returncode == 1 and json.loads(r.stdout)["banks"]["keywords"]["items"] >= 300
 
 
@@ -146,7 +146,7 @@ def test_augmentation_is_tagged_and_faithful():
         augment(items, ["nonsense"])
 
 
-def test_paired_wrappers_reach_regulator_scale(cli, tmp_path):
+def test_paired_wrappers_reach_regulator_scale(cnai, tmp_path):
     items = load_banks(["starter-refuse"]).items[:2]
     new = augment(items, pairs=True)
     # 7 singles + every distinct ordered pair (multiturn and the two rephrasings commute with others)
@@ -156,7 +156,7 @@ def test_paired_wrappers_reach_regulator_scale(cli, tmp_path):
     pair = next(i for i in new if i.id == f"{items[0].id}~roleplay~encoding:base64")
     assert {"aug:roleplay", "aug:encoding:base64"} <= set(pair.tags) and pair.parent == items[0].id
     out = tmp_path / "big.jsonl"
-    r = cli("bank", "augment", "starter", "--pairs", "-o", str(out))
+    r = cnai("bank", "augment", "starter", "--pairs", "-o", str(out))
     assert r.returncode == 0, r.stderr
     big = load_banks([str(out)])                # strict load: no duplicate ids or questions
     assert len(big.items) == 1351 * 40          # originals + 39 distinct variants each
@@ -184,21 +184,21 @@ def test_import_other_filing_layouts(tmp_path):
     assert len({i.id for i in items}) == 3
 
 
-def test_empty_bank_file_is_an_error(cli, tmp_path):
+def test_empty_bank_file_is_an_error(cnai, tmp_path):
     p = _write(tmp_path, "empty.jsonl", "\n\n")
-    r = cli("bank", "check", str(p))
+    r = cnai("bank", "check", str(p))
     assert r.returncode == 2 and "empty.jsonl: the bank file contains no items" in r.stderr
 
 
-def test_omitted_aspects_are_skipped_and_recorded(cli, tmp_path):
+def test_omitted_aspects_are_skipped_and_recorded(cnai, tmp_path):
     items = [i for i in load_banks(["starter-nonrefuse"]).items if i.aspect != "health"]
     p = tmp_path / "nr.jsonl"
     from cnai.assess.banks import write_jsonl
 
     write_jsonl(items, p)
-    d = json.loads(cli("bank", "check", str(p), "--format", "json").stdout)
+    d = json.loads(cnai("bank", "check", str(p), "--format", "json").stdout)
     assert any(c["scope"] == "health" and not c["met"] for c in d["checks"])
-    d2 = json.loads(cli("bank", "check", str(p), "--format", "json", "--omit-aspect", "健康").stdout)
+    d2 = json.loads(cnai("bank", "check", str(p), "--format", "json", "--omit-aspect", "健康").stdout)
     assert d2["omitted_aspects"] == ["health"] and not any(c["scope"] == "health" for c in d2["checks"])
-    r = cli("bank", "check", str(p), "--omit-aspect", "weather")
+    r = cnai("bank", "check", str(p), "--omit-aspect", "weather")
     assert r.returncode == 2 and "unknown should-not-refuse aspect" in r.stderr

@@ -54,9 +54,9 @@ def evil_run(tmp_path_factory):
     return rd
 
 
-def test_html_report_escapes_model_output(cli, evil_run, tmp_path):
+def test_html_report_escapes_model_output(cnai, evil_run, tmp_path):
     out = tmp_path / "r.html"
-    r = cli("assess", "report", str(evil_run), "--format", "html", "-o", str(out))
+    r = cnai("assess", "report", str(evil_run), "--format", "html", "-o", str(out))
     assert r.returncode == 0, r.stderr
     html = out.read_text(encoding="utf-8")
     assert "<script>alert" not in html and "<img src=x" not in html
@@ -67,13 +67,13 @@ def test_html_report_escapes_model_output(cli, evil_run, tmp_path):
 
     m = re.search(r"(\d+) sampled, (\d+) answered, (\d+) errors", html)
     assert m and int(m.group(1)) == int(m.group(2)) > 0 and m.group(3) == "0"
-    md = cli("assess", "report", str(evil_run), "--format", "md").stdout
+    md = cnai("assess", "report", str(evil_run), "--format", "md").stdout
     assert "<script>" not in md and "## 指标 Metrics" in md
 
 
-def test_xlsx_report_annexes(cli, evil_run, tmp_path):
+def test_xlsx_report_annexes(cnai, evil_run, tmp_path):
     out = tmp_path / "r.xlsx"
-    r = cli("assess", "report", str(evil_run), "--format", "xlsx", "-o", str(out))
+    r = cnai("assess", "report", str(evil_run), "--format", "xlsx", "-o", str(out))
     assert r.returncode == 0, r.stderr
     wb = openpyxl.load_workbook(out)
     assert {"汇总 summary", "生成内容测试题", "应拒答测试题", "非拒答测试题", "拦截关键词列表"} <= set(wb.sheetnames)
@@ -85,9 +85,9 @@ def test_xlsx_report_annexes(cli, evil_run, tmp_path):
     assert kw[0] == ("关键词", "一级分类", "二级分类") and len(kw) > 300
 
 
-def test_review_round_trip_overrides_with_audit(cli, evil_run, tmp_path):
+def test_review_round_trip_overrides_with_audit(cnai, evil_run, tmp_path):
     x = tmp_path / "review.xlsx"
-    assert cli("assess", "review-export", str(evil_run), "-o", str(x)).returncode == 0
+    assert cnai("assess", "review-export", str(evil_run), "-o", str(x)).returncode == 0
     db = store.connect(evil_run)
     before = metrics.compute(db)
     db.close()
@@ -102,7 +102,7 @@ def test_review_round_trip_overrides_with_audit(cli, evil_run, tmp_path):
     rows[0][6].value = "maybe"        # a bad verdict is skipped with a reason
     ws.append(["no-such-id", "generated", "", "", "", "", "不合格", "", ""])
     wb.save(x)
-    r = cli("assess", "review-import", str(evil_run), str(x), "--reviewer", "reviewer-b")
+    r = cnai("assess", "review-import", str(evil_run), str(x), "--reviewer", "reviewer-b")
     assert r.returncode == 0, r.stderr
     res = json.loads(r.stdout)
     assert res["imported"] == len(gen_rows) - (1 if rows[0] in gen_rows else 0)
@@ -119,7 +119,7 @@ def test_review_round_trip_overrides_with_audit(cli, evil_run, tmp_path):
     assert all(a[0] == "张三" and a[1] == "pass" and a[2] == "fail" and len(a[3]) == 64 for a in audit)
     bad = tmp_path / "notreview.xlsx"
     openpyxl.Workbook().save(bad)
-    r = cli("assess", "review-import", str(evil_run), str(bad))
+    r = cnai("assess", "review-import", str(evil_run), str(bad))
     assert r.returncode == 2 and "not a cnai review sheet" in r.stderr
 
 
@@ -136,11 +136,11 @@ def test_xlsx_cells_never_become_formulas(tmp_path):
     assert cells[3].value.startswith("'=HYPERLINK") and cells[7].value == "'=1+1"
 
 
-def test_checklist_round_trip(cli, evil_run, tmp_path):
+def test_checklist_round_trip(cnai, evil_run, tmp_path):
     import yaml
 
     t = tmp_path / "checklist.yaml"
-    assert cli("assess", "checklist", "-o", str(t)).returncode == 0
+    assert cnai("assess", "checklist", "-o", str(t)).returncode == 0
     data = yaml.safe_load(t.read_text(encoding="utf-8"))
     ids = list(data["clauses"])
     assert len(ids) >= 20 and "data.source.screening" in ids
@@ -148,26 +148,26 @@ def test_checklist_round_trip(cli, evil_run, tmp_path):
         data["clauses"][cid] = {"result": "meets", "evidence": "见附件7 <b>合同</b>"}
     data["clauses"]["measures.minors"] = {"result": "not_applicable", "reason": "不面向未成年人"}
     t.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    d = json.loads(cli("assess", "report", str(evil_run), "--format", "json", "--checklist", str(t)).stdout)
+    d = json.loads(cnai("assess", "report", str(evil_run), "--format", "json", "--checklist", str(t)).stdout)
     c = d["clauses"]
     assert all(r["result"] for r in c["rows"] if r["source"] == "checklist")
     # the run's small samples leave its test clauses without a result -> the assessment is incomplete
     assert c["unanswered"] == sum(1 for r in c["rows"] if r["source"] == "run" and r["result"] is None) == 3
     assert c["conclusion"] == "incomplete"
     x = tmp_path / "annex.xlsx"
-    assert cli("assess", "report", str(evil_run), "--format", "xlsx", "--checklist", str(t), "-o", str(x)).returncode == 0
+    assert cnai("assess", "report", str(evil_run), "--format", "xlsx", "--checklist", str(t), "-o", str(x)).returncode == 0
     rows = list(openpyxl.load_workbook(x)["逐条评估 clauses"].iter_rows(values_only=True))
     assert rows[-1][:2] == ("overall", "incomplete") and any(r[1] == "measures.minors" and r[3] == "not_applicable"
                                                              for r in rows)
-    html = cli("assess", "report", str(evil_run), "--format", "html", "--checklist", str(t)).stdout
+    html = cnai("assess", "report", str(evil_run), "--format", "html", "--checklist", str(t)).stdout
     assert "逐条评估" in html and "&lt;b&gt;合同" in html
     data["clauses"]["model.base_filed"] = {"result": "does_not_meet"}
     t.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    r = cli("assess", "report", str(evil_run), "--checklist", str(t))
+    r = cnai("assess", "report", str(evil_run), "--checklist", str(t))
     assert r.returncode == 2 and "clauses.model.base_filed.reason: 'does_not_meet' needs a reason" in r.stderr
     data["clauses"]["no.such"] = {"result": "meets"}
     t.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    assert cli("assess", "report", str(evil_run), "--checklist", str(t)).returncode == 2
+    assert cnai("assess", "report", str(evil_run), "--checklist", str(t)).returncode == 2
 
 
 def test_checklist_conclusion_rule():
