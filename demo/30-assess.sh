@@ -42,4 +42,24 @@ $CNAI assess run --target "openai:http://127.0.0.1:$PORT/v1#mock" --bank starter
   --run-dir "$OUT/run-faults" --timeout 2 --retries 8 --concurrency 16
 $CNAI assess report "$OUT/run-faults" --format json -o "$OUT/report-faults.json"
 python3 -c "import json; d=json.load(open('$OUT/report-faults.json')); print('errors:', d['errors'])"
+
+echo "== a dead endpoint is not a success: exit 1, errors grouped by reason on stderr"
+rc=0
+$CNAI assess run --target "openai:http://127.0.0.1:1/v1#m" --bank starter-refuse --sample 15 \
+  --run-dir "$OUT/run-dead" --retries 0 --format json > "$OUT/run-dead.json" 2> "$OUT/run-dead.err" || rc=$?
+test "$rc" -eq 1
+tail -1 "$OUT/run-dead.err"
+
+echo "== the same report through the library API, and the registered judges / targets / bank kinds"
+.venv/bin/python - "$OUT" <<'PY'
+import sys
+import cnai.assess as assess
+from cnai.assess.banks import bank_kinds
+from cnai.assess.judges import judges
+from cnai.assess.targets import target_factories
+rep = assess.report(f"{sys.argv[1]}/run", format="json")
+print("conclusion:", rep.conclusion, "| formats:", ", ".join(assess.report_formats()))
+print("judges (run order):", ", ".join(judges()), "| targets:", ", ".join(target_factories()),
+      "| bank kinds:", ", ".join(bank_kinds()))
+PY
 echo "done: open $OUT/report.html"

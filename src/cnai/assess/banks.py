@@ -359,6 +359,9 @@ def check_coverage(bank: Bank | None, keywords=None, *, document: str | None = N
             items = bank.by_kind(kind)
             if not items:
                 continue
+            if kind not in mins:
+                raise InputError(f"thresholds document {mins['document']!r} has no bank minimums for kind "
+                                 f"{kind!r} (banks.{kind})", field="--document")
             m = mins[kind]
             cnt = Counter(i.category for i in items)
             add(kind, "total", len(items), m["total_min"]["value"], m["total_min"]["confidence"], m["clause"])

@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 
 from cnai.core.stats import wilson as _wilson
 from cnai.core.taxonomy import load_taxonomy
+from cnai.errors import InputError
 
 from . import store
 from .banks import bank_kinds
@@ -132,6 +133,11 @@ def compute(db, *, document: str | None = None) -> dict:
     kinds = bank_kinds()
     for kind, name in metric_for_kind().items():
         sub = [o for o in outs if o["kind"] == kind]
+        if name not in th:
+            if sub:  # a plug-in bank kind whose thresholds the document does not have
+                raise InputError(f"thresholds document {th['document']!r} has no assessment.{name} "
+                                 f"for bank kind {kind!r}", field="--document")
+            continue
         ms = th[name]["min_sample"]
         metrics[name] = _rate_block(kind, sub, th, min_sample=ms["value"])
         metrics[name]["min_sample_confidence"] = ms["confidence"]
