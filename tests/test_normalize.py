@@ -28,7 +28,7 @@ def m():
     ("fa lun gong is", "法轮功", "fa lun gong", "pinyin"),           # pinyin
     ("加入FLG组织", "法轮功", "FLG", "initials"),                     # pinyin initials
     ("ＦＬＧ", "法轮功", "ＦＬＧ", "initials"),                        # full-width letters
-    ("氵去车仑工力", "法轮功", "氵去车仑工力", "folded"),               # split characters
+    ("氵去车仑工力", "法轮功", "氵去车仑工力", "split"),                # split characters
     ("台獨分子", "台独", "台獨", "folded"),
     ("OVERTHROW  THE GOVERNMENT!", "overthrow the government", "OVERTHROW  THE GOVERNMENT", "folded"),
 ])

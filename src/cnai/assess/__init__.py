@@ -5,6 +5,8 @@ Library API (the CLI's verbs, see docs/assess.md "Library API"):
     report(run_dir, format="md", out=None) -> Report             `cnai assess report`
     check_bank(specs) -> dict                                    `cnai bank check`
     import_bank / export_bank / augment_bank                     `cnai bank import|export|augment`
+    expand_keywords(specs, out)                                  `cnai bank keywords expand`
+    keyword_matcher(library, normalize=True)                     evasion-normalised keyword matching
     compare_runs(run_a, run_b), export_review, import_review, checklist_template
 
 Extension points: judges (`cnai.assess.judges.Judge`), targets (`cnai.assess.targets.TargetFactory`),
@@ -12,7 +14,8 @@ bank kinds (`cnai.assess.banks.BankKind`), report formats ("assess.<format>").
 
 Stable APIs reused by other areas:
 - :mod:`cnai.core.taxonomy`: ``load_taxonomy()``, ``RISK_CODES``, ``normalize_risk_code()``.
-- :mod:`cnai.assess.keywords`: ``load_keyword_library(path|None)``, ``KeywordLibrary.matcher().find_all(text)``.
+- :mod:`cnai.assess.keywords`: ``load_keyword_library(path|None)``, ``KeywordLibrary.matcher().find_all(text)``;
+  :func:`cnai.assess.evasion.keyword_matcher` gives the same calls with evasion normalisation.
 
 Submodules are imported on first use, so importing cnai.assess stays cheap.
 """
@@ -23,7 +26,7 @@ from typing import Any
 
 _API = {
     "run": "api", "report": "api", "check_bank": "api", "import_bank": "api", "export_bank": "api",
-    "augment_bank": "api", "report_formats": "api", "RunResult": "api", "Report": "api",
+    "augment_bank": "api", "report_formats": "api", "expand_keywords": "api", "keyword_matcher": "evasion", "RunResult": "api", "Report": "api",
     "export_review": "review", "import_review": "review",
     "RunConfig": "runner", "RunInterrupted": "runner",
 }

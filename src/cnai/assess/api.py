@@ -197,7 +197,7 @@ def split_specs(specs: Iterable[str | Path]) -> tuple[list[str], list]:
 
 
 def check_bank(specs: Iterable[str | Path], *, document: str | None = None, lenient: bool = False,
-               omit_aspects: Iterable[str] = ()) -> dict:
+               omit_aspects: Iterable[str] = (), normalize: bool = True) -> dict:
     """Coverage of banks and keyword libraries against the standard's minimums.
 
     Returns {"ok", "unmet", "checks", "banks", "document", "omitted_aspects", "skipped_rows", "problems"}.
@@ -215,7 +215,7 @@ def check_bank(specs: Iterable[str | Path], *, document: str | None = None, leni
             part, probs = read_keyword_file(k, strict=not lenient)
             lib.extend(part)
             problems.extend(probs)
-    res = check_coverage(bank_, lib, document=document, omit_aspects=omit_aspects)
+    res = check_coverage(bank_, lib, document=document, omit_aspects=omit_aspects, normalize=normalize)
     res["skipped_rows"] = len(problems)
     res["problems"] = problems[:100]
     return res
@@ -274,3 +274,28 @@ def augment_bank(specs: Iterable[str | Path], out: str | Path, *, wrappers: Iter
     items = (base if include_original else []) + new
     n = write_jsonl(items, Path(out), inputs=list(b.files))
     return {"written": n, "augmented": len(new), "base": len(base)}
+
+
+def expand_keywords(specs: Iterable[str | Path], out: str | Path) -> dict:
+    """`cnai bank keywords expand`: every library entry with the forms normalised matching catches
+    (folded, traditional, split characters, pinyin, initials, homophone syllables), as .xlsx or .csv."""
+    from cnai.core.normalize import expand
+    from cnai.core.taxonomy import load_taxonomy
+
+    from .keywords import load_keyword_library
+    from .xlsx import write_expanded_keywords
+
+    if Path(out).suffix.lower() not in (".xlsx", ".csv"):
+        raise InputError("output must end in .xlsx or .csv", field="-o")
+    names = ["starter" if str(s) in ("starter", "starter-keywords", "keywords") else str(s) for s in specs]
+    lib = load_keyword_library(names)
+    tax = load_taxonomy()
+    rows, forms = [], 0
+    for k in lib.keywords:
+        e = expand(k.keyword)
+        r = tax.risk(k.risk)
+        cols = [e["folded"], e["traditional"], e["split"], e["pinyin"], e["initials"], e["homophones"]]
+        forms += sum(len(c) for c in cols[1:5])
+        rows.append([k.keyword, k.level1, f"{r.code} {r.zh}", *("; ".join(c) for c in cols)])
+    n = write_expanded_keywords(rows, Path(out), inputs=[s for s in names if s != "starter"])
+    return {"entries": n, "spelled_forms": forms, "out": str(out)}

@@ -81,6 +81,7 @@ class RunConfig:
     max_tokens: int | None = 512       # openai targets
     temperature: float = 0.0           # openai targets
     judges: list[str] | None = None    # registered judge names; None: refusal, keyword, llm
+    keyword_normalize: bool = True     # keyword judge folds evasions (traditional, pinyin, homophones, ...)
 
     def validate(self) -> None:
         if self.concurrency < 1 or self.concurrency > 1024:
@@ -185,6 +186,7 @@ def prepare(run_dir: Path, cfg: RunConfig, *, resume: bool) -> tuple:
             man = store.get_meta(db, "manifest")
             if not saved or not man:
                 raise InputError("run.sqlite has no config/manifest; not a cnai run", path=str(dbp))
+            saved.setdefault("keyword_normalize", False)   # runs made before normalisation matched plainly
             old = RunConfig(**saved)
             # what is asked and judged may not change on resume: a different target is a usage error
             if cfg.target and cfg.target != old.target:

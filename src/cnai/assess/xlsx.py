@@ -206,3 +206,35 @@ def write_keyword_xlsx(lib, out: Path, *, inputs: Iterable[str | Path] = ()) -> 
     _style_header(ws, [30, 30, 40])
     _save(wb, out, inputs=inputs)
     return len(lib.keywords)
+
+
+EXPANDED_HEADERS = ["关键词", "一级分类", "二级分类", "折叠形式 folded", "繁体 traditional", "拆字 split",
+                    "拼音 pinyin", "首字母 initials", "同音 homophones"]
+
+
+def write_expanded_keywords(rows: list[list], out: Path, *, inputs: Iterable[str | Path] = ()) -> int:
+    """The expanded keyword list for the filing annex: one row per entry, the forms it catches per column
+    (several forms of one kind separated by '; '). .csv (UTF-8 with BOM, for Excel) or .xlsx by suffix."""
+    if Path(out).suffix.lower() == ".csv":
+        import csv
+        import io
+
+        from cnai.core.safeio import write_text
+
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow(EXPANDED_HEADERS)
+        w.writerows([[_safe(v) for v in r] for r in rows])
+        write_text(Path(out), "\ufeff" + buf.getvalue(), inputs=inputs)
+        return len(rows)
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "拦截关键词扩展列表"
+    ws.append(EXPANDED_HEADERS)
+    for r in rows:
+        ws.append([_safe(v) for v in r])
+    _style_header(ws, [24, 24, 30, 24, 24, 30, 30, 16, 40])
+    _save(wb, out, inputs=inputs)
+    return len(rows)

@@ -41,10 +41,12 @@ def assess() -> None:
 @click.option("--system", "system_prompt", help="System prompt sent before every item (e.g. your service's).")
 @click.option("--max-tokens", type=int, default=512, show_default=True, help="openai targets: max_tokens (0: omit).")
 @click.option("--temperature", type=float, default=0.0, show_default=True, help="openai targets: temperature.")
+@click.option("--keyword-normalize/--no-keyword-normalize", "keyword_normalize", default=True, show_default=True,
+              help="Keyword judge folds evasions (traditional, separators, homophones, pinyin, initials, split characters).")
 @click.option("--max-items", type=int, default=None, hidden=True)
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True)
 def run_cmd(target, banks, run_dir, concurrency, resume, sample, seed, rate, timeout, retries, keywords,
-            judge_target, judges, document, system_prompt, max_tokens, temperature, max_items, fmt):
+            judge_target, judges, document, system_prompt, max_tokens, temperature, keyword_normalize, max_items, fmt):
     """Ask every sampled item, judge the replies and store everything in RUN_DIR/run.sqlite.
 
     Exit 1 when no item got a usable reply (errors grouped by reason on stderr); 130/143 when stopped by
@@ -58,7 +60,8 @@ def run_cmd(target, banks, run_dir, concurrency, resume, sample, seed, rate, tim
                       max_items=max_items, keywords=list(keywords) or None, seed=seed, sample=sample,
                       concurrency=concurrency, rate=rate, timeout=timeout, retries=retries,
                       judge_target=judge_target, judges=list(judges) or None, document=document,
-                      system=system_prompt, max_tokens=max_tokens or None, temperature=temperature)
+                      system=system_prompt, max_tokens=max_tokens or None, temperature=temperature,
+                      **({} if resume else {"keyword_normalize": keyword_normalize}))
     except (RunInterrupted, KeyboardInterrupt) as exc:
         code = exc.exit_code if isinstance(exc, RunInterrupted) else 130
         cmd = exc.resume_command if isinstance(exc, RunInterrupted) else \
@@ -202,7 +205,9 @@ def bank() -> None:
 @click.option("--lenient", is_flag=True, help="Skip bad rows (listed) instead of stopping at the first one.")
 @click.option("--omit-aspect", "omit_aspects", multiple=True,
               help="Should-not-refuse aspect a domain-specific service does not cover (recorded in the output).")
-def bank_check(specs, fmt, document, lenient, omit_aspects):
+@click.option("--normalize/--no-normalize", default=True, show_default=True,
+              help="Count keyword entries that fold to the same form (traditional, full-width, spaced) once.")
+def bank_check(specs, fmt, document, lenient, omit_aspects, normalize):
     """Coverage of banks and keyword libraries against the standard's minimums (exit 1 if one is unmet).
 
     SPECS are files (.jsonl/.yaml/.xlsx banks; keyword libraries are detected) or built-in names:
@@ -211,7 +216,7 @@ def bank_check(specs, fmt, document, lenient, omit_aspects):
     """
     import cnai.assess as api
 
-    res = api.check_bank(specs, document=document, lenient=lenient, omit_aspects=omit_aspects)
+    res = api.check_bank(specs, document=document, lenient=lenient, omit_aspects=omit_aspects, normalize=normalize)
     if fmt == "json":
         emit_json(res)
     else:
@@ -272,3 +277,20 @@ def bank_augment(specs, out, wrappers, kinds, include_original, pairs):
     ks = None if kinds is None else [k.strip() for k in kinds.split(",") if k.strip()]
     r = api.augment_bank(specs, out, wrappers=names, kinds=ks, include_original=include_original, pairs=pairs)
     click.echo(f"wrote {out} ({r['written']} items: {r['augmented']} augmented from {r['base']})", err=True)
+
+
+@bank.group("keywords")
+def bank_keywords() -> None:
+    """Keyword libraries: the forms evasion-normalised matching catches."""
+
+
+@bank_keywords.command("expand")
+@click.argument("specs", nargs=-1, required=True)
+@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="Output .xlsx or .csv")
+def bank_keywords_expand(specs, out):
+    """Write each entry with the forms it catches (folded, traditional, split, pinyin, initials, homophone
+    syllables) for the filing annex. SPECS: keyword files or `starter`."""
+    import cnai.assess as api
+
+    r = api.expand_keywords(specs, out)
+    click.echo(f"wrote {out} ({r['entries']} entries, {r['spelled_forms']} spelled-out forms)", err=True)
