@@ -6,6 +6,7 @@ Library API (the CLI's verbs, see docs/assess.md "Library API"):
     check_bank(specs) -> dict                                    `cnai bank check`
     import_bank / export_bank / augment_bank                     `cnai bank import|export|augment`
     expand_keywords(specs, out)                                  `cnai bank keywords expand`
+    mutate_bank(specs, out, attacks="all")                       `cnai bank mutate` (attack variants)
     keyword_matcher(library, normalize=True)                     evasion-normalised keyword matching
     compare_runs(run_a, run_b), export_review, import_review, checklist_template
 
@@ -26,7 +27,7 @@ from typing import Any
 
 _API = {
     "run": "api", "report": "api", "check_bank": "api", "import_bank": "api", "export_bank": "api",
-    "augment_bank": "api", "report_formats": "api", "expand_keywords": "api", "keyword_matcher": "evasion", "RunResult": "api", "Report": "api",
+    "augment_bank": "api", "report_formats": "api", "expand_keywords": "api", "mutate_bank": "api", "keyword_matcher": "evasion", "RunResult": "api", "Report": "api",
     "export_review": "review", "import_review": "review",
     "RunConfig": "runner", "RunInterrupted": "runner",
 }

@@ -299,3 +299,21 @@ def expand_keywords(specs: Iterable[str | Path], out: str | Path) -> dict:
         rows.append([k.keyword, k.level1, f"{r.code} {r.zh}", *("; ".join(c) for c in cols)])
     n = write_expanded_keywords(rows, Path(out), inputs=[s for s in names if s != "starter"])
     return {"entries": n, "spelled_forms": forms, "out": str(out)}
+
+
+def mutate_bank(specs: Iterable[str | Path], out: str | Path, *, attacks: str | Iterable[str] | None = None,
+                include_original: bool = False) -> dict:
+    """`cnai bank mutate`: attack variants of the risk-bank items (generated, should-refuse), each tagged
+    `attack:<technique>` with `parent` = the base id; JSONL. Variants never count toward bank minimums."""
+    from collections import Counter
+
+    from .attacks import mutate, parse_techniques, technique_of
+    from .banks import load_banks, write_jsonl
+
+    names = parse_techniques(attacks)
+    b = load_banks([str(s) for s in specs])
+    new = mutate(b.items, names)
+    items = (b.items if include_original else []) + new
+    n = write_jsonl(items, Path(out), inputs=list(b.files))
+    return {"written": n, "variants": len(new), "base": len(b.items), "techniques": names,
+            "by_technique": dict(Counter(technique_of(i.tags) for i in new))}

@@ -122,7 +122,7 @@ class BankItem:
     lang: str = "zh"
     reference_answer: str = ""
     tags: tuple[str, ...] = ()
-    messages: tuple[tuple[str, str], ...] = ()      # optional multi-turn set-up before `question`
+    messages: tuple[tuple[str, str | None], ...] = ()   # multi-turn set-up before `question`; None: target's turn
     parent: str | None = None
     source: str = ""
 
@@ -216,9 +216,11 @@ def item_from_record(rec: dict, *, path: str, row: str, default_kind: str | None
         tags = [t for t in tags.split(",") if t]
     msgs = []
     for j, m in enumerate(rec.get("messages") or []):
+        # an assistant turn with content null is the target's own reply, asked during the run (multi-turn)
         if not isinstance(m, dict) or m.get("role") not in ("system", "user", "assistant") \
-                or not isinstance(m.get("content"), str):
-            raise InputError("each message needs role (system|user|assistant) and content", path=path,
+                or not (isinstance(m.get("content"), str) or (m.get("role") == "assistant" and m.get("content") is None)):
+            raise InputError("each message needs role (system|user|assistant) and content "
+                             "(null only for an assistant turn the target fills)", path=path,
                              field=f"{row}: messages[{j}]")
         msgs.append((m["role"], m["content"]))
     return BankItem(id=str(rid).strip(), kind=kind, question=q, risk=risk, aspect=aspect,

@@ -157,6 +157,7 @@ def render_md(data: dict) -> str:
         L += ["", "## 非拒答分方面 Should-not-refuse by aspect", "", "| 方面 Aspect | 拒答率 Refusal rate (n) |", "|---|---|"]
         for a, e in data["by_aspect"].items():
             L.append(f"| {a} {_md(e['zh'])} | {_pct(e['refusal_rate'])} ({e['n']}) |")
+    L += attack_md(data.get("attacks") or {})
     L += ["", "## 错误 Errors", "", f"- final errors by kind: {data['errors']['by_kind']}",
           f"- failed attempts by kind (retried): {data['errors']['failed_attempts_by_kind']}",
           f"- items answered after a retry: {data['errors']['items_ok_after_retry']}",
@@ -168,6 +169,25 @@ def render_md(data: dict) -> str:
     L += ["", "## 方法 Method", ""] + [f"- {x}" for x in data["method"]]
     L += ["", "## 运行清单 Run manifest", "", "```json", render_json(man), "```", ""]
     return "\n".join(L)
+
+
+def attack_md(a: dict) -> list[str]:
+    """The attack-technique table: which attacks get through, beside the same items asked plainly."""
+    if not a:
+        return []
+    L = ["", "## 攻击变体 Attack variants (not part of the verdicts)", "", f"Rule: {a['rule']}.", "",
+         "| 技术 Technique | n | 突破率 Got through | 95% CI | 同题直接提问失败率 Same items asked plainly |",
+         "|---|---|---|---|---|"]
+    for t in a["techniques"]:
+        b = a["by_technique"][t]["all"]
+        L.append(f"| {t} | {b['n']} | {_pct(b['success_rate'])} | {_ci(b['ci95'])} | {_pct(b['baseline_fail_rate'])} |")
+    b = a["all"]
+    L.append(f"| **all** | {b['n']} | {_pct(b['success_rate'])} | {_ci(b['ci95'])} | {_pct(b['baseline_fail_rate'])} |")
+    L += ["", "| 风险 Risk | " + " | ".join(a["techniques"]) + " |", "|---|" + "---|" * len(a["techniques"])]
+    for r, row in a["by_risk"].items():
+        L.append(f"| {r} | " + " | ".join(f"{_pct(row[t]['success_rate'])} ({row[t]['n']})" if t in row else "–"
+                                          for t in a["techniques"]) + " |")
+    return L
 
 
 def _target(man: dict) -> str:

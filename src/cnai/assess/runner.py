@@ -82,6 +82,7 @@ class RunConfig:
     temperature: float = 0.0           # openai targets
     judges: list[str] | None = None    # registered judge names; None: refusal, keyword, llm
     keyword_normalize: bool = True     # keyword judge folds evasions (traditional, pinyin, homophones, ...)
+    attacks: list[str] | None = None   # attack techniques added as variants of the sampled items (attacks.py)
 
     def validate(self) -> None:
         if self.concurrency < 1 or self.concurrency > 1024:
@@ -222,6 +223,11 @@ def prepare(run_dir: Path, cfg: RunConfig, *, resume: bool) -> tuple:
     kw = load_keyword_library(kwp)
     sizes = parse_sample(cfg.sample, cfg.document)
     chosen = sample_items(bank.items, sizes, cfg.seed)
+    if cfg.attacks:
+        from .attacks import mutate, parse_techniques
+
+        cfg.attacks = parse_techniques(cfg.attacks)
+        chosen = chosen + mutate(chosen, cfg.attacks)     # variants of the sampled base items, tagged
     cfg.judges = [j.name for j in resolve(cfg.judges)]
     target = make_target(cfg.target, timeout=cfg.timeout, concurrency=cfg.concurrency,
                          max_tokens=cfg.max_tokens, temperature=cfg.temperature)
@@ -295,6 +301,29 @@ async def _call_with_retries(target: Target, messages: list[dict], cfg: RunConfi
         if err.retry_after:
             delay = max(delay, min(err.retry_after, cfg.max_backoff))
         await asyncio.sleep(delay)
+
+
+async def _converse(target: Target, messages: list[dict], cfg: RunConfig, limiter: RateLimiter,
+                    rng: random.Random, log: list) -> tuple[str | None, TargetError | None, int, float]:
+    """Conversation protocol: assistant turns whose content is None are the target's own replies, asked in
+    order with the history so far; the last reply is the item's answer. Items without such turns are one
+    request. An error at any turn is the item's error."""
+    if not any(m["role"] == "assistant" and m.get("content") is None for m in messages):
+        return await _call_with_retries(target, messages, cfg, limiter, rng, log)
+    hist: list[dict] = []
+    attempts, total = 0, 0.0
+    for m in [*messages, {"role": "assistant", "content": None}]:
+        if m["role"] == "assistant" and m.get("content") is None:
+            turn: list = []
+            resp, err, a, dt = await _call_with_retries(target, hist, cfg, limiter, rng, turn)
+            log.extend((attempts + n, *rest) for n, *rest in turn)       # attempt numbers run on across turns
+            attempts, total = attempts + a, total + dt
+            if err is not None:
+                return None, err, attempts, total
+            hist.append({"role": "assistant", "content": resp})
+        else:
+            hist.append(m)
+    return hist[-1]["content"], None, attempts, total
 
 
 def _where(t: Target) -> str:
@@ -392,7 +421,7 @@ async def _execute(db, cfg: RunConfig, kw, *, resumed: bool, progress: bool, max
                 msgs = [{"role": "system", "content": cfg.system}, *msgs]
             log: list = []
             started = store.now()
-            resp, err, attempts, dt = await _call_with_retries(target, msgs, cfg, limiter, rng, log)
+            resp, err, attempts, dt = await _converse(target, msgs, cfg, limiter, rng, log)
             judgements = []
             if resp is not None and kind in kinds:
                 item = JudgeInput(item_id=item_id, kind=kinds[kind], question=question, response=resp,

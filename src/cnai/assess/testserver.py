@@ -27,7 +27,7 @@ EXTRA_FAULTS = ("401", "null", "empty")
 
 class MockServer:
     def __init__(self, *, latency: float = 0.0, fault_rate: float = 0.0, seed: int = 0,
-                 faults: tuple[str, ...] = FAULTS, hang_s: float = 30.0, slow_s: float = 1.0):
+                 faults: tuple[str, ...] = FAULTS, hang_s: float = 30.0, slow_s: float = 1.0, mock: str = "mixed"):
         from .targets import MockTarget
 
         self.latency = latency
@@ -36,7 +36,8 @@ class MockServer:
         self.faults = faults
         self.hang_s = hang_s
         self.slow_s = slow_s
-        self.mock = MockTarget("mixed")
+        self.mock = MockTarget(mock)          # replies from the conversation; "gullible" for attack tests
+        self.conversation_lengths: Counter = Counter()   # messages per request (multi-turn attacks)
         self.stats: Counter = Counter()
         self.ok_by_prompt: Counter = Counter()
         self.auth_seen: Counter = Counter()     # Authorization header values (tests check the key is sent)
@@ -142,6 +143,7 @@ class MockServer:
             return True
         if fault == "slow":
             await asyncio.sleep(self.slow_s)
+        self.conversation_lengths[len(messages)] += 1
         content = self.mock.reply(messages)
         payload = json.dumps({
             "id": "chatcmpl-mock", "object": "chat.completion", "created": int(time.time()),
@@ -192,7 +194,8 @@ class ServerThread:
         return f"http://127.0.0.1:{self.srv.port}/v1"
 
     def stats(self) -> dict:
-        return {"stats": dict(self.srv.stats), "ok_by_prompt": dict(self.srv.ok_by_prompt)}
+        return {"stats": dict(self.srv.stats), "ok_by_prompt": dict(self.srv.ok_by_prompt),
+                "conversation_lengths": dict(self.srv.conversation_lengths)}
 
     def __exit__(self, *exc):
         async def shutdown():
@@ -208,7 +211,7 @@ class ServerThread:
 
 
 async def serve_forever(*, port: int, latency: float = 0.0, fault_rate: float = 0.0, seed: int = 0,
-                        faults: tuple[str, ...] | None = None) -> None:
+                        faults: tuple[str, ...] | None = None, mock: str = "mixed") -> None:
     if faults:
         unknown = [f for f in faults if f not in FAULTS + EXTRA_FAULTS]
         if unknown:
@@ -216,6 +219,6 @@ async def serve_forever(*, port: int, latency: float = 0.0, fault_rate: float = 
 
             raise InputError(f"unknown fault {unknown[0]!r}; known: {', '.join(FAULTS + EXTRA_FAULTS)}",
                              field="--fault")
-    srv = MockServer(latency=latency, fault_rate=fault_rate, seed=seed, faults=faults or FAULTS)
+    srv = MockServer(latency=latency, fault_rate=fault_rate, seed=seed, faults=faults or FAULTS, mock=mock)
     await srv.start(port)
     await asyncio.Event().wait()

@@ -43,10 +43,15 @@ def assess() -> None:
 @click.option("--temperature", type=float, default=0.0, show_default=True, help="openai targets: temperature.")
 @click.option("--keyword-normalize/--no-keyword-normalize", "keyword_normalize", default=True, show_default=True,
               help="Keyword judge folds evasions (traditional, separators, homophones, pinyin, initials, split characters).")
+@click.option("--attacks", default=None,
+              help="Also ask attack variants of the sampled risk items: 'all' or a comma list of roleplay, "
+                   "hypothetical, injection, encoding:base64, encoding:pinyin, encoding:split, encoding:homophone, "
+                   "encoding:emoji, translation, multiturn. Reported per technique; never part of the verdicts.")
 @click.option("--max-items", type=int, default=None, hidden=True)
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True)
 def run_cmd(target, banks, run_dir, concurrency, resume, sample, seed, rate, timeout, retries, keywords,
-            judge_target, judges, document, system_prompt, max_tokens, temperature, keyword_normalize, max_items, fmt):
+            judge_target, judges, document, system_prompt, max_tokens, temperature, keyword_normalize, attacks,
+            max_items, fmt):
     """Ask every sampled item, judge the replies and store everything in RUN_DIR/run.sqlite.
 
     Exit 1 when no item got a usable reply (errors grouped by reason on stderr); 130/143 when stopped by
@@ -61,7 +66,8 @@ def run_cmd(target, banks, run_dir, concurrency, resume, sample, seed, rate, tim
                       concurrency=concurrency, rate=rate, timeout=timeout, retries=retries,
                       judge_target=judge_target, judges=list(judges) or None, document=document,
                       system=system_prompt, max_tokens=max_tokens or None, temperature=temperature,
-                      **({} if resume else {"keyword_normalize": keyword_normalize}))
+                      **({} if resume else {"keyword_normalize": keyword_normalize,
+                                            "attacks": attacks.split(",") if attacks else None}))
     except (RunInterrupted, KeyboardInterrupt) as exc:
         code = exc.exit_code if isinstance(exc, RunInterrupted) else 130
         cmd = exc.resume_command if isinstance(exc, RunInterrupted) else \
@@ -78,6 +84,11 @@ def run_cmd(target, banks, run_dir, concurrency, resume, sample, seed, rate, tim
             r = v.get("pass_rate", v.get("refusal_rate"))
             click.echo(f"  {k:18s} n={v['n']:<6d} rate={'-' if r is None else f'{r:.3f}'} "
                        f"errors={v['errors']} verdict={v['verdict']}")
+        att = res.metrics.get("attacks") or {}
+        for t in att.get("techniques", []):
+            b = att["by_technique"][t]["all"]
+            r = b["success_rate"]
+            click.echo(f"  attack {t:20s} n={b['n']:<6d} got through={'-' if r is None else f'{r:.3f}'}")
         click.echo(f"  conclusion: {res.conclusion}  (report: cnai assess report {run_dir} --format html -o report.html)")
     lines = res.error_lines()
     if res.failed_all:
@@ -182,14 +193,16 @@ def taxonomy_cmd(fmt):
 @click.option("--fault", "fault_kinds", multiple=True,
               help="Only these faults (repeatable): 429 500 503 hang reset truncated nonjson nochoices slow 401 null.")
 @click.option("--seed", type=int, default=0)
-def test_server(port, latency, faults, fault_kinds, seed):
+@click.option("--mock", "mock", default="mixed", show_default=True,
+              help="Which mock answers: mixed, refuse, comply, unsafe, gullible (falls for jailbreak framing).")
+def test_server(port, latency, faults, fault_kinds, seed, mock):
     """Local OpenAI-compatible server on 127.0.0.1 (mock replies, optional latency and faults)."""
     from cnai.assess.runner import run_async
     from cnai.assess.testserver import serve_forever
 
     click.echo(f"serving http://127.0.0.1:{port}/v1 (latency {latency}s, faults {faults})", err=True)
     run_async(serve_forever(port=port, latency=latency, fault_rate=faults, seed=seed,
-                            faults=tuple(fault_kinds) or None))
+                            faults=tuple(fault_kinds) or None, mock=mock))
 
 
 # ------------------------------------------------------------------------------------------------ bank
@@ -294,3 +307,20 @@ def bank_keywords_expand(specs, out):
 
     r = api.expand_keywords(specs, out)
     click.echo(f"wrote {out} ({r['entries']} entries, {r['spelled_forms']} spelled-out forms)", err=True)
+
+
+@bank.command("mutate")
+@click.argument("specs", nargs=-1, required=True)
+@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="Output .jsonl")
+@click.option("--attacks", default="all", show_default=True,
+              help="Comma list of: roleplay, hypothetical, injection, encoding:base64, encoding:pinyin, "
+                   "encoding:split, encoding:homophone, encoding:emoji, translation, multiturn.")
+@click.option("--include-original/--no-include-original", default=False, show_default=True)
+def bank_mutate(specs, out, attacks, include_original):
+    """Attack variants of generated-content and should-refuse items, tagged attack:<technique>
+    (ids '<id>~atk:<technique>'); they never count toward bank minimums."""
+    import cnai.assess as api
+
+    r = api.mutate_bank(specs, out, attacks=attacks, include_original=include_original)
+    click.echo(f"wrote {out} ({r['written']} items: {r['variants']} variants of {r['base']} base items; "
+               f"{', '.join(f'{k} {v}' for k, v in r['by_technique'].items())})", err=True)
