@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError
 
-from cnai.errors import InputError, yaml_error
+from cnai.errors import InputError
 
 SCHEMA_ID = "cnai/profile/v1"
 
@@ -32,13 +32,16 @@ Region = Literal["beijing", "shanghai", "shenzhen"]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # strict: a quoted "yes"/"no" is not a boolean and "5" is not a count (issue #10); dates opt back in to
+    # parsing from text, because profiles are read with dates left as strings.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
 
 
 class Service(_Section):
     name: str = Field(description="Name of the AI service (required).")
     description: str | None = None
-    launch_date: dt.date | None = Field(None, description="Date the service launched (or is planned to).")
+    launch_date: dt.date | None = Field(None, strict=False,
+                                        description="Date the service launched (or is planned to).")
 
 
 class Organization(_Section):
@@ -68,9 +71,18 @@ class Capabilities(_Section):
     generates: list[Modality] | None = Field(None, description="Output modalities generated or synthesised by AI.")
     dialogue_simulating_person: bool | None = Field(None, description="Chat / writing that simulates a natural person.")
     voice_synthesis_or_cloning: bool | None = None
-    face_generation_or_swap: bool | None = None
+    face_generation_or_swap: bool | None = Field(
+        None, description="Any face generation, replacement or manipulation (synthetic or real). Older, coarser "
+                          "field: prefer synthetic_face_generation and real_face_swap_or_edit.")
+    synthetic_face_generation: bool | None = Field(
+        None, description="Generates faces of people who do not exist (synthetic faces, avatars).")
+    real_face_swap_or_edit: bool | None = Field(
+        None, description="Swaps, replaces or edits the face of a real, identifiable person (face swap, "
+                          "face or pose manipulation of a real person).")
     edits_real_person_biometrics: bool | None = Field(
         None, description="Lets users swap, edit or clone the face or voice of a real, identifiable person.")
+    facial_recognition: bool | None = Field(
+        None, description="Verifies or identifies people by their face (face recognition technology).")
     immersive_realistic_scenes: bool | None = None
     sensitive_objects_or_scenes: bool | None = None
     recommendation: list[AlgorithmType] | None = None
@@ -106,6 +118,8 @@ class PersonalInformation(_Section):
     sensitive_individuals: NonNegativeInt | None = None
     minors_under_14: bool | None = None
     biometric: bool | None = None
+    face_data_individuals: NonNegativeInt | None = Field(
+        None, description="Individuals whose face information is stored (facial-recognition filing scale).")
     shares_or_entrusts: bool | None = Field(
         None, description="Entrusts processing to a processor (cloud, model vendor, annotators), provides PI to "
                           "another handler, or publishes PI.")
@@ -194,6 +208,10 @@ def _format_error(err: dict, line_of: dict[tuple, int]) -> str:
         return f"{where}: {err['input']!r} is not allowed; expected one of {allowed}"
     if kind == "missing":
         return f"{where}: required field is missing"
+    if kind == "bool_type":
+        return f"{where}: expected true or false, got {err.get('input')!r} (booleans are not quoted)"
+    if kind == "int_type":
+        return f"{where}: expected a whole number, got {err.get('input')!r}"
     return f"{where}: {err['msg']} (got {err.get('input')!r})"
 
 
@@ -229,9 +247,12 @@ def _yaml_lines(text: str) -> dict[tuple, int]:
 
 
 class ProfileError(InputError):
+    """Every problem found; the message (one line) shows the first three."""
+
     def __init__(self, path: str, problems: list[str]):
         self.problems = problems
-        super().__init__("invalid profile:\n  " + "\n  ".join(problems), path=path)
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        super().__init__("invalid profile: " + "; ".join(problems[:3]) + more, path=path)
 
 
 def parse_profile(data: Any, *, source: str = "<profile>", text: str | None = None) -> Profile:
@@ -247,38 +268,26 @@ def parse_profile(data: Any, *, source: str = "<profile>", text: str | None = No
         raise ProfileError(source, [_format_error(e, lines) for e in exc.errors()]) from None
 
 
-def _loader():
-    """A safe loader that leaves dates as strings, so a bad date becomes a field error, not a crash."""
-    import yaml
+# A profile is a few kilobytes; these limits keep a hostile file cheap (issue #10: peak memory < 300 MB).
+MAX_PROFILE_BYTES = 1024 * 1024
+MAX_PROFILE_DEPTH = 32
 
-    class Loader(yaml.SafeLoader):
-        pass
 
-    Loader.yaml_implicit_resolvers = {
-        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    return Loader
+def parse_profile_text(text: str, *, source: str = "<profile>") -> Profile:
+    """Parse and validate profile YAML (or JSON) text; raise InputError naming source, line and field."""
+    from cnai.core.loaders import parse_yaml
+
+    data = parse_yaml(text, source=source, aliases=False, dates_as_strings=True,
+                      max_bytes=MAX_PROFILE_BYTES, max_depth=MAX_PROFILE_DEPTH)
+    return parse_profile(data, source=source, text=text)
 
 
 def load_profile(path: str | Path) -> Profile:
     """Read and validate a profile YAML (or JSON) file; raise ProfileError naming file and fields."""
-    import yaml
+    from cnai.core.loaders import read_text
 
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("no such file", path=str(p)) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte offset {exc.start})", path=str(p)) from None
-    except OSError as exc:
-        raise InputError(exc.strerror or str(exc), path=str(p)) from None
-    try:
-        data = yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise yaml_error(exc, str(p)) from None
-    return parse_profile(data, source=str(p), text=text)
+    text = read_text(path, max_bytes=MAX_PROFILE_BYTES, what="profile")
+    return parse_profile_text(text, source=str(path))
 
 
 def fact_paths() -> set[str]:
@@ -314,12 +323,40 @@ IMPLIED: dict[tuple[str, object], dict[str, object]] = {
         "personal_information.individuals": 0, "personal_information.sensitive": False,
         "personal_information.sensitive_individuals": 0, "personal_information.minors_under_14": False,
         "personal_information.biometric": False, "personal_information.shares_or_entrusts": False,
+        "personal_information.face_data_individuals": 0,
     },
+    ("personal_information.biometric", False): {"personal_information.face_data_individuals": 0},
+    # The old, coarse field: "no face generation or swap of any kind" settles both finer facts; "yes" does not
+    # say which of the two, so they stay unknown (see _face_alias for the other direction).
+    ("capabilities.real_face_swap_or_edit", True): {"capabilities.edits_real_person_biometrics": True},
+    ("capabilities.edits_real_person_biometrics", False): {"capabilities.real_face_swap_or_edit": False},
+    ("capabilities.face_generation_or_swap", False): {
+        "capabilities.synthetic_face_generation": False, "capabilities.real_face_swap_or_edit": False},
     ("cross_border.transfers_personal_information", False): {
         "cross_border.individuals_this_year": 0, "cross_border.sensitive_individuals_this_year": 0,
     },
     ("audience.public_in_mainland", True): {"audience.research_or_internal_only": False},
 }
+
+
+def _face_alias(facts: dict, implied: dict[str, str]) -> None:
+    """Keep the old `face_generation_or_swap` consistent with the two finer facts that replace it.
+
+    Either finer fact true -> the coarse one is true; both false -> it is false. The coarse fact true alone
+    says nothing about which kind, so the finer facts are left unknown (honest: a duty on real-face editing
+    asks for `real_face_swap_or_edit` rather than guessing).
+    """
+    caps = facts.get("capabilities") or {}
+    if caps.get("face_generation_or_swap") is not None:
+        return
+    syn, real = caps.get("synthetic_face_generation"), caps.get("real_face_swap_or_edit")
+    value = True if (syn or real) else (False if syn is False and real is False else None)
+    if value is not None:
+        facts.setdefault("capabilities", {})["face_generation_or_swap"] = value
+        why = "capabilities.synthetic_face_generation" if syn else (
+            "capabilities.real_face_swap_or_edit" if real else
+            "capabilities.synthetic_face_generation = false and capabilities.real_face_swap_or_edit")
+        implied["capabilities.face_generation_or_swap"] = f"{why} = {str(bool(value)).lower()}"
 
 
 def with_implied(facts: dict) -> tuple[dict, dict[str, str]]:
@@ -331,6 +368,7 @@ def with_implied(facts: dict) -> tuple[dict, dict[str, str]]:
 
     from cnai.scope.expr import get_path
 
+    _face_alias(out, implied)
     for (cond_path, cond_value), consequences in IMPLIED.items():
         if get_path(out, cond_path) is not cond_value:
             continue
