@@ -45,6 +45,8 @@ class ObligationResult:
     hortatory: bool = False
     effective: str | None = None
     until: str | None = None
+    # Set when the due date lies before the as-of date: days since it passed (overdue unless already done).
+    days_overdue: int | None = None
 
 
 @dataclass
@@ -72,6 +74,7 @@ class ScopeResult:
             "filings_applying": sum(1 for f in self.filings if f["status"] == APPLIES),
             "filings_needing_info": sum(1 for f in self.filings if f["status"] == NEEDS_INFO),
             "upcoming": len(self.upcoming),
+            "overdue": sum(1 for o in self.obligations if o.days_overdue is not None),
             "missing_facts": dict(sorted(missing.items(), key=lambda kv: (-kv[1], kv[0]))),
         }
 
@@ -174,13 +177,15 @@ class Engine:
                 start, end = self._windows[ob.id]
                 value, trace = ev.evaluate(ob.applies_if)
                 if start is not None and as_of < start:
-                    if value is not False:
+                    # Only adopted law has start dates to announce; drafts and planned laws do not bind.
+                    if value is not False and status not in ("draft", "planned"):
                         entry = upcoming.setdefault(f"{ins.id}@{start}", {
                             "instrument": ins.id, "effective": start.isoformat(),
-                            "title": ins.short_en or ins.title_en,
+                            "title": ins.short_en or ins.title_en, "days_until": (start - as_of).days,
                             "summary": ins.summary_en.strip(), "obligations": []})
                         entry["obligations"].append({"id": ob.id, "title": ob.title, "status": _STATUS[value],
-                                                     "missing": trace.missing})
+                                                     "starts": start.isoformat(), "missing": trace.missing,
+                                                     "citations": list(ob.citations)})
                     continue
                 ended = (end is not None and as_of > end) or status in ("superseded", "repealed")
                 if ended or status not in _BINDING:
@@ -204,11 +209,12 @@ class Engine:
                     filing=ob.filing, deadline=text, due=due, evidence=ob.evidence,
                     penalty=[self.kb.cite_on(c, as_of) for c in ob.penalty], note=ob.note,
                     hortatory=ob.hortatory,
-                    effective=start.isoformat() if start else None, until=end.isoformat() if end else None))
+                    effective=start.isoformat() if start else None, until=end.isoformat() if end else None,
+                    days_overdue=_days_overdue(due, as_of) if value is True else None))
 
         filings = [{"id": r.id, "kind": r.filing, "title": r.title, "status": r.status,
                     "citations": r.citations, "deadline": r.deadline, "due": r.due, "missing": r.missing,
-                    "confidence": r.confidence}
+                    "confidence": r.confidence, "days_overdue": r.days_overdue}
                    for r in results if r.filing]
         concepts = []
         for cid, c in self.kb.concepts.items():
@@ -226,6 +232,14 @@ class Engine:
             obligations=results, filings=filings,
             upcoming=sorted(upcoming.values(), key=lambda u: (u["effective"], u["instrument"])),
             concepts=concepts, ceased=ceased, instruments=instruments)
+
+
+def _days_overdue(due: str | None, as_of: dt.date) -> int | None:
+    """Days since a one-off due date passed; None when it has not (or there is none)."""
+    if not due:
+        return None
+    days = (as_of - dt.date.fromisoformat(due)).days
+    return days if days > 0 else None
 
 
 def _jsonable(v: Any) -> Any:

@@ -112,9 +112,13 @@ def _ask_model(model: type[BaseModel], required_section: bool) -> dict[str, Any]
 
 
 def run_questionnaire(out: Path) -> Profile:
+    """Ask the questions, then write the profile atomically through cnai.core.safeio (never through a
+    link, onto a device or over an input)."""
     import yaml
 
-    from cnai.cli._common import write_text_atomic
+    from cnai.core.safeio import check_output, write_text
+
+    check_output(out)  # refuse a bad destination before asking anything
 
     click.echo("cnai profile questionnaire — press Enter to skip anything you do not know yet.", err=True)
     data: dict[str, Any] = {"schema": SCHEMA_ID}
@@ -138,5 +142,5 @@ def run_questionnaire(out: Path) -> Profile:
     text = ("# cnai service profile written by `cnai profile init`.\n"
             "# Omitted fields are unknown (never false); add them as you learn them.\n"
             + yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-    write_text_atomic(out, text)
+    write_text(out, text)
     return profile

@@ -35,3 +35,38 @@ def render(result: ScopeResult, fmt: str) -> str:
     env.filters["mdcell"] = lambda s: str(s or "").replace("|", "\\|").replace("\n", " ")
     name = {"md": "scope.md.j2", "html": "scope.html"}[fmt]
     return env.get_template(name).render(**_context(result))
+
+
+# --- report formats (extension point cnai.report_formats, names "scope.<format>") --------------------------
+class _Format:
+    name = media_type = suffix = ""
+    binary = False
+
+    def __repr__(self) -> str:
+        return f"<scope report format {self.name}>"
+
+
+class MarkdownFormat(_Format):
+    name, media_type, suffix = "md", "text/markdown; charset=utf-8", ".md"
+
+    def render(self, result: ScopeResult, **options: Any) -> str:
+        return render(result, "md")
+
+
+class HtmlFormat(_Format):
+    name, media_type, suffix = "html", "text/html; charset=utf-8", ".html"
+
+    def render(self, result: ScopeResult, **options: Any) -> str:
+        return render(result, "html")
+
+
+class JsonFormat(_Format):
+    name, media_type, suffix = "json", "application/json", ".json"
+
+    def render(self, result: ScopeResult, **options: Any) -> str:
+        from cnai.core.jsonutil import dumps
+
+        return dumps(result.to_dict(), indent=2)
+
+
+MD, HTML, JSON = MarkdownFormat(), HtmlFormat(), JsonFormat()
