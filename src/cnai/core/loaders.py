@@ -137,8 +137,13 @@ def parse_yaml(text: str, *, source: str = "<text>", max_depth: int = MAX_DEPTH,
 
     if len(text) > max_bytes:
         raise InputError(f"YAML text over the {max_bytes:,}-character limit", path=source)
-    loader = _make_loader(max_depth=max_depth, aliases=aliases, dates_as_strings=dates_as_strings,
-                          source=source, max_nodes=max_nodes)(text)
+    loader_class = _make_loader(max_depth=max_depth, aliases=aliases, dates_as_strings=dates_as_strings,
+                                source=source, max_nodes=max_nodes)
+    try:
+        loader = loader_class(text)  # the reader checks characters here: a control character raises now
+    except yaml.YAMLError as exc:
+        raise InputError("malformed YAML: " + " ".join(str(getattr(exc, "problem", None) or exc).split()),
+                         path=source) from None
     try:
         return loader.get_single_data()
     except yaml.YAMLError as exc:
