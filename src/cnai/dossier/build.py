@@ -18,7 +18,7 @@ from typing import Any
 from cnai.errors import InputError
 
 from . import evidence as evmod
-from .gaps import PLACEHOLDER_RE, GapRegister
+from .register import PLACEHOLDER_RE, GapRegister
 from .manifest import MANIFEST, MARKER, listed_files, sign
 
 BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
@@ -46,11 +46,11 @@ class BuildResult:
 
 # --- helpers shared with templates -------------------------------------------------------------------
 def pct(x: Any, digits: int = 1) -> str:
-    return "–" if x is None else f"{100 * x:.{digits}f}%"
+    return f"{100 * x:.{digits}f}%" if isinstance(x, (int, float)) and not isinstance(x, bool) else "–"
 
 
 def ci(c: Any) -> str:
-    return "–" if not c else f"[{100 * c[0]:.1f}%, {100 * c[1]:.1f}%]"
+    return f"[{100 * c[0]:.1f}%, {100 * c[1]:.1f}%]" if isinstance(c, (list, tuple)) and len(c) == 2 else "–"
 
 
 VERDICT_ZH = {"meets": "符合", "does_not_meet": "不符合", "insufficient_sample": "样本不足", "usable": "可用",
@@ -446,7 +446,16 @@ def _render_all(tmp, env, pkg, ev, gaps, result, routes, filings_by_route, prof,
                    L=(lambda zh, en: zh) if lang_ == "zh" else (lambda zh, en: en), gaps=reg.to_list(),
                    doc=where)
         before = sum(g.occurrences for g in reg.gaps.values())
-        html = env.get_template(template).render(**ctx)
+        import jinja2
+
+        try:
+            html = env.get_template(template).render(**ctx)
+        except jinja2.TemplateNotFound as exc:
+            raise InputError(f"template not found: {exc.name}", field="package.yaml") from None
+        except jinja2.TemplateError as exc:     # a firm's own template: say which and where, no traceback
+            line = getattr(exc, "lineno", None)
+            raise InputError(f"template error: {exc.message}" + (f" (line {line})" if line else ""),
+                             path=template) from None
         found = len(PLACEHOLDER_RE.findall(html))
         extra = found - (sum(g.occurrences for g in reg.gaps.values()) - before)
         if extra > 0:     # a template's own literal placeholders are gaps too

@@ -42,7 +42,7 @@ class ModelFacts(_S):
 class CorpusFacts(_S):
     storage_size: str | None = Field(None, description="e.g. '1.2 TB'")
     tokens: NonNegativeInt | None = None
-    by_type: dict[Literal["zh_text", "en_text", "code", "image", "audio", "video", "other"], str] | None = None
+    by_type: dict[Literal["zh_text", "en_text", "code", "image", "audio", "video", "other"], str | int] | None = None
     source_shares: dict[Literal["open_source", "self_collected", "commercial"], NonNegativeFloat] | None = None
     foreign_open_source_share: float | None = Field(None, ge=0, le=1)
 
