@@ -1,0 +1,476 @@
+"""The one place where the web workspace calls the rest of cnai.
+
+Every capability the pages and the API use goes through a function here, so when scope/, law/, label/,
+assess/ or corpus/ change their API only this module needs fixing. Long jobs (assessment runs, corpus
+audits) run the CLI in a child process (see jobs.py): the CLI contract (docs/spec/cli.md) is the most
+stable interface cnai has, and a child process can be cancelled and resumed safely.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import importlib.util
+import json
+import sqlite3
+import typing
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from pydantic import BaseModel
+
+from cnai.errors import InputError
+
+# --- profiles ------------------------------------------------------------------------------------
+
+SECTION_HELP = {
+    "service": ("The AI service", "AI 服务"),
+    "organization": ("The organisation providing it", "提供服务的组织"),
+    "audience": ("Who uses it", "用户是谁"),
+    "capabilities": ("What it does", "服务能做什么"),
+    "model": ("The model it runs on", "所用模型"),
+    "training_data": ("Training data (if you train or fine-tune)", "训练数据（如训练或微调）"),
+    "personal_information": ("Personal information processed", "处理的个人信息"),
+    "cross_border": ("Data sent outside mainland China", "数据出境"),
+    "ethics": ("S&T ethics review triggers", "科技伦理审查触发条件"),
+    "roles": ("Roles the organisation plays", "组织承担的角色"),
+    "sectors": ("Sectors", "行业"),
+    "regions": ("Regions with local rules", "适用地方规则的地区"),
+}
+
+
+def _profile_mod():
+    from cnai.scope import profile
+
+    return profile
+
+
+def schema_id() -> str:
+    return _profile_mod().SCHEMA_ID
+
+
+def _unwrap(ann: Any) -> Any:
+    args = [a for a in get_args(ann) if a is not type(None)]
+    if get_origin(ann) in (typing.Union, getattr(__import__("types"), "UnionType", None)) and len(args) == 1:
+        ann = args[0]
+    if get_origin(ann) is typing.Annotated:
+        ann = get_args(ann)[0]
+    return ann
+
+
+def _field_kind(ann: Any) -> tuple[str, list[str]]:
+    ann = _unwrap(ann)
+    origin = get_origin(ann)
+    if ann is bool:
+        return "bool", []
+    if ann is int:
+        return "int", []
+    if ann is float:
+        return "float", []
+    if ann is dt.date:
+        return "date", []
+    if origin is Literal:
+        return "choice", list(get_args(ann))
+    if origin is list:
+        return "multi", list(get_args(_unwrap(get_args(ann)[0])))
+    return "text", []
+
+
+@functools.lru_cache(maxsize=1)
+def profile_form() -> list[dict]:
+    """Sections and fields of the profile model, with the questionnaire's explanations, for the form."""
+    Profile = _profile_mod().Profile
+    sections = []
+    loose = []
+    for name, field in Profile.model_fields.items():
+        if name == "schema_":
+            continue
+        inner = _unwrap(field.annotation)
+        help_en, help_zh = SECTION_HELP.get(name, (name.replace("_", " ").capitalize(), ""))
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            fields = []
+            for fname, f in inner.model_fields.items():
+                kind, choices = _field_kind(f.annotation)
+                fields.append({"path": f"{name}.{fname}", "name": fname, "label": fname.replace("_", " "),
+                               "help": f.description or "", "kind": kind, "choices": choices,
+                               "required": f.is_required() and name == "service"})
+            sections.append({"name": name, "title": help_en, "title_zh": help_zh, "fields": fields})
+        else:
+            kind, choices = _field_kind(field.annotation)
+            loose.append({"path": name, "name": name, "label": name.replace("_", " "), "help": help_en,
+                          "kind": kind, "choices": choices, "required": False})
+    sections.append({"name": "_top", "title": "Roles, sectors and regions", "title_zh": "角色、行业与地区",
+                     "fields": loose})
+    return sections
+
+
+@functools.lru_cache(maxsize=1)
+def fact_fields() -> dict[str, dict]:
+    return {f["path"]: f for s in profile_form() for f in s["fields"]}
+
+
+def convert_answer(path: str, raw: Any) -> Any:
+    """A form value (string or list of strings) -> the typed fact, or None for unknown. Raises InputError."""
+    spec = fact_fields().get(path)
+    if spec is None:
+        raise InputError("not a profile fact", field=path)
+    kind, choices = spec["kind"], spec["choices"]
+    if kind == "multi":
+        items = [raw] if isinstance(raw, str) else list(raw or [])
+        items = [i for i in items if i]
+        if not items:
+            return None
+        if "__none__" in items:
+            return []
+        bad = [i for i in items if i not in choices]
+        if bad:
+            raise InputError(f"unknown value(s) {', '.join(map(repr, bad))}; expected any of {', '.join(choices)}",
+                             field=path)
+        return items
+    if isinstance(raw, list):
+        raw = raw[-1] if raw else ""
+    raw = "" if raw is None else str(raw).strip()
+    if raw == "":
+        return None
+    if kind == "bool":
+        if raw in ("true", "yes", "y", "1", "是"):
+            return True
+        if raw in ("false", "no", "n", "0", "否"):
+            return False
+        raise InputError(f"answer yes or no (got {raw!r})", field=path)
+    if kind in ("int", "float"):
+        try:
+            v = int(raw.replace(",", "").replace("_", "")) if kind == "int" else float(raw)
+        except ValueError:
+            raise InputError(f"not a number: {raw!r}", field=path) from None
+        return v
+    if kind == "date":
+        try:
+            return dt.date.fromisoformat(raw).isoformat()
+        except ValueError:
+            raise InputError(f"not a date YYYY-MM-DD: {raw!r}", field=path) from None
+    if kind == "choice" and raw not in choices:
+        raise InputError(f"{raw!r} is not allowed; expected one of {', '.join(choices)}", field=path)
+    return raw
+
+
+def set_fact(data: dict, path: str, value: Any) -> dict:
+    """Return a copy of profile data with the fact at `path` set (None removes it: unknown again)."""
+    import copy
+
+    out = copy.deepcopy(data)
+    parts = path.split(".")
+    node = out
+    for p in parts[:-1]:
+        nxt = node.get(p)
+        if not isinstance(nxt, dict):
+            if value is None:
+                return out
+            nxt = node[p] = {}
+        node = nxt
+    if value is None:
+        node.pop(parts[-1], None)
+    else:
+        node[parts[-1]] = value
+    # drop sections left empty (except service, which is required)
+    for key in [k for k, v in out.items() if isinstance(v, dict) and not v and k != "service"]:
+        del out[key]
+    return out
+
+
+def get_fact(data: dict, path: str) -> Any:
+    node: Any = data
+    for p in path.split("."):
+        if not isinstance(node, dict) or p not in node:
+            return None
+        node = node[p]
+    return node
+
+
+def validate_profile(data: Any, source: str = "<profile>"):
+    """Validate profile data (a dict); raise InputError with one line per problem joined by '; '."""
+    mod = _profile_mod()
+    try:
+        return mod.parse_profile(_dates_as_strings(data), source=source)
+    except InputError as exc:
+        problems = getattr(exc, "problems", None)
+        if problems:
+            raise InputError("invalid profile: " + "; ".join(problems), path=source) from None
+        raise
+
+
+def _dates_as_strings(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _dates_as_strings(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_dates_as_strings(v) for v in data]
+    if isinstance(data, dt.date):
+        return data.isoformat()
+    return data
+
+
+def parse_profile_yaml(text: str, source: str = "<upload>") -> dict:
+    """YAML text -> validated profile data (a plain dict). Duplicate keys, aliases, huge docs are refused."""
+    from cnai.core.loaders import parse_yaml
+
+    data = parse_yaml(text, source=source, dates_as_strings=True)
+    validate_profile(data, source)
+    return data
+
+
+def profile_yaml(data: dict) -> str:
+    import yaml
+
+    return ("# cnai service profile exported from the web workspace.\n"
+            "# Omitted fields are unknown (never false).\n"
+            + yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+
+# --- scope ---------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def _engine():
+    from cnai.scope.engine import Engine
+
+    return Engine()
+
+
+def run_scope(data: dict, as_of: dt.date | None = None):
+    """The scope result (cnai.scope.engine.ScopeResult) for validated profile data."""
+    profile = validate_profile(data)
+    return _engine().run(profile, as_of or dt.date.today())
+
+
+def scope_dict(data: dict, as_of: dt.date | None = None) -> dict:
+    return run_scope(data, as_of).to_dict()
+
+
+# --- law -----------------------------------------------------------------------------------------
+
+def kb():
+    from cnai.law.kb import load
+
+    return load()
+
+
+def law_search(query: str, top: int = 20) -> list[dict]:
+    from cnai.law.search import search
+
+    return [h.to_dict() for h in search(query, top=top)]
+
+
+def instruments_list(as_of: dt.date | None = None) -> list[dict]:
+    day = as_of or dt.date.today()
+    out = []
+    for ins in kb().instruments.values():
+        status, by = ins.status_on(day)
+        out.append({"id": ins.id, "title_en": ins.title_en, "title_zh": ins.title_zh, "short_en": ins.short_en,
+                    "kind": ins.kind, "status": status, "superseded_by": by,
+                    "effective": ins.effective.isoformat() if ins.effective else None,
+                    "articles": len(ins.articles), "obligations": len(ins.obligations),
+                    "confidence": ins.confidence, "sources": ins.sources})
+    return out
+
+
+def instrument(iid: str) -> dict:
+    ins = kb().instruments.get(iid)
+    if ins is None:
+        raise KeyError(iid)
+    d = ins.model_dump(mode="json", by_alias=True)
+    return d
+
+
+def timeline() -> list[dict]:
+    rows = []
+    for ins in kb().instruments.values():
+        for ch in ins.status_history:
+            if ch.from_:
+                rows.append({"date": ch.from_.isoformat(), "instrument": ins.id,
+                             "title": ins.short_en or ins.title_en, "title_zh": ins.title_zh,
+                             "status": ch.status, "by": ch.by})
+    rows.sort(key=lambda r: (r["date"], r["instrument"]))
+    return rows
+
+
+# --- labels --------------------------------------------------------------------------------------
+
+LABEL_EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", ".wav", ".mp3", ".flac", ".ogg",
+                    ".mp4", ".pdf", ".txt", ".md", ".docx"}
+
+
+def label_check(path: Path) -> dict:
+    from cnai.label.api import check_file, classify_file
+
+    return {"check": check_file(str(path)), "classify": classify_file(str(path))}
+
+
+def label_embed(src: Path, dst: Path, producer: str, label: str = "1") -> dict:
+    from cnai.label.api import embed_file, validate_label_value
+    from cnai.label.codes import provider_code_problems
+
+    problems = provider_code_problems(producer)
+    if problems:
+        raise InputError("; ".join(problems), field="producer")
+    label = validate_label_value(label)
+    return embed_file(str(src), str(dst), producer=producer, label=label)
+
+
+def provider_code(uscc: str) -> str:
+    from cnai.label.codes import build_provider_code
+
+    return build_provider_code(uscc)
+
+
+# --- assessments ---------------------------------------------------------------------------------
+
+ALLOWED_TARGET_SCHEMES = ("mock", "openai")  # cmd:/python: would run code on the server: never from the web
+
+
+def check_target(spec: str) -> str:
+    from urllib.parse import urlsplit
+
+    spec = (spec or "").strip()
+    scheme = spec.split(":", 1)[0]
+    if scheme not in ALLOWED_TARGET_SCHEMES:
+        raise InputError(f"target scheme {scheme!r} is not allowed from the web workspace; use "
+                         "mock:NAME or openai:BASE_URL#MODEL", field="target")
+    if scheme == "openai":
+        url = spec.split(":", 1)[1].split("#", 1)[0]
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InputError("expected openai:http(s)://HOST[:PORT]/v1#MODEL", field="target")
+        if parts.username or parts.password:
+            raise InputError("credentials do not belong in the URL; put the key in the API key field "
+                             "(it is held in memory only)", field="target")
+    if any(c in spec for c in "\r\n\x00"):
+        raise InputError("control characters in target", field="target")
+    return spec
+
+
+def check_sample(sample: str) -> str:
+    import re
+
+    sample = (sample or "standard").strip()
+    if sample in ("standard", "all") or re.fullmatch(r"\d{1,7}", sample) or re.fullmatch(
+            r"(generated|refuse|nonrefuse)=\d{1,7}(,(generated|refuse|nonrefuse)=\d{1,7})*", sample):
+        return sample
+    raise InputError(f"expected standard | all | N | kind=N,... (got {sample!r})", field="sample")
+
+
+def run_progress(run_dir: Path) -> dict | None:
+    """Items stored so far in an assessment run store (read-only; None when there is no store yet)."""
+    p = run_dir / "run.sqlite"
+    if not p.exists():
+        return None
+    try:
+        con = sqlite3.connect(f"file:{p}?mode=ro", uri=True, timeout=2)
+        try:
+            total = con.execute("SELECT count(*) FROM items").fetchone()[0]
+            done = con.execute("SELECT count(*) FROM results").fetchone()[0]
+            ok = con.execute("SELECT count(*) FROM results WHERE status = 'ok'").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+    return {"total": total, "done": done, "ok": ok}
+
+
+def assess_report(run_dir: Path) -> dict:
+    from cnai.assess import report
+
+    return report(run_dir, format="json").data
+
+
+def assess_report_file(run_dir: Path, fmt: str) -> tuple[bytes, str]:
+    from cnai.assess import report
+
+    rep = report(run_dir, format=fmt)
+    content = rep.content if isinstance(rep.content, bytes) else rep.content.encode("utf-8")
+    return content, fmt
+
+
+def assess_review_queue(run_dir: Path, only_failed: bool = True, limit: int = 200) -> list[dict]:
+    from cnai.assess import store
+    from cnai.assess.metrics import item_outcomes
+
+    db = store.connect(run_dir)
+    try:
+        rows = item_outcomes(db)
+    finally:
+        db.close()
+    rows = [r for r in rows if r["response"] is not None and (not only_failed or r["final"] == "fail"
+                                                                  or r["reviewed"])]
+    return rows[:limit]
+
+
+def assess_override(run_dir: Path, item_id: str, verdict: str, reviewer: str, note: str) -> dict:
+    """A person's verdict on one item; it overrides the judges in every rate (cnai.assess.metrics)."""
+    from cnai.assess import store
+    from cnai.assess.metrics import item_outcomes
+
+    if verdict not in ("pass", "fail"):
+        raise InputError("verdict must be pass or fail", field="verdict")
+    db = store.connect(run_dir)
+    try:
+        outs = {o["id"]: o for o in item_outcomes(db)}
+        if item_id not in outs:
+            raise KeyError(item_id)
+        if outs[item_id]["response"] is None:
+            raise InputError("this item has no reply to review", field="item")
+        db.execute("INSERT INTO reviews(item_id, reviewer, verdict, machine_verdict, note, source_file,"
+                   " source_sha256, at) VALUES (?,?,?,?,?,?,?,?)",
+                   (item_id, reviewer[:200], verdict, outs[item_id]["machine"], note[:2000], "web workspace",
+                    None, store.now()))
+        db.commit()
+    finally:
+        db.close()
+    return {"item": item_id, "verdict": verdict, "machine": outs[item_id]["machine"]}
+
+
+def assess_compare(a: Path, b: Path) -> dict:
+    from cnai.assess.compare import compare
+
+    return compare(a, b)
+
+
+# --- corpus --------------------------------------------------------------------------------------
+
+CORPUS_EXTENSIONS = {".jsonl", ".txt", ".csv", ".json", ".tsv"}
+
+
+def corpus_summary(summary_json: Path) -> dict:
+    from cnai.core.loaders import load_json
+
+    data = load_json(summary_json)
+    if not isinstance(data, dict) or "sources" not in data or "documents" not in data:
+        raise InputError("not a cnai corpus audit summary (needs 'sources' and 'documents')",
+                         path=summary_json.name)
+    return data
+
+
+def corpus_sample(out_dir: Path, limit: int = 100) -> list[dict]:
+    p = out_dir / "samples" / "sample.jsonl"
+    if not p.exists():
+        cands = sorted((out_dir / "samples").glob("*.jsonl")) if (out_dir / "samples").exists() else []
+        if not cands:
+            return []
+        p = cands[0]
+    rows = []
+    with p.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if len(rows) >= limit:
+                break
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                continue
+    return rows
+
+
+# --- dossier -------------------------------------------------------------------------------------
+
+def dossier_available() -> bool:
+    try:
+        return importlib.util.find_spec("cnai.dossier") is not None
+    except (ImportError, ValueError):
+        return False
