@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import ROOT, invoke
 
 BANKS = ROOT / "src/cnai/assess/data/banks"

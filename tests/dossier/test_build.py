@@ -13,9 +13,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 from openpyxl import load_workbook
-
-from tests.conftest import ROOT, invoke
-from tests.dossier.conftest import build_args
+from tests.conftest import ROOT
 
 PH = re.compile(r"【待补充[^】]*】")
 

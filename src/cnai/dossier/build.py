@@ -18,8 +18,8 @@ from typing import Any
 from cnai.errors import InputError
 
 from . import evidence as evmod
-from .register import PLACEHOLDER_RE, GapRegister
 from .manifest import MANIFEST, MARKER, listed_files, sign
+from .register import PLACEHOLDER_RE, GapRegister
 
 BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 ROUTE_KINDS = {"filing": ("generative_ai_filing",), "registration": ("generative_ai_registration",),
