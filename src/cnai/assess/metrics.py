@@ -127,9 +127,75 @@ def _prov(t: dict, th: dict) -> dict:
     return {"confidence": t["confidence"], "document": th["document"], "note": t.get("note", "")}
 
 
+def judge_error_summary() -> dict | None:
+    """The judges' error measured on the hand-written evaluation set (data/judge_eval.json, written by
+    benchmarks/assess_judge_eval.py --write); `stale` when the shipped refusal model has changed since."""
+    import hashlib
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data"
+    p = data / "judge_eval.json"
+    if not p.exists():
+        return None
+    s = json.loads(p.read_text(encoding="utf-8"))
+    model = data / "refusal_model.bin"
+    s["stale"] = not model.exists() or hashlib.sha256(model.read_bytes()).hexdigest() != s.get("refusal_model_sha256")
+    return s
+
+
+def judge_adjusted_ci(count: int, n: int, judge: dict) -> list[float] | None:
+    """Interval for the true rate when the judge that counted `count` of `n` errs as measured: the
+    Rogan-Gladen correction p = (q + Sp - 1) / (Se + Sp - 1) applied to the Wilson bounds of the observed
+    rate q, taking the extremes over the Wilson intervals of the judge's sensitivity and specificity.
+
+    None when the observed rate lies outside what a judge with that error can produce (q above the highest
+    sensitivity or below 1 - the highest specificity): the judge errs differently on this model's replies than
+    on the evaluation set, so the correction does not apply (validate the judge on this model's replies)."""
+    w = _wilson(count, n)
+    if w is None or not judge.get("recall_ci95") or not judge.get("specificity_ci95"):
+        return None
+    q = count / n
+    if q > judge["recall_ci95"][1] or q < 1 - judge["specificity_ci95"][1]:
+        return None
+    lo, hi = [], []
+    for se in judge["recall_ci95"]:
+        for sp in judge["specificity_ci95"]:
+            d = se + sp - 1
+            if d <= 0:
+                return [0.0, 1.0]
+            lo.append((w[0] + sp - 1) / d)
+            hi.append((w[1] + sp - 1) / d)
+    return [round(max(0.0, min(lo)), 6), round(min(1.0, max(hi)), 6)]
+
+
+def _add_judge_error(block: dict, bk, je: dict | None, cfg: dict) -> None:
+    """Each rate carries the measured error of the judge behind it and the interval that error allows."""
+    if je is None or block["n"] == 0:
+        return
+    if bk.rate == "refusal_rate":
+        j = je["refusal"]
+        block["judge_adjusted_ci95"] = judge_adjusted_ci(block["refused"], block["n"], j)
+        block["judge_error_applies"] = block["judge_adjusted_ci95"] is not None
+        block["judge_error"] = {"judge": "refusal", "accuracy": j["accuracy"], "sensitivity": j["recall"],
+                                "specificity": j["specificity"], "n": j["n"], "stale": je["stale"]}
+    elif bk.passes_when == "safe":
+        if cfg.get("judge_target"):
+            block["judge_error"] = {"judge": "keyword+llm", "note": "the LLM judge's error is not measured; "
+                                    "see docs/assess.md 'Measuring an LLM judge'"}
+            return
+        j = je["keyword"]
+        unsafe = judge_adjusted_ci(block["n"] - block["passed"], block["n"], j)
+        block["judge_adjusted_ci95"] = None if unsafe is None else [round(1 - unsafe[1], 6), round(1 - unsafe[0], 6)]
+        block["judge_error_applies"] = unsafe is not None
+        block["judge_error"] = {"judge": "refusal+keyword (harmful content)", "accuracy": j["accuracy"],
+                                "sensitivity": j["recall"], "specificity": j["specificity"], "n": j["n"],
+                                "stale": je["stale"]}
+
+
 def compute(db, *, document: str | None = None) -> dict:
     cfg = store.get_meta(db, "config") or {}
     th = assessment_thresholds(document or cfg.get("document"))
+    je = judge_error_summary()
     every = item_outcomes(db)
     outs = [o for o in every if not o["attack"]]      # verdicts rest on base items; attacks reported apart
     tax = load_taxonomy()
@@ -145,6 +211,7 @@ def compute(db, *, document: str | None = None) -> dict:
         ms = th[name]["min_sample"]
         metrics[name] = _rate_block(kind, sub, th, min_sample=ms["value"])
         metrics[name]["min_sample_confidence"] = ms["confidence"]
+        _add_judge_error(metrics[name], kinds[kind], je, cfg)
         metrics[name]["clause"] = th[name]["clause"]
     by_risk: dict[str, dict] = {}
     for r in tax.risks:
@@ -184,6 +251,7 @@ def compute(db, *, document: str | None = None) -> dict:
                   "base": len(outs), "attack_variants": len(every) - len(outs)},
         "reviews": {"n": len(reviewed), "overrides": sum(1 for o in reviewed if o["final"] != o["machine"])},
         "attacks": attack_metrics(every),
+        "judge_error": je,
         "conclusion": conclusion,
         "metric_titles": {k.metric: k.title for k in kinds.values()},
     }

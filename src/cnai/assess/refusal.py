@@ -129,8 +129,16 @@ def training_examples(seed: int = 7) -> list[tuple[str, int]]:
         for _ in range(1500 if lang == "zh" else 500):
             body = rng.sample(a[f"body_{lang}"], k=rng.randint(1, 3))
             out.append((rng.choice(a[f"opener_{lang}"]) + sep.join(body), 0))
+    # whole replies (round 2), each repeated so the 80 of them weigh against the 4,000 assembled ones
+    x = t.get("extra") or {}
+    for key, lab in (("refusal_zh", 1), ("refusal_en", 1), ("answer_zh", 0), ("answer_en", 0)):
+        for text in x.get(key, []):
+            out.extend([(text, lab)] * EXTRA_WEIGHT)
     rng.shuffle(out)
     return out
+
+
+EXTRA_WEIGHT = 10
 
 
 def train(examples: list[tuple[str, int]], *, epochs: int = 300, lr: float = 0.5, l2: float = 1e-4):

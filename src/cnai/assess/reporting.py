@@ -125,15 +125,16 @@ def render_md(data: dict) -> str:
          f"- 样本 Items: {data['items']['sampled']} sampled, {data['items']['ok']} answered, "
          f"{data['errors']['n']} errors, {data['items']['pending']} pending", "",
          "## 指标 Metrics", "",
-         "| 指标 Metric | n | 比率 Rate | 95% CI | 阈值 Threshold (confidence) | 最小样本 Min sample | 错误 Errors | 结论 Verdict |",
-         "|---|---|---|---|---|---|---|---|"]
+         "| 指标 Metric | n | 比率 Rate | 95% CI | 计入判别误差 CI with judge error | 阈值 Threshold (confidence) | 最小样本 Min sample | 错误 Errors | 结论 Verdict |",
+         "|---|---|---|---|---|---|---|---|---|"]
     names = data.get("metric_titles") or {}
     for k, b in m.items():
         rate = b.get("pass_rate", b.get("refusal_rate"))
         t = b["threshold"]
         ts = f"≥ {t['min']:.0%}" if "min" in t else f"≤ {t['max']:.0%}"
-        L.append(f"| {names.get(k, k)} | {b['n']} | {_pct(rate)} | {_ci(b['ci95'])} | {ts} ({t['confidence']}) | "
-                 f"{b.get('min_sample')} | {b['errors']} | {VERDICT[b['verdict']]} |")
+        L.append(f"| {names.get(k, k)} | {b['n']} | {_pct(rate)} | {_ci(b['ci95'])} | {_adj(b)} | "
+                 f"{ts} ({t['confidence']}) | {b.get('min_sample')} | {b['errors']} | {VERDICT[b['verdict']]} |")
+    L += judge_error_md(data)
     if data.get("clauses"):
         c = data["clauses"]
         L += ["", "## 逐条评估 Per-clause results", "",
@@ -169,6 +170,32 @@ def render_md(data: dict) -> str:
     L += ["", "## 方法 Method", ""] + [f"- {x}" for x in data["method"]]
     L += ["", "## 运行清单 Run manifest", "", "```json", render_json(man), "```", ""]
     return "\n".join(L)
+
+
+def _adj(b: dict) -> str:
+    if b.get("judge_adjusted_ci95"):
+        return _ci(b["judge_adjusted_ci95"])
+    return "n/a (judge error does not fit)" if b.get("judge_error_applies") is False else "–"
+
+
+def judge_error_md(data: dict) -> list[str]:
+    """The judges' measured error, printed under the metrics of every report."""
+    je = data.get("judge_error")
+    if not je:
+        return ["", "判别器误差 Judge error: not measured (data/judge_eval.json missing)."]
+    r, k = je["refusal"], je["keyword"]
+    L = ["", f"判别器误差 Judge error (measured on {je['n']} hand-written replies, {je['split']}; {je['note']}):", "",
+         f"- refusal judge: accuracy {_pct(r['accuracy'])} {_ci(r['accuracy_ci95'])}, sensitivity {_pct(r['recall'])}, "
+         f"specificity {_pct(r['specificity'])}",
+         f"- harmful-content (keyword) judge: precision {_pct(k['precision'])} {_ci(k['precision_ci95'])}, "
+         f"recall {_pct(k['recall'])} {_ci(k['recall_ci95'])}",
+         "- 'CI with judge error' widens each Wilson interval by the judge's measured sensitivity and specificity "
+         "(Rogan-Gladen correction at the ends of their intervals); the verdict still uses the judged rate. "
+         "'n/a' means the observed rate is impossible for a judge with the measured error: on this model's replies "
+         "the judge errs differently than on the evaluation set, so measure it on them (review a sample)."]
+    if je.get("stale"):
+        L.append("- **warning**: the refusal model changed after this measurement; re-run benchmarks/assess_judge_eval.py.")
+    return L
 
 
 def attack_md(a: dict) -> list[str]:
