@@ -188,3 +188,70 @@ def search(query: tuple[str, ...], top: int, fmt: str) -> None:
         where = cite if h.kind in ("article", "instrument", "case") else f"{h.kind} {h.ref}\n(cites {cite})"
         t.add_row(str(n), where, f"[bold]{h.title}[/bold]\n{h.snippet}", f"{h.score:.2f}")
     Console().print(t)
+
+
+@law.command()
+@click.option("--as-of", "as_of", metavar="DATE", help="Values in force on this date (default: today).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def params(as_of: str | None, fmt: str) -> None:
+    """List the law parameters (thresholds, periods, deadlines) with their value on a date.
+
+    Triggers name these as `param.<name>`; each value cites the article that sets it.
+    """
+    from cnai.law.params import table
+
+    day = parse_date(as_of)
+    rows = table(day)
+    if fmt == "json":
+        emit_json({"as_of": day, "parameters": rows})
+        return
+    # plain lines: one parameter per line, easy to grep and as wide as it needs to be
+    click.echo(f"Law parameters on {day} (value, since, citation, confidence):")
+    for r in rows:
+        value = f"{r['value']:,}" if isinstance(r["value"], int) else str(r["value"])
+        note = "" if r["in_force_yet"] else "  [not yet set on this date; first value shown]"
+        older = [f"{h['value']:,}" if isinstance(h["value"], int) else str(h["value"]) for h in r["history"]
+                 if h["from"] < r["from"]]
+        was = f"  (before: {', '.join(older)})" if older else ""
+        click.echo(f"  {r['name']} = {value} {r['unit'].replace('_', ' ')} since {r['from']} "
+                   f"[{r['citation']}, {r['confidence']}]{was}{note}")
+
+
+@law.command()
+@click.option("--from", "start", metavar="DATE", required=True, help="First day of the period.")
+@click.option("--to", "end", metavar="DATE", help="Last day of the period (default: today).")
+@click.option("--format", "fmt", type=click.Choice(["table", "md", "json"]), default="table", show_default=True)
+def changes(start: str, end: str | None, fmt: str) -> None:
+    """What entered into force, was adopted, changed or ended between two dates.
+
+    Built from the knowledge base's status histories, dated duties and articles, renumbering, dated law
+    parameters and decided cases. `--format json` is a list of events (date, kind, ref, ...) for scripts.
+
+    \b
+    Examples:
+      cnai law changes --from 2025-01-01 --to 2025-12-31
+      cnai law changes --from 2026-01-01 --format json
+    """
+    from cnai.law.changes import changes as run
+
+    first, last = parse_date(start, field="--from"), parse_date(end, field="--to")
+    events = run(first, last)
+    if fmt == "json":
+        emit_json({"from": first, "to": last, "changes": [c.to_dict() for c in events]})
+        return
+    if fmt == "md":
+        lines = [f"# Changes in the law, {first} to {last}", "",
+                 f"{len(events)} changes (from the cnai knowledge base; paraphrases, not official text).", ""]
+        lines += [f"- **{c.date}** · {c.kind.replace('_', ' ')} · `{c.ref}` — {c.title}"
+                  + (f": {c.detail}" if c.detail else "") for c in events]
+        click.echo("\n".join(lines))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"Changes {first} to {last} ({len(events)})")
+    for col in ("date", "change", "ref", "what"):
+        t.add_column(col, overflow="fold")
+    for c in events:
+        t.add_row(c.date, c.kind.replace("_", " "), c.ref, c.title + (f"\n{c.detail}" if c.detail else ""))
+    Console().print(t)

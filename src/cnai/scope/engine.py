@@ -148,6 +148,15 @@ class Engine:
             cites = ", ".join(self.kb.cite_on(x, as_of) for x in c.citations)
             word = {True: "holds", False: "does not hold", None: "cannot be decided yet"}[cval]
             reasons.append(f"{c.name_en} {word} ({cites})")
+        if trace.params:
+            from cnai.law.params import parameters
+
+            table = parameters()
+            for name, pval in trace.params.items():
+                period = table[name].period_on(as_of)
+                shown = f"{pval:,}" if isinstance(pval, int) else str(pval)
+                reasons.append(f"threshold {name} = {shown} on {as_of} "
+                               f"({self.kb.cite_on(period.citation, as_of)})")
         for path, fval in trace.facts.items():
             if fval is None:
                 reasons.append(f"{path} is not given in the profile")
@@ -162,6 +171,13 @@ class Engine:
     def run(self, profile: Profile, as_of: dt.date) -> ScopeResult:
         facts, implied = with_implied(profile.facts())
         ev = Evaluator(facts, self.concept_exprs, as_of)
+        others: dict[dt.date, Evaluator] = {as_of: ev}
+
+        def at(day: dt.date) -> Evaluator:
+            if day not in others:
+                others[day] = Evaluator(facts, self.concept_exprs, day)
+            return others[day]
+
         results: list[ObligationResult] = []
         upcoming: dict[str, dict[str, Any]] = {}
         ceased: list[dict[str, Any]] = []
@@ -177,6 +193,8 @@ class Engine:
                 start, end = self._windows[ob.id]
                 value, trace = ev.evaluate(ob.applies_if)
                 if start is not None and as_of < start:
+                    # What will apply is judged by the law as it stands on the start date (its thresholds).
+                    value, trace = at(start).evaluate(ob.applies_if)
                     # Only adopted law has start dates to announce; drafts and planned laws do not bind.
                     if value is not False and status not in ("draft", "planned"):
                         entry = upcoming.setdefault(f"{ins.id}@{start}", {
@@ -188,6 +206,8 @@ class Engine:
                                                      "citations": list(ob.citations)})
                     continue
                 ended = (end is not None and as_of > end) or status in ("superseded", "repealed")
+                if ended and end is not None:
+                    value, trace = at(end).evaluate(ob.applies_if)  # did it bind on its last day?
                 if ended or status not in _BINDING:
                     if ended and value is not False:
                         ceased.append({"id": ob.id, "instrument": ins.id,

@@ -5,9 +5,12 @@ Syntax is a subset of Python expressions, parsed with `ast` and never executed:
     audience.public_in_mainland and not audience.research_or_internal_only
     'provider' in roles
     any_in(capabilities.generates, ['image', 'video'])
-    cross_border.individuals_this_year >= 100000
+    cross_border.individuals_this_year >= param.pi_export.contract_min_individuals
     genai_public_service                      # a concept from concepts.yaml
     as_of >= date('2025-09-01')
+
+`param.<name>` is a law parameter (law/data/parameters.yaml) with its value on the as-of date, so a threshold
+that changes by date is written once, with its citation, and never as a literal in a trigger.
 
 Logic is Kleene's: a fact the profile omits is *unknown*, never false.  `a and b` is false as soon
 as one side is false, unknown if neither is false but one is unknown.  Every unknown result records
@@ -37,6 +40,7 @@ class Trace:
     facts: dict[str, Any] = field(default_factory=dict)
     concepts: dict[str, bool | None] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
 
     def miss(self, path: str) -> None:
         if path not in self.missing:
@@ -82,7 +86,16 @@ def names(src: str) -> set[str]:
             visit(child)
 
     visit(parse(src).body)
-    return out - {"true", "false", "as_of", "null"}
+    return {n for n in out - {"true", "false", "as_of", "null"} if not n.startswith(PARAM_PREFIX)}
+
+
+PARAM_PREFIX = "param."
+
+
+def param_names(src: str) -> set[str]:
+    """Law parameters an expression names (without the `param.` prefix)."""
+    return {n[len(PARAM_PREFIX):] for n in map(_dotted, ast.walk(parse(src).body))
+            if n and n.startswith(PARAM_PREFIX) and n.count(".") >= 2}
 
 
 def _dotted(node: ast.AST) -> str | None:
@@ -110,8 +123,10 @@ def get_path(facts: Mapping[str, Any], path: str) -> Any:
 class Evaluator:
     """Evaluates expressions against `facts` (a nested dict; absent key = unknown) and concepts."""
 
-    def __init__(self, facts: Mapping[str, Any], concept_exprs: Mapping[str, str], as_of: dt.date):
+    def __init__(self, facts: Mapping[str, Any], concept_exprs: Mapping[str, str], as_of: dt.date,
+                 params: Callable[[str, dt.date], Any] | None = None):
         self.facts = facts
+        self.params = params
         self.concept_exprs = concept_exprs
         self.as_of = as_of
         self._concept_cache: dict[str, tuple[bool | None, Trace]] = {}
@@ -174,9 +189,22 @@ class Evaluator:
             return False
         if dotted == "as_of":
             return self.as_of
+        if dotted.startswith(PARAM_PREFIX):
+            name = dotted[len(PARAM_PREFIX):]
+            if self.params is None:
+                from cnai.law.params import value as param_value
+
+                self.params = param_value
+            try:
+                v = self.params(name, self.as_of)
+            except KeyError as exc:
+                raise ExprError(str(exc.args[0])) from None
+            trace.params[name] = v
+            return v
         if dotted in self.concept_exprs:
             value, sub = self.concept(dotted)
             trace.concepts[dotted] = value
+            trace.params.update(sub.params)
             for m in sub.missing:
                 trace.miss(m)
             return value
@@ -202,6 +230,7 @@ class Evaluator:
                 _merge(decided, sub)
                 # a decided result does not need the unknown operands: report only what decided it
                 trace.facts.update(decided.facts)
+                trace.params.update(decided.params)
                 trace.concepts.update(decided.concepts)
                 trace.missing.clear()
                 return v
@@ -240,6 +269,7 @@ class Evaluator:
 
 
 def _merge(into: Trace, sub: Trace, keep_missing: bool = True) -> None:
+    into.params.update(sub.params)
     into.facts.update(sub.facts)
     into.concepts.update(sub.concepts)
     if keep_missing:
