@@ -128,17 +128,20 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
 
         load_demo(ws, jobs)
 
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        jobs.shutdown()  # running jobs end as failed with a reason (resumable), never vanish
+
     app = FastAPI(title="cnai web workspace API", version="1", openapi_url="/api/v1/openapi.json",
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.ws = ws
     app.state.jobs = jobs
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.autoescape = True
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-
-    @app.on_event("shutdown")
-    def _stop_jobs() -> None:
-        jobs.shutdown()
 
     # --- errors ------------------------------------------------------------------------------
     def _is_api(request: Request) -> bool:

@@ -15,20 +15,11 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from .db import TERMINAL, Workspace
 from .services import run_progress
-
-
-def _pdeathsig() -> None:  # pragma: no cover - runs in the child
-    """Ask Linux to SIGTERM the child when the server dies, so no job runs unobserved."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - best effort on other platforms
-        pass
 
 
 def _alive(pid: int | None, marker: str) -> bool:
@@ -66,10 +57,15 @@ class JobManager:
                 continue
             marker = str(self.job_dir(job))
             if _alive(job["pid"], marker):
+                # an orphan of the previous server: stop it (it flushes finished items) before anyone resumes
                 try:
                     os.kill(job["pid"], signal.SIGTERM)
                 except OSError:
                     pass
+                for _ in range(100):
+                    if not _alive(job["pid"], marker):
+                        break
+                    time.sleep(0.1)
             prog = self._progress(job)
             reason = "the server stopped while this job was running"
             if job["kind"] == "assess":
@@ -100,7 +96,7 @@ class JobManager:
             err = open(logs / "stderr.log", "ab")  # noqa: SIM115
             try:
                 proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env,
-                                        cwd=str(self.ws.root), preexec_fn=_pdeathsig)  # noqa: PLW1509
+                                        cwd=str(self.ws.root))
             finally:
                 out.close()
                 err.close()
