@@ -27,7 +27,7 @@ from typing import Any
 
 _API = {
     "run": "api", "report": "api", "check_bank": "api", "import_bank": "api", "export_bank": "api",
-    "augment_bank": "api", "report_formats": "api", "expand_keywords": "api", "mutate_bank": "api", "keyword_matcher": "evasion", "RunResult": "api", "Report": "api",
+    "augment_bank": "api", "report_formats": "api", "expand_keywords": "api", "mutate_bank": "api", "import_public_set": "api", "keyword_matcher": "evasion", "RunResult": "api", "Report": "api",
     "export_review": "review", "import_review": "review",
     "RunConfig": "runner", "RunInterrupted": "runner",
 }

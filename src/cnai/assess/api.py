@@ -317,3 +317,12 @@ def mutate_bank(specs: Iterable[str | Path], out: str | Path, *, attacks: str | 
     n = write_jsonl(items, Path(out), inputs=list(b.files))
     return {"written": n, "variants": len(new), "base": len(b.items), "techniques": names,
             "by_technique": dict(Counter(technique_of(i.tags) for i in new))}
+
+
+def import_public_set(set_name: str, path: str | Path, out: str | Path, *, risk: str | None = None,
+                      kind: str = "generated") -> dict:
+    """`cnai bank import-public`: a public Chinese safety set's file -> a cnai bank (JSONL), categories mapped
+    to the 31 risks through data/public_sets.yaml; unmapped items are skipped and counted."""
+    from .public_sets import import_public
+
+    return import_public(set_name, path, out, risk=risk, kind=kind)

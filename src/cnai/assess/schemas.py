@@ -185,3 +185,33 @@ class KeywordLibraryFile(RootModel[KeywordListForm | dict[str, list[str]]]):
     Risk codes may also be given as the risk's Chinese or English name. JSONL (one {keyword, risk} per line),
     TXT (keyword<TAB>risk) and XLSX (关键词 | 一级分类 | 二级分类) carry the same fields.
     """
+
+
+class PublicSetCategory(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    risk: str = Field(pattern=r"^A\.[1-5]\.[a-i]$")
+    confidence: Literal["high", "medium", "low"]
+    note: str = ""
+
+
+class PublicSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str
+    source: str
+    fields_confidence: Literal["verified", "secondary", "unverified"]
+    question: list[str] = Field(min_length=1)
+    category: list[str] = []
+    subcategory: list[str] = []
+    followup: list[str] = []
+    reference: list[str] = []
+    id: list[str] = []
+    categories: dict[str, PublicSetCategory] = {}
+    note: str = ""
+
+
+class PublicSets(BaseModel):
+    """data/public_sets.yaml: how each public Chinese safety set's file is read and its categories mapped to the
+    31 risks (each mapping with a confidence)."""
+
+    model_config = ConfigDict(extra="forbid")
+    sets: dict[str, PublicSet]

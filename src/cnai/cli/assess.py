@@ -324,3 +324,25 @@ def bank_mutate(specs, out, attacks, include_original):
     r = api.mutate_bank(specs, out, attacks=attacks, include_original=include_original)
     click.echo(f"wrote {out} ({r['written']} items: {r['variants']} variants of {r['base']} base items; "
                f"{', '.join(f'{k} {v}' for k, v in r['by_technique'].items())})", err=True)
+
+
+@bank.command("import-public")
+@click.argument("set_name", metavar="SET", type=click.Choice(["seval", "flames", "cvalues", "superclue-safety"]))
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="Output .jsonl bank")
+@click.option("--risk", help="Assign this risk code to every item (sets without categories, e.g. cvalues).")
+@click.option("--kind", default="generated", show_default=True, help="Bank kind of the imported items.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def bank_import_public(set_name, file, out, risk, kind, fmt):
+    """Import a public Chinese safety set you obtained (S-Eval, Flames, CValues-Comparison, SuperCLUE-Safety):
+    categories mapped to the 31 risks (data/public_sets.yaml, each with a confidence); run it like any bank."""
+    import cnai.assess as api
+
+    r = api.import_public_set(set_name, file, out, risk=risk, kind=kind)
+    if fmt == "json":
+        emit_json(r)
+    else:
+        click.echo(f"wrote {out} ({r['written']} of {r['read']} items; by risk {r['by_risk']}; "
+                   f"mapping confidence {r['by_confidence']})", err=True)
+        for reason, n in r["skipped_by_reason"].items():
+            click.echo(f"  skipped {n} × {reason}", err=True)
