@@ -718,6 +718,10 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
     def home():
         return _back("/services")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return RedirectResponse("/static/favicon.svg", status_code=301)
+
     @app.get("/login", include_in_schema=False)
     def login_page(request: Request):
         return _page(request, "login.html", {})

@@ -20,7 +20,7 @@ HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),  # no-referrer would make Chromium send "Origin: null" on our own forms
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]", "testserver"}
@@ -71,7 +71,7 @@ class Guard:
         if self.token is None and hostname not in LOOPBACK:
             return await self._reply(send, *_error(421, "bad_host", f"host {host!r} not served; this workspace "
                                                    "answers only on 127.0.0.1/localhost without a token"))
-        public = path == "/login" or path.startswith("/static/")
+        public = path in ("/login", "/favicon.ico") or path.startswith("/static/")
         if self.token is not None and not public and not self._authorised(headers):
             if method == "GET" and not path.startswith("/api/"):
                 await send({"type": "http.response.start", "status": 303,
