@@ -1,0 +1,83 @@
+"""The adapter (cnai.web.services) against the libraries it wraps: drift shows up here first."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+
+import pytest
+
+from .conftest import PROFILE
+
+
+def test_fast_scope_dict_equals_the_engines_to_dict():
+    from cnai.web import services
+
+    for day in (dt.date(2024, 1, 1), dt.date(2026, 8, 1)):
+        fast = services.scope_dict(copy.deepcopy(PROFILE), day)
+        slow = services.run_scope(copy.deepcopy(PROFILE), day).to_dict()
+        assert json.dumps(fast, sort_keys=True, default=str) == json.dumps(slow, sort_keys=True, default=str)
+
+
+def test_form_covers_every_profile_fact():
+    from cnai.scope.profile import fact_paths
+    from cnai.web import services
+
+    assert set(services.fact_fields()) == fact_paths()
+    f = services.fact_fields()
+    assert f["audience.minors"]["kind"] == "bool" and f["audience.minors"]["help"]
+    assert f["capabilities.generates"]["kind"] == "multi" and "image" in f["capabilities.generates"]["choices"]
+    assert f["audience.registered_users"]["kind"] == "int"
+    assert f["service.launch_date"]["kind"] == "date"
+
+
+@pytest.mark.parametrize("path, raw, want", [
+    ("audience.minors", "true", True), ("audience.minors", "否", False), ("audience.minors", "", None),
+    ("capabilities.generates", ["text", "image"], ["text", "image"]), ("capabilities.generates", ["__none__"], []),
+    ("capabilities.generates", [], None), ("audience.registered_users", "1,000", 1000),
+    ("service.launch_date", "2025-03-03", "2025-03-03"), ("model.source", "fine_tuned", "fine_tuned"),
+])
+def test_convert_answer(path, raw, want):
+    from cnai.web import services
+
+    assert services.convert_answer(path, raw) == want
+
+
+@pytest.mark.parametrize("path, raw, words", [
+    ("audience.minors", "maybe", "yes or no"), ("capabilities.generates", ["smell"], "unknown value"),
+    ("audience.registered_users", "lots", "not a number"), ("service.launch_date", "03/03/2025", "YYYY-MM-DD"),
+    ("model.source", "stolen", "not allowed"), ("nope.nope", "1", "not a profile fact"),
+])
+def test_convert_answer_errors_name_the_field(path, raw, words):
+    from cnai.errors import InputError
+    from cnai.web import services
+
+    with pytest.raises(InputError, match=words) as e:
+        services.convert_answer(path, raw)
+    assert path in str(e.value)
+
+
+def test_set_fact_unknown_again_removes_it():
+    from cnai.web import services
+
+    d = services.set_fact(PROFILE, "ethics.mobilises_public_opinion", True)
+    assert d["ethics"] == {"mobilises_public_opinion": True} and "ethics" not in PROFILE
+    assert "ethics" not in services.set_fact(d, "ethics.mobilises_public_opinion", None)
+
+
+def test_ics_folding_and_escaping():
+    from cnai.web.exports import _fold, _ics_text
+
+    line = "SUMMARY:" + _ics_text("生成式人工智能服务备案, 截止; 日期\n第二行" * 4)
+    folded = _fold(line)
+    assert all(len(x.encode()) <= 75 for x in folded.split("\r\n"))
+    assert folded.replace("\r\n ", "") == line and "\\," in line and "\\;" in line and "\\n" in line
+
+
+def test_csv_cells_cannot_become_formulas():
+    from cnai.web.exports import actions_csv
+
+    rows = [{"id": "x", "title": "=HYPERLINK(\"http://evil\")", "status": "applies", "state": "due",
+             "citations": [], "evidence_upload": None}]
+    assert b"'=HYPERLINK" in actions_csv(rows)
