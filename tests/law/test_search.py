@@ -66,3 +66,24 @@ def test_empty_or_unmatched_query(cli):
     assert search("zzzzqqq", 5) == []
     proc = cli("law", "search", "zzzzqqq", "--format", "json")
     assert json_out(proc) == []
+
+
+def test_chinese_queries_show_chinese_summaries_or_a_marked_fallback():
+    from cnai.law.search import FALLBACK_ZH, search
+
+    hits = search("训练数据 个人信息 同意", 10)
+    assert hits and all(h.lang == "zh" for h in hits)
+    for h in hits:
+        assert h.fallback == h.snippet.startswith(FALLBACK_ZH)
+    # generative-ai:7 (training data) carries a Chinese summary: shown in Chinese
+    top = next(h for h in hits if h.ref == "generative-ai:7")
+    assert not top.fallback and "训练数据" in top.snippet
+    assert all(h.lang == "en" and not h.fallback for h in search("training data consent", 5))
+    assert all(h.lang == "zh" for h in search("training data consent", 5, lang="zh"))
+
+
+def test_library_api_exports():
+    import cnai.law
+
+    assert cnai.law.search("inventor", 3)[0].ref in ("patent-law-rules:14", "ai-inventorship")
+    assert len(cnai.law.guide(question=1).answers) == 1

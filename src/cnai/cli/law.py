@@ -162,7 +162,9 @@ def _print_text(rec: dict) -> None:
 @click.argument("query", nargs=-1, required=True)
 @click.option("--top", "-k", default=10, show_default=True, type=click.IntRange(1, 200))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def search(query: tuple[str, ...], top: int, fmt: str) -> None:
+@click.option("--lang", type=click.Choice(["auto", "en", "zh"]), default="auto", show_default=True,
+              help="Summaries in Chinese or English; auto: Chinese when the query has Chinese characters.")
+def search(query: tuple[str, ...], top: int, fmt: str, lang: str) -> None:
     """Search articles, duties, concepts, cases and topics in Chinese or English.
 
     \b
@@ -172,7 +174,7 @@ def search(query: tuple[str, ...], top: int, fmt: str) -> None:
     """
     from cnai.law.search import search as run
 
-    hits = run(" ".join(query), top)
+    hits = run(" ".join(query), top, lang=None if lang == "auto" else lang)
     if fmt == "json":
         emit_json([h.to_dict() for h in hits])
         return
@@ -255,3 +257,60 @@ def changes(start: str, end: str | None, fmt: str) -> None:
     for c in events:
         t.add_row(c.date, c.kind.replace("_", " "), c.ref, c.title + (f"\n{c.detail}" if c.detail else ""))
     Console().print(t)
+
+
+@law.command()
+@click.option("--as-of", "as_of", metavar="DATE", help="Answer with the law as it stands on this date (default: today).")
+@click.option("--since", metavar="DATE", help="Report what changed since this date (default: the 2024 guide "
+                                              "edition date, 2024-06-01).")
+@click.option("--question", "-q", type=int, metavar="N", help="Only question N (1..22).")
+@click.option("--format", "fmt", type=click.Choice(["md", "json", "html"]), default="md", show_default=True)
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="zh shows the Chinese summaries (English, marked, where one is still missing).")
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="Write to this file (atomically).")
+def guide(as_of: str | None, since: str | None, question: int | None, fmt: str, lang: str, out: str | None) -> None:
+    """Answer the 22 country-guide questions from the knowledge base, as of a date.
+
+    Each answer is assembled from the cited entries valid on the date (nothing is a stored essay), lists
+    what changed since --since among them, and answers that are assessments are marked opinion.
+
+    \b
+    Examples:
+      cnai law guide --question 9
+      cnai law guide --as-of 2025-06-01 --since 2024-06-01 --format json
+      cnai law guide --lang zh --format html -o guide.html
+    """
+    from cnai.cli._common import output
+    from cnai.law.guide import guide as build
+    from cnai.law.guide import render
+
+    if question is not None and not 1 <= question <= 22:
+        raise InputError(f"{question} is not a question number (1..22)", field="--question")
+    g = build(parse_date(as_of), parse_date(since, field="--since") if since else None, question, lang)
+    output(render(g, fmt), out)
+
+
+@law.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def stats(fmt: str) -> None:
+    """Counts per instrument and the share of duties and articles marked verified."""
+    from cnai.law.kb import load
+    from cnai.law.stats import stats as run
+
+    doc = run(load())
+    if fmt == "json":
+        emit_json(doc)
+        return
+    t = doc["totals"]
+    click.echo(f"{t['instruments']} instruments, {t['articles']} articles, {t['obligations']} duties, "
+               f"{t['concepts']} concepts, {t['topics']} topics, {t['cases']} cases, {t['parameters']} parameters")
+    click.echo(f"verified: duties {t['obligations_verified']}/{t['obligations']} ({_pct(t['obligations_verified_share'])}),"
+               f" articles {t['articles_verified']}/{t['articles']} ({_pct(t['articles_verified_share'])})")
+    click.echo(f"{'instrument':32} {'duties':>7} {'verified':>9} {'articles':>9} {'verified':>9}")
+    for r in doc["instruments"]:
+        click.echo(f"{r['id']:32} {r['obligations']:>7} {_pct(r['obligations_verified_share']):>9} "
+                   f"{r['articles']:>9} {_pct(r['articles_verified_share']):>9}")
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.0f}%"

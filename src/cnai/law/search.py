@@ -75,6 +75,11 @@ class Doc:
     title: str
     text: str
     snippet: str
+    snippet_zh: str | None = None  # our Chinese summary, where the knowledge base has one
+
+
+# Shown before English text when Chinese was asked for and the entry has no Chinese summary yet.
+FALLBACK_ZH = "[仅有英文]"
 
 
 @dataclass
@@ -86,15 +91,22 @@ class Hit:
     kind: str
     ref: str
     title: str
+    lang: str = "en"
+    fallback: bool = False  # Chinese asked for, English shown (marked)
 
     def to_dict(self) -> dict:
         return {"instrument": self.instrument, "article": self.article, "score": round(self.score, 3),
-                "snippet": self.snippet, "kind": self.kind, "ref": self.ref, "title": self.title}
+                "snippet": self.snippet, "kind": self.kind, "ref": self.ref, "title": self.title,
+                "lang": self.lang, "fallback": self.fallback}
 
 
 def _short(s: str, n: int = 220) -> str:
     s = " ".join(s.split())
     return s if len(s) <= n else s[: n - 1].rstrip() + "…"
+
+
+def _zh(s: str | None) -> str | None:
+    return _short(s, 120) if s else None
 
 
 def _first_cite(citations: list[str]) -> tuple[str | None, str | None]:
@@ -111,18 +123,19 @@ def build_docs(kb: KnowledgeBase) -> list[Doc]:
         head = f"{ins.title_en} {ins.short_en or ''} {ins.title_zh}"
         docs.append(Doc(ins.id, None, "instrument", ins.id, ins.short_en or ins.title_en,
                         f"{head} {head} {ins.summary_en} {ins.summary_zh or ''} {' '.join(ins.keywords) * 2}",
-                        _short(ins.summary_en)))
+                        _short(ins.summary_en), _zh(ins.summary_zh)))
         for a in ins.articles:
             kw = " ".join(a.keywords)
             docs.append(Doc(ins.id, a.number, "article", f"{ins.id}:{a.number}",
                             f"{ins.short_en or ins.title_en} Art. {a.number}" + (f" — {a.title}" if a.title else ""),
                             f"{ins.short_en or ins.title_en} {ins.title_zh} {a.title or ''} {a.title or ''} "
                             f"{a.summary_en} {a.summary_zh or ''} {kw} {kw}",
-                            _short(a.summary_en)))
+                            _short(a.summary_en), _zh(a.summary_zh)))
         for o in ins.obligations:
             i, art = _first_cite(o.citations)
+            duty_zh = getattr(o, "summary_zh", None)
             docs.append(Doc(i or ins.id, art, "obligation", o.id, o.title,
-                            f"{o.title} {o.title_zh or ''} {o.duty}", _short(o.duty)))
+                            f"{o.title} {o.title_zh or ''} {o.duty} {duty_zh or ''}", _short(o.duty), _zh(duty_zh)))
     for c in kb.concepts.values():
         i, art = _first_cite(c.citations)
         docs.append(Doc(i or "", art, "concept", c.id, c.name_en,
@@ -132,12 +145,12 @@ def build_docs(kb: KnowledgeBase) -> list[Doc]:
         kw = " ".join(t.keywords)
         docs.append(Doc(i or "", art, "topic", t.id, t.title_en,
                         f"{t.title_en} {t.title_zh or ''} {t.title_en} {t.summary_en} {t.summary_zh or ''} "
-                        f"{' '.join(t.points)} {kw} {kw}", _short(t.summary_en)))
+                        f"{' '.join(t.points)} {kw} {kw}", _short(t.summary_en), _zh(t.summary_zh)))
     for c in kb.cases.values():
         kw = " ".join(c.keywords)
         docs.append(Doc(c.id, None, "case", c.id, c.title_en,
                         f"{c.title_en} {c.title_zh or ''} {c.court} {c.case_number or ''} {c.holding_en} "
-                        f"{c.holding_zh or ''} {kw} {kw}", _short(c.holding_en)))
+                        f"{c.holding_zh or ''} {kw} {kw}", _short(c.holding_en), _zh(c.holding_zh)))
     for r in kb.regulators.values():
         i, art = _first_cite(r.citations)
         docs.append(Doc(i or r.id, art, "regulator", r.id, f"{r.name_en} ({r.name_zh})",
@@ -162,7 +175,10 @@ class Index:
         self.lengths = [sum(tf.values()) for tf in self.tf]
         self.avg = sum(self.lengths) / max(1, len(self.lengths))
 
-    def search(self, query: str, top: int = 10, kinds: set[str] | None = None) -> list[Hit]:
+    def search(self, query: str, top: int = 10, kinds: set[str] | None = None, lang: str | None = None) -> list[Hit]:
+        """`lang`: "zh" or "en"; None picks Chinese when the query contains Chinese characters."""
+        if lang is None:
+            lang = "zh" if _CJK.search(query) else "en"
         q = Counter(tokens(query, query=True))
         if not q:
             return []
@@ -184,7 +200,11 @@ class Index:
             d = self.docs[i]
             if kinds and d.kind not in kinds:
                 continue
-            hits.append(Hit(d.instrument, d.article, s, d.snippet, d.kind, d.ref, d.title))
+            if lang == "zh":
+                snippet, fallback = (d.snippet_zh, False) if d.snippet_zh else (f"{FALLBACK_ZH} {d.snippet}", True)
+            else:
+                snippet, fallback = d.snippet, False
+            hits.append(Hit(d.instrument, d.article, s, snippet, d.kind, d.ref, d.title, lang, fallback))
             if len(hits) >= top:
                 break
         return hits
@@ -195,5 +215,7 @@ def index() -> Index:
     return Index(build_docs(load_kb()))
 
 
-def search(query: str, top: int = 10) -> list[Hit]:
-    return index().search(query, top)
+def search(query: str, top: int = 10, *, lang: str | None = None, kinds: set[str] | None = None) -> list[Hit]:
+    """Search the knowledge base (Chinese or English). Chinese queries, or lang="zh", show our Chinese
+    summaries, and English marked with FALLBACK_ZH where one is still missing."""
+    return index().search(query, top, kinds=kinds, lang=lang)
