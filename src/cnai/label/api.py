@@ -8,23 +8,23 @@ never stops on one bad item.
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
 from cnai.errors import CnaiError, InputError
 from cnai.label import integrity
 from cnai.label.codes import new_produce_id, provider_code_problems
-from cnai.label.formats.base import Scan, WriteOpts
-from cnai.label.model import LABEL_VALUES, AIGCLabel
-from cnai.label.registry import CARRIERS, detect
+from cnai.label.formats.base import Carrier, Scan, WriteOpts
+from cnai.label.model import LABEL_VALUES, MAX_VALUE_LEN, AIGCLabel
+from cnai.label.registry import carriers, detect
 
-MAX_IN_MEMORY = 2 << 30  # formats we edit in memory (everything except MP4/MKV)
-STANDARD_WHERE = {
-    "jpeg": "xmp", "png": "xmp", "webp": "xmp", "tiff": "xmp", "gif": "xmp", "heif": "xmp", "wav": "riff-chunk",
-    "mp3": "id3-txxx", "flac": "vorbis-comment", "ogg": "vorbis-comment", "mp4": "mp4-keys", "mkv": "mkv-tag",
-    "avi": "avi-info",
-    "pdf": "pdf-info", "ooxml": "ooxml-custom", "text": "front-matter",
-}
+
+def carrier(fmt: str | None) -> Carrier | None:
+    return carriers().get(fmt) if fmt else None
+
+
+def standard_where(fmt: str | None) -> str | None:
+    """Where the standard (or the format's guide) puts the label in this container."""
+    car = carrier(fmt)
+    return car.where if car else None
 
 
 class SkipError(CnaiError):
@@ -38,6 +38,10 @@ class SkipError(CnaiError):
 def _classify_error(e: BaseException) -> tuple[str, str]:
     if isinstance(e, SkipError):
         return e.reason, str(e)
+    from cnai.core.safeio import OutputError
+
+    if isinstance(e, OutputError):  # safeio wraps OS errors as "cannot write: ..."; the rest are refusals
+        return ("i/o error" if "cannot write:" in str(e) else "output refused"), str(e)
     if isinstance(e, CnaiError):
         return "corrupt or unsupported structure", str(e)
     if isinstance(e, PermissionError):
@@ -66,39 +70,9 @@ def _open_format(path: str) -> tuple[str, list[str]]:
     return fmt, warns
 
 
-def _raw_scan(path: str) -> Scan:
-    """Formats we only read (AVI, FLV, ZIP...): look for a bare AIGC JSON object in the first/last 4 MiB."""
-    from cnai.label.formats.base import Found
-    from cnai.label.model import find_json_blobs
-
-    scan = Scan()
-    size = os.path.getsize(path)
-    with open(path, "rb") as f:
-        head = f.read(4 << 20)
-        tail = b""
-        if size > 8 << 20:
-            f.seek(size - (4 << 20))
-            tail = f.read()
-    for off, js in find_json_blobs(head) + find_json_blobs(tail):
-        scan.found.append(Found("raw-json", js, off))
-    return scan
-
-
 def scan_path(path: str) -> tuple[str, Scan, list[str]]:
     fmt, warns = _open_format(path)
-    car = CARRIERS.get(fmt)
-    if car is None:
-        return fmt, _raw_scan(path), warns
-    if car.read_path:
-        return fmt, car.read_path(path), warns
-    size = os.path.getsize(path)
-    if size > MAX_IN_MEMORY:
-        raise SkipError("too large", f"{fmt} file of {size} bytes is over the {MAX_IN_MEMORY}-byte limit")
-    data = Path(path).read_bytes()
-    scan = car.read(data)
-    if b"c2pa" in data[:16 << 20] and "c2pa-jumbf" not in scan.traces:
-        scan.traces.append("c2pa-bytes")  # only a hint: worth asking c2pa-python, not a trace by itself
-    return fmt, scan, warns
+    return fmt, carrier(fmt).read(path), warns
 
 
 def _labels(fmt: str, scan: Scan) -> tuple[AIGCLabel | None, list[dict], list[str]]:
@@ -112,7 +86,7 @@ def _labels(fmt: str, scan: Scan) -> tuple[AIGCLabel | None, list[dict], list[st
         except CnaiError as e:
             items.append({"where": f.where, "label": None, "error": str(e), "raw": f.text[:200]})
             problems.append(f"{f.where}: {e}")
-    std = STANDARD_WHERE.get(fmt)
+    std = standard_where(fmt)
     primary = next((lab for w, lab in parsed if w == std), parsed[0][1] if parsed else None)
     distinct = {lab.to_json() for _w, lab in parsed}
     if len(distinct) > 1:
@@ -163,7 +137,10 @@ def read_file(path: str, *, with_c2pa: bool = True) -> dict:
             c2 = c2pa_summary(path)
             if c2 is not None or "c2pa-jumbf" in scan.traces:
                 rec["c2pa"] = c2
-        rec["warnings"] = warns + scan.warnings + problems
+        dmg = damage_of(path, fmt)
+        if dmg:
+            rec["damage"] = dmg
+        rec["warnings"] = warns + scan.warnings + problems + [f"damaged: {d}" for d in dmg]
     except Exception as e:
         reason, msg = _classify_error(e)
         rec["error"], rec["skip_reason"] = msg, reason
@@ -171,49 +148,61 @@ def read_file(path: str, *, with_c2pa: bool = True) -> dict:
 
 
 # ------------------------------------------------------------------ writing
-def _atomic(dst: str, src: str, writer) -> None:
-    d = os.path.dirname(os.path.abspath(dst))
-    if not os.path.isdir(d):
-        os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".cnai-tmp-", dir=d)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            writer(fh)
-            try:  # keep the source's permission bits
-                os.fchmod(fh.fileno(), os.stat(src).st_mode & 0o7777)
-            except OSError:
-                pass
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_label(src: str, dst: str, fmt: str, lab: AIGCLabel, opts: WriteOpts) -> None:
-    car = CARRIERS.get(fmt)
-    if car is None or (car.write is None and car.write_path is None):
+    """Write src with the label to dst through cnai.core.safeio (atomic; dst may be src only when the caller
+    names the same path on purpose, i.e. --in-place), then read the label back."""
+    from cnai.core.safeio import atomic_writer
+
+    car = carrier(fmt)
+    if car is None or not car.writable:
         raise SkipError("unsupported format", f"writing labels into {fmt} files is not supported (read only)")
     js = lab.to_json()
-    if car.write_path:
-        _atomic(dst, src, lambda fh: car.write_path(src, fh, js, opts))
-    else:
-        size = os.path.getsize(src)
-        if size > MAX_IN_MEMORY:
-            raise SkipError("too large", f"{fmt} file of {size} bytes is over the {MAX_IN_MEMORY}-byte limit")
-        out = car.write(Path(src).read_bytes(), js, opts)
-        _atomic(dst, src, lambda fh: fh.write(out))
+    same_path = os.path.abspath(src) == os.path.abspath(dst)
+    with atomic_writer(dst, inputs=[] if same_path else [src], binary=True) as fh:
+        car.write(src, fh, js, opts)
     # read back: a silently dropped label is worse than an error (reference 2.3, ffmpeg note)
-    scan = car.read_path(dst) if car.read_path else car.read(Path(dst).read_bytes())
-    got, _items, _p = _labels(fmt, scan)
+    got, _items, _p = _labels(fmt, car.read(dst))
     if got is None or got.to_json() != js:
         raise SkipError("verification failed", "label not found in the written file on read-back")
 
 
 def content_digest(path: str, fmt: str, alg: str = "sha256") -> bytes:
-    car = CARRIERS[fmt]
-    if car.essence_path:
-        return integrity.digest_chunks(car.essence_path(path), alg)
-    return integrity.digest_chunks(car.essence(Path(path).read_bytes()), alg)
+    return integrity.digest_chunks(carrier(fmt).essence(path), alg)
+
+
+def damage_of(path: str, fmt: str) -> list[str]:
+    return carrier(fmt).damage(path)
+
+
+def _refuse_damage(path: str, fmt: str, allow_damaged: bool, rec: dict) -> None:
+    dmg = damage_of(path, fmt)
+    if dmg and not allow_damaged:
+        raise SkipError("damaged file", f"damaged {fmt}: {dmg[0]}" + (f" (+{len(dmg) - 1} more)" if len(dmg) > 1
+                                                                       else "") +
+                        "; pass --allow-damaged to label it anyway")
+    if dmg:
+        rec["damage"] = dmg
+
+
+def check_field(value: str | None, field: str) -> None:
+    """The length limit check_file applies, applied before anything is written."""
+    if value is not None and len(value) > MAX_VALUE_LEN:
+        raise InputError(f"is {len(value)} characters long (limit {MAX_VALUE_LEN}, as `cnai label check` applies)",
+                         field=field)
+
+
+def validate_code(value: str, field: str) -> str:
+    """A ContentProducer/ContentPropagator value: a valid 27-character provider code, or printable ASCII."""
+    if not value:
+        raise InputError("must not be empty", field=field)
+    check_field(value, field)
+    if len(value) == 27 and value.isalnum():
+        probs = provider_code_problems(value)
+        if probs:
+            raise InputError("; ".join(probs), field=field)
+    elif any(not (0x21 <= ord(c) <= 0x7E) or c in '"\\' for c in value):
+        raise InputError("use printable ASCII without spaces, quotes or backslashes (Annex E)", field=field)
+    return value
 
 
 def _same(src: str, dst: str) -> bool:
@@ -227,7 +216,13 @@ def _same(src: str, dst: str) -> bool:
 
 def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = None, label: str = "1",
                in_place: bool = False, fill_propagator: bool = False, hash_only: bool = False, priv=None,
-               digital_source_type: str | None = None, hash_alg: str = "sha256") -> dict:
+               digital_source_type: str | None = None, hash_alg: str = "sha256",
+               allow_damaged: bool = False) -> dict:
+    """Write (or replace) the implicit label of one file. Usage mistakes (a producer or ID over the length
+    `check` allows, a bad provider code) raise InputError before anything is written; per-file problems
+    (damaged, unsupported, unwritable) are the record's "error" with a "skip_reason"."""
+    check_field(producer, "ContentProducer")
+    check_field(produce_id, "ProduceID")
     rec: dict = {"path": str(src), "output": str(dst), "format": None, "label": None, "status": "error",
                  "error": None}
     try:
@@ -236,6 +231,9 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
             raise SkipError("would overwrite input", "output is the input file; pass --in-place to allow that")
         fmt, scan, warns = scan_path(src)
         rec["format"] = fmt
+        if not carrier(fmt).writable:
+            raise SkipError("unsupported format", f"writing labels into {fmt} files is not supported (read only)")
+        _refuse_damage(src, fmt, allow_damaged, rec)
         old, _items, _p = _labels(fmt, scan)
         pid = produce_id or (old.ProduceID if old and old.ContentProducer == producer and old.ProduceID
                              else new_produce_id())
@@ -246,7 +244,7 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
             d = content_digest(src, fmt, hash_alg)
             lab.ReservedCode1 = integrity.make_token(d, priv=priv, label=lab.Label, who=producer, ident=pid,
                                                      alg=hash_alg)
-        std_places = {STANDARD_WHERE.get(fmt), "xmp" if fmt == "pdf" else None}
+        std_places = {standard_where(fmt), "xmp" if fmt == "pdf" else None}
         if old is not None and old.to_json() == lab.to_json() and len({f.text for f in scan.found}) == 1 and \
                 {f.where for f in scan.found} <= std_places and same:
             rec.update(status="unchanged", label=lab.to_dict())
@@ -266,9 +264,11 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
 
 def propagate_file(src: str, dst: str, *, propagator: str, propagate_id: str | None = None,
                    in_place: bool = False, declared: bool = False, hash_only: bool = False, priv=None,
-                   hash_alg: str = "sha256") -> dict:
+                   hash_alg: str = "sha256", allow_damaged: bool = False) -> dict:
     """Platform side (Measures Art. 6): add ContentPropagator/PropagateID (and ReservedCode2) without touching
     the producer fields. Files without a label get Label 2 (declared) or 3 (traces); others are skipped."""
+    check_field(propagator, "ContentPropagator")
+    check_field(propagate_id, "PropagateID")
     rec: dict = {"path": str(src), "output": str(dst), "format": None, "label": None, "status": "error",
                  "error": None}
     try:
@@ -279,6 +279,9 @@ def propagate_file(src: str, dst: str, *, propagator: str, propagate_id: str | N
             raise SkipError(cls.get("skip_reason", "error"), cls["error"])
         fmt = cls["format"]
         rec["format"] = fmt
+        if not carrier(fmt).writable:
+            raise SkipError("unsupported format", f"writing labels into {fmt} files is not supported (read only)")
+        _refuse_damage(src, fmt, allow_damaged, rec)
         _f, scan, _w = scan_path(src)
         old, _i, _p = _labels(fmt, scan)
         if old is not None:
@@ -324,7 +327,7 @@ def check_file(path: str, *, trusted: set[str] | None = None, strict_charset: bo
     items = rec.get("labels", [])
     problems += [f"{i['where']}: {i['error']}" for i in items if i["error"]]
     warnings = [w for w in warnings if not any(w.endswith(i["error"] or "\x00") for i in items)]
-    if fmt not in STANDARD_WHERE:
+    if standard_where(fmt) is None:
         problems.append(f"{fmt} files cannot carry a label written by cnai (unsupported for writing)")
     if not items:
         problems.append("no implicit (metadata) label found")
@@ -335,7 +338,7 @@ def check_file(path: str, *, trusted: set[str] | None = None, strict_charset: bo
             p, w = _producer_findings(name, getattr(lab, name))
             problems += p
             warnings += w
-        std = STANDARD_WHERE.get(fmt)
+        std = standard_where(fmt)
         if std and std not in rec["found_in"]:
             problems.append(f"label only in {', '.join(rec['found_in'])}; the {fmt} guide places it in {std}")
         if len({i["label"] and str(i["label"]) for i in items if i["label"]}) > 1:

@@ -102,22 +102,24 @@ def label_image(src: str, dst: str, text: str, position: str = "bottom-right") -
     if mode == "P":
         out = out.convert("P", palette=Image.Palette.ADAPTIVE)
     kw = {"quality": 95} if fmt in ("JPEG", "WEBP", "HEIF") else {}
-    _save_atomic(lambda p: out.save(p, format=fmt, **kw), dst)
+    _save_atomic(lambda p: out.save(p, format=fmt, **kw), dst, src)
     return {"kind": "image", "text_height_px": th, "min_required_px": math.ceil(0.05 * min(w, h)),
             "box": [x0, y0, bw, bh], "font": os.path.basename(find_font())}
 
 
-def _save_atomic(save, dst: str) -> None:
-    d = os.path.dirname(os.path.abspath(dst))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".cnai-tmp-", dir=d, suffix=os.path.splitext(dst)[1])
-    os.close(fd)
-    try:
+def _save_atomic(save, dst: str, src: str) -> None:
+    """`save(path)` writes the labelled file (Pillow, ffmpeg, ...) to a private temporary path; it then goes to
+    dst through cnai.core.safeio (refused when dst is the input, a link or a device; umask mode; atomic)."""
+    import shutil
+
+    from cnai.core.safeio import atomic_writer, check_output
+
+    check_output(dst, inputs=[src])
+    with tempfile.TemporaryDirectory(prefix="cnai-visible-") as td:
+        tmp = os.path.join(td, "out" + os.path.splitext(dst)[1])
         save(tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with open(tmp, "rb") as r, atomic_writer(dst, inputs=[src], binary=True) as fh:
+            shutil.copyfileobj(r, fh, 1 << 20)
 
 
 def rhythm_samples(rate: int, channels: int = 1, amplitude: float = 0.5):
@@ -210,7 +212,7 @@ def label_wav(src: str, dst: str, where: str, mode: str = "rhythm", voice_text: 
             w.setframerate(rate)
             w.writeframes(body)
 
-    _save_atomic(save, dst)
+    _save_atomic(save, dst, src)
     del np
     return _audio_info(mode, where, voice_text)
 
@@ -260,7 +262,7 @@ def label_audio_ffmpeg(src: str, dst: str, where: str, mode: str = "rhythm", voi
             if r.returncode:
                 raise InputError(f"ffmpeg failed: {r.stderr.strip()[-300:]}", path=src)
 
-        _save_atomic(save, dst)
+        _save_atomic(save, dst, src)
     return {**_audio_info(mode, where, voice_text), "reencoded": a["codec_name"]}
 
 
@@ -302,7 +304,7 @@ def label_video(src: str, dst: str, text: str, position: str, seconds: float, pe
         if r.returncode:
             raise InputError(f"ffmpeg failed: {r.stderr.strip()[-300:]}", path=src)
 
-    _save_atomic(save, dst)
+    _save_atomic(save, dst, src)
     return {"kind": "video", "opening_seconds": None if persistent else seconds, "persistent": persistent,
             "font_size_px": fsize, "min_required_px": math.ceil(0.05 * min(w, h))}
 
@@ -324,14 +326,54 @@ def label_text(src: str, dst: str, text: str, mode: str) -> dict:
     if mode in ("suffix", "both") and not body.rstrip().endswith(tag):
         body = body + ("" if body.endswith(("\n", "\r")) or not body else nl) + tag + nl
     out = (head + body).encode("utf-8")
-    _save_atomic(lambda p: Path(p).write_bytes(out), dst)
+    _save_atomic(lambda p: Path(p).write_bytes(out), dst, src)
     return {"kind": "text", "mode": mode, "text": tag}
+
+
+def _video(src, dst, **o) -> dict:
+    _need_ffmpeg()
+    has_video = any(s["codec_type"] == "video" and s.get("disposition", {}).get("attached_pic", 0) == 0
+                    for s in _ffprobe(src)["streams"])
+    return (label_video(src, dst, o["text"], o["position"], o["seconds"], o["persistent"]) if has_video
+            else label_audio_ffmpeg(src, dst, o["audio_where"], o["audio_mode"], o["voice_text"]))
+
+
+def _docx(src, dst, **o) -> dict:
+    from cnai.label.api import SkipError
+    from cnai.label.formats.docs import docx_add_text_label
+
+    if not src.lower().endswith((".docx", ".dotx")):
+        raise SkipError("unsupported format", "visible labels for this OOXML kind are not supported (only .docx)")
+    tag = f"【{o['text']}】"
+    out = docx_add_text_label(Path(src).read_bytes(), tag, o["text_mode"])
+    _save_atomic(lambda p: Path(p).write_bytes(out), dst, src)
+    return {"kind": "document", "mode": o["text_mode"], "text": tag}
+
+
+# explicit-label writers by kind: a carrier names its kind in `visible` (cnai.label.formats.base.Carrier)
+KINDS = {
+    "image": lambda src, dst, **o: label_image(src, dst, o["text"], o["position"]),
+    "wav": lambda src, dst, **o: label_wav(src, dst, o["audio_where"], o["audio_mode"], o["voice_text"]),
+    "audio": lambda src, dst, **o: label_audio_ffmpeg(src, dst, o["audio_where"], o["audio_mode"], o["voice_text"]),
+    "video": _video,
+    "text": lambda src, dst, **o: label_text(src, dst, o["text"], o["text_mode"]),
+    "docx": _docx,
+}
+
+
+def add_visible_by_kind(car, src: str, dst: str, **opts) -> dict:
+    from cnai.label.api import SkipError
+
+    fn = KINDS.get(car.visible or "")
+    if fn is None:
+        raise SkipError("unsupported format", f"visible labels for {car.name} files are not supported")
+    return fn(src, dst, **opts)
 
 
 def visible_file(item, *, text: str, position: str = "bottom-right", seconds: float = 3.0, persistent: bool = False,
                  text_mode: str = "prefix", audio_where: str = "start", audio_mode: str = "rhythm",
                  voice_text: str = VOICE_TEXT) -> dict:
-    from cnai.label.api import SkipError, _classify_error, _labels, scan_path, write_label
+    from cnai.label.api import SkipError, _classify_error, _labels, carrier, scan_path, write_label
     from cnai.label.formats.base import WriteOpts
 
     src, dst = item
@@ -344,28 +386,9 @@ def visible_file(item, *, text: str, position: str = "bottom-right", seconds: fl
         fmt, scan, _w = scan_path(src)
         rec["format"] = fmt
         old, _i, _p = _labels(fmt, scan)
-        if fmt in ("jpeg", "png", "webp", "tiff", "gif", "heif"):
-            info = label_image(src, dst, text, position)
-        elif fmt == "wav":
-            info = label_wav(src, dst, audio_where, audio_mode, voice_text)
-        elif fmt in ("mp3", "flac", "ogg"):
-            info = label_audio_ffmpeg(src, dst, audio_where, audio_mode, voice_text)
-        elif fmt in ("mp4", "mkv", "avi"):
-            _need_ffmpeg()
-            has_video = any(s["codec_type"] == "video" and s.get("disposition", {}).get("attached_pic", 0) == 0
-                            for s in _ffprobe(src)["streams"])
-            info = (label_video(src, dst, text, position, seconds, persistent) if has_video
-                    else label_audio_ffmpeg(src, dst, audio_where, audio_mode, voice_text))
-        elif fmt == "text":
-            info = label_text(src, dst, text, text_mode)
-        elif fmt == "ooxml" and src.lower().endswith((".docx", ".dotx")):
-            from cnai.label.formats.docs import docx_add_text_label
-
-            out = docx_add_text_label(Path(src).read_bytes(), f"【{text}】", text_mode)
-            _save_atomic(lambda p: Path(p).write_bytes(out), dst)
-            info = {"kind": "document", "mode": text_mode, "text": f"【{text}】"}
-        else:
-            raise SkipError("unsupported format", f"visible labels for {fmt} files are not supported")
+        info = carrier(fmt).add_visible(src, dst, text=text, position=position, seconds=seconds,
+                                        persistent=persistent, text_mode=text_mode, audio_where=audio_where,
+                                        audio_mode=audio_mode, voice_text=voice_text)
         if old is not None:  # keep the implicit label the source carried
             write_label(dst, dst, fmt, old, WriteOpts())
             info["implicit_label_kept"] = True

@@ -7,29 +7,22 @@ from __future__ import annotations
 
 import struct
 
-from cnai.label.formats.base import Found, Scan, WriteOpts, bad, generator_traces
+from cnai.label.formats.base import (
+    Found,
+    FunctionCarrier,
+    Scan,
+    WriteOpts,
+    bad,
+    generator_traces,
+    riff_chunks,
+)
 from cnai.label.model import find_json_blobs
 
 
 # ---------------------------------------------------------------- WAV / RIFF
-def _riff_chunks(data: bytes, form: bytes = b"WAVE") -> list[tuple[bytes, int, int, int]]:
+def _riff_chunks(data: bytes) -> list[tuple[bytes, int, int, int]]:
     """[(id, start, data_len, end)] of top-level chunks."""
-    if len(data) < 12 or data[:4] not in (b"RIFF", b"RF64") or data[8:12] != form:
-        raise bad(f"not a RIFF/{form.decode()} file", 0)
-    if data[:4] == b"RF64":
-        raise bad("RF64 (>4 GiB WAV) is not supported")
-    size = struct.unpack_from("<I", data, 4)[0]
-    n = min(len(data), size + 8)
-    p, out = 12, []
-    while p + 8 <= n:
-        cid = data[p:p + 4]
-        ln = struct.unpack_from("<I", data, p + 4)[0]
-        if p + 8 + ln > len(data):
-            raise bad(f"RIFF chunk {cid!r} length {ln} runs past the end of the file", p)
-        e = min(p + 8 + ln + (ln & 1), len(data))
-        out.append((cid, p, ln, e))
-        p = e
-    return out
+    return riff_chunks(data, (b"WAVE",), "WAV")
 
 
 def wav_read(data: bytes) -> Scan:
@@ -468,3 +461,41 @@ def ogg_essence(data: bytes):
         yield packets[2]
     for _s, _e, _ht, g, _ser, _seq, segs, body in _ogg_pages(data, end):
         yield struct.pack("<q", g) + data[body:body + sum(segs)]
+
+
+# ---------------------------------------------------------------- carriers (registered on cnai.carriers)
+
+
+def _id3_then_flac(h: bytes) -> bool:
+    """ID3v2 tags can precede FLAC too."""
+    if len(h) < 10:
+        return False
+    sz = (h[6] << 21) | (h[7] << 14) | (h[8] << 7) | h[9]
+    return h[10 + sz:14 + sz] == b"fLaC"
+
+
+def _sniff_mp3(h: bytes, path: str) -> bool:
+    if h.startswith(b"ID3"):
+        return not _id3_then_flac(h)
+    # a bare MPEG frame sync is too weak a signal on its own: only with an .mp3 name
+    return len(h) > 1 and h[0] == 0xFF and h[1] & 0xE0 == 0xE0 and path.lower().endswith(".mp3")
+
+
+WAV = FunctionCarrier(
+    "wav", sniff=lambda h, p: h[:4] in (b"RIFF", b"RF64") and h[8:12] == b"WAVE", extensions=(".wav",),
+    media_types=("audio/wav",), where="riff-chunk", standard="RIFF chunk 'AIGC' (audio guide)", visible="wav",
+    read_bytes=wav_read, write_bytes=wav_write, essence_bytes=wav_essence)
+MP3 = FunctionCarrier(
+    "mp3", sniff=_sniff_mp3, extensions=(".mp3",), media_types=("audio/mpeg",), where="id3-txxx",
+    standard="ID3v2 TXXX 'AIGC' (audio guide)", visible="audio", priority=55,
+    read_bytes=mp3_read, write_bytes=mp3_write, essence_bytes=mp3_essence)
+FLAC = FunctionCarrier(
+    "flac", sniff=lambda h, p: h.startswith(b"fLaC") or (h.startswith(b"ID3") and _id3_then_flac(h)),
+    extensions=(".flac",), media_types=("audio/flac",), where="vorbis-comment",
+    standard="Vorbis comment AIGC= (our choice; guide annex not seen)", visible="audio",
+    read_bytes=flac_read, write_bytes=flac_write, essence_bytes=flac_essence)
+OGG = FunctionCarrier(
+    "ogg", sniff=lambda h, p: h.startswith(b"OggS"), extensions=(".ogg", ".opus", ".oga"),
+    media_types=("audio/ogg",), where="vorbis-comment",
+    standard="Vorbis comment AIGC= (our choice; guide annex not seen)", visible="audio",
+    read_bytes=ogg_read, write_bytes=ogg_write, essence_bytes=ogg_essence)

@@ -12,7 +12,7 @@ import struct
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from cnai.label.formats.base import Found, Scan, WriteOpts, bad
+from cnai.label.formats.base import Found, FunctionCarrier, Scan, WriteOpts, bad
 from cnai.label.formats.streamio import copy_range, iter_range
 
 MAX_INFO = 16 << 20
@@ -112,3 +112,11 @@ def essence_path(path: str):
         for _cid, s, ln, lt in chunks:
             if lt in (b"movi", b"hdrl"):
                 yield from iter_range(f, s + 12, ln - 4)
+
+
+# ---------------------------------------------------------------- carrier (registered on cnai.carriers)
+
+AVI = FunctionCarrier(
+    "avi", sniff=lambda h, p: h[:4] == b"RIFF" and h[8:12] == b"AVI ", extensions=(".avi",),
+    media_types=("video/x-msvideo",), where="avi-info", standard="LIST/INFO sub-chunk 'AIGC' (video guide Annex D)",
+    visible="video", read_path=read_path, write_path=write_path, essence_path=essence_path)

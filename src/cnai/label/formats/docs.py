@@ -18,7 +18,7 @@ import zipfile
 import zlib
 
 from cnai.label import xmp as X
-from cnai.label.formats.base import Found, Scan, WriteOpts, bad
+from cnai.label.formats.base import Found, FunctionCarrier, Scan, WriteOpts, bad
 from cnai.label.model import KEYS, find_json_blobs
 
 # ---------------------------------------------------------------- PDF
@@ -607,3 +607,33 @@ def docx_add_text_label(data: bytes, text: str, mode: str) -> bytes:
         if not xml[:at].endswith(para):
             xml = xml[:at] + para + xml[at:]
     return zip_replace(z, {name: xml.encode("utf-8")})
+
+
+# ---------------------------------------------------------------- carriers (registered on cnai.carriers)
+
+OOXML_EXT = (".docx", ".xlsx", ".pptx", ".dotx", ".potx", ".xltx")
+TEXT_EXT = (".md", ".markdown", ".txt", ".text", ".mdx")
+
+
+def _ext(path: str) -> str:
+    import os
+
+    return os.path.splitext(path)[1].lower()
+
+
+PDF = FunctionCarrier(
+    "pdf", sniff=lambda h, p: b"%PDF-" in h[:1024], extensions=(".pdf",), media_types=("application/pdf",),
+    where="pdf-info", standard="Info dictionary /AIGC (text guide 6.3, secondary)", priority=60,
+    read_bytes=pdf_read, write_bytes=pdf_write, essence_bytes=pdf_essence)
+OOXML = FunctionCarrier(
+    "ooxml", sniff=lambda h, p: h.startswith(b"PK\x03\x04") and (_ext(p) in OOXML_EXT or b"[Content_Types].xml" in h),
+    extensions=OOXML_EXT, media_types=("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                       "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    where="ooxml-custom", standard="docProps/custom.xml property AIGC (text guide)", visible="docx", priority=65,
+    read_bytes=ooxml_read, write_bytes=ooxml_write, essence_bytes=ooxml_essence)
+TEXT = FunctionCarrier(
+    "text", sniff=lambda h, p: _ext(p) in TEXT_EXT and b"\x00" not in h, extensions=TEXT_EXT,
+    media_types=("text/markdown", "text/plain"), where="front-matter",
+    standard="YAML front matter AIGC mapping (text guide for Markdown; ours for .txt)", visible="text", priority=90,
+    read_bytes=text_read, write_bytes=text_write, essence_bytes=text_essence)

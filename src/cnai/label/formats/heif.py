@@ -12,7 +12,7 @@ import io
 import struct
 
 from cnai.label import xmp as X
-from cnai.label.formats.base import Scan, WriteOpts, bad
+from cnai.label.formats.base import FunctionCarrier, Scan, WriteOpts, bad
 from cnai.label.formats.mp4 import box, children, top_boxes
 
 XMP_TYPE = b"application/rdf+xml"
@@ -266,3 +266,14 @@ def heif_essence(data: bytes):
     for it in sorted(items, key=lambda x: x["id"]):
         if it["id"] not in skip:
             yield _item_data(data, meta, kids, it)
+
+
+# ---------------------------------------------------------------- carrier (registered on cnai.carriers)
+
+HEIF_BRANDS = (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis", b"avif", b"avis", b"hevc", b"hevx")
+HEIF = FunctionCarrier(
+    "heif", sniff=lambda h, p: h[4:8] == b"ftyp" and h[8:12] in HEIF_BRANDS, extensions=(".heic", ".heif", ".avif"),
+    media_types=("image/heic", "image/heif", "image/avif"), where="xmp",
+    standard="XMP item (mime application/rdf+xml) with TC260:AIGC (image guide: ISO/IEC 23008-12)",
+    visible="image", priority=40,  # before MP4: both are ISO-BMFF
+    read_bytes=heif_read, write_bytes=heif_write, essence_bytes=heif_essence)

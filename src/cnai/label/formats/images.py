@@ -8,7 +8,18 @@ import struct
 import zlib
 
 from cnai.label import xmp as X
-from cnai.label.formats.base import FormatError, Found, Scan, WriteOpts, bad, generator_traces, u16be, u32be
+from cnai.label.formats.base import (
+    FormatError,
+    Found,
+    FunctionCarrier,
+    Scan,
+    WriteOpts,
+    bad,
+    generator_traces,
+    riff_chunks,
+    u16be,
+    u32be,
+)
 from cnai.label.formats.tiffutil import Tiff, decode_user_comment
 from cnai.label.model import find_json_blobs
 
@@ -280,22 +291,7 @@ def png_essence(data: bytes):
 
 # ---------------------------------------------------------------- WebP
 def _webp_chunks(data: bytes) -> list[tuple[bytes, int, int]]:
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
-        raise bad("not a WebP (RIFF/WEBP header missing)", 0)
-    size = struct.unpack_from("<I", data, 4)[0]
-    n = min(len(data), size + 8)
-    if size + 8 > len(data):
-        raise bad(f"WebP RIFF size {size} runs past the end of the file", 4)
-    p, out = 12, []
-    while p + 8 <= n:
-        cid = data[p:p + 4]
-        ln = struct.unpack_from("<I", data, p + 4)[0]
-        e = p + 8 + ln + (ln & 1)
-        if p + 8 + ln > n:
-            raise bad(f"WebP chunk {cid!r} length {ln} runs past the end of the file", p)
-        out.append((cid, p, min(e, n)))
-        p = e
-    return out
+    return [(cid, s, e) for cid, s, _ln, e in riff_chunks(data, (b"WEBP",), "WebP", strict_size=True)]
 
 
 def webp_read(data: bytes) -> Scan:
@@ -572,3 +568,58 @@ def jpeg_write_path(src: str, dst, label_json: str, opts: WriteOpts) -> None:
         new_head = jpeg_write(head + b"\xff\xda", label_json, opts)[:-2]
         dst.write(new_head)
         copy_range(f, dst, sos, size - sos)
+
+
+# ---------------------------------------------------------------- damage checks
+def jpeg_damage_path(path: str) -> list[str]:
+    """A JPEG whose entropy-coded data is cut short has no EOI marker (FFD9) after SOS: FF in the scan data is
+    always followed by 00 or a restart marker, so FFD9 after SOS can only be the end of the image."""
+    import os
+
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        _head, sos = _jpeg_header(f, size)
+        tail_at = max(sos, size - (64 << 10))
+        f.seek(tail_at)
+        tail = f.read()
+    if b"\xff\xd9" not in tail:
+        return [f"image data truncated: no EOI marker (FFD9) after the scan data that starts at byte {sos}"]
+    return []
+
+
+def png_damage(data: bytes) -> list[str]:
+    out = []
+    chunks = _png_chunks(data)
+    for typ, s, e in chunks:
+        if zlib.crc32(data[s + 4:e - 4]) & 0xFFFFFFFF != u32be(data, e - 4):
+            out.append(f"chunk {typ.decode('latin-1')!r} at byte {s} has a bad CRC")
+            if len(out) >= 5:
+                break
+    if chunks[-1][0] != b"IEND":
+        out.append(f"no IEND chunk: the file ends after chunk {chunks[-1][0].decode('latin-1')!r} "
+                   f"at byte {chunks[-1][1]} (image data may be truncated)")
+    return out
+
+
+# ---------------------------------------------------------------- carriers (registered on cnai.carriers)
+
+JPEG = FunctionCarrier(
+    "jpeg", sniff=lambda h, p: h.startswith(b"\xff\xd8\xff"), extensions=(".jpg", ".jpeg", ".jpe"),
+    media_types=("image/jpeg",), where="xmp", standard="XMP TC260:AIGC in APP1 (image guide)", visible="image",
+    read_path=jpeg_read_path, write_path=jpeg_write_path, essence_bytes=jpeg_essence, damage_path=jpeg_damage_path)
+PNG = FunctionCarrier(
+    "png", sniff=lambda h, p: h.startswith(PNG_SIG), extensions=(".png",), media_types=("image/png",),
+    where="xmp", standard="XMP TC260:AIGC in iTXt XML:com.adobe.xmp (image guide)", visible="image",
+    read_bytes=png_read, write_bytes=png_write, essence_bytes=png_essence, damage_bytes=png_damage)
+WEBP = FunctionCarrier(
+    "webp", sniff=lambda h, p: h[:4] == b"RIFF" and h[8:12] == b"WEBP", extensions=(".webp",),
+    media_types=("image/webp",), where="xmp", standard="XMP TC260:AIGC in the 'XMP ' chunk (image guide)",
+    visible="image", read_bytes=webp_read, write_bytes=webp_write, essence_bytes=webp_essence)
+TIFF = FunctionCarrier(
+    "tiff", sniff=lambda h, p: h[:4] in (b"II*\x00", b"MM\x00*"), extensions=(".tif", ".tiff"),
+    media_types=("image/tiff",), where="xmp", standard="XMP TC260:AIGC in tag 700 (image guide)", visible="image",
+    read_bytes=tiff_read, write_bytes=tiff_write, essence_bytes=tiff_essence)
+GIF = FunctionCarrier(
+    "gif", sniff=lambda h, p: h[:6] in (b"GIF87a", b"GIF89a"), extensions=(".gif",), media_types=("image/gif",),
+    where="xmp", standard="XMP TC260:AIGC in the XMP application extension (image guide)", visible="image",
+    read_bytes=gif_read, write_bytes=gif_write, essence_bytes=gif_essence)

@@ -12,7 +12,7 @@ import os
 import struct
 from typing import BinaryIO
 
-from cnai.label.formats.base import Found, Scan, WriteOpts, bad
+from cnai.label.formats.base import Found, FunctionCarrier, Scan, WriteOpts, bad
 from cnai.label.formats.streamio import copy_range, iter_range
 
 EBML, SEGMENT, SEEKHEAD, SEEK, SEEKID, SEEKPOS = 0x1A45DFA3, 0x18538067, 0x114D9B74, 0x4DBB, 0x53AB, 0x53AC
@@ -259,3 +259,12 @@ def essence_path(path: str):
         for i, s, _ds, de in children:
             if i in (CLUSTER, 0x1654AE6B):  # clusters and track descriptions
                 yield from iter_range(f, s, de - s)
+
+
+# ---------------------------------------------------------------- carrier (registered on cnai.carriers)
+
+MKV = FunctionCarrier(
+    "mkv", sniff=lambda h, p: h.startswith(b"\x1a\x45\xdf\xa3"), extensions=(".mkv", ".webm", ".mka"),
+    media_types=("video/x-matroska", "video/webm"), where="mkv-tag",
+    standard="Tags/Tag/SimpleTag TagName=AIGC (video guide)", visible="video",
+    read_path=read_path, write_path=write_path, essence_path=essence_path)

@@ -12,7 +12,7 @@ import struct
 from typing import BinaryIO
 
 from cnai.label import xmp as X
-from cnai.label.formats.base import Found, Scan, WriteOpts, bad
+from cnai.label.formats.base import Found, FunctionCarrier, Scan, WriteOpts, bad
 from cnai.label.formats.streamio import copy_range, iter_range
 
 MAX_MOOV = 512 * 1024 * 1024
@@ -334,3 +334,12 @@ def essence_path(path: str):
         for t, s, hl, ln in top_boxes(f, size):
             if t == b"mdat":
                 yield from iter_range(f, s + hl, ln - hl)
+
+
+# ---------------------------------------------------------------- carrier (registered on cnai.carriers)
+
+MP4 = FunctionCarrier(
+    "mp4", sniff=lambda h, p: h[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"pnot"),
+    extensions=(".mp4", ".m4a", ".m4v", ".mov"), media_types=("video/mp4", "audio/mp4", "video/quicktime"),
+    where="mp4-keys", standard="moov/udta/meta keys 'AIGC' + ilst (video guide 6.1.1)", visible="video",
+    read_path=read_path, write_path=write_path, essence_path=essence_path)
