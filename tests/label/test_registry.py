@@ -99,3 +99,24 @@ def test_without_the_plugin_the_format_is_unsupported(tmp_path, cnai):
     src = _cntx(tmp_path / "a.cntx")
     r = cnai("label", "read", str(src), "--format", "json")
     assert r.returncode == 1 and json.loads(r.stdout)[0]["skip_reason"] == "unsupported format"
+
+
+def test_library_never_imports_the_cli():
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "src" / "cnai" / "label"
+    for f in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(f.read_text("utf-8"))):
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            assert not any(n == "cnai.cli" or n.startswith("cnai.cli.") for n in names), f
+
+
+def test_uscc_check_character_has_one_home():
+    from cnai.core import checkdigit
+    from cnai.label import codes
+
+    # GB 32100 example from the reference: Doubao 91110102MACQD9K640
+    assert codes.uscc_check_char("91110102MACQD9K64") == checkdigit.uscc_check_char("91110102MACQD9K64") == "0"
+    with pytest.raises(Exception, match="uscc: character 'I' at position 3"):
+        codes.uscc_check_char("91I10102MACQD9K64")

@@ -16,25 +16,20 @@ import os
 import re
 import time
 
+from cnai.core import checkdigit
+from cnai.core.checkdigit import USCC_ALPHABET
 from cnai.errors import InputError
 
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 # first character: registration authority; second: organisation category (GB 32100 table 1/2, secondary)
 _USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
 
 def uscc_check_char(first17: str) -> str:
-    first17 = first17.upper()
-    if len(first17) != 17:
-        raise InputError(f"need the first 17 characters of a USCC, got {len(first17)}", field="uscc")
-    total = 0
-    for i, (ch, w) in enumerate(zip(first17, USCC_WEIGHTS, strict=True)):
-        v = USCC_ALPHABET.find(ch)
-        if v < 0:
-            raise InputError(f"character {ch!r} at position {i + 1} is not allowed in a USCC", field="uscc")
-        total += v * w
-    return USCC_ALPHABET[(31 - total % 31) % 31]
+    """The GB 32100 check character (computed in cnai.core.checkdigit), as an InputError naming the field."""
+    try:
+        return checkdigit.uscc_check_char(first17.upper())
+    except ValueError as e:
+        raise InputError(str(e), field="uscc") from None
 
 
 def uscc_problems(uscc: str) -> list[str]:

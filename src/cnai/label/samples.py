@@ -14,6 +14,8 @@ import wave
 import zipfile
 from pathlib import Path
 
+from cnai.core import safeio
+
 
 def image(w: int = 96, h: int = 64, seed: int = 0):
     import numpy as np
@@ -158,10 +160,10 @@ def write_all(d: Path, *, av: bool = True) -> list[Path]:
         out += write_av(d)
     for name, data in [("sample.pdf", pdf_bytes()), ("sample-xref-stream.pdf", pdf_xref_stream_bytes()),
                        ("sample.docx", docx_bytes())]:
-        (d / name).write_bytes(data)
+        safeio.write_bytes(d / name, data)
         out.append(d / name)
-    (d / "sample.md").write_text("---\ntitle: Sample\n---\n# Hello\n\nGenerated text.\n", encoding="utf-8")
-    (d / "sample.txt").write_text("Plain text output of a model.\n", encoding="utf-8")
+    safeio.write_text(d / "sample.md", "---\ntitle: Sample\n---\n# Hello\n\nGenerated text.\n")
+    safeio.write_text(d / "sample.txt", "Plain text output of a model.\n")
     out += [d / "sample.md", d / "sample.txt"]
     return out
 

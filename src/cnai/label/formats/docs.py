@@ -501,7 +501,8 @@ def _fm_aigc(fm: str) -> tuple[str | None, str]:
     """(json of the AIGC mapping if any, front matter without the AIGC block)."""
     import json
 
-    import yaml
+    from cnai.core.loaders import parse_yaml
+    from cnai.errors import CnaiError
 
     lines = fm.splitlines(keepends=True)
     out, block, i = [], [], 0
@@ -518,9 +519,10 @@ def _fm_aigc(fm: str) -> tuple[str | None, str]:
         i += 1
     if not block:
         return None, fm
-    try:
-        obj = yaml.safe_load("".join(block))
-    except yaml.YAMLError as e:
+    try:  # a user's file: no aliases, depth and size limits, duplicate keys refused (cnai.core.loaders)
+        obj = parse_yaml("".join(block), source="front matter AIGC block", dates_as_strings=True,
+                         max_bytes=1 << 20)
+    except CnaiError as e:
         raise bad(f"front matter AIGC block is not valid YAML: {str(e).splitlines()[0]}") from None
     val = obj.get("AIGC") if isinstance(obj, dict) else None
     if isinstance(val, str):
