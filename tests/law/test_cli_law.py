@@ -5,8 +5,8 @@ from tests.conftest import json_out
 STATUSES = {"in_force", "not_yet_in_force", "superseded", "repealed", "draft", "planned", "non_binding"}
 
 
-def test_list_json_contract_and_dates(cli):
-    rows = json_out(cli("law", "list", "--format", "json", "--as-of", "2026-11-28"))
+def test_list_json_contract_and_dates(cnai):
+    rows = json_out(cnai("law", "list", "--format", "json", "--as-of", "2026-11-28"))
     by_id = {r["id"]: r for r in rows}
     for r in rows:
         assert {"id", "title_zh", "title_en", "kind", "issued", "effective", "status", "superseded_by",
@@ -15,39 +15,39 @@ def test_list_json_contract_and_dates(cli):
     # anthropomorphic-ai: effective 2026-07-15 (CAC, published 2026-04-10)
     assert by_id["anthropomorphic-ai"]["status"] == "in_force"
     assert by_id["ai-law"]["status"] == "planned"  # not adopted (NPCSC 2026 plan: preparatory item)
-    early = {r["id"]: r for r in json_out(cli("law", "list", "--format", "json", "--as-of", "2025-06-01"))}
+    early = {r["id"]: r for r in json_out(cnai("law", "list", "--format", "json", "--as-of", "2025-06-01"))}
     assert early["anthropomorphic-ai"]["status"] == "not_yet_in_force"
     assert early["ai-labeling"]["status"] == "not_yet_in_force"  # in force 2025-09-01
     # tc260-003 superseded in practice by gb-t-45654 (2025-11-01)
     assert by_id["tc260-003"]["status"] == "superseded" and by_id["tc260-003"]["superseded_by"] == "gb-t-45654"
 
 
-def test_show_article_json(cli):
-    rec = json_out(cli("law", "show", "generative-ai", "--article", "7", "--format", "json"))
+def test_show_article_json(cnai):
+    rec = json_out(cnai("law", "show", "generative-ai", "--article", "7", "--format", "json"))
     assert rec["instrument"] == "generative-ai" and rec["number"] == "7"
     assert rec["confidence"] in ("verified", "secondary", "unverified")
     assert rec["obligations"], "Art. 7 carries training-data duties"
-    rec2 = json_out(cli("law", "show", "generative-ai:7", "--format", "json"))
+    rec2 = json_out(cnai("law", "show", "generative-ai:7", "--format", "json"))
     assert rec2["number"] == "7"
 
 
-def test_show_old_number_on_old_date(cli):
-    rec = json_out(cli("law", "show", "anti-unfair-competition-law", "--article", "12", "--as-of", "2025-01-01",
+def test_show_old_number_on_old_date(cnai):
+    rec = json_out(cnai("law", "show", "anti-unfair-competition-law", "--article", "12", "--as-of", "2025-01-01",
                        "--format", "json"))
     assert rec["number"] == "13" and rec["cited_as"] == "anti-unfair-competition-law:12"
 
 
-def test_show_instrument_text_and_case(cli):
-    proc = cli("law", "show", "pipl")
+def test_show_instrument_text_and_case(cnai):
+    proc = cnai("law", "show", "pipl")
     assert proc.returncode == 0 and "个人信息保护法" in proc.stdout
-    rec = json_out(cli("law", "show", "case-bjic-2023-ai-image-copyright", "--format", "json"))
+    rec = json_out(cnai("law", "show", "case-bjic-2023-ai-image-copyright", "--format", "json"))
     assert rec["type"] == "case" and "11279" in (rec.get("case_number") or "")
 
 
-def test_unknown_ids_give_hints(cli):
-    proc = cli("law", "show", "generative-aii")
+def test_unknown_ids_give_hints(cnai):
+    proc = cnai("law", "show", "generative-aii")
     assert proc.returncode == 2 and "did you mean 'generative-ai'" in proc.stderr
-    proc = cli("law", "show", "generative-ai", "--article", "999")
+    proc = cnai("law", "show", "generative-ai", "--article", "999")
     assert proc.returncode == 2 and "no article '999'" in proc.stderr
 
 

@@ -68,3 +68,39 @@ def test_due_dates_never_precede_the_duty():
     assert o["due"] is None or o["due"] >= "2026-07-15"
     # The algorithm filing (in force since 2022) keeps its 10-working-day period from launch.
     assert ob(r, "algorithm-recommendation.filing")["due"] == "2025-05-26"
+
+
+def test_overdue_due_dates_are_marked_with_days():
+    # algorithm-recommendation:24(1): filing within 10 working days of launch. The chatbot launched 2025-03-03,
+    # so the filing was due 2025-03-17; on 2025-03-20 that is 3 days past, on 2025-03-17 not yet overdue.
+    from tests.scope.helpers import ob
+
+    assert ob(run("chatbot-startup", "2025-03-20"), "algorithm-recommendation.filing")["days_overdue"] == 3
+    assert ob(run("chatbot-startup", "2025-03-17"), "algorithm-recommendation.filing")["days_overdue"] is None
+    r = run("chatbot-startup", "2025-03-20")
+    f = next(f for f in r["filings"] if f["id"] == "algorithm-recommendation.filing")
+    assert f["days_overdue"] == 3 and r["summary"]["overdue"] >= 1
+    # a duty that does not apply is never overdue
+    assert all(o["days_overdue"] is None for o in r["obligations"] if o["status"] != "applies")
+
+
+def test_upcoming_duties_carry_their_start_date_and_days_until():
+    # Anthropomorphic AI Measures (adopted, published 2026-04-10) take effect 2026-07-15.
+    r = run("companion-app-teens", "2026-07-01")
+    u = next(u for u in r["upcoming"] if u["instrument"] == "anthropomorphic-ai")
+    assert u["effective"] == "2026-07-15" and u["days_until"] == 14
+    assert all(o["starts"] == "2026-07-15" for o in u["obligations"])
+    # the planned AI Law is not adopted: it is never listed as upcoming
+    assert "ai-law" not in upcoming_instruments(r)
+
+
+def test_overdue_and_upcoming_in_the_reports():
+    from tests.scope.helpers import ROOT
+
+    from cnai.scope import render, scope
+    from cnai.scope.profile import load_profile
+
+    res = scope(load_profile(ROOT / "examples" / "chatbot-startup.yaml"), as_of=__import__("datetime").date(2025, 3, 20))
+    md = render(res, "md")
+    assert "**overdue by 3 days** unless done" in md
+    assert "overdue: passed 3 days ago" in render(res, "html")

@@ -8,8 +8,8 @@ from tests.conftest import ROOT, json_out
 CHATBOT = str(ROOT / "examples" / "chatbot-startup.yaml")
 
 
-def test_json_contract(cli):
-    r = json_out(cli("scope", CHATBOT, "--as-of", "2026-11-28", "--format", "json"))
+def test_json_contract(cnai):
+    r = json_out(cnai("scope", CHATBOT, "--as-of", "2026-11-28", "--format", "json"))
     assert r["as_of"] == "2026-11-28" and r["profile"]["name"] == "智答 ZhiDa Chat"
     for o in r["obligations"]:
         assert {"id", "instrument", "citations", "actor", "title", "status", "reasons", "missing",
@@ -27,8 +27,8 @@ def test_json_contract(cli):
         assert {"instrument", "effective", "summary"} <= set(u)
 
 
-def test_reasons_name_concepts_and_facts(cli):
-    r = json_out(cli("scope", CHATBOT, "--format", "json"))
+def test_reasons_name_concepts_and_facts(cnai):
+    r = json_out(cnai("scope", CHATBOT, "--format", "json"))
     o = next(o for o in r["obligations"] if o["id"] == "generative-ai.security-assessment-and-filing")
     text = " ".join(o["reasons"])
     assert "generative-ai:2" in text  # the concept's citation
@@ -36,9 +36,9 @@ def test_reasons_name_concepts_and_facts(cli):
 
 
 @pytest.mark.parametrize("fmt", ["md", "html"])
-def test_reports_written_to_file(cli, tmp_path, fmt):
+def test_reports_written_to_file(cnai, tmp_path, fmt):
     out = tmp_path / f"r.{fmt}"
-    proc = cli("scope", CHATBOT, "--format", fmt, "-o", str(out))
+    proc = cnai("scope", CHATBOT, "--format", fmt, "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     text = out.read_text(encoding="utf-8")
     for needle in ("智答 ZhiDa Chat", "generative-ai:17", "Filings", "Summary"):
@@ -46,16 +46,16 @@ def test_reports_written_to_file(cli, tmp_path, fmt):
     assert "algorithm-recommendation:24" in text
 
 
-def test_html_escapes_profile_text(cli, tmp_path):
+def test_html_escapes_profile_text(cnai, tmp_path):
     p = tmp_path / "x.yaml"
     p.write_text('schema: cnai/profile/v1\nservice: {name: "<script>alert(1)</script>"}\n'
                  'organization: {name: "A & B <b>"}\nroles: [provider]\n', encoding="utf-8")
-    proc = cli("scope", str(p), "--format", "html")
+    proc = cnai("scope", str(p), "--format", "html")
     assert proc.returncode == 0
     assert "<script>alert" not in proc.stdout and "&lt;script&gt;alert(1)&lt;/script&gt;" in proc.stdout
     assert "A &amp; B &lt;b&gt;" in proc.stdout
 
 
-def test_stdout_json_is_one_document(cli):
-    proc = cli("scope", CHATBOT, "--format", "json")
+def test_stdout_json_is_one_document(cnai):
+    proc = cnai("scope", CHATBOT, "--format", "json")
     json.loads(proc.stdout)
