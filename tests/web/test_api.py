@@ -307,3 +307,30 @@ def test_openapi_lists_every_area(client):
               "/api/v1/dossier"):
         assert p in paths, p
     assert not any(p.startswith("/services") for p in paths)  # pages are not API
+
+
+def test_dossier_build_gaps_and_download(client):
+    from cnai.web import services
+
+    if not services.dossier_available():
+        r = client.get("/api/v1/dossier").json()
+        assert r["available"] is False and r["what"]
+        return
+    svc = _import_example(client)
+    run = client.post("/api/v1/assessments", json={"target": "mock:mixed", "sample": "30"}).json()
+    assert wait_job(client, run["id"])["status"] == "done"
+    r = client.post("/api/v1/dossiers", json={"service_id": svc["id"], "runs": [run["id"]]})
+    assert r.status_code == 201, r.text
+    job = wait_job(client, r.json()["id"], timeout=120)
+    assert job["status"] == "done", job
+    got = client.get(f"/api/v1/dossiers/{job['id']}").json()
+    # the sample was far below the standard's minimum: the dossier must say so as a gap, not hide it
+    assert any(g["kind"] == "insufficient_sample" for g in got["gaps"]["gaps"])
+    z = client.get(f"/api/v1/dossiers/{job['id']}/download")
+    import zipfile
+
+    names = zipfile.ZipFile(io.BytesIO(z.content)).namelist()
+    assert "gaps.json" in names and "manifest.json" in names
+    assert client.post("/api/v1/dossiers", json={"service_id": 999}).status_code == 404
+    assert client.post("/api/v1/dossiers", json={"service_id": svc["id"], "runs": ["assess-000000000000"]}).status_code == 404
+    assert "<table" in client.get(f"/dossier/{job['id']}").text

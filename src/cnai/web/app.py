@@ -75,6 +75,12 @@ class AssessmentStart(_Body):
     title: str | None = Field(None, max_length=200)
 
 
+class DossierBuild(_Body):
+    service_id: int
+    runs: list[str] = Field(default_factory=list, description="assessment job ids used as evidence")
+    audits: list[str] = Field(default_factory=list, description="corpus audit job ids used as evidence")
+
+
 class ReviewVerdict(_Body):
     item: str = Field(max_length=300)
     verdict: str = Field(pattern="^(pass|fail)$")
@@ -366,6 +372,34 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
         job = ws.get_job(_check_id(jid, "audit"))
         if job["kind"] != "corpus":
             raise NotFound("audit", jid)
+        return job
+
+    def _do_dossier(body: DossierBuild) -> dict:
+        if not services.dossier_available():
+            raise ApiError(501, "not_installed", "the dossier capability (cnai.dossier) is not installed")
+        svc = ws.get_service(body.service_id)
+        for rid in body.runs:
+            j = _assess_job(rid)
+            if not (jobs.job_dir(j) / "run.sqlite").exists():
+                raise InputError(f"run {rid} has no stored results", field="runs")
+        for aid in body.audits:
+            j = _corpus_job(aid)
+            if j["params"].get("imported") or not (jobs.job_dir(j) / "summary.json").exists():
+                raise InputError(f"audit {aid} has no audit folder (imported summaries cannot be used)",
+                                 field="audits")
+        job = ws.add_job("dossier", svc["name"], {"service_id": svc["id"], "version": svc["version"],
+                                                  "runs": body.runs, "audits": body.audits},
+                         service_id=svc["id"])
+        from cnai.core import safeio
+
+        safeio.write_text(ws.root / "outputs" / job["id"] / "profile.yaml", services.profile_yaml(svc["data"]))
+        jobs.start(job)
+        return jobs.progress(job["id"])
+
+    def _dossier_job(jid: str) -> dict:
+        job = ws.get_job(_check_id(jid, "dossier"))
+        if job["kind"] != "dossier":
+            raise NotFound("dossier", jid)
         return job
 
     # ==========================================================================================
@@ -703,7 +737,27 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
 
     @api.get("/dossier", tags=["dossier"])
     def api_dossier():
-        return {"available": services.dossier_available(), "what": DOSSIER_WHAT}
+        return {"available": services.dossier_available(), "what": DOSSIER_WHAT,
+                "dossiers": ws.list_jobs("dossier")}
+
+    @api.post("/dossiers", tags=["dossier"], status_code=201)
+    def api_dossier_build(body: DossierBuild):
+        return _do_dossier(body)
+
+    @api.get("/dossiers/{jid}", tags=["dossier"])
+    def api_dossier_get(jid: str):
+        job = jobs.progress(_dossier_job(jid)["id"])
+        job["gaps"] = services.dossier_gaps(jobs.job_dir(job)) if job["status"] == "done" else None
+        return job
+
+    @api.get("/dossiers/{jid}/download", tags=["dossier"])
+    def api_dossier_download(jid: str):
+        job = _dossier_job(jid)
+        d = jobs.job_dir(job)
+        if job["status"] != "done" or not d.is_dir():
+            raise ApiError(409, "not_built", "this dossier has not been built (yet)")
+        return Response(services.dossier_zip(d), media_type="application/zip",
+                        headers={"Content-Disposition": f'attachment; filename="dossier-{job["id"]}.zip"'})
 
     @api.get("/health", tags=["meta"])
     def api_health():
@@ -973,7 +1027,7 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
     async def cancel_page(request: Request, jid: str):
         await _form(request)
         job = jobs.cancel(_check_id(jid, "job"))
-        return _back(f"/{'assessments' if job['kind'] == 'assess' else 'corpus'}/{jid}")
+        return _back(JOB_PAGES[job["kind"]] + jid)
 
     @app.post("/jobs/{jid}/resume", include_in_schema=False)
     async def resume_page(request: Request, jid: str):
@@ -982,7 +1036,7 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
             job = jobs.resume(_check_id(jid, "job"))
         except ValueError as exc:
             raise ApiError(409, "not_resumable", str(exc)) from None
-        return _back(f"/{'assessments' if job['kind'] == 'assess' else 'corpus'}/{jid}")
+        return _back(JOB_PAGES[job["kind"]] + jid)
 
     @app.get("/corpus", include_in_schema=False)
     def corpus_page(request: Request):
@@ -1019,13 +1073,39 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
 
     @app.get("/dossier", include_in_schema=False)
     def dossier_page(request: Request):
-        return _page(request, "dossier.html", {"available": services.dossier_available(), "what": DOSSIER_WHAT})
+        runs = [j for j in ws.list_jobs("assess") if j["status"] == "done"]
+        audits = [j for j in ws.list_jobs("corpus") if j["status"] == "done" and not j["params"].get("imported")]
+        return _page(request, "dossier.html", {"available": services.dossier_available(), "what": DOSSIER_WHAT,
+                                               "dossiers": ws.list_jobs("dossier"), "runs": runs, "audits": audits})
+
+    @app.post("/dossier", include_in_schema=False)
+    async def dossier_build(request: Request):
+        form = await _form(request)
+        try:
+            body = DossierBuild(service_id=int(form.get("service_id") or 0),
+                                runs=[str(x) for x in form.getlist("runs")],
+                                audits=[str(x) for x in form.getlist("audits")])
+        except ValueError:
+            raise InputError("choose a service", field="service_id") from None
+        job = _do_dossier(body)
+        return _back(f"/dossier/{job['id']}")
+
+    @app.get("/dossier/{jid}", include_in_schema=False)
+    def dossier_one(request: Request, jid: str):
+        job = jobs.progress(_dossier_job(jid)["id"])
+        gaps = services.dossier_gaps(jobs.job_dir(job)) if job["status"] == "done" else None
+        return _page(request, "dossier_one.html", {"job": job, "gaps": gaps})
+
+    @app.get("/dossier/{jid}/download", include_in_schema=False)
+    def dossier_download_page(jid: str):
+        return api_dossier_download(jid)
 
     asgi = Guard(app, token=token, max_body=MAX_BODY, max_upload=MAX_UPLOAD, upload_paths=UPLOAD_PATHS)
     asgi.fastapi = app  # tests and the CLI reach the workspace through this
     return asgi
 
 
+JOB_PAGES = {"assess": "/assessments/", "corpus": "/corpus/", "dossier": "/dossier/"}
 EVIDENCE_EXT = {".pdf", ".png", ".jpg", ".jpeg", ".txt", ".md", ".docx", ".xlsx", ".csv", ".zip", ".json", ".eml"}
 
 DOSSIER_WHAT = [

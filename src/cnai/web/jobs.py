@@ -77,7 +77,7 @@ class JobManager:
 
     # -- paths --------------------------------------------------------------------------------
     def job_dir(self, job: dict) -> Path:
-        sub = "runs" if job["kind"] == "assess" else "audits"
+        sub = {"assess": "runs", "corpus": "audits", "dossier": "dossiers"}[job["kind"]]
         return self.ws.root / sub / job["id"]
 
     # -- start / cancel / resume --------------------------------------------------------------
@@ -124,6 +124,14 @@ class JobManager:
                     "--workers", "1"]
             if p.get("source_field"):
                 argv += ["--source-field", p["source_field"]]
+            return argv
+        if job["kind"] == "dossier":
+            profile = self.ws.root / "outputs" / job["id"] / "profile.yaml"
+            argv = [*base, "dossier", "build", str(profile), "-o", str(d), "--format", "json", "--no-pdf"]
+            for rid in p.get("runs", []):
+                argv += ["--run", str(self.ws.root / "runs" / rid)]
+            for aid in p.get("audits", []):
+                argv += ["--audit", str(self.ws.root / "audits" / aid)]
             return argv
         raise ValueError(f"unknown job kind {job['kind']!r}")
 
@@ -217,7 +225,11 @@ class JobManager:
 
 
 def _failed_all(job: dict, result: dict) -> bool:
-    return bool(result.get("failed_all")) if job["kind"] == "assess" else result.get("documents", 1) == 0
+    if job["kind"] == "assess":
+        return bool(result.get("failed_all"))
+    if job["kind"] == "corpus":
+        return result.get("documents", 1) == 0
+    return False
 
 
 def _slim(result: dict | None) -> dict | None:

@@ -511,3 +511,25 @@ def dossier_available() -> bool:
         return importlib.util.find_spec("cnai.dossier") is not None
     except (ImportError, ValueError):
         return False
+
+
+def dossier_gaps(folder: Path) -> dict | None:
+    """The built dossier's gap register (cnai.dossier.gaps), or None when nothing was built yet."""
+    if not (folder / "gaps.json").is_file():
+        return None
+    from cnai.dossier import gaps
+
+    return gaps(folder)
+
+
+def dossier_zip(folder: Path) -> bytes:
+    """The dossier folder as one zip (files only, no symlinks followed)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file() and not p.is_symlink():
+                z.write(p, p.relative_to(folder).as_posix())
+    return buf.getvalue()
