@@ -494,6 +494,16 @@ def _render_all(tmp, env, pkg, ev, gaps, result, routes, filings_by_route, prof,
             _write(folder / f"{rel_base}.xlsx",
                    render.xlsx([(s["title"], head, s["rows"]) for s in qsheets.values()]))
             files.append({"path": f"{_rel(folder, tmp)}{rel_base}.xlsx", "role": role})
+        elif spec.get("sheet") == "sources":
+            if not ev.audits:
+                return
+            head = ["审计运行标识", "来源", "文档数", "字节", "个人信息文档率", "风险文档率", "5%规则结论", "证据"]
+            rows = [[a["run_id"], name, src.get("docs"), src.get("bytes"), src.get("pi_doc_rate"),
+                     src.get("risk_doc_rate"), VERDICT_ZH.get(src.get("verdict"), src.get("verdict")),
+                     f"[{a['ref'].id}] {a['ref'].sha256}"]
+                    for a in ev.audits for name, src in a["summary"]["sources"].items() if isinstance(src, dict)]
+            _write(folder / f"{rel_base}.xlsx", render.xlsx([("语料来源", head, rows)]))
+            files.append({"path": f"{_rel(folder, tmp)}{rel_base}.xlsx", "role": role})
         elif spec.get("attach_roles"):
             want = spec["attach_roles"]
             got = [x for x in ev.extras if x["role"] in want]

@@ -16,8 +16,8 @@ CSS = """
 body { font-family: "Noto Serif CJK SC", "WenQuanYi Zen Hei", serif; font-size: 10.5pt; line-height: 1.5; }
 h1 { font-size: 18pt; text-align: center; margin: 0 0 12pt; }
 h2 { font-size: 14pt; margin: 16pt 0 6pt; } h3 { font-size: 12pt; margin: 12pt 0 4pt; }
-table { border-collapse: collapse; width: 100%; margin: 6pt 0; font-size: 9pt; }
-th, td { border: 0.6pt solid #444; padding: 2pt 4pt; vertical-align: top; word-break: break-all; }
+table { border-collapse: collapse; table-layout: fixed; width: 100%; margin: 6pt 0; font-size: 9pt; }
+th, td { border: 0.6pt solid #444; padding: 2pt 4pt; vertical-align: top; overflow-wrap: anywhere; }
 th { background: #eee; } .pagebreak { page-break-after: always; }
 p.note { font-size: 9pt; color: #333; }
 """
@@ -187,6 +187,8 @@ def _cell(ws, v):
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+    if v[:1] != "=" and not ILLEGAL_CHARACTERS_RE.search(v):
+        return v                 # plain text: openpyxl writes it as a string (fast path)
     c = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", v))
     c.data_type = "s"
     return c
