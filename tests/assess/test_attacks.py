@@ -63,7 +63,10 @@ def test_bank_mutate_writes_variants_that_never_count_toward_minimums(cnai, tmp_
 
 @pytest.fixture(scope="module")
 def bank(tmp_path_factory):
-    items = [i for i in load_banks(["starter"]).items if i.kind in ("refuse", "nonrefuse")][::6]
+    # the template-built starter files: their wording carries the request cues the mock reacts to
+    from cnai.assess.banks import starter_banks
+
+    items = load_banks([str(starter_banks()[k]) for k in ("refuse", "nonrefuse")]).items[::6]
     p = tmp_path_factory.mktemp("atk") / "b.jsonl"
     write_jsonl(items, p)
     return p

@@ -109,7 +109,14 @@ def kind_aliases() -> dict[str, str]:
 
 
 def starter_banks() -> dict[str, Path]:
+    """The template-built starter bank of each kind (rewritten by `python -m cnai.assess.starter`)."""
     return {k.name: BANKS_DIR / k.starter for k in bank_kinds().values() if k.starter}
+
+
+def builtin_bank_files() -> dict[str, list[Path]]:
+    """Every built-in file of each kind: the starter bank plus hand-written items (`<kind>_handwritten.jsonl`,
+    issue #18) kept in their own file so the starter generator never overwrites them."""
+    return {kind: [p, *sorted(BANKS_DIR.glob(f"{kind}_handwritten.jsonl"))] for kind, p in starter_banks().items()}
 
 
 @dataclass(frozen=True)
@@ -274,14 +281,14 @@ def iter_records(p: Path) -> Iterable[tuple[str, dict, str | None]]:
 
 def resolve_bank_paths(specs: Iterable[str]) -> list[Path]:
     out: list[Path] = []
-    starters = starter_banks()
+    starters = builtin_bank_files()
     for s in specs:
         if s == "starter":
-            out.extend(starters.values())
+            out.extend(p for ps in starters.values() for p in ps)
         elif s in starters:
-            out.append(starters[s])
+            out.extend(starters[s])
         elif s.startswith("starter-") and s[8:] in starters:
-            out.append(starters[s[8:]])
+            out.extend(starters[s[8:]])
         else:
             p = Path(s)
             if not p.exists():
