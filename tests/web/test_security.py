@@ -237,3 +237,16 @@ def test_sse_stream_reports_progress_and_end(client):
             if "event: end" in text:
                 break
     assert "event: progress" in text and '"status": "done"' in text.split("event: end")[1]
+
+
+def test_cli_refuses_a_network_bind_without_a_token(cnai, tmp_path, monkeypatch):
+    monkeypatch.delenv("CNAI_TOKEN", raising=False)
+    r = cnai("serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path / "ws"))
+    assert r.returncode == 2 and "--token" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = cnai("serve", "--host", "0.0.0.0", "--token", "short", "--data-dir", str(tmp_path / "ws"))
+    assert r.returncode == 2 and "at least 16" in r.stderr
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("x")
+    r = cnai("serve", "--data-dir", str(tmp_path / "mine"))
+    assert r.returncode == 2 and "not a cnai workspace" in r.stderr
+    assert not (tmp_path / "ws").exists()  # nothing created before refusing
