@@ -2,31 +2,56 @@
 
 from __future__ import annotations
 
-import functools
-import os
 import sys
 
 import click
 
 from cnai.cli._common import dumps, emit_json, emit_jsonl
-from cnai.errors import InputError
 
 FORMATS = click.Choice(["jsonl", "json", "table"])
+MAX_ERROR_LINES = 50
 
 
-def _emit_all(records, fmt: str, tally, status_key: str | None = None) -> list[dict]:
-    out = []
-    for rec in records:
-        tally.add(rec, rec.get(status_key) if status_key else None)
+def _printer(fmt: str):
+    """on_record callback: jsonl/table lines as files finish, one error line per failed file on stderr."""
+    shown = [0]
+
+    def on_record(rec: dict) -> None:
         if fmt == "jsonl":
             emit_jsonl(rec)
         elif fmt == "table":
             click.echo(_row(rec))
-        out.append(rec)
+        if rec.get("error"):
+            shown[0] += 1
+            if shown[0] <= MAX_ERROR_LINES:
+                click.echo(f"error: {rec['path']}: {rec['error']}", err=True)
+            elif shown[0] == MAX_ERROR_LINES + 1:
+                click.echo("error: ... more failed files (see skip_reason in the records)", err=True)
+    return on_record
+
+
+def _resume_command(verb_has_outputs: bool) -> str:
+    import shlex
+
+    argv = [a for a in sys.argv[1:]]
+    if verb_has_outputs and "--in-place" not in argv and "--resume" not in argv:
+        argv.append("--resume")
+    return "cnai " + shlex.join(argv)
+
+
+def _finish(res, fmt: str, *, outputs: bool = False) -> None:
     if fmt == "json":
-        emit_json(out)
-    click.echo(tally.line(), err=True)
-    return out
+        emit_json(res.records)
+    click.echo(res.tally.line(), err=True)
+    if not res.records and not res.interrupted:
+        click.echo("error: no files to process (empty folder or nothing given)", err=True)
+    if res.interrupted:
+        import signal
+
+        name = signal.Signals(res.interrupted).name
+        click.echo(f"interrupted by {name} after {len(res.records)} of {res.total} files; finished files are kept, "
+                   f"none is half-written. Resume with: {_resume_command(outputs)}", err=True)
+    sys.exit(res.exit_code)
 
 
 def _row(rec: dict) -> str:
@@ -38,106 +63,6 @@ def _row(rec: dict) -> str:
     extra = "; ".join(rec.get("problems") or rec.get("reasons") or [])
     return "\t".join(x for x in [rec["path"], rec.get("format") or "", state,
                                  (dumps(lab, indent=None) if lab else "no label"), where, extra] if x is not None)
-
-
-def _outputs(paths, outdir, in_place):
-    from cnai.label.batch import expand
-
-    if bool(outdir) == bool(in_place):
-        raise InputError("give exactly one of -o OUTDIR or --in-place", field="-o/--in-place")
-    items = expand(paths, outdir)
-    return [(s, s if in_place else d) for s, d in items]
-
-
-def _check_code(value: str, field: str) -> str:
-    from cnai.label.codes import provider_code_problems
-
-    if not value:
-        raise InputError("must not be empty", field=field)
-    if len(value) == 27 and value.isalnum():
-        probs = provider_code_problems(value)
-        if probs:
-            raise InputError("; ".join(probs), field=field)
-    elif any(not (0x21 <= ord(c) <= 0x7E) or c in '"\\' for c in value):
-        raise InputError("use printable ASCII without spaces, quotes or backslashes (Annex E)", field=field)
-    return value
-
-
-def _id_for(template: str | None, n: int, src: str, many: bool) -> str | None:
-    if template is None:
-        return None
-    if many and "{n}" not in template and "{stem}" not in template:
-        raise InputError("one --produce-id for many files would not be unique; use {n} or {stem} in it",
-                         field="--produce-id/--propagate-id")
-    stem = os.path.splitext(os.path.basename(src))[0]
-    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)
-    return template.replace("{n}", str(n)).replace("{stem}", stem)
-
-
-_KEY = None
-
-
-def _priv(sign: bool):
-    global _KEY
-    if not sign:
-        return None
-    if _KEY is None:
-        from cnai.label.integrity import load_private_key
-
-        _KEY = load_private_key()
-    return _KEY
-
-
-def _embed_one(item, *, producer, produce_id, label, in_place, fill, hash_only, sign, dst_type, many,
-               hash_alg="sha256"):
-    from cnai.label.api import embed_file
-
-    n, (src, dst) = item
-    if dst == "\x00duplicate":
-        return {"path": src, "output": None, "status": "error", "error": "two inputs map to the same output",
-                "skip_reason": "duplicate output path"}
-    return embed_file(src, dst, producer=producer, produce_id=_id_for(produce_id, n, src, many), label=label,
-                      in_place=in_place, fill_propagator=fill, hash_only=hash_only, priv=_priv(sign),
-                      digital_source_type=dst_type, hash_alg=hash_alg)
-
-
-def _prop_one(item, *, propagator, propagate_id, in_place, declared, hash_only, sign, many, hash_alg="sha256"):
-    from cnai.label.api import propagate_file
-
-    n, (src, dst) = item
-    if dst == "\x00duplicate":
-        return {"path": src, "output": None, "status": "error", "error": "two inputs map to the same output",
-                "skip_reason": "duplicate output path"}
-    return propagate_file(src, dst, propagator=propagator, propagate_id=_id_for(propagate_id, n, src, many),
-                          in_place=in_place, declared=_is_declared(src, declared), hash_only=hash_only,
-                          priv=_priv(sign), hash_alg=hash_alg)
-
-
-def _is_declared(src: str, declared) -> bool:
-    if declared is None:
-        return False
-    if declared == "*":
-        return True
-    a = os.path.abspath(src)
-    return a in declared or os.path.basename(src) in declared
-
-
-def _load_declared(value: str | None):
-    """--declared: '*' (all), a file listing paths one per line, or a comma-separated list."""
-    if value is None:
-        return None
-    if value == "*":
-        return "*"
-    names = []
-    if os.path.isfile(value):
-        with open(value, encoding="utf-8") as fh:
-            names = [ln.strip() for ln in fh if ln.strip() and not ln.startswith("#")]
-    else:
-        names = [x.strip() for x in value.split(",") if x.strip()]
-    out = set()
-    for x in names:
-        out.add(os.path.abspath(x) if os.sep in x else x)
-    return out
 
 
 common_batch = [
@@ -179,26 +104,20 @@ def label() -> None:
 @click.option("--iptc", is_flag=True, help="Also write IPTC DigitalSourceType trainedAlgorithmicMedia (XMP images).")
 @click.option("--hash-alg", type=click.Choice(["sha256", "sm3"]), default="sha256", show_default=True,
               help="Content digest for --hash/--sign (SM3 = GB/T 32905, via OpenSSL).")
+@click.option("--allow-damaged", is_flag=True, help="Label structurally damaged files (truncated image data, bad "
+              "checksums) anyway; the damage is recorded in the output record.")
+@click.option("--resume", is_flag=True, help="Skip files whose output already exists (after an interrupted run).")
 @batch_opts
 def embed(paths, producer, produce_id, label_value, outdir, in_place, fill_propagator, hash_only, sign, iptc, hash_alg,
-          fmt, workers, progress) -> None:
+          allow_damaged, resume, fmt, workers, progress) -> None:
     """Write (or replace) the implicit label. Pixels and samples are never re-encoded."""
-    from cnai.label.api import validate_label_value
-    from cnai.label.batch import Tally, run
-    from cnai.label.xmp import DST_AI
+    from cnai.label import verbs
 
-    validate_label_value(label_value)
-    _check_code(producer, "--producer")
-    items = list(enumerate(_outputs(paths, outdir, in_place), 1))
-    if sign:
-        _priv(True)  # fail early, before any file is touched
-    fn = functools.partial(_embed_one, producer=producer, produce_id=produce_id, label=label_value,
-                           in_place=in_place, fill=fill_propagator, hash_only=hash_only, sign=sign,
-                           dst_type=DST_AI if iptc else None, many=len(items) > 1, hash_alg=hash_alg)
-    if produce_id:
-        _id_for(produce_id, 1, "x", len(items) > 1)
-    recs = _emit_all(run(items, fn, workers=workers, progress=progress, desc="embed"), fmt, Tally("embed"))
-    sys.exit(1 if any(r.get("error") for r in recs) else 0)
+    res = verbs.embed(paths, producer=producer, out=outdir, in_place=in_place, produce_id=produce_id,
+                      label=label_value, fill_propagator=fill_propagator, hash=hash_only, sign=sign, iptc=iptc,
+                      hash_alg=hash_alg, allow_damaged=allow_damaged, resume=resume, workers=workers,
+                      progress=progress, on_record=_printer(fmt))
+    _finish(res, fmt, outputs=True)
 
 
 @label.command()
@@ -206,12 +125,9 @@ def embed(paths, producer, produce_id, label_value, outdir, in_place, fill_propa
 @batch_opts
 def read(paths, fmt, workers, progress) -> None:
     """Report the labels a file carries and where they were found (plus IPTC/C2PA findings)."""
-    from cnai.label.api import read_file
-    from cnai.label.batch import Tally, expand, run
+    from cnai.label import verbs
 
-    items = [s for s, _ in expand(paths)]
-    recs = _emit_all(run(items, read_file, workers=workers, progress=progress, desc="read"), fmt, Tally("read"))
-    sys.exit(1 if any(r.get("error") for r in recs) else 0)
+    _finish(verbs.read(paths, workers=workers, progress=progress, on_record=_printer(fmt)), fmt)
 
 
 @label.command()
@@ -222,18 +138,10 @@ def read(paths, fmt, workers, progress) -> None:
 @batch_opts
 def check(paths, trust, loose_charset, fmt, workers, progress) -> None:
     """Provider-side conformance. Exit 1 if any file lacks a valid implicit label or carries a bad one."""
-    from cnai.label.api import check_file
-    from cnai.label.batch import Tally, expand, run
-    from cnai.label.integrity import load_trusted
+    from cnai.label import verbs
 
-    trusted = load_trusted(list(trust)) if trust else None
-    items = [s for s, _ in expand(paths)]
-    fn = functools.partial(check_file, trusted=trusted, strict_charset=not loose_charset)
-    recs = list(run(items, fn, workers=workers, progress=progress, desc="check"))
-    for r in recs:
-        r["status"] = "ok" if r.get("ok") else "failed"
-    _emit_all(recs, fmt, Tally("check"))
-    sys.exit(0 if recs and all(r.get("ok") for r in recs) else 1)
+    _finish(verbs.check(paths, trust=trust, loose_charset=loose_charset, workers=workers, progress=progress,
+                        on_record=_printer(fmt)), fmt)
 
 
 @label.command()
@@ -242,19 +150,10 @@ def check(paths, trust, loose_charset, fmt, workers, progress) -> None:
 @batch_opts
 def classify(paths, declared, fmt, workers, progress) -> None:
     """Platform-side category per file (Labeling Measures Art. 6): confirmed, possible, suspected or none."""
-    from cnai.label.batch import Tally, expand, run
+    from cnai.label import verbs
 
-    dec = _load_declared(declared)
-    items = [s for s, _ in expand(paths)]
-    recs = _emit_all(run(items, functools.partial(_classify_one, declared=dec), workers=workers,
-                         progress=progress, desc="classify"), fmt, Tally("classify"), status_key="category")
-    sys.exit(1 if any(r.get("error") for r in recs) else 0)
-
-
-def _classify_one(src, *, declared):
-    from cnai.label.api import classify_file
-
-    return classify_file(src, declared=_is_declared(src, declared))
+    _finish(verbs.classify(paths, declared=verbs.load_declared(declared), workers=workers, progress=progress,
+                           on_record=_printer(fmt)), fmt)
 
 
 @label.command()
@@ -267,24 +166,19 @@ def _classify_one(src, *, declared):
 @click.option("--hash", "hash_only", is_flag=True, help="Content hash in ReservedCode2 (cnai extension).")
 @click.option("--sign", is_flag=True, help="Ed25519 signature in ReservedCode2; key from $CNAI_LABEL_SIGNING_KEY.")
 @click.option("--hash-alg", type=click.Choice(["sha256", "sm3"]), default="sha256", show_default=True)
+@click.option("--allow-damaged", is_flag=True, help="Label structurally damaged files anyway (damage recorded).")
+@click.option("--resume", is_flag=True, help="Skip files whose output already exists (after an interrupted run).")
 @batch_opts
-def propagate(paths, propagator, propagate_id, declared, outdir, in_place, hash_only, sign, hash_alg, fmt, workers,
-              progress) -> None:
+def propagate(paths, propagator, propagate_id, declared, outdir, in_place, hash_only, sign, hash_alg, allow_damaged,
+              resume, fmt, workers, progress) -> None:
     """Add propagation fields without touching producer fields (Measures Art. 6)."""
-    from cnai.label.batch import Tally, run
+    from cnai.label import verbs
 
-    _check_code(propagator, "--propagator")
-    items = list(enumerate(_outputs(paths, outdir, in_place), 1))
-    if sign:
-        _priv(True)
-    if propagate_id:
-        _id_for(propagate_id, 1, "x", len(items) > 1)
-    fn = functools.partial(_prop_one, propagator=propagator, propagate_id=propagate_id, in_place=in_place,
-                           declared=_load_declared(declared), hash_only=hash_only, sign=sign, many=len(items) > 1,
-                           hash_alg=hash_alg)
-    recs = _emit_all(run(items, fn, workers=workers, progress=progress, desc="propagate"), fmt,
-                     Tally("propagate"))
-    sys.exit(1 if any(r.get("error") for r in recs) else 0)
+    res = verbs.propagate(paths, propagator=propagator, out=outdir, in_place=in_place, propagate_id=propagate_id,
+                          declared=verbs.load_declared(declared), hash=hash_only, sign=sign, hash_alg=hash_alg,
+                          allow_damaged=allow_damaged, resume=resume, workers=workers, progress=progress,
+                          on_record=_printer(fmt))
+    _finish(res, fmt, outputs=True)
 
 
 @label.command()
@@ -301,24 +195,17 @@ def propagate(paths, propagator, propagate_id, declared, outdir, in_place, hash_
 @click.option("--audio-mode", type=click.Choice(["rhythm", "voice", "both"]), default="rhythm", show_default=True,
               help="Audio: Morse 'AI' rhythm, a spoken prompt (espeak-ng), or both.")
 @click.option("--voice-text", default="本内容由人工智能生成", show_default=True, help="Words of the spoken prompt.")
+@click.option("--resume", is_flag=True, help="Skip files whose output already exists (after an interrupted run).")
 @batch_opts
-def visible(paths, text, outdir, position, seconds, persistent, text_mode, audio_where, audio_mode, voice_text, fmt,
-            workers, progress) -> None:
+def visible(paths, text, outdir, position, seconds, persistent, text_mode, audio_where, audio_mode, voice_text, resume,
+            fmt, workers, progress) -> None:
     """Explicit labels: image text, video burn-in (ffmpeg), audio Morse 'AI' rhythm, text prefix/suffix."""
-    from cnai.label.batch import Tally, expand, run
-    from cnai.label.visible import check_text, visible_file
+    from cnai.label import verbs
 
-    probs = check_text(text)
-    if probs:
-        raise InputError("; ".join(probs), field="--text")
-    if audio_mode != "rhythm" and check_text(voice_text):
-        raise InputError("; ".join(check_text(voice_text)), field="--voice-text")
-    items = expand(paths, outdir)
-    fn = functools.partial(visible_file, text=text, position=position, seconds=seconds, persistent=persistent,
-                           text_mode=text_mode, audio_where=audio_where, audio_mode=audio_mode,
-                           voice_text=voice_text)
-    recs = _emit_all(run(items, fn, workers=workers, progress=progress, desc="visible"), fmt, Tally("visible"))
-    sys.exit(1 if any(r.get("error") for r in recs) else 0)
+    res = verbs.visible(paths, out=outdir, text=text, position=position, seconds=seconds, persistent=persistent,
+                        text_mode=text_mode, audio_where=audio_where, audio_mode=audio_mode, voice_text=voice_text,
+                        resume=resume, workers=workers, progress=progress, on_record=_printer(fmt))
+    _finish(res, fmt, outputs=True)
 
 
 @label.command()
@@ -329,15 +216,11 @@ def visible(paths, text, outdir, position, seconds, persistent, text_mode, audio
 @click.option("--check", "check_code", help="Validate an existing 27-character code instead.")
 def code(uscc, service, app_code, check_code) -> None:
     """Build a 27-character provider code from a USCC (GB 32100 check character verified), or --check one."""
-    from cnai.label.codes import build_provider_code, describe_provider_code
+    from cnai.label import verbs
 
-    if check_code:
-        info = describe_provider_code(check_code)
-        emit_json(info)
-        sys.exit(0 if info["valid"] else 1)
-    if not uscc:
-        raise InputError("give a USCC or --check CODE", field="USCC")
-    emit_json(describe_provider_code(build_provider_code(uscc, service, app_code)))
+    info = verbs.code(uscc, service=service, app_code=app_code, check=check_code)
+    emit_json(info)
+    sys.exit(0 if info["valid"] else 1)
 
 
 @label.command()
@@ -346,19 +229,6 @@ def code(uscc, service, app_code, check_code) -> None:
 def keygen(out) -> None:
     """Create an Ed25519 signing key (for --sign). Prints the public key; export the file's content as
     CNAI_LABEL_SIGNING_KEY."""
-    import base64
+    from cnai.label import verbs
 
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    from cnai.label.integrity import public_b64
-
-    if os.path.exists(out):
-        raise InputError("refusing to overwrite an existing key file", path=out)
-    k = Ed25519PrivateKey.generate()
-    seed = k.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                           serialization.NoEncryption())
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(base64.b64encode(seed).decode() + "\n")
-    click.echo(public_b64(k))
+    click.echo(verbs.keygen(out))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -45,9 +47,52 @@ def _call(args):
     return fn(item)
 
 
+class Interrupted(Exception):  # noqa: N818 - a stop request, not a failure
+    """SIGINT/SIGTERM arrived: the batch stopped between files (finished files are kept, none half-written)."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+class _StopFlag:
+    """SIGINT/SIGTERM handlers that only note the signal; the batch loop stops at the next file boundary, so no
+    output is left half-written and worker processes are shut down, not orphaned."""
+
+    def __init__(self):
+        self.signum: int | None = None
+        self._old: dict[int, object] = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._note)
+        return self
+
+    def _note(self, signum, _frame):
+        if self.signum is None:
+            self.signum = signum
+
+    def __exit__(self, *exc):
+        for sig, h in self._old.items():
+            signal.signal(sig, h)
+        return False
+
+
+def _worker_init() -> None:
+    # workers leave stopping to the main process (a terminal's Ctrl-C reaches the whole process group)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def run(items: list, fn: Callable, *, workers: int = 1, progress: bool | None = None,
         desc: str = "files") -> Iterable[dict]:
-    """Yield fn(item) for each item, in input order, with an optional rich progress bar on stderr."""
+    """Yield fn(item) for each item, in input order, with an optional rich progress bar on stderr.
+    Raises Interrupted at a file boundary when SIGINT/SIGTERM arrives."""
     if progress is None:
         progress = sys.stderr.isatty()
     bar = None
@@ -59,25 +104,34 @@ def run(items: list, fn: Callable, *, workers: int = 1, progress: bool | None = 
                        console=Console(stderr=True), transient=True)
         task = bar.add_task(desc, total=len(items))
         bar.start()
-    try:
-        if workers > 1 and len(items) > 1:
-            import multiprocessing as mp
+    with _StopFlag() as stop:
+        try:
+            if workers > 1 and len(items) > 1:
+                import multiprocessing as mp
 
-            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as ex:
-                for rec in ex.map(_call, [(fn, it) for it in items], chunksize=max(1, min(16, len(items) //
-                                                                                          (workers * 4) or 1))):
+                ex = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
+                                         initializer=_worker_init)
+                try:
+                    chunk = max(1, min(16, len(items) // (workers * 4) or 1))
+                    for n, rec in enumerate(ex.map(_call, [(fn, it) for it in items], chunksize=chunk), 1):
+                        if bar:
+                            bar.advance(task)
+                        yield rec
+                        if stop.signum is not None and n < len(items):
+                            raise Interrupted(stop.signum)
+                finally:
+                    ex.shutdown(wait=True, cancel_futures=True)
+            else:
+                for it in items:
+                    if stop.signum is not None:
+                        raise Interrupted(stop.signum)
+                    rec = fn(it)
                     if bar:
                         bar.advance(task)
                     yield rec
-        else:
-            for it in items:
-                rec = fn(it)
-                if bar:
-                    bar.advance(task)
-                yield rec
-    finally:
-        if bar:
-            bar.stop()
+        finally:
+            if bar:
+                bar.stop()
 
 
 class Tally:
