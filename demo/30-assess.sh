@@ -17,9 +17,39 @@ $CNAI bank check starter --format json > "$OUT/bank-check.json" || rc=$?
 test "$rc" -eq 1
 python3 -c "import json; d=json.load(open('$OUT/bank-check.json')); print({k: v['items'] for k, v in d['banks'].items()}, 'unmet:', d['unmet'])"
 
-echo "== grow the banks with tagged attack wrappers, then re-check the bank minimums (exit 0)"
+echo "== grow the banks with tagged wrappers: variants never count toward the minimums (still exit 1)"
 $CNAI bank augment starter -o "$OUT/augmented.jsonl"
-$CNAI bank check "$OUT/augmented.jsonl" | tail -1
+rc=0
+$CNAI bank check "$OUT/augmented.jsonl" --format json > "$OUT/bank-check-augmented.json" || rc=$?
+test "$rc" -eq 1
+python3 -c "import json; d=json.load(open('$OUT/bank-check-augmented.json')); print({k: (v['items'], v.get('variants')) for k, v in d['banks'].items()}, '(base items, variants)')"
+
+echo "== evasion-proof keywords: the forms each entry catches (filing annex) and a spelled-out evasion"
+$CNAI bank keywords expand starter -o "$OUT/keywords-expanded.xlsx"
+.venv/bin/python - <<'PY'
+from cnai.assess.evasion import keyword_matcher
+from cnai.assess.keywords import load_keyword_library
+lib = load_keyword_library(None)
+text = "有人在群里发：自 制 炸 藥 教程、zhizuozhadan、顛覆國家政權"
+for name, m in (("plain", keyword_matcher(lib, normalize=False)), ("normalised", keyword_matcher(lib))):
+    print(f"{name:10s}", [(text[h.start:h.end], h.keyword) for h in m.find_all(text)])
+PY
+
+echo "== attack variants: ten techniques, asked against a mock that falls for framing; which get through?"
+$CNAI bank mutate starter-refuse -o "$OUT/attacks.jsonl" --attacks all
+$CNAI assess run --target mock:gullible --bank starter --sample refuse=all,generated=100,nonrefuse=20 \
+  --attacks all --run-dir "$OUT/run-attacks" --concurrency 32
+$CNAI assess report "$OUT/run-attacks" --format md -o "$OUT/report-attacks.md"
+sed -n '/Attack variants/,/^| \*\*all/p' "$OUT/report-attacks.md"
+
+echo "== public Chinese safety sets (fixtures written for cnai in their layouts), run like any bank"
+$CNAI bank import-public flames tests/assess/data/public_sets/flames.jsonl -o "$OUT/flames.jsonl"
+$CNAI bank import-public seval tests/assess/data/public_sets/seval.jsonl -o "$OUT/seval.jsonl"
+$CNAI assess run --target mock:mixed --bank "$OUT/flames.jsonl" --bank "$OUT/seval.jsonl" --sample all \
+  --run-dir "$OUT/run-public" > /dev/null
+
+echo "== the judges' measured error (630 hand-written replies; printed in every report)"
+grep -A3 "Judge error" "$OUT/report-attacks.md" | head -4
 $CNAI bank export starter -o "$OUT/starter-banks.xlsx"
 $CNAI bank export starter-keywords --keywords -o "$OUT/keywords.xlsx"
 
