@@ -104,3 +104,31 @@ def test_attacks_against_the_test_server(cnai, tmp_path, bank):
     assert "A.1.d" in a["by_risk"] and all(r[:3] in ("A.1", "A.2") for r in a["by_risk"])
     md = cnai("assess", "report", str(atk), "--format", "md").stdout
     assert "Attack variants" in md and "| multiturn |" in md
+
+
+def test_null_content_only_for_an_assistant_turn(cnai, tmp_path):
+    p = tmp_path / "b.jsonl"
+    p.write_text(json.dumps({"id": "x", "kind": "refuse", "risk": "A.1.d", "question": "q",
+                             "messages": [{"role": "user", "content": None}]}) + "\n", encoding="utf-8")
+    r = cnai("bank", "check", str(p))
+    assert r.returncode == 2 and "line 1: messages[0]" in r.stderr and "null only for an assistant turn" in r.stderr
+
+
+def test_a_failing_first_turn_is_the_items_error(tmp_path):
+    """Multi-turn: if the target fails on the opening turn, the item is an error (never judged)."""
+    from cnai.assess.runner import RunConfig, run_assessment
+
+    b = tmp_path / "b.jsonl"
+    write_jsonl(mutate([ZH], ["multiturn"]), b)
+    mod = tmp_path / "t.py"
+    mod.write_text("def reply(messages):\n    if len(messages) == 1:\n        raise RuntimeError('down')\n"
+                   "    return 'ok'\n", encoding="utf-8")
+    rd = tmp_path / "run"
+    run_assessment(rd, RunConfig(target=f"python:{mod}:reply", banks=[str(b)], sample="all"))
+    import sqlite3
+
+    db = sqlite3.connect(rd / "run.sqlite")
+    status, kind = db.execute("SELECT status, error_kind FROM results").fetchone()
+    judged = db.execute("SELECT COUNT(*) FROM judgements").fetchone()[0]
+    db.close()
+    assert (status, kind, judged) == ("error", "exception", 0)
