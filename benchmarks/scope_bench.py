@@ -34,6 +34,33 @@ def proc_times(args, n=7):
                                         env=env, cwd=ROOT), n)
 
 
+med_ = statistics.median
+
+
+def _peak_mb(bomb: bool = False) -> str:
+    """Peak RSS of a real `cnai scope` process on a hostile file (the limit is per process)."""
+    import re
+    import tempfile
+
+    if bomb:
+        text = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+            f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+    else:
+        items = ", ".join(f"k{i}: [1, 2]" for i in range(63_000))  # just under the 1 MiB limit
+        text = "schema: cnai/profile/v1\nservice: {name: x}\naudience: {" + items + "}\n"
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "nasty.yaml"
+        p.write_text(text, encoding="utf-8")
+        code = ("import resource, sys\nfrom cnai.cli import main\ntry:\n    main(sys.argv[1:])\n"
+                "except SystemExit:\n    pass\nsys.stderr.write(f'PEAK {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}')")
+        t = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", code, "scope", str(p)], capture_output=True, text=True, cwd=ROOT)
+        secs = time.perf_counter() - t
+        kb = int(re.search(r"PEAK (\d+)", proc.stderr).group(1))
+        return f"{kb / 1024:.0f} MB in {secs:.1f} s ({p.stat().st_size:,} bytes)"
+
+
 def main() -> None:
     from cnai.law import kb as kbmod
     from cnai.law.search import Index, build_docs
@@ -62,6 +89,19 @@ def main() -> None:
     search_t = []
     for q in queries:
         search_t += timed(lambda q=q: idx.search(q, 10), 20)
+    extra = []
+    try:  # measures that exist only after issues #10/#11/#15 (the same script runs on older trees)
+        from cnai.law.guide import guide
+
+        guide()
+        g_t = timed(lambda: guide(day), 5)
+        extra.append(("`law guide`, 22 answers in the library (median of 5)", f"{med_(g_t) * 1000:.0f} ms", "—"))
+        extra.append(("`cnai law guide --format json` process (median of 5)",
+                      f"{med_(proc_times(['law', 'guide', '--format', 'json'], 5)) * 1000:.0f} ms", "—"))
+        extra.append(("peak memory, `cnai scope` on a 1 MB node-dense YAML (rejected)", _peak_mb(), "< 300 MB"))
+        extra.append(("peak memory, `cnai scope` on a 1 KB alias bomb (rejected)", _peak_mb(bomb=True), "< 300 MB"))
+    except ImportError:
+        pass
     help_t = proc_times(["--help"])
     scope_t = proc_times(["scope", "examples/chatbot-startup.yaml", "--format", "json"])
     med = statistics.median
@@ -77,6 +117,7 @@ def main() -> None:
         ("search query (median)", f"{med(search_t) * 1000:.2f} ms", "—"),
         ("`cnai --help` process (median of 7)", f"{med(help_t) * 1000:.0f} ms", "< 300 ms"),
         ("`cnai scope … --format json` process (median of 7)", f"{med(scope_t) * 1000:.0f} ms", "< 1000 ms"),
+        *extra,
     ]
     lines = [f"# Applicability engine — measured {dt.date.today()}", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.", "",

@@ -104,6 +104,9 @@ CASES = [
          r"p\.yaml: line 2: YAML aliases", "refused before expansion, naming the line of the first alias"),
     Case("duplicate key", _with(("profile", "check"), _profile(MINI + "roles: [provider]\nroles: [user]\n")), 2,
          r"p\.yaml: line 4: duplicate key 'roles' \(first at line 3\)", "both lines named"),
+    Case("1 MB of node-dense YAML", _with(("scope",), _profile(MINI + "roles: [" + ", ".join(["provider"] * 100_000)
+                                                                  + "]\n")), 2,
+         r"p\.yaml: line 3: more than 20,000 YAML nodes", "refused by a streaming count, memory stays small"),
     Case("5,000-deep nesting", _with(("scope",), _profile("a: " + "[" * 5000 + "]" * 5000 + "\n")), 2,
          r"p\.yaml: line 1: nested deeper than 32 levels", "depth limit named, no RecursionError"),
     Case("file over 1 MiB", _with(("scope",), _profile(MINI + "# " + "x" * (1024 * 1024) + "\n")), 2,
@@ -196,27 +199,33 @@ def test_table_has_at_least_15_cases():
     assert len(CASES) >= 15
 
 
-def test_peak_memory_on_1mb_nasty_yaml_is_bounded(tmp_path):
-    """A real process (peak RSS is per process): `cnai scope` on 1 MB of hostile-but-legal YAML."""
-    # Just under the limit: one huge flow mapping of short keys (the most node-dense legal YAML) that
-    # pydantic then rejects, so the whole load, line map and validation path runs.
-    items = ", ".join(f"k{i}: [1, 2]" for i in range(70_000))
-    text = MINI + "audience: {" + items + "}\n"
-    text = text[: 1024 * 1024 - 200] if len(text) > 1024 * 1024 else text
-    if not text.endswith("}\n"):
-        text = text[: text.rfind(",")] + "}\n"
+def _peak(tmp_path, text: str):
     p = tmp_path / "big.yaml"
     p.write_text(text, encoding="utf-8")
-    assert 900_000 < p.stat().st_size <= 1024 * 1024
     code = ("import resource, sys\nfrom cnai.cli import main\n"
             "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    rc = e.code\n"
             "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
             "sys.stderr.write(f'\\nPEAK {peak}\\n'); sys.exit(rc)\n")
     proc = subprocess.run([sys.executable, "-c", code, "scope", str(p)], capture_output=True, text=True,
                           timeout=120)
-    assert proc.returncode == 2, proc.stderr[-500:]
     assert "Traceback" not in proc.stderr
-    peak_kb = int(re.search(r"PEAK (\d+)", proc.stderr).group(1))
+    return p, proc, int(re.search(r"PEAK (\d+)", proc.stderr).group(1))
+
+
+@pytest.mark.parametrize("items", [63_000, 3_800], ids=["1 MB, 315k nodes", "19k nodes, full parse"])
+def test_peak_memory_on_1mb_nasty_yaml_is_bounded(tmp_path, items):
+    """A real process (peak RSS is per process): `cnai scope` on node-dense, legal YAML just under 1 MiB
+    (refused by the node count before any Python node is built) and on one just under the node limit
+    (parsed, validated and rejected with every error counted)."""
+    body = ", ".join(f"k{i}: [1, 2]" for i in range(items))
+    p, proc, peak_kb = _peak(tmp_path, MINI + "audience: {" + body + "}\n")
+    assert p.stat().st_size <= 1024 * 1024
+    assert proc.returncode == 2, proc.stderr[-500:]
+    first = proc.stderr.strip().splitlines()[0]
+    if items > 10_000:
+        assert "more than 20,000 YAML nodes" in first
+    else:
+        assert "audience.k0 (line 3): unknown field 'k0'" in first and "(and 3797 more)" in first
     assert peak_kb < 300 * 1024, f"peak RSS {peak_kb / 1024:.0f} MB"
 
 

@@ -29,12 +29,11 @@ def scope(profile: Path, as_of: str | None, fmt: str, out: Path | None) -> None:
       cnai scope examples/chatbot-startup.yaml --as-of 2025-06-01 --format json
       cnai scope examples/companion-app-teens.yaml --format html -o report.html
     """
-    from cnai.core.reports import get_format
-    from cnai.scope import load_profile
+    from cnai.scope import load_profile, report_format
     from cnai.scope import scope as run_scope
 
     day = parse_date(as_of)
-    report = get_format("scope", fmt)
+    report = report_format(fmt)
     if out is not None:
         from cnai.core.safeio import check_output
 

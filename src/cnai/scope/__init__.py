@@ -18,14 +18,26 @@ _API = {
     "ProfileError": "profile", "scope": "engine", "Engine": "engine", "ScopeResult": "engine",
     "ObligationResult": "engine",
 }
-__all__ = [*_API, "render"]
+__all__ = [*_API, "render", "report_format"]
+
+
+def report_format(fmt: str) -> Any:
+    """The ReportFormat for `fmt`: cnai's own three directly (loading every registered report format would
+    import other capabilities and add ~0.2 s to `cnai scope`), any other through the cnai.report_formats
+    registry ("scope.<format>"), so a plug-in can add one."""
+    from cnai.scope import report
+
+    builtin = {"md": report.MD, "html": report.HTML, "json": report.JSON}
+    if fmt in builtin:
+        return builtin[fmt]
+    from cnai.core.reports import get_format
+
+    return get_format("scope", fmt)
 
 
 def render(result: Any, fmt: str = "md") -> str:
     """The scope report in a registered format (md, html, json, or one a plug-in adds)."""
-    from cnai.core.reports import get_format
-
-    return get_format("scope", fmt).render(result)
+    return report_format(fmt).render(result)
 
 
 def __getattr__(name: str) -> Any:

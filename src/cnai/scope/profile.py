@@ -240,7 +240,7 @@ def _yaml_lines(text: str) -> dict[tuple, int]:
                 walk(v, (*path, i))
 
     try:
-        walk(yaml.compose(text), ())
+        walk(yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), ())
     except yaml.YAMLError:
         pass
     return out
@@ -249,9 +249,10 @@ def _yaml_lines(text: str) -> dict[tuple, int]:
 class ProfileError(InputError):
     """Every problem found; the message (one line) shows the first three."""
 
-    def __init__(self, path: str, problems: list[str]):
+    def __init__(self, path: str, problems: list[str], total: int | None = None):
         self.problems = problems
-        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        total = max(total or 0, len(problems))
+        more = f" (and {total - 3} more)" if total > 3 else ""
         super().__init__("invalid profile: " + "; ".join(problems[:3]) + more, path=path)
 
 
@@ -265,18 +266,40 @@ def parse_profile(data: Any, *, source: str = "<profile>", text: str | None = No
         return Profile.model_validate(data)
     except ValidationError as exc:
         lines = _yaml_lines(text) if text else {}
-        raise ProfileError(source, [_format_error(e, lines) for e in exc.errors()]) from None
+        errors = exc.errors()
+        raise ProfileError(source, [_format_error(e, lines) for e in errors[:20]], total=len(errors)) from None
 
 
 # A profile is a few kilobytes; these limits keep a hostile file cheap (issue #10: peak memory < 300 MB).
 MAX_PROFILE_BYTES = 1024 * 1024
 MAX_PROFILE_DEPTH = 32
+# A full profile is a few hundred YAML nodes; counting events with the C parser first (streaming, a few MB)
+# keeps a node-dense file from building a quarter-million Python nodes before validation rejects it.
+MAX_PROFILE_EVENTS = 20_000
+
+
+def _too_many_nodes(text: str, source: str) -> None:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is None:
+        return
+    try:
+        for n, event in enumerate(yaml.parse(text, Loader=loader), 1):
+            if n > MAX_PROFILE_EVENTS:
+                line = event.start_mark.line + 1 if event.start_mark else "?"
+                raise InputError(f"line {line}: more than {MAX_PROFILE_EVENTS:,} YAML nodes; a profile has a few "
+                                 "hundred (limit)", path=source)
+    except yaml.YAMLError:
+        return  # the full loader below reports it with its line
 
 
 def parse_profile_text(text: str, *, source: str = "<profile>") -> Profile:
     """Parse and validate profile YAML (or JSON) text; raise InputError naming source, line and field."""
     from cnai.core.loaders import parse_yaml
 
+    if len(text) > 64 * 1024:  # only large texts can hold that many nodes
+        _too_many_nodes(text, source)
     data = parse_yaml(text, source=source, aliases=False, dates_as_strings=True,
                       max_bytes=MAX_PROFILE_BYTES, max_depth=MAX_PROFILE_DEPTH)
     return parse_profile(data, source=source, text=text)
