@@ -256,3 +256,39 @@ def test_rebuild_into_same_dossier_and_json_output(tmp_path, evidence, cnai):
         assert s["routes"] == ["algorithm"] and s["gaps_open"] > 0
     assert cnai("dossier", "verify", str(out)).returncode == 0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]     # no temp folders left
+
+
+def test_sources_annex_has_every_audited_source(built, evidence):
+    s = json.loads((evidence["audit"] / "summary.json").read_text("utf-8"))
+    rows = list(load_workbook(built / "语料来源明细.xlsx", read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert [r[1] for r in rows[1:]] == list(s["sources"])
+    assert [r[2] for r in rows[1:]] == [v["docs"] for v in s["sources"].values()]
+
+
+def test_human_review_is_used_with_its_reference(evidence, tmp_path, cnai):
+    """A real review round trip: mark the audit's sample, import it, pass it with --review."""
+    xlsx = tmp_path / "review.xlsx"
+    shutil.copyfile(evidence["audit"] / "review-sample.xlsx", xlsx)
+    wb = load_workbook(xlsx)
+    ws = wb["review"]
+    head = [c.value for c in ws[1]]
+    v, a = head.index("verdict") + 1, head.index("auto_findings") + 1
+    for row in range(2, ws.max_row + 1):
+        ws.cell(row=row, column=v, value="unqualified" if "risk:" in (ws.cell(row=row, column=a).value or "")
+                else "qualified")
+    wb.save(xlsx)
+    r = cnai("corpus", "review", "import", str(xlsx), "--min-sample", "10")
+    assert r.returncode in (0, 1), r.stderr
+    review = tmp_path / "review.json"
+    review.write_text(r.stdout, "utf-8")
+    data = json.loads(r.stdout)
+    out = tmp_path / "d"
+    r = cnai("dossier", "build", str(evidence["profile"]), "-o", str(out), "--route", "filing", "--audit",
+             str(evidence["audit"]), "--review", str(review), "--no-pdf")
+    assert r.returncode == 0, r.stderr
+    text = docx_text(out / "filing/附件1-安全评估报告.docx")
+    assert f"人工抽检结果：已审 {data['reviewed']}，合格率 {100 * data['qualified_rate']:.1f}%" in text
+    ids = {g["id"] for g in json.loads((out / "gaps.json").read_text("utf-8"))["gaps"]}
+    assert not any(i.startswith("audit-review:") for i in ids)
+    r = cnai("dossier", "build", str(evidence["profile"]), "-o", str(tmp_path / "e"), "--review", str(review))
+    assert r.returncode == 2 and "one --review per --audit" in r.stderr

@@ -19,6 +19,8 @@ def dossier() -> None:
 @click.option("-o", "--out", required=True, type=click.Path(), help="Output directory (new, empty or a previous dossier).")
 @click.option("--run", "runs", multiple=True, type=click.Path(), help="Assessment run directory (cnai assess run). Repeatable.")
 @click.option("--audit", "audits", multiple=True, type=click.Path(), help="Corpus-audit output directory (cnai corpus audit --out). Repeatable.")
+@click.option("--review", "reviews", multiple=True, type=click.Path(dir_okay=False),
+              help="'cnai corpus review import' JSON for the audit at the same position. Repeatable.")
 @click.option("--label-check", "label_checks", multiple=True, type=click.Path(), help="cnai label check --format jsonl output. Repeatable.")
 @click.option("--keywords", type=click.Path(), help="Keyword bank (附件4), the library the service filters with.")
 @click.option("--questions", type=click.Path(), help="Question bank (附件5); must be the bank the runs were made with.")
@@ -35,12 +37,12 @@ def dossier() -> None:
 @click.option("--key-env", default="CNAI_LABEL_SIGNING_KEY", show_default=True, help="Environment variable holding the key.")
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF rendering.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def build(profile, out, runs, audits, label_checks, keywords, questions, extras, facts, route, as_of, lang,
+def build(profile, out, runs, audits, reviews, label_checks, keywords, questions, extras, facts, route, as_of, lang,
           templates, sign, key_env, no_pdf, fmt) -> None:
     """Build the dossier. Exits 0 once written, even with open gaps (their count is printed)."""
     from cnai.dossier.build import build as do_build
 
-    res = do_build(profile, out, runs=runs, audits=audits, label_checks=label_checks, keywords=keywords,
+    res = do_build(profile, out, runs=runs, audits=audits, reviews=reviews, label_checks=label_checks, keywords=keywords,
                    questions=questions, extras=extras, facts=facts, route=route,
                    as_of=parse_date(as_of) if as_of else None, lang=lang, templates=templates,
                    sign_key_env=key_env if sign else None, pdf=not no_pdf,

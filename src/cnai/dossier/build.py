@@ -283,7 +283,7 @@ def _corpus_shares(ev: evmod.Evidence) -> list[dict]:
 
 
 # --- build ---------------------------------------------------------------------------------------------
-def build(profile: str | Path, out: str | Path, *, runs=(), audits=(), label_checks=(), keywords=None,
+def build(profile: str | Path, out: str | Path, *, runs=(), audits=(), reviews=(), label_checks=(), keywords=None,
           questions=None, extras=(), facts=None, route: str = "auto", as_of: dt.date | None = None,
           lang: str = "zh", templates=None, sign_key_env: str | None = None, pdf: bool = True,
           progress=None) -> BuildResult:
@@ -325,6 +325,12 @@ def build(profile: str | Path, out: str | Path, *, runs=(), audits=(), label_che
             seen_inputs.add(key)
             say(f"reading {kind} {p}")
             reader(ev, Path(p))
+    reviews = list(reviews)
+    if len(reviews) > len(ev.audits):
+        raise InputError(f"{len(reviews)} review results for {len(ev.audits)} audits: give one --review per "
+                         "--audit, in the same order", field="--review")
+    for a, rv in zip(ev.audits, reviews, strict=False):
+        a["review"] = evmod.read_review(ev, Path(rv))
     if keywords:
         evmod.read_keywords(ev, Path(keywords))
     if questions:

@@ -128,8 +128,7 @@ def read_audit(ev: Evidence, audit_dir: Path) -> dict:
     review = None
     rv = audit_dir / "review.json"            # optional: `cnai corpus review import` output saved beside it
     if rv.is_file():
-        review = load_json(rv)
-        review = {"data": review, "ref": ev.add_ref("corpus-review", rv, run_id=run_id)}
+        review = read_review(ev, rv)
     a = {"dir": str(audit_dir), "ref": ref, "run_id": run_id, "summary": s, "review": review}
     ev.audits.append(a)
     return a
