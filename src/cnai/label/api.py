@@ -218,14 +218,13 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
                in_place: bool = False, fill_propagator: bool = False, hash_only: bool = False, priv=None,
                digital_source_type: str | None = None, hash_alg: str = "sha256",
                allow_damaged: bool = False) -> dict:
-    """Write (or replace) the implicit label of one file. Usage mistakes (a producer or ID over the length
-    `check` allows, a bad provider code) raise InputError before anything is written; per-file problems
-    (damaged, unsupported, unwritable) are the record's "error" with a "skip_reason"."""
-    check_field(producer, "ContentProducer")
-    check_field(produce_id, "ProduceID")
+    """Write (or replace) the implicit label of one file. Problems (a field over the length `check` allows, a
+    damaged, unsupported or unwritable file) are the record's "error" with a "skip_reason"; nothing is written."""
     rec: dict = {"path": str(src), "output": str(dst), "format": None, "label": None, "status": "error",
                  "error": None}
     try:
+        check_field(producer, "ContentProducer")
+        check_field(produce_id, "ProduceID")
         same = _same(src, dst)
         if same and not in_place:
             raise SkipError("would overwrite input", "output is the input file; pass --in-place to allow that")
@@ -267,11 +266,11 @@ def propagate_file(src: str, dst: str, *, propagator: str, propagate_id: str | N
                    hash_alg: str = "sha256", allow_damaged: bool = False) -> dict:
     """Platform side (Measures Art. 6): add ContentPropagator/PropagateID (and ReservedCode2) without touching
     the producer fields. Files without a label get Label 2 (declared) or 3 (traces); others are skipped."""
-    check_field(propagator, "ContentPropagator")
-    check_field(propagate_id, "PropagateID")
     rec: dict = {"path": str(src), "output": str(dst), "format": None, "label": None, "status": "error",
                  "error": None}
     try:
+        check_field(propagator, "ContentPropagator")
+        check_field(propagate_id, "PropagateID")
         if _same(src, dst) and not in_place:
             raise SkipError("would overwrite input", "output is the input file; pass --in-place to allow that")
         cls = classify_file(src, declared=declared)

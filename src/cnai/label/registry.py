@@ -15,6 +15,9 @@ from cnai.label.formats.base import Carrier
 HEAD_BYTES = 64 * 1024
 
 
+_cache: tuple[tuple, dict[str, Carrier]] = ((), {})
+
+
 def carriers() -> dict[str, Carrier]:
     """name -> carrier, in sniff order (priority, then name). Objects that are not Carriers are ignored with a
     warning, so one broken plug-in cannot break labelling."""
@@ -22,14 +25,22 @@ def carriers() -> dict[str, Carrier]:
 
     from cnai.core import plugins
 
+    global _cache
+    # called several times per file: rebuild only when the registrations change (plugins.reset/register)
+    key = (id(plugins._loaded.get("carriers")), tuple(id(r) for r in plugins._runtime.get("carriers", ())))
+    if key == _cache[0] and _cache[1]:
+        return _cache[1]
+    regs = plugins.registry("carriers")
+    key = (id(plugins._loaded.get("carriers")), tuple(id(r) for r in plugins._runtime.get("carriers", ())))
     out = []
-    for name, obj in plugins.registry("carriers").items():
+    for name, obj in regs.items():
         if not isinstance(obj, Carrier):
             print(f"warning: carrier {name!r} is not a cnai.label.formats.base.Carrier; ignored", file=sys.stderr)
             continue
         out.append(obj)
     out.sort(key=lambda c: (c.priority, c.name))
-    return {c.name: c for c in out}
+    _cache = (key, {c.name: c for c in out})
+    return _cache[1]
 
 
 def get(name: str) -> Carrier:

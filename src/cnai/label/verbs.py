@@ -62,7 +62,7 @@ def _outputs(paths: Iterable[str], out: str | None, in_place: bool, resume: bool
     if bool(out) == bool(in_place):
         raise InputError("give exactly one of -o OUTDIR or --in-place", field="-o/--in-place")
     if resume and in_place:
-        raise InputError("--resume works with -o OUTDIR (in place, rerun the same command: labelled files are "
+        raise InputError("works only with -o OUTDIR (in place, rerun the same command: labelled files are "
                          "left unchanged)", field="--resume")
     return [(s, s if in_place else d) for s, d in expand(paths, out)]
 
