@@ -55,3 +55,28 @@ def test_fuzz_parsers(sample_dir, fmt):
 @pytest.mark.parametrize("path", sorted(CORPUS.glob("*.bin")), ids=lambda p: p.name)
 def test_corpus_regressions(path):
     exercise(path.name.split("-", 1)[0], path.read_bytes())
+
+
+# Property: any bytes after a format's magic -> a reading or the documented error (CnaiError with the offset),
+# never another exception. Every registered carrier, including read-only ones and plug-ins on the path.
+MAGIC = {"jpeg": b"\xff\xd8\xff", "png": b"\x89PNG\r\n\x1a\n", "webp": b"RIFF\x00\x10\x00\x00WEBP",
+         "wav": b"RIFF\x00\x10\x00\x00WAVE", "avi": b"RIFF\x00\x10\x00\x00AVI ", "tiff": b"II*\x00",
+         "gif": b"GIF89a", "flac": b"fLaC", "mp3": b"ID3\x04\x00\x00", "ogg": b"OggS\x00\x02", "mkv": b"\x1a\x45\xdf\xa3",
+         "heif": b"\x00\x00\x00\x18ftypheic", "mp4": b"\x00\x00\x00\x18ftypisom", "pdf": b"%PDF-1.7\n",
+         "ooxml": b"PK\x03\x04", "zip": b"PK\x03\x04", "flv": b"FLV\x01", "text": b"---\nAIGC:\n  Label: "}
+
+
+def test_every_carrier_has_a_property_test():
+    from cnai.label.registry import carriers
+
+    assert set(carriers()) <= set(MAGIC)
+
+
+@pytest.mark.parametrize("fmt", sorted(MAGIC))
+def test_any_bytes_give_a_reading_or_the_documented_error(fmt):
+    @settings(max_examples=40, deadline=3000, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(st.binary(max_size=600))
+    def run(tail):
+        exercise(fmt, MAGIC[fmt] + tail)
+
+    run()
