@@ -309,6 +309,7 @@ def test_openapi_lists_every_area(client):
     assert not any(p.startswith("/services") for p in paths)  # pages are not API
 
 
+@pytest.mark.slow
 def test_dossier_build_gaps_and_download(client):
     from cnai.web import services
 

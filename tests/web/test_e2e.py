@@ -45,6 +45,7 @@ def _statuses(driver, url, sid):
             for r in driver.find_elements(By.CSS_SELECTOR, "#duties-table tbody tr")}
 
 
+@pytest.mark.slow
 def test_journeys(site):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select

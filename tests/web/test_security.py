@@ -169,6 +169,7 @@ def _wait_up(port, timeout=20):
     raise AssertionError("server did not start")
 
 
+@pytest.mark.slow
 def test_server_killed_mid_job_then_restarted_job_fails_with_reason_and_resumes(tmp_path):
     import httpx
 
