@@ -25,10 +25,10 @@ def _batch(tmp_path, sample_dir):
     return d
 
 
-def test_batch_continues_and_counts_skips(sample_dir, tmp_path, cli):
+def test_batch_continues_and_counts_skips(sample_dir, tmp_path, cnai):
     d = _batch(tmp_path, sample_dir)
     before = {p.name: sha(p) for p in d.iterdir()}
-    r = cli("label", "embed", str(d), "--producer", PRODUCER, "-o", str(tmp_path / "out"))
+    r = cnai("label", "embed", str(d), "--producer", PRODUCER, "-o", str(tmp_path / "out"))
     assert r.returncode == 1
     recs = {json.loads(x)["path"].rsplit("/", 1)[-1]: json.loads(x) for x in r.stdout.splitlines()}
     assert len(recs) == 7
@@ -48,7 +48,7 @@ def test_batch_continues_and_counts_skips(sample_dir, tmp_path, cli):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good.png", "png-named.jpg"]
 
 
-def test_read_only_destination(sample_dir, tmp_path, cli):
+def test_read_only_destination(sample_dir, tmp_path, cnai):
     if os.geteuid() == 0:
         pytest.skip("root ignores directory permissions")
     ro = tmp_path / "ro"
@@ -97,8 +97,8 @@ def test_oversized_metadata(sample_dir, tmp_path):
     assert not (tmp_path / "o.jpg").exists()
 
 
-def test_missing_path_and_read_errors(tmp_path, cli):
-    r = cli("label", "read", str(tmp_path / "nope.png"))
+def test_missing_path_and_read_errors(tmp_path, cnai):
+    r = cnai("label", "read", str(tmp_path / "nope.png"))
     assert r.returncode == 1
     rec = json.loads(r.stdout)
     assert rec["error"] == "file does not exist" and rec["label"] is None

@@ -62,12 +62,12 @@ def test_produce_ids_unique():
     assert len(ids) == 5000 and all(len(i) == 32 and i.isalnum() for i in ids)
 
 
-def test_cli_code(cli):
+def test_cli_code(cnai):
     from tests.conftest import json_out
 
-    r = cli("label", "code", "91110102MACQD9K640")
+    r = cnai("label", "code", "91110102MACQD9K640")
     assert json_out(r)["code"] == "001191110102MACQD9K64010000"
-    r = cli("label", "code", "--check", "001191110102MACQD9K64110000")
+    r = cnai("label", "code", "--check", "001191110102MACQD9K64110000")
     assert r.returncode == 1 and json_out(r)["valid"] is False
-    r = cli("label", "code", "91110102MACQD9K641")
+    r = cnai("label", "code", "91110102MACQD9K641")
     assert r.returncode == 2 and "check character" in r.stderr and "Traceback" not in r.stderr

@@ -147,50 +147,50 @@ def test_ooxml_with_zipfile_and_rels(sample_dir, tmp_path):
 
 
 # ------------------------------------------------------------ CLI, batch, in-place
-def test_cli_batch_dir_jsonl_and_summary(sample_dir, tmp_path, cli):
+def test_cli_batch_dir_jsonl_and_summary(sample_dir, tmp_path, cnai):
     out = tmp_path / "out"
-    r = cli("label", "embed", str(sample_dir), "--producer", PRODUCER, "-o", str(out), "-j", "2")
+    r = cnai("label", "embed", str(sample_dir), "--producer", PRODUCER, "-o", str(out), "-j", "2")
     assert r.returncode == 0, r.stderr
     lines = [json.loads(x) for x in r.stdout.splitlines()]
     n = len(list(sample_dir.iterdir()))
     assert len(lines) == n
     assert len({x["label"]["ProduceID"] for x in lines}) == n  # unique ProduceIDs
     assert r.stderr.strip().splitlines()[-1].startswith(f"summary: embed: {n} files: {n} labelled")
-    r = cli("label", "read", str(out), "--format", "jsonl")
+    r = cnai("label", "read", str(out), "--format", "jsonl")
     recs = [json.loads(x) for x in r.stdout.splitlines()]
     assert all(x["label"] and x["error"] is None for x in recs)
-    r = cli("label", "check", str(out))
+    r = cnai("label", "check", str(out))
     assert r.returncode == 0, r.stdout
-    r = cli("label", "check", str(sample_dir))
+    r = cnai("label", "check", str(sample_dir))
     assert r.returncode == 1
     assert all("no implicit (metadata) label found" in json.loads(x)["problems"] for x in r.stdout.splitlines())
 
 
-def test_cli_in_place_and_guard(sample_dir, tmp_path, cli):
+def test_cli_in_place_and_guard(sample_dir, tmp_path, cnai):
     p = tmp_path / "x.png"
     shutil.copy(sample_dir / "sample.png", p)
-    r = cli("label", "embed", str(p), "--producer", PRODUCER)
+    r = cnai("label", "embed", str(p), "--producer", PRODUCER)
     assert r.returncode == 2 and "exactly one of -o OUTDIR or --in-place" in r.stderr
-    r = cli("label", "embed", str(p), "--producer", PRODUCER, "-o", str(tmp_path))
+    r = cnai("label", "embed", str(p), "--producer", PRODUCER, "-o", str(tmp_path))
     assert r.returncode == 1 and "pass --in-place" in json_out(r)["error"]
-    r = cli("label", "embed", str(p), "--producer", PRODUCER, "--in-place", "--produce-id", "A1")
+    r = cnai("label", "embed", str(p), "--producer", PRODUCER, "--in-place", "--produce-id", "A1")
     assert r.returncode == 0
     assert read_file(str(p))["label"]["ProduceID"] == "A1"
     assert not [x for x in tmp_path.iterdir() if x.name.startswith(".cnai-tmp")]
 
 
-def test_cli_rejects_bad_producer_code(sample_dir, tmp_path, cli):
-    r = cli("label", "embed", str(sample_dir / "sample.png"), "--producer", "001191110102MACQD9K64110000",
+def test_cli_rejects_bad_producer_code(sample_dir, tmp_path, cnai):
+    r = cnai("label", "embed", str(sample_dir / "sample.png"), "--producer", "001191110102MACQD9K64110000",
             "-o", str(tmp_path))
     assert r.returncode == 2 and "check character" in r.stderr and "Traceback" not in r.stderr
     assert not list(tmp_path.iterdir())
 
 
-def test_produce_id_template_for_many_files(sample_dir, tmp_path, cli):
-    r = cli("label", "embed", str(sample_dir / "sample.png"), str(sample_dir / "sample.jpg"), "--producer",
+def test_produce_id_template_for_many_files(sample_dir, tmp_path, cnai):
+    r = cnai("label", "embed", str(sample_dir / "sample.png"), str(sample_dir / "sample.jpg"), "--producer",
             PRODUCER, "--produce-id", "same", "-o", str(tmp_path))
     assert r.returncode == 2 and "unique" in r.stderr
-    r = cli("label", "embed", str(sample_dir / "sample.png"), str(sample_dir / "sample.jpg"), "--producer",
+    r = cnai("label", "embed", str(sample_dir / "sample.png"), str(sample_dir / "sample.jpg"), "--producer",
             PRODUCER, "--produce-id", "job7-{n}", "-o", str(tmp_path))
     ids = sorted(json.loads(x)["label"]["ProduceID"] for x in r.stdout.splitlines())
     assert ids == ["job7-1", "job7-2"]
@@ -232,12 +232,12 @@ def test_avi_older_label_mid_file_is_junked(sample_dir, tmp_path):
         assert decoded_md5(b) == decoded_md5(sample_dir / "sample.avi")
 
 
-def test_read_jsonl_contract(sample_dir, tmp_path, cli):
+def test_read_jsonl_contract(sample_dir, tmp_path, cnai):
     """shared/spec/cli.md: one object per file with path, format, label (7 keys or null), found_in, error."""
     out = tmp_path / "o"
-    cli("label", "embed", str(sample_dir / "sample.png"), "--producer", PRODUCER, "-o", str(out))
+    cnai("label", "embed", str(sample_dir / "sample.png"), "--producer", PRODUCER, "-o", str(out))
     (tmp_path / "o" / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
-    r = cli("label", "read", str(out), str(sample_dir / "sample.jpg"), "--format", "jsonl")
+    r = cnai("label", "read", str(out), str(sample_dir / "sample.jpg"), "--format", "jsonl")
     recs = [json.loads(x) for x in r.stdout.splitlines()]
     assert len(recs) == 3 and r.returncode == 1  # one unreadable file -> exit 1, others still reported
     for rec in recs:

@@ -47,24 +47,24 @@ def test_check_findings(sample_dir, tmp_path):
 
 @pytest.mark.parametrize("name", ["sample.jpg", "sample.png", "sample.wav", "sample.mp4", "sample.pdf",
                                   "sample.docx", "sample.md", "sample.flac"])
-def test_signature_and_tamper_detection(sample_dir, tmp_path, signing_env, cli, name):
+def test_signature_and_tamper_detection(sample_dir, tmp_path, signing_env, cnai, name):
     src = sample_dir / name
     if not src.exists():
         pytest.skip("needs ffmpeg")
     out = tmp_path / "out"
-    r = cli("label", "embed", str(src), "--producer", PRODUCER, "--sign", "-o", str(out),
+    r = cnai("label", "embed", str(src), "--producer", PRODUCER, "--sign", "-o", str(out),
             env={"CNAI_LABEL_SIGNING_KEY": signing_env["CNAI_LABEL_SIGNING_KEY"]})
     assert r.returncode == 0, r.stderr
     labelled = out / name
     assert signing_env["CNAI_LABEL_SIGNING_KEY"] not in r.stdout + r.stderr + labelled.read_bytes().decode("latin-1")
     tok = read_file(str(labelled))["label"]["ReservedCode1"]
     assert tok.startswith("cnai1:ed25519:")
-    r = cli("label", "check", str(labelled), "--trust", signing_env["PUB"])
+    r = cnai("label", "check", str(labelled), "--trust", signing_env["PUB"])
     assert r.returncode == 0, r.stdout
     assert json_out(r)["integrity"] == {"ReservedCode1": "ok"}
     # the platform adds propagation data: producer signature must still verify
     prop = tmp_path / "prop"
-    r = cli("label", "propagate", str(labelled), "--propagator", PLATFORM, "--hash", "-o", str(prop))
+    r = cnai("label", "propagate", str(labelled), "--propagator", PLATFORM, "--hash", "-o", str(prop))
     assert r.returncode == 0, r.stderr
     lab = read_file(str(prop / name))["label"]
     assert lab["ContentProducer"] == PRODUCER and lab["ReservedCode1"] == tok  # producer fields untouched
@@ -107,14 +107,14 @@ def test_content_tamper_detected(sample_dir, tmp_path):
     assert any("content hash mismatch" in p for p in check_file(str(w))["problems"])
 
 
-def test_sign_without_key_is_usage_error(sample_dir, tmp_path, cli):
-    r = cli("label", "embed", str(sample_dir / "sample.png"), "--producer", PRODUCER, "--sign", "-o", str(tmp_path),
+def test_sign_without_key_is_usage_error(sample_dir, tmp_path, cnai):
+    r = cnai("label", "embed", str(sample_dir / "sample.png"), "--producer", PRODUCER, "--sign", "-o", str(tmp_path),
             env={"CNAI_LABEL_SIGNING_KEY": ""})
     assert r.returncode == 2 and "CNAI_LABEL_SIGNING_KEY" in r.stderr
     assert not list(tmp_path.iterdir())
 
 
-def test_classify_categories(sample_dir, tmp_path, cli):
+def test_classify_categories(sample_dir, tmp_path, cnai):
     labelled = tmp_path / "labelled.png"
     embed_file(str(sample_dir / "sample.png"), str(labelled), producer=PRODUCER)
     plain = tmp_path / "plain.jpg"
@@ -123,7 +123,7 @@ def test_classify_categories(sample_dir, tmp_path, cli):
     shutil.copy(sample_dir / "sample.jpg", declared)
     txt = tmp_path / "note.md"
     txt.write_text("以下内容由AI生成。\n\n今天天气很好。\n", encoding="utf-8")
-    r = cli("label", "classify", str(tmp_path), "--declared", "declared.jpg")
+    r = cnai("label", "classify", str(tmp_path), "--declared", "declared.jpg")
     got = {json.loads(x)["path"].rsplit("/", 1)[-1]: json.loads(x) for x in r.stdout.splitlines()}
     assert got["labelled.png"]["category"] == "confirmed"
     assert got["declared.jpg"]["category"] == "possible"
@@ -150,8 +150,8 @@ def test_c2pa_manifest_is_read_and_suspected(sample_dir, tmp_path):
     assert both["label"] and both["c2pa"]  # reported side by side
 
 
-def test_iptc_digital_source_type_written_and_read(sample_dir, tmp_path, cli):
-    r = cli("label", "embed", str(sample_dir / "sample.jpg"), "--producer", PRODUCER, "--iptc", "-o", str(tmp_path))
+def test_iptc_digital_source_type_written_and_read(sample_dir, tmp_path, cnai):
+    r = cnai("label", "embed", str(sample_dir / "sample.jpg"), "--producer", PRODUCER, "--iptc", "-o", str(tmp_path))
     assert r.returncode == 0
     rec = read_file(str(tmp_path / "sample.jpg"))
     assert rec["iptc_digital_source_type"].endswith("trainedAlgorithmicMedia") and rec["label"]
@@ -177,12 +177,12 @@ def test_iptc_digital_source_type_written_and_read(sample_dir, tmp_path, cli):
     assert c["category"] == "suspected" and "IPTC DigitalSourceType trainedAlgorithmicMedia" in c["reasons"]
 
 
-def test_propagate_unlabelled(sample_dir, tmp_path, cli):
+def test_propagate_unlabelled(sample_dir, tmp_path, cnai):
     src = sample_dir / "sample.jpg"
     before = sha(src)
-    r = cli("label", "propagate", str(src), "--propagator", PLATFORM, "-o", str(tmp_path))
+    r = cnai("label", "propagate", str(src), "--propagator", PLATFORM, "-o", str(tmp_path))
     assert r.returncode == 0 and json_out(r)["status"] == "skipped"
-    r = cli("label", "propagate", str(src), "--propagator", PLATFORM, "--declared", "*", "-o", str(tmp_path))
+    r = cnai("label", "propagate", str(src), "--propagator", PLATFORM, "--declared", "*", "-o", str(tmp_path))
     lab = json_out(r)["label"]
     assert lab["Label"] == "2" and lab["ContentPropagator"] == PLATFORM and lab["ContentProducer"] == ""
     assert read_file(str(tmp_path / "sample.jpg"))["label"] == lab
@@ -203,19 +203,19 @@ def test_generator_metadata_is_suspected(sample_dir, tmp_path):
     assert classify_file(str(sample_dir / "sample.png"))["category"] == "none"
 
 
-def test_sm3_digest_and_signature(sample_dir, tmp_path, signing_env, cli):
+def test_sm3_digest_and_signature(sample_dir, tmp_path, signing_env, cnai):
     from cnai.label.integrity import digest_chunks
 
     # GB/T 32905 test vector: SM3("abc")
     assert digest_chunks([b"abc"], "sm3").hex() == \
         "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
-    r = cli("label", "embed", str(sample_dir / "sample.md"), "--producer", PRODUCER, "--sign", "--hash-alg", "sm3",
+    r = cnai("label", "embed", str(sample_dir / "sample.md"), "--producer", PRODUCER, "--sign", "--hash-alg", "sm3",
             "-o", str(tmp_path), env={"CNAI_LABEL_SIGNING_KEY": signing_env["CNAI_LABEL_SIGNING_KEY"]})
     assert r.returncode == 0, r.stderr
     out = tmp_path / "sample.md"
     assert read_file(str(out))["label"]["ReservedCode1"].startswith("cnai1:ed25519-sm3:")
-    r = cli("label", "check", str(out), "--trust", signing_env["PUB"])
+    r = cnai("label", "check", str(out), "--trust", signing_env["PUB"])
     assert r.returncode == 0 and json_out(r)["integrity"] == {"ReservedCode1": "ok"}
     out.write_text(out.read_text().replace("Generated text.", "Changed."))
-    r = cli("label", "check", str(out))
+    r = cnai("label", "check", str(out))
     assert r.returncode == 1 and any("content hash mismatch" in p for p in json_out(r)["problems"])

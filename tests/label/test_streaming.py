@@ -12,6 +12,7 @@ from tests.label.conftest import PRODUCER, decoded_md5, ffprobe_tags
 
 
 @pytest.mark.skipif(not shutil.which("ffmpeg"), reason="needs ffmpeg")
+@pytest.mark.slow  # a real process is the point (its own peak RSS); 600 MB file
 def test_big_mp4_peak_memory(sample_dir, tmp_path):
     big = tmp_path / "big.mp4"
     shutil.copy(sample_dir / "sample.mp4", big)  # moov before mdat (faststart)

@@ -113,13 +113,13 @@ def test_text_variants(tmp_path):
     assert b"\n" not in (tmp_path / "w2.txt").read_bytes().replace(b"\r\n", b"")
 
 
-def test_label_values_and_strict_charset(sample_dir, tmp_path, cli):
-    r = cli("label", "embed", str(sample_dir / "sample.png"), "--producer", PRODUCER, "--label", "4", "-o",
+def test_label_values_and_strict_charset(sample_dir, tmp_path, cnai):
+    r = cnai("label", "embed", str(sample_dir / "sample.png"), "--producer", PRODUCER, "--label", "4", "-o",
             str(tmp_path))
     assert r.returncode == 2 and "--label" in r.stderr
-    r = cli("label", "embed", str(sample_dir / "sample.png"), "--producer", "my company", "-o", str(tmp_path))
+    r = cnai("label", "embed", str(sample_dir / "sample.png"), "--producer", "my company", "-o", str(tmp_path))
     assert r.returncode == 2 and "spaces" in r.stderr
-    r = cli("label", "embed", str(sample_dir / "sample.png"), "--producer", PRODUCER, "--label", "3", "-o",
+    r = cnai("label", "embed", str(sample_dir / "sample.png"), "--producer", PRODUCER, "--label", "3", "-o",
             str(tmp_path))
     assert read_file(str(tmp_path / "sample.png"))["label"]["Label"] == "3"
 

@@ -161,10 +161,10 @@ def test_text_prefix_suffix(tmp_path):
     assert (tmp_path / "o2.md").read_text(encoding="utf-8") == out.read_text(encoding="utf-8")  # idempotent
 
 
-def test_text_elements_required(cli, sample_dir, tmp_path):
+def test_text_elements_required(cnai, sample_dir, tmp_path):
     assert check_text("AI生成") == [] and check_text("人工智能合成") == []
     assert len(check_text("Made by robots")) == 2
-    r = cli("label", "visible", str(sample_dir / "sample.png"), "--text", "机器人", "-o", str(tmp_path))
+    r = cnai("label", "visible", str(sample_dir / "sample.png"), "--text", "机器人", "-o", str(tmp_path))
     assert r.returncode == 2 and "AI element" in r.stderr
 
 

@@ -81,11 +81,13 @@ def _id_for(template: str | None, n: int, src: str, many: bool) -> str | None:
 _KEY = None
 
 
-def _priv(sign: bool):
+def _priv(sign: bool, *, load: bool = False):
+    """The signing key, loaded once per batch (before any file is touched) and kept in a module global so
+    forked workers inherit it (key objects cannot be pickled)."""
     global _KEY
     if not sign:
         return None
-    if _KEY is None:
+    if load or _KEY is None:
         from cnai.label.integrity import load_private_key
 
         _KEY = load_private_key()
@@ -132,7 +134,7 @@ def embed(paths: Iterable[str], *, producer: str, out: str | None = None, in_pla
     if produce_id:
         _id_for(produce_id, 1, "x", len(items) > 1)
     if sign:
-        _priv(True)  # fail early, before any file is touched
+        _priv(True, load=True)  # fail early, before any file is touched
     fn = functools.partial(_embed_one, producer=producer, produce_id=produce_id, label=label, in_place=in_place,
                            fill=fill_propagator, hash_only=hash, sign=sign, dst_type=DST_AI if iptc else None,
                            many=len(items) > 1, hash_alg=hash_alg, allow_damaged=allow_damaged, resume=resume)
@@ -228,7 +230,7 @@ def propagate(paths: Iterable[str], *, propagator: str, out: str | None = None, 
     check_field(propagate_id, "--propagate-id")
     items = list(enumerate(_outputs(paths, out, in_place, resume), 1))
     if sign:
-        _priv(True)
+        _priv(True, load=True)
     if propagate_id:
         _id_for(propagate_id, 1, "x", len(items) > 1)
     fn = functools.partial(_prop_one, propagator=propagator, propagate_id=propagate_id, in_place=in_place,
