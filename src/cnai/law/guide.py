@@ -131,7 +131,9 @@ class Guide:
         return {"as_of": self.as_of.isoformat(), "since": self.since.isoformat(),
                 "edition_date": self.edition_date.isoformat(), "lang": self.lang,
                 "note": "Assembled from the cnai knowledge base on the as-of date: paraphrases, not official "
-                        "text; not legal advice. Answers marked opinion are assessments, not statements of law.",
+                        "text; not legal advice. Answers marked opinion are assessments, not statements of law. "
+                        "The date selects which entries, statuses, article numbers and changes are shown; each "
+                        "entry's summary is the knowledge base's current one.",
                 "chinese_fallbacks": fallbacks if self.lang == "zh" else None,
                 "answers": [a.to_dict() for a in self.answers]}
 
@@ -311,7 +313,7 @@ def guide(as_of: dt.date | None = None, since: dt.date | None = None, question: 
 _MD = """\
 # {{ "中国人工智能法律指南" if zh else "China AI law guide" }} — {{ g.as_of }}
 
-{% if zh %}根据 cnai 知识库在 {{ g.as_of }} 有效的条目自动组成（释义，非官方文本；非法律意见）。"自 {{ g.since }} 以来的变化"以{{ g.since }}为基准（指南 2024 年版日期为 {{ g.edition_date }}）。标注"观点"的回答是评估，不是法律规定。{% else %}Assembled from the entries of the cnai knowledge base valid on {{ g.as_of }} (paraphrases, not official text; not legal advice). "Changed since" compares with {{ g.since }} (the 2024 guide edition date is {{ g.edition_date }}). Answers marked opinion are assessments, not statements of law.{% endif %}
+{% if zh %}根据 cnai 知识库在 {{ g.as_of }} 有效的条目自动组成（释义，非官方文本；非法律意见）。"自 {{ g.since }} 以来的变化"以{{ g.since }}为基准（指南 2024 年版日期为 {{ g.edition_date }}）。标注"观点"的回答是评估，不是法律规定。{% else %}Assembled from the entries of the cnai knowledge base valid on {{ g.as_of }} (paraphrases, not official text; not legal advice). "Changed since" compares with {{ g.since }} (the 2024 guide edition date is {{ g.edition_date }}). Answers marked opinion are assessments, not statements of law. The date selects which entries, statuses, article numbers and changes are shown; each entry's summary is the knowledge base's current one.{% endif %}
 
 
 {% for a in g.answers %}
