@@ -67,4 +67,24 @@ echo "== 9. explicit labels: image text, audio rhythm, video burn-in, text prefi
 $CNAI label visible "$OUT/in-big.jpg" "$OUT/in/sample.wav" "$OUT/in/sample.mp4" "$OUT/in/sample.md" \
   -o "$OUT/visible" --no-progress | cut -c1-220
 head -5 "$OUT/visible/sample.md"
+echo "== 10. damaged media: refused per file with the reason, or labelled with --allow-damaged (damage recorded)"
+mkdir -p "$OUT/damaged"
+head -c -300 "$OUT/in/sample.jpg" > "$OUT/damaged/cut.jpg"        # image data cut short: no EOI marker
+cp "$OUT/in/sample.png" "$OUT/damaged/ok.png"
+set +e
+$CNAI label embed "$OUT/damaged" --producer "$CODE" -o "$OUT/damaged-out" --no-progress > /dev/null; rc=$?
+set -e
+echo "exit code with one damaged file in the batch: $rc (the good file is labelled: $(ls "$OUT/damaged-out"))"
+$CNAI label embed "$OUT/damaged/cut.jpg" --producer "$CODE" -o "$OUT/damaged-allowed" --allow-damaged \
+  --no-progress | cut -c1-400
+
+echo "== 11. the same from Python, and the carriers registered on the cnai.carriers extension point"
+.venv/bin/python - "$OUT" "$CODE" <<'PY'
+import sys
+from cnai.label import check, embed
+out, code = sys.argv[1], sys.argv[2]
+res = embed([f"{out}/in/sample.png"], producer=code, out=f"{out}/library")
+print(res.exit_code, res.tally.line(), "| check exit", check([f"{out}/library"]).exit_code)
+PY
+$CNAI plugins --format json | .venv/bin/python -c "import json,sys; d=json.load(sys.stdin); d=d if isinstance(d,list) else d.get('points',d); print('carriers:', ', '.join(r['name'] for p in d if p['point']=='carriers' for r in p['registered']))"
 echo "done: outputs in $OUT"
