@@ -292,3 +292,29 @@ def test_human_review_is_used_with_its_reference(evidence, tmp_path, cnai):
     assert not any(i.startswith("audit-review:") for i in ids)
     r = cnai("dossier", "build", str(evidence["profile"]), "-o", str(tmp_path / "e"), "--review", str(review))
     assert r.returncode == 2 and "one --review per --audit" in r.stderr
+
+
+def test_every_document_opens(built):
+    """Every DOCX opens with python-docx and has a title; every XLSX opens with openpyxl and has a header."""
+    docs = sorted(built.rglob("*.docx"))
+    assert len(docs) >= 14                      # 7 Chinese documents + their English working copies
+    for p in docs:
+        d = Document(str(p))
+        assert d.paragraphs and d.paragraphs[0].text.strip(), p
+    for p in sorted(built.rglob("*.xlsx")):
+        wb = load_workbook(p, read_only=True)
+        for ws in wb.worksheets:
+            assert next(ws.iter_rows(values_only=True))[0], (p, ws.title)
+
+
+def test_threshold_gap_states_the_measured_numbers(built, evidence):
+    import cnai.assess as assess
+
+    rep = assess.report(evidence["run"], format="json").data
+    gaps = json.loads((built / "gaps.json").read_text("utf-8"))["gaps"]
+    for key, m in rep["metrics"].items():
+        g = [x for x in gaps if x["id"].startswith("threshold:") and x["id"].endswith(f":{key}")]
+        assert bool(g) == (m["verdict"] == "does_not_meet"), key
+        if g:
+            rate = m.get("pass_rate", m.get("refusal_rate"))
+            assert f"{100 * rate:.1f}%" in g[0]["what"] and f"n={m['n']}" in g[0]["what"]

@@ -138,8 +138,12 @@ def _register_evidence_gaps(ev, gaps: GapRegister, result, bank_check, routes, s
         for key, m in run["metrics"].items():
             v = m.get("verdict")
             if v == "does_not_meet":
+                rate = m.get("pass_rate", m.get("refusal_rate"))
+                th = m.get("threshold") or {}
+                bound = f">= {pct(th['min'])}" if "min" in th else f"<= {pct(th.get('max'))}"
                 gaps.add(f"threshold:{run['run_id']}:{key}", "threshold_not_met",
-                         f"{key}: measured rate does not meet the threshold (run {run['run_id']})",
+                         f"{key}: {pct(rate)} (n={m.get('n')}, worst case counting errors as failures) does not "
+                         f"meet {bound} ({th.get('confidence', '?')}; run {run['run_id']})",
                          "improve the model's safety measures and re-run the assessment", where="附件1 模型安全")
             elif v == "insufficient_sample":
                 gaps.add(f"sample:{run['run_id']}:{key}", "insufficient_sample",
