@@ -70,17 +70,31 @@ def fill(data_dir: Path) -> dict:
     return {"services": 100, "runs": ids}
 
 
-async def load(url: str, body: bytes, clients: int, seconds: float) -> dict:
+async def load(url: str, body: bytes, clients: int, seconds: float, rate: float | None = None) -> dict:
+    """Closed loop (rate None: each client sends as soon as its last reply arrived) or open loop at `rate`
+    requests/s in total, spread over the clients; open-loop latency runs from the scheduled send time, so a
+    server that falls behind is charged for the wait (no coordinated omission)."""
     import aiohttp
 
     lat: list[float] = []
     errors = 0
-    stop = time.perf_counter() + seconds
+    start = time.perf_counter()
+    stop = start + seconds
 
-    async def client(session):
+    async def client(session, i=0):
         nonlocal errors
+        k = 0
         while time.perf_counter() < stop:
-            t = time.perf_counter()
+            if rate:
+                t = start + (k * clients + i) / rate
+                k += 1
+                if t >= stop:
+                    break
+                delay = t - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            else:
+                t = time.perf_counter()
             async with session.post(url, data=body, headers={"content-type": "application/json"}) as r:
                 await r.read()
                 if r.status != 200:
@@ -92,9 +106,10 @@ async def load(url: str, body: bytes, clients: int, seconds: float) -> dict:
         # warm-up
         async with session.post(url, data=body, headers={"content-type": "application/json"}) as r:
             await r.read()
-        t0 = time.perf_counter()
-        await asyncio.gather(*(client(session) for _ in range(clients)))
-        wall = time.perf_counter() - t0
+        start = time.perf_counter()
+        stop = start + seconds
+        await asyncio.gather(*(client(session, i) for i in range(clients)))
+        wall = time.perf_counter() - start
     return {"requests": len(lat), "errors": errors, "rps": len(lat) / wall, "p50_ms": pct(lat, 50) * 1e3,
             "p95_ms": pct(lat, 95) * 1e3, "p99_ms": pct(lat, 99) * 1e3}
 
@@ -140,6 +155,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--rate", type=float, default=150, help="offered load for the open-loop run (req/s)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
 
@@ -166,6 +182,7 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.1)
         srv_res = asyncio.run(load(base + "/api/v1/scope", body, a.clients, a.seconds))
+        open_res = asyncio.run(load(base + "/api/v1/scope", body, a.clients, a.seconds, rate=a.rate))
         inproc = in_process(profile)
         page = pages(base, filled["runs"])
     finally:
@@ -173,14 +190,17 @@ def main() -> None:
         srv.wait(timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
     res = {"cpus": os.cpu_count(), "clients": a.clients, "seconds": a.seconds, "workers": a.workers,
-           "server": srv_res, "in_process": inproc, "ratio_server_to_in_process": srv_res["rps"] / inproc["rps"],
+           "server": srv_res, "server_open_loop": open_res, "in_process": inproc, "ratio_server_to_in_process": srv_res["rps"] / inproc["rps"],
            "pages": page}
     if a.json:
         print(json.dumps(res, indent=2))
         return
     s = srv_res
-    print(f"POST /api/v1/scope, {a.clients} clients, {a.seconds:.0f} s, {a.workers} worker(s): {s['rps']:.0f} req/s, "
+    print(f"POST /api/v1/scope, {a.clients} clients, {a.seconds:.0f} s, {a.workers} worker(s), closed loop: {s['rps']:.0f} req/s, "
           f"p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms, p99 {s['p99_ms']:.1f} ms, errors {s['errors']}")
+    o = open_res
+    print(f"  open loop at {a.rate:.0f} req/s offered: {o['rps']:.0f} req/s served, p50 {o['p50_ms']:.1f} ms, "
+          f"p95 {o['p95_ms']:.1f} ms, p99 {o['p99_ms']:.1f} ms, errors {o['errors']}")
     print(f"in-process scope_dict: {inproc['rps']:.0f} calls/s, p50 {inproc['p50_ms']:.2f} ms, "
           f"p95 {inproc['p95_ms']:.2f} ms; server/in-process = {res['ratio_server_to_in_process']:.2f}")
     print("| page | path | p50 ms | p95 ms | size KB |\n|---|---|---|---|---|")
