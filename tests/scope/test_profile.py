@@ -186,3 +186,11 @@ def test_scope_report_formats_are_registered():
     from cnai.core.reports import formats_for
 
     assert {"md", "html", "json"} <= set(formats_for("scope"))
+
+
+def test_check_goes_on_past_a_bad_profile(cnai, tmp_path):
+    bad = write(tmp_path, "schema: cnai/profile/v1\nservice: {name: x}\naudience: {minors: \"yes\"}\n", "bad.yaml")
+    r = cnai("profile", "check", str(bad), str(EXAMPLES[0]))
+    assert r.returncode == 2
+    assert r.stdout.count("ok:") == 1
+    assert "bad.yaml" in r.stderr and "1 of 2 profiles invalid" in r.stderr

@@ -40,6 +40,8 @@ def check(paths: tuple[Path, ...]) -> None:
         known = _count_known(prof.facts())
         click.echo(f"ok: {p} ({prof.service.name}; {known} facts given)")
     if bad:
+        if len(paths) > 1:  # a batch goes on past a bad file and says how many failed
+            click.echo(f"{bad} of {len(paths)} profiles invalid", err=True)
         raise SystemExit(2)
 
 
