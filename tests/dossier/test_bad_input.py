@@ -162,7 +162,7 @@ def test_refused_with_one_line(case, make, msg, evidence, tmp_path, cnai):
     r = cnai(*args, env={"CNAI_LABEL_SIGNING_KEY": None})
     assert r.returncode == 2, (case, r.stderr)
     lines = r.stderr.strip().splitlines()
-    assert lines and lines[-1].startswith("error:") and msg in lines[-1], (case, r.stderr)
+    assert len(lines) == 1 and lines[0].startswith("error:") and msg in lines[0], (case, r.stderr)
     assert "Traceback" not in r.stderr
     assert not out.exists() or not any(out.iterdir()) or not (out / "manifest.json").exists()
 
@@ -219,7 +219,7 @@ def test_output_dir_not_made_by_cnai_is_untouched(evidence, tmp_path, cnai):
 def test_output_dir_is_an_input(evidence, tmp_path, cnai):
     r = cnai("dossier", "build", str(evidence["profile"]), "-o", str(evidence["run"]), "--run",
              str(evidence["run"]), "--no-pdf")
-    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1].startswith("error:")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("error:")
     assert (evidence["run"] / "run.sqlite").is_file()
 
 

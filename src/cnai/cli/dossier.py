@@ -36,9 +36,10 @@ def dossier() -> None:
 @click.option("--sign", is_flag=True, help="Sign manifest.json with Ed25519 (key from CNAI_LABEL_SIGNING_KEY).")
 @click.option("--key-env", default="CNAI_LABEL_SIGNING_KEY", show_default=True, help="Environment variable holding the key.")
 @click.option("--no-pdf", is_flag=True, help="Skip the PDF rendering.")
+@click.option("-v", "--verbose", is_flag=True, help="Progress on stderr.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def build(profile, out, runs, audits, reviews, label_checks, keywords, questions, extras, facts, route, as_of, lang,
-          templates, sign, key_env, no_pdf, fmt) -> None:
+          templates, sign, key_env, no_pdf, verbose, fmt) -> None:
     """Build the dossier. Exits 0 once written, even with open gaps (their count is printed)."""
     from cnai.dossier.build import build as do_build
 
@@ -46,7 +47,7 @@ def build(profile, out, runs, audits, reviews, label_checks, keywords, questions
                    questions=questions, extras=extras, facts=facts, route=route,
                    as_of=parse_date(as_of) if as_of else None, lang=lang, templates=templates,
                    sign_key_env=key_env if sign else None, pdf=not no_pdf,
-                   progress=lambda m: click.echo(m, err=True))
+                   progress=(lambda m: click.echo(m, err=True)) if verbose else None)
     if fmt == "json":
         emit_json(res.summary())
     else:
