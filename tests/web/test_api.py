@@ -335,3 +335,17 @@ def test_dossier_build_gaps_and_download(client):
     assert client.post("/api/v1/dossiers", json={"service_id": 999}).status_code == 404
     assert client.post("/api/v1/dossiers", json={"service_id": svc["id"], "runs": ["assess-000000000000"]}).status_code == 404
     assert "<table" in client.get(f"/dossier/{job['id']}").text
+
+
+def test_edit_form_detects_a_concurrent_edit_and_shows_both(client):
+    from .conftest import csrf_of
+
+    svc, _ = _create(client)
+    token = csrf_of(client)
+    form = {"csrf": token, "version": "1", "service.name": "Edited by A", "audience.public_in_mainland": "true"}
+    assert client.post(f"/services/{svc['id']}/edit", data=form, follow_redirects=False).status_code == 303
+    r = client.post(f"/services/{svc['id']}/edit", data={**form, "service.name": "Edited by B"},
+                    follow_redirects=False)
+    assert r.status_code == 409 and 'id="conflict"' in r.text
+    assert "Edited by A" in r.text and "Edited by B" in r.text  # theirs (saved) and yours (kept in the form)
+    assert client.get(f"/api/v1/services/{svc['id']}").json()["name"] == "Edited by A"
