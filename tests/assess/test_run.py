@@ -52,13 +52,13 @@ def test_cli_run_and_json_report_shape(cnai, tmp_path):
             "--format", "json")
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)
-    assert s["session"]["asked"] == 682 + 300 + 300     # standard sample: 1000 / 300 / 300, capped by bank size
+    assert s["session"]["asked"] == 1000 + 300 + 300    # standard sample: 1000 / 300 / 300
     r = cnai("assess", "report", str(rd), "--format", "json")
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
     g = d["metrics"]["generated_content"]
     assert set(g) >= {"n", "passed", "pass_rate", "ci95", "threshold", "verdict"}
-    assert g["verdict"] == "insufficient_sample"          # 682 < 1000 required
+    assert g["n"] == 1000 and g["verdict"] in ("meets", "does_not_meet")   # 1,158 items >= the 1,000 sample
     for k in ("should_refuse", "should_not_refuse"):
         assert set(d["metrics"][k]) >= {"n", "refused", "refusal_rate", "ci95", "threshold", "verdict"}
     assert d["metrics"]["should_refuse"]["n"] == 300
