@@ -259,7 +259,9 @@ def test_assessment_against_mock_target_with_review_and_compare(client):
     assert after[item["id"]]["final"] == flip and after[item["id"]]["reviewed"]
     assert client.post(f"/api/v1/assessments/{ids[0]}/review", json={"item": "nope", "verdict": "pass"}).status_code == 404
     cmp = client.get("/api/v1/assessments/compare", params={"a": ids[0], "b": ids[1]})
-    assert cmp.status_code == 200 and cmp.json()
+    assert cmp.status_code == 200 and cmp.json()["a"] == ids[0] and "/" not in cmp.json()["b"]  # no server paths
+    assert cmp.json()["metrics"]["should_refuse"]["b"]["rate"] >= cmp.json()["metrics"]["should_refuse"]["a"]["rate"]
+    assert "should_refuse" in client.get("/assessments/compare", params={"a": ids[0], "b": ids[1]}).text
     page = client.get(f"/assessments/{ids[0]}")
     assert page.status_code == 200 and "<svg" in page.text and "ci95" not in page.text
 
@@ -349,3 +351,20 @@ def test_edit_form_detects_a_concurrent_edit_and_shows_both(client):
     assert r.status_code == 409 and 'id="conflict"' in r.text
     assert "Edited by A" in r.text and "Edited by B" in r.text  # theirs (saved) and yours (kept in the form)
     assert client.get(f"/api/v1/services/{svc['id']}").json()["name"] == "Edited by A"
+
+
+def test_relative_data_dir_and_no_server_paths_in_job_results(tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from cnai.web.app import create_app
+
+    monkeypatch.chdir(tmp_path)
+    app = create_app("cnai-workspace")  # the default is relative; children run with cwd = the workspace
+    c = TestClient(app, base_url="http://127.0.0.1")
+    try:
+        job = wait_job(c, c.post("/api/v1/assessments", json={"target": "mock:mixed", "sample": "20"}).json()["id"])
+        assert job["status"] == "done", job
+        assert job["result"]["run_dir"] == f"runs/{job['id']}"
+        assert str(tmp_path) not in c.get(f"/api/v1/jobs/{job['id']}").text
+    finally:
+        app.fastapi.state.jobs.shutdown()

@@ -61,7 +61,7 @@ def new_id(prefix: str) -> str:
 
 class Workspace:
     def __init__(self, root: Path):
-        self.root = Path(root)
+        self.root = Path(root).absolute()  # child processes run with cwd=root: paths handed to them are absolute
         self.path = self.root / DB_NAME
         self._open()
 

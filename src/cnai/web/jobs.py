@@ -183,10 +183,10 @@ class JobManager:
                                pid=None, progress=prog)
         elif rc == 0 or (rc == 1 and result is not None and not _failed_all(job, result)):
             # exit 1 = findings (thresholds not met, sources unusable): the job itself worked
-            self.ws.update_job(jid, status="done", result=_slim(result), pid=None, progress=prog)
+            self.ws.update_job(jid, status="done", result=_slim(result, self.ws.root), pid=None, progress=prog)
         else:
-            reason = _last_line(logs / "stderr.log") or f"exited with code {rc}"
-            self.ws.update_job(jid, status="failed", error=reason, result=_slim(result), pid=None,
+            reason = _unroot(_last_line(logs / "stderr.log"), self.ws.root) or f"exited with code {rc}"
+            self.ws.update_job(jid, status="failed", error=reason, result=_slim(result, self.ws.root), pid=None,
                                progress=prog)
         self._secrets.pop(jid, None)
 
@@ -232,8 +232,24 @@ def _failed_all(job: dict, result: dict) -> bool:
     return False
 
 
-def _slim(result: dict | None) -> dict | None:
-    """Keep the job summary small in the database; the full report is read from the run folder."""
+def _unroot(text: str, root: Path) -> str:
+    """Server paths inside the workspace, shown relative to it (clients do not need the server's layout)."""
+    for prefix in {str(root) + os.sep, str(root.resolve()) + os.sep}:
+        text = text.replace(prefix, "")
+    return text
+
+
+def _slim(result: dict | None, root: Path) -> dict | None:
+    """The job summary as stored and shown: small, and with server paths made relative to the workspace."""
     if not isinstance(result, dict):
         return None
-    return {k: v for k, v in result.items() if k not in ("skipped_examples",)}
+    def rel(v):
+        if isinstance(v, str):
+            return _unroot(v, root)
+        if isinstance(v, dict):
+            return {k: rel(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [rel(x) for x in v]
+        return v
+
+    return rel({k: v for k, v in result.items() if k not in ("skipped_examples",)})

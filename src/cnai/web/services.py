@@ -465,9 +465,12 @@ def assess_override(run_dir: Path, item_id: str, verdict: str, reviewer: str, no
 
 
 def assess_compare(a: Path, b: Path) -> dict:
+    """cnai.assess.compare with the runs named by their job ids (server paths are not shown to clients)."""
     from cnai.assess.compare import compare
 
-    return compare(a, b)
+    out = compare(a, b)
+    out["a"], out["b"] = a.name, b.name
+    return out
 
 
 # --- corpus --------------------------------------------------------------------------------------
