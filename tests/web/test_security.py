@@ -251,3 +251,20 @@ def test_cli_refuses_a_network_bind_without_a_token(cnai, tmp_path, monkeypatch)
     r = cnai("serve", "--data-dir", str(tmp_path / "mine"))
     assert r.returncode == 2 and "not a cnai workspace" in r.stderr
     assert not (tmp_path / "ws").exists()  # nothing created before refusing
+
+
+def test_an_unexpected_error_is_a_json_500_not_a_traceback(make_client, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from cnai.web import services
+
+    c = make_client()
+    c = TestClient(c.app_, base_url="http://127.0.0.1", raise_server_exceptions=False)
+
+    def boom(*a, **k):
+        raise RuntimeError("engine exploded at /secret/path")
+
+    monkeypatch.setattr(services, "scope_dict", boom)
+    r = c.post("/api/v1/scope", json=PROFILE)
+    assert r.status_code == 500 and r.json()["error"]["code"] == "internal"
+    assert "Traceback" not in r.text and "/secret/path" not in r.text

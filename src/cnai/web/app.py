@@ -193,6 +193,15 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
             parts.append(f"{loc}: {e.get('msg')}" if loc else str(e.get("msg")))
         return _err(request, 422, "bad_input", "; ".join(parts))
 
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception):
+        import logging
+
+        logging.getLogger("cnai.web").error("internal error on %s %s: %s: %s", request.method, request.url.path,
+                                            type(exc).__name__, exc)
+        return _err(request, 500, "internal", f"internal error ({type(exc).__name__}); the workspace is unchanged "
+                    "unless the server log says otherwise")
+
     @app.exception_handler(404)
     async def _404(request: Request, exc):
         return _err(request, 404, "not_found", f"no such page: {request.url.path}")
