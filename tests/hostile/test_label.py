@@ -230,9 +230,10 @@ def _start_batch(tmp_path: Path, n: int) -> tuple[subprocess.Popen, Path]:
     return p, out
 
 
+@pytest.mark.slow  # two real processes over 600 files
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
 def test_signal_stops_batch_cleanly_and_resume_finishes(tmp_path, sig, code):
-    n = 1500
+    n = 600
     p, out = _start_batch(tmp_path, n)
     p.send_signal(sig)
     stdout, stderr = p.communicate(timeout=120)
