@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 CNAI=${CNAI:-.venv/bin/cnai}
 OUT=demo-output/web
 rm -rf "$OUT" && mkdir -p "$OUT"
-PORT=${CNAI_DEMO_PORT:-8765}
+PORT=${CNAI_DEMO_PORT:-$(.venv/bin/python -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")}
 
 "$CNAI" serve --demo --data-dir "$OUT/workspace" --port "$PORT" 2>"$OUT/serve.log" &
 PID=$!
