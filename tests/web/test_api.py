@@ -368,3 +368,23 @@ def test_relative_data_dir_and_no_server_paths_in_job_results(tmp_path, monkeypa
         assert str(tmp_path) not in c.get(f"/api/v1/jobs/{job['id']}").text
     finally:
         app.fastapi.state.jobs.shutdown()
+
+
+def test_evidence_file_for_a_done_duty_and_chinese_ui(client):
+    svc = _import_example(client)
+    duty = client.get(f"/api/v1/services/{svc['id']}/duties?status=applies").json()["duties"][0]
+    ev = client.post("/api/v1/evidence", files={"file": ("备案回执.pdf", b"%PDF-1.4 receipt", "application/pdf")})
+    assert ev.status_code == 201
+    uid = ev.json()["id"]
+    r = client.post(f"/api/v1/services/{svc['id']}/duties/{duty['id']}/done",
+                    json={"done_on": "2025-03-10", "owner": "合规部", "evidence_upload": uid})
+    assert r.status_code == 200 and r.json()["evidence_upload"] == uid
+    got = client.get(f"/evidence/{uid}")
+    assert got.status_code == 200 and got.content == b"%PDF-1.4 receipt"
+    r = client.post(f"/api/v1/services/{svc['id']}/duties/{duty['id']}/done",
+                    json={"done_on": "2025-03-10", "evidence_upload": "up-000000000000"})
+    assert r.status_code == 404
+    assert client.post("/api/v1/evidence", files={"file": ("x.sh", b"rm -rf /", "text/plain")}).status_code == 415
+    zh = client.get(f"/services/{svc['id']}/duties?lang=zh")
+    assert "义务" in zh.text and "已完成" in zh.text and zh.cookies.get("cnai_lang") == "zh"
+    assert "义务" in client.get("/law").text  # the choice is kept in a cookie

@@ -81,3 +81,26 @@ def test_csv_cells_cannot_become_formulas():
     rows = [{"id": "x", "title": "=HYPERLINK(\"http://evil\")", "status": "applies", "state": "due",
              "citations": [], "evidence_upload": None}]
     assert b"'=HYPERLINK" in actions_csv(rows)
+
+
+def test_migrations_apply_in_order_and_a_failing_one_rolls_back(tmp_path, monkeypatch):
+    import sqlite3
+
+    from cnai.web import db
+
+    ws = db.Workspace(tmp_path / "ws")
+    sid = ws.create_service(copy.deepcopy(PROFILE))["id"]
+    assert ws.schema_version() == len(db.MIGRATIONS)
+    base = list(db.MIGRATIONS)
+    # a broken migration: its first statement would succeed, the second fails -> nothing of it sticks
+    monkeypatch.setattr(db, "MIGRATIONS", base + ["CREATE TABLE half (x); INSERT INTO nowhere VALUES (1)"])
+    from cnai.errors import InputError
+
+    with pytest.raises(InputError, match="schema 2 failed .*left unchanged at schema 1"):
+        db.Workspace(tmp_path / "ws")
+    with sqlite3.connect(tmp_path / "ws" / db.DB_NAME) as con:
+        assert not con.execute("SELECT name FROM sqlite_master WHERE name='half'").fetchall()
+    monkeypatch.setattr(db, "MIGRATIONS", base + ["ALTER TABLE services ADD COLUMN tags TEXT"])
+    again = db.Workspace(tmp_path / "ws")
+    assert again.schema_version() == len(base) + 1
+    assert again.get_service(sid)["data"] == PROFILE  # data kept across the upgrade

@@ -93,6 +93,10 @@ class Workspace:
                             con.execute(stmt)
                         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(n + 1),))
                         con.execute("COMMIT")
+                    except sqlite3.Error as exc:
+                        con.execute("ROLLBACK")
+                        raise InputError(f"upgrading the workspace to schema {n + 1} failed ({exc}); it was left "
+                                         f"unchanged at schema {n}", path=str(self.path)) from None
                     except BaseException:
                         con.execute("ROLLBACK")
                         raise
