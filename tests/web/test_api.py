@@ -127,6 +127,7 @@ def test_answering_a_needs_info_fact_changes_a_duty(client):
     assert after[duty["id"]]["status"] != "needs_info"
     # the answer is recorded in the history with what was answered
     assert client.get(f"/api/v1/services/{svc['id']}/history").json()[0]["note"] == f"answered {path}"
+    assert f"<code>{path}</code>" in client.get(f"/services/{svc['id']}").text  # the history shows what changed
     # stale version -> conflict; unknown fact -> 400
     r = client.post(f"/api/v1/services/{svc['id']}/facts", json={"path": path, "value": False, "version": 1})
     assert r.status_code == 409

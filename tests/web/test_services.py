@@ -104,3 +104,13 @@ def test_migrations_apply_in_order_and_a_failing_one_rolls_back(tmp_path, monkey
     again = db.Workspace(tmp_path / "ws")
     assert again.schema_version() == len(base) + 1
     assert again.get_service(sid)["data"] == PROFILE  # data kept across the upgrade
+
+
+def test_profile_diff_lists_changed_facts():
+    from cnai.web import services
+
+    new = services.set_fact(services.set_fact(PROFILE, "audience.minors", True), "roles", ["provider", "user"])
+    new = services.set_fact(new, "capabilities.dialogue_simulating_person", None)
+    got = {c["path"]: (c["old"], c["new"]) for c in services.profile_diff(PROFILE, new)}
+    assert got == {"audience.minors": (None, True), "roles": (["provider"], ["provider", "user"]),
+                   "capabilities.dialogue_simulating_person": (True, None)}

@@ -147,6 +147,8 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
     app.state.jobs = jobs
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.autoescape = True
+    templates.env.filters["when"] = lambda ts: dt.datetime.fromtimestamp(float(ts), dt.UTC).strftime(
+        "%Y-%m-%d %H:%M UTC")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     # --- errors ------------------------------------------------------------------------------
@@ -844,7 +846,10 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
     @app.get("/services/{sid}", include_in_schema=False)
     def service_page(request: Request, sid: int):
         svc = ws.get_service(sid)
-        return _page(request, "service.html", {"svc": svc, "history": ws.history(sid)[:50],
+        hist = ws.history(sid)[:51]
+        for i, h in enumerate(hist):
+            h["changes"] = services.profile_diff(hist[i + 1]["data"] if i + 1 < len(hist) else None, h["data"])
+        return _page(request, "service.html", {"svc": svc, "history": hist[:50],
                                                "yaml": services.profile_yaml(svc["data"])})
 
     @app.get("/services/{sid}/edit", include_in_schema=False)

@@ -97,6 +97,10 @@ class JobManager:
             try:
                 proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env,
                                         cwd=str(self.ws.root))
+            except OSError as exc:  # the job row stays, ended with the reason
+                self.ws.update_job(job["id"], status="failed", error=f"could not start: {exc.strerror or exc}")
+                self._secrets.pop(job["id"], None)
+                return
             finally:
                 out.close()
                 err.close()

@@ -218,6 +218,22 @@ def parse_profile_yaml(text: str, source: str = "<upload>") -> dict:
     return data
 
 
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+        return out
+    return {prefix[:-1]: data}
+
+
+def profile_diff(old: dict | None, new: dict) -> list[dict]:
+    """Facts changed from one version to the next: [{"path", "old", "new"}] (None = unknown)."""
+    a, b = _flatten(old or {}), _flatten(new)
+    return [{"path": k, "old": a.get(k), "new": b.get(k)} for k in sorted(set(a) | set(b))
+            if a.get(k) != b.get(k) and k != "schema"]
+
+
 def profile_yaml(data: dict) -> str:
     import yaml
 
