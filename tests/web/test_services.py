@@ -114,3 +114,17 @@ def test_profile_diff_lists_changed_facts():
     got = {c["path"]: (c["old"], c["new"]) for c in services.profile_diff(PROFILE, new)}
     assert got == {"audience.minors": (None, True), "roles": (["provider"], ["provider", "user"]),
                    "capabilities.dialogue_simulating_person": (True, None)}
+
+
+def test_two_processes_opening_a_new_workspace_at_once_migrate_it_once(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from cnai.web.db import Workspace; w = Workspace(sys.argv[1]); "
+            "print(w.schema_version())")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "ws")], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    from cnai.web.db import MIGRATIONS
+
+    assert [o[0].strip() for o in outs] == [str(len(MIGRATIONS))] * 4, outs

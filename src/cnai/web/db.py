@@ -75,7 +75,7 @@ class Workspace:
                              path=str(root), field="--data-dir")
         root.mkdir(parents=True, exist_ok=True)
         (root / MARKER).touch()
-        for sub in ("uploads", "runs", "audits", "outputs"):
+        for sub in ("uploads", "runs", "audits", "dossiers", "outputs"):
             (root / sub).mkdir(exist_ok=True)
         try:
             with self.connect() as con:
@@ -87,7 +87,11 @@ class Workspace:
                     raise InputError(f"workspace schema {version} is newer than this cnai understands "
                                      f"({len(MIGRATIONS)}); upgrade cnai", path=str(self.path))
                 for n in range(version, len(MIGRATIONS)):
-                    con.execute("BEGIN")
+                    con.execute("BEGIN IMMEDIATE")  # one process migrates; another waits, then skips
+                    row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                    if row and int(row[0]) > n:
+                        con.execute("COMMIT")
+                        continue
                     try:
                         for stmt in _statements(MIGRATIONS[n]):
                             con.execute(stmt)
