@@ -389,3 +389,17 @@ def test_evidence_file_for_a_done_duty_and_chinese_ui(client):
     zh = client.get(f"/services/{svc['id']}/duties?lang=zh")
     assert "义务" in zh.text and "已完成" in zh.text and zh.cookies.get("cnai_lang") == "zh"
     assert "义务" in client.get("/law").text  # the choice is kept in a cookie
+
+
+@pytest.mark.parametrize("text, words", [
+    ("a: &x [1, 2]\nb: *x\n", "alias"),
+    ("schema: cnai/profile/v1\nservice: {name: a}\nservice: {name: b}\n", "duplicate"),
+    ("schema: cnai/profile/v1\nservice: {name: a\n", "line"),
+    ("schema: cnai/profile/v1\nservice:\n  name: x\n  launch_date: 2025-02-30\n", "launch_date"),
+])
+def test_hostile_yaml_imports_are_one_line_400s(client, text, words):
+    r = client.post("/api/v1/services/import", content=text.encode(), headers={"content-type": "application/yaml"})
+    assert r.status_code == 400, r.text
+    msg = r.json()["error"]["message"]
+    assert words in msg.lower() or words in msg, msg
+    assert client.get("/api/v1/services").json() == []
