@@ -37,6 +37,7 @@ _T: dict[str, tuple[str, str]] = {
     "duties.actor": ("actor", "主体"),
     "duties.state": ("deadline", "期限"),
     "duties.all": ("all", "全部"),
+    "duties.open_default": ("applies + needs info", "适用 + 需补充信息"),
     "duties.open_questions": ("Open questions", "待回答的问题"),
     "duties.open_help": ("Each answer is saved as a new version of the profile and the duties are recomputed.",
                          "每个回答都保存为画像的新版本，并重新计算义务。"),
