@@ -210,3 +210,18 @@ def test_the_coarse_face_fact_alone_cannot_decide():
     # does not say whose face, so the duty stays open until the split facts are answered.
     coarse = run(**DS, capabilities__face_generation_or_swap=True, capabilities__edits_real_person_biometrics=None)
     assert status(coarse, "deep-synthesis.biometric-consent") == "needs_info"
+
+
+# --- GB/T 45654 figures ----------------------------------------------------------------------------
+
+def test_gbt_45654_figures_are_marked_with_their_source_and_none_is_verified():
+    # No full-text copy of GB/T 45654-2025 was available: a duty stating a figure must name the reference's
+    # tag for it ([S], [S-weak], [R]) and may not be marked verified.
+    import re
+    ins = KB.instruments["gb-t-45654"]
+    figured = [o for o in ins.obligations if re.search(r"\d[\d,]*\s*%|\b\d{2,}[\d,]*\b", o.title + " " + o.duty)]
+    assert len(figured) >= 8
+    for o in figured:
+        assert o.confidence != "verified", o.id
+        assert re.search(r"\[(S|S-weak|R)[\],/ ]", o.note or ""), f"{o.id}: figure without a source tag"
+    assert "Round-2 check" in (ins.notes or "")
