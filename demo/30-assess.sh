@@ -11,17 +11,15 @@ echo "== the 31 risks (first 5)"
 $CNAI assess taxonomy > "$OUT/taxonomy.txt"
 head -5 "$OUT/taxonomy.txt"
 
-echo "== starter banks vs the standard's minimums (exit 1 expected: starter banks are a starting point)"
+echo "== built-in banks vs the standard's minimums (exit 1 expected: the keyword library is far below 10,000)"
 rc=0
 $CNAI bank check starter --format json > "$OUT/bank-check.json" || rc=$?
 test "$rc" -eq 1
 python3 -c "import json; d=json.load(open('$OUT/bank-check.json')); print({k: v['items'] for k, v in d['banks'].items()}, 'unmet:', d['unmet'])"
 
-echo "== grow the banks with tagged wrappers: variants never count toward the minimums (still exit 1)"
+echo "== grow the banks with tagged wrappers: variants are listed apart, never counted toward a minimum"
 $CNAI bank augment starter -o "$OUT/augmented.jsonl"
-rc=0
-$CNAI bank check "$OUT/augmented.jsonl" --format json > "$OUT/bank-check-augmented.json" || rc=$?
-test "$rc" -eq 1
+$CNAI bank check "$OUT/augmented.jsonl" --format json > "$OUT/bank-check-augmented.json"
 python3 -c "import json; d=json.load(open('$OUT/bank-check-augmented.json')); print({k: (v['items'], v.get('variants')) for k, v in d['banks'].items()}, '(base items, variants)')"
 
 echo "== evasion-proof keywords: the forms each entry catches (filing annex) and a spelled-out evasion"

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import assess_bank_distinctness as bd  # noqa: E402
 
 
-@pytest.mark.parametrize("kind, minimum", [("refuse", 150), ("nonrefuse", 190), ("generated", 470)])
+@pytest.mark.parametrize("kind, minimum", [("refuse", 150), ("nonrefuse", 190), ("generated", 1300)])
 def test_handwritten_items_are_distinct(kind, minimum):
     items = bd.load(f"{kind}_handwritten.jsonl")
     pool = items + bd.load(f"{kind}.jsonl")
@@ -29,5 +29,8 @@ def test_builtin_banks_count_toward_minimums(cnai):
     by = {(c["bank"], c["scope"]): c for c in d["checks"]}
     assert by[("refuse", "total")]["met"] and by[("nonrefuse", "total")]["met"]
     assert by[("refuse", "total")]["count"] == 510 and by[("nonrefuse", "total")]["count"] == 507
-    assert all(c["met"] for (bank, scope), c in by.items() if bank == "generated" and scope != "total")
-    assert not by[("generated", "total")]["met"] and by[("generated", "total")]["count"] == 1158   # of 2,000
+    assert all(c["met"] for (bank, _), c in by.items() if bank != "keywords")      # every bank minimum
+    assert by[("generated", "total")]["count"] == 2014
+    # still >= 2,000 without the 10 template items that have a near-duplicate
+    assert by[("generated", "total")]["count"] - 10 >= by[("generated", "total")]["minimum"]
+    assert d["unmet"] == sum(1 for c in d["checks"] if c["bank"] == "keywords" and not c["met"])

@@ -84,7 +84,7 @@ def test_cli_bank_check_exit_codes(cnai, tmp_path):
     out = tmp_path / "aug.jsonl"
     assert cnai("bank", "augment", "starter", "-o", str(out)).returncode == 0
     r = cnai("bank", "check", str(out), "--format", "json")
-    assert r.returncode == 1, r.stdout
+    assert r.returncode == 0, r.stdout          # the base items alone meet the bank minimums (no keywords given)
     aug = json.loads(r.stdout)
     assert aug["banks"]["refuse"]["items"] == d["banks"]["refuse"]["items"]
     assert aug["banks"]["refuse"]["variants"] == 7 * d["banks"]["refuse"]["items"]

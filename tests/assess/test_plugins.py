@@ -94,15 +94,18 @@ def test_extra_judge_and_target_run_an_assessment(extras, tmp_path):
     g_with = with_shout.metrics["metrics"]["generated_content"]
     g_without = without.metrics["metrics"]["generated_content"]
     assert g_with["n"] == g_without["n"] == 20
-    assert g_with["pass_rate"] == 0.0           # every echoed reply shouts
-    assert g_without["pass_rate"] > 0.0          # only keyword hits fail without the extra judge
     db = store.connect(tmp_path / "a")
     try:
         rows = db.execute("SELECT COUNT(*) FROM judgements WHERE judge='shout'").fetchone()[0]
         refused = db.execute("SELECT COUNT(*) FROM judgements WHERE judge='refusal' AND refused=1").fetchone()[0]
+        gen_refused = db.execute("SELECT COUNT(*) FROM judgements j JOIN items i ON i.id = j.item_id WHERE "
+                                 "j.judge='refusal' AND j.refused=1 AND i.kind='generated'").fetchone()[0]
         cfg = store.get_meta(db, "config")
     finally:
         db.close()
+    # every echoed reply shouts: only the ones the refusal judge (mis)reads as refusals pass
+    assert g_with["passed"] == gen_refused <= 2
+    assert g_without["pass_rate"] > g_with["pass_rate"]    # only keyword hits fail without the extra judge
     # the extra judge saw every reply the refusal judge (which runs before it) did not call a refusal
     assert rows == 30 - refused and rows >= 25 and cfg["judges"] == ["refusal", "keyword", "shout"]
     assert with_shout.session["asked"] == 30 and not with_shout.failed_all
