@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cnai.errors import InputError, yaml_error
 from cnai.law.models import CITATION_RE, Article, Case, Concept, Instrument, Obligation, Regulator, Topic
@@ -158,6 +158,7 @@ def _parse() -> KnowledgeBase:
             if c.id in kb.concepts:
                 raise InputError(f"concept {c.id!r} is defined twice", path=str(path))
             kb.concepts[c.id] = c
+    _apply_zh_overlays(kb)
     for name, model, target in (("topics", Topic, kb.topics),
                                 ("cases", Case, kb.cases), ("regulators", Regulator, kb.regulators)):
         path = DATA / f"{name}.yaml"
@@ -168,4 +169,55 @@ def _parse() -> KnowledgeBase:
             if rec.id in target:
                 raise InputError(f"duplicate id {rec.id!r}", path=str(path))
             target[rec.id] = rec
+    _apply_zh_topics(kb)
     return kb
+
+
+class ZhOverlay(BaseModel):
+    """law/data/zh/<instrument>.yaml: Chinese summaries (our own words) kept apart from the instrument file,
+    so that trigger edits and translation work do not touch the same lines."""
+
+    model_config = ConfigDict(extra="forbid")
+    articles: dict[str, str] = {}  # article number -> summary
+    obligations: dict[str, str] = {}  # obligation id -> summary
+
+
+def _apply_zh_overlays(kb: KnowledgeBase, folder: Path | None = None) -> None:
+    folder = folder or DATA / "zh"
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        if path.stem == "topics":
+            continue
+        ins = kb.instruments.get(path.stem)
+        if ins is None:
+            raise InputError("no instrument with this id (orphaned Chinese overlay)", path=str(path))
+        ov = _validate(ZhOverlay, _yaml_load(path) or {}, path, "zh overlay")
+        articles = {a.number: a for a in ins.articles}
+        for number, text in ov.articles.items():
+            art = articles.get(number)
+            if art is None:
+                raise InputError(f"no article {number!r} in {ins.id} (orphaned)", path=str(path), field=f"articles.{number}")
+            if art.summary_zh:
+                raise InputError(f"article {number!r} already has summary_zh in the instrument file",
+                                 path=str(path), field=f"articles.{number}")
+            art.summary_zh = text.strip()
+        obligations = {o.id: o for o in ins.obligations}
+        for oid, text in ov.obligations.items():
+            if oid not in obligations:
+                raise InputError(f"no obligation {oid!r} in {ins.id} (orphaned)", path=str(path), field=f"obligations.{oid}")
+            obligations[oid].summary_zh = text.strip()
+
+
+def _apply_zh_topics(kb: KnowledgeBase, folder: Path | None = None) -> None:
+    path = (folder or DATA / "zh") / "topics.yaml"
+    if not path.exists():
+        return
+    data = _yaml_load(path) or {}
+    if not isinstance(data, dict):
+        raise InputError("expected a mapping of topic id to Chinese summary", path=str(path))
+    for tid, text in data.items():
+        topic = kb.topics.get(tid)
+        if topic is None:
+            raise InputError(f"no topic {tid!r} (orphaned)", path=str(path), field=str(tid))
+        if not isinstance(text, str) or not text.strip():
+            raise InputError("expected a non-empty string", path=str(path), field=str(tid))
+        topic.summary_zh = text.strip()

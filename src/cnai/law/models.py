@@ -88,6 +88,7 @@ class Obligation(Strict):
     title: str  # short English title
     title_zh: str | None = None
     duty: str  # what must be done, in our own words
+    summary_zh: str | None = None  # Chinese summary of the duty (our own words), from law/data/zh/<instrument>.yaml
     applies_if: str = "true"  # trigger expression (see cnai.scope.expr)
     citations: list[str]
     from_: dt.date | None = Field(default=None, alias="from")  # defaults to instrument effective date
