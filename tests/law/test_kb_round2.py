@@ -225,3 +225,26 @@ def test_gbt_45654_figures_are_marked_with_their_source_and_none_is_verified():
         assert o.confidence != "verified", o.id
         assert re.search(r"\[(S|S-weak|R)[\],/ ]", o.note or ""), f"{o.id}: figure without a source tag"
     assert "Round-2 check" in (ins.notes or "")
+
+
+# --- audit finding: citations use the current article number ----------------------------------------
+
+def test_every_citation_uses_the_current_article_number():
+    # Audit 2026-12-04: cyber-incident-reporting cited the 2017 number of the CSL penalty article (59), which
+    # is Art. 61 from 2026-01-01 (CSL 2025 amendment). Old numbers are reached through `numbering`, by date,
+    # so a stored citation must name the current one.
+    from cnai.law.models import CITATION_RE
+    stale = []
+    records = [(o.id, o.citations + o.penalty) for o in KB.obligations]
+    records += [(c.id, c.citations) for c in KB.concepts.values()]
+    records += [(t.id, t.citations) for t in KB.topics.values()]
+    records += [(c.id, c.citations) for c in KB.cases.values()]
+    for owner, cites in records:
+        for c in cites:
+            m = CITATION_RE.match(c)
+            ins = KB.instruments.get(m["instrument"])
+            if ins and m["article"] not in ("all", "*") and not any(a.number == m["article"] for a in ins.articles):
+                stale.append((owner, c))
+    assert not stale, stale
+    assert "cybersecurity-law:61" in next(o for o in KB.obligations
+                                          if o.id == "cyber-incident-reporting.grade-and-report").penalty
