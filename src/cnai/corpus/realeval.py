@@ -1,0 +1,169 @@
+"""A realistic evaluation set for person names and addresses (no cue words), and its scorer.
+
+The sentences live in data/realeval/items.txt (written for cnai, four registers: news, chat, forum,
+form). Each item's id is a hash of its line; the held-out test part is fixed by a seeded hash of that
+id (about 40 %), so it does not move when items are added or reordered. Rules are tuned on the
+"tune" part only; the numbers we report come from the "test" part.
+
+A prediction is correct when its type matches and its span equals the gold span exactly ("exact")
+or overlaps it ("overlap"; reported too, because a span one character off is still a find).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data" / "realeval" / "items.txt"
+SPLIT_SEED = "cnai-realeval-split-v1"
+TEST_SHARE = 40  # percent of items in the held-out test part
+TYPES = {"N": "person_name", "A": "address"}
+_MARK = re.compile(r"〔([^〔〕|]+)\|([NA])〕")
+
+Prediction = tuple[int, int, str, float, str]  # (start, end, type, confidence, reason)
+
+
+def item_id(line: str) -> str:
+    return hashlib.sha256(line.encode("utf-8")).hexdigest()[:12]
+
+
+def split_of(iid: str) -> str:
+    h = int(hashlib.sha256(f"{SPLIT_SEED}:{iid}".encode()).hexdigest()[:8], 16)
+    return "test" if h % 100 < TEST_SHARE else "tune"
+
+
+def parse_line(line: str) -> dict:
+    register, _, marked = line.partition("\t")
+    marked = marked.replace("\\n", "\n").replace("\\t", "\t")
+    text, labels, pos, last = [], [], 0, 0
+    for m in _MARK.finditer(marked):
+        plain = marked[last:m.start()]
+        text.append(plain)
+        pos += len(plain)
+        labels.append({"type": TYPES[m.group(2)], "start": pos, "end": pos + len(m.group(1))})
+        text.append(m.group(1))
+        pos += len(m.group(1))
+        last = m.end()
+    text.append(marked[last:])
+    iid = item_id(line)
+    return {"id": iid, "register": register, "text": "".join(text), "labels": labels, "split": split_of(iid)}
+
+
+def load(split: str | None = None, path: Path = DATA) -> list[dict]:
+    """Items of one split ("tune", "test") or all (None)."""
+    items = []
+    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        if "\t" not in line:
+            raise ValueError(f"{path}:{n}: expected 'register<TAB>text'")
+        it = parse_line(line)
+        if split is None or it["split"] == split:
+            items.append(it)
+    return items
+
+
+def default_recognizers() -> list[Callable[[str], list[Prediction]]]:
+    from cnai.corpus import addresses, names
+
+    return [names.find, addresses.find]
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict:
+    p = tp / (tp + fp) if tp + fp else None
+    r = tp / (tp + fn) if tp + fn else None
+    f = 2 * p * r / (p + r) if p and r else (0.0 if p is not None and r is not None else None)
+    return {"tp": tp, "fp": fp, "fn": fn, "precision": _r(p), "recall": _r(r), "f1": _r(f)}
+
+
+def _r(x):
+    return None if x is None else round(x, 4)
+
+
+def score(items: Iterable[dict], recognizers=None, threshold: float = 0.5, match: str = "exact") -> dict:
+    """P/R/F1 per type, per (type, register), plus false positives listed for inspection."""
+    recs = recognizers if recognizers is not None else default_recognizers()
+    counts: dict[tuple[str, str], list[int]] = {}
+    errors = []
+    for it in items:
+        preds = [p for r in recs for p in r(it["text"]) if p[3] >= threshold and p[2] in TYPES.values()]
+        used: set[int] = set()
+        for g in it["labels"]:
+            hit = None
+            for j, p in enumerate(preds):
+                if j in used or p[2] != g["type"]:
+                    continue
+                ok = (p[0], p[1]) == (g["start"], g["end"]) if match == "exact" else p[0] < g["end"] and g["start"] < p[1]
+                if ok:
+                    hit = j
+                    break
+            c = counts.setdefault((g["type"], it["register"]), [0, 0, 0])
+            if hit is None:
+                c[2] += 1
+                errors.append(("FN", it["id"], g["type"], it["text"][g["start"]:g["end"]], it["text"]))
+            else:
+                used.add(hit)
+                c[0] += 1
+        for j, p in enumerate(preds):
+            if j not in used:
+                counts.setdefault((p[2], it["register"]), [0, 0, 0])[1] += 1
+                errors.append(("FP", it["id"], p[2], it["text"][p[0]:p[1]], it["text"]))
+    per_type: dict[str, list[int]] = {}
+    for (t, _reg), c in counts.items():
+        a = per_type.setdefault(t, [0, 0, 0])
+        for k in range(3):
+            a[k] += c[k]
+    return {"threshold": threshold, "match": match,
+            "per_type": {t: _prf(*c) for t, c in sorted(per_type.items())},
+            "per_register": {f"{t}/{reg}": _prf(*c) for (t, reg), c in sorted(counts.items())},
+            "errors": errors}
+
+
+def threshold_curve(items: list[dict], recognizers=None, thresholds=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+                    match: str = "exact") -> list[dict]:
+    recs = recognizers if recognizers is not None else default_recognizers()
+    cache = {it["id"]: [p for r in recs for p in r(it["text"])] for it in items}
+    fixed = [lambda t, _c=cache: _c[_by_text[t]]]
+    _by_text = {it["text"]: it["id"] for it in items}
+    return [{"threshold": th, **{t: {k: v for k, v in r.items() if k in ("precision", "recall", "f1")}
+                                 for t, r in score(items, fixed, th, match)["per_type"].items()}}
+            for th in thresholds]
+
+
+def evaluate(split: str = "test", threshold: float = 0.5, recognizers=None) -> dict:
+    """Everything `cnai corpus eval` needs for the realistic set: exact and overlap scores, the curve."""
+    items = load(split)
+    exact = score(items, recognizers, threshold, "exact")
+    overlap = score(items, recognizers, threshold, "overlap")
+    return {"split": split, "items": len(items), "threshold": threshold,
+            "exact": {k: exact[k] for k in ("per_type", "per_register")},
+            "overlap": {k: overlap[k] for k in ("per_type", "per_register")},
+            "curve": threshold_curve(items, recognizers)}
+
+
+def render_md(res: dict) -> str:
+    def f(x):
+        return "-" if x is None else f"{x:.3f}"
+
+    out = [f"Realistic set, split `{res['split']}`: {res['items']} items, threshold {res['threshold']}", "",
+           "| type / register | P exact | R exact | F1 exact | P overlap | R overlap | TP | FP | FN |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for key in list(res["exact"]["per_type"]) + list(res["exact"]["per_register"]):
+        e = res["exact"]["per_type"].get(key) or res["exact"]["per_register"][key]
+        o = res["overlap"]["per_type"].get(key) or res["overlap"]["per_register"][key]
+        out.append(f"| {key} | {f(e['precision'])} | {f(e['recall'])} | {f(e['f1'])} | {f(o['precision'])} | "
+                   f"{f(o['recall'])} | {e['tp']} | {e['fp']} | {e['fn']} |")
+    out += ["", "| threshold | " + " | ".join(f"{t} P / R" for t in TYPES.values()) + " |",
+            "|---|" + "---|" * len(TYPES)]
+    for row in res["curve"]:
+        out.append(f"| {row['threshold']} | " + " | ".join(
+            f"{f(row.get(t, {}).get('precision'))} / {f(row.get(t, {}).get('recall'))}" for t in TYPES.values()) + " |")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # python -m cnai.corpus.realeval [tune|test]
+    import sys
+
+    print(render_md(evaluate(sys.argv[1] if len(sys.argv) > 1 else "test")))
