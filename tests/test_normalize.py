@@ -110,3 +110,13 @@ def test_variant_recall_on_the_starter_library():
     overall = sum(recall[t] * len(p) for t, p in variants.items()) / total
     print({k: round(v, 3) for k, v in recall.items()}, round(overall, 3))
     assert overall >= 0.95, recall
+
+
+def test_homophones_that_cut_through_a_common_word_are_not_hits():
+    """家新闻 sounds like 假新闻, but in 国家新闻 it is the end of 国家: ordinary text, no hit (word guard)."""
+    m = EvasionMatcher(["假新闻", "法轮功"])
+    assert m.find("今天的国家新闻报道了天气") == []
+    assert m.find("网上有很多家新闻") == []                                 # 很多家 news outlets: ordinary
+    assert [h.how for h in m.find("他在网上发了一篇家新闻")] == ["sound"]    # no word crossed: caught
+    assert [h.how for h in m.find("搜索发轮功资料")] == ["sound"]
+    assert EvasionMatcher(["假新闻"], word_guard=False).find("今天的国家新闻")[0].how == "sound"

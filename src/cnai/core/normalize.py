@@ -207,6 +207,31 @@ def _all_pinyin_forms(keyword: str) -> set[tuple[str, str]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    """Two-character words of jieba's dictionary with frequency >= 50 (empty without jieba)."""
+    try:
+        import jieba
+    except ImportError:  # pragma: no cover - the assess extra installs it
+        return frozenset()
+    import os
+
+    out = set()
+    with open(os.path.join(os.path.dirname(jieba.__file__), "dict.txt"), encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) >= 2 and len(parts[0]) == 2 and parts[1].isdigit() and int(parts[1]) >= 50:
+                out.add(parts[0])
+    return frozenset(out)
+
+
+def _inside_a_word(text: str, a: int, b: int) -> bool:
+    """The span's first character ends a common word that begins just before it, or its last character starts
+    one that ends just after it (家新闻 in 国家新闻): a homophone match there is most likely ordinary text."""
+    words = _common_words()
+    return bool(words) and ((a > 0 and text[a - 1:a + 1] in words) or (b < len(text) and text[b - 1:b + 1] in words))
+
+
 def _split_spellings(folded: str, limit: int = 15) -> list[str]:
     """The keyword with any non-empty subset of its splittable characters written as parts (at most `limit`)."""
     out = [""]
@@ -269,9 +294,10 @@ class EvasionMatcher:
     """One keyword library, matched with every evasion folded away; hits carry original offsets."""
 
     def __init__(self, keywords: list[str], *, sound_min_chars: int = 2, pinyin_min_letters: int = 6,
-                 initials_min_chars: int = 3):
+                 initials_min_chars: int = 3, word_guard: bool = True):
         self.keywords = list(dict.fromkeys(k for k in keywords if k.strip()))
         self.sound_min_chars = sound_min_chars
+        self.word_guard = word_guard            # drop homophone matches that cut through a common word
         pats: dict[str, list[tuple[int, str, str]]] = {}   # pattern -> [(keyword id, family, folded check)]
 
         def add(p: str, i: int, family: str, check: str) -> None:
@@ -339,6 +365,8 @@ class EvasionMatcher:
                 else:
                     how = family
                 if (how == "initials" or self._ascii[ki]) and not _word_bounded(joined, oa, ob, n):
+                    continue
+                if how == "sound" and self.word_guard and _inside_a_word(joined, oa, ob):
                     continue
                 d = int(np.searchsorted(starts, oa, side="right")) - 1
                 key = (d, ki, oa - int(starts[d]), ob - int(starts[d]))
