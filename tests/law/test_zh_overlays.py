@@ -28,6 +28,10 @@ def test_every_article_and_duty_has_a_chinese_summary(iid):
     assert not missing, missing
 
 
+def test_every_instrument_has_a_chinese_summary():
+    assert [i.id for i in KB.instruments.values() if not i.summary_zh] == []
+
+
 def test_every_topic_has_a_chinese_summary():
     assert all(t.summary_zh for t in KB.topics.values())
 
