@@ -41,15 +41,20 @@ def main() -> None:
             for c in w[1:]:
                 given[c] += 1
         # ordinary words: any non-name tag, or a name-tagged entry frequent enough to be a word (文明 6584)
-        if 2 <= len(w) <= 3 and (w[0] in single or w[-1] in single or w[:2] in surnames):
-            if (not is_name and f >= 3) or (is_name and f >= 300):
+        # words that touch a surname character, and any frequent 2-character word (a given part such as
+        # 愚昧 in 都愚昧 that is an ordinary word)
+        if (2 <= len(w) <= 3 and (w[0] in single or w[-1] in single or w[:2] in surnames)) or (
+                len(w) == 2 and f >= 100 and not is_name):
+            if not is_name and f >= 3:
                 words[w] = f
+            elif is_name and f >= 60:  # jieba tags many words nr (段子 132, 武侠 81); famous names too (李娜 438)
+                words[w] = -f  # negative: a name-tagged word, penalised less
     with open(HERE / "given_chars.tsv", "w", encoding="utf-8") as fh:
         fh.write("# char\tgiven_count\tgeneral_weight  (derived from jieba 0.42.1 dict.txt, MIT)\n")
         for c in sorted(set(given) | {c for c, v in general.items() if v >= 5}):
             fh.write(f"{c}\t{given[c]}\t{general[c]:.1f}\n")
     with open(HERE / "common_words.tsv", "w", encoding="utf-8") as fh:
-        fh.write("# word\tfrequency  (derived from jieba 0.42.1 dict.txt, MIT)\n")
+        fh.write("# word\tfrequency, negative for entries jieba tags as a name  (derived from jieba 0.42.1 dict.txt, MIT)\n")
         for w in sorted(words):
             fh.write(f"{w}\t{words[w]}\n")
     print(f"given chars {len(given)}, common words {len(words)}", file=sys.stderr)

@@ -1,0 +1,198 @@
+"""Person-name recognizer for running Chinese text, without cue words.
+
+Candidates are a surname (data/names/surnames.txt, single and compound) followed by one or two
+given-name characters. Each candidate is scored from:
+- how typical its given characters are of names: log ratio of a character's share among given names
+  to its share in ordinary words (data/names/given_chars.tsv, derived from jieba's dictionary);
+- whether it is an ordinary word or would break one (data/names/common_words.tsv: 高明, 方便, 文明,
+  黄山, 张家口 ... are words, and "提高明显" does not hold 高明 because 提高 is a word);
+- the characters around it (start, punctuation, 和/与/是 ... on the left; 说/的/在/和 ... on the right);
+- hard negatives we list ourselves (brands used as words, data/names/negatives.txt).
+Also: pinyin names in Latin letters (Zhang Wei, Wang Xiaoming) and western names (John Smith) set inside
+Chinese text, and 小王 / 老赵 forms.
+
+find(text) -> [(start, end, "person_name", confidence, reason)], non-overlapping.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data" / "names"
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# characters that are never given-name characters in running text (function words, pronouns, particles)
+_STOP = set("的了是在和与及或对向给把被从到为于说也都就又还很这那你我他她它们个吗呢吧啊嘛呀哦哈么啦着过地得"
+            "不没有要会能可以去来看想让请将已被等各每某该此其"
+            "省市区县路街号楼室镇乡村州旗巷弄层栋")  # address parts: 红谷滩区 is not 谷 + 滩区
+# surname characters far more often something else (那, 阿姨, 区, 楼主): a name needs more evidence
+_WEAK_SURNAMES = set("那阿区楼关门车时生都和成干权边封井公")
+_LEFT_OK = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|和与跟同给对让叫问被由据是把向找跟请")
+_RIGHT_OK = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|说的和与在是也都已又还就今昨明刚又要会将等发去到"
+                "认表指回告接获当透主分共同曾一这那")
+
+
+@lru_cache(maxsize=1)
+def _tables():
+    sur1: dict[str, float] = {}
+    sur2: set[str] = set()
+    for ln in (DATA / "surnames.txt").read_text("utf-8").splitlines():
+        if not ln or ln.startswith("#"):
+            continue
+        s, w = ln.split("\t")
+        if len(s) == 1:
+            sur1[s] = float(w)
+        else:
+            sur2.add(s)
+    given: dict[str, float] = {}
+    rows = [ln.split("\t") for ln in (DATA / "given_chars.tsv").read_text("utf-8").splitlines()
+            if ln and not ln.startswith("#")]
+    ng = sum(int(r[1]) for r in rows) or 1
+    nw = sum(float(r[2]) for r in rows) or 1.0
+    for c, g, w in rows:
+        given[c] = math.log((int(g) + 0.5) / ng) - math.log((float(w) + 5.0) / nw)
+    words: dict[str, int] = {}
+    for ln in (DATA / "common_words.tsv").read_text("utf-8").splitlines():
+        if ln and not ln.startswith("#"):
+            w, f = ln.split("\t")
+            words[w] = int(f)
+    neg = {ln.strip() for ln in (DATA / "negatives.txt").read_text("utf-8").splitlines()
+           if ln.strip() and not ln.startswith("#")}
+    return sur1, sur2, given, words, neg
+
+
+def _given_score(c: str, given: dict[str, float]) -> float:
+    return given.get(c, -3.0)
+
+
+def _score(text: str, s: int, sl: int, gl: int, tables) -> tuple[float, str]:
+    sur1, _sur2, given, words, neg = tables
+    e = s + sl + gl
+    cand = text[s:e]
+    if cand in neg:
+        return -9.0, "listed negative"
+    sc = 0.0
+    why = []
+    g = [_given_score(c, given) for c in text[s + sl:e]]
+    sc += sum(g) / len(g) + (0.6 if gl == 2 else 0.0)
+    if sl == 1 and (sur1.get(text[s], 1.0) < 1.0 or text[s] in _WEAK_SURNAMES):
+        sc -= 1.0
+        why.append("ambiguous surname")
+    f = words.get(cand, 0)
+    if f >= 3:
+        sc -= 2.0 + min(3.0, math.log10(f))
+        why.append("ordinary word")
+    elif f < 0:  # an entry jieba tags as a name but frequent enough to be a word as well (段子, 白雪)
+        sc -= 0.5 + min(2.0, math.log10(-f) / 1.5)
+        why.append("word or famous name")
+    weak = sl == 1 and (sur1.get(text[s], 1.0) < 1.0 or text[s] in _WEAK_SURNAMES)
+    if gl == 2 and words.get(text[s + 1:e], 0) >= 200:  # the given part is an ordinary word (都 + 愚昧)
+        sc -= 3.0 if weak else 0.7
+    f2 = abs(words.get(text[s:s + 2], 0))
+    if gl == 2 and f2 >= 10:
+        sc -= 1.0 + min(2.0, math.log10(f2) / 2)
+    if s > 0 and abs(words.get(text[s - 1:s + 1], 0)) >= 20 and text[s - 1] not in _LEFT_OK:
+        sc -= 2.5
+        why.append("surname ends a word")
+    fr = abs(words.get(text[e - 1:e + 1], 0))
+    if e < len(text) and fr >= 20:
+        sc -= 1.5 if fr < 300 else 2.5
+    left = s == 0 or text[s - 1] in _LEFT_OK
+    right = e == len(text) or text[e] in _RIGHT_OK
+    sc += (0.8 if left else 0.0) + (0.8 if right else 0.0)
+    if e < len(text) and _CJK.match(text[e]) is None and text[e] not in " \t\n":
+        sc += 0.2
+    return sc, ",".join(why)
+
+
+def _conf(sc: float) -> float:
+    return round(1.0 / (1.0 + math.exp(-(sc - 1.0) * 1.2)), 3)
+
+
+_LATIN = re.compile(r"(?<![A-Za-z])([A-Z][a-z]{1,10}) ([A-Z][a-z]{1,14})(?![A-Za-z])")
+_NICK = re.compile(r"[小老]")
+_TRANS = re.compile(r"[\u4e00-\u9fff]{2,4}·[\u4e00-\u9fff]{2,6}")
+
+
+@lru_cache(maxsize=1)
+def _pinyin_tables():
+    from pypinyin import Style, lazy_pinyin
+
+    sur1, sur2, *_ = _tables()
+    surnames = {lazy_pinyin(s, style=Style.NORMAL)[0].capitalize() for s in sur1 if sur1[s] >= 1.0}
+    syl = set()
+    for c in "".join(sorted(_tables()[2]))[:20000]:
+        syl.add(lazy_pinyin(c, style=Style.NORMAL)[0])
+    return surnames, {s for s in syl if s.isalpha()}
+
+
+def _pinyin_word(w: str, syl: set[str]) -> bool:
+    w = w.lower()
+    ok = [True] + [False] * len(w)
+    for i in range(len(w)):
+        if ok[i]:
+            for k in range(1, 7):
+                if i + k <= len(w) and w[i:i + k] in syl:
+                    ok[i + k] = True
+    return ok[len(w)]
+
+
+def find(text: str, threshold: float = 0.0, *, skip_addresses: bool = True) -> list[tuple[int, int, str, float, str]]:
+    """Names in text. With skip_addresses, no name is reported inside an address that
+    cnai.corpus.addresses finds (武侯区, 桂林市 ... hold surname characters)."""
+    tables = _tables()
+    sur1, sur2, _given, words, _neg = tables
+    cands = []
+    n = len(text)
+    for i, c in enumerate(text):
+        sl = 2 if text[i:i + 2] in sur2 else (1 if c in sur1 else 0)
+        if not sl:
+            continue
+        best = None
+        for gl in (2, 1):
+            e = i + sl + gl
+            if e > n or not all(_CJK.match(x) and x not in _STOP for x in text[i + sl:e]):
+                continue
+            sc, why = _score(text, i, sl, gl, tables)
+            if best is None or sc > best[0]:
+                best = (sc, i, e, why)
+        if best is not None:
+            conf = _conf(best[0])
+            if sl == 2:
+                conf = max(conf, 0.9)
+            if conf >= threshold:
+                cands.append((best[1], best[2], "person_name", conf,
+                              "surname + given-name characters" + (f" ({best[3]})" if best[3] else "")))
+    for m in _NICK.finditer(text):
+        i = m.start()
+        if i + 2 <= n and text[i + 1] in sur1 and (i + 2 == n or text[i + 2] in _RIGHT_OK or text[i + 2] in "了吗呢啊") \
+                and words.get(text[i:i + 2], 0) < 3 and (i == 0 or not _CJK.match(text[i - 1]) or text[i - 1] in _LEFT_OK
+                                                          or text[i - 1] in "到见给找"):
+            cands.append((i, i + 2, "person_name", 0.7, "小/老 + surname"))
+    if "·" in text:
+        for m in _TRANS.finditer(text):
+            cands.append((m.start(), m.end(), "person_name", 0.7, "transliterated name with a middle dot"))
+    if any("A" <= ch <= "Z" for ch in text):
+        surnames, syl = _pinyin_tables()
+        for m in _LATIN.finditer(text):
+            a, b = m.group(1), m.group(2)
+            if a in surnames and _pinyin_word(b, syl):
+                cands.append((m.start(), m.end(), "person_name", 0.85, "pinyin surname + given name"))
+            elif _CJK.search(text[max(0, m.start() - 3):m.start()] + text[m.end():m.end() + 3]):
+                cands.append((m.start(), m.end(), "person_name", 0.6, "two capitalised words inside Chinese text"))
+    # keep the best non-overlapping candidates
+    cands.sort(key=lambda f: -f[3])
+    out: list = []
+    if skip_addresses and cands:
+        from cnai.corpus import addresses
+
+        out = [(a[0], a[1]) for a in addresses.find(text)]
+        n_addr = len(out)
+    else:
+        n_addr = 0
+    for f in cands:
+        if f[3] >= threshold and all(f[1] <= g[0] or g[1] <= f[0] for g in out):
+            out.append(f)
+    return sorted(out[n_addr:])
