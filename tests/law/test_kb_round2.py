@@ -248,3 +248,22 @@ def test_every_citation_uses_the_current_article_number():
     assert not stale, stale
     assert "cybersecurity-law:61" in next(o for o in KB.obligations
                                           if o.id == "cyber-incident-reporting.grade-and-report").penalty
+
+
+# --- pi-standard-contract (CAC Order 13): the contract route's own duties ---------------------------
+
+def test_standard_contract_filing_in_the_band():
+    # pi-standard-contract:7 — file within 10 working days of the contract taking effect; cross-border-data:8
+    # sets the band since 2024-03-22 (100,000 to under 1,000,000 ordinary individuals).
+    obs = run(**export(cross_border__individuals_this_year=300000, cross_border__sensitive_individuals_this_year=0))
+    assert status(obs, "pi-standard-contract.filing") == "applies"
+    assert "10 working days" in obs["pi-standard-contract.filing"]["deadline"]
+    big = run(**export(cross_border__individuals_this_year=2000000, cross_border__sensitive_individuals_this_year=0))
+    assert status(big, "pi-standard-contract.filing") == "not_applicable"  # cross-border-data:7 — assessment
+
+
+def test_standard_contract_measures_not_before_june_2023():
+    # The Measures took effect on 2023-06-01.
+    ins = KB.instruments["pi-standard-contract"]
+    assert ins.status_on(dt.date(2023, 5, 31))[0] == "not_yet_in_force"
+    assert ins.status_on(dt.date(2023, 6, 1))[0] == "in_force"
