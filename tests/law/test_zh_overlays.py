@@ -86,3 +86,11 @@ def test_orphaned_topic_is_an_error(tmp_path):
     (tmp_path / "topics.yaml").write_text("no-such-topic: 中文。\n", encoding="utf-8")
     with pytest.raises(InputError, match="orphaned"):
         kbmod._apply_zh_topics(_kb_copy(), tmp_path)
+
+
+def test_schemas_registered(cnai):
+    import json
+    for name in ("law-zh-overlay", "law-instrument"):
+        r = cnai("schema", name)
+        assert r.returncode == 0, r.stderr
+        assert "properties" in json.loads(r.stdout)
