@@ -26,14 +26,15 @@ def _read_options(f):
                      help="Force a codec (e.g. gbk, gb18030); default tries UTF-8 then GB18030 per line."),
         click.option("--text-unit", type=click.Choice(["file", "line"]), default="file", show_default=True,
                      help="Plain-text files: one document per file or per line."),
-        click.option("--max-line-mb", type=float, default=16.0, show_default=True,
+        click.option("--max-line-mb", type=click.FloatRange(0.001, 4096), default=16.0, show_default=True,
                      help="Longer lines/documents are skipped (reason line_too_long)."),
         click.option("--keywords", "keywords_path", type=click.Path(path_type=Path), default=None,
                      help="Risk keyword library (TSV keyword<TAB>risk_code, JSON or YAML {code: [..]}); "
                           "default: the shared library if installed."),
         click.option("--classifier", default=None, help="Optional plug-in python:MODULE:FUNCTION(text) -> "
                                                          "[(risk_code, score)]."),
-        click.option("--workers", type=int, default=None, help="Worker processes (default: all cores)."),
+        click.option("--workers", type=click.IntRange(1, 512), default=None,
+                     help="Worker processes (default: all cores)."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -102,7 +103,7 @@ def _scan_batch(texts):
 @click.argument("paths", nargs=-1, required=True)
 @_read_options
 @click.option("--types", default=None, help="Comma-separated finding types to keep (add 'risk' for all risks).")
-@click.option("--min-confidence", type=float, default=0.0, show_default=True)
+@click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.0, show_default=True)
 @click.option("--only-hits", is_flag=True, help="Print only documents with findings.")
 @click.option("--with-text", is_flag=True, help="Include the matched text in each finding (contains PI!).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
@@ -176,9 +177,37 @@ def scan(paths, text_field, id_field, source_field, encoding, text_unit, max_lin
                 docs, res = inflight.popleft()
                 emit(docs, res.get())
     total_skips = sum(skips.values())
+    _no_documents(counts["docs"], skips, text_field)
     click.echo(f"scanned {counts['docs']} documents, {counts['with_findings']} with findings; "
                f"skipped {total_skips}" + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(skips.items()))})"
                                            if skips else ""), err=True)
+
+
+def _no_documents(docs: int, skips: dict, text_field: str) -> None:
+    """A run that read nothing is not a success: name the field when records lacked it, else say why."""
+    if docs:
+        return
+    if skips.get("missing_field"):
+        raise InputError(f"no record has the field {text_field!r} ({skips['missing_field']} records lack it); "
+                         "name the text field with --text-field", field="--text-field")
+    reasons = ", ".join(f"{v} × {k}" for k, v in sorted(skips.items())) or "the inputs hold no records"
+    raise InputError(f"no documents could be read: {reasons}", field="PATHS")
+
+
+class _Stopped(Exception):
+    def __init__(self, signum: int):
+        self.signum = signum
+
+
+def _stop_on_signals():
+    """SIGINT and SIGTERM in the main process raise _Stopped (pools are then terminated by their `with`)."""
+    import signal
+
+    def handler(signum, frame):
+        raise _Stopped(signum)
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    return lambda: [signal.signal(s, h) for s, h in old.items()]
 
 
 # ---------------------------------------------------------------------------- audit
@@ -197,11 +226,11 @@ def scan(paths, text_field, id_field, source_field, encoding, text_unit, max_lin
 @click.option("--redact", type=click.Choice(["mask", "replace", "drop"]), default=None,
               help="Write a cleaned corpus (OUT/clean) and rejected documents with reasons (OUT/rejected).")
 @click.option("--keep-risk", is_flag=True, help="With --redact: keep documents with risk keyword hits.")
-@click.option("--pi-min-confidence", type=float, default=0.6, show_default=True)
+@click.option("--pi-min-confidence", type=click.FloatRange(0, 1), default=0.6, show_default=True)
 @click.option("--findings", "write_findings", is_flag=True, help="Also write per-document findings (OUT/findings).")
 @click.option("--register", "register_path", type=click.Path(path_type=Path), default=None,
               help="Source/licence register (YAML) to check and include in the report.")
-@click.option("--shard-mb", type=float, default=32.0, show_default=True)
+@click.option("--shard-mb", type=click.FloatRange(0.001, 65536), default=32.0, show_default=True)
 @click.option("--fresh", is_flag=True, help="Ignore completed shards from an earlier run.")
 @click.option("--format", "fmt", type=click.Choice(["json", "md"]), default="json", show_default=True)
 def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_line_mb, keywords_path, classifier,
@@ -227,12 +256,21 @@ def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_li
     cfg = pipeline.AuditConfig(read=opts, sample=sample_n, seed=seed, redact=redact, drop_risk=not keep_risk,
                                pi_min_confidence=pi_min_confidence, write_findings=write_findings,
                                sample_per_source=sample_per_source)
+    from cnai.core.safeio import MANIFEST_MARKER, OutputError, check_output, prepare_output_dir
+
     out_dir = Path(out_dir)
-    if fresh and out_dir.exists():
+    try:
+        check_output(out_dir, inputs=list(paths), directory=True)  # --out equal to an input is refused
+        if out_dir.is_dir() and not (out_dir / MANIFEST_MARKER).exists() and (
+                (out_dir / "summary.json").exists() or (out_dir / "shards").is_dir()):  # audits made before the marker
+            (out_dir / MANIFEST_MARKER).write_text('{"kind": "corpus-audit", "tool": "cnai"}\n', encoding="utf-8")
+        prepare_output_dir(out_dir, kind="corpus-audit")
+    except OutputError as exc:
+        raise InputError(str(exc).removeprefix(f"{out_dir}: "), path=str(out_dir), field="--out") from None
+    if fresh:
         for sub in ("shards", "samples", "samples_by_source", "clean", "rejected", "findings"):
             shutil.rmtree(out_dir / sub, ignore_errors=True)
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
         probe = out_dir / ".write-test"
         probe.write_bytes(b"")
         probe.unlink()
@@ -241,7 +279,10 @@ def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_li
                          field="--out") from None
     n_workers = _workers(workers)
     t0 = time.perf_counter()
-    shards, plan_skips = plan_shards(list(paths), opts)
+    shards, plan_skips = plan_shards(list(paths), opts, exclude=[out_dir])
+    for sk in plan_skips:
+        if sk.reason == "cnai_output":
+            click.echo(f"skip: {sk.where}: {sk.detail}", err=True)
     cfg.sample_key_limit = pipeline.sample_key_limit(shards, sample_n)
     cfg_hash = cfg.digest(kl) + (f"-{classifier}" if classifier else "")
     done = {"n": 0}
@@ -257,8 +298,24 @@ def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_li
                                     progress)
         return pipeline.run_local(shards, cfg, detector, out_dir, cfg_hash, n_workers, progress)
 
-    stats = run_all()
+    restore = _stop_on_signals()
+    try:
+        stats = run_all()
+    except _Stopped as stop:
+        restore()
+        import shlex
+
+        code = 130 if stop.signum == 2 else 143
+        click.echo(f"stopped by {'SIGINT' if code == 130 else 'SIGTERM'} after {done['n']} of {len(shards)} "
+                   "shards; finished shards are kept. Resume with the same command:", err=True)
+        click.echo("  " + shlex.join(["cnai", "corpus", "audit", *sys.argv[sys.argv.index("audit") + 1:]])
+                   if "audit" in sys.argv else "  (the same cnai corpus audit command)", err=True)
+        sys.exit(code)
+    finally:
+        restore()
     summary = pipeline.merge(stats, cfg, out_dir, plan_skips)
+    if summary["documents"] == 0 and summary["skipped"]["by_reason"].get("missing_field"):
+        _no_documents(0, summary["skipped"]["by_reason"], text_field)  # the field is wrong: usage, exit 2
     if cfg.sample_key_limit is not None and summary["review_sample"]["size"] < min(sample_n, summary["documents"]):
         click.echo("sample short (many invalid lines): rerunning without the sample key limit", err=True)
         cfg.sample_key_limit = None
@@ -290,9 +347,10 @@ def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_li
         "compliant": summary["documents"] > 0 and not failing and summary["technical_check"]["verdict"] == "pass"
         and (reg is None or summary["register"]["complete"]),
     }
-    if summary["documents"] == 0:
-        summary["verdict"]["reason"] = "no documents could be read (see skipped)"
-        click.echo("warning: no documents could be read; nothing was audited", err=True)
+    if summary["documents"] == 0:  # never a pass: exit 1 with the reasons grouped
+        reasons = ", ".join(f"{v} × {k}" for k, v in summary["skipped"]["by_reason"].items()) or "no records"
+        summary["verdict"]["reason"] = f"no documents could be read: {reasons}"
+        click.echo(f"error: no documents could be read ({reasons}); nothing was audited", err=True)
     write_text_atomic(out_dir / "summary.json", dumps(summary))
     if fmt == "json":
         emit_json(summary)
@@ -412,7 +470,7 @@ def register_check(path, audit_summary, fmt):
 @corpus.command("eval")
 @click.option("--n", "n", type=int, default=3000, show_default=True, help="Sentences to generate.")
 @click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--min-confidence", type=float, default=0.6, show_default=True)
+@click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.6, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["json", "md"]), default="json")
 @click.option("--save", type=click.Path(path_type=Path), default=None, help="Also write the labelled set (JSONL).")
 def eval_cmd(n, seed, min_confidence, fmt, save):

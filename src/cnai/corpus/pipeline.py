@@ -284,6 +284,12 @@ _RAY_DETECTORS: dict = {}
 
 
 def _init_worker(cfg, detector, out, cfg_hash):
+    import signal
+
+    # the main process alone handles Ctrl-C and SIGTERM and then terminates the pool: workers must not
+    # print KeyboardInterrupt tracebacks of their own, and die quietly on the pool's SIGTERM
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER.update(cfg=cfg, detector=detector, out=out, cfg_hash=cfg_hash)
 
 

@@ -36,7 +36,7 @@ DEFAULT_MAX_LINE = 16 * 1024 * 1024
 SKIP_REASONS = (
     "invalid_encoding", "malformed_json", "not_an_object", "missing_field", "bad_field_type", "empty_text",
     "line_too_long", "empty_file", "unreadable_file", "unsupported_format", "decompression_error",
-    "malformed_csv", "malformed_parquet", "processing_error",
+    "malformed_csv", "malformed_parquet", "processing_error", "cnai_output",
 )
 
 
@@ -112,9 +112,23 @@ def _fmt_for(ext: str, opts: ReadOptions) -> str | None:
     return None
 
 
-def expand_inputs(paths: list[str | Path]) -> list[tuple[Path, str]]:
-    """(file, source name) for every input; a directory is walked recursively, in sorted order."""
+def expand_inputs(paths: list[str | Path], exclude: list[str | Path] = (),
+                  skipped: list | None = None) -> list[tuple[Path, str]]:
+    """(file, source name) for every input; a directory is walked recursively, in sorted order.
+
+    Directories named in `exclude` (the command's own output) and any directory holding a cnai output
+    marker are passed over, so outputs never become inputs; each is appended to `skipped` as a Skip."""
+    from cnai.core.safeio import is_cnai_output_dir, is_within
+
     out: list[tuple[Path, str]] = []
+
+    def excluded(d: Path) -> str | None:
+        if any(is_within(d, e) for e in exclude if Path(e).exists()):
+            return "this command's own output folder"
+        if is_cnai_output_dir(d):
+            return "a folder of cnai outputs (holds .cnai-output.json)"
+        return None
+
     for raw in paths:
         p = Path(raw)
         if not p.exists():
@@ -123,7 +137,17 @@ def expand_inputs(paths: list[str | Path]) -> list[tuple[Path, str]]:
         if p.is_dir():
             for root, dirs, files in os.walk(p):
                 dirs.sort()
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                kept = []
+                for d in dirs:
+                    if d.startswith("."):
+                        continue
+                    why = excluded(Path(root) / d)
+                    if why:
+                        if skipped is not None:
+                            skipped.append(Skip(str(Path(root) / d), "cnai_output", f"skipped: {why}"))
+                        continue
+                    kept.append(d)
+                dirs[:] = kept
                 for f in sorted(files):
                     if not f.startswith("."):
                         out.append((Path(root) / f, source))
@@ -132,10 +156,11 @@ def expand_inputs(paths: list[str | Path]) -> list[tuple[Path, str]]:
     return out
 
 
-def plan_shards(paths: list[str | Path], opts: ReadOptions) -> tuple[list[Shard], list[Skip]]:
+def plan_shards(paths: list[str | Path], opts: ReadOptions,
+                exclude: list[str | Path] = ()) -> tuple[list[Shard], list[Skip]]:
     shards: list[Shard] = []
     skips: list[Skip] = []
-    for path, source in expand_inputs(paths):
+    for path, source in expand_inputs(paths, exclude, skips):
         ext, comp = _split_ext(path)
         fmt = _fmt_for(ext, opts)
         try:
@@ -332,6 +357,9 @@ def _read_jsonl(shard: Shard, opts: ReadOptions) -> Iterator[Doc | Skip]:
                 obj = json.loads(line)
             except ValueError as exc:
                 yield Skip(where, "malformed_json", f"byte offset {off}: {str(exc)[:120]}")
+                continue
+            except RecursionError:  # one hostile line is one bad line; the rest of the file is read
+                yield Skip(where, "malformed_json", f"byte offset {off}: JSON nested too deeply")
                 continue
         if not isinstance(obj, dict):
             yield Skip(where, "not_an_object", f"got {type(obj).__name__}")

@@ -54,17 +54,11 @@ FOREIGN_OPEN_SOURCE_CAP = 0.30  # filing-form practice, not found in the standar
 
 
 def load_register(path: str | Path) -> list[dict]:
-    import yaml
+    from cnai.core.loaders import load_json, load_yaml
 
     p = Path(path)
-    if not p.is_file():
-        raise InputError("no such file", path=str(p))
-    try:
-        data = yaml.safe_load(p.read_text("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 at byte {exc.start}", path=str(p)) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"cannot parse YAML/JSON: {str(exc).splitlines()[0]}", path=str(p)) from None
+    # aliases, duplicate keys, depth and size are refused with the file and line (cnai.core.loaders)
+    data = load_json(p) if p.suffix.lower() == ".json" else load_yaml(p, dates_as_strings=True)
     if isinstance(data, dict):
         data = data.get("sources")
     if not isinstance(data, list):
