@@ -10,6 +10,14 @@ import datetime as _dt
 from functools import lru_cache
 from importlib import resources
 
+from cnai.core.checkdigit import (  # noqa: F401 - re-exported: the detector and eval set use them here
+    USCC_ALPHABET,
+    luhn_ok,
+    org_check_char,
+    resident_id_check_char,
+    uscc_check_char,
+)
+
 RULES = {
     "cn_resident_id": {
         "rule": "18 characters: 6-digit division code, 8-digit birth date, 3-digit sequence, check character "
@@ -59,8 +67,6 @@ RULES = {
     },
 }
 
-_ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
-_ID_CHECK = "10X98765432"
 PROVINCES = {
     "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42",
     "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83",
@@ -74,7 +80,7 @@ def region_prefixes() -> frozenset[str]:
 
 
 def id_check_char(first17: str) -> str:
-    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+    return resident_id_check_char(first17)
 
 
 def _valid_date(y: int, m: int, d: int, *, min_year: int = 1900) -> bool:
@@ -109,18 +115,6 @@ def resident_id(s: str) -> tuple[float, str] | None:
     return None
 
 
-def luhn_ok(s: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(s)):
-        d = ord(ch) - 48
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
 def card_scheme(s: str) -> str | None:
     if s.startswith("62") and 16 <= len(s) <= 19:
         return "UnionPay"
@@ -150,20 +144,8 @@ def bank_card(s: str) -> tuple[float, str] | None:
     return 0.85, f"Luhn check valid, {scheme} prefix"
 
 
-_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_VAL = {c: i for i, c in enumerate(_USCC_CHARS)}
-_USCC_W = [pow(3, i, 31) for i in range(17)]
-_ORG_W = [3, 7, 9, 10, 5, 8, 4, 2]
+_USCC_VAL = {c: i for i, c in enumerate(USCC_ALPHABET)}
 _ORG_VAL = {**{str(i): i for i in range(10)}, **{chr(65 + i): 10 + i for i in range(26)}}
-
-
-def uscc_check_char(first17: str) -> str:
-    return _USCC_CHARS[(31 - sum(_USCC_VAL[c] * w for c, w in zip(first17, _USCC_W, strict=True)) % 31) % 31]
-
-
-def org_check_char(first8: str) -> str:
-    c = 11 - sum(_ORG_VAL[ch] * w for ch, w in zip(first8, _ORG_W, strict=True)) % 11
-    return "X" if c == 10 else ("0" if c == 11 else str(c))
 
 
 def uscc(s: str) -> tuple[float, str] | None:

@@ -7,11 +7,11 @@ the qualified rate must be at least 96% (sample size: secondary sources; 96%: re
 from __future__ import annotations
 
 import json
-import math
 import re
 import zipfile
 from pathlib import Path
 
+from cnai.core.stats import wilson
 from cnai.errors import InputError
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff]")
@@ -25,20 +25,10 @@ QUALIFIED = {"qualified", "pass", "ok", "yes", "y", "合格", "是", "1", "true"
 UNQUALIFIED = {"unqualified", "fail", "no", "n", "不合格", "否", "0", "false"}
 
 
-def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def _source_verdict(q: int, u: int) -> dict:
     """The 5% source rule on a source's reviewed items, with the Wilson interval of its unqualified rate."""
     n = q + u
-    lo, hi = wilson(u, n)
+    lo, hi = wilson(u, n)  # n > 0: callers pass sources with reviewed items
     rate = u / n
     if lo > 0.05:
         verdict = "unusable"  # even the optimistic bound is above 5%
@@ -145,7 +135,7 @@ def import_xlsx(path: Path, threshold: float = MANUAL_THRESHOLD, minimum: int = 
                 invalid.append({"row": rown})
     reviewed = qualified + unqualified
     rate = qualified / reviewed if reviewed else 0.0
-    lo, hi = wilson(qualified, reviewed)
+    ci = wilson(qualified, reviewed)  # None when nothing was reviewed: no interval, not [0, 1]
     if reviewed == 0:
         verdict = "not_reviewed"
     elif reviewed < minimum:
@@ -158,9 +148,9 @@ def import_xlsx(path: Path, threshold: float = MANUAL_THRESHOLD, minimum: int = 
         "file": str(path), "rows": total, "reviewed": reviewed, "qualified": qualified,
         "unqualified": unqualified, "unreviewed": blank, "invalid_verdicts": len(invalid),
         "invalid_examples": invalid[:20], "qualified_rate": round(rate, 6),
-        "ci95": [round(lo, 6), round(hi, 6)], "ci_method": "Wilson score",
+        "ci95": [round(x, 6) for x in ci] if ci else None, "ci_method": "Wilson score",
         "threshold": threshold, "minimum_sample": minimum, "verdict": verdict,
-        "lower_bound_meets_threshold": reviewed > 0 and lo >= threshold,
+        "lower_bound_meets_threshold": ci is not None and ci[0] >= threshold,
         "by_risk": dict(sorted(by_risk.items())),
         "by_source": {s: _source_verdict(q, u) for s, (q, u) in sorted(by_source.items())},
         "threshold_source": THRESHOLD_SOURCE,

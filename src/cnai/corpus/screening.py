@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from cnai.core.taxonomy import RISK_CODES as TAXONOMY_RISK_CODES
 from cnai.errors import InputError
 
 RISK_CODE_RE = re.compile(r"^A\.[1-5]\.[a-i]$")
-RISK_CODES = [f"A.1.{c}" for c in "abcdefgh"] + [f"A.2.{c}" for c in "abcdefghi"] + \
-    [f"A.3.{c}" for c in "abcde"] + [f"A.4.{c}" for c in "abcdefg"] + ["A.5.a", "A.5.b"]
+RISK_CODES = list(TAXONOMY_RISK_CODES)  # the 31 risks, from their one home (cnai/core/data/taxonomy.yaml)
 
 
 @runtime_checkable
