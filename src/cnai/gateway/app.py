@@ -1,0 +1,626 @@
+"""The ASGI app: OpenAI-compatible proxy + complaints + health + metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import base64
+import hashlib
+import json
+import logging
+import os
+import signal
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from cnai.gateway.chainlog import ChainLog, claim_worker
+from cnai.gateway.engine import Decision, Engine, StreamGuard
+from cnai.gateway.policy import load_policy
+
+log = logging.getLogger("cnai.gateway")
+
+
+@dataclass
+class Settings:
+    upstream: str
+    policy_path: str | None = None
+    log_dir: str = "gateway-logs"
+    keywords: list[str] = field(default_factory=list)
+    key_env: str = "OPENAI_API_KEY"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(**json.loads(os.environ["CNAI_GATEWAY_SETTINGS"]))
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, r: logging.LogRecord) -> str:
+        d = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": r.levelname,
+             "msg": r.getMessage()}
+        d.update(getattr(r, "fields", {}) or {})
+        return json.dumps(d, ensure_ascii=False)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def oai_error(status: int, message: str, typ: str, code: str | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": typ, "param": None, "code": code}}, status_code=status)
+
+
+class Metrics:
+    def __init__(self):
+        from prometheus_client import CollectorRegistry, Counter, Histogram
+        self.registry = CollectorRegistry()
+        self.requests = Counter("cnai_gateway_requests", "Requests by route and outcome", ["route", "outcome"],
+                                registry=self.registry)
+        self.blocks = Counter("cnai_gateway_blocks", "Blocks by direction and category", ["direction", "category"],
+                              registry=self.registry)
+        self.redactions = Counter("cnai_gateway_redactions", "Redactions by PI type", ["type"], registry=self.registry)
+        self.latency = Histogram("cnai_gateway_latency_seconds", "Request latency through the gateway", ["route"],
+                                 registry=self.registry, buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1,
+                                                                  2.5, 5, 10, 30, 60, 120))
+
+
+class Violations:
+    """Per-user blocked-request counters with the policy's suspension rule (per worker, in memory)."""
+
+    def __init__(self):
+        self.events: dict[str, list[float]] = {}
+        self.suspended_until: dict[str, float] = {}
+
+    def suspended(self, user: str, now: float) -> float | None:
+        t = self.suspended_until.get(user)
+        return t if t and t > now else None
+
+    def add(self, user: str, rule, now: float) -> bool:
+        ev = [t for t in self.events.get(user, []) if t > now - rule.window_hours * 3600] + [now]
+        self.events[user] = ev
+        if rule.enabled and len(ev) >= rule.violations:
+            self.suspended_until[user] = now + rule.suspend_hours * 3600
+            self.events[user] = []
+            return True
+        return False
+
+
+class Gateway:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.engine = self._build_engine()
+        self.metrics = Metrics()
+        self.violations = Violations()
+        self.worker, self._lock = claim_worker(settings.log_dir)
+        self.chain = ChainLog(settings.log_dir, self.worker)
+        self.client: httpx.AsyncClient | None = None
+        self.upstream = settings.upstream.rstrip("/")
+
+    def _build_engine(self) -> Engine:
+        return Engine(load_policy(self.settings.policy_path), self.settings.keywords)
+
+    @property
+    def policy(self):
+        return self.engine.policy
+
+    def reload(self) -> None:
+        try:
+            self.engine = self._build_engine()
+            self.chain.append("event", {"event": "policy_reloaded", "policy": self.settings.policy_path})
+            self._log("policy reloaded", event="reload")
+        except Exception as e:  # keep serving with the old policy
+            self.chain.append("event", {"event": "policy_reload_failed", "error": str(e)})
+            self._log("policy reload failed; keeping the old policy", event="reload_failed", error=str(e))
+
+    def _log(self, msg: str, **fields) -> None:
+        log.info(msg, extra={"fields": {"worker": self.worker, **fields}})
+
+    async def startup(self) -> None:
+        lim = self.policy.limits
+        self.client = httpx.AsyncClient(timeout=httpx.Timeout(lim.upstream_timeout_s, connect=lim.connect_timeout_s),
+                                        limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200))
+        self.chain.append("event", {"event": "start", "upstream": self.upstream, "pid": os.getpid()})
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.reload)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+        self._log("gateway started", event="start", upstream=self.upstream)
+
+    async def shutdown(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+        self.chain.append("event", {"event": "stop"})
+        self.chain.close()
+        self._log("gateway stopped", event="stop")
+
+    # ------------------------------------------------------------------ helpers
+    def _headers(self) -> dict:
+        h = {"content-type": "application/json"}
+        key = os.environ.get(self.settings.key_env)
+        if key:
+            h["authorization"] = f"Bearer {key}"
+        return h
+
+    def _record(self, rec: dict) -> None:
+        try:
+            self.chain.append("request", rec)
+        except Exception as e:  # the log must never take the proxy down; the event goes to stderr
+            self._log("log write failed", event="log_error", error=str(e))
+
+    def _text_field(self, rec: dict, name: str, text: str) -> None:
+        rec[f"{name}_sha256"] = _sha(text)
+        if self.policy.logging.store_text:
+            rec[name] = text
+
+    async def _body(self, request: Request) -> dict | Response:
+        limit = self.policy.limits.max_body_bytes
+        cl = request.headers.get("content-length")
+        if cl and cl.isdigit() and int(cl) > limit:
+            return oai_error(413, f"request body over {limit} bytes", "invalid_request_error", "body_too_large")
+        buf = bytearray()
+        async for chunk in request.stream():
+            buf += chunk
+            if len(buf) > limit:
+                return oai_error(413, f"request body over {limit} bytes", "invalid_request_error", "body_too_large")
+        try:
+            body = json.loads(buf)
+        except (ValueError, UnicodeDecodeError) as e:
+            return oai_error(400, f"request body is not valid JSON: {e}", "invalid_request_error", "invalid_json")
+        if not isinstance(body, dict):
+            return oai_error(400, "request body must be a JSON object", "invalid_request_error", "invalid_json")
+        return body
+
+    # ------------------------------------------------------------------ input side
+    def _check_input(self, route: str, body: dict) -> tuple[Decision, str]:
+        """Scan and redact the prompt in place; returns the decision and the original prompt text."""
+        total = Decision()
+        texts: list[str] = []
+
+        def one(s: str) -> str:
+            texts.append(s)
+            d = self.engine.check(s, output=False)
+            total.merge(d)
+            return d.text if d.text is not None else s
+
+        if route == "chat":
+            for m in body.get("messages") or []:
+                if not isinstance(m, dict):
+                    continue
+                c = m.get("content")
+                if isinstance(c, str):
+                    m["content"] = one(c)
+                elif isinstance(c, list):
+                    for part in c:
+                        if isinstance(part, dict) and isinstance(part.get("text"), str):
+                            part["text"] = one(part["text"])
+        else:
+            p = body.get("prompt")
+            if isinstance(p, str):
+                body["prompt"] = one(p)
+            elif isinstance(p, list):
+                body["prompt"] = [one(x) if isinstance(x, str) else x for x in p]
+        return total, "\n".join(texts)
+
+    # ------------------------------------------------------------------ main handler
+    async def handle(self, request: Request, route: str) -> Response:
+        t0 = time.perf_counter()
+        rid = f"req-{uuid.uuid4().hex[:16]}"
+        rec: dict = {"id": rid, "route": route, "user": request.headers.get("x-cnai-user"),
+                     "tenant": request.headers.get("x-cnai-tenant"), "worker": self.worker}
+        try:
+            resp = await self._handle(request, route, rec)
+        except ClientDisconnect:
+            rec.update(outcome="client_disconnected")
+            resp = Response(status_code=499)
+        except Exception as e:  # last resort: never crash, never lose the record
+            rec.update(outcome="gateway_error", error=type(e).__name__)
+            self._log("unexpected error", event="error", id=rid, error=repr(e))
+            resp = oai_error(500, "internal gateway error", "server_error")
+        if not isinstance(resp, StreamingResponse):
+            rec.setdefault("outcome", "ok")
+            rec["ms"] = round((time.perf_counter() - t0) * 1000, 3)
+            self._finish(route, rec)
+        return resp
+
+    def _finish(self, route: str, rec: dict) -> None:
+        self._record(rec)
+        self.metrics.requests.labels(route, rec.get("outcome", "ok")).inc()
+        self.metrics.latency.labels(route).observe(rec.get("ms", 0) / 1000)
+        self._log("request", event="request", **{k: rec[k] for k in ("id", "route", "outcome", "ms") if k in rec})
+
+    def _count_findings(self, direction: str, findings: list[dict]) -> None:
+        for f in findings:
+            if f["action"] == "block":
+                self.metrics.blocks.labels(direction, f["category"]).inc()
+            elif f["action"] == "redact":
+                self.metrics.redactions.labels(f["category"]).inc()
+
+    def _violation(self, rec: dict) -> None:
+        user = rec.get("user")
+        if user and self.violations.add(user, self.policy.suspension, time.time()):
+            rec["user_suspended"] = True
+            self.chain.append("event", {"event": "user_suspended", "user": user,
+                                        "hours": self.policy.suspension.suspend_hours})
+
+    async def _handle(self, request: Request, route: str, rec: dict) -> Response:
+        user = rec.get("user")
+        if user and self.violations.suspended(user, time.time()):
+            rec["outcome"] = "user_suspended"
+            return oai_error(403, "this user is suspended after repeated policy violations", "permission_error",
+                             "user_suspended")
+        body = {} if route == "models" else await self._body(request)
+        if isinstance(body, Response):
+            rec["outcome"] = "bad_request"
+            return body
+        if route != "models":
+            dec, prompt = self._check_input(route, body)
+            self._text_field(rec, "prompt", prompt)
+            rec["input"] = {"action": dec.action, "findings": dec.findings}
+            self._count_findings("input", dec.findings)
+            if dec.action == "block":
+                rec["outcome"] = "blocked_input"
+                self._violation(rec)
+                return oai_error(400, self.policy.refusal, "invalid_request_error", "content_policy_violation")
+        rec["model"] = body.get("model")
+        if body.get("stream") and route in ("chat", "completions"):
+            return await self._stream(route, body, rec)
+        return await self._plain(route, body, rec)
+
+    async def _send(self, method: str, path: str, body: dict | None, rec: dict, stream: bool = False):
+        url = self.upstream + path
+        try:
+            req = self.client.build_request(method, url, headers=self._headers(),
+                                            content=None if body is None else json.dumps(body, ensure_ascii=False).encode())
+            return await self.client.send(req, stream=stream)
+        except httpx.TimeoutException:
+            rec["outcome"] = "upstream_timeout"
+            return oai_error(504, "upstream model timed out", "upstream_error", "upstream_timeout")
+        except (httpx.TransportError, OSError) as e:
+            rec["outcome"] = "upstream_unreachable"
+            rec["error"] = type(e).__name__
+            return oai_error(502, "upstream model unreachable or connection reset", "upstream_error",
+                             "upstream_unreachable")
+
+    def _upstream_error(self, status: int, raw: bytes, rec: dict) -> Response:
+        rec["outcome"] = "upstream_error"
+        rec["upstream_status"] = status
+        msg = f"upstream returned HTTP {status}"
+        try:
+            e = json.loads(raw).get("error")
+            if isinstance(e, dict) and isinstance(e.get("message"), str):
+                msg += f": {e['message'][:500]}"
+        except (ValueError, AttributeError):
+            pass
+        return oai_error(502 if status >= 500 else status, msg, "upstream_error", "upstream_error")
+
+    async def _plain(self, route: str, body: dict, rec: dict) -> Response:
+        path = {"chat": "/chat/completions", "completions": "/completions", "images": "/images/generations",
+                "models": "/models"}[route]
+        r = await self._send("GET" if route == "models" else "POST", path, None if route == "models" else body, rec)
+        if isinstance(r, Response):
+            return r
+        try:
+            raw = r.content
+        except httpx.HTTPError:
+            rec["outcome"] = "upstream_reset"
+            return oai_error(502, "upstream connection reset while reading the reply", "upstream_error",
+                             "upstream_reset")
+        rec["upstream_status"] = r.status_code
+        if r.status_code >= 400:
+            return self._upstream_error(r.status_code, raw, rec)
+        try:
+            data = json.loads(raw)
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            rec["outcome"] = "upstream_malformed"
+            return oai_error(502, "upstream returned malformed JSON", "upstream_error", "upstream_malformed")
+        if route == "models":
+            return JSONResponse(data)
+        if route == "images":
+            self._label_images(data, rec)
+            return JSONResponse(data)
+        return self._check_output(route, data, rec)
+
+    def _check_output(self, route: str, data: dict, rec: dict) -> Response:
+        total = Decision()
+        texts = []
+        choices = data.get("choices") if isinstance(data.get("choices"), list) else []
+        slots = []
+        for ch in choices:
+            if not isinstance(ch, dict):
+                continue
+            holder, key = (ch.get("message"), "content") if route == "chat" else (ch, "text")
+            if isinstance(holder, dict) and isinstance(holder.get(key), str):
+                slots.append((ch, holder, key))
+        for _ch, holder, key in slots:
+            texts.append(holder[key])
+            d = self.engine.check(holder[key], output=True)
+            total.merge(d)
+            if d.text is not None:
+                holder[key] = d.text
+        self._text_field(rec, "output", "\n".join(texts))
+        rec["output_decision"] = {"action": total.action, "findings": total.findings}
+        self._count_findings("output", total.findings)
+        if total.action == "block":
+            rec["outcome"] = "blocked_output"
+            self._violation(rec)
+            for ch, holder, key in slots:
+                holder[key] = self.policy.refusal
+                ch["finish_reason"] = "content_filter"
+        elif slots and self.policy.labels.text:
+            for _ch, holder, key in slots:
+                holder[key] = self.engine.label(holder[key])
+            rec["text_label"] = self.policy.labels.position
+        return JSONResponse(data)
+
+    def _label_images(self, data: dict, rec: dict) -> None:
+        from cnai.label.codes import new_produce_id
+        lab = self.policy.labels
+        items = data.get("data") if isinstance(data.get("data"), list) else []
+        out = []
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            pid = new_produce_id()
+            entry = {"produce_id": pid}
+            if not lab.images:
+                entry["status"] = "labels off"
+            elif not lab.producer:
+                entry["status"] = "not labelled: no producer code in the policy (labels.producer)"
+            elif isinstance(item.get("b64_json"), str):
+                entry.update(self._embed(item, lab.producer, pid))
+            else:
+                entry["status"] = "not labelled: URL results are not fetched; label at the origin"
+            out.append(entry)
+        rec["images"] = out
+        rec["produce_ids"] = [e["produce_id"] for e in out]
+
+    def _embed(self, item: dict, producer: str, pid: str) -> dict:
+        from cnai.label.api import embed_file
+        try:
+            raw = base64.b64decode(item["b64_json"], validate=True)
+        except ValueError:
+            return {"status": "not labelled: invalid base64"}
+        ext = ".png" if raw[:8] == b"\x89PNG\r\n\x1a\n" else ".jpg" if raw[:2] == b"\xff\xd8" else \
+            ".webp" if raw[8:12] == b"WEBP" else ".bin"
+        with tempfile.TemporaryDirectory(prefix="cnai-gw-") as d:
+            src, dst = os.path.join(d, "in" + ext), os.path.join(d, "out" + ext)
+            with open(src, "wb") as f:
+                f.write(raw)
+            r = embed_file(src, dst, producer=producer, produce_id=pid)
+            if r.get("status") not in ("labelled", "relabelled", "unchanged"):
+                return {"status": f"not labelled: {r.get('error')}"}
+            with open(dst, "rb") as f:
+                item["b64_json"] = base64.b64encode(f.read()).decode()
+        return {"status": "labelled", "format": r.get("format")}
+
+    # ------------------------------------------------------------------ streaming
+    async def _stream(self, route: str, body: dict, rec: dict) -> Response:
+        path = "/chat/completions" if route == "chat" else "/completions"
+        t0 = time.perf_counter()
+        r = await self._send("POST", path, body, rec, stream=True)
+        if isinstance(r, Response):
+            rec["ms"] = round((time.perf_counter() - t0) * 1000, 3)
+            self._finish(route, rec)
+            return oai_error(r.status_code, json.loads(r.body)["error"]["message"], "upstream_error",
+                             json.loads(r.body)["error"]["code"])
+        if r.status_code >= 400:
+            raw = await r.aread()
+            await r.aclose()
+            resp = self._upstream_error(r.status_code, raw, rec)
+            rec["ms"] = round((time.perf_counter() - t0) * 1000, 3)
+            self._finish(route, rec)
+            return resp
+        return StreamingResponse(self._relay(route, r, rec, t0), media_type="text/event-stream",
+                                 headers={"cache-control": "no-cache"})
+
+    def _delta_slot(self, route: str, ch: dict):
+        if route == "chat":
+            d = ch.get("delta")
+            return (d, "content") if isinstance(d, dict) else (None, None)
+        return ch, "text"
+
+    async def _relay(self, route: str, r: httpx.Response, rec: dict, t0: float):
+        guards: dict[int, StreamGuard] = {}
+        started: set[int] = set()
+        lab = self.policy.labels
+        template: dict | None = None
+        outcome = "ok"
+
+        def ev(obj) -> bytes:
+            return b"data: " + json.dumps(obj, ensure_ascii=False).encode() + b"\n\n"
+
+        def final_event(idx: int, text: str, reason: str) -> bytes:
+            base = dict(template or {"object": "chat.completion.chunk" if route == "chat" else "text_completion"})
+            ch = {"index": idx, "finish_reason": reason}
+            if route == "chat":
+                ch["delta"] = {"content": text}
+            else:
+                ch["text"] = text
+            base["choices"] = [ch]
+            return ev(base)
+
+        buf = b""
+        try:
+            done = False
+            async for chunk in r.aiter_bytes():
+                buf += chunk
+                while b"\n\n" in buf or b"\r\n\r\n" in buf:
+                    sep = b"\r\n\r\n" if (b"\r\n\r\n" in buf and (b"\n\n" not in buf or buf.index(b"\r\n\r\n") < buf.index(b"\n\n"))) else b"\n\n"
+                    event, buf = buf.split(sep, 1)
+                    lines = [ln[5:].lstrip() for ln in event.replace(b"\r\n", b"\n").split(b"\n") if ln.startswith(b"data:")]
+                    if not lines:
+                        continue
+                    payload = b"\n".join(lines)
+                    if payload.strip() == b"[DONE]":
+                        for idx, g in guards.items():
+                            if g.done:
+                                continue
+                            tail = g.finish()
+                            if g.blocked:
+                                outcome = "blocked_output"
+                                yield final_event(idx, self.policy.refusal, "content_filter")
+                            elif tail or (lab.text and lab.position == "end"):
+                                yield final_event(idx, tail + (lab.text_notice if lab.text and lab.position == "end" else ""), None)
+                        yield b"data: [DONE]\n\n"
+                        done = True
+                        break
+                    try:
+                        obj = json.loads(payload)
+                        if not isinstance(obj, dict):
+                            raise ValueError
+                    except ValueError:
+                        outcome = "upstream_malformed"
+                        yield ev({"error": {"message": "upstream sent a malformed stream event", "type": "upstream_error",
+                                            "code": "upstream_malformed"}})
+                        yield b"data: [DONE]\n\n"
+                        done = True
+                        break
+                    if template is None:
+                        template = {k: v for k, v in obj.items() if k != "choices"}
+                    blocked_now = False
+                    for ch in obj.get("choices") or []:
+                        if not isinstance(ch, dict):
+                            continue
+                        idx = ch.get("index", 0) if isinstance(ch.get("index", 0), int) else 0
+                        g = guards.setdefault(idx, StreamGuard(self.engine))
+                        holder, key = self._delta_slot(route, ch)
+                        text = holder.get(key) if holder is not None and isinstance(holder.get(key), str) else None
+                        safe = g.feed(text) if text else ""
+                        if g.blocked:
+                            blocked_now = True
+                            break
+                        if ch.get("finish_reason"):
+                            safe += g.finish()
+                            if g.blocked:
+                                blocked_now = True
+                                break
+                            if lab.text and lab.position == "end":
+                                safe += lab.text_notice
+                            g.done = True
+                        if safe and lab.text and lab.position == "start" and idx not in started:
+                            safe = lab.text_notice + safe
+                        if safe:
+                            started.add(idx)
+                        if holder is not None and text is not None or safe:
+                            if holder is None:
+                                ch["delta"] = holder = {}
+                            holder[key] = safe
+                    if blocked_now:
+                        outcome = "blocked_output"
+                        yield final_event(idx, self.policy.refusal, "content_filter")
+                        yield b"data: [DONE]\n\n"
+                        done = True
+                        break
+                    yield ev(obj)
+                if done:
+                    break
+            if not done:
+                outcome = "upstream_truncated"
+                yield ev({"error": {"message": "upstream stream ended without [DONE]", "type": "upstream_error",
+                                    "code": "upstream_truncated"}})
+                yield b"data: [DONE]\n\n"
+        except httpx.TimeoutException:
+            outcome = "upstream_timeout"
+            yield ev({"error": {"message": "upstream model timed out mid-stream", "type": "upstream_error",
+                                "code": "upstream_timeout"}})
+            yield b"data: [DONE]\n\n"
+        except (httpx.HTTPError, OSError):
+            outcome = "upstream_reset"
+            yield ev({"error": {"message": "upstream connection reset mid-stream", "type": "upstream_error",
+                                "code": "upstream_reset"}})
+            yield b"data: [DONE]\n\n"
+        except (asyncio.CancelledError, GeneratorExit):
+            outcome = "client_disconnected"
+            raise
+        finally:
+            await r.aclose()
+            findings = [f for g in guards.values() for f in g.findings]
+            rec["output_decision"] = {"action": "block" if outcome == "blocked_output" else
+                                      max((f["action"] for f in findings), default="allow",
+                                          key=["allow", "log", "redact", "block"].index),
+                                      "findings": findings}
+            self._count_findings("output", findings)
+            self._text_field(rec, "output", "\n".join(g.acc for _i, g in sorted(guards.items())))
+            rec["stream"] = True
+            rec["outcome"] = outcome
+            if outcome == "blocked_output":
+                self._violation(rec)
+            rec["ms"] = round((time.perf_counter() - t0) * 1000, 3)
+            self._finish(route, rec)
+
+    # ------------------------------------------------------------------ complaints, health, metrics
+    async def complaint(self, request: Request) -> Response:
+        body = await self._body(request)
+        if isinstance(body, Response):
+            return body
+        text = body.get("text") or body.get("complaint")
+        if not isinstance(text, str) or not text.strip():
+            return oai_error(400, "field 'text' (the complaint) is required", "invalid_request_error", "missing_text")
+        ticket = f"C-{datetime.now(UTC):%Y%m%d}-{uuid.uuid4().hex[:10]}"
+        now = datetime.now(UTC)
+        deadline = (now + timedelta(days=self.policy.complaint_deadline_days)).date().isoformat()
+        rec = {"ticket": ticket, "received": now.isoformat(timespec="seconds"), "deadline": deadline,
+               "user": request.headers.get("x-cnai-user") or body.get("user"),
+               "about_request": body.get("request_id"), "category": body.get("category"),
+               "contact": body.get("contact"), "text": text[:10000], "status": "open"}
+        self.chain.append("complaint", rec)
+        self._log("complaint received", event="complaint", ticket=ticket)
+        return JSONResponse({"ticket": ticket, "deadline": deadline, "status": "open",
+                             "basis": "generative-ai:15 (complaints handled within a stated time)"}, status_code=201)
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok", "worker": self.worker, "records": self.chain.seq,
+                             "upstream": self.upstream, "keywords": len(self.engine.keywords.library)})
+
+    async def metrics_view(self, request: Request) -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+        return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    gw = Gateway(settings)
+
+    def route(name):
+        async def h(request: Request) -> Response:
+            return await gw.handle(request, name)
+        return h
+
+    routes = [Route("/v1/chat/completions", route("chat"), methods=["POST"]),
+              Route("/v1/completions", route("completions"), methods=["POST"]),
+              Route("/v1/images/generations", route("images"), methods=["POST"]),
+              Route("/v1/models", route("models"), methods=["GET"]),
+              Route("/cnai/complaints", gw.complaint, methods=["POST"]),
+              Route("/cnai/health", gw.health, methods=["GET"]),
+              Route("/metrics", gw.metrics_view, methods=["GET"])]
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        await gw.startup()
+        try:
+            yield
+        finally:
+            await gw.shutdown()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.gateway = gw
+    return app
+
+
+def app_factory() -> Starlette:
+    """uvicorn --factory entry point for multi-worker runs (settings come from CNAI_GATEWAY_SETTINGS)."""
+    h = logging.StreamHandler()
+    h.setFormatter(JsonFormatter())
+    log.handlers[:] = [h]
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    return create_app()

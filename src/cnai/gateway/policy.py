@@ -1,0 +1,130 @@
+"""The gateway policy file: what to do, per direction, with each PI type and keyword category.
+
+Actions: allow (do nothing), log (record the finding), redact (replace the span; prompts and non-streamed
+output), block (refuse with the policy's refusal text). Categories are GB/T 45654 risk codes ("A.1.a"),
+group prefixes ("A.1", "A") or "*" for any keyword; the most specific match wins.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Action = Literal["allow", "log", "redact", "block"]
+_ORDER = {"allow": 0, "log": 1, "redact": 2, "block": 3}
+
+
+def strongest(actions) -> Action:
+    return max(actions, key=_ORDER.__getitem__, default="allow")
+
+
+class Direction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pi: dict[str, Action] = Field(default_factory=dict, description="PI type (cnai.corpus.detect.PI_TYPES) -> action")
+    keywords: dict[str, Action] = Field(default_factory=dict, description="risk code / group / '*' -> action")
+
+    def keyword_action(self, risk: str) -> Action:
+        parts = risk.split(".")
+        for i in range(len(parts), 0, -1):
+            a = self.keywords.get(".".join(parts[:i]))
+            if a:
+                return a
+        return self.keywords.get("*", "allow")
+
+
+class Labels(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: bool = True
+    text_notice: str = Field("（本内容由人工智能生成）",
+                             description="explicit text label; GB 45438 5.1 wants an AI element and a generated element")
+    position: Literal["start", "end"] = "end"
+    images: bool = True
+    producer: str | None = Field(None, description="27-character ContentProducer code (cnai label code USCC)")
+
+
+class Logging(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    store_text: bool = Field(False, description="store full prompt/output text (default: hashes only)")
+    retention_days: int = Field(190, ge=1, description="keep records this long (legal minimum: see log settings)")
+    rotate_records: int = Field(1_000_000, ge=1000, description="start a new chain segment after this many records")
+
+
+class Suspension(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    violations: int = Field(5, ge=1, description="blocked requests within the window that suspend a user")
+    window_hours: float = Field(24, gt=0)
+    suspend_hours: float = Field(24, gt=0)
+
+
+class Limits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    upstream_timeout_s: float = Field(120, gt=0)
+    connect_timeout_s: float = Field(5, gt=0)
+
+
+class Policy(BaseModel):
+    """The gateway policy (YAML). `cnai gateway policy init` writes a commented default."""
+    model_config = ConfigDict(extra="forbid")
+    input: Direction = Field(default_factory=lambda: Direction(
+        pi={"cn_resident_id": "redact", "cn_mobile": "redact", "bank_card": "redact"}, keywords={"*": "log"}))
+    output: Direction = Field(default_factory=lambda: Direction(pi={}, keywords={"*": "block"}))
+    refusal: str = "抱歉，该请求涉及不当内容，无法提供。(The request or reply was blocked by policy.)"
+    redaction: str = Field("[{type}]", description="replacement for a redacted span; {type} is the PI type")
+    keyword_library: list[str] = Field(default_factory=lambda: ["starter"],
+                                       description="keyword bank files (the `cnai bank` format) or 'starter'")
+    labels: Labels = Field(default_factory=Labels)
+    logging: Logging = Field(default_factory=Logging)
+    suspension: Suspension = Field(default_factory=Suspension)
+    complaint_deadline_days: int = Field(15, ge=1, description="handling deadline stated on each ticket")
+    limits: Limits = Field(default_factory=Limits)
+
+
+DEFAULT_POLICY_YAML = """\
+# cnai gateway policy. Validate with `cnai gateway policy check FILE`; schema: `cnai schema gateway-policy`.
+# Actions: allow | log | redact | block.  Keyword categories: GB/T 45654 risk code (A.1.a), group (A.1, A) or "*".
+input:                       # what users send (prompts)
+  pi:                        # PI types: cnai.corpus.detect.PI_TYPES
+    cn_resident_id: redact   # PIPL art. 28: ID numbers and financial accounts are sensitive PI
+    cn_mobile: redact
+    bank_card: redact
+  keywords:
+    "*": log                 # record prompts that touch the keyword library (generative-ai:14 records)
+output:                      # what the model returns
+  pi: {}
+  keywords:
+    "*": block               # generative-ai:14: stop generating and transmitting illegal content
+refusal: "抱歉，该请求涉及不当内容，无法提供。(The request or reply was blocked by policy.)"
+redaction: "[{type}]"
+keyword_library: [starter]   # add files in the `cnai bank` format; `--keywords FILE` adds more
+labels:
+  text: true                 # explicit text label (ai-labeling:4, GB 45438 5.1: "AI" + "生成/合成")
+  text_notice: "（本内容由人工智能生成）"
+  position: end              # start | end
+  images: true               # implicit metadata label in returned base64 images (GB 45438 metadata)
+  producer: null             # your 27-character ContentProducer code: `cnai label code <USCC>`
+logging:
+  store_text: false          # hashes only by default (generative-ai:11 data minimisation)
+  retention_days: 190        # >= 6 months (184 days): cybersecurity-law:23 network logs, ai-labeling:9
+  rotate_records: 1000000
+suspension:                  # generative-ai:14(2) names warn/restrict/suspend but no numbers: ours
+  enabled: true
+  violations: 5
+  window_hours: 24
+  suspend_hours: 24
+complaint_deadline_days: 15  # generative-ai:15 asks for a stated time limit; 15 days is our default
+limits:
+  max_body_bytes: 4194304
+  upstream_timeout_s: 120
+  connect_timeout_s: 5
+"""
+
+
+def load_policy(path: str | None) -> Policy:
+    if path is None:
+        return Policy()
+    from cnai.core.loaders import load_yaml, validate
+    data = load_yaml(path) or {}
+    return validate(Policy, data, source=str(path), what="gateway policy")

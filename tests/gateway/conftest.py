@@ -1,0 +1,83 @@
+"""Fixtures: a fault-injecting mock upstream and a gateway, both real HTTP servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+
+
+class _LoopThread:
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.t = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.t.start()
+
+    def run(self, coro, timeout=10):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+@pytest.fixture(scope="session")
+def upstream():
+    from cnai.gateway.mock import MockUpstream
+    lt = _LoopThread()
+    m = MockUpstream()
+    lt.run(m.start())
+    m.url = f"http://127.0.0.1:{m.port}/v1"
+    yield m
+    lt.stop()
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+@pytest.fixture
+def start_gateway(tmp_path, upstream, monkeypatch):
+    """start_gateway(policy_yaml=None, keywords=None) -> (base_url, app_gateway, log_dir)."""
+    import uvicorn
+
+    from cnai.gateway.app import Settings, create_app
+    servers = []
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret-123")
+
+    def start(policy_yaml: str | None = None, keywords: list[str] | None = None, upstream_url: str | None = None):
+        pol = None
+        if policy_yaml is not None:
+            pol = tmp_path / f"policy{len(servers)}.yaml"
+            pol.write_text(policy_yaml, encoding="utf-8")
+        log_dir = tmp_path / f"logs{len(servers)}"
+        app = create_app(Settings(upstream=upstream_url or upstream.url, policy_path=str(pol) if pol else None,
+                                  log_dir=str(log_dir), keywords=keywords or []))
+        port = free_port()
+        srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on"))
+        th = threading.Thread(target=srv.run, daemon=True)
+        th.start()
+        for _ in range(200):
+            if srv.started:
+                break
+            time.sleep(0.02)
+        servers.append((srv, th))
+        return f"http://127.0.0.1:{port}", app.state.gateway, str(log_dir)
+
+    yield start
+    for srv, th in servers:
+        srv.should_exit = True
+        th.join(10)
+
+
+@pytest.fixture
+def client():
+    with httpx.Client(timeout=20) as c:
+        yield c
