@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections import deque
 from pathlib import Path
 
 import click
 
-from cnai.cli._common import dumps, emit_json, emit_jsonl, write_text_atomic
+from cnai.cli._common import emit_json, emit_jsonl, write_text_atomic
 from cnai.errors import InputError
 
 
@@ -42,36 +41,19 @@ def _read_options(f):
 
 
 def _make_read_options(text_field, id_field, source_field, encoding, text_unit, max_line_mb, shard_mb=32.0):
-    from cnai.corpus.readers import ReadOptions
+    from cnai.corpus.api import read_options
 
-    if encoding:
-        import codecs
-
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise InputError(f"unknown encoding {encoding!r}", field="--encoding") from None
-    if max_line_mb <= 0 or shard_mb <= 0:
-        raise InputError("must be positive", field="--max-line-mb/--shard-mb")
-    return ReadOptions(text_field=text_field, id_field=id_field or None, source_field=source_field,
-                       encoding=encoding, text_unit=text_unit, max_line_bytes=int(max_line_mb * 1024 * 1024),
-                       shard_bytes=int(shard_mb * 1024 * 1024))
+    return read_options(text_field, id_field, source_field, encoding, text_unit, max_line_mb, shard_mb)
 
 
 def _make_detector(keywords_path, classifier, types=None, min_confidence=0.0):
-    from cnai.corpus.detect import Detector
-    from cnai.corpus.screening import load_classifier, load_keywords
+    from cnai.corpus.api import make_detector
 
-    kl = load_keywords(keywords_path)
-    return Detector(kl, types=types, min_confidence=min_confidence, classifier=load_classifier(classifier)), kl
+    return make_detector(keywords_path, classifier, types, min_confidence)
 
 
 def _workers(n):
-    if n is None:
-        return os.cpu_count() or 1
-    if n < 1:
-        raise InputError("must be at least 1", field="--workers")
-    return n
+    return n or os.cpu_count() or 1
 
 
 @click.group()
@@ -184,30 +166,9 @@ def scan(paths, text_field, id_field, source_field, encoding, text_unit, max_lin
 
 
 def _no_documents(docs: int, skips: dict, text_field: str) -> None:
-    """A run that read nothing is not a success: name the field when records lacked it, else say why."""
-    if docs:
-        return
-    if skips.get("missing_field"):
-        raise InputError(f"no record has the field {text_field!r} ({skips['missing_field']} records lack it); "
-                         "name the text field with --text-field", field="--text-field")
-    reasons = ", ".join(f"{v} × {k}" for k, v in sorted(skips.items())) or "the inputs hold no records"
-    raise InputError(f"no documents could be read: {reasons}", field="PATHS")
+    from cnai.corpus.api import no_documents
 
-
-class _Stopped(Exception):
-    def __init__(self, signum: int):
-        self.signum = signum
-
-
-def _stop_on_signals():
-    """SIGINT and SIGTERM in the main process raise _Stopped (pools are then terminated by their `with`)."""
-    import signal
-
-    def handler(signum, frame):
-        raise _Stopped(signum)
-
-    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    return lambda: [signal.signal(s, h) for s, h in old.items()]
+    no_documents(docs, skips, text_field)
 
 
 # ---------------------------------------------------------------------------- audit
@@ -241,117 +202,27 @@ def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_li
     Exit 1 when a source breaks the 5% rule, the screening qualified rate is below 98%, or the register
     is incomplete.
     """
-    import shutil
+    from cnai.corpus.api import AuditInterrupted
+    from cnai.corpus.api import audit as run_audit
 
-    from cnai.corpus import pipeline, register, review
-    from cnai.corpus.readers import plan_shards
-
-    if sample_n < 0:
-        raise InputError("must be 0 or more", field="--sample")
-    if sample_per_source < 0:
-        raise InputError("must be 0 or more", field="--sample-per-source")
-    opts = _make_read_options(text_field, id_field, source_field, encoding, text_unit, max_line_mb, shard_mb)
-    detector, kl = _make_detector(keywords_path, classifier)
-    reg = register.load_register(register_path) if register_path else None
-    cfg = pipeline.AuditConfig(read=opts, sample=sample_n, seed=seed, redact=redact, drop_risk=not keep_risk,
-                               pi_min_confidence=pi_min_confidence, write_findings=write_findings,
-                               sample_per_source=sample_per_source)
-    from cnai.core.safeio import MANIFEST_MARKER, OutputError, check_output, prepare_output_dir
-
-    out_dir = Path(out_dir)
     try:
-        check_output(out_dir, inputs=list(paths), directory=True)  # --out equal to an input is refused
-        if out_dir.is_dir() and not (out_dir / MANIFEST_MARKER).exists() and (
-                (out_dir / "summary.json").exists() or (out_dir / "shards").is_dir()):  # audits made before the marker
-            (out_dir / MANIFEST_MARKER).write_text('{"kind": "corpus-audit", "tool": "cnai"}\n', encoding="utf-8")
-        prepare_output_dir(out_dir, kind="corpus-audit")
-    except OutputError as exc:
-        raise InputError(str(exc).removeprefix(f"{out_dir}: "), path=str(out_dir), field="--out") from None
-    if fresh:
-        for sub in ("shards", "samples", "samples_by_source", "clean", "rejected", "findings"):
-            shutil.rmtree(out_dir / sub, ignore_errors=True)
-    try:
-        probe = out_dir / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise InputError(f"cannot write the output folder: {exc.strerror or exc}", path=str(out_dir),
-                         field="--out") from None
-    n_workers = _workers(workers)
-    t0 = time.perf_counter()
-    shards, plan_skips = plan_shards(list(paths), opts, exclude=[out_dir])
-    for sk in plan_skips:
-        if sk.reason == "cnai_output":
-            click.echo(f"skip: {sk.where}: {sk.detail}", err=True)
-    cfg.sample_key_limit = pipeline.sample_key_limit(shards, sample_n)
-    cfg_hash = cfg.digest(kl) + (f"-{classifier}" if classifier else "")
-    done = {"n": 0}
-
-    def progress(st):
-        done["n"] += 1
-        tag = " (resumed)" if st.get("resumed") else ""
-        click.echo(f"[{done['n']}/{len(shards)}] {st['path']}@{st['start']}: {st['docs']} docs{tag}", err=True)
-
-    def run_all():
-        if engine == "ray":
-            return pipeline.run_ray(shards, cfg, detector, out_dir.resolve(), cfg_hash, n_workers, ray_address,
-                                    progress)
-        return pipeline.run_local(shards, cfg, detector, out_dir, cfg_hash, n_workers, progress)
-
-    restore = _stop_on_signals()
-    try:
-        stats = run_all()
-    except _Stopped as stop:
-        restore()
+        summary = run_audit(list(paths), out_dir, text_field=text_field, id_field=id_field, source_field=source_field,
+                            encoding=encoding, text_unit=text_unit, max_line_mb=max_line_mb,
+                            keywords_path=keywords_path, classifier=classifier, workers=workers, engine=engine,
+                            ray_address=ray_address, sample_n=sample_n, seed=seed,
+                            sample_per_source=sample_per_source, redact=redact, keep_risk=keep_risk,
+                            pi_min_confidence=pi_min_confidence, write_findings=write_findings,
+                            register_path=register_path, shard_mb=shard_mb, fresh=fresh,
+                            say=lambda m: click.echo(m, err=True))
+    except AuditInterrupted as stop:
         import shlex
 
         code = 130 if stop.signum == 2 else 143
-        click.echo(f"stopped by {'SIGINT' if code == 130 else 'SIGTERM'} after {done['n']} of {len(shards)} "
+        click.echo(f"stopped by {'SIGINT' if code == 130 else 'SIGTERM'} after {stop.done} of {stop.total} "
                    "shards; finished shards are kept. Resume with the same command:", err=True)
         click.echo("  " + shlex.join(["cnai", "corpus", "audit", *sys.argv[sys.argv.index("audit") + 1:]])
                    if "audit" in sys.argv else "  (the same cnai corpus audit command)", err=True)
         sys.exit(code)
-    finally:
-        restore()
-    summary = pipeline.merge(stats, cfg, out_dir, plan_skips)
-    if summary["documents"] == 0 and summary["skipped"]["by_reason"].get("missing_field"):
-        _no_documents(0, summary["skipped"]["by_reason"], text_field)  # the field is wrong: usage, exit 2
-    if cfg.sample_key_limit is not None and summary["review_sample"]["size"] < min(sample_n, summary["documents"]):
-        click.echo("sample short (many invalid lines): rerunning without the sample key limit", err=True)
-        cfg.sample_key_limit = None
-        cfg_hash = cfg.digest(kl) + (f"-{classifier}" if classifier else "")
-        done["n"] = 0
-        stats = run_all()
-        summary = pipeline.merge(stats, cfg, out_dir, plan_skips)
-    elapsed = time.perf_counter() - t0
-    summary["run"] = {"engine": engine, "scanner": detector.scanner, "workers": n_workers,
-                      "seconds": round(elapsed, 3),
-                      "mb_per_s": round(summary["bytes"] / 1e6 / elapsed, 2) if elapsed else None,
-                      "keywords": {"count": len(kl), "source": kl.source, "by_risk": kl.by_code()},
-                      "config": cfg_hash, "out": str(out_dir)}
-    if sample_n:
-        xlsx = out_dir / "review-sample.xlsx"
-        review.export_xlsx(Path(summary["review_sample"]["jsonl"]), xlsx)
-        summary["review_sample"]["xlsx"] = str(xlsx)
-    if sample_per_source:
-        xlsx = out_dir / "review-sample-by-source.xlsx"
-        review.export_xlsx(Path(summary["review_sample_by_source"]["jsonl"]), xlsx)
-        summary["review_sample_by_source"]["xlsx"] = str(xlsx)
-    if reg is not None:
-        summary["register"] = register.check_register(reg, summary["sources"])
-    failing = [n for n, s in summary["sources"].items() if s["verdict"] == "unusable"]
-    summary["verdict"] = {
-        "sources_unusable": failing,
-        "technical_check": summary["technical_check"]["verdict"],
-        "register_complete": None if reg is None else summary["register"]["complete"],
-        "compliant": summary["documents"] > 0 and not failing and summary["technical_check"]["verdict"] == "pass"
-        and (reg is None or summary["register"]["complete"]),
-    }
-    if summary["documents"] == 0:  # never a pass: exit 1 with the reasons grouped
-        reasons = ", ".join(f"{v} × {k}" for k, v in summary["skipped"]["by_reason"].items()) or "no records"
-        summary["verdict"]["reason"] = f"no documents could be read: {reasons}"
-        click.echo(f"error: no documents could be read ({reasons}); nothing was audited", err=True)
-    write_text_atomic(out_dir / "summary.json", dumps(summary))
     if fmt == "json":
         emit_json(summary)
     else:
