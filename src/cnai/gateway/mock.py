@@ -103,7 +103,11 @@ class MockUpstream:
                       else {"index": 0, "text": text, "finish_reason": "stop"})
             return await self._send(writer, 200, {"id": "cmpl-1", "object": "chat.completion" if chat else "text_completion",
                                                   "created": 0, "model": model, "choices": [choice]})
-        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
+
+        def put(data: bytes) -> None:  # one HTTP/1.1 chunk, so a reset is a protocol error, not an EOF
+            writer.write(b"%x\r\n%s\r\n" % (len(data), data))
+
         size = int(body.get("mock_chunk") or 4)
         pieces = [text[i:i + size] for i in range(0, len(text), size)] or [""]
         for i, p in enumerate(pieces):
@@ -111,25 +115,27 @@ class MockUpstream:
                 writer.transport.abort()
                 return False
             if fault == "badsse" and i == 1:
-                writer.write(b"data: {not json\n\n")
+                put(b"data: {not json\n\n")
                 await writer.drain()
                 continue
             ch = {"index": 0, "delta": {"content": p}, "finish_reason": None} if chat else \
                 {"index": 0, "text": p, "finish_reason": None}
             ev = {"id": "cmpl-1", "object": "chat.completion.chunk" if chat else "text_completion", "created": 0,
                   "model": model, "choices": [ch]}
-            writer.write(b"data: " + json.dumps(ev, ensure_ascii=False).encode() + b"\n\n")
+            put(b"data: " + json.dumps(ev, ensure_ascii=False).encode() + b"\n\n")
             await writer.drain()
             if body.get("mock_delay"):
                 await asyncio.sleep(float(body["mock_delay"]))
-        if fault == "truncate":
-            writer.close()
-            return False
+        if fault == "truncate":           # a clean end of the HTTP body, but no [DONE]
+            put(b"")
+            await writer.drain()
+            return True
         end = {"index": 0, "delta": {}, "finish_reason": "stop"} if chat else {"index": 0, "text": "", "finish_reason": "stop"}
-        writer.write(b"data: " + json.dumps({"id": "cmpl-1", "object": "chat.completion.chunk", "created": 0,
-                                              "model": model, "choices": [end]}).encode() + b"\n\ndata: [DONE]\n\n")
+        put(b"data: " + json.dumps({"id": "cmpl-1", "object": "chat.completion.chunk", "created": 0,
+                                    "model": model, "choices": [end]}).encode() + b"\n\ndata: [DONE]\n\n")
+        put(b"")
         await writer.drain()
-        return False
+        return True
 
 
 def main() -> None:  # python -m cnai.gateway.mock PORT  (benchmarks, manual tests)
