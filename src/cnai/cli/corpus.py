@@ -34,6 +34,8 @@ def _read_options(f):
                                                          "[(risk_code, score)]."),
         click.option("--workers", type=click.IntRange(1, 512), default=None,
                      help="Worker processes (default: all cores)."),
+        click.option("--recognizers", "recognizers_path", type=click.Path(dir_okay=False, path_type=Path),
+                     default=None, help="YAML choosing which registered PI recognizers run (see `cnai plugins`)."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -46,10 +48,10 @@ def _make_read_options(text_field, id_field, source_field, encoding, text_unit, 
     return read_options(text_field, id_field, source_field, encoding, text_unit, max_line_mb, shard_mb)
 
 
-def _make_detector(keywords_path, classifier, types=None, min_confidence=0.0):
+def _make_detector(keywords_path, classifier, types=None, min_confidence=0.0, recognizers_path=None):
     from cnai.corpus.api import make_detector
 
-    return make_detector(keywords_path, classifier, types, min_confidence)
+    return make_detector(keywords_path, classifier, types, min_confidence, recognizers_path)
 
 
 def _workers(n):
@@ -90,7 +92,7 @@ def _scan_batch(texts):
 @click.option("--with-text", is_flag=True, help="Include the matched text in each finding (contains PI!).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
 def scan(paths, text_field, id_field, source_field, encoding, text_unit, max_line_mb, keywords_path, classifier,
-         workers, types, min_confidence, only_hits, with_text, fmt):
+         workers, recognizers_path, types, min_confidence, only_hits, with_text, fmt):
     """Find personal information and risk keywords; one JSON object per document on stdout.
 
     Skipped input (bad encoding, malformed JSON, missing field, ...) is counted by reason on stderr.
@@ -100,7 +102,7 @@ def scan(paths, text_field, id_field, source_field, encoding, text_unit, max_lin
 
     opts = _make_read_options(text_field, id_field, source_field, encoding, text_unit, max_line_mb)
     tset = {t.strip() for t in types.split(",") if t.strip()} if types else None
-    detector, _ = _make_detector(keywords_path, classifier, tset, min_confidence)
+    detector, _ = _make_detector(keywords_path, classifier, tset, min_confidence, recognizers_path)
     n_workers = _workers(workers)
     skips: dict[str, int] = {}
     counts = {"docs": 0, "with_findings": 0}
@@ -195,8 +197,8 @@ def _no_documents(docs: int, skips: dict, text_field: str) -> None:
 @click.option("--fresh", is_flag=True, help="Ignore completed shards from an earlier run.")
 @click.option("--format", "fmt", type=click.Choice(["json", "md"]), default="json", show_default=True)
 def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_line_mb, keywords_path, classifier,
-          workers, engine, ray_address, sample_n, seed, sample_per_source, out_dir, redact, keep_risk, pi_min_confidence,
-          write_findings, register_path, shard_mb, fresh, fmt):
+          workers, recognizers_path, engine, ray_address, sample_n, seed, sample_per_source, out_dir, redact, keep_risk,
+          pi_min_confidence, write_findings, register_path, shard_mb, fresh, fmt):
     """Audit a corpus: rates per source and overall, 5% source rule, review sample, redaction, register.
 
     Exit 1 when a source breaks the 5% rule, the screening qualified rate is below 98%, or the register
@@ -213,6 +215,7 @@ def audit(paths, text_field, id_field, source_field, encoding, text_unit, max_li
                             sample_per_source=sample_per_source, redact=redact, keep_risk=keep_risk,
                             pi_min_confidence=pi_min_confidence, write_findings=write_findings,
                             register_path=register_path, shard_mb=shard_mb, fresh=fresh,
+                            recognizers_path=recognizers_path,
                             say=lambda m: click.echo(m, err=True))
     except AuditInterrupted as stop:
         import shlex

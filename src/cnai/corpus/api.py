@@ -64,12 +64,14 @@ def read_options(text_field="text", id_field="id", source_field=None, encoding=N
                        shard_bytes=int(shard_mb * 1024 * 1024))
 
 
-def make_detector(keywords_path=None, classifier=None, types=None, min_confidence=0.0):
+def make_detector(keywords_path=None, classifier=None, types=None, min_confidence=0.0, recognizers_path=None):
     from cnai.corpus.detect import Detector
+    from cnai.corpus.recognizers import active
     from cnai.corpus.screening import load_classifier, load_keywords
 
     kl = load_keywords(keywords_path)
-    return Detector(kl, types=types, min_confidence=min_confidence, classifier=load_classifier(classifier)), kl
+    return Detector(kl, types=types, min_confidence=min_confidence, classifier=load_classifier(classifier),
+                    recognizers=active(recognizers_path)), kl
 
 
 def no_documents(docs: int, skips: dict, text_field: str) -> None:
@@ -87,7 +89,7 @@ def audit(paths, out_dir="corpus-audit", *, text_field="text", id_field="id", so
           text_unit="file", max_line_mb=16.0, keywords_path=None, classifier=None, workers=None, engine="local",
           ray_address=None, sample_n=4000, seed=0, sample_per_source=0, redact=None, keep_risk=False,
           pi_min_confidence=0.6, write_findings=False, register_path=None, shard_mb=32.0, fresh=False,
-          say=lambda msg: None) -> dict:
+          recognizers_path=None, say=lambda msg: None) -> dict:
     """Audit a corpus (rates per source and overall, 5% source rule, review sample, redaction, register)
     into out_dir; returns the summary (also written to out_dir/summary.json). summary["verdict"]["compliant"]
     is what the CLI's exit code reports. Raises InputError on bad input, AuditInterrupted on SIGINT/SIGTERM."""
@@ -105,7 +107,7 @@ def audit(paths, out_dir="corpus-audit", *, text_field="text", id_field="id", so
     if sample_per_source < 0:
         raise InputError("must be 0 or more", field="--sample-per-source")
     opts = read_options(text_field, id_field, source_field, encoding, text_unit, max_line_mb, shard_mb)
-    detector, kl = make_detector(keywords_path, classifier)
+    detector, kl = make_detector(keywords_path, classifier, recognizers_path=recognizers_path)
     reg = register.load_register(register_path) if register_path else None
     cfg = pipeline.AuditConfig(read=opts, sample=sample_n, seed=seed, redact=redact, drop_risk=not keep_risk,
                                pi_min_confidence=pi_min_confidence, write_findings=write_findings,

@@ -80,8 +80,9 @@ class Detector:
 
     def __init__(self, keywords: KeywordList | None = None, *, types: set[str] | None = None,
                  min_confidence: float = 0.0, classifier: Callable | None = None,
-                 screener: RiskScreener | None = None):
+                 screener: RiskScreener | None = None, recognizers: list | None = None):
         self.keywords = keywords or KeywordList()
+        self.recognizers = recognizers or []  # [(name, Recognizer, min confidence)] from the registry
         self.types = types
         self.min_confidence = min_confidence
         self.classifier = classifier
@@ -120,7 +121,8 @@ class Detector:
         return "compiled" if self._fast is not None else "python"
 
     def __reduce__(self):
-        return (_rebuild, (self.keywords, self.types, self.min_confidence, self.classifier, self.screener))
+        return (_rebuild, (self.keywords, self.types, self.min_confidence, self.classifier, self.screener,
+                           self.recognizers))
 
     # ------------------------------------------------------------------ public
     def detect(self, text: str) -> list[Finding]:
@@ -141,6 +143,10 @@ class Detector:
         if self.screener is not None:
             for m in self.screener.find_all(text):
                 out.append((f"risk:{m[3]}", m[0], m[1], 0.5, f"keyword {m[2]}"))
+        for _name, rec, floor in self.recognizers:  # registered recognizers (plug-ins and cnai's own extras)
+            for start, end, conf, reason in rec.find(text):
+                if conf >= floor:
+                    out.append((rec.type, start, end, float(conf), reason))
         if self.classifier is not None:
             for code, score in self.classifier(text) or []:
                 out.append((f"risk:{code}", 0, len(text), float(score), "classifier"))
@@ -548,8 +554,9 @@ def _sort_key(f: Finding) -> tuple[int, int, str]:
     return f[1], f[2], f[0]
 
 
-def _rebuild(keywords, types, min_confidence, classifier, screener):
-    return Detector(keywords, types=types, min_confidence=min_confidence, classifier=classifier, screener=screener)
+def _rebuild(keywords, types, min_confidence, classifier, screener, recognizers=None):
+    return Detector(keywords, types=types, min_confidence=min_confidence, classifier=classifier, screener=screener,
+                    recognizers=recognizers)
 
 
 def _inside(s: int, e: int, spans: list[tuple[int, int]]) -> bool:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as _dt
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from cnai.errors import InputError
 
 ORIGINS = ("self_collected", "scraped", "purchased", "open_source", "user_inputs")
@@ -171,3 +173,25 @@ sources:
     pre_collection_check: "keyword screening of a 4,000-item sample"
     ip_review: "licence permits training with attribution"
 """
+
+
+class _Source(BaseModel):
+    """One training-data source (requirement fields above are free text; these are the typed ones)."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str | None = None
+    origin: str | None = None
+    share_outside_mainland: float | None = Field(None, ge=0, le=1)
+    robots: str | None = None
+    terms: str | None = None
+    crawl_log: str | None = None
+    user_agent: str | None = None
+    crawl_limit_rps: float | None = Field(None, gt=0)
+    competitor: bool | None = None
+    licence: str | None = None
+
+
+class SourceRegisterFile(BaseModel):
+    """The source and licence register (`cnai corpus register check`, `cnai corpus sources check`)."""
+
+    sources: list[_Source]
