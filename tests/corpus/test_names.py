@@ -66,3 +66,19 @@ def test_administrative_prose_is_not_an_address(text):
 def test_finding_shape():
     for s, e, t, c, r in names.find("刘洋说他周末要加班") + addresses.find("上海市徐汇区华山路 1954号"):
         assert 0 <= s < e and t in ("person_name", "address") and 0.0 <= c <= 1.0 and r
+
+
+def test_registered_as_recognizers_and_off_by_default(tmp_path):
+    from cnai.core import plugins
+    from cnai.corpus import recognizers
+
+    regs = plugins.registry("recognizers")
+    assert {"person_name_free_text", "address_free_text"} <= set(regs)
+    assert isinstance(regs["person_name_free_text"], recognizers.Recognizer)
+    assert not {"person_name_free_text", "address_free_text"} & {n for n, _r, _c in recognizers.active()}
+    cfg = tmp_path / "r.yaml"
+    cfg.write_text("recognizers:\n  person_name_free_text: {enabled: true}\n", encoding="utf-8")
+    assert "person_name_free_text" in {n for n, _r, _c in recognizers.active(cfg)}
+    assert regs["person_name_free_text"].find("刘洋说他周末要加班") == [(0, 2, names.find("刘洋说他周末要加班")[0][3],
+                                                                   "surname + given-name characters")]
+    assert regs["address_free_text"].find("明天要去张家口滑雪。") == []

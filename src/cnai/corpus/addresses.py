@@ -139,3 +139,17 @@ def find(text: str) -> list[tuple[int, int, str, float, str]]:
         out.append((i, end, "address", round(min(conf, 0.98), 3), "address chain: " + "+".join(comps)))
         i = end
     return out
+
+
+class AddressRecognizer:
+    """cnai.recognizers plug-in (cnai.corpus.recognizers.Recognizer), off unless a config enables it."""
+
+    type = "address"
+    enabled_by_default = False
+
+    def find(self, text: str):
+        # 0.5: the operating point reported on the realistic set (a config's min_confidence can raise it)
+        return [(s, e, c, r) for s, e, _t, c, r in find(text) if c >= 0.5]
+
+
+RECOGNIZER = AddressRecognizer()

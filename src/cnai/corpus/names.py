@@ -196,3 +196,18 @@ def find(text: str, threshold: float = 0.0, *, skip_addresses: bool = True) -> l
         if f[3] >= threshold and all(f[1] <= g[0] or g[1] <= f[0] for g in out):
             out.append(f)
     return sorted(out[n_addr:])
+
+
+class NameRecognizer:
+    """cnai.recognizers plug-in (cnai.corpus.recognizers.Recognizer): off unless a config enables it,
+    because its precision on ordinary prose is below the cue-word detector's (benchmarks/results/names.md)."""
+
+    type = "person_name"
+    enabled_by_default = False
+
+    def find(self, text: str):
+        # 0.5: the operating point reported on the realistic set (a config's min_confidence can raise it)
+        return [(s, e, c, r) for s, e, _t, c, r in find(text) if c >= 0.5]
+
+
+RECOGNIZER = NameRecognizer()
