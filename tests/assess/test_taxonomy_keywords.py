@@ -10,7 +10,6 @@ from cnai.assess.keywords import (
     Keyword,
     KeywordLibrary,
     Matcher,
-    _PyAC,
     fold,
     load_keyword_library,
     read_keyword_file,
@@ -70,20 +69,17 @@ def test_fold_keeps_length():
         assert len(fold(s)) == len(s)
 
 
-def test_pure_python_automaton_agrees_with_pyahocorasick():
+def test_pure_python_automaton_agrees_with_compiled(monkeypatch):
     lib = load_keyword_library(None)
-    table: dict = {}
-    for k in lib.keywords:
-        table.setdefault(fold(k.keyword), []).append((k.keyword, k.risk))
-    py = _PyAC(table)
     m = lib.matcher()
+    monkeypatch.setenv("CNAI_MATCHER", "python")  # cnai.core.matcher: pure-Python fallback
+    py = Matcher((k.keyword, k.risk) for k in lib.keywords)
+    assert py.engine == "python"
     rng = random.Random(1)
     words = [k.keyword for k in lib.keywords] + ["的", "是", "在", "abc ", "，", "国家", "制作"]
     for _ in range(200):
-        text = fold("".join(rng.choice(words) for _ in range(rng.randint(1, 12))))
-        a = sorted((e, f) for e, (f, _) in m._auto.iter(text))
-        b = sorted((e, f) for e, (f, _) in py.iter(text))
-        assert a == b
+        text = "".join(rng.choice(words) for _ in range(rng.randint(1, 12)))
+        assert m.find_all(text) == py.find_all(text)
 
 
 def test_keyword_file_formats(tmp_path):
@@ -130,13 +126,13 @@ def test_matcher_pickles_for_worker_processes():
     assert m2.find_all(text) == m.find_all(text) != []
 
 
-def test_fallback_matcher_without_pyahocorasick(monkeypatch):
+def test_fallback_matcher_without_compiled_scanner(monkeypatch):
     import sys
 
     lib = load_keyword_library(None)
     text = "ＦＡＫＥ ＮＥＷＳ和制作炸弹，以及 build a bomb 与 bombastic。"
     fast = lib.matcher().find_all(text)
-    monkeypatch.setitem(sys.modules, "ahocorasick", None)      # import now fails
+    monkeypatch.setitem(sys.modules, "cnai.corpus._wordscan", None)      # import now fails
     slow = Matcher((k.keyword, k.risk) for k in lib.keywords)
     assert slow.engine == "python"
     assert slow.find_all(text) == fast and fast

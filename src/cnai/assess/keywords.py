@@ -3,7 +3,7 @@
 Stable API (reused by the training-data audit, issue 5):
 
     lib = load_keyword_library(None)          # built-in starter library; or a path (.yaml/.yml/.jsonl/.txt/.xlsx)
-    m = lib.matcher()                         # Aho-Corasick automaton (pyahocorasick, pure-Python fallback)
+    m = lib.matcher()                         # Aho-Corasick automaton (cnai.core.matcher: compiled, pure-Python fallback)
     m.find_all("...text...")                  # -> [KeywordMatch(start, end, keyword, risk_code), ...]
     m.risks_in(text) -> set[str]; m.count(text) -> int
 
@@ -108,20 +108,11 @@ class Matcher:
             if (kw, risk) not in lst:
                 lst.append((kw, risk))
         self._table = table
-        self._word = {f: all(_is_word_char(c) or c == " " for c in f) for f in table}
-        try:
-            import ahocorasick
+        self._folded = list(table)
+        from cnai.core.matcher import KeywordAutomaton
 
-            auto = ahocorasick.Automaton()
-            for f, lst in table.items():
-                auto.add_word(f, (f, tuple(lst)))
-            if table:
-                auto.make_automaton()
-            self._auto = auto
-            self.engine = "pyahocorasick"
-        except ImportError:
-            self._auto = _PyAC(table)
-            self.engine = "python"
+        self._auto = KeywordAutomaton(self._folded)  # compiled automaton, pure-Python fallback
+        self.engine = self._auto.engine
 
     def __len__(self) -> int:
         return len(self._table)
@@ -129,16 +120,9 @@ class Matcher:
     def find_all(self, text: str) -> list[KeywordMatch]:
         if not self._table or not text:
             return []
-        ft = fold(text)
         out: list[KeywordMatch] = []
-        n = len(ft)
-        for end_idx, (f, lst) in self._auto.iter(ft):
-            start = end_idx - len(f) + 1
-            end = end_idx + 1
-            if self._word[f] and ((start > 0 and _is_word_char(ft[start - 1]))
-                                  or (end < n and _is_word_char(ft[end]))):
-                continue
-            for kw, risk in lst:
+        for idx, start, end in self._auto.find(text):
+            for kw, risk in self._table[self._folded[idx]]:
                 out.append(KeywordMatch(start, end, kw, risk))
         out.sort(key=lambda m: (m.start, m.end, m.risk_code))
         return out
@@ -148,48 +132,6 @@ class Matcher:
 
     def count(self, text: str) -> int:
         return len(self.find_all(text))
-
-
-class _PyAC:
-    """Small pure-Python Aho-Corasick, used when pyahocorasick is not installed."""
-
-    def __init__(self, table: dict[str, list]):
-        self.goto: list[dict[str, int]] = [{}]
-        self.fail: list[int] = [0]
-        self.out: list[list] = [[]]
-        for f, lst in table.items():
-            s = 0
-            for ch in f:
-                nxt = self.goto[s].get(ch)
-                if nxt is None:
-                    nxt = len(self.goto)
-                    self.goto.append({})
-                    self.fail.append(0)
-                    self.out.append([])
-                    self.goto[s][ch] = nxt
-                s = nxt
-            self.out[s].append((f, tuple(lst)))
-        from collections import deque
-
-        q = deque(self.goto[0].values())
-        while q:
-            s = q.popleft()
-            for ch, t in self.goto[s].items():
-                q.append(t)
-                f = self.fail[s]
-                while f and ch not in self.goto[f]:
-                    f = self.fail[f]
-                self.fail[t] = self.goto[f].get(ch, 0) if self.goto[f].get(ch, 0) != t else 0
-                self.out[t] = self.out[t] + self.out[self.fail[t]]
-
-    def iter(self, text: str):
-        s = 0
-        for i, ch in enumerate(text):
-            while s and ch not in self.goto[s]:
-                s = self.fail[s]
-            s = self.goto[s].get(ch, 0)
-            for o in self.out[s]:
-                yield i, o
 
 
 # --- loading ------------------------------------------------------------------------------------
