@@ -118,7 +118,10 @@ _TRANS = re.compile(r"[\u4e00-\u9fff]{2,4}·[\u4e00-\u9fff]{2,6}")
 
 @lru_cache(maxsize=1)
 def _pinyin_tables():
-    from pypinyin import Style, lazy_pinyin
+    try:
+        from pypinyin import Style, lazy_pinyin
+    except ImportError:  # the `names` extra is not installed: Latin names are scored as western names only
+        return set(), set()
 
     sur1, sur2, *_ = _tables()
     surnames = {lazy_pinyin(s, style=Style.NORMAL)[0].capitalize() for s in sur1 if sur1[s] >= 1.0}
