@@ -39,3 +39,12 @@ def test_held_out_table_prints(capsys):
     assert "person_name/news" in md and "| 0.5 |" in md
     # hard negatives in the set are scored too: every item without marks can only add false positives
     assert res["exact"]["per_type"]["address"]["tp"] > 0
+
+
+def test_cli_eval_on_the_realistic_set(cnai):
+    import json
+
+    r = cnai("corpus", "eval", "--set", "realistic", "--min-confidence", "0.5", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    assert json.dumps(res).count("person_name") >= 1 and "address" in json.dumps(res)
