@@ -3,7 +3,7 @@
 Measures, in one run on the same machine:
   * cnai PI detection + a 10,000-keyword library: MB/s on 1 and 2 worker processes (the full
     `cnai corpus audit` pipeline, review sample and all), peak memory of the whole process tree;
-  * the same audit on cnai's pure-Python path (CNAI_CORPUS_MATCHER=hyperscan: no compiled scanner), the
+  * the same audit on cnai's pure-Python path (CNAI_CORPUS_MATCHER=python: no compiled scanner), the
     reference implementation, with a check that both give the same summary and review sample;
   * Presidio AnalyzerEngine (regex recognizers, blank spaCy pipeline because no model can be downloaded
     here) on a sample of the same corpus: MB/s;
@@ -189,7 +189,7 @@ def detector_dense_pi(kw: Path, n: int = 40000) -> dict:
     texts = [it["text"] for it in generate(n, seed=9)]
     size = sum(len(t.encode("utf-8")) for t in texts)
     out = {"documents": n, "mb": round(size / 1e6, 2)}
-    for name, matcher in (("compiled", ""), ("python_path", "hyperscan")):
+    for name, matcher in (("compiled", ""), ("python_path", "python")):
         old = os.environ.get("CNAI_CORPUS_MATCHER")
         os.environ["CNAI_CORPUS_MATCHER"] = matcher
         try:
@@ -287,7 +287,7 @@ def main() -> None:
         "detector_dense_pi_1core": detector_dense_pi(kw),
         "audit_1_worker": run_audit(corpus, kw, 1, work / "out1"),
         "audit_2_workers": run_audit(corpus, kw, 2, work / "out2"),
-        "audit_1_worker_python_path": run_audit(corpus, kw, 1, work / "out1py", matcher="hyperscan"),
+        "audit_1_worker_python_path": run_audit(corpus, kw, 1, work / "out1py", matcher="python"),
         "presidio": presidio(corpus, args.presidio_mb),
         "ripgrep": ripgrep(corpus, kw_plain, info["bytes"]),
     }

@@ -6,7 +6,7 @@ import json
 import random
 
 import pytest
-from tests.conftest import run_cli
+from tests.conftest import invoke, run_cli
 
 from cnai.corpus import checks
 
@@ -39,7 +39,7 @@ def test_scan_jsonl_shape(tmp_path):
     p = tmp_path / "s.jsonl"
     p.write_text('{"id": "x", "text": "身份证号11010519491231002X"}\n{"id": "y", "text": "没有"}\nbroken\n',
                  encoding="utf-8")
-    r = run_cli("corpus", "scan", str(p), "--format", "jsonl", "--workers", "1")
+    r = invoke("corpus", "scan", str(p), "--format", "jsonl", "--workers", "1")
     assert r.returncode == 0, r.stderr
     lines = [json.loads(x) for x in r.stdout.splitlines()]
     assert [x["doc"] for x in lines] == ["x", "y"]
@@ -51,8 +51,8 @@ def test_scan_jsonl_shape(tmp_path):
 
 def test_scan_parallel_equals_serial(tmp_path):
     p = write_corpus(tmp_path, 2000)
-    a = run_cli("corpus", "scan", str(p), "--workers", "1")
-    b = run_cli("corpus", "scan", str(p), "--workers", "2")
+    a = invoke("corpus", "scan", str(p), "--workers", "1")
+    b = invoke("corpus", "scan", str(p), "--workers", "2")
     assert a.returncode == b.returncode == 0
     assert a.stdout == b.stdout and len(a.stdout.splitlines()) == 2000
 
@@ -63,7 +63,7 @@ def test_audit_rates_sample_rule_and_resume(tmp_path):
     out = tmp_path / "out"
     args = ["corpus", "audit", str(good), str(bad), "--out", str(out), "--sample", "100", "--seed", "5",
             "--shard-mb", "0.01", "--workers", "2", "--format", "json"]
-    r = run_cli(*args)
+    r = invoke(*args)
     assert r.returncode == 1, r.stderr  # bad_src breaks the 5% rule
     s = json.loads(r.stdout)
     assert s["documents"] == 800 and s["shards"] > 4
@@ -74,13 +74,13 @@ def test_audit_rates_sample_rule_and_resume(tmp_path):
     assert s["review_sample"]["size"] == 100 and (out / "review-sample.xlsx").is_file()
     assert s["verdict"]["sources_unusable"] == ["bad_src"]
     # resume: every shard is skipped, same summary
-    r2 = run_cli(*args)
+    r2 = invoke(*args)
     s2 = json.loads(r2.stdout)
     assert s2["shards_resumed"] == s2["shards"]
     for k in ("documents", "findings", "sources", "review_sample"):
         assert s2[k] == s[k]
     # different sharding and 1 worker: identical counts and the identical review sample
-    r3 = run_cli(*args[:-6], "--shard-mb", "1", "--workers", "1", "--out", str(tmp_path / "o3"), "--format", "json")
+    r3 = invoke(*args[:-6], "--shard-mb", "1", "--workers", "1", "--out", str(tmp_path / "o3"), "--format", "json")
     s3 = json.loads(r3.stdout)
     assert s3["findings"] == s["findings"] and s3["sources"] == s["sources"]
     ids = [json.loads(x)["doc"] for x in open(out / "review-sample.jsonl", encoding="utf-8")]
@@ -93,7 +93,7 @@ def test_audit_clean_corpus_exit_0_and_redaction(tmp_path):
     with open(p, "a", encoding="utf-8") as fh:
         fh.write("this is not json\n")
     out = tmp_path / "o"
-    r = run_cli("corpus", "audit", str(p), "--out", str(out), "--sample", "20", "--redact", "drop")
+    r = invoke("corpus", "audit", str(p), "--out", str(out), "--sample", "20", "--redact", "drop")
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)
     red = s["redaction"]
@@ -113,7 +113,7 @@ def test_audit_mask_mode_keeps_fields(tmp_path):
     p.write_text(json.dumps({"id": "k", "meta": {"lang": "zh"}, "text": "我叫王小明，手机13800138000"},
                             ensure_ascii=False) + "\n", encoding="utf-8")
     out = tmp_path / "o"
-    r = run_cli("corpus", "audit", str(p), "--out", str(out), "--sample", "0", "--redact", "mask")
+    r = invoke("corpus", "audit", str(p), "--out", str(out), "--sample", "0", "--redact", "mask")
     assert r.returncode == 0, r.stderr
     rec = json.loads(next((out / "clean").glob("*.jsonl")).read_text("utf-8"))
     assert rec == {"id": "k", "meta": {"lang": "zh"}, "text": "我叫***，手机***********"}
@@ -124,7 +124,7 @@ def test_review_roundtrip_wilson(tmp_path):
 
     p = write_corpus(tmp_path, 300, 0.0, "rv", seed=6)
     out = tmp_path / "o"
-    run_cli("corpus", "audit", str(p), "--out", str(out), "--sample", "200")
+    invoke("corpus", "audit", str(p), "--out", str(out), "--sample", "200")
     xlsx = out / "review-sample.xlsx"
     wb = load_workbook(xlsx)
     ws = wb["review"]
@@ -133,28 +133,28 @@ def test_review_roundtrip_wilson(tmp_path):
     for i, row in enumerate(range(2, ws.max_row + 1)):
         ws.cell(row=row, column=vcol, value="unqualified" if i < 4 else "qualified")
     wb.save(xlsx)
-    r = run_cli("corpus", "review", "import", str(xlsx), "--min-sample", "100")
+    r = invoke("corpus", "review", "import", str(xlsx), "--min-sample", "100")
     res = json.loads(r.stdout)
     assert res["reviewed"] == 200 and res["unqualified"] == 4
     assert res["qualified_rate"] == 0.98
     lo, hi = res["ci95"]
     assert 0.94 < lo < 0.96 and 0.99 < hi < 1.0  # Wilson interval for 196/200
     assert res["verdict"] == "pass" and r.returncode == 0
-    r = run_cli("corpus", "review", "import", str(xlsx))  # 200 < 4000
+    r = invoke("corpus", "review", "import", str(xlsx))  # 200 < 4000
     assert r.returncode == 1 and json.loads(r.stdout)["verdict"] == "insufficient_sample"
 
 
 def test_register_check_and_template(tmp_path):
-    r = run_cli("corpus", "register", "template")
+    r = invoke("corpus", "register", "template")
     reg = tmp_path / "reg.yaml"
     reg.write_text(r.stdout, encoding="utf-8")
-    r = run_cli("corpus", "register", "check", str(reg))
+    r = invoke("corpus", "register", "check", str(reg))
     res = json.loads(r.stdout)
     assert r.returncode == 0 and res["complete"], res
     assert any("30%" in w for w in res["warnings"])  # open_wiki is 40% foreign
     reg.write_text("sources:\n  - name: vendor\n    origin: purchased\n    collected_from: 2024-01-01\n",
                    encoding="utf-8")
-    r = run_cli("corpus", "register", "check", str(reg))
+    r = invoke("corpus", "register", "check", str(reg))
     res = json.loads(r.stdout)
     assert r.returncode == 1
     missing = {i["requirement"]: i["missing"] for i in res["sources"][0]["requirements"] if i["missing"]}
@@ -169,18 +169,18 @@ def test_register_check_and_template(tmp_path):
     (["corpus", "audit", "README.md", "--classifier", "nope"], "python:MODULE:FUNCTION"),
 ])
 def test_bad_usage_exit_2(args, needle, tmp_path):
-    r = run_cli(*args, cwd=None)
+    r = invoke(*args)
     assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr
 
 
 def test_bad_register_and_review_files(tmp_path):
     bad = tmp_path / "reg.yaml"
     bad.write_text("sources:\n  - name: x\n    origin: stolen\n", encoding="utf-8")
-    r = run_cli("corpus", "register", "check", str(bad))
+    r = invoke("corpus", "register", "check", str(bad))
     assert r.returncode == 2 and "sources[0].origin" in r.stderr
     notx = tmp_path / "r.xlsx"
     notx.write_text("plain text", encoding="utf-8")
-    r = run_cli("corpus", "review", "import", str(notx))
+    r = invoke("corpus", "review", "import", str(notx))
     assert r.returncode == 2 and "xlsx" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -211,7 +211,7 @@ def test_short_sample_reruns_without_limit(tmp_path):
         for i in range(1000):
             fh.write(json.dumps({"id": i, "text": f"第{i}条"}, ensure_ascii=False) + "\n" if i % 10 == 0
                      else "not json\n")
-    r = run_cli("corpus", "audit", str(p), "--out", str(tmp_path / "o"), "--sample", "50")
+    r = invoke("corpus", "audit", str(p), "--out", str(tmp_path / "o"), "--sample", "50")
     s = json.loads(r.stdout)
     assert s["documents"] == 100 and s["review_sample"]["size"] == 50
     assert s["skipped"]["by_reason"] == {"malformed_json": 900}
@@ -241,7 +241,7 @@ def test_audit_parquet_csv_nested_fields_and_classifier(tmp_path):
     assert s["findings"]["by_risk"] == {"A.4.c": 1}
     assert s["sources"]["forum"]["risk_doc_rate"] == 0.5 and r.returncode == 1
     assert s["run"]["keywords"]["count"] == 0
-    r = run_cli("corpus", "scan", str(nested), "--text-field", "msg.body", "--types", "email", "--with-text")
+    r = invoke("corpus", "scan", str(nested), "--text-field", "msg.body", "--types", "email", "--with-text")
     line = json.loads(r.stdout)
     assert line["doc"] == "n1" and [(f["type"], f["text"]) for f in line["findings"]] == [("email", "a.b@example.com")]
 
@@ -249,10 +249,10 @@ def test_audit_parquet_csv_nested_fields_and_classifier(tmp_path):
 def test_scan_types_filter_and_min_confidence(tmp_path):
     p = tmp_path / "t.txt"
     p.write_text("电话0755-88886666，手机13800138000，患者确诊糖尿病", encoding="utf-8")
-    r = run_cli("corpus", "scan", str(p), "--types", "cn_mobile,sensitive:health")
+    r = invoke("corpus", "scan", str(p), "--types", "cn_mobile,sensitive:health")
     types = [f["type"] for f in json.loads(r.stdout)["findings"]]
     assert set(types) == {"cn_mobile", "sensitive:health"}
-    r = run_cli("corpus", "scan", str(p), "--min-confidence", "0.95")
+    r = invoke("corpus", "scan", str(p), "--min-confidence", "0.95")
     types = [f["type"] for f in json.loads(r.stdout)["findings"]]
     assert "sensitive:health" not in types and "cn_mobile" in types
 
@@ -293,11 +293,11 @@ def test_unwritable_out_and_nothing_readable(tmp_path):
     p = write_corpus(tmp_path, 5, 0.0, "x")
     blocker = tmp_path / "afile"
     blocker.write_text("x", encoding="utf-8")
-    r = run_cli("corpus", "audit", str(p), "--out", str(blocker / "sub"))
+    r = invoke("corpus", "audit", str(p), "--out", str(blocker / "sub"))
     assert r.returncode == 2 and "--out" in r.stderr and "Traceback" not in r.stderr
     bad = tmp_path / "bad.jsonl"
     bad.write_text("nope\n[]\n", encoding="utf-8")
-    r = run_cli("corpus", "audit", str(bad), "--out", str(tmp_path / "o"))
+    r = invoke("corpus", "audit", str(bad), "--out", str(tmp_path / "o"))
     s = json.loads(r.stdout)
     assert r.returncode == 1 and s["documents"] == 0 and s["verdict"]["compliant"] is False
     assert s["skipped"]["by_reason"] == {"malformed_json": 1, "not_an_object": 1}
@@ -311,7 +311,7 @@ def test_sample_per_source(tmp_path):
     results = []
     for shard_mb in ("0.005", "4"):
         out = tmp_path / f"o{shard_mb}"
-        r = run_cli("corpus", "audit", str(a), str(b), "--out", str(out), "--sample", "20", "--sample-per-source",
+        r = invoke("corpus", "audit", str(a), str(b), "--out", str(out), "--sample", "20", "--sample-per-source",
                     "25", "--seed", "3", "--shard-mb", shard_mb)
         assert r.returncode == 0, r.stderr
         s = json.loads(r.stdout)
@@ -327,6 +327,6 @@ def test_sample_per_source(tmp_path):
 def test_markdown_summary_escapes_source_names(tmp_path):
     p = tmp_path / "src.jsonl"
     p.write_text(json.dumps({"text": "你好", "src": "a|b<script>"}, ensure_ascii=False) + "\n", encoding="utf-8")
-    r = run_cli("corpus", "audit", str(p), "--source-field", "src", "--out", str(tmp_path / "o"), "--format", "md")
+    r = invoke("corpus", "audit", str(p), "--source-field", "src", "--out", str(tmp_path / "o"), "--format", "md")
     assert r.returncode == 0, r.stderr
     assert "| a\\|b\\<script\\> | 1 |" in r.stdout and "<script>" not in r.stdout

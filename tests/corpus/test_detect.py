@@ -116,13 +116,9 @@ def test_detector_pickles(det):
     assert d2.detect(t) == det.detect(t)
 
 
-@pytest.mark.parametrize("engine", ["hyperscan", "rs", "py"])
+@pytest.mark.parametrize("engine", ["c", "python"])
 def test_matcher_engines_agree(engine, monkeypatch):
-    """Every keyword engine gives the same findings (character offsets incl. astral characters)."""
-    if engine == "hyperscan":
-        pytest.importorskip("hyperscan")
-    if engine == "rs":
-        pytest.importorskip("ahocorasick_rs")
+    """The compiled pass and the Python fallback give the same findings (offsets incl. astral characters)."""
     from cnai.corpus.evalset import generate
 
     kl = KeywordList()
@@ -130,7 +126,7 @@ def test_matcher_engines_agree(engine, monkeypatch):
         kl.add(w, c)
     texts = [i["text"] for i in generate(400, seed=3)] + [
         "😀𠀀有人煽动颠覆国家政权，ａｂｃ违规，患者确诊糖尿病，联系人：张伟先生", "abc违规x", "据李明介绍"]
-    monkeypatch.setenv("CNAI_CORPUS_MATCHER", "py")
+    monkeypatch.setenv("CNAI_CORPUS_MATCHER", "python")
     ref = Detector(kl)
     monkeypatch.setenv("CNAI_CORPUS_MATCHER", engine)
     other = Detector(kl)

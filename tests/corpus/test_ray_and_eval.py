@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.conftest import run_cli
+from tests.conftest import invoke, run_cli
 from tests.corpus.test_cli import write_corpus
 
 from cnai.corpus.evalset import evaluate, generate
@@ -45,5 +45,5 @@ def test_accuracy_on_generated_set():
 
 
 def test_eval_cli_md():
-    r = run_cli("corpus", "eval", "--n", "300", "--format", "md")
+    r = invoke("corpus", "eval", "--n", "300", "--format", "md")
     assert r.returncode == 0 and "| cn_resident_id (checksum) |" in r.stdout

@@ -1,7 +1,7 @@
 """The compiled keyword + name-cue pass (cnai/corpus/_wordscan.c) against its definition and the Python path.
 
-The Python path (CNAI_CORPUS_MATCHER=py|rs|hyperscan) is the reference: the compiled pass must give the
-same findings, in the same order, on every text. The Makefile builds the extension, so its absence is a
+The Python path (CNAI_CORPUS_MATCHER=python: cnai.core.matcher's automaton) is the reference: the compiled pass
+must give the same findings, in the same order, on every text. The Makefile builds the extension, so its absence is a
 failure here, not a skip.
 """
 
@@ -134,7 +134,7 @@ def test_compiled_pass_equals_python_path(library, monkeypatch):
     elif library == "starter":
         kl = load_keywords(None)
     fast = Detector(kl)
-    monkeypatch.setenv("CNAI_CORPUS_MATCHER", "py")
+    monkeypatch.setenv("CNAI_CORPUS_MATCHER", "python")
     ref = Detector(kl)
     assert fast._fast is not None and ref._fast is None
     texts = [i["text"] for i in generate(600, seed=11)] + _hostile_texts(6000, seed=len(library))
@@ -162,7 +162,7 @@ def test_audit_same_result_on_both_paths(tmp_path):
         for i, t in enumerate(_hostile_texts(400, seed=22)):
             fh.write(json.dumps({"id": f"h{i}", "text": t}) + "\n")  # \u escapes: lone surrogates stay valid JSON
     out = {}
-    for name, matcher in (("c", "c"), ("py", "py")):
+    for name, matcher in (("c", "c"), ("py", "python")):
         r = run_cli("corpus", "audit", str(corpus), "--out", str(tmp_path / name), "--sample", "300",
                     "--workers", "1", "--format", "json", env={"CNAI_CORPUS_MATCHER": matcher})
         assert r.returncode in (0, 1), r.stderr

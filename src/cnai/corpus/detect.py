@@ -4,8 +4,8 @@ Two scans per document:
 1. one regular expression finds ASCII "tokens" (runs of letters, digits and separators); each token is
    classified by format and check digit (IDs, phones, cards, USCC, passports, permits, IPs, e-mail,
    plates) and digit tokens followed by 号 trigger the address detector;
-2. one Aho-Corasick automaton (ahocorasick_rs DFA, else pyahocorasick) finds the risk keywords of the shared keyword library
-   (cnai.assess.keywords, folded the same way as its matcher), sensitive-PI signal words and name cue
+2. one Aho-Corasick automaton (the compiled _wordscan pass, else cnai.core.matcher's Python twin) finds
+   the risk keywords of the shared keyword library (cnai.assess.keywords, folded the same way as its matcher), sensitive-PI signal words and name cue
    words in a single pass.
 
 A finding is a tuple (type, start, end, confidence, reason) with character offsets into the text.
@@ -474,72 +474,14 @@ def _compiled_scanner(words: list[str], vals: list[tuple]):
 def _build_automaton(words: list[str]):
     """A callable text -> [(word index, start, end)] with character offsets, overlapping matches.
 
-    Engines, fastest first (same matches; tests/corpus/test_detect.py checks parity):
-    hyperscan (SIMD literal matching on UTF-8, ~4x ahocorasick_rs here), ahocorasick_rs (Rust DFA),
-    pyahocorasick (C, ~4x slower than ahocorasick_rs). CNAI_CORPUS_MATCHER=hyperscan|rs|py forces one.
+    The pure-Python automaton of cnai.core.matcher (the one fallback of the one keyword engine); it runs
+    when the compiled scanner is not built or CNAI_CORPUS_MATCHER=python. The Hyperscan, ahocorasick-rs
+    and pyahocorasick paths were removed: the compiled pass is faster than all three (benchmarks/results/
+    corpus.md), and the fallback is the reference the parity tests compare the compiled pass with.
     """
-    import os
+    from cnai.core.matcher import _PythonAutomaton
 
-    want = os.environ.get("CNAI_CORPUS_MATCHER", "")
-    want = "" if want == "c" else want  # the compiled scanner's fallback: the fastest Python engine
-    if want in ("", "hyperscan"):
-        try:
-            return _HyperscanMatcher(words)
-        except ImportError:
-            if want:
-                raise
-    if want in ("", "rs"):
-        try:
-            import ahocorasick_rs as ars
-
-            ac = ars.AhoCorasick(words, implementation=ars.Implementation.DFA)
-            return lambda t: ac.find_matches_as_indexes(t, overlapping=True)
-        except ImportError:
-            if want:
-                raise
-    import ahocorasick
-
-    auto = ahocorasick.Automaton()
-    for i, w in enumerate(words):
-        auto.add_word(w, (i, len(w)))
-    auto.make_automaton()
-    return lambda t: [(i, e - n + 1, e + 1) for e, (i, n) in auto.iter(t)]
-
-
-class _HyperscanMatcher:
-    """All occurrences of literal words via Hyperscan over UTF-8, mapped back to character offsets."""
-
-    def __init__(self, words: list[str]):
-        import hyperscan
-
-        self._b = [w.encode("utf-8") for w in words]
-        self._blen = [len(b) for b in self._b]
-        self._clen = [len(w) for w in words]
-        self._db = hyperscan.Database()
-        self._db.compile(expressions=[re.escape(b) for b in self._b], ids=list(range(len(words))),
-                         elements=len(words), flags=[0] * len(words))
-        self._scratch = hyperscan.Scratch(self._db)
-
-    def __call__(self, text: str) -> list[tuple[int, int, int]]:
-        data = text.encode("utf-8", "surrogatepass")
-        hits: list[tuple[int, int]] = []
-        self._db.scan(data, match_event_handler=lambda i, _f, to, _fl, _c: hits.append((to, i)),
-                      scratch=self._scratch)
-        if not hits:
-            return []
-        hits.sort()
-        out = []
-        pb = pc = 0
-        for to, i in hits:
-            sb = to - self._blen[i]
-            if sb >= pb:
-                pc += len(data[pb:sb].decode("utf-8", "surrogatepass"))
-                pb = sb
-                out.append((i, pc, pc + self._clen[i]))
-            else:  # starts before the previous hit's start: count back from there
-                c = pc - len(data[sb:pb].decode("utf-8", "surrogatepass"))
-                out.append((i, c, c + self._clen[i]))
-        return out
+    return _PythonAutomaton(words)
 
 
 def _is_word_char(c: str) -> bool:
