@@ -73,14 +73,13 @@ async def ttft(url: str, n: int = 200, headers=None) -> list[float]:
     async with httpx.AsyncClient(timeout=30, headers=headers) as c:
         for i in range(n + 20):
             t = time.perf_counter()
+            first = None
             async with c.stream("POST", url, json=body) as r:
-                async for line in r.aiter_lines():
-                    if line.startswith("data: ") and '"content"' in line:
-                        if i >= 20:
-                            out.append(time.perf_counter() - t)
-                        break
-                async for _ in r.aiter_bytes():
-                    pass
+                async for line in r.aiter_lines():   # read to the end; note the first content event
+                    if first is None and line.startswith("data: ") and '"content":"' in line.replace(" ", ""):
+                        first = time.perf_counter() - t
+            if i >= 20 and first is not None:
+                out.append(first)
     return out
 
 
@@ -151,11 +150,16 @@ def main():
             with open(cfg, "w") as f:
                 f.write(f"model_list:\n  - model_name: echo\n    litellm_params:\n      model: openai/echo\n"
                         f"      api_base: {up}\n      api_key: x\n")
+            master = "sk-" + os.urandom(16).hex()       # LiteLLM refuses to start without a master key
             procs.append(subprocess.Popen([lbin, "--config", cfg, "--host", "127.0.0.1", "--port", str(lport),
                                            "--num_workers", "1"], stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL))
-            wait_http(f"http://127.0.0.1:{lport}/health/liveliness", procs[-1], timeout=120)
-            targets.append(("LiteLLM proxy (no guardrail)", f"http://127.0.0.1:{lport}/v1", None))
+                                          stderr=subprocess.DEVNULL, env=dict(os.environ, LITELLM_MASTER_KEY=master)))
+            try:
+                wait_http(f"http://127.0.0.1:{lport}/health/liveliness", procs[-1], timeout=120)
+                targets.append(("LiteLLM proxy (no guardrail)", f"http://127.0.0.1:{lport}/v1",
+                                {"authorization": f"Bearer {master}"}))
+            except RuntimeError as e:
+                print(f"LiteLLM did not start: {e}", file=sys.stderr)
         for name, base, h in targets:
             lat, rps = asyncio.run(load(base + "/chat/completions", args.requests, args.concurrency, h))
             tt = asyncio.run(ttft(base + "/chat/completions", 200, h))
