@@ -34,7 +34,7 @@ lint: venv
 	$(BIN)/ruff check src tests benchmarks
 
 test: venv lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --durations=15
 
 bench: venv
 	@for s in benchmarks/*.py; do echo "== $$s"; $(BIN)/python $$s || exit 1; done

@@ -202,9 +202,11 @@ def test_table_has_at_least_15_cases():
 def _peak(tmp_path, text: str):
     p = tmp_path / "big.yaml"
     p.write_text(text, encoding="utf-8")
-    code = ("import resource, sys\nfrom cnai.cli import main\n"
+    # VmHWM of this process, not ru_maxrss: after fork+exec ru_maxrss also counts the parent's pages (a
+    # pytest-xdist worker can be hundreds of MB), which is not cnai's memory
+    code = ("import re, sys\nfrom cnai.cli import main\n"
             "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    rc = e.code\n"
-            "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "peak = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)\n"
             "sys.stderr.write(f'\\nPEAK {peak}\\n'); sys.exit(rc)\n")
     proc = subprocess.run([sys.executable, "-c", code, "scope", str(p)], capture_output=True, text=True,
                           timeout=120)
