@@ -260,12 +260,12 @@ def test_deleted_record_is_named(start_gateway, client):
 
 
 def test_fast_keyword_engine_matches_the_bank_matcher():
-    """The adapter's Rust DFA path gives exactly the bank matcher's results (folding, ASCII whole words)."""
+    """The adapter's engine gives exactly the bank matcher's results (folding, ASCII whole words)."""
     from cnai.assess.keywords import Matcher, load_keyword_library
-    from cnai.gateway.matching import _RsMatcher
+    from cnai.gateway.matching import _Engine
     lib = load_keyword_library(None)
     pairs = [(k.keyword, k.risk) for k in lib.keywords]
-    a, b = _RsMatcher(pairs), Matcher(pairs)
+    a, b = _Engine(pairs), Matcher(pairs)
     texts = ["教你ＢＵＩＬＤ Ａ ＢＯＭＢ和自制炸药", "rebuild a bombs; build a bomb!", "恐怖袭击恐怖袭击", "",
              "How to KILL SOMEONE quietly", "ethnic cleansing", "xethnic cleansing"]
     for t in texts:

@@ -1,58 +1,37 @@
 """The one adapter between the gateway and cnai's detection engines.
 
-Keywords: today the bank's own folding and whole-word rule (cnai.assess.keywords) over the Rust
-Aho-Corasick DFA the corpus detector also uses (ahocorasick_rs, ~30x faster per reply than pyahocorasick
-here), else cnai.assess.keywords.Matcher. When cnai.core.matcher lands, switching is the one line marked
-SWITCH below. PI: the corpus detector's public
+Keywords: cnai.core.matcher (the one keyword engine: compiled automaton, pure-Python fallback) over the
+bank's folded terms, with the bank's (keyword, risk) pairs; the line marked SWITCH picks the engine. PI: the corpus detector's public
 Detector.detect (check digits for IDs and cards, formats for phones).
 """
 
 from __future__ import annotations
 
 from cnai.assess.keywords import KeywordLibrary, KeywordMatch, fold, load_keyword_library
-from cnai.assess.keywords import Matcher as _BankMatcher
 
 
-class _RsMatcher:
-    """Same results as cnai.assess.keywords.Matcher.find_all (folding, ASCII whole words), Rust DFA inside."""
-
-    engine = "ahocorasick_rs"
+class _CoreMatcher:
+    """cnai.core.matcher's automaton (compiled, folds on the fly; whole-word rule for ASCII) with the bank's
+    (keyword, risk) pairs attached: same results as cnai.assess.keywords.Matcher.find_all."""
 
     def __init__(self, pairs):
-        import ahocorasick_rs as ars
+        from cnai.core.matcher import KeywordAutomaton
         table: dict[str, list[tuple[str, str]]] = {}
         for kw, risk in pairs:
             f = fold(kw)
             if f.strip() and (kw, risk) not in table.setdefault(f, []):
                 table[f].append((kw, risk))
-        self._words = list(table)
-        self._vals = [table[w] for w in self._words]
-        self._ascii = [all(c.isascii() and (c.isalnum() or c in "_ ") for c in w) for w in self._words]
-        self._ac = ars.AhoCorasick(self._words, implementation=ars.Implementation.DFA) if self._words else None
+        self._vals = list(table.values())
+        self._auto = KeywordAutomaton(list(table))
+        self.engine = f"cnai.core.matcher ({self._auto.engine})"
 
     def find_all(self, text: str) -> list[KeywordMatch]:
-        if self._ac is None or not text:
-            return []
-        ft = fold(text)
-        n = len(ft)
-        out = []
-        for i, s, e in self._ac.find_matches_as_indexes(ft, overlapping=True):
-            if self._ascii[i] and ((s > 0 and _wc(ft[s - 1])) or (e < n and _wc(ft[e]))):
-                continue
-            out.extend(KeywordMatch(s, e, kw, risk) for kw, risk in self._vals[i])
+        out = [KeywordMatch(s, e, kw, risk) for i, s, e in self._auto.find(text) for kw, risk in self._vals[i]]
         out.sort(key=lambda m: (m.start, m.end, m.risk_code))
         return out
 
 
-def _wc(c: str) -> bool:
-    return c.isascii() and (c.isalnum() or c == "_")
-
-
-def _Engine(pairs):  # SWITCH: return cnai.core.matcher's engine here when it lands
-    try:
-        return _RsMatcher(pairs)
-    except ImportError:
-        return _BankMatcher(pairs)
+_Engine = _CoreMatcher  # SWITCH: the keyword engine the gateway uses (the bank's own: _BankMatcher)
 
 Span = tuple[int, int, str, str]  # (start, end, kind, category): kind "pi" or "kw", category = PI type / risk
 
