@@ -1,5 +1,5 @@
-"""Property tests for the corpus readers (issue #10): any bytes in a JSONL, CSV or TSV file give documents or
-counted skips with a known reason — never an exception, and a valid record next to garbage is still read."""
+"""Property test for the JSONL reader (issue #10): a valid record next to any garbage is still read (the
+any-bytes-never-raise properties are in tests/hostile/test_corpus.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnai.corpus.pipeline import iter_rows
-from cnai.corpus.readers import SKIP_REASONS, Doc, ReadOptions, Skip
+from cnai.corpus.readers import Doc, ReadOptions
 
 GOOD = json.dumps({"id": "good", "text": "正常的一行"}, ensure_ascii=False).encode() + b"\n"
 _pieces = st.one_of(st.binary(max_size=40), st.sampled_from([
@@ -26,15 +26,6 @@ def _read(name: str, data: bytes):
         p = Path(d) / name
         p.write_bytes(data)
         return list(iter_rows([p], ReadOptions(max_line_bytes=4096, shard_bytes=64)))
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_content, st.sampled_from(["a.jsonl", "a.csv", "a.tsv"]))
-def test_any_bytes_give_documents_or_counted_skips(data, name):
-    for item in _read(name, data):
-        assert isinstance(item, (Doc, Skip))
-        if isinstance(item, Skip):
-            assert item.reason in SKIP_REASONS, item
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
