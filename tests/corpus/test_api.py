@@ -29,3 +29,26 @@ def test_audit_function_raises_on_bad_input(tmp_path):
 
     with pytest.raises(InputError, match="overwrite the input"):
         audit([tmp_path], tmp_path)
+
+
+def test_library_scan_equals_cli(tmp_path, cnai):
+    """cnai.corpus.scan() yields exactly the records `cnai corpus scan` prints; skips are counted by reason."""
+    import json as _json
+
+    import pytest as _pytest
+
+    from cnai.corpus import scan
+    from cnai.errors import InputError
+
+    p = tmp_path / "d.jsonl"
+    p.write_text('{"id": "a", "text": "手机13800138000"}\nnot json\n{"id": "b", "text": "今天天气不错"}\n',
+                 encoding="utf-8")
+    stats: dict = {}
+    lib = list(scan([p], stats=stats))
+    r = cnai("corpus", "scan", str(p), "--workers", "1")
+    assert r.returncode == 0, r.stderr
+    assert lib == [_json.loads(line) for line in r.stdout.splitlines()]
+    assert [x["doc"] for x in lib] == ["a", "b"] and lib[0]["findings"][0]["type"] == "cn_mobile"
+    assert stats["docs"] == 2 and stats["with_findings"] == 1 and sum(stats["skips"].values()) == 1
+    with _pytest.raises(InputError, match="nope"):
+        list(scan([p], text_field="nope"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections import deque
 from pathlib import Path
 
 import click
@@ -64,25 +63,6 @@ def corpus() -> None:
 
 
 # ---------------------------------------------------------------------------- scan
-_SCAN: dict = {}
-
-
-def _scan_init(detector):
-    _SCAN["d"] = detector
-
-
-def _detect_safe(d, text):
-    try:
-        return d.detect(text)
-    except Exception as exc:  # noqa: BLE001 - one bad document must not stop the scan
-        return f"{type(exc).__name__}: {exc}"[:200]
-
-
-def _scan_batch(texts):
-    d = _SCAN["d"]
-    return [_detect_safe(d, t) for t in texts]
-
-
 @corpus.command()
 @click.argument("paths", nargs=-1, required=True)
 @_read_options
@@ -97,80 +77,21 @@ def scan(paths, text_field, id_field, source_field, encoding, text_unit, max_lin
 
     Skipped input (bad encoding, malformed JSON, missing field, ...) is counted by reason on stderr.
     """
-    from cnai.corpus.pipeline import finding_dict, iter_rows
-    from cnai.corpus.readers import Doc
+    from cnai.corpus.api import scan as scan_docs
 
-    opts = _make_read_options(text_field, id_field, source_field, encoding, text_unit, max_line_mb)
     tset = {t.strip() for t in types.split(",") if t.strip()} if types else None
-    detector, _ = _make_detector(keywords_path, classifier, tset, min_confidence, recognizers_path)
-    n_workers = _workers(workers)
-    skips: dict[str, int] = {}
-    counts = {"docs": 0, "with_findings": 0}
-
-    def emit(docs, results):
-        for doc, fs in zip(docs, results, strict=True):
-            counts["docs"] += 1
-            if isinstance(fs, str):
-                skips["processing_error"] = skips.get("processing_error", 0) + 1
-                click.echo(f"skip: {doc.id}: processing_error {fs}", err=True)
-                emit_jsonl({"doc": doc.id, "source": doc.source, "findings": [], "error": fs})
-                continue
-            if fs:
-                counts["with_findings"] += 1
-            elif only_hits:
-                continue
-            items = []
-            for f in fs:
-                d = finding_dict(f)
-                if with_text:
-                    d["text"] = doc.text[f[1]:f[2]]
-                items.append(d)
-            emit_jsonl({"doc": doc.id, "source": doc.source, "findings": items})
-
-    def batches():
-        batch = []
-        size = 0
-        for item in iter_rows(list(paths), opts):
-            if not isinstance(item, Doc):
-                skips[item.reason] = skips.get(item.reason, 0) + 1
-                click.echo(f"skip: {item.where}: {item.reason} {item.detail}".rstrip(), err=True)
-                continue
-            batch.append(item)
-            size += len(item.text)
-            if len(batch) >= 512 or size >= 4_000_000:
-                yield batch
-                batch, size = [], 0
-        if batch:
-            yield batch
-
-    if n_workers <= 1:
-        for b in batches():
-            emit(b, [_detect_safe(detector, d.text) for d in b])
-    else:
-        import multiprocessing as mp
-
-        ctx = mp.get_context("fork" if hasattr(os, "fork") else "spawn")
-        with ctx.Pool(n_workers, initializer=_scan_init, initargs=(detector,)) as pool:
-            inflight: deque = deque()
-            for b in batches():
-                inflight.append((b, pool.apply_async(_scan_batch, ([d.text for d in b],))))
-                while len(inflight) > 2 * n_workers:
-                    docs, res = inflight.popleft()
-                    emit(docs, res.get())
-            while inflight:
-                docs, res = inflight.popleft()
-                emit(docs, res.get())
+    stats: dict = {}
+    for rec in scan_docs(paths, text_field=text_field, id_field=id_field, source_field=source_field,
+                         encoding=encoding, text_unit=text_unit, max_line_mb=max_line_mb, keywords_path=keywords_path,
+                         classifier=classifier, workers=_workers(workers), recognizers_path=recognizers_path,
+                         types=tset, min_confidence=min_confidence, only_hits=only_hits, with_text=with_text,
+                         stats=stats, say=lambda m: click.echo(m, err=True)):
+        emit_jsonl(rec)
+    skips = stats["skips"]
     total_skips = sum(skips.values())
-    _no_documents(counts["docs"], skips, text_field)
-    click.echo(f"scanned {counts['docs']} documents, {counts['with_findings']} with findings; "
+    click.echo(f"scanned {stats['docs']} documents, {stats['with_findings']} with findings; "
                f"skipped {total_skips}" + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(skips.items()))})"
                                            if skips else ""), err=True)
-
-
-def _no_documents(docs: int, skips: dict, text_field: str) -> None:
-    from cnai.corpus.api import no_documents
-
-    no_documents(docs, skips, text_field)
 
 
 # ---------------------------------------------------------------------------- audit

@@ -6,7 +6,7 @@ Library API (the CLI `cnai corpus ...` is a thin layer over it): `audit(paths, o
 
 
 def __getattr__(name):  # lazy: importing cnai.corpus stays cheap
-    if name in ("audit", "AuditInterrupted", "read_options", "make_detector"):
+    if name in ("audit", "scan", "AuditInterrupted", "read_options", "make_detector"):
         from cnai.corpus import api
 
         return getattr(api, name)
@@ -21,4 +21,4 @@ def __getattr__(name):  # lazy: importing cnai.corpus stays cheap
     raise AttributeError(name)
 
 
-__all__ = ["audit", "AuditInterrupted", "check_sources", "Detector", "read_options", "make_detector"]
+__all__ = ["audit", "scan", "AuditInterrupted", "check_sources", "Detector", "read_options", "make_detector"]

@@ -85,6 +85,107 @@ def no_documents(docs: int, skips: dict, text_field: str) -> None:
     raise InputError(f"no documents could be read: {reasons}", field="PATHS")
 
 
+_SCAN: dict = {}
+
+
+def _scan_init(detector):
+    _SCAN["d"] = detector
+
+
+def _detect_safe(d, text):
+    try:
+        return d.detect(text)
+    except Exception as exc:  # noqa: BLE001 - one bad document must not stop the scan
+        return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def _scan_batch(texts):
+    d = _SCAN["d"]
+    return [_detect_safe(d, t) for t in texts]
+
+
+def scan(paths, *, text_field="text", id_field="id", source_field=None, encoding=None, text_unit="file",
+         max_line_mb=16.0, keywords_path=None, classifier=None, workers=1, recognizers_path=None, types=None,
+         min_confidence=0.0, only_hits=False, with_text=False, stats=None, say=None):
+    """What `cnai corpus scan` does: yields one record per document
+    {"doc", "source", "findings": [{type, start, end, confidence, reason[, text]}] [, "error"]}.
+
+        from cnai.corpus import scan
+        for rec in scan(["data.jsonl"], types={"cn_mobile"}):
+            print(rec["doc"], rec["findings"])
+
+    Skipped input is counted by reason in `stats["skips"]` (and told through `say`); a run that read no
+    document raises InputError naming the reason (e.g. a --text-field no record has) once the inputs are read.
+    """
+    from cnai.corpus.pipeline import finding_dict, iter_rows
+    from cnai.corpus.readers import Doc
+
+    say = say or (lambda _msg: None)
+    stats = stats if stats is not None else {}
+    stats.update(docs=0, with_findings=0, skips={})
+    skips = stats["skips"]
+    opts = read_options(text_field, id_field, source_field, encoding, text_unit, max_line_mb)
+    tset = set(types) if types else None
+    detector, _ = make_detector(keywords_path, classifier, tset, min_confidence, recognizers_path)
+    n_workers = workers or os.cpu_count() or 1
+
+    def records(docs, results):
+        for doc, fs in zip(docs, results, strict=True):
+            stats["docs"] += 1
+            if isinstance(fs, str):
+                skips["processing_error"] = skips.get("processing_error", 0) + 1
+                say(f"skip: {doc.id}: processing_error {fs}")
+                yield {"doc": doc.id, "source": doc.source, "findings": [], "error": fs}
+                continue
+            if fs:
+                stats["with_findings"] += 1
+            elif only_hits:
+                continue
+            items = []
+            for f in fs:
+                d = finding_dict(f)
+                if with_text:
+                    d["text"] = doc.text[f[1]:f[2]]
+                items.append(d)
+            yield {"doc": doc.id, "source": doc.source, "findings": items}
+
+    def batches():
+        batch = []
+        size = 0
+        for item in iter_rows(list(paths), opts):
+            if not isinstance(item, Doc):
+                skips[item.reason] = skips.get(item.reason, 0) + 1
+                say(f"skip: {item.where}: {item.reason} {item.detail}".rstrip())
+                continue
+            batch.append(item)
+            size += len(item.text)
+            if len(batch) >= 512 or size >= 4_000_000:
+                yield batch
+                batch, size = [], 0
+        if batch:
+            yield batch
+
+    if n_workers <= 1:
+        for b in batches():
+            yield from records(b, [_detect_safe(detector, d.text) for d in b])
+    else:
+        import multiprocessing as mp
+        from collections import deque
+
+        ctx = mp.get_context("fork" if hasattr(os, "fork") else "spawn")
+        with ctx.Pool(n_workers, initializer=_scan_init, initargs=(detector,)) as pool:
+            inflight: deque = deque()
+            for b in batches():
+                inflight.append((b, pool.apply_async(_scan_batch, ([d.text for d in b],))))
+                while len(inflight) > 2 * n_workers:
+                    docs, res = inflight.popleft()
+                    yield from records(docs, res.get())
+            while inflight:
+                docs, res = inflight.popleft()
+                yield from records(docs, res.get())
+    no_documents(stats["docs"], skips, text_field)
+
+
 def audit(paths, out_dir="corpus-audit", *, text_field="text", id_field="id", source_field=None, encoding=None,
           text_unit="file", max_line_mb=16.0, keywords_path=None, classifier=None, workers=None, engine="local",
           ray_address=None, sample_n=4000, seed=0, sample_per_source=0, redact=None, keep_risk=False,
