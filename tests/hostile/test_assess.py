@@ -295,7 +295,7 @@ def test_signal_flushes_prints_resume_and_resume_matches_uninterrupted(sig, code
         return {k: {kk: v.get(kk) for kk in ("n", "passed", "refused", "ci95", "errors", "verdict")}
                 for k, v in m["metrics"].items()}, m["items"]
 
-    with ServerThread(latency=0.05) as srv:
+    with ServerThread(latency=0.15) as srv:  # 80 items at concurrency 2: ~6 s, so the signal lands mid-run
         target = f"openai:{srv.base_url}#mock"
         ref = tmp_path / "ref"
         run(target, [bank[1], bank[3]], run_dir=ref, sample="40", concurrency=2)
