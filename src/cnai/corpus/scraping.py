@@ -161,7 +161,7 @@ def _max_in_window(times: list[float], window: float) -> int:
     return best
 
 
-def _robots_checks(rep: SourceReport, robots_text: str | None, rows: list[dict], declared_ua: str, limit_rps: float | None):
+def _robots_checks(rep: SourceReport, robots_text: str | None, rows: list[dict], declared_ua: str):
     from protego import Protego
 
     if robots_text is None:
@@ -279,7 +279,7 @@ def check_source(src: dict, base: Path, *, audit: dict | None = None) -> SourceR
     rep.stats["fetches"] = len(rows)
     robots_text = _read(robots_p, "robots.txt") if robots_p else None
     declared_ua = str(src.get("user_agent") or "")
-    robots_rps = _robots_checks(rep, robots_text, rows, declared_ua, None)
+    robots_rps = _robots_checks(rep, robots_text, rows, declared_ua)
     if scraped and robots_p is None:
         rep.findings.append(Finding("records.no_robots_snapshot", "medium", "robots",
                                     "scraped source without a robots.txt snapshot: whether collection was allowed cannot "
@@ -326,14 +326,11 @@ def check_source(src: dict, base: Path, *, audit: dict | None = None) -> SourceR
 def check_sources(register_path: str | Path, *, audit_dir: str | Path | None = None,
                   only: list[str] | None = None) -> dict:
     """Scraping risk for every source in a register (YAML/JSON: a list, or a mapping with `sources:`)."""
-    from cnai.core.loaders import load_json, load_yaml
+    from cnai.core.loaders import load_json
+    from cnai.corpus.register import load_register
 
     p = Path(register_path)
-    data = load_json(p) if p.suffix.lower() == ".json" else load_yaml(p)
-    if isinstance(data, dict):
-        data = data.get("sources")
-    if not isinstance(data, list) or not all(isinstance(s, dict) for s in data):
-        raise InputError("expected a list of sources (or a mapping with 'sources:')", path=str(p))
+    data = load_register(p)  # one reader for the register: limits, origins and shares checked there
     audit_by_source: dict[str, dict] = {}
     if audit_dir:
         summ = load_json(Path(audit_dir) / "summary.json")
