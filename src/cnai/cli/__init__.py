@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 # Subcommands that live in their own module but sit under another group: group -> [(name, module:attribute)].
 SUBCOMMANDS: dict[str, list[tuple[str, str]]] = {
     "corpus": [("sources", "cnai.cli.corpus_sources:sources")],
+    "label": [("watermark", "cnai.cli.label_watermark:watermark"),
+              ("conformance", "cnai.cli.label_conformance:conformance")],
 }
 
 
@@ -60,7 +62,11 @@ class LazyGroup(click.Group):
             group = getattr(module, attr)
             for sub, sub_target in SUBCOMMANDS.get(name, []):
                 if isinstance(group, click.Group) and sub not in group.commands:
-                    group.add_command(_load(sub_target), sub)
+                    try:
+                        group.add_command(_load(sub_target), sub)
+                    except ModuleNotFoundError as exc:
+                        if exc.name != sub_target.split(":")[0]:
+                            raise  # a real import error inside the module, not a missing optional part
             return group
         return super().get_command(ctx, name)
 
