@@ -2,7 +2,7 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS := dev,label,assess,corpus,dossier,web,gateway,provenance,names
+EXTRAS := dev,label,assess,corpus,dossier,web,gateway,provenance,names,watermark,label-sign,label-docs
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint sysdeps venv bench clean
