@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,7 @@ class Ref:
     run_id: str | None = None
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "role": self.role, "path": self.path, "sha256": self.sha256,
-                "size": self.size, "run_id": self.run_id}
+        return asdict(self)
 
 
 @dataclass
@@ -59,16 +58,20 @@ class Evidence:
         return r
 
 
+def _need_dir(path: Path | str, what: str) -> Path:
+    p = Path(path)
+    if not p.is_dir():
+        raise InputError(f"not a {what} directory" + (" (a file)" if p.exists() else " (missing)"), path=str(p))
+    return p
+
+
 # --- assessment runs ------------------------------------------------------------------------------
 def read_run(ev: Evidence, run_dir: Path) -> dict:
     """Metrics (with thresholds and verdicts) and every sampled item of one `cnai assess run` directory."""
     import cnai.assess as assess
     from cnai.assess import metrics, store
 
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise InputError("not a run directory" + (" (a file)" if run_dir.exists() else " (missing)"),
-                         path=str(run_dir))
+    run_dir = _need_dir(run_dir, "run")
     db = store.connect(run_dir)          # corrupt / foreign store: one-line InputError
     try:
         with store.guard(run_dir):
@@ -104,10 +107,7 @@ def read_run(ev: Evidence, run_dir: Path) -> dict:
 
 # --- corpus audits --------------------------------------------------------------------------------
 def read_audit(ev: Evidence, audit_dir: Path) -> dict:
-    audit_dir = Path(audit_dir)
-    if not audit_dir.is_dir():
-        raise InputError("not a corpus-audit directory" + (" (a file)" if audit_dir.exists() else " (missing)"),
-                         path=str(audit_dir))
+    audit_dir = _need_dir(audit_dir, "corpus-audit")
     summ = audit_dir / "summary.json"
     if not summ.is_file():
         half = (audit_dir / "shards").is_dir()

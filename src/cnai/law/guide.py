@@ -29,12 +29,13 @@ class _Strict(BaseModel):
 
 
 class GuideEntry(_Strict):
-    instrument: str | None = None
-    article: str | None = None
-    concept: str | None = None
-    topic: str | None = None
-    case: str | None = None
-    regulator: str | None = None
+    # Exactly one of these names what the entry points to; each is checked against the knowledge base.
+    instrument: str | None = Field(None, description="instrument id, e.g. generative-ai")
+    article: str | None = Field(None, description="instrument id and article number, e.g. generative-ai:7")
+    concept: str | None = Field(None, description="concept id from the glossary")
+    topic: str | None = Field(None, description="topic id")
+    case: str | None = Field(None, description="court or enforcement case id")
+    regulator: str | None = Field(None, description="regulator id, e.g. cac")
 
     @model_validator(mode="after")
     def _one(self) -> GuideEntry:

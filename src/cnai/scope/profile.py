@@ -39,13 +39,13 @@ class _Section(BaseModel):
 
 class Service(_Section):
     name: str = Field(description="Name of the AI service (required).")
-    description: str | None = None
+    description: str | None = Field(None, description="Short plain-language description of what the service does.")
     launch_date: dt.date | None = Field(None, strict=False,
                                         description="Date the service launched (or is planned to).")
 
 
 class Organization(_Section):
-    name: str | None = None
+    name: str | None = Field(None, description="Legal name of the organisation that provides the service.")
     location: Location | None = Field(None, description="Where the legal entity providing the service is.")
     unified_social_credit_code: str | None = Field(
         None, description="18-character Unified Social Credit Code (GB 32100); used for GB 45438 provider codes.")
@@ -63,14 +63,16 @@ class Audience(_Section):
     elderly: bool | None = Field(None, description="Meaningful elderly user base.")
     consumer_transactions: bool | None = Field(None, description="Sells goods or services to consumers.")
     dispatches_workers: bool | None = Field(None, description="Allocates work, pay or schedules by algorithm.")
-    registered_users: NonNegativeInt | None = None
-    monthly_active_users: NonNegativeInt | None = None
+    registered_users: NonNegativeInt | None = Field(
+        None, description="Registered user accounts (a count, not a share).")
+    monthly_active_users: NonNegativeInt | None = Field(None, description="Monthly active users (a count).")
 
 
 class Capabilities(_Section):
     generates: list[Modality] | None = Field(None, description="Output modalities generated or synthesised by AI.")
     dialogue_simulating_person: bool | None = Field(None, description="Chat / writing that simulates a natural person.")
-    voice_synthesis_or_cloning: bool | None = None
+    voice_synthesis_or_cloning: bool | None = Field(
+        None, description="Synthesises or imitates voices, or edits a voice so that its identity features change.")
     face_generation_or_swap: bool | None = Field(
         None, description="Any face generation, replacement or manipulation (synthetic or real). Older, coarser "
                           "field: prefer synthetic_face_generation and real_face_swap_or_edit.")
@@ -83,41 +85,58 @@ class Capabilities(_Section):
         None, description="Lets users swap, edit or clone the face or voice of a real, identifiable person.")
     facial_recognition: bool | None = Field(
         None, description="Verifies or identifies people by their face (face recognition technology).")
-    immersive_realistic_scenes: bool | None = None
-    sensitive_objects_or_scenes: bool | None = None
-    recommendation: list[AlgorithmType] | None = None
+    immersive_realistic_scenes: bool | None = Field(
+        None, description="Generates or edits immersive, realistic scenes (virtual or mixed reality).")
+    sensitive_objects_or_scenes: bool | None = Field(
+        None, description="Generates or edits special objects or scenes that touch national security or the public interest.")
+    recommendation: list[AlgorithmType] | None = Field(
+        None, description="Algorithm types the service applies to users (the five kinds named by the Algorithm Recommendation Provisions).")
     public_opinion_features: bool | None = Field(
         None, description="Forums, comments, chat rooms, groups, short video, live streaming, ... (2018 Provisions Art. 2).")
-    news_information_service: bool | None = None
+    news_information_service: bool | None = Field(
+        None, description="Provides internet news information services (gathering and publishing, reprinting, or running a platform that spreads news).")
     emotional_companionship: bool | None = Field(
         None, description="Sustained emotional interaction simulating a human personality.")
-    automated_decisions_significant_impact: bool | None = None
-    exports_generated_files: bool | None = None
-    unlabeled_output_on_request: bool | None = None
+    automated_decisions_significant_impact: bool | None = Field(
+        None, description="Makes automated decisions with a significant impact on individuals' rights and interests.")
+    exports_generated_files: bool | None = Field(
+        None, description="Users can download, copy or export generated content as files.")
+    unlabeled_output_on_request: bool | None = Field(
+        None, description="Supplies content without the explicit label when a user asks for it.")
 
 
 class Model(_Section):
-    source: ModelSource | None = None
-    filing_number: str | None = None
+    source: ModelSource | None = Field(
+        None, description="Where the model behind the service comes from (own, fine-tuned, a filed or unfiled third-party model, a foreign API, open weights).")
+    filing_number: str | None = Field(
+        None, description="Filing or registration number of the model the service relies on, if it has one.")
 
 
 class TrainingData(_Section):
-    trains_or_fine_tunes: bool | None = None
-    sources: list[DataSource] | None = None
-    contains_personal_information: bool | None = None
-    contains_sensitive_personal_information: bool | None = None
-    uses_user_inputs_for_training: bool | None = None
-    annotation: bool | None = None
-    foreign_share: float | None = Field(None, ge=0, le=1)
+    trains_or_fine_tunes: bool | None = Field(
+        None, description="Trains or fine-tunes a model (pre-training, fine-tuning or optimisation) for this service.")
+    sources: list[DataSource] | None = Field(None, description="Kinds of training-data sources used.")
+    contains_personal_information: bool | None = Field(None, description="Training data contains personal information.")
+    contains_sensitive_personal_information: bool | None = Field(
+        None, description="Training data contains sensitive personal information (biometrics, health, finance, location, minors under 14, ...).")
+    uses_user_inputs_for_training: bool | None = Field(
+        None, description="Users' inputs or the generated content are used to train or improve the model.")
+    annotation: bool | None = Field(None, description="The provider annotates data, in-house or outsourced.")
+    foreign_share: float | None = Field(
+        None, ge=0, le=1, description="Share (0 to 1) of training data from outside mainland China, if known.")
 
 
 class PersonalInformation(_Section):
-    processes: bool | None = None
-    individuals: NonNegativeInt | None = None
-    sensitive: bool | None = None
-    sensitive_individuals: NonNegativeInt | None = None
-    minors_under_14: bool | None = None
-    biometric: bool | None = None
+    processes: bool | None = Field(
+        None, description="The service processes personal information at all (collects, stores, uses, ...).")
+    individuals: NonNegativeInt | None = Field(
+        None, description="Individuals whose personal information is processed, in total.")
+    sensitive: bool | None = Field(None, description="Processes sensitive personal information.")
+    sensitive_individuals: NonNegativeInt | None = Field(
+        None, description="Individuals whose sensitive personal information is processed.")
+    minors_under_14: bool | None = Field(None, description="Processes personal information of children under 14.")
+    biometric: bool | None = Field(
+        None, description="Processes biometric information (faces, voiceprints, fingerprints, ...).")
     face_data_individuals: NonNegativeInt | None = Field(
         None, description="Individuals whose face information is stored (facial-recognition filing scale).")
     shares_or_entrusts: bool | None = Field(
@@ -126,19 +145,29 @@ class PersonalInformation(_Section):
 
 
 class CrossBorder(_Section):
-    transfers_personal_information: bool | None = None
-    individuals_this_year: NonNegativeInt | None = None
-    sensitive_individuals_this_year: NonNegativeInt | None = None
-    important_data: bool | None = None
-    exemption: Exemption | None = None
-    servers_outside_mainland: bool | None = None
+    transfers_personal_information: bool | None = Field(
+        None, description="Sends personal information outside mainland China, or lets it be accessed from there.")
+    individuals_this_year: NonNegativeInt | None = Field(
+        None, description="Individuals whose non-sensitive personal information was sent abroad, cumulative since 1 January of this year.")
+    sensitive_individuals_this_year: NonNegativeInt | None = Field(
+        None, description="Individuals whose sensitive personal information was sent abroad, cumulative since 1 January of this year.")
+    important_data: bool | None = Field(
+        None, description="Sends abroad data that has been notified or published as important data.")
+    exemption: Exemption | None = Field(
+        None, description="A cross-border exemption the transfer relies on, if any ('none' when no exemption applies).")
+    servers_outside_mainland: bool | None = Field(
+        None, description="Servers or processing sites for the service are outside mainland China.")
 
 
 class Ethics(_Section):
-    ai_research_and_development: bool | None = None
-    strong_influence_human_machine: bool | None = None
-    mobilises_public_opinion: bool | None = None
-    autonomous_decisions_safety_health: bool | None = None
+    ai_research_and_development: bool | None = Field(
+        None, description="Conducts AI research and development involving people, personal information or ethically sensitive areas.")
+    strong_influence_human_machine: bool | None = Field(
+        None, description="Human-machine integration with a strong influence on behaviour, emotions or health.")
+    mobilises_public_opinion: bool | None = Field(
+        None, description="Algorithms or systems able to mobilise public opinion or steer social awareness.")
+    autonomous_decisions_safety_health: bool | None = Field(
+        None, description="Highly autonomous decision systems used where safety or health is at stake.")
 
 
 class Profile(_Section):
@@ -146,17 +175,20 @@ class Profile(_Section):
 
     schema_: Literal["cnai/profile/v1"] = Field(alias="schema")
     service: Service
-    organization: Organization | None = None
-    roles: list[Role] | None = None
-    audience: Audience | None = None
-    capabilities: Capabilities | None = None
-    model: Model | None = None
-    training_data: TrainingData | None = None
-    personal_information: PersonalInformation | None = None
-    cross_border: CrossBorder | None = None
-    ethics: Ethics | None = None
-    sectors: list[Sector] | None = None
-    regions: list[Region] | None = None
+    organization: Organization | None = Field(None, description="The organisation behind the service.")
+    roles: list[Role] | None = Field(
+        None, description="Roles the organisation plays for this service (provider, technical supporter, platform, app store, user).")
+    audience: Audience | None = Field(None, description="Who uses the service and how many.")
+    capabilities: Capabilities | None = Field(None, description="What the service generates, synthesises, recommends or decides.")
+    model: Model | None = Field(None, description="The model the service runs on.")
+    training_data: TrainingData | None = Field(None, description="Training and fine-tuning data.")
+    personal_information: PersonalInformation | None = Field(None, description="Personal information the service processes.")
+    cross_border: CrossBorder | None = Field(None, description="Data leaving mainland China.")
+    ethics: Ethics | None = Field(None, description="Facts that decide whether science-and-technology ethics review applies.")
+    sectors: list[Sector] | None = Field(
+        None, description="Sectors the service operates in; some carry their own AI rules.")
+    regions: list[Region] | None = Field(
+        None, description="Local rules to consider: where the service is operated or launched.")
 
     def facts(self) -> dict[str, Any]:
         """Nested dict of the facts that are known (unknown ones are absent)."""
