@@ -99,8 +99,8 @@ def label() -> None:
 @click.option("--fill-propagator", is_flag=True, help="Also set ContentPropagator/PropagateID to the producer's "
               "(the 'first write' convention some validators cite; secondary, unverified).")
 @click.option("--hash", "hash_only", is_flag=True, help="Put a content hash in ReservedCode1 (cnai extension).")
-@click.option("--sign", is_flag=True, help="Sign hash+label with Ed25519; key from $CNAI_LABEL_SIGNING_KEY "
-              "(cnai extension).")
+@click.option("--sign", is_flag=True, help="Sign hash+label with Ed25519 or SM2 (the key's kind); key from "
+              "$CNAI_LABEL_SIGNING_KEY (cnai extension). An SM2 key signs an SM3 digest.")
 @click.option("--iptc", is_flag=True, help="Also write IPTC DigitalSourceType trainedAlgorithmicMedia (XMP images).")
 @click.option("--hash-alg", type=click.Choice(["sha256", "sm3"]), default="sha256", show_default=True,
               help="Content digest for --hash/--sign (SM3 = GB/T 32905, via OpenSSL).")
@@ -164,7 +164,8 @@ def classify(paths, declared, fmt, workers, progress) -> None:
 @click.option("-o", "--out", "outdir", type=click.Path(file_okay=False))
 @click.option("--in-place", is_flag=True)
 @click.option("--hash", "hash_only", is_flag=True, help="Content hash in ReservedCode2 (cnai extension).")
-@click.option("--sign", is_flag=True, help="Ed25519 signature in ReservedCode2; key from $CNAI_LABEL_SIGNING_KEY.")
+@click.option("--sign", is_flag=True, help="Ed25519 or SM2 signature in ReservedCode2; key from "
+              "$CNAI_LABEL_SIGNING_KEY.")
 @click.option("--hash-alg", type=click.Choice(["sha256", "sm3"]), default="sha256", show_default=True)
 @click.option("--allow-damaged", is_flag=True, help="Label structurally damaged files anyway (damage recorded).")
 @click.option("--resume", is_flag=True, help="Skip files whose output already exists (after an interrupted run).")
@@ -226,9 +227,11 @@ def code(uscc, service, app_code, check_code) -> None:
 @label.command()
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False),
               help="File for the private key (written with mode 0600).")
-def keygen(out) -> None:
-    """Create an Ed25519 signing key (for --sign). Prints the public key; export the file's content as
+@click.option("--alg", type=click.Choice(["ed25519", "sm2"]), default="ed25519", show_default=True,
+              help="Signature algorithm: Ed25519, or SM2 (GB/T 32918, signs an SM3 digest).")
+def keygen(out, alg) -> None:
+    """Create a signing key (for --sign). Prints the public key; export the file's content as
     CNAI_LABEL_SIGNING_KEY."""
     from cnai.label import verbs
 
-    click.echo(verbs.keygen(out))
+    click.echo(verbs.keygen(out, alg=alg))

@@ -240,9 +240,10 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
         if fill_propagator:
             lab.ContentPropagator, lab.PropagateID = producer, pid
         if priv is not None or hash_only:
-            d = content_digest(src, fmt, hash_alg)
+            halg = integrity.token_digest_alg(priv, hash_alg)  # an SM2 key always signs an SM3 digest
+            d = content_digest(src, fmt, halg)
             lab.ReservedCode1 = integrity.make_token(d, priv=priv, label=lab.Label, who=producer, ident=pid,
-                                                     alg=hash_alg)
+                                                     alg=halg)
         std_places = {standard_where(fmt), "xmp" if fmt == "pdf" else None}
         if old is not None and old.to_json() == lab.to_json() and len({f.text for f in scan.found}) == 1 and \
                 {f.where for f in scan.found} <= std_places and same:
@@ -294,9 +295,10 @@ def propagate_file(src: str, dst: str, *, propagator: str, propagate_id: str | N
                                else new_produce_id())
         lab.ContentPropagator, lab.PropagateID = propagator, pid
         if priv is not None or hash_only:
-            d = content_digest(src, fmt, hash_alg)
+            halg = integrity.token_digest_alg(priv, hash_alg)
+            d = content_digest(src, fmt, halg)
             lab.ReservedCode2 = integrity.make_token(d, priv=priv, label=lab.Label, who=propagator, ident=pid,
-                                                     alg=hash_alg)
+                                                     alg=halg)
         write_label(src, dst, fmt, lab, WriteOpts())
         rec.update(status="propagated", category=cls["category"], label=lab.to_dict())
     except Exception as e:

@@ -280,25 +280,32 @@ def code(uscc: str | None = None, *, service: str = "1", app_code: str = "0000",
     return describe_provider_code(build_provider_code(uscc, service, app_code))
 
 
-def keygen(out: str) -> str:
-    """Create an Ed25519 signing key file for --sign and return the public key (base64url). The file is a
-    secret: it is created new (never replacing a file or following a link) with mode 0600 whatever the umask."""
+def keygen(out: str, alg: str = "ed25519") -> str:
+    """Create a signing key file for --sign (Ed25519, or SM2 with `alg="sm2"`) and return the public key
+    (base64url). The file is a secret: it is created new (never replacing a file or following a link) with
+    mode 0600 whatever the umask. Its content is what CNAI_LABEL_SIGNING_KEY takes."""
     import base64
 
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cnai.label.integrity import SM2Key, public_b64
 
-    from cnai.label.integrity import public_b64
-
+    if alg not in ("ed25519", "sm2"):
+        raise InputError("must be ed25519 or sm2", field="--alg")
     if os.path.lexists(out):
         raise InputError("refusing to overwrite an existing key file", path=out)
-    k = Ed25519PrivateKey.generate()
-    seed = k.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                           serialization.NoEncryption())
+    if alg == "sm2":
+        k = SM2Key.generate()
+        text = "sm2:" + base64.b64encode(k.secret_bytes()).decode()
+    else:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        k = Ed25519PrivateKey.generate()
+        text = base64.b64encode(k.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                                serialization.NoEncryption())).decode()
     try:
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except OSError as e:
         raise InputError(f"cannot create the key file: {e.strerror}", path=out) from None
     with os.fdopen(fd, "w") as fh:
-        fh.write(base64.b64encode(seed).decode() + "\n")
+        fh.write(text + "\n")
     return public_b64(k)
