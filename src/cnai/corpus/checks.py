@@ -199,3 +199,65 @@ def plate_tail(s: str) -> bool:
     if len(tail) == 6:  # new-energy: D/F first or last, rest digits
         return (tail[0] in "DF" and tail[2:].isdigit()) or (tail[5] in "DF" and tail[:5].isdigit())
     return sum(c.isdigit() for c in tail) >= 3
+
+
+# ---------------------------------------------------------------------------------------------- token types
+# The identifier types found by the token scan (cnai.corpus.detect), one entry each, tried in this order on a
+# token piece stripped of its spaces and hyphens; the first that matches wins. `check(norm, raw)` gives
+# (confidence, reason) or None; `context` says how a context word of the type (lexicon.CONTEXT_WORDS, within
+# 12 characters before) changes the confidence: ("set", c) or ("add", delta, cap). `compiled`: the C pass
+# (_wordscan.c) implements this entry; a table with any other entry makes the detector use the Python token
+# path. Adding a token type: a validator + RULES entry + TokenRule here, context words in lexicon.py.
+class TokenRule:
+    __slots__ = ("type", "digits", "lengths", "check", "context", "compiled")
+
+    def __init__(self, type: str, digits: bool, lengths, check, context=None, compiled: bool = False):
+        self.type, self.digits, self.lengths = type, digits, frozenset(lengths)
+        self.check, self.context, self.compiled = check, context, compiled
+
+
+def _mobile_rule(n: str, raw: str):
+    mob = n[2:] if len(n) == 13 and n.startswith("86") else (n[4:] if len(n) == 15 and n.startswith("0086") else n)
+    return (0.9, "11-digit mobile number with a carrier prefix") if mobile(mob) else None
+
+
+def _landline_rule(n: str, raw: str):
+    ll = landline_split(n)
+    if not ll:
+        return None
+    sep_ok = len(raw) > len(n) and raw[len(ll[0])] in "- "
+    return (0.9 if sep_ok else 0.6), f"area code {ll[0]} + {len(ll[1])}-digit number"
+
+
+def _upper(fn):
+    return lambda n, raw: fn(n.upper())
+
+
+def _format_rule(pattern: str, reason: str):
+    import re
+
+    rx = re.compile(pattern)
+    return lambda n, raw: (0.6, reason) if n[0].isupper() and rx.match(n) else None
+
+
+PLATE = "license_plate"  # needs the characters before the token (province, dot): detect.Detector._plate
+
+TOKEN_RULES: list[TokenRule] = [
+    # all-digit pieces
+    TokenRule("cn_resident_id", True, (15, 18), lambda n, raw: resident_id(n), ("add", 0.05, 0.995), True),
+    TokenRule("uscc", True, (18,), lambda n, raw: uscc(n), None, True),
+    TokenRule("cn_mobile", True, (11, 13, 15), _mobile_rule, ("set", 0.97), True),
+    TokenRule("bank_card", True, range(13, 20), lambda n, raw: bank_card(n), ("set", 0.97), True),
+    TokenRule("cn_landline", True, (10, 11, 12), _landline_rule, ("add", 0.07, 0.97), True),
+    TokenRule(PLATE, True, (5,), None, None, True),
+    # pieces with letters
+    TokenRule("cn_resident_id", False, (18,), _upper(resident_id), None, True),
+    TokenRule("uscc", False, (18,), _upper(uscc), ("add", 0.02, 0.995), True),
+    TokenRule("passport", False, (9, 11), _format_rule(r"^(?:E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8})$",
+                                                       "PRC passport number format (no check digit)"),
+              ("set", 0.95), True),
+    TokenRule("hk_macao_permit", False, (9, 11), _format_rule(r"^(?:C\d{8}|C[A-HJ-NP-Z]\d{7}|[HM]\d{8}(?:\d{2})?)$",
+                                                              "HK/Macao permit number format (no check digit)"),
+              ("set", 0.95), True),
+    TokenRule(PLATE, False, (5, 6, 7), None, None, True),
+]

@@ -41,6 +41,7 @@ PI_TYPES = [
     "cn_resident_id", "cn_mobile", "cn_landline", "email", "bank_card", "uscc", "passport",
     "hk_macao_permit", "ip_address", "license_plate", "person_name", "address",
 ]
+PI_TYPES += sorted({r.type for r in checks.TOKEN_RULES} - set(PI_TYPES))  # a type added to the token table
 SENSITIVE_TYPES = [f"sensitive:{k}" for k in SENSITIVE_SIGNALS]
 
 Finding = tuple[str, int, int, float, str]
@@ -54,8 +55,8 @@ _IPV6 = re.compile(r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*")
 _DIGIT_RUN = re.compile(r"[0-9@][0-9@]*")
 _TOKCH = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._%@:+-")
 _PIECE = re.compile(r"[0-9A-Za-z]+(?:[\- ][0-9A-Za-z]+)*")
-_PASSPORT = re.compile(r"^(?:E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8})$")
-_PERMIT = re.compile(r"^(?:C\d{8}|C[A-HJ-NP-Z]\d{7}|[HM]\d{8}(?:\d{2})?)$")
+# the token-type table, split by piece kind (all digits / with letters), in table order
+_RULES_BY_KIND = {d: [r for r in checks.TOKEN_RULES if r.digits == d] for d in (True, False)}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # "本市", "全县", "城市" ...: administrative words in ordinary prose, not the city part of an address
 _GENERIC_ADMIN = frozenset(
@@ -221,38 +222,40 @@ class Detector:
                 k = text.find(marker, k + 1)
 
     def _scan_tokens(self, text: str, out: list[Finding]) -> None:
+        """Reference path of the token scan (the compiled pass, _wordscan.Tokens, must give the same)."""
         for m in self._iter_tokens(text):
-            tok = m.group()
-            base = m.start()
-            taken: list[tuple[int, int]] = []
-            if "@" in tok:
-                for em in _EMAIL.finditer(tok):
-                    out.append(("email", base + em.start(), base + em.end(), 0.95, "e-mail address syntax"))
-                    taken.append((em.start(), em.end()))
-            if "." in tok:
-                for im in _IPV4.finditer(tok):
-                    if _inside(im.start(), im.end(), taken):
-                        continue
-                    s, e = base + im.start(), base + im.end()
-                    conf = 0.9 if _ctx(text, s, "ip_address") else 0.75
-                    out.append(("ip_address", s, e, conf, "dotted IPv4 address, octets <= 255"))
-                    taken.append((im.start(), im.end()))
-            if tok.count(":") >= 2:
-                for im in _IPV6.finditer(tok):
-                    cand = im.group().strip(":.") if im.group().startswith(":::") else im.group().rstrip(".")
-                    if len(cand) < 6 or _inside(im.start(), im.end(), taken):
-                        continue
-                    try:
-                        ipaddress.IPv6Address(cand)
-                    except ValueError:
-                        continue
-                    st = base + im.start() + im.group().find(cand)
-                    out.append(("ip_address", st, st + len(cand), 0.85, "valid IPv6 address"))
-                    taken.append((im.start(), im.end()))
-            for pm in _PIECE.finditer(tok):
-                if _inside(pm.start(), pm.end(), taken):
+            self._scan_token(text, m.start(), m.group(), out)
+
+    def _scan_token(self, text: str, base: int, tok: str, out: list[Finding]) -> None:
+        taken: list[tuple[int, int]] = []
+        if "@" in tok:
+            for em in _EMAIL.finditer(tok):
+                out.append(("email", base + em.start(), base + em.end(), 0.95, "e-mail address syntax"))
+                taken.append((em.start(), em.end()))
+        if "." in tok:
+            for im in _IPV4.finditer(tok):
+                if _inside(im.start(), im.end(), taken):
                     continue
-                self._classify(text, base + pm.start(), pm.group(), out)
+                s, e = base + im.start(), base + im.end()
+                conf = 0.9 if _ctx(text, s, "ip_address") else 0.75
+                out.append(("ip_address", s, e, conf, "dotted IPv4 address, octets <= 255"))
+                taken.append((im.start(), im.end()))
+        if tok.count(":") >= 2:
+            for im in _IPV6.finditer(tok):
+                cand = im.group().strip(":.") if im.group().startswith(":::") else im.group().rstrip(".")
+                if len(cand) < 6 or _inside(im.start(), im.end(), taken):
+                    continue
+                try:
+                    ipaddress.IPv6Address(cand)
+                except ValueError:
+                    continue
+                st = base + im.start() + im.group().find(cand)
+                out.append(("ip_address", st, st + len(cand), 0.85, "valid IPv6 address"))
+                taken.append((im.start(), im.end()))
+        for pm in _PIECE.finditer(tok):
+            if _inside(pm.start(), pm.end(), taken):
+                continue
+            self._classify(text, base + pm.start(), pm.group(), out)
 
     def _classify(self, text: str, start: int, piece: str, out: list[Finding]) -> bool:
         norm = piece.replace(" ", "").replace("-", "") if (" " in piece or "-" in piece) else piece
@@ -271,68 +274,24 @@ class Detector:
         return False
 
     def _classify_norm(self, text: str, s: int, e: int, n: str, raw: str, out: list[Finding]) -> bool:
+        """The first rule of checks.TOKEN_RULES that matches the piece n (separators removed) adds a finding."""
+        digits = n.isdigit()
         L = len(n)
-        if n.isdigit():
-            if L in (15, 18):
-                r = checks.resident_id(n)
-                if r:
-                    conf = min(0.995, r[0] + (0.05 if _ctx(text, s, "cn_resident_id") else 0))
-                    out.append(("cn_resident_id", s, e, conf, r[1]))
-                    return True
-            if L == 18:
-                r = checks.uscc(n)
-                if r:
-                    out.append(("uscc", s, e, r[0], r[1]))
-                    return True
-            mob = n
-            if L == 13 and n.startswith("86"):
-                mob = n[2:]
-            elif L == 15 and n.startswith("0086"):
-                mob = n[4:]
-            if checks.mobile(mob):
-                conf = 0.97 if _ctx(text, s, "cn_mobile") else 0.9
-                out.append(("cn_mobile", s, e, conf, "11-digit mobile number with a carrier prefix"))
-                return True
-            if 13 <= L <= 19:
-                r = checks.bank_card(n)
-                if r:
-                    conf = 0.97 if _ctx(text, s, "bank_card") else r[0]
-                    out.append(("bank_card", s, e, conf, r[1]))
-                    return True
-            if 10 <= L <= 12:
-                ll = checks.landline_split(n)
-                if ll:
-                    sep_ok = len(raw) > L and raw[len(ll[0])] in "- "
-                    conf = 0.9 if sep_ok else 0.6
-                    if _ctx(text, s, "cn_landline"):
-                        conf = min(0.97, conf + 0.07)
-                    out.append(("cn_landline", s, e, conf, f"area code {ll[0]} + {len(ll[1])}-digit number"))
-                    return True
-            if L == 5 and s > 2 and text[s - 1] in "·• ":
+        for rule in _RULES_BY_KIND[digits]:
+            if L not in rule.lengths:
+                continue
+            if rule.check is None:  # license plate: looks at the characters before the piece
+                if (digits and not (s > 2 and text[s - 1] in "·• ")) or s == 0:
+                    return False
                 return self._plate(text, s, e, n, out)
-            return False
-        up = n.upper()
-        if L == 18:
-            r = checks.resident_id(up)
-            if r:
-                out.append(("cn_resident_id", s, e, r[0], r[1]))
-                return True
-            r = checks.uscc(up)
-            if r:
-                conf = min(0.995, r[0] + (0.02 if _ctx(text, s, "uscc") else 0))
-                out.append(("uscc", s, e, conf, r[1]))
-                return True
-        if L in (9, 11) and n[0].isupper():
-            if _PASSPORT.match(n):
-                conf = 0.95 if _ctx(text, s, "passport") else 0.6
-                out.append(("passport", s, e, conf, "PRC passport number format (no check digit)"))
-                return True
-            if _PERMIT.match(n):
-                conf = 0.95 if _ctx(text, s, "hk_macao_permit") else 0.6
-                out.append(("hk_macao_permit", s, e, conf, "HK/Macao permit number format (no check digit)"))
-                return True
-        if 5 <= L <= 7 and s > 0:
-            return self._plate(text, s, e, n, out)
+            r = rule.check(n, raw)
+            if r is None:
+                continue
+            conf = r[0]
+            if rule.context is not None and _ctx(text, s, rule.type):
+                conf = rule.context[1] if rule.context[0] == "set" else min(rule.context[2], conf + rule.context[1])
+            out.append((rule.type, s, e, conf, r[1]))
+            return True
         return False
 
     def _plate(self, text: str, s: int, e: int, n: str, out: list[Finding]) -> bool:

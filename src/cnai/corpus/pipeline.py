@@ -462,16 +462,21 @@ def _keep_lowest(heap: list[tuple[int, str]], k: int, key: int, line: str) -> No
         heapq.heapreplace(heap, (-key, line))
 
 
+def _shard_sample_lines(stats: list[dict], folder: Path) -> Iterator[tuple[str, dict]]:
+    """(line, parsed row) of every shard's sample file in `folder`, in shard order."""
+    for st in stats:
+        p = folder / f"{st['shard']}.jsonl"
+        if p.exists():
+            with open(p, encoding="utf-8") as fh:
+                for line in fh:
+                    yield line, json.loads(line)
+
+
 def _merge_samples(stats: list[dict], cfg: AuditConfig, out: Path) -> dict:
     k = cfg.sample
     heap: list[tuple[int, str]] = []
-    for st in stats:
-        p = out / "samples" / f"{st['shard']}.jsonl"
-        if not p.exists():
-            continue
-        with open(p, encoding="utf-8") as fh:
-            for line in fh:
-                _keep_lowest(heap, k, json.loads(line)["key"], line)
+    for line, r in _shard_sample_lines(stats, out / "samples"):
+        _keep_lowest(heap, k, r["key"], line)
     rows = [json.loads(line) for _, line in sorted(heap, key=lambda x: -x[0])]
     path = out / "review-sample.jsonl"
     with open(path, "w", encoding="utf-8") as fh:
@@ -488,14 +493,8 @@ def _merge_source_samples(stats: list[dict], cfg: AuditConfig, out: Path) -> dic
     """Bottom-m per source over all shards (m = --sample-per-source), in source order."""
     m = cfg.sample_per_source
     heaps: dict[str, list] = {}
-    for st in stats:
-        p = out / "samples_by_source" / f"{st['shard']}.jsonl"
-        if not p.exists():
-            continue
-        with open(p, encoding="utf-8") as fh:
-            for line in fh:
-                r = json.loads(line)
-                _keep_lowest(heaps.setdefault(r["source"], []), m, r["key"], line)
+    for line, r in _shard_sample_lines(stats, out / "samples_by_source"):
+        _keep_lowest(heaps.setdefault(r["source"], []), m, r["key"], line)
     path = out / "review-sample-by-source.jsonl"
     sizes = {}
     n = 0

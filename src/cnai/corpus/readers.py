@@ -333,13 +333,11 @@ def _read_jsonl(shard: Shard, opts: ReadOptions) -> Iterator[Doc | Skip]:
     fast, fast_err = _fast_loads()
     if opts.encoding and codecs.lookup(opts.encoding).name != "utf-8":
         fast = None
-    for lineno, off, raw in _iter_lines(shard, opts):
-        where = f"{shard.path}:{lineno}"
-        if raw is None:
-            yield Skip(where, "line_too_long", f"line at byte {off} longer than {opts.max_line_bytes} bytes")
+    for item in _nonblank_lines(shard, opts):
+        if isinstance(item, Skip):
+            yield item
             continue
-        if not raw.strip():
-            continue
+        where, off, raw = item
         if off == 0 and raw.startswith(b"\xef\xbb\xbf"):  # UTF-8 byte-order mark
             raw = raw[3:]
         obj = None
@@ -371,14 +369,22 @@ def _read_jsonl(shard: Shard, opts: ReadOptions) -> Iterator[Doc | Skip]:
         yield _record_doc(where, obj, text, shard, opts, len(raw), obj)
 
 
-def _read_text_lines(shard: Shard, opts: ReadOptions) -> Iterator[Doc | Skip]:
+def _nonblank_lines(shard: Shard, opts: ReadOptions) -> Iterator[tuple[str, int, bytes] | Skip]:
+    """(where, byte offset, raw line) for every non-blank line; a Skip for a line over the size limit."""
     for lineno, off, raw in _iter_lines(shard, opts):
         where = f"{shard.path}:{lineno}"
         if raw is None:
             yield Skip(where, "line_too_long", f"line at byte {off} longer than {opts.max_line_bytes} bytes")
+        elif raw.strip():
+            yield where, off, raw
+
+
+def _read_text_lines(shard: Shard, opts: ReadOptions) -> Iterator[Doc | Skip]:
+    for item in _nonblank_lines(shard, opts):
+        if isinstance(item, Skip):
+            yield item
             continue
-        if not raw.strip():
-            continue
+        where, off, raw = item
         line, detail = _decode(raw, opts.encoding)
         if line is None:
             yield Skip(where, "invalid_encoding", f"byte offset {off}: {detail}")
