@@ -552,6 +552,8 @@ class Gateway:
             self._count_findings("output", findings)
             self._text_field(rec, "output", "\n".join(g.acc for _i, g in sorted(guards.items())))
             rec["stream"] = True
+            if any(g.full_hold for g in guards.values()):
+                rec["stream_hold"] = "full"   # context-dependent PI types on output: whole choice held
             rec["outcome"] = outcome
             if outcome == "blocked_output":
                 self._violation(rec)

@@ -72,12 +72,26 @@ class Engine:
         return lab.text_notice + text if lab.position == "start" else text + lab.text_notice
 
 
-class StreamGuard:
-    """Chunk-proof interception of one streamed choice.
+# PI types found inside one "token" (a run of ASCII letters, digits and . _ % @ : + -, or digits split by single
+# spaces; cnai.corpus.detect) and the longest raw span each can take, separators included. A streamed token
+# can only become one of these while it is still growing, so the guard holds back at most this much of it.
+TOKEN_PI_MAX = {"cn_resident_id": 24, "cn_mobile": 20, "cn_landline": 16, "bank_card": 24, "uscc": 24,
+                "passport": 12, "hk_macao_permit": 12, "ip_address": 45, "email": 254}
+_TOKCH = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._%@:+-")
+_DIGIT_ONLY = {"cn_resident_id", "cn_mobile", "cn_landline", "bank_card", "ip_address"}
 
-    Every chunk is appended to the text seen so far and scanned with enough left context that a term split
-    over chunks is still found. Only the part that can no longer become (part of) a term is released; the
-    held tail is the longest suffix that is a prefix of some term, so it is the shortest hold that is safe.
+
+class StreamGuard:
+    """Chunk-proof interception of one streamed choice (keywords and PI).
+
+    Every chunk is appended to the text seen so far and scanned with enough left context that a term or an
+    identifier split over chunks is still found. Only text that can no longer become (part of) a match is
+    released, with its redactions applied; the held tail is the shortest one that is safe:
+    - keywords: the longest suffix that is a prefix of some term;
+    - token PI (IDs, phones, cards, e-mail...): the trailing token while it can still grow into an identifier,
+      at most TOKEN_PI_MAX of the enabled types (an 18-digit ID: 24 characters with separators);
+    - other PI (names, addresses, plates) depend on context on both sides: the whole choice is held until it
+      ends (``full_hold``), which costs time to first token and is recorded.
     """
 
     def __init__(self, engine: Engine):
@@ -87,53 +101,99 @@ class StreamGuard:
         self.blocked = False
         self.done = False          # the choice's finish event has been forwarded
         self.findings: list[dict] = []
-        self._logged: set[tuple[int, int, str]] = set()
+        self._seen: set[tuple[int, int, str]] = set()
+        out = engine.policy.output
+        types = {t for t, a in out.pi.items() if a != "allow"}
+        self.pi = engine.pi_out if types else None
+        self.full_hold = bool(types - TOKEN_PI_MAX.keys())
+        self.pi_cap = max((TOKEN_PI_MAX.get(t, 0) for t in types), default=0)
+        self.letters_matter = bool(types - _DIGIT_ONLY)   # may a letters-only tail still become a match?
+        # keywords cost nothing on output when no category has an action there
+        self.kw = engine.keywords if any(a != "allow" for a in out.keywords.values()) else None
+        self.ctx = max(self.kw.max_len if self.kw else 0, self.pi_cap)
+
+    def _pi_hold(self) -> int:
+        """Length of the trailing token that could still grow into an identifier (0 if none), capped."""
+        if not self.pi_cap:
+            return 0
+        acc, i, lo = self.acc, len(self.acc), max(0, len(self.acc) - self.pi_cap)
+        has_sig = False
+        while i > lo:
+            c = acc[i - 1]
+            if c in _TOKCH:
+                has_sig = has_sig or c.isdigit() or c == "@"
+            elif not (c == " " and i >= 2 and acc[i - 2].isdigit()):   # "138 1234 5678" is one token
+                break
+            i -= 1
+        n = len(acc) - i
+        return n if n and (has_sig or self.letters_matter) else 0
+
+    def _window_start(self) -> int:
+        """Left edge of the rescan: context before the released point, widened to a token start."""
+        s = max(0, self.released - self.ctx)
+        lo = max(0, s - 1024)
+        while s > lo and self.acc[s - 1] in _TOKCH:
+            s -= 1
+        return s
+
+    def _spans(self, start: int, final: bool):
+        """Findings in acc[start:] as absolute (s, e, kind, category, action), actions 'allow' dropped."""
+        window = self.acc[start:]
+        out_dir = self.engine.policy.output
+        spans = []
+        for s, e, k, cat in self.kw.find(window) if self.kw else ():
+            a = out_dir.keyword_action(cat)
+            # an ASCII term at the very end may still grow into a longer word: not final yet
+            if a != "allow" and (final or e != len(window) or not window[s:e].isascii()):
+                spans.append((s + start, e + start, k, cat, a))
+        if self.pi is not None:
+            for s, e, k, cat in self.pi.find(window):
+                a = out_dir.pi.get(cat, "allow")
+                if a != "allow":
+                    spans.append((s + start, e + start, k, cat, a))
+        return spans
+
+    def _release(self, final: bool) -> str:
+        if self.blocked:
+            return ""
+        start = self._window_start()
+        spans = self._spans(start, final)
+        if final:
+            upto = len(self.acc)
+        elif self.full_hold:
+            upto = self.released
+        else:
+            upto = len(self.acc) - max(self.kw.holdback(self.acc) if self.kw else 0, self._pi_hold())
+            for s, e, *_r in spans:     # never release part of a span that is not final yet
+                if s < upto < e:
+                    upto = s
+        upto = max(upto, self.released)
+        redact = []
+        for s, e, kind, cat, a in sorted(spans):
+            key = (s, e, cat)
+            if key in self._seen:
+                continue
+            if e > upto:     # not released yet; a keyword match is certain already, so a block can act now
+                if not (a == "block" and kind == "kw"):
+                    continue
+            self._seen.add(key)
+            self.findings.append({"kind": kind, "category": cat, "action": a})
+            if a == "block":
+                self.blocked = True
+                return ""
+            if a == "redact" and e > self.released:
+                redact.append((max(s, self.released) - self.released, e - self.released, cat))
+        out = self.acc[self.released:upto]
+        self.released = upto
+        return self.engine.redact(out, redact) if redact else out
 
     def feed(self, delta: str) -> str:
         """Return the text safe to forward now ('' if none); sets self.blocked when the policy blocks."""
         if self.blocked:
             return ""
         self.acc += delta
-        kw = self.engine.keywords
-        start = max(0, self.released - kw.max_len)
-        window = self.acc[start:]
-        direction = self.engine.policy.output
-        for s, e, _k, cat in kw.find(window):
-            a = direction.keyword_action(cat)
-            key = (s + start, e + start, cat)
-            if a == "allow" or key in self._logged:
-                continue
-            # an ASCII term at the very end may still grow into a longer word: wait for more text
-            if e == len(window) and window[s:e].isascii():
-                continue
-            self._logged.add(key)
-            self.findings.append({"kind": "kw", "category": cat, "action": a})
-            if a == "block":
-                self.blocked = True
-                return ""
-        hold = kw.holdback(self.acc)
-        upto = max(self.released, len(self.acc) - hold)
-        out = self.acc[self.released:upto]
-        self.released = upto
-        return out
+        return self._release(final=False)
 
     def finish(self) -> str:
-        """End of stream: the held tail is final now; check it without the growth exemption."""
-        if self.blocked:
-            return ""
-        kw = self.engine.keywords
-        start = max(0, self.released - kw.max_len)
-        window = self.acc[start:]
-        for s, e, _k, cat in kw.find(window):
-            a = self.engine.policy.output.keyword_action(cat)
-            key = (s + start, e + start, cat)
-            if a == "allow" or key in self._logged:
-                continue
-            self._logged.add(key)
-            self.findings.append({"kind": "kw", "category": cat, "action": a})
-            if a == "block":
-                self.blocked = True
-                return ""
-        out = self.acc[self.released:]
-        self.released = len(self.acc)
-        return out
+        """End of stream: the held tail is final now; check it without the growth exemptions."""
+        return self._release(final=True)

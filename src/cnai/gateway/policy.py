@@ -1,7 +1,7 @@
 """The gateway policy file: what to do, per direction, with each PI type and keyword category.
 
-Actions: allow (do nothing), log (record the finding), redact (replace the span; prompts and non-streamed
-output), block (refuse with the policy's refusal text). Categories are GB/T 45654 risk codes ("A.1.a"),
+Actions: allow (do nothing), log (record the finding), redact (replace the span; prompts, replies and
+streams), block (refuse with the policy's refusal text). Categories are GB/T 45654 risk codes ("A.1.a"),
 group prefixes ("A.1", "A") or "*" for any keyword; the most specific match wins.
 """
 
