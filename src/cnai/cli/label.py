@@ -107,27 +107,38 @@ def label() -> None:
 @click.option("--allow-damaged", is_flag=True, help="Label structurally damaged files (truncated image data, bad "
               "checksums) anyway; the damage is recorded in the output record.")
 @click.option("--resume", is_flag=True, help="Skip files whose output already exists (after an interrupted run).")
+@click.option("--c2pa-cert", type=click.Path(dir_okay=False), help="Also sign a C2PA manifest (GB 45438 assertion + "
+              "c2pa.actions with the IPTC source type) with this PEM certificate chain, signer first.")
+@click.option("--c2pa-key", type=click.Path(dir_okay=False), help="PEM private key of the C2PA signer (default: "
+              "the PEM in $CNAI_C2PA_KEY). Never logged.")
 @batch_opts
 def embed(paths, producer, produce_id, label_value, outdir, in_place, fill_propagator, hash_only, sign, iptc, hash_alg,
-          allow_damaged, resume, fmt, workers, progress) -> None:
+          allow_damaged, resume, c2pa_cert, c2pa_key, fmt, workers, progress) -> None:
     """Write (or replace) the implicit label. Pixels and samples are never re-encoded."""
     from cnai.label import verbs
 
     res = verbs.embed(paths, producer=producer, out=outdir, in_place=in_place, produce_id=produce_id,
                       label=label_value, fill_propagator=fill_propagator, hash=hash_only, sign=sign, iptc=iptc,
                       hash_alg=hash_alg, allow_damaged=allow_damaged, resume=resume, workers=workers,
-                      progress=progress, on_record=_printer(fmt))
+                      progress=progress, on_record=_printer(fmt), c2pa_cert=c2pa_cert, c2pa_key=c2pa_key)
     _finish(res, fmt, outputs=True)
+
+
+C2PA_TRUST = click.option("--c2pa-trust", type=click.Path(exists=True, dir_okay=False),
+                          help="PEM certificates trusted as C2PA signing anchors (else: signer reported untrusted).")
 
 
 @label.command()
 @click.argument("paths", nargs=-1, required=True)
+@C2PA_TRUST
 @batch_opts
-def read(paths, fmt, workers, progress) -> None:
-    """Report the labels a file carries and where they were found (plus IPTC/C2PA findings)."""
+def read(paths, c2pa_trust, fmt, workers, progress) -> None:
+    """Report the labels a file carries and where they were found (plus IPTC/C2PA findings and whether the
+    C2PA manifest agrees with the label)."""
     from cnai.label import verbs
 
-    _finish(verbs.read(paths, workers=workers, progress=progress, on_record=_printer(fmt)), fmt)
+    _finish(verbs.read(paths, c2pa_trust=c2pa_trust, workers=workers, progress=progress,
+                       on_record=_printer(fmt)), fmt)
 
 
 @label.command()
@@ -135,13 +146,15 @@ def read(paths, fmt, workers, progress) -> None:
 @click.option("--trust", "trust", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Public key (PEM or base64url) whose signatures are trusted; repeatable.")
 @click.option("--loose-charset", is_flag=True, help="Accept 0x20-0x7E (the looser reading of Annex E j).")
+@C2PA_TRUST
 @batch_opts
-def check(paths, trust, loose_charset, fmt, workers, progress) -> None:
-    """Provider-side conformance. Exit 1 if any file lacks a valid implicit label or carries a bad one."""
+def check(paths, trust, loose_charset, c2pa_trust, fmt, workers, progress) -> None:
+    """Provider-side conformance. Exit 1 if any file lacks a valid implicit label or carries a bad one, or
+    carries a C2PA manifest that fails validation or contradicts the label."""
     from cnai.label import verbs
 
-    _finish(verbs.check(paths, trust=trust, loose_charset=loose_charset, workers=workers, progress=progress,
-                        on_record=_printer(fmt)), fmt)
+    _finish(verbs.check(paths, trust=trust, loose_charset=loose_charset, c2pa_trust=c2pa_trust, workers=workers,
+                        progress=progress, on_record=_printer(fmt)), fmt)
 
 
 @label.command()

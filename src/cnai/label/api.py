@@ -94,35 +94,14 @@ def _labels(fmt: str, scan: Scan) -> tuple[AIGCLabel | None, list[dict], list[st
     return primary, items, problems
 
 
-def c2pa_summary(path: str) -> dict | None:
+def c2pa_summary(path: str, trust_anchors: bytes | None = None) -> dict | None:
     """Active C2PA manifest summary via c2pa-python (None if the library or a manifest is absent)."""
-    try:
-        import c2pa
-    except ImportError:
-        return None
-    try:
-        import json
+    from cnai.label.c2pa_side import summary
 
-        with c2pa.Reader(path) as r:
-            store = json.loads(r.json())
-    except Exception as e:  # no manifest or unsupported format
-        msg = str(e)
-        return None if "notfound" in msg.lower().replace(" ", "").replace("_", "") else {"error": msg[:300]}
-    active = store.get("manifests", {}).get(store.get("active_manifest", ""), {})
-    dst = []
-    for a in active.get("assertions", []):
-        if a.get("label", "").startswith("c2pa.actions"):
-            for act in a.get("data", {}).get("actions", []):
-                if act.get("digitalSourceType"):
-                    dst.append(act["digitalSourceType"])
-    return {"claim_generator": active.get("claim_generator") or
-            (active.get("claim_generator_info") or [{}])[0].get("name"),
-            "title": active.get("title"), "digital_source_types": dst,
-            "validation_state": store.get("validation_state"),
-            "validation_errors": [s.get("code") for s in store.get("validation_status", []) or []][:10]}
+    return summary(path, trust_anchors)
 
 
-def read_file(path: str, *, with_c2pa: bool = True) -> dict:
+def read_file(path: str, *, with_c2pa: bool = True, c2pa_trust: bytes | None = None) -> dict:
     rec: dict = {"path": str(path), "format": None, "label": None, "found_in": [], "error": None}
     try:
         fmt, scan, warns = scan_path(path)
@@ -134,9 +113,14 @@ def read_file(path: str, *, with_c2pa: bool = True) -> dict:
         rec["iptc_digital_source_type"] = scan.digital_source_type
         rec["traces"] = sorted(set(scan.traces) - {"c2pa-bytes"})
         if with_c2pa and ("c2pa-jumbf" in scan.traces or "c2pa-bytes" in scan.traces):
-            c2 = c2pa_summary(path)
+            c2 = c2pa_summary(path, c2pa_trust)
             if c2 is not None or "c2pa-jumbf" in scan.traces:
+                from cnai.label.c2pa_side import agreement
+
                 rec["c2pa"] = c2
+                agree = agreement(rec["label"], c2)
+                if agree is not None:
+                    rec["c2pa_agreement"] = agree
         dmg = damage_of(path, fmt)
         if dmg:
             rec["damage"] = dmg
@@ -217,7 +201,7 @@ def _same(src: str, dst: str) -> bool:
 def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = None, label: str = "1",
                in_place: bool = False, fill_propagator: bool = False, hash_only: bool = False, priv=None,
                digital_source_type: str | None = None, hash_alg: str = "sha256",
-               allow_damaged: bool = False) -> dict:
+               allow_damaged: bool = False, c2pa=None) -> dict:
     """Write (or replace) the implicit label of one file. Problems (a field over the length `check` allows, a
     damaged, unsupported or unwritable file) are the record's "error" with a "skip_reason"; nothing is written."""
     rec: dict = {"path": str(src), "output": str(dst), "format": None, "label": None, "status": "error",
@@ -246,10 +230,13 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
                                                      alg=halg)
         std_places = {standard_where(fmt), "xmp" if fmt == "pdf" else None}
         if old is not None and old.to_json() == lab.to_json() and len({f.text for f in scan.found}) == 1 and \
-                {f.where for f in scan.found} <= std_places and same:
+                {f.where for f in scan.found} <= std_places and same and c2pa is None:
             rec.update(status="unchanged", label=lab.to_dict())
             return rec
-        write_label(src, dst, fmt, lab, WriteOpts(digital_source_type=digital_source_type))
+        if c2pa is not None:
+            rec["c2pa"] = _label_then_sign(src, dst, fmt, lab, c2pa, digital_source_type)
+        else:
+            write_label(src, dst, fmt, lab, WriteOpts(digital_source_type=digital_source_type))
         rec.update(status="relabelled" if old else "labelled", label=lab.to_dict())
         if "c2pa-jumbf" in scan.traces or ("c2pa-bytes" in scan.traces and c2pa_summary(src)):
             warns = warns + ["the file has a C2PA manifest; changing its metadata breaks the manifest's hash "
@@ -260,6 +247,33 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
         reason, msg = _classify_error(e)
         rec["error"], rec["skip_reason"] = msg, reason
     return rec
+
+
+def _label_then_sign(src: str, dst: str, fmt: str, lab: AIGCLabel, creds, dst_type: str | None) -> dict:
+    """TC260 label first (into a hidden temp file beside dst), C2PA manifest last (atomically into dst), so the
+    manifest's hard binding covers the final bytes; then both are read back from dst and must agree."""
+    from cnai.label import c2pa_side
+
+    d, base = os.path.split(os.path.abspath(dst))
+    tmp = os.path.join(d, f".{base}.cnai-label.tmp")
+    try:
+        write_label(src, tmp, fmt, lab, WriteOpts(digital_source_type=dst_type))
+        c2pa_side.sign(tmp, dst, fmt=fmt, lab=lab, creds=creds, carrier_where=standard_where(fmt),
+                       digital_source_type=dst_type or c2pa_side.DST_AI)
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+    got, _i, _p = _labels(fmt, carrier(fmt).read(dst))
+    summ = c2pa_side.summary(dst, creds.anchor)
+    agree = c2pa_side.agreement(got.to_dict() if got else None, summ)
+    state = (summ or {}).get("validation_state")
+    if got is None or got.to_json() != lab.to_json() or state not in ("Valid", "Trusted") or not agree or \
+            not agree["agree"]:
+        if not _same(src, dst):  # a new output that failed its check is not left behind (nor taken by --resume)
+            os.unlink(dst)
+        raise SkipError("verification failed", f"C2PA read-back failed (state {state}, label "
+                        f"{'kept' if got and got.to_json() == lab.to_json() else 'lost'})")
+    return {"signed": True, "validation_state": state, "assertion": c2pa_side.ASSERTION_LABEL}
 
 
 def propagate_file(src: str, dst: str, *, propagator: str, propagate_id: str | None = None,
@@ -317,8 +331,32 @@ def _producer_findings(name: str, value: str) -> tuple[list[str], list[str]]:
     return [], [f"{name} is a name ({value!r}), not a 27-character provider code"]
 
 
-def check_file(path: str, *, trusted: set[str] | None = None, strict_charset: bool = True) -> dict:
-    rec = read_file(path, with_c2pa=False)
+def _c2pa_findings(rec: dict, trust_given: bool) -> tuple[list[str], list[str]]:
+    """Problems/warnings about a C2PA manifest next to the label (not a GB 45438 requirement: a manifest that
+    fails validation or contradicts the label is still a defect of the file)."""
+    c2, agree = rec.get("c2pa"), rec.get("c2pa_agreement")
+    if "c2pa" not in rec:
+        return [], []
+    if not c2 or c2.get("error"):
+        return [], [f"C2PA manifest store present but unreadable: {(c2 or {}).get('error', 'c2pa-python missing')}"]
+    problems, warnings = [], []
+    errs = [e for e in c2.get("validation_errors") or [] if e]
+    if c2.get("validation_state") == "Invalid":
+        problems.append(f"C2PA manifest does not validate ({', '.join(errs) or 'Invalid'}): the file changed "
+                        "after signing")
+    elif "signingCredential.untrusted" in errs:
+        (problems if trust_given else warnings).append(
+            "C2PA signer is not on the trust list" + ("" if trust_given else " (give --c2pa-trust ANCHORS.pem)"))
+    if agree and not agree["agree"]:
+        problems += [f"C2PA and TC260 label disagree: {d}" for d in agree["differences"]]
+    if agree and agree.get("changed_since_signing"):
+        warnings.append("fields changed since C2PA signing: " + ", ".join(agree["changed_since_signing"]))
+    return problems, warnings
+
+
+def check_file(path: str, *, trusted: set[str] | None = None, strict_charset: bool = True,
+               c2pa_trust: bytes | None = None) -> dict:
+    rec = read_file(path, c2pa_trust=c2pa_trust)
     problems: list[str] = []
     warnings: list[str] = list(rec.pop("warnings", []) or [])
     if rec.get("error"):
@@ -361,6 +399,9 @@ def check_file(path: str, *, trusted: set[str] | None = None, strict_charset: bo
                 integ[code] = "opaque (not a cnai token; not verified)"
         if integ:
             rec["integrity"] = integ
+    p, w = _c2pa_findings(rec, c2pa_trust is not None)
+    problems += p
+    warnings += w
     rec.update(ok=not problems, problems=problems, warnings=warnings)
     return rec
 

@@ -104,6 +104,9 @@ def _pre(src: str, dst: str | None, resume: bool) -> dict | None:
     return None
 
 
+_C2PA = None  # C2PA credentials, loaded once per batch (module global, like _KEY, for forked workers)
+
+
 def _embed_one(item, *, producer, produce_id, label, in_place, fill, hash_only, sign, dst_type, many, hash_alg,
                allow_damaged, resume):
     from cnai.label.api import embed_file
@@ -114,16 +117,19 @@ def _embed_one(item, *, producer, produce_id, label, in_place, fill, hash_only, 
         return pre
     return embed_file(src, dst, producer=producer, produce_id=_id_for(produce_id, n, src, many), label=label,
                       in_place=in_place, fill_propagator=fill, hash_only=hash_only, priv=_priv(sign),
-                      digital_source_type=dst_type, hash_alg=hash_alg, allow_damaged=allow_damaged)
+                      digital_source_type=dst_type, hash_alg=hash_alg, allow_damaged=allow_damaged, c2pa=_C2PA)
 
 
 def embed(paths: Iterable[str], *, producer: str, out: str | None = None, in_place: bool = False,
           produce_id: str | None = None, label: str = "1", fill_propagator: bool = False, hash: bool = False,
           sign: bool = False, iptc: bool = False, hash_alg: str = "sha256", allow_damaged: bool = False,
           resume: bool = False, workers: int = 1, progress: bool | None = False,
-          on_record: Callable[[dict], None] | None = None) -> BatchResult:
+          on_record: Callable[[dict], None] | None = None, c2pa_cert: str | None = None,
+          c2pa_key: str | None = None) -> BatchResult:
     """Write (or replace) the implicit label; pixels and samples are never re-encoded. `out` (a folder) or
-    `in_place`; `resume` skips files whose output exists (from an interrupted run)."""
+    `in_place`; `resume` skips files whose output exists (from an interrupted run). With `c2pa_cert` (PEM
+    chain) and `c2pa_key` (PEM file, else $CNAI_C2PA_KEY) a signed C2PA manifest is added after the label."""
+    global _C2PA
     from cnai.label.api import check_field, validate_code, validate_label_value
     from cnai.label.xmp import DST_AI
 
@@ -135,34 +141,60 @@ def embed(paths: Iterable[str], *, producer: str, out: str | None = None, in_pla
         _id_for(produce_id, 1, "x", len(items) > 1)
     if sign:
         _priv(True, load=True)  # fail early, before any file is touched
+    _C2PA = None
+    if c2pa_key and not c2pa_cert:
+        raise InputError("needs --c2pa-cert CHAIN.pem too", field="--c2pa-key")
+    if c2pa_cert:
+        from cnai.label.c2pa_side import load_credentials
+
+        if label != "1":
+            raise InputError("C2PA signing states the content is AI-generated (c2pa.created with an AI source "
+                             "type); use it with --label 1", field="--c2pa-cert")
+        _C2PA = load_credentials(c2pa_cert, c2pa_key)
     fn = functools.partial(_embed_one, producer=producer, produce_id=produce_id, label=label, in_place=in_place,
                            fill=fill_propagator, hash_only=hash, sign=sign, dst_type=DST_AI if iptc else None,
                            many=len(items) > 1, hash_alg=hash_alg, allow_damaged=allow_damaged, resume=resume)
     return _collect("embed", items, fn, workers=workers, progress=progress, on_record=on_record)
 
 
-def read(paths: Iterable[str], *, workers: int = 1, progress: bool | None = False,
-         on_record: Callable[[dict], None] | None = None) -> BatchResult:
+def load_anchors(path: str | None) -> bytes | None:
+    """C2PA trust anchors (PEM certificates) for --c2pa-trust."""
+    if not path:
+        return None
+    try:
+        data = open(path, "rb").read()
+    except OSError as e:
+        raise InputError(f"cannot read trust anchors: {e.strerror}", path=path) from None
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise InputError("not a PEM file of certificates", path=path)
+    return data
+
+
+def read(paths: Iterable[str], *, c2pa_trust: str | None = None, workers: int = 1,
+         progress: bool | None = False, on_record: Callable[[dict], None] | None = None) -> BatchResult:
     """The labels each file carries and where they were found (plus IPTC/C2PA findings and damage)."""
     from cnai.label.api import read_file
 
     items = [s for s, _ in expand(paths)]
-    return _collect("read", items, read_file, workers=workers, progress=progress, on_record=on_record)
+    fn = functools.partial(read_file, c2pa_trust=load_anchors(c2pa_trust))
+    return _collect("read", items, fn, workers=workers, progress=progress, on_record=on_record)
 
 
 def _check_status(rec: dict) -> None:
     rec["status"] = "ok" if rec.get("ok") else "failed"
 
 
-def check(paths: Iterable[str], *, trust: Iterable[str] = (), loose_charset: bool = False, workers: int = 1,
-          progress: bool | None = False, on_record: Callable[[dict], None] | None = None) -> BatchResult:
+def check(paths: Iterable[str], *, trust: Iterable[str] = (), loose_charset: bool = False,
+          c2pa_trust: str | None = None, workers: int = 1, progress: bool | None = False,
+          on_record: Callable[[dict], None] | None = None) -> BatchResult:
     """Provider-side conformance; exit_code 1 if any file lacks a valid implicit label or carries a bad one."""
     from cnai.label.api import check_file
     from cnai.label.integrity import load_trusted
 
     trusted = load_trusted(list(trust)) if trust else None
     items = [s for s, _ in expand(paths)]
-    fn = functools.partial(check_file, trusted=trusted, strict_charset=not loose_charset)
+    fn = functools.partial(check_file, trusted=trusted, strict_charset=not loose_charset,
+                           c2pa_trust=load_anchors(c2pa_trust))
     return _collect("check", items, fn, workers=workers, progress=progress, on_record=on_record,
                     post=_check_status)
 
