@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 #define F_ASCII 1   /* whole-word rule applies */
 #define F_VALS 2    /* has risk or sensitive-signal values */
@@ -529,6 +530,550 @@ out:
     return res;
 }
 
+/* ================================================================== token pass
+ * Tokens(provinces, regions, today, plate_provinces, context).scan(text) -> (list, any token deferred)
+ * The identifier token scan of detect.py (Detector._iter_tokens + _scan_token + _classify + the rules of
+ * checks.TOKEN_RULES) in one compiled loop; the Python path is the reference and tests/corpus/
+ * test_wordscan_tokens.py compares the two on random and adversarial text. Items of the list:
+ *   (type, start, end, confidence, reason)   a finding, in the order the Python path appends them;
+ *   (start, end)                              a token with two or more ':' (IPv6 candidates), left to the
+ *                                             Python path (Detector._scan_token), in its place in the order.
+ * today: yyyymmdd, the date the Python path gets from date.today() (birth dates after it are invalid).
+ */
+enum { T_ID, T_USCC, T_MOBILE, T_BANK, T_LANDLINE, T_PLATE, T_PASSPORT, T_PERMIT, T_EMAIL, T_IP, NTYPES };
+static const char *TYPE_NAMES[NTYPES] = {"cn_resident_id", "uscc", "cn_mobile", "bank_card", "cn_landline",
+                                         "license_plate", "passport", "hk_macao_permit", "email", "ip_address"};
+enum { R_ID99, R_ID90, R_ID15, R_USCC99, R_USCC40, R_MOBILE, R_PLATE, R_PASSPORT, R_PERMIT, R_EMAIL, R_IPV4,
+       R_UNIONPAY, R_VISA, R_MASTERCARD, R_JCB, R_AMEX, NREASONS };
+static const char *REASONS[NREASONS] = {
+    "GB 11643 check digit, birth date and division code valid",
+    "GB 11643 check digit and birth date valid; prefecture code not in 2015 table",
+    "first-generation 15-digit format (no check digit): division code and birth date valid",
+    "GB 32100 check character and GB 11714 organisation-code check valid",
+    "GB 32100 check character valid but the embedded GB 11714 organisation-code check fails",
+    "11-digit mobile number with a carrier prefix",
+    "province abbreviation + plate number format",
+    "PRC passport number format (no check digit)",
+    "HK/Macao permit number format (no check digit)",
+    "e-mail address syntax",
+    "dotted IPv4 address, octets <= 255",
+    "Luhn check valid, UnionPay prefix", "Luhn check valid, Visa prefix", "Luhn check valid, Mastercard prefix",
+    "Luhn check valid, JCB prefix", "Luhn check valid, Amex prefix",
+};
+
+typedef struct { Py_UCS4 *w[32]; Py_ssize_t len[32]; int n; } WordList;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *tname[NTYPES], *reason[NREASONS];
+    uint8_t prov[100];        /* checks.PROVINCES */
+    uint8_t *region;          /* 10000 entries: 4-digit division prefix in the 2015 table */
+    long today, ty;
+    CharSet plate_prov;
+    WordList ctx[NTYPES];     /* lexicon.CONTEXT_WORDS */
+} Tokens;
+
+static inline int aln(int c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+static inline int dig(int c) { return c >= '0' && c <= '9'; }
+static inline int alpha(int c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+static inline int upc(int c) { return (c >= 'a' && c <= 'z') ? c - 32 : c; }
+static inline int tokch(Py_UCS4 c) {  /* detect._TOKCH */
+    return c < 128 && (aln((int)c) || c == '.' || c == '_' || c == '%' || c == '@' || c == ':' || c == '+' || c == '-');
+}
+static int all_dig(const char *s, Py_ssize_t n) { for (Py_ssize_t i = 0; i < n; i++) if (!dig(s[i])) return 0; return n > 0; }
+static long num(const char *s, int n) { long v = 0; for (int i = 0; i < n; i++) v = v * 10 + (s[i] - '0'); return v; }
+
+static int valid_date(const Tokens *T, long y, long m, long d) {  /* checks._valid_date */
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1900 || y > T->ty || m < 1 || m > 12 || d < 1) return 0;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[m - 1] + (m == 2 && leap)) return 0;
+    return y * 10000 + m * 100 + d <= T->today;
+}
+
+static inline int prov(const Tokens *T, const char *s) { return dig(s[0]) && dig(s[1]) && T->prov[(s[0] - '0') * 10 + s[1] - '0']; }
+static inline int region(const Tokens *T, const char *s) { return all_dig(s, 4) && T->region[num(s, 4)]; }
+
+/* checks.resident_id on an upper-cased candidate: reason index or -1 */
+static int c_resident_id(const Tokens *T, const char *s, Py_ssize_t L) {
+    static const int W[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+    static const char CHK[] = "10X98765432";
+    if (L == 18) {
+        if (!all_dig(s, 17) || !(dig(s[17]) || s[17] == 'X' || s[17] == 'x')) return -1;
+        if (!prov(T, s)) return -1;
+        if (!valid_date(T, num(s + 6, 4), num(s + 10, 2), num(s + 12, 2))) return -1;
+        int sum = 0;
+        for (int i = 0; i < 17; i++) sum += (s[i] - '0') * W[i];
+        if (CHK[sum % 11] != upc(s[17])) return -1;
+        return region(T, s) ? R_ID99 : R_ID90;
+    }
+    if (L == 15 && all_dig(s, 15)) {
+        if (!region(T, s)) return -1;
+        if (!valid_date(T, 1900 + num(s + 6, 2), num(s + 8, 2), num(s + 10, 2))) return -1;
+        return R_ID15;
+    }
+    return -1;
+}
+
+static int uscc_val(int c) {  /* position in USCC_ALPHABET, -1 if not allowed */
+    static const char A[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    for (int i = 0; i < 31; i++) if (A[i] == c) return i;
+    return -1;
+}
+
+/* checks.uscc: reason index or -1 (s upper-cased) */
+static int c_uscc(const Tokens *T, const char *s, Py_ssize_t L) {
+    static const char A[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    static const int OW[8] = {3, 7, 9, 10, 5, 8, 4, 2};
+    if (L != 18) return -1;
+    for (int i = 0; i < 18; i++) if (uscc_val(s[i]) < 0) return -1;
+    if (!strchr("123456789ANY", s[0]) || !all_dig(s + 2, 6) || !prov(T, s + 2)) return -1;
+    int total = 0, w = 1;
+    for (int i = 0; i < 17; i++) { total += uscc_val(s[i]) * w; w = (w * 3) % 31; }
+    if (A[(31 - total % 31) % 31] != s[17]) return -1;
+    int sum = 0;
+    for (int i = 0; i < 8; i++) { int c = s[8 + i]; sum += (dig(c) ? c - '0' : c - 'A' + 10) * OW[i]; }
+    int c = 11 - sum % 11;
+    int chk = c == 10 ? 'X' : (c == 11 ? '0' : '0' + c);
+    return chk == s[16] ? R_USCC99 : R_USCC40;
+}
+
+static int luhn(const char *s, Py_ssize_t n) {
+    int total = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int d = s[n - 1 - i] - '0';
+        if (i % 2) { d *= 2; if (d > 9) d -= 9; }
+        total += d;
+    }
+    return total % 10 == 0;
+}
+
+/* checks.bank_card (s all digits): reason index or -1 */
+static int c_bank(const Tokens *T, const char *s, Py_ssize_t L) {
+    if (L < 13 || L > 19) return -1;
+    if (L == 18 && prov(T, s) && valid_date(T, num(s + 6, 4), num(s + 10, 2), num(s + 12, 2))) return -1;  /* id_shaped */
+    int r = -1;
+    long p2 = num(s, 2), p4 = num(s, 4);
+    if (p2 == 62 && L >= 16) r = R_UNIONPAY;
+    else if (s[0] == '4' && (L == 13 || L == 16 || L == 19)) r = R_VISA;
+    else if (L == 16 && ((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720))) r = R_MASTERCARD;
+    else if (p2 == 35 && L >= 16) r = R_JCB;
+    else if (L == 15 && (p2 == 34 || p2 == 37)) r = R_AMEX;
+    if (r < 0 || !luhn(s, L)) return -1;
+    return r;
+}
+
+static int c_mobile(const char *s, Py_ssize_t L) {
+    if (L == 13 && s[0] == '8' && s[1] == '6') { s += 2; L -= 2; }
+    else if (L == 15 && s[0] == '0' && s[1] == '0' && s[2] == '8' && s[3] == '6') { s += 4; L -= 4; }
+    return L == 11 && s[0] == '1' && s[1] >= '3' && s[1] <= '9';
+}
+
+static int plate_letter(int c) { return c >= 'A' && c <= 'Z' && c != 'I' && c != 'O'; }
+
+static int plate_tail(const char *s0, Py_ssize_t L) {  /* checks.plate_tail */
+    char s[8];
+    if (L != 6 && L != 7) return 0;
+    for (Py_ssize_t i = 0; i < L; i++) s[i] = (char)upc(s0[i]);
+    if (!(s[0] >= 'A' && s[0] <= 'Z' && s[0] != 'I')) return 0;
+    const char *t = s + 1;
+    Py_ssize_t n = L - 1, nd = 0;
+    for (Py_ssize_t i = 0; i < n; i++) { if (!plate_letter(t[i]) && !dig(t[i])) return 0; nd += dig(t[i]); }
+    if (n == 6) return ((t[0] == 'D' || t[0] == 'F') && all_dig(t + 2, 4)) || ((t[5] == 'D' || t[5] == 'F') && all_dig(t, 5));
+    return nd >= 3;
+}
+
+static inline int dotc(Py_UCS4 c) { return c == 0xB7 || c == 0x2022 || c == ' '; }
+
+typedef struct { int kind; const void *data; Py_ssize_t n; } Text;
+#define TX(i) PyUnicode_READ(X->kind, X->data, (i))
+
+static int ctx(const Tokens *T, const Text *X, Py_ssize_t s, int type) {  /* detect._ctx */
+    Py_ssize_t lo = s > 12 ? s - 12 : 0;
+    const WordList *wl = &T->ctx[type];
+    for (int w = 0; w < wl->n; w++) {
+        Py_ssize_t L = wl->len[w];
+        for (Py_ssize_t a = lo; a + L <= s; a++) {
+            Py_ssize_t k = 0;
+            while (k < L && TX(a + k) == wl->w[w][k]) k++;
+            if (k == L) return 1;
+        }
+    }
+    return 0;
+}
+
+static int emit(PyObject *out, const Tokens *T, int type, Py_ssize_t s, Py_ssize_t e, double conf, PyObject *reason) {
+    PyObject *a = PyLong_FromSsize_t(s), *b = PyLong_FromSsize_t(e), *c = PyFloat_FromDouble(conf);
+    PyObject *t = (a && b && c) ? PyTuple_Pack(5, T->tname[type], a, b, c, reason) : NULL;
+    Py_XDECREF(a); Py_XDECREF(b); Py_XDECREF(c);
+    if (!t) return -1;
+    int rc = PyList_Append(out, t);
+    Py_DECREF(t);
+    return rc;
+}
+
+/* Detector._plate: 1 found, 0 not, -1 error */
+static int c_plate(const Tokens *T, const Text *X, Py_ssize_t s, Py_ssize_t e, const char *n, Py_ssize_t L, PyObject *out) {
+    Py_ssize_t p = s - 1;
+    char tail[16];
+    Py_ssize_t tl = 0;
+    Py_UCS4 c = TX(p);
+    if (dotc(c) && p > 1 && TX(p - 1) < 128 && alpha((int)TX(p - 1))) {
+        tail[tl++] = (char)upc((int)TX(p - 1));
+        p -= 2;
+    } else if (dotc(c) && p > 0) p -= 1;
+    if (L > 7) return 0;
+    memcpy(tail + tl, n, L);
+    tl += L;
+    if (charset_has(&T->plate_prov, TX(p)) && plate_tail(tail, tl))
+        return emit(out, T, T_PLATE, p, e, 0.9, T->reason[R_PLATE]) < 0 ? -1 : 1;
+    return 0;
+}
+
+static double with_ctx(const Tokens *T, const Text *X, Py_ssize_t s, int type, double conf, int mode, double a, double cap) {
+    if (!mode || !ctx(T, X, s, type)) return conf;
+    if (mode == 1) return a;
+    double v = conf + a;
+    return v < cap ? v : cap;
+}
+
+static int match_passport(const char *n, Py_ssize_t L) {  /* ^(?:E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8})$ */
+    if (L != 9) return 0;
+    if ((n[0] == 'E' || n[0] == 'G') && all_dig(n + 1, 8)) return 1;
+    return n[0] == 'E' && plate_letter(n[1]) && all_dig(n + 2, 7);
+}
+
+static int match_permit(const char *n, Py_ssize_t L) {  /* ^(?:C\d{8}|C[A-HJ-NP-Z]\d{7}|[HM]\d{8}(?:\d{2})?)$ */
+    if (L == 9 && n[0] == 'C') return all_dig(n + 1, 8) || (plate_letter(n[1]) && all_dig(n + 2, 7));
+    return (L == 9 || L == 11) && (n[0] == 'H' || n[0] == 'M') && all_dig(n + 1, L - 1);
+}
+
+/* Detector._classify_norm over checks.TOKEN_RULES (order: see TOKEN_RULE_ORDER): 1 found, 0 not, -1 error */
+static int classify_norm(const Tokens *T, const Text *X, Py_ssize_t s, Py_ssize_t e, const char *n, Py_ssize_t L,
+                         const char *raw, Py_ssize_t rawlen, PyObject *out) {
+    int r;
+    if (all_dig(n, L)) {
+        if (L == 15 || L == 18) {
+            if ((r = c_resident_id(T, n, L)) >= 0) {
+                double base = r == R_ID99 ? 0.99 : (r == R_ID90 ? 0.9 : 0.5);
+                return emit(out, T, T_ID, s, e, with_ctx(T, X, s, T_ID, base, 2, 0.05, 0.995), T->reason[r]) < 0 ? -1 : 1;
+            }
+        }
+        if (L == 18 && (r = c_uscc(T, n, L)) >= 0)
+            return emit(out, T, T_USCC, s, e, r == R_USCC99 ? 0.99 : 0.4, T->reason[r]) < 0 ? -1 : 1;
+        if ((L == 11 || L == 13 || L == 15) && c_mobile(n, L))
+            return emit(out, T, T_MOBILE, s, e, with_ctx(T, X, s, T_MOBILE, 0.9, 1, 0.97, 0), T->reason[R_MOBILE]) < 0 ? -1 : 1;
+        if (L >= 13 && L <= 19 && (r = c_bank(T, n, L)) >= 0)
+            return emit(out, T, T_BANK, s, e, with_ctx(T, X, s, T_BANK, 0.85, 1, 0.97, 0), T->reason[r]) < 0 ? -1 : 1;
+        if (L >= 10 && L <= 12 && n[0] == '0') {
+            Py_ssize_t area = (n[1] == '1' || n[1] == '2') ? 3 : 4, sub = L - area;
+            if ((sub == 7 || sub == 8) && n[area] != '0' && n[area] != '1') {
+                int sep_ok = rawlen > L && (raw[area] == '-' || raw[area] == ' ');
+                double conf = with_ctx(T, X, s, T_LANDLINE, sep_ok ? 0.9 : 0.6, 2, 0.07, 0.97);
+                char msg[64];
+                snprintf(msg, sizeof msg, "area code %.*s + %d-digit number", (int)area, n, (int)sub);
+                PyObject *why = PyUnicode_FromString(msg);
+                if (!why) return -1;
+                int rc = emit(out, T, T_LANDLINE, s, e, conf, why);
+                Py_DECREF(why);
+                return rc < 0 ? -1 : 1;
+            }
+        }
+        if (L == 5 && s > 2 && dotc(TX(s - 1))) return c_plate(T, X, s, e, n, L, out);
+        return 0;
+    }
+    char up[32];
+    if (L == 18) {
+        for (int i = 0; i < 18; i++) up[i] = (char)upc(n[i]);
+        if ((r = c_resident_id(T, up, L)) >= 0) {
+            double base = r == R_ID99 ? 0.99 : (r == R_ID90 ? 0.9 : 0.5);
+            return emit(out, T, T_ID, s, e, base, T->reason[r]) < 0 ? -1 : 1;
+        }
+        if ((r = c_uscc(T, up, L)) >= 0)
+            return emit(out, T, T_USCC, s, e, with_ctx(T, X, s, T_USCC, r == R_USCC99 ? 0.99 : 0.4, 2, 0.02, 0.995),
+                        T->reason[r]) < 0 ? -1 : 1;
+    }
+    if ((L == 9 || L == 11) && n[0] >= 'A' && n[0] <= 'Z') {
+        if (match_passport(n, L))
+            return emit(out, T, T_PASSPORT, s, e, with_ctx(T, X, s, T_PASSPORT, 0.6, 1, 0.95, 0), T->reason[R_PASSPORT]) < 0 ? -1 : 1;
+        if (match_permit(n, L))
+            return emit(out, T, T_PERMIT, s, e, with_ctx(T, X, s, T_PERMIT, 0.6, 1, 0.95, 0), T->reason[R_PERMIT]) < 0 ? -1 : 1;
+    }
+    if (L >= 5 && L <= 7 && s > 0) return c_plate(T, X, s, e, n, L, out);
+    return 0;
+}
+
+/* Detector._classify: the whole piece, else its parts split at the first separator kind present */
+static int classify(const Tokens *T, const Text *X, Py_ssize_t s, const char *piece, Py_ssize_t L, PyObject *out) {
+    char nbuf[256];
+    char *norm = L < (Py_ssize_t)sizeof nbuf ? nbuf : PyMem_Malloc(L + 1);
+    if (!norm) { PyErr_NoMemory(); return -1; }
+    Py_ssize_t nl = 0;
+    for (Py_ssize_t i = 0; i < L; i++) if (piece[i] != ' ' && piece[i] != '-') norm[nl++] = piece[i];
+    int rc = classify_norm(T, X, s, s + L, norm, nl, piece, L, out);
+    if (norm != nbuf) PyMem_Free(norm);
+    if (rc) return rc;
+    const char seps[2] = {' ', '-'};
+    for (int k = 0; k < 2; k++) {
+        if (!memchr(piece, seps[k], L)) continue;
+        int found = 0;
+        Py_ssize_t a = 0;
+        while (a <= L) {
+            Py_ssize_t b = a;
+            while (b < L && piece[b] != seps[k]) b++;
+            if (b - a >= 5) {
+                int r = classify(T, X, s + a, piece + a, b - a, out);
+                if (r < 0) return -1;
+                found |= r;
+            }
+            a = b + 1;
+        }
+        return found;
+    }
+    return 0;
+}
+
+static inline int overlaps(const Py_ssize_t *taken, int nt, Py_ssize_t s, Py_ssize_t e) {
+    for (int i = 0; i < nt; i++) if (taken[2 * i] < e && s < taken[2 * i + 1]) return 1;
+    return 0;
+}
+
+static inline int local_ch(int c) { return aln(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'; }
+
+/* Detector._scan_token over tok = text[base:base+L] (ASCII), without the IPv6 part: 0 ok, -1 error */
+static int scan_token(const Tokens *T, const Text *X, Py_ssize_t base, const char *t, Py_ssize_t L, PyObject *out) {
+    Py_ssize_t tbuf[64], *taken = tbuf;
+    int nt = 0, cap = 32, rc = -1;
+    Py_ssize_t *dres = NULL;
+    int has_at = memchr(t, '@', L) != NULL, has_dot = memchr(t, '.', L) != NULL;
+#define TAKE(a, b) do {                                                                           \
+        if (nt == cap) {                                                                          \
+            Py_ssize_t *nb = PyMem_Malloc(sizeof(Py_ssize_t) * 4 * cap);                          \
+            if (!nb) { PyErr_NoMemory(); goto done; }                                             \
+            memcpy(nb, taken, sizeof(Py_ssize_t) * 2 * nt);                                       \
+            if (taken != tbuf) PyMem_Free(taken);                                                 \
+            taken = nb; cap *= 2;                                                                 \
+        }                                                                                         \
+        taken[2 * nt] = (a); taken[2 * nt + 1] = (b); nt++;                                       \
+    } while (0)
+    if (has_at && has_dot) {
+        /* _EMAIL.finditer(tok). dres[p] for a '.' at p: end of the longest-priority match of
+           (\.label)*\.[A-Za-z]{2,} from p (a label is a full [A-Za-z0-9-] run ending alnum), or -1 */
+        dres = PyMem_Malloc(sizeof(Py_ssize_t) * (L + 1));
+        if (!dres) { PyErr_NoMemory(); goto done; }
+        for (Py_ssize_t p = L; p >= 0; p--) {
+            dres[p] = -1;
+            if (p >= L || t[p] != '.') continue;
+            if (p + 1 < L && aln(t[p + 1])) {
+                Py_ssize_t R = p + 2;
+                while (R < L && (aln(t[R]) || t[R] == '-')) R++;
+                if (aln(t[R - 1]) && R < L && dres[R] >= 0) { dres[p] = dres[R]; continue; }
+            }
+            Py_ssize_t q = p + 1;
+            while (q < L && alpha(t[q])) q++;
+            if (q - p - 1 >= 2) dres[p] = q;
+        }
+        Py_ssize_t p = 0;
+        while (p < L) {
+            if (!aln(t[p])) { p++; continue; }
+            Py_ssize_t k = p + 1;
+            while (k < L && local_ch(t[k])) k++;
+            Py_ssize_t end = -1, d = k + 1;
+            if (k < L && t[k] == '@' && d < L && aln(t[d])) {
+                Py_ssize_t R = d + 1;
+                while (R < L && (aln(t[R]) || t[R] == '-')) R++;
+                if (aln(t[R - 1]) && R < L) end = dres[R];
+            }
+            if (end < 0) { p = k + 1; continue; }  /* every start in p..k reaches the same '@' (or none) */
+            if (emit(out, T, T_EMAIL, base + p, base + end, 0.95, T->reason[R_EMAIL]) < 0) goto done;
+            TAKE(p, end);
+            p = end;
+        }
+    }
+    if (has_dot) {  /* _IPV4.finditer(tok) */
+        Py_ssize_t p = 0;
+        while (p < L) {
+            if (!dig(t[p]) || (p > 0 && (dig(t[p - 1]) || t[p - 1] == '.'))) { p++; continue; }
+            Py_ssize_t a = p, b = p;
+            int ok = 1;
+            for (int k = 0; k < 4 && ok; k++) {
+                b = a;
+                while (b < L && dig(t[b])) b++;
+                Py_ssize_t w = b - a;
+                ok = (w == 1) || (w == 2 && t[a] != '0')
+                     || (w == 3 && (t[a] == '1' || (t[a] == '2' && (t[a + 1] < '5' || (t[a + 1] == '5' && t[a + 2] <= '5')))));
+                if (ok && k < 3) { ok = b < L && t[b] == '.'; a = b + 1; }
+            }
+            if (ok) ok = !(b < L && dig(t[b])) && !(b + 1 < L && t[b] == '.' && dig(t[b + 1]));
+            if (!ok) { p++; continue; }
+            if (!overlaps(taken, nt, p, b)) {
+                Py_ssize_t s = base + p;
+                if (emit(out, T, T_IP, s, base + b, ctx(T, X, s, T_IP) ? 0.9 : 0.75, T->reason[R_IPV4]) < 0) goto done;
+                TAKE(p, b);
+            }
+            p = b;
+        }
+    }
+    {  /* _PIECE.finditer(tok) */
+        Py_ssize_t p = 0;
+        while (p < L) {
+            if (!aln(t[p])) { p++; continue; }
+            Py_ssize_t q = p + 1;
+            for (;;) {
+                while (q < L && aln(t[q])) q++;
+                if (q + 1 < L && (t[q] == '-' || t[q] == ' ') && aln(t[q + 1])) q++;
+                else break;
+            }
+            if (!overlaps(taken, nt, p, q) && classify(T, X, base + p, t + p, q - p, out) < 0) goto done;
+            p = q;
+        }
+    }
+    rc = 0;
+done:
+#undef TAKE
+    if (taken != tbuf) PyMem_Free(taken);
+    PyMem_Free(dres);
+    return rc;
+}
+
+static PyObject *Tokens_scan(Tokens *T, PyObject *text) {
+    if (!PyUnicode_Check(text)) { PyErr_SetString(PyExc_TypeError, "scan() takes a str"); return NULL; }
+    Text XX = {PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)}, *X = &XX;
+    Py_ssize_t n = X->n, last = 0, i = 0;
+    PyObject *out = PyList_New(0);
+    if (!out) return NULL;
+    int deferred = 0;
+    char sbuf[512], *buf = sbuf;
+    Py_ssize_t bcap = sizeof sbuf;
+    while (i < n) {
+        /* the next run of [0-9@] (detect._DIGIT_RUN) */
+        Py_UCS4 c = TX(i);
+        if (!((c >= '0' && c <= '9') || c == '@')) { i++; continue; }
+        Py_ssize_t ms = i, me = i + 1;
+        while (me < n && ((TX(me) >= '0' && TX(me) <= '9') || TX(me) == '@')) me++;
+        i = me;
+        if (ms < last) continue;
+        /* widen back to the token's start (Detector._iter_tokens) */
+        Py_ssize_t j = ms;
+        while (j > last && (tokch(TX(j - 1)) || (TX(j - 1) == ' ' && j >= 2 && Py_UNICODE_ISDIGIT(TX(j - 2))
+                                                  && Py_UNICODE_ISDIGIT(TX(j)))))
+            j--;
+        /* _TOKEN.search(text, j, me + 4096): the first start p in j..ms (a later one is skipped anyway) */
+        Py_ssize_t E = me + 4096 < n ? me + 4096 : n, ts = -1, te = -1;
+        for (Py_ssize_t p = j; p <= ms && ts < 0; p++) {
+            Py_UCS4 f = TX(p);
+            if (!(f == '+' || (f < 128 && aln((int)f)))) continue;
+            if (p > 0 && TX(p - 1) < 128 && aln((int)TX(p - 1))) continue;
+            Py_ssize_t q = p + 1;
+            while (q < E) {
+                Py_UCS4 b = TX(q);
+                if (tokch(b)) q++;
+                else if (b == ' ' && dig((int)TX(q - 1)) && q + 1 < E && TX(q + 1) < 128 && dig((int)TX(q + 1))) q++;
+                else break;
+            }
+            if (q - p - 1 >= 4) { ts = p; te = q; }
+        }
+        if (ts < 0) { last = me; continue; }
+        last = te;
+        Py_ssize_t L = te - ts, colons = 0;
+        if (L > bcap) {
+            char *nb = PyMem_Malloc(L);
+            if (!nb) { PyErr_NoMemory(); goto fail; }
+            if (buf != sbuf) PyMem_Free(buf);
+            buf = nb; bcap = L;
+        }
+        for (Py_ssize_t k = 0; k < L; k++) { buf[k] = (char)TX(ts + k); colons += buf[k] == ':'; }
+        if (colons >= 2) {  /* IPv6 candidates: the Python path takes the whole token */
+            PyObject *t = Py_BuildValue("(nn)", ts, te);
+            if (!t || PyList_Append(out, t) < 0) { Py_XDECREF(t); goto fail; }
+            Py_DECREF(t);
+            deferred = 1;
+            continue;
+        }
+        if (scan_token(T, X, ts, buf, L, out) < 0) goto fail;
+    }
+    if (buf != sbuf) PyMem_Free(buf);
+    return Py_BuildValue("(NO)", out, deferred ? Py_True : Py_False);
+fail:
+    if (buf != sbuf) PyMem_Free(buf);
+    Py_DECREF(out);
+    return NULL;
+}
+
+static void Tokens_dealloc(Tokens *T) {
+    for (int i = 0; i < NTYPES; i++) Py_XDECREF(T->tname[i]);
+    for (int i = 0; i < NREASONS; i++) Py_XDECREF(T->reason[i]);
+    PyMem_Free(T->region);
+    PyMem_Free(T->plate_prov.astral);
+    for (int i = 0; i < NTYPES; i++) for (int w = 0; w < T->ctx[i].n; w++) PyMem_Free(T->ctx[i].w[w]);
+    Py_TYPE(T)->tp_free((PyObject *)T);
+}
+
+static int Tokens_init(Tokens *T, PyObject *args, PyObject *kw) {
+    static char *names[] = {"provinces", "regions", "today", "plate_provinces", "context", NULL};
+    PyObject *provs, *regions, *plates, *context;
+    long today;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOlUO!", names, &provs, &regions, &today, &plates, &PyDict_Type, &context))
+        return -1;
+    if (T->region) { PyErr_SetString(PyExc_RuntimeError, "Tokens is already initialised"); return -1; }
+    T->today = today; T->ty = today / 10000;
+    T->region = PyMem_Calloc(10000, 1);
+    if (!T->region) { PyErr_NoMemory(); return -1; }
+    for (int i = 0; i < NTYPES; i++) if (!(T->tname[i] = PyUnicode_InternFromString(TYPE_NAMES[i]))) return -1;
+    for (int i = 0; i < NREASONS; i++) if (!(T->reason[i] = PyUnicode_FromString(REASONS[i]))) return -1;
+    PyObject *sets[2] = {provs, regions};
+    for (int k = 0; k < 2; k++) {
+        PyObject *it = PyObject_GetIter(sets[k]), *item;
+        if (!it) return -1;
+        while ((item = PyIter_Next(it))) {
+            const char *s = PyUnicode_Check(item) ? PyUnicode_AsUTF8(item) : NULL;
+            size_t want = k == 0 ? 2 : 4;
+            if (s && strlen(s) == want && all_dig(s, (Py_ssize_t)want)) {
+                if (k == 0) T->prov[num(s, 2)] = 1; else T->region[num(s, 4)] = 1;
+            }
+            Py_DECREF(item);
+        }
+        Py_DECREF(it);
+        if (PyErr_Occurred()) return -1;
+    }
+    if (charset_init(&T->plate_prov, plates)) return -1;
+    for (int i = 0; i < NTYPES; i++) {
+        PyObject *words = PyDict_GetItemString(context, TYPE_NAMES[i]);
+        if (!words) continue;
+        PyObject *fw = PySequence_Fast(words, "context words must be a sequence of str");
+        if (!fw) return -1;
+        Py_ssize_t nw = PySequence_Fast_GET_SIZE(fw);
+        for (Py_ssize_t w = 0; w < nw && T->ctx[i].n < 32; w++) {
+            PyObject *s = PySequence_Fast_GET_ITEM(fw, w);
+            if (!PyUnicode_Check(s)) { Py_DECREF(fw); PyErr_SetString(PyExc_TypeError, "context word must be a str"); return -1; }
+            Py_UCS4 *u = PyUnicode_AsUCS4Copy(s);
+            if (!u) { Py_DECREF(fw); return -1; }
+            T->ctx[i].w[T->ctx[i].n] = u;
+            T->ctx[i].len[T->ctx[i].n++] = PyUnicode_GET_LENGTH(s);
+        }
+        if (nw > 32) { Py_DECREF(fw); PyErr_SetString(PyExc_ValueError, "at most 32 context words per type"); return -1; }
+        Py_DECREF(fw);
+    }
+    return 0;
+}
+
+static PyMethodDef Tokens_methods[] = {
+    {"scan", (PyCFunction)Tokens_scan, METH_O, "scan(text) -> list of findings and deferred tokens; see the source"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject TokensType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "cnai.corpus._wordscan.Tokens",
+    .tp_basicsize = sizeof(Tokens),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Identifier token scan + check-digit validation of the corpus detector (see the source).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Tokens_init,
+    .tp_dealloc = (destructor)Tokens_dealloc,
+    .tp_methods = Tokens_methods,
+};
+
 /* ------------------------------------------------------------------ type */
 static void Scanner_dealloc(Scanner *S) {
     PyMem_Free(S->cell); PyMem_Free(S->fail); PyMem_Free(S->word); PyMem_Free(S->dict); PyMem_Free(S->code);
@@ -586,13 +1131,23 @@ static struct PyModuleDef moddef = {
 };
 
 PyMODINIT_FUNC PyInit__wordscan(void) {
-    if (PyType_Ready(&ScannerType) < 0) return NULL;
+    if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&TokensType) < 0) return NULL;
     PyObject *m = PyModule_Create(&moddef);
     if (!m) return NULL;
     Py_INCREF(&ScannerType);
     if (PyModule_AddObject(m, "Scanner", (PyObject *)&ScannerType) < 0) {
         Py_DECREF(&ScannerType); Py_DECREF(m); return NULL;
     }
+    Py_INCREF(&TokensType);
+    if (PyModule_AddObject(m, "Tokens", (PyObject *)&TokensType) < 0) {
+        Py_DECREF(&TokensType); Py_DECREF(m); return NULL;
+    }
+    /* the checks.TOKEN_RULES entries (type, all digits) this pass implements, in order */
+    PyObject *order = Py_BuildValue("((sO)(sO)(sO)(sO)(sO)(sO)(sO)(sO)(sO)(sO)(sO))",
+        "cn_resident_id", Py_True, "uscc", Py_True, "cn_mobile", Py_True, "bank_card", Py_True,
+        "cn_landline", Py_True, "license_plate", Py_True, "cn_resident_id", Py_False, "uscc", Py_False,
+        "passport", Py_False, "hk_macao_permit", Py_False, "license_plate", Py_False);
+    if (!order || PyModule_AddObject(m, "TOKEN_RULE_ORDER", order) < 0) { Py_XDECREF(order); Py_DECREF(m); return NULL; }
     PyModule_AddIntConstant(m, "F_ASCII", F_ASCII);
     PyModule_AddIntConstant(m, "F_VALS", F_VALS);
     PyModule_AddIntConstant(m, "F_NPRE", F_NPRE);

@@ -105,6 +105,7 @@ class Detector:
         self._full_fold = any(not c.isalnum() for w in words for c in w)
         self._words = words
         self._fast = _compiled_scanner(words, self._vals)
+        self._tok = _compiled_tokens()
         # the Python automaton is built only when needed: always without the compiled scanner, else on the
         # first text the scanner leaves to Python
         self._auto = _build_automaton(words) if words and self._fast is None else None
@@ -222,6 +223,20 @@ class Detector:
                 k = text.find(marker, k + 1)
 
     def _scan_tokens(self, text: str, out: list[Finding]) -> None:
+        if self._tok is not None:  # the compiled pass; tokens with 2+ ':' (IPv6) come back for _scan_token
+            items, deferred = self._tok.scan(text)
+            if not deferred:
+                out.extend(items)
+                return
+            for it in items:
+                if len(it) == 2:
+                    self._scan_token(text, it[0], text[it[0]:it[1]], out)
+                else:
+                    out.append(it)
+            return
+        self._scan_tokens_py(text, out)
+
+    def _scan_tokens_py(self, text: str, out: list[Finding]) -> None:
         """Reference path of the token scan (the compiled pass, _wordscan.Tokens, must give the same)."""
         for m in self._iter_tokens(text):
             self._scan_token(text, m.start(), m.group(), out)
@@ -428,6 +443,27 @@ def _compiled_scanner(words: list[str], vals: list[tuple]):
         flags.append(f)
     return _wordscan.Scanner(words, flags, "".join(SURNAMES_1), sorted(SURNAMES_2), "".join(NAME_STOP),
                              "".join(NAME_END), "".join(NAME_BOUNDARY), sorted(_TITLES))
+
+
+def _compiled_tokens():
+    """The compiled token pass (_wordscan.Tokens), or None: not built, CNAI_CORPUS_MATCHER names a Python
+    engine, or checks.TOKEN_RULES holds an entry the C pass does not implement (a newly added type runs on
+    the Python path until _wordscan.c learns it)."""
+    import datetime
+    import os
+
+    if os.environ.get("CNAI_CORPUS_MATCHER", "") not in ("", "c"):
+        return None
+    try:
+        from cnai.corpus import _wordscan
+    except ImportError:
+        return None
+    table = tuple((r.type, r.digits) for r in checks.TOKEN_RULES)
+    if table != getattr(_wordscan, "TOKEN_RULE_ORDER", None) or not all(r.compiled for r in checks.TOKEN_RULES):
+        return None
+    today = int(datetime.date.today().strftime("%Y%m%d"))
+    return _wordscan.Tokens(sorted(checks.PROVINCES), sorted(checks.region_prefixes()), today,
+                            "".join(sorted(checks.PLATE_PROVINCES)), dict(CONTEXT_WORDS))
 
 
 def _build_automaton(words: list[str]):

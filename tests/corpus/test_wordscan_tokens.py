@@ -1,0 +1,94 @@
+"""The compiled token pass (_wordscan.Tokens) against its reference, the Python token path of detect.py.
+
+Both must give the same findings (type, span, confidence, reason), in the same order, on every text:
+random text over the characters the token rules care about, adversarial shapes (long tokens, the 4096
+window, e-mail and IPv4 backtracking cases, separators, plates after dots), and the evaluation generator.
+The Makefile builds the extension, so its absence is a failure here, not a skip.
+"""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cnai.corpus import checks
+from cnai.corpus.detect import Detector
+from cnai.corpus.evalset import generate
+
+DET = Detector()
+assert DET._tok is not None, "compiled token pass not active (extension not built?)"
+
+# characters that matter to the token rules, plus CJK context words, dots before plates, Unicode digits
+ALPHABET = ("0123456789" * 4 + "XxEGCHMDFABZ" + "abcz" + ".-@:_%+ " * 2 + "·•号\n\t" + "京粤沪B"
+            + "身份证电话手机护照卡号信用代码IP地址" + "١²１" + "é")
+
+
+def both(text: str):
+    py: list = []
+    DET._scan_tokens_py(text, py)
+    c: list = []
+    DET._scan_tokens(text, c)
+    return py, c
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=ALPHABET, max_size=80))
+def test_random_text_same_findings(text):
+    py, c = both(text)
+    assert c == py
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([
+    "110105194912310021", "11010519491231002X", "91350100M000100Y43", "13800138000", "+86 138 0013 8000",
+    "0086-13800138000", "6222021234567890128", "4111111111111111", "010-12345678", "0571 7470900",
+    "E12345678", "EA1234567", "C12345678", "H1234567801", "粤B·D12345", "京A12345", "a.b@c.de", "x@y.z.co1",
+    "1.2.3.4", "256.1.1.1", "01.2.3.4", "1.2.3.4.5", "1.2.3.4.", "a@b-c.d-e.fg", "ab@cd", "@@@", "::1",
+    "fe80::1:2", "12345 67890", "1-2-3-4-5-6", " ", "，", "身份证号", "电话", "IP", "x", "9", "-", ".",
+]), max_size=12))
+def test_adversarial_pieces_same_findings(parts):
+    py, c = both("".join(parts))
+    assert c == py
+    py, c = both(" ".join(parts))
+    assert c == py
+
+
+def test_long_tokens_and_the_search_window():
+    rnd = random.Random(7)
+    texts = ["a" * 5000 + "1" + "b" * 5000, "1" * 9000, ("a." * 3000) + "@b.cd", "x" * 100 + "@" + "y." * 2000 + "zz",
+             "1 " * 3000 + "1", "+" + "1" * 4200 + "." + "2" * 10, "A-" * 3000 + "110105194912310021"]
+    texts += ["".join(rnd.choice("0123456789.@-: aZ") for _ in range(rnd.randint(4000, 9000))) for _ in range(20)]
+    for t in texts:
+        py, c = both(t)
+        assert c == py, t[:60]
+
+
+def test_generated_sentences_same_findings_and_real_identifiers_found():
+    items = generate(3000, seed=11)
+    found = set()
+    for it in items:
+        py, c = both(it["text"])
+        assert c == py, it["text"]
+        found.update(f[0] for f in c if len(f) == 5)
+    # every token type of the table is exercised by the generator
+    assert {r.type for r in checks.TOKEN_RULES} <= found | {"license_plate"}
+    assert {"email", "ip_address"} <= found
+
+
+def test_ipv6_tokens_go_back_to_the_python_path():
+    items, deferred = DET._tok.scan("服务器 fe80::1ff:fe23:4567:890a 已上线，备用 10.0.0.1")
+    assert deferred and (4, 28) in items
+    out: list = []
+    DET._scan_tokens(text := "服务器 fe80::1ff:fe23:4567:890a 已上线", out)
+    assert [f[:3] for f in out] == [("ip_address", 4, 28)] and text[4:28] == "fe80::1ff:fe23:4567:890a"
+
+
+def test_table_with_an_uncompiled_rule_uses_the_python_path(monkeypatch):
+    # a type added to checks.TOKEN_RULES without a C implementation must not be silently skipped
+    from cnai.corpus import detect
+
+    extra = checks.TokenRule("employee_id", False, (8,), lambda n, raw: (0.8, "test rule") if n.startswith("EMP") else None)
+    monkeypatch.setattr(checks, "TOKEN_RULES", [*checks.TOKEN_RULES, extra])
+    assert detect._compiled_tokens() is None
