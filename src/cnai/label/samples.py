@@ -89,7 +89,8 @@ def write_av(d: Path, seconds: float = 1.0) -> list[Path]:
     for name, codec in [("sample.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart"]),
                         ("sample-end.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p"]),
                         ("sample.mov", ["-c:v", "mpeg4"]), ("sample.mkv", ["-c:v", "libx264"]),
-                        ("sample.webm", ["-c:v", "libvpx", "-b:v", "200k"]), ("sample.avi", ["-c:v", "mpeg4"])]:
+                        ("sample.webm", ["-c:v", "libvpx", "-b:v", "200k"]), ("sample.avi", ["-c:v", "mpeg4"]),
+                        ("sample.flv", ["-c:v", "flv1", "-flvflags", "add_keyframe_index", "-g", "5"])]:
         ffmpeg(*v, *codec, str(d / name))
         out.append(d / name)
     return out

@@ -341,13 +341,27 @@ def _video(src, dst, **o) -> dict:
 def _docx(src, dst, **o) -> dict:
     from cnai.label.api import SkipError
     from cnai.label.formats.docs import docx_add_text_label
+    from cnai.label.formats.docvisible import is_pptx, pptx_add_text_label
 
-    if not src.lower().endswith((".docx", ".dotx")):
-        raise SkipError("unsupported format", "visible labels for this OOXML kind are not supported (only .docx)")
     tag = f"【{o['text']}】"
+    if is_pptx(src):
+        info: dict = {}
+        _save_atomic(lambda p: info.update(pptx_add_text_label(src, p, tag, o["text_mode"])), dst, src)
+        return info
+    if not src.lower().endswith((".docx", ".dotx")):
+        raise SkipError("unsupported format", "visible labels for this OOXML kind are not supported "
+                        "(.docx and .pptx only)")
     out = docx_add_text_label(Path(src).read_bytes(), tag, o["text_mode"])
     _save_atomic(lambda p: Path(p).write_bytes(out), dst, src)
     return {"kind": "document", "mode": o["text_mode"], "text": tag}
+
+
+def _pdf(src, dst, **o) -> dict:
+    from cnai.label.formats.docvisible import pdf_add_text_label
+
+    info: dict = {}
+    _save_atomic(lambda p: info.update(pdf_add_text_label(src, p, f"【{o['text']}】", o["text_mode"])), dst, src)
+    return info
 
 
 # explicit-label writers by kind: a carrier names its kind in `visible` (cnai.label.formats.base.Carrier)
@@ -358,6 +372,7 @@ KINDS = {
     "video": _video,
     "text": lambda src, dst, **o: label_text(src, dst, o["text"], o["text_mode"]),
     "docx": _docx,
+    "pdf": _pdf,
 }
 
 

@@ -625,7 +625,7 @@ def _ext(path: str) -> str:
 
 PDF = FunctionCarrier(
     "pdf", sniff=lambda h, p: b"%PDF-" in h[:1024], extensions=(".pdf",), media_types=("application/pdf",),
-    where="pdf-info", standard="Info dictionary /AIGC (text guide 6.3, secondary)", priority=60,
+    where="pdf-info", standard="Info dictionary /AIGC (text guide 6.3, secondary)", visible="pdf", priority=60,
     read_bytes=pdf_read, write_bytes=pdf_write, essence_bytes=pdf_essence)
 OOXML = FunctionCarrier(
     "ooxml", sniff=lambda h, p: h.startswith(b"PK\x03\x04") and (_ext(p) in OOXML_EXT or b"[Content_Types].xml" in h),

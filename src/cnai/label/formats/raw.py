@@ -1,4 +1,4 @@
-"""Containers cnai recognises but cannot write a label into (ZIP, FLV): a bare AIGC JSON object is looked for in
+"""Containers cnai recognises but cannot write a label into (ZIP): a bare AIGC JSON object is looked for in
 the first and last 4 MiB, so a label another tool put there is still reported."""
 
 from __future__ import annotations
@@ -26,5 +26,3 @@ def raw_scan(path: str) -> Scan:
 
 ZIP = FunctionCarrier("zip", sniff=lambda h, p: h.startswith(b"PK\x03\x04"), extensions=(".zip",),
                       media_types=("application/zip",), priority=70, read_path=raw_scan)
-FLV = FunctionCarrier("flv", sniff=lambda h, p: h.startswith(b"FLV"), extensions=(".flv",),
-                      media_types=("video/x-flv",), priority=70, read_path=raw_scan)
