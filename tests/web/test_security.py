@@ -264,7 +264,8 @@ def test_an_unexpected_error_is_a_json_500_not_a_traceback(make_client, monkeypa
     def boom(*a, **k):
         raise RuntimeError("engine exploded at /secret/path")
 
-    monkeypatch.setattr(services, "scope_dict", boom)
+    monkeypatch.setattr(services, "run_scope", boom)
+    services.SCOPE_CACHE.clear()
     r = c.post("/api/v1/scope", json=PROFILE)
     assert r.status_code == 500 and r.json()["error"]["code"] == "internal"
     assert "Traceback" not in r.text and "/secret/path" not in r.text

@@ -128,3 +128,80 @@ def test_two_processes_opening_a_new_workspace_at_once_migrate_it_once(tmp_path)
     from cnai.web.db import MIGRATIONS
 
     assert [o[0].strip() for o in outs] == [str(len(MIGRATIONS))] * 4, outs
+
+
+def test_scope_cache_is_keyed_on_profile_date_and_law_version(monkeypatch):
+    from cnai.web import services
+
+    services.SCOPE_CACHE.clear()
+    day = dt.date(2026, 8, 1)
+    first = services.scope_dict(copy.deepcopy(PROFILE), day)
+    # The same facts in another key order (and a date as a date, not a string) are the same profile.
+    reordered = {k: PROFILE[k] for k in reversed(list(PROFILE))}
+    reordered["service"] = {"launch_date": dt.date(2025, 3, 3), "name": PROFILE["service"]["name"]}
+    assert services.scope_dict(reordered, day) is first
+    assert services.SCOPE_CACHE.hits == 1
+    # Another day, another fact or another law version is another result, computed afresh.
+    other_day = services.scope_dict(copy.deepcopy(PROFILE), dt.date(2024, 1, 1))
+    assert other_day is not first and other_day["as_of"] == "2024-01-01"
+    minors = copy.deepcopy(PROFILE)
+    minors["audience"]["minors"] = True
+    changed = services.scope_dict(minors, day)
+    assert changed is not first
+    assert _same(changed, services.run_scope(copy.deepcopy(minors), day).to_dict())
+    monkeypatch.setattr(services, "kb_version", lambda: "law-data-edited")
+    assert services.scope_dict(copy.deepcopy(PROFILE), day) is not first
+    assert services.SCOPE_CACHE.misses == 4
+
+
+def test_scope_cache_never_holds_an_invalid_profile_and_is_bounded():
+    from cnai.errors import InputError
+    from cnai.web import services
+
+    services.SCOPE_CACHE.clear()
+    bad = copy.deepcopy(PROFILE)
+    bad["audience"]["minors"] = "maybe"
+    for _ in range(2):
+        with pytest.raises(InputError, match="audience.minors"):
+            services.scope_dict(bad, dt.date(2026, 8, 1))
+    assert len(services.SCOPE_CACHE._items) == 0
+    for i in range(services.SCOPE_CACHE.size + 5):
+        p = copy.deepcopy(PROFILE)
+        p["service"]["name"] = f"service {i}"
+        services.scope_dict(p, dt.date(2026, 8, 1))
+    assert len(services.SCOPE_CACHE._items) == services.SCOPE_CACHE.size
+
+
+def _same(a: dict, b: dict) -> bool:
+    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+
+
+def test_pages_and_api_leave_the_shared_cached_result_unchanged(client):
+    """Cached results are shared between requests: no route may change one in place."""
+    from cnai.web import services
+
+    services.SCOPE_CACHE.clear()
+    sid = client.post("/api/v1/services", json=copy.deepcopy(PROFILE)).json()["id"]
+    duties = client.get(f"/api/v1/services/{sid}/duties").json()["duties"]
+    duty = next(d for d in duties if d["status"] == "applies")
+    r = client.post(f"/api/v1/services/{sid}/duties/{duty['id']}/done", json={"done_on": "2025-01-01", "owner": "A"})
+    assert r.status_code == 200
+    for path in (f"/services/{sid}/duties", f"/api/v1/services/{sid}/duties", f"/services/{sid}/actions.csv",
+                 f"/api/v1/services/{sid}/actions.xlsx", f"/services/{sid}/deadlines.ics"):
+        assert client.get(path).status_code == 200, path
+    assert client.post("/api/v1/scope", json=copy.deepcopy(PROFILE)).status_code == 200
+    assert services.SCOPE_CACHE.hits >= 5
+    today = dt.date.today()
+    cached = services.scope_dict(copy.deepcopy(PROFILE), today)
+    assert _same(cached, services.run_scope(copy.deepcopy(PROFILE), today).to_dict())
+
+
+def test_scope_json_is_the_cached_dict_serialised():
+    from cnai.web import services
+
+    services.SCOPE_CACHE.clear()
+    day = dt.date(2026, 8, 1)
+    body = services.scope_json(copy.deepcopy(PROFILE), day)
+    assert services.scope_json(copy.deepcopy(PROFILE), day) is body
+    assert json.loads(body) == json.loads(json.dumps(services.run_scope(copy.deepcopy(PROFILE), day).to_dict(),
+                                                     default=str))

@@ -140,14 +140,39 @@ class Engine:
         # What does not depend on the profile or the date is worked out once per engine.
         self._windows = {ob.id: _window(ins, ob) for ins in self.kb.instruments.values() for ob in ins.obligations}
         self._duties = {ob.id: " ".join(ob.duty.split()) for ob in self.kb.obligations}
+        self._window_iso = {k: (a.isoformat() if a else None, b.isoformat() if b else None)
+                            for k, (a, b) in self._windows.items()}
+        # What depends only on the date (citations as numbered that day, concept reasons), by date; a
+        # server asks about a handful of dates, so this stays small (cleared past 64 dates).
+        self._by_day: dict[dt.date, dict[Any, Any]] = {}
 
-    def _explain(self, value: bool | None, trace: Trace, as_of: dt.date, implied: dict[str, str]) -> list[str]:
+    def _day(self, as_of: dt.date) -> dict[Any, Any]:
+        memo = self._by_day.get(as_of)
+        if memo is None:
+            if len(self._by_day) >= 64:
+                self._by_day.clear()
+            memo = self._by_day[as_of] = {}
+        return memo
+
+    def _cited(self, ob: Obligation, as_of: dt.date, memo: dict[Any, Any]) -> tuple[list[str], list[str]]:
+        """The duty's citations and penalty citations as the articles were numbered on `as_of` (fresh lists)."""
+        cites = memo.get(ob.id)
+        if cites is None:
+            cites = memo[ob.id] = ([self.kb.cite_on(c, as_of) for c in ob.citations],
+                                   [self.kb.cite_on(c, as_of) for c in ob.penalty])
+        return list(cites[0]), list(cites[1])
+
+    def _explain(self, value: bool | None, trace: Trace, as_of: dt.date, implied: dict[str, str],
+                 memo: dict[Any, Any]) -> list[str]:
         reasons: list[str] = []
         for cid, cval in trace.concepts.items():
-            c = self.kb.concepts[cid]
-            cites = ", ".join(self.kb.cite_on(x, as_of) for x in c.citations)
-            word = {True: "holds", False: "does not hold", None: "cannot be decided yet"}[cval]
-            reasons.append(f"{c.name_en} {word} ({cites})")
+            text = memo.get((cid, cval))
+            if text is None:
+                c = self.kb.concepts[cid]
+                cites = ", ".join(self.kb.cite_on(x, as_of) for x in c.citations)
+                word = {True: "holds", False: "does not hold", None: "cannot be decided yet"}[cval]
+                text = memo[(cid, cval)] = f"{c.name_en} {word} ({cites})"
+            reasons.append(text)
         if trace.params:
             from cnai.law.params import parameters
 
@@ -182,6 +207,7 @@ class Engine:
         upcoming: dict[str, dict[str, Any]] = {}
         ceased: list[dict[str, Any]] = []
         instruments: dict[str, dict[str, Any]] = {}
+        memo = self._day(as_of)
 
         for ins in self.kb.instruments.values():
             status, by = ins.status_on(as_of)
@@ -214,22 +240,24 @@ class Engine:
                                        "until": end.isoformat() if end else None, "superseded_by": by})
                     continue
                 text, due = _due(ob.deadline, ev)
-                if due and start and due < start.isoformat():
+                citations, penalty = self._cited(ob, as_of, memo)
+                start_iso, end_iso = self._window_iso[ob.id]
+                if due and start_iso and due < start_iso:
                     # The service predates the duty: the period cannot end before the duty exists.
                     text = f"{text} — the service predates this duty, which took effect {start}"
-                    due = start.isoformat()
+                    due = start_iso
                 results.append(ObligationResult(
                     id=ob.id, instrument=ins.id,
-                    citations=[self.kb.cite_on(c, as_of) for c in ob.citations],
+                    citations=citations,
                     actor=ob.actor, title=ob.title, status=_STATUS[value],
-                    reasons=self._explain(value, trace, as_of, implied),
+                    reasons=self._explain(value, trace, as_of, implied, memo),
                     missing=list(trace.missing) if value is None else [],
                     confidence=ob.confidence, duty=self._duties[ob.id],
                     source=ob.source or (ins.sources[0] if ins.sources else None),
                     filing=ob.filing, deadline=text, due=due, evidence=ob.evidence,
-                    penalty=[self.kb.cite_on(c, as_of) for c in ob.penalty], note=ob.note,
+                    penalty=penalty, note=ob.note,
                     hortatory=ob.hortatory,
-                    effective=start.isoformat() if start else None, until=end.isoformat() if end else None,
+                    effective=start_iso, until=end_iso,
                     days_overdue=_days_overdue(due, as_of) if value is True else None))
 
         filings = [{"id": r.id, "kind": r.filing, "title": r.title, "status": r.status,

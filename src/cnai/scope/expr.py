@@ -33,7 +33,7 @@ class ExprError(ValueError):
     pass
 
 
-@dataclass
+@dataclass(slots=True)
 class Trace:
     """What an evaluation looked at: facts with values, concepts with results, missing paths."""
 
@@ -135,7 +135,7 @@ class Evaluator:
     # -- public -----------------------------------------------------------------------------------
     def evaluate(self, src: str) -> tuple[bool | None, Trace]:
         trace = Trace()
-        value = self._truth(self._eval(parse(src).body, trace), src)
+        value = _truth(compiled(src)(self, trace), src)
         return value, trace
 
     def concept(self, cid: str) -> tuple[bool | None, Trace]:
@@ -155,52 +155,21 @@ class Evaluator:
         value = get_path(self.facts, path)
         return _MISSING if value is None else value
 
-    # -- internals --------------------------------------------------------------------------------
-    @staticmethod
-    def _truth(v: Any, src: str | ast.AST) -> bool | None:
-        if v is UNKNOWN or isinstance(v, bool):
-            return v
-        text = src if isinstance(src, str) else ast.unparse(src)
-        raise ExprError(f"condition {text!r} does not give true/false (got {v!r})")
+    # -- internals: called by the compiled expressions (see _compile) ------------------------------
+    def _param(self, name: str, trace: Trace) -> Any:
+        if self.params is None:
+            from cnai.law.params import value as param_value
 
-    def _eval(self, node: ast.AST, trace: Trace) -> Any:
-        if isinstance(node, ast.Constant):
-            return node.value
-        if isinstance(node, (ast.List, ast.Tuple)):
-            return [self._eval(e, trace) for e in node.elts]
-        dotted = _dotted(node)
-        if dotted is not None:
-            return self._name(dotted, trace)
-        if isinstance(node, ast.BoolOp):
-            return self._boolop(node, trace)
-        if isinstance(node, ast.UnaryOp):  # only `not`
-            v = self._truth(self._eval(node.operand, trace), node)
-            return UNKNOWN if v is UNKNOWN else not v
-        if isinstance(node, ast.Compare):
-            return self._compare(node, trace)
-        if isinstance(node, ast.Call):
-            return self._call(node, trace)
-        raise ExprError(f"unsupported expression {ast.unparse(node)!r}")
+            self.params = param_value
+        try:
+            v = self.params(name, self.as_of)
+        except KeyError as exc:
+            raise ExprError(str(exc.args[0])) from None
+        trace.params[name] = v
+        return v
 
-    def _name(self, dotted: str, trace: Trace) -> Any:
-        if dotted in ("true", "True"):
-            return True
-        if dotted in ("false", "False"):
-            return False
-        if dotted == "as_of":
-            return self.as_of
-        if dotted.startswith(PARAM_PREFIX):
-            name = dotted[len(PARAM_PREFIX):]
-            if self.params is None:
-                from cnai.law.params import value as param_value
-
-                self.params = param_value
-            try:
-                v = self.params(name, self.as_of)
-            except KeyError as exc:
-                raise ExprError(str(exc.args[0])) from None
-            trace.params[name] = v
-            return v
+    def _ref(self, dotted: str, trace: Trace) -> Any:
+        """A concept's value (its trace folded into `trace`) or a fact's (None and missing when absent)."""
         if dotted in self.concept_exprs:
             value, sub = self.concept(dotted)
             trace.concepts[dotted] = value
@@ -216,13 +185,12 @@ class Evaluator:
         trace.facts[dotted] = value
         return value
 
-    def _boolop(self, node: ast.BoolOp, trace: Trace) -> bool | None:
-        is_and = isinstance(node.op, ast.And)
+    def _boolop(self, is_and: bool, operands: tuple, trace: Trace) -> bool | None:
         saw_unknown = False
         decided = Trace()
-        for operand in node.values:
+        for fn, node in operands:
             sub = Trace()
-            v = self._truth(self._eval(operand, sub), operand)
+            v = _truth(fn(self, sub), node)
             if v is UNKNOWN:
                 saw_unknown = True
                 _merge(trace, sub)
@@ -238,34 +206,104 @@ class Evaluator:
                 _merge(trace, sub, keep_missing=False)
         return UNKNOWN if saw_unknown else is_and
 
-    def _compare(self, node: ast.Compare, trace: Trace) -> bool | None:
-        left = self._eval(node.left, trace)
+
+def _truth(v: Any, src: str | ast.AST) -> bool | None:
+    if v is UNKNOWN or isinstance(v, bool):
+        return v
+    text = src if isinstance(src, str) else ast.unparse(src)
+    raise ExprError(f"condition {text!r} does not give true/false (got {v!r})")
+
+
+# An expression is turned once into nested closures `fn(evaluator, trace) -> value` (one per AST node, the
+# node's kind and names resolved up front), so evaluating it walks no AST and re-checks no node type; about
+# twice as fast as interpreting the tree. Behaviour is the tree interpreter's: same values, same traces,
+# same errors, raised only when the offending part is actually reached.
+Compiled = Callable[[Evaluator, Trace], Any]
+
+
+@lru_cache(maxsize=4096)
+def compiled(src: str) -> Compiled:
+    return _compile(parse(src).body)
+
+
+def _compile(node: ast.AST) -> Compiled:
+    if isinstance(node, ast.Constant):
+        const = node.value
+        return lambda ev, tr: const
+    if isinstance(node, (ast.List, ast.Tuple)):
+        elts = tuple(_compile(e) for e in node.elts)
+        return lambda ev, tr: [f(ev, tr) for f in elts]
+    dotted = _dotted(node)
+    if dotted is not None:
+        return _compile_name(dotted)
+    if isinstance(node, ast.BoolOp):
+        operands = tuple((_compile(o), o) for o in node.values)
+        is_and = isinstance(node.op, ast.And)
+        return lambda ev, tr: ev._boolop(is_and, operands, tr)
+    if isinstance(node, ast.UnaryOp):  # only `not`
+        operand = _compile(node.operand)
+
+        def not_(ev: Evaluator, tr: Trace) -> bool | None:
+            v = _truth(operand(ev, tr), node)
+            return UNKNOWN if v is UNKNOWN else not v
+        return not_
+    if isinstance(node, ast.Compare):
+        return _compile_compare(node)
+    if isinstance(node, ast.Call):
+        return _compile_call(node)
+
+    def unsupported(ev: Evaluator, tr: Trace) -> Any:
+        raise ExprError(f"unsupported expression {ast.unparse(node)!r}")
+    return unsupported
+
+
+def _compile_name(dotted: str) -> Compiled:
+    if dotted in ("true", "True"):
+        return lambda ev, tr: True
+    if dotted in ("false", "False"):
+        return lambda ev, tr: False
+    if dotted == "as_of":
+        return lambda ev, tr: ev.as_of
+    if dotted.startswith(PARAM_PREFIX):
+        name = dotted[len(PARAM_PREFIX):]
+        return lambda ev, tr: ev._param(name, tr)
+    return lambda ev, tr: ev._ref(dotted, tr)
+
+
+def _compile_compare(node: ast.Compare) -> Compiled:
+    first = _compile(node.left)
+    rest = tuple((_OPS[type(op)], _compile(comp)) for op, comp in zip(node.ops, node.comparators, strict=True))
+
+    def compare(ev: Evaluator, tr: Trace) -> bool | None:
+        left = first(ev, tr)
         result: bool | None = True
-        for op, comp in zip(node.ops, node.comparators, strict=True):
-            right = self._eval(comp, trace)
+        for op, comp in rest:
+            right = comp(ev, tr)
             if left is UNKNOWN or right is UNKNOWN:
                 result = UNKNOWN if result is not False else False
-            else:
-                r = _OPS[type(op)](left, right)
-                if not r:
-                    return False
+            elif not op(left, right):
+                return False
             left = right
         return result
+    return compare
 
-    def _call(self, node: ast.Call, trace: Trace) -> Any:
-        fn = node.func.id  # type: ignore[attr-defined]
-        args = [self._eval(a, trace) for a in node.args]
-        if fn == "date":
-            return dt.date.fromisoformat(args[0])
-        if any(a is UNKNOWN for a in args):
+
+def _compile_call(node: ast.Call) -> Compiled:
+    fn = node.func.id  # type: ignore[attr-defined]
+    args = tuple(_compile(a) for a in node.args)
+    if fn == "date":
+        return lambda ev, tr: dt.date.fromisoformat([a(ev, tr) for a in args][0])
+    impl = {"any_in": lambda a: any(x in a[0] for x in a[1]), "all_in": lambda a: all(x in a[0] for x in a[1]),
+            "count": lambda a: len(a[0])}.get(fn)
+
+    def call(ev: Evaluator, tr: Trace) -> Any:
+        values = [a(ev, tr) for a in args]
+        if any(v is UNKNOWN for v in values):
             return UNKNOWN
-        if fn == "any_in":
-            return any(x in args[0] for x in args[1])
-        if fn == "all_in":
-            return all(x in args[0] for x in args[1])
-        if fn == "count":
-            return len(args[0])
-        raise ExprError(f"unknown function {fn}")
+        if impl is None:
+            raise ExprError(f"unknown function {fn}")
+        return impl(values)
+    return call
 
 
 def _merge(into: Trace, sub: Trace, keep_missing: bool = True) -> None:

@@ -520,8 +520,7 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
         data = await _json(request)
         if not isinstance(data, dict):
             raise InputError(f"expected a profile object, got {type(data).__name__}", path="<request>")
-        res = services.scope_dict(data, _as_of(as_of))
-        return Response(_fast_dumps(res), media_type="application/json")
+        return Response(services.scope_json(data, _as_of(as_of)), media_type="application/json")
 
     @api.get("/services/{sid}/duties", tags=["duties"])
     def api_duties(sid: int, status: str | None = None, instrument: str | None = None, actor: str | None = None,
@@ -1128,15 +1127,6 @@ DOSSIER_WHAT = [
     "Show every statement the evidence does not support as a visible placeholder counted as a gap.",
     "Offer the package for download (DOCX/PDF/XLSX) once built.",
 ]
-
-
-def _fast_dumps(obj: Any) -> bytes:
-    try:
-        import orjson
-
-        return orjson.dumps(obj, default=str)
-    except ImportError:  # pragma: no cover - orjson is optional
-        return json.dumps(obj, ensure_ascii=False, default=str).encode("utf-8")
 
 
 def _charts(rep: dict) -> list[dict]:
