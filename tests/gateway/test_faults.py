@@ -231,7 +231,9 @@ def test_two_workers_two_chains_export_and_verify_all(tmp_path, upstream, cnai):
         if proc.poll() is None:
             proc.kill()
     res = verify(str(log_dir))
-    assert res["ok"] and sorted(c["chain"] for c in res["chains"]) == ["chain-w0.sqlite", "chain-w1.sqlite"]
+    assert res["ok"] and sorted(c["chain"] for c in res["chains"]) == ["w0", "w1"]
+    assert sorted(s for c in res["chains"] for s in c["segments"]) == ["chain-w0.000001.sqlite",
+                                                                       "chain-w1.000001.sqlite"]
     r = cnai("gateway", "log", "export", str(log_dir), "--since", "2000-01-01")
     recs = [json.loads(x) for x in r.stdout.splitlines()]
     assert len([x for x in recs if x["kind"] == "request"]) == 40

@@ -125,22 +125,71 @@ def log_group():
 
 @log_group.command("verify")
 @click.argument("log_dir", type=click.Path(file_okay=False))
+@click.option("--public-key", default=None,
+              help="Pin the head-signing key (base64url, or a file with it or a PEM): every chain must then "
+                   "have a head signed by it, which also detects records cut off the end.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def log_verify(log_dir, fmt):
-    """Check every chain in LOG_DIR; exit 1 naming the first broken record."""
+def log_verify(log_dir, public_key, fmt):
+    """Check every chain in LOG_DIR over all segments; exit 1 naming the first broken record."""
     from cnai.gateway.chainlog import verify
-    res = verify(log_dir)
+    res = verify(log_dir, public_key=public_key)
     if not res["chains"]:
         raise InputError("no chain-*.sqlite files", path=log_dir)
     if fmt == "json":
         emit_json(res)
     else:
         for c in res["chains"]:
+            segs = f"{len(c['segments'])} segment(s)"
             if c["ok"]:
-                click.echo(f"{c['chain']}: ok, {c['records']} records, head {c['head'][:16]}")
+                click.echo(f"{c['chain']}: ok, {c['records']} records in {segs}, head {c['head_seq']} "
+                           f"{c['head'][:16]}")
             else:
-                click.echo(f"{c['chain']}: BROKEN at record {c['broken']['seq']}: {c['broken']['problem']}")
+                b = c["broken"]
+                where = f" ({b['segment']})" if b.get("segment") else ""
+                click.echo(f"{c['chain']}: BROKEN at record {b['seq']}{where}: {b['problem']}")
+            if c["pruned"]:
+                p = c["pruned"]
+                click.echo(f"  pruned: records {p['first_seq']}-{p['last_seq']} ({p['records']} records, "
+                           f"{p['first_ts'][:10]} to {p['last_ts'][:10]}) in {p['segments']} segment(s); last prune "
+                           f"{p['prunes'][-1]['at'][:19]} at retention {p['prunes'][-1]['retention_days']} days")
+            sh = c["signed_head"]
+            if sh:
+                click.echo(f"  signed head: record {sh['seq']} at {sh['ts'][:19]}, "
+                           f"{'good' if sh['ok'] else 'BAD'} signature, key {sh['public_key'][:12]}... "
+                           f"{'(pinned)' if sh['pinned'] else '(not pinned: pass --public-key to trust it)'}")
+            elif c["ok"]:
+                click.echo("  no signed head: records cut off the end would not be detected")
     sys.exit(0 if res["ok"] else 1)
+
+
+@log_group.command("prune")
+@click.argument("log_dir", type=click.Path(file_okay=False))
+@click.option("--retention-days", type=int, default=None, help="Keep records this long (default: from --policy).")
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False), default=None)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def log_prune(log_dir, retention_days, policy_path, fmt):
+    """Delete whole closed segments older than the retention period, leaving a hashed (signed) tombstone.
+
+    Never below the legal minimum (exit 2), never the newest segment, never a chain that does not verify."""
+    from cnai.gateway.chainlog import chains, prune
+    from cnai.gateway.policy import load_policy
+    if not os.path.isdir(log_dir) or not chains(log_dir):
+        raise InputError("no chain-*.sqlite files", path=log_dir)
+    if retention_days is None:
+        retention_days = load_policy(policy_path).logging.retention_days
+    res = prune(log_dir, retention_days)
+    if fmt == "json":
+        emit_json({"log_dir": log_dir, "chains": res})
+    else:
+        for r in res:
+            if r.get("skipped"):
+                click.echo(f"{r['worker']}: NOT pruned: {r['skipped']}")
+            elif r["segments"]:
+                click.echo(f"{r['worker']}: pruned {r['records']} records in {len(r['segments'])} segment(s) "
+                           f"older than {r['cutoff'][:19]} (up to record {r['last_seq']})")
+            else:
+                click.echo(f"{r['worker']}: nothing older than {r['cutoff'][:19]} in a closed segment")
+    sys.exit(1 if any(r.get("skipped") for r in res) else 0)
 
 
 @log_group.command("export")

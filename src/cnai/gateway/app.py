@@ -101,6 +101,7 @@ class Gateway:
         self.violations = Violations()
         self.worker, self._lock = claim_worker(settings.log_dir)
         self.chain = ChainLog(settings.log_dir, self.worker)
+        self._chain_settings()
         self.client: httpx.AsyncClient | None = None
         self.upstream = settings.upstream.rstrip("/")
 
@@ -111,9 +112,17 @@ class Gateway:
     def policy(self):
         return self.engine.policy
 
+    def _chain_settings(self) -> None:
+        lg = self.policy.logging
+        c = self.chain
+        c.rotate_records, c.rotate_bytes, c.rotate_seconds = lg.rotate_records, int(lg.rotate_mb * 2**20), \
+            lg.rotate_hours * 3600
+        c.head_every_s, c.retention_days = lg.sign_head_every_s, lg.retention_days
+
     def reload(self) -> None:
         try:
             self.engine = self._build_engine()
+            self._chain_settings()
             self.chain.append("event", {"event": "policy_reloaded", "policy": self.settings.policy_path})
             self._log("policy reloaded", event="reload")
         except Exception as e:  # keep serving with the old policy

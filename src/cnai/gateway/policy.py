@@ -48,6 +48,10 @@ class Logging(BaseModel):
     store_text: bool = Field(False, description="store full prompt/output text (default: hashes only)")
     retention_days: int = Field(190, ge=1, description="keep records this long (legal minimum: see log settings)")
     rotate_records: int = Field(1_000_000, ge=1000, description="start a new chain segment after this many records")
+    rotate_mb: float = Field(256, gt=0, description="... or when the segment reaches this size (MB)")
+    rotate_hours: float = Field(24, gt=0, description="... or this age; pruning deletes whole segments")
+    sign_head_every_s: float = Field(1.0, ge=0, description="with CNAI_GATEWAY_SIGNING_KEY set: sign the chain "
+                                     "head at most this often (0: after every record)")
 
 
 class Suspension(BaseModel):
@@ -108,7 +112,10 @@ labels:
 logging:
   store_text: false          # hashes only by default (generative-ai:11 data minimisation)
   retention_days: 190        # >= 6 months (184 days): cybersecurity-law:23 network logs, ai-labeling:9
-  rotate_records: 1000000
+  rotate_records: 1000000     # a new chain segment after this many records,
+  rotate_mb: 256              # or this size,
+  rotate_hours: 24            # or this age; past retention_days whole segments are pruned (tombstone kept)
+  sign_head_every_s: 1.0      # with CNAI_GATEWAY_SIGNING_KEY (Ed25519) set: signed chain head this often
 suspension:                  # generative-ai:14(2) names warn/restrict/suspend but no numbers: ours
   enabled: true
   violations: 5

@@ -14,6 +14,11 @@ BOUNDS = [
 ]
 
 
+def legal_minimum_days() -> int:
+    """The longest of the legal minimum keeping periods above (days)."""
+    return max(days for _c, bound, days, _m in BOUNDS if bound == "minimum" and days)
+
+
 def retention_report(retention_days: int, store_text: bool) -> dict:
     from cnai.law.kb import load
     kb = load()
@@ -27,7 +32,7 @@ def retention_report(retention_days: int, store_text: bool) -> dict:
         except KeyError as e:
             rows.append({"citation": cite, "bound": bound, "days": days, "meaning": meaning,
                          "problem": f"not in the knowledge base: {e}"})
-    minimum = max(r["days"] for r in rows if r["bound"] == "minimum" and r["days"])
+    minimum = legal_minimum_days()
     problems = []
     if retention_days < minimum:
         problems.append(f"retention_days {retention_days} is below the legal minimum of {minimum} days "

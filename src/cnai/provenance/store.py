@@ -21,8 +21,8 @@ import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from cnai.core.chain import GENESIS, LinkChecker, canonical
 from cnai.errors import CnaiError, InputError
 
 DB_NAME = "provenance.sqlite"
@@ -45,17 +45,10 @@ CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
 CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
     BEGIN SELECT RAISE(ABORT, 'provenance entries are append-only; record a correction instead'); END;
 """
-GENESIS = "0" * 64
-
-
 class ChainError(CnaiError):
     """The log does not verify (exit 1): names the first broken entry."""
 
     exit_code = 1
-
-
-def canonical(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 def entry_hash(seq: int, kind: str, recorded_at: str, body: str, prev: str) -> str:
@@ -300,25 +293,22 @@ class Store:
                 except (InvalidSignature, ValueError):
                     return False
 
-        prev, expect_seq, last_signed = GENESIS, 1, None
+        chain, last_signed = LinkChecker(), None
         try:
             cur = self.db.execute("SELECT seq, id, kind, recorded_at, body, prev, hash, sig FROM entries ORDER BY seq")
             for seq, eid, kind, at, body, p, h, sig in cur:
                 res.entries += 1
                 problem = None
-                if seq != expect_seq:
+                expect_seq = chain.expect
+                code = chain.check(seq, p, h, entry_hash, seq, kind, at, body, p)
+                if code == "missing":
                     problem = f"entry {expect_seq} is missing (next is {seq})"
-                elif p != prev:
+                elif code == "link":
                     problem = "its link to the previous entry does not match (an entry before it was changed or removed)"
-                else:
-                    try:
-                        calc = entry_hash(seq, kind, at, body, p)
-                    except ValueError:
-                        calc = None
-                    if calc != h:
-                        problem = "its content does not match its hash (edited after it was recorded)"
-                    elif eid != h[:20]:
-                        problem = "its id does not match its hash"
+                elif code:
+                    problem = "its content does not match its hash (edited after it was recorded)"
+                elif eid != h[:20]:
+                    problem = "its id does not match its hash"
                 if problem is None and sig:
                     res.signed += 1
                     if verify_sig is None:
@@ -329,7 +319,6 @@ class Store:
                 if problem:
                     res.ok, res.first_broken, res.entry_id, res.reason = False, seq, eid, problem
                     return res
-                prev, expect_seq = h, seq + 1
         except sqlite3.DatabaseError as exc:
             res.ok, res.reason = False, f"the store cannot be read: {exc}"
             return res
