@@ -52,12 +52,13 @@ def start_gateway(tmp_path, upstream, monkeypatch):
     servers = []
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret-123")
 
-    def start(policy_yaml: str | None = None, keywords: list[str] | None = None, upstream_url: str | None = None):
+    def start(policy_yaml: str | None = None, keywords: list[str] | None = None, upstream_url: str | None = None,
+              log_dir: str | None = None):
         pol = None
         if policy_yaml is not None:
             pol = tmp_path / f"policy{len(servers)}.yaml"
             pol.write_text(policy_yaml, encoding="utf-8")
-        log_dir = tmp_path / f"logs{len(servers)}"
+        log_dir = log_dir or tmp_path / f"logs{len(servers)}"
         app = create_app(Settings(upstream=upstream_url or upstream.url, policy_path=str(pol) if pol else None,
                                   log_dir=str(log_dir), keywords=keywords or []))
         port = free_port()

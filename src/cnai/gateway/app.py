@@ -73,24 +73,51 @@ class Metrics:
 
 
 class Violations:
-    """Per-user blocked-request counters with the policy's suspension rule (per worker, in memory)."""
+    """Per-user blocked-request counters and suspensions with the policy's rule, shared by every worker that
+    uses the same log directory: one SQLite file (WAL) there, so several workers agree and a restart keeps them.
 
-    def __init__(self):
-        self.events: dict[str, list[float]] = {}
-        self.suspended_until: dict[str, float] = {}
+    Each count is one transaction (BEGIN IMMEDIATE), so two workers counting the same user never lose an event.
+    Events older than the window are deleted as they are counted (data minimisation: only what the rule needs).
+    """
+
+    def __init__(self, log_dir: str):
+        import sqlite3
+        os.makedirs(log_dir, exist_ok=True)
+        self.path = os.path.join(log_dir, "violations.sqlite")
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript("""
+            CREATE TABLE IF NOT EXISTS events (user TEXT NOT NULL, t REAL NOT NULL);
+            CREATE INDEX IF NOT EXISTS events_user ON events(user, t);
+            CREATE TABLE IF NOT EXISTS suspensions (user TEXT PRIMARY KEY, until REAL NOT NULL);""")
 
     def suspended(self, user: str, now: float) -> float | None:
-        t = self.suspended_until.get(user)
-        return t if t and t > now else None
+        row = self.db.execute("SELECT until FROM suspensions WHERE user = ?", (user,)).fetchone()
+        return row[0] if row and row[0] > now else None
 
     def add(self, user: str, rule, now: float) -> bool:
-        ev = [t for t in self.events.get(user, []) if t > now - rule.window_hours * 3600] + [now]
-        self.events[user] = ev
-        if rule.enabled and len(ev) >= rule.violations:
-            self.suspended_until[user] = now + rule.suspend_hours * 3600
-            self.events[user] = []
-            return True
-        return False
+        """Count one violation; True when this one suspends the user."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM events WHERE user = ? AND t <= ?", (user, now - rule.window_hours * 3600))
+            db.execute("INSERT INTO events VALUES (?, ?)", (user, now))
+            n = db.execute("SELECT count(*) FROM events WHERE user = ?", (user,)).fetchone()[0]
+            hit = rule.enabled and n >= rule.violations
+            if hit:
+                db.execute("INSERT OR REPLACE INTO suspensions VALUES (?, ?)", (user, now + rule.suspend_hours * 3600))
+                db.execute("DELETE FROM events WHERE user = ?", (user,))
+            db.execute("DELETE FROM suspensions WHERE until <= ?", (now,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return bool(hit)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.db.close()
 
 
 class Gateway:
@@ -98,7 +125,7 @@ class Gateway:
         self.settings = settings
         self.engine = self._build_engine()
         self.metrics = Metrics()
-        self.violations = Violations()
+        self.violations = Violations(settings.log_dir)
         self.worker, self._lock = claim_worker(settings.log_dir)
         self.chain = ChainLog(settings.log_dir, self.worker)
         self._chain_settings()
@@ -148,6 +175,7 @@ class Gateway:
             await self.client.aclose()
         self.chain.append("event", {"event": "stop"})
         self.chain.close()
+        self.violations.close()
         self._log("gateway stopped", event="stop")
 
     # ------------------------------------------------------------------ helpers

@@ -1,0 +1,63 @@
+"""Violation counters and suspensions are shared by every worker on one log directory (SQLite, WAL)."""
+
+from __future__ import annotations
+
+import threading
+
+from cnai.gateway.app import Violations
+from cnai.gateway.chainlog import export
+from cnai.gateway.policy import DEFAULT_POLICY_YAML, Suspension
+
+from .test_proxy import chat
+
+RULE = Suspension(violations=3, window_hours=1, suspend_hours=2)
+
+
+def test_two_gateway_instances_share_counters_and_suspension(start_gateway, client, tmp_path):
+    pol = DEFAULT_POLICY_YAML.replace("violations: 5", "violations: 2")
+    shared = str(tmp_path / "shared-logs")
+    a, gw_a, _ = start_gateway(pol, log_dir=shared)
+    b, gw_b, _ = start_gateway(pol, log_dir=shared)
+    assert {gw_a.worker, gw_b.worker} == {"w0", "w1"}          # two chains, one counter store
+    h = {"x-cnai-user": "u7"}
+    # one violation on each instance: neither alone reaches 2, together they do
+    assert chat(client, a, "x", model="say:自制炸药", headers=h).json()["choices"][0]["finish_reason"] == "content_filter"
+    assert chat(client, a, "hello", headers=h).status_code == 200
+    assert chat(client, b, "x", model="say:自制炸药", headers=h).json()["choices"][0]["finish_reason"] == "content_filter"
+    for base in (a, b):                                        # both instances now refuse the user
+        r = chat(client, base, "hello", headers=h)
+        assert r.status_code == 403 and r.json()["error"]["code"] == "user_suspended"
+    assert chat(client, a, "hello", headers={"x-cnai-user": "someone-else"}).status_code == 200
+    events = [x for x in export(shared) if x["data"].get("event") == "user_suspended"]
+    assert len(events) == 1 and events[0]["worker"] == gw_b.worker
+
+
+def test_window_expiry_and_restart(tmp_path):
+    v = Violations(str(tmp_path))
+    t = 1_000_000.0
+    assert not v.add("u", RULE, t) and not v.add("u", RULE, t + 10)
+    assert not v.add("u", RULE, t + 3601)                      # the first one left the 1-hour window
+    v.close()
+    v = Violations(str(tmp_path))                              # a restarted worker keeps the counts
+    assert v.add("u", RULE, t + 3602)
+    assert v.suspended("u", t + 3603) == t + 3602 + 7200
+    assert v.suspended("u", t + 3602 + 7201) is None           # the suspension ends
+    assert v.suspended("other", t) is None
+
+
+def test_concurrent_counting_loses_no_event(tmp_path):
+    """Many threads on separate connections (like workers) count one user: exactly one suspension."""
+    rule = Suspension(violations=40, window_hours=1, suspend_hours=1)
+    stores = [Violations(str(tmp_path)) for _ in range(4)]
+    hits = []
+
+    def work(v):
+        for _ in range(10):
+            hits.append(v.add("u", rule, 5000.0))
+
+    ts = [threading.Thread(target=work, args=(v,)) for v in stores]
+    for th in ts:
+        th.start()
+    for th in ts:
+        th.join()
+    assert hits.count(True) == 1 and stores[0].suspended("u", 5001.0)
