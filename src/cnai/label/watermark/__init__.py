@@ -1,0 +1,331 @@
+"""Invisible image watermark carrying a compact payload that resolves to the implicit label.
+
+GB 45438 counts content watermarks as implicit labels (encouraged, not mandatory: Labeling Measures Art. 5;
+reference gb-45438-labeling.md 2.5). Metadata labels vanish when a platform re-encodes an upload; this mark
+lives in the pixels and survives JPEG, downscaling, a crop and a screenshot-like re-encode (measured in
+benchmarks/watermark_bench.py). It carries 48 bits (payload.py): the Label value, a check byte over the
+ContentProducer code and a 38-bit hash of the ProduceID, with a CRC and a convolutional code. A decode either
+passes the CRC or the answer is "no mark".
+
+    from cnai.label import watermark
+    watermark.embed("in.png", "out.png", produce_id="img-0001", producer="001191110102MACQD9K64010000")
+    watermark.detect("upload.jpg")   # {"found": True, "payload": "...", "matches": {...}, ...}
+    watermark.embed_batch(["photos/"], out="marked/", producer=..., produce_id="{stem}")
+
+numpy and Pillow are imported only when a picture is processed, so importing this package is cheap.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Iterable
+
+from cnai.errors import CnaiError, InputError
+
+MAX_PIXELS = 80_000_000          # a decompression bomb or a poster scan; refuse rather than use gigabytes
+OUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF",
+               ".bmp": "BMP"}
+# image formats (cnai carrier names) worth a watermark look when classify finds no valid metadata label
+CLASSIFY_FORMATS = {"jpeg", "png", "webp", "tiff", "heif"}
+
+
+class WatermarkError(CnaiError):
+    """A per-file problem (unreadable, too small, unsupported mode), with a reason category for skip counts."""
+
+    def __init__(self, reason: str, message: str):
+        self.reason = reason
+        super().__init__(message)
+
+
+def _open(path: str):
+    """(PIL image, loaded) or WatermarkError naming what is wrong."""
+    import stat
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise WatermarkError("not found", "file does not exist") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise WatermarkError("not a file", "not a regular file")
+    if st.st_size == 0:
+        raise WatermarkError("empty file", "file is empty (0 bytes)")
+    try:
+        import pillow_heif  # noqa: F401 - registers the HEIF opener when installed
+
+        pillow_heif.register_heif_opener()
+    except ImportError:
+        pass
+    try:
+        im = Image.open(path)
+        if im.width * im.height > MAX_PIXELS:
+            raise WatermarkError("too large", f"{im.width}x{im.height} pixels is over the {MAX_PIXELS:,} limit")
+        im.load()
+    except WatermarkError:
+        raise
+    except UnidentifiedImageError:
+        raise WatermarkError("unsupported format", "not an image Pillow can read") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise WatermarkError("corrupt or unsupported structure", f"cannot decode the image: {e}") from None
+    return im
+
+
+def _pixels(im):
+    """uint8 array (h, w) or (h, w, 3|4) for embedding, and the mode to save back in."""
+    import numpy as np
+
+    mode = im.mode
+    if mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+        mode = im.mode
+    if mode == "LA":
+        im, mode = im.convert("RGBA"), "RGBA"
+    if mode not in ("L", "RGB", "RGBA"):
+        raise WatermarkError("unsupported image mode", f"image mode {im.mode} is not supported for embedding "
+                             "(8-bit grey, RGB, RGBA or palette only)")
+    return np.asarray(im), mode
+
+
+def _luma(im):
+    import numpy as np
+
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        a = np.asarray(im, dtype=np.float32)
+        return a * (255.0 / max(float(a.max()), 1.0))
+    if im.mode == "F":
+        a = np.asarray(im, dtype=np.float32)
+        return a * (255.0 / max(float(a.max()), 1e-6))
+    return np.asarray(im.convert("L"), dtype=np.float32)
+
+
+def _check_fields(producer: str, produce_id: str, label: str) -> None:
+    if not producer:
+        raise InputError("must not be empty", field="--producer")
+    if not produce_id:
+        raise InputError("must not be empty", field="--produce-id")
+    if str(label) not in ("1", "2", "3"):
+        raise InputError("must be 1 (AI-generated), 2 (possibly) or 3 (suspected)", field="--label")
+
+
+def embed(src: str, dst: str, *, produce_id: str, producer: str, label: str = "1", strength: float = 1.0,
+          quality: int = 95, metadata: bool = True, key: bytes = b"") -> dict:
+    """Write a watermarked copy of src to dst (format from dst's extension, else src's). With `metadata`, the
+    implicit metadata label with the same fields is written too (cnai.label.api.embed_file). Raises
+    WatermarkError/OutputError for per-file problems and InputError for bad arguments."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from cnai.core.safeio import atomic_writer, check_output
+    from cnai.label.watermark import dsp, payload
+
+    _check_fields(producer, produce_id, label)
+    if not (0.2 <= strength <= 4.0):
+        raise InputError("must be between 0.2 and 4.0", field="--strength")
+    check_output(dst, inputs=[src])               # refuse before any work: an output that is the input
+    im = _open(src)
+    fmt = OUT_FORMATS.get(os.path.splitext(dst)[1].lower()) or (im.format if im.format in OUT_FORMATS.values()
+                                                                 else None)
+    if fmt is None:
+        raise WatermarkError("unsupported format", f"cannot write {im.format or 'this'} images; give the output a "
+                             f"{'/'.join(sorted(OUT_FORMATS))} name")
+    arr, mode = _pixels(im)
+    h, w = arr.shape[:2]
+    if min(h, w) < dsp.MIN_EMBED_SIDE:
+        raise WatermarkError("too small", f"{w}x{h}: the shorter side must be at least {dsp.MIN_EMBED_SIDE} pixels "
+                             "to carry a watermark that survives re-encoding")
+    p = payload.make_payload(label=str(label), producer=producer, produce_id=produce_id)
+    marked = dsp.embed_array(arr, payload.conv_encode(payload.encode(p)), strength=strength, key=key)
+    out = Image.fromarray(marked, mode)
+    if fmt == "JPEG" and mode == "RGBA":
+        out = out.convert("RGB")                  # JPEG has no alpha
+    opts: dict = {}
+    for k in ("icc_profile", "exif", "dpi"):
+        if im.info.get(k):
+            opts[k] = im.info[k]
+    if fmt in ("JPEG", "WEBP"):
+        opts["quality"] = int(quality)
+    if fmt == "BMP":
+        opts.pop("exif", None)
+        opts.pop("icc_profile", None)
+    buf = io.BytesIO()
+    out.save(buf, format=fmt, **opts)
+    with atomic_writer(dst, inputs=[src], binary=True) as fh:
+        fh.write(buf.getvalue())
+    # what the file really holds (after JPEG/WebP quantisation): PSNR and a read-back
+    colour = arr.ndim == 3
+    back = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB" if colour else "L"), dtype=np.float64)
+    mse = float(np.mean((back - (arr[..., :3] if colour else arr)) ** 2))
+    rec = {"path": str(src), "output": str(dst), "status": "watermarked", "format": fmt.lower(),
+           "payload": f"{p:012x}", **payload.split_payload(p), "produce_id": produce_id, "producer": producer,
+           "strength": strength, "psnr_db": round(10 * np.log10(255 ** 2 / mse), 2) if mse > 0 else None,
+           "error": None}
+    got = _detect_luma(_luma(Image.open(io.BytesIO(buf.getvalue()))), key=key)
+    rec["verified"] = got.get("payload") == rec["payload"]
+    warnings = []
+    if not rec["verified"]:
+        warnings.append("the watermark did not read back from the written file (a very flat or saturated "
+                        "picture?); raise --strength")
+    if metadata and fmt != "BMP":
+        from cnai.label.api import embed_file
+
+        m = embed_file(dst, dst, producer=producer, produce_id=produce_id, label=str(label), in_place=True)
+        rec["metadata_label"] = "written" if not m.get("error") else None
+        if m.get("error"):
+            warnings.append(f"metadata label not written: {m['error']}")
+    if warnings:
+        rec["warnings"] = warnings
+    return rec
+
+
+def _detect_luma(y, *, key: bytes = b"") -> dict:
+    import numpy as np
+
+    from cnai.label.watermark import dsp, payload
+
+    if min(y.shape) < dsp.MIN_DETECT_SIDE:
+        return {"found": False, "note": f"too small to carry a watermark (shorter side under "
+                                        f"{dsp.MIN_DETECT_SIDE} pixels)"}
+    lay = dsp.layout(key)
+    best = None
+    for tried, cand in enumerate(dsp.candidates(y, key=key), 1):
+        soft, p_right = dsp.soft_bits(cand, lay)
+        info = payload.viterbi(soft / (float(np.std(soft)) + 1e-12))
+        p = payload.decode(info)
+        if best is None or cand.z > best:
+            best = cand.z
+        if p is not None:
+            agree = float(np.mean((soft > 0) == payload.conv_encode(info)))
+            return {"found": True, "payload": f"{p:012x}", **payload.split_payload(p),
+                    "bits_confidence": round(float(np.mean(p_right)), 4), "bits_agreement": round(agree, 4),
+                    "sync_score": round(cand.z, 2), "scale": cand.f, "candidates_tried": tried}
+    return {"found": False, "sync_score": round(best, 2) if best is not None else None,
+            "note": "no mark: no alignment decoded to a payload that passes the CRC"}
+
+
+def detect(path: str, *, producer: str | None = None, produce_id: str | None = None, key: bytes = b"",
+           with_metadata: bool = True) -> dict:
+    """Look for the watermark. The record says whether it was found, the payload and its parts, how sure the
+    read was, and which label it resolves to: the producer/ProduceID given here, else the file's own metadata
+    label if it still has one. Raises WatermarkError for unreadable files."""
+    from cnai.label.watermark import payload
+
+    im = _open(path)
+    rec = {"path": str(path), "format": (im.format or "").lower() or None, **_detect_luma(_luma(im), key=key),
+           "error": None}
+    if not rec["found"]:
+        return rec
+    p = int(rec["payload"], 16)
+    expect = {"source": "given", "ContentProducer": producer, "ProduceID": produce_id}
+    if producer is None and produce_id is None and with_metadata:
+        from cnai.label.api import read_file
+
+        lab = read_file(path, with_c2pa=False).get("label") or {}
+        expect = {"source": "metadata label", "ContentProducer": lab.get("ContentProducer") or None,
+                  "ProduceID": lab.get("ProduceID") or None}
+    if expect["ContentProducer"] is not None or expect["ProduceID"] is not None:
+        m = payload.matches(p, producer=expect["ContentProducer"], produce_id=expect["ProduceID"])
+        rec["matches"] = {"against": expect["source"], **m}
+        if all(m.values()):
+            rec["resolves_to"] = {"Label": rec["label"], "ContentProducer": expect["ContentProducer"],
+                                  "ProduceID": expect["ProduceID"]}
+    return rec
+
+
+def classify_evidence(path: str, fmt: str | None) -> dict | None:
+    """For `classify`: {"category", "reason"} when an image carries a valid watermark, else None. Never raises
+    (a missing numpy/Pillow or an unreadable picture is simply no evidence)."""
+    if fmt not in CLASSIFY_FORMATS:
+        return None
+    try:
+        rec = detect(path, with_metadata=False)
+    except ImportError:
+        return None
+    except Exception:  # noqa: BLE001 - evidence is optional; read_file already reports broken files
+        return None
+    if not rec.get("found"):
+        return None
+    from cnai.label.model import LABEL_VALUES
+
+    return {"category": LABEL_VALUES[rec["label"]], "payload": rec["payload"],
+            "reason": f"invisible watermark decodes to a valid payload {rec['payload']} (Label={rec['label']}, "
+                      f"CRC ok, bit confidence {rec['bits_confidence']:.2f}); the metadata label is missing"}
+
+
+# ------------------------------------------------------------------ batches (the CLI verbs)
+def _record_error(rec: dict, e: BaseException) -> dict:
+    if isinstance(e, WatermarkError):
+        rec["error"], rec["skip_reason"] = str(e), e.reason
+        return rec
+    from cnai.label.api import _classify_error
+
+    rec["error"], rec["skip_reason"] = _classify_error(e)[1], _classify_error(e)[0]
+    return rec
+
+
+def _embed_one(item, *, producer, produce_id, label, strength, quality, metadata, many, resume):
+    from cnai.label.verbs import _id_for, _pre
+
+    n, (src, dst) = item
+    pre = _pre(src, dst, resume)
+    if pre:
+        return pre
+    rec = {"path": str(src), "output": str(dst), "status": "error", "error": None}
+    try:
+        return embed(src, dst, produce_id=_id_for(produce_id, n, src, many), producer=producer, label=label,
+                     strength=strength, quality=quality, metadata=metadata)
+    except InputError:
+        raise
+    except Exception as e:  # noqa: BLE001 - one bad file never stops the batch
+        return _record_error(rec, e)
+
+
+def embed_batch(paths: Iterable[str], *, out: str, producer: str, produce_id: str = "{stem}", label: str = "1",
+                strength: float = 1.0, quality: int = 95, metadata: bool = True, resume: bool = False,
+                workers: int = 1, progress: bool | None = False, on_record: Callable[[dict], None] | None = None):
+    """Watermark every image under `paths` into the folder `out` (originals untouched). `produce_id` may use
+    {n} or {stem}. Returns a cnai.label.verbs.BatchResult."""
+    from cnai.label.batch import expand
+    from cnai.label.verbs import _collect, _id_for
+
+    if not out:
+        raise InputError("an output folder is required", field="-o")
+    _check_fields(producer, produce_id, label)
+    if not (0.2 <= strength <= 4.0):
+        raise InputError("must be between 0.2 and 4.0", field="--strength")
+    items = list(enumerate(expand(paths, out), 1))
+    _id_for(produce_id, 1, "x", len(items) > 1)
+    fn = functools.partial(_embed_one, producer=producer, produce_id=produce_id, label=str(label),
+                           strength=strength, quality=quality, metadata=metadata, many=len(items) > 1, resume=resume)
+    return _collect("watermark embed", items, fn, workers=workers, progress=progress, on_record=on_record)
+
+
+def _detect_one(src, *, producer, produce_id):
+    try:
+        return detect(src, producer=producer, produce_id=produce_id)
+    except Exception as e:  # noqa: BLE001
+        return _record_error({"path": str(src), "found": None, "error": None}, e)
+
+
+def _detect_status(rec: dict) -> None:
+    rec["status"] = "found" if rec.get("found") else "no mark"
+
+
+def detect_batch(paths: Iterable[str], *, producer: str | None = None, produce_id: str | None = None,
+                 workers: int = 1, progress: bool | None = False,
+                 on_record: Callable[[dict], None] | None = None):
+    """Look for the watermark in every image under `paths`. A file without a mark is a result, not an error;
+    exit_code is 1 only when a file could not be read (or there were none)."""
+    from cnai.label.batch import expand
+    from cnai.label.verbs import _collect
+
+    items = [s for s, _ in expand(paths)]
+    fn = functools.partial(_detect_one, producer=producer, produce_id=produce_id)
+    return _collect("watermark detect", items, fn, workers=workers, progress=progress, on_record=on_record,
+                    post=_detect_status)
+
+
+__all__ = ["WatermarkError", "classify_evidence", "detect", "detect_batch", "embed", "embed_batch"]
