@@ -300,8 +300,8 @@ def propagate_file(src: str, dst: str, *, propagator: str, propagate_id: str | N
         old, _i, _p = _labels(fmt, scan)
         if old is not None:
             lab = AIGCLabel(**old.to_dict())
-        elif cls["category"] in ("possible", "suspected"):
-            lab = AIGCLabel(Label="2" if cls["category"] == "possible" else "3")
+        elif cls["category"] in ("confirmed", "possible", "suspected"):  # confirmed here: by a watermark
+            lab = AIGCLabel(Label=cls["suggested_label"])
         else:
             rec.update(status="skipped", category="none", skip_reason="no AI label, declaration or trace")
             return rec
@@ -447,6 +447,12 @@ def classify_file(path: str, *, declared: bool = False) -> dict:
 
             if wav_has_rhythm(path):
                 traces.append("audible label: short-long-short-short rhythm (Morse 'AI') at the start or end")
+        from cnai.label.watermark import classify_evidence  # images only; None without a mark or numpy/Pillow
+
+        wm = classify_evidence(path, rec["format"])
+        if wm:  # a decoded watermark is an implicit label (GB 45438 content label): it outranks a declaration
+            cat = wm["category"]
+            reasons.append(wm["reason"])
         if traces and cat is None:
             cat = "suspected"
         reasons += traces

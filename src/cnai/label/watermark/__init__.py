@@ -252,7 +252,7 @@ def classify_evidence(path: str, fmt: str | None) -> dict | None:
 
     return {"category": LABEL_VALUES[rec["label"]], "payload": rec["payload"],
             "reason": f"invisible watermark decodes to a valid payload {rec['payload']} (Label={rec['label']}, "
-                      f"CRC ok, bit confidence {rec['bits_confidence']:.2f}); the metadata label is missing"}
+                      f"CRC ok, bit confidence {rec['bits_confidence']:.2f}); no valid metadata label"}
 
 
 # ------------------------------------------------------------------ batches (the CLI verbs)
