@@ -96,17 +96,22 @@ def write_av(d: Path, seconds: float = 1.0) -> list[Path]:
     return out
 
 
+def _pdf_objects(header: bytes, objs: list[bytes]) -> tuple[bytearray, list[int]]:
+    """The header and objects 1..n written one after another, and the byte offset of each (for the xref)."""
+    out, offs = bytearray(header), []
+    for i, o in enumerate(objs, 1):
+        offs.append(len(out))
+        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+    return out, offs
+
+
 def pdf_bytes(title: str = "Sample") -> bytes:
     objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Contents 4 0 R >>",
             None, b"<< /Title (" + title.encode() + b") /Producer (cnai samples) >>"]
     content = b"0 0 1 rg 10 10 50 50 re f"
     objs[3] = b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offs = []
-    for i, o in enumerate(objs, 1):
-        offs.append(len(out))
-        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+    out, offs = _pdf_objects(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", objs)
     x = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offs)
@@ -118,11 +123,7 @@ def pdf_xref_stream_bytes() -> bytes:
     """A PDF 1.5 file whose cross-reference section is an (uncompressed) xref stream."""
     objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] >>", b"<< /Title (XRef stream sample) >>"]
-    out = bytearray(b"%PDF-1.5\n")
-    offs = []
-    for i, o in enumerate(objs, 1):
-        offs.append(len(out))
-        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+    out, offs = _pdf_objects(b"%PDF-1.5\n", objs)
     x = len(out)
     rows = struct.pack(">BIH", 0, 0, 65535) + b"".join(struct.pack(">BIH", 1, o, 0) for o in offs) + \
         struct.pack(">BIH", 1, x, 0)

@@ -7,15 +7,8 @@ from __future__ import annotations
 
 import struct
 
-from cnai.label.formats.base import (
-    Found,
-    FunctionCarrier,
-    Scan,
-    WriteOpts,
-    bad,
-    generator_traces,
-    riff_chunks,
-)
+from cnai.label.formats.base import Found, FunctionCarrier, Scan, WriteOpts, bad, generator_traces
+from cnai.label.formats.riff import riff_chunk, riff_chunks, riff_file
 from cnai.label.model import find_json_blobs
 
 
@@ -47,11 +40,8 @@ def wav_write(data: bytes, label_json: str, opts: WriteOpts) -> bytes:
     for cid, s, _ln, e in chunks:
         if cid != b"AIGC":
             body += data[s:e]
-    js = label_json.encode("utf-8")
-    body += b"AIGC" + struct.pack("<I", len(js)) + js + (b"\x00" if len(js) & 1 else b"")
-    if len(body) + 4 > 0xFFFFFFFF:
-        raise bad("WAV would exceed 4 GiB")
-    return b"RIFF" + struct.pack("<I", len(body) + 4) + b"WAVE" + bytes(body)
+    body += riff_chunk(b"AIGC", label_json.encode("utf-8"))
+    return riff_file(b"WAVE", bytes(body), "WAV")
 
 
 def wav_essence(data: bytes):

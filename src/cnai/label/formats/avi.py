@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from cnai.label.formats.base import Found, FunctionCarrier, Scan, WriteOpts, bad
-from cnai.label.formats.streamio import copy_range, iter_range
+from cnai.label.formats.riff import riff_chunk
+from cnai.label.formats.streamio import splice, stream_ranges
 
 MAX_INFO = 16 << 20
 
@@ -91,27 +92,21 @@ def write_path(src: str, dst: BinaryIO, label_json: str, opts: WriteOpts) -> Non
         for s, p, il, _body in _aigc_items(f, chunks):
             patches.append((s + 8 + p, b"JUNK"))
             patches.append((s + 16 + p, b" " * il))
-        js = label_json.encode("utf-8")
-        item = b"AIGC" + struct.pack("<I", len(js)) + js + (b"\x00" if len(js) & 1 else b"")
-        lst = b"LIST" + struct.pack("<I", 4 + len(item)) + b"INFO" + item
+        lst = riff_chunk(b"LIST", b"INFO" + riff_chunk(b"AIGC", label_json.encode("utf-8")))
         new_riff = cut - 8 + len(lst)
         if new_riff > 0xFFFFFFFF:
             raise bad("AVI would exceed 4 GiB")
         patches.append((4, struct.pack("<I", new_riff)))
-        pe = max(o + len(b) for o, b in patches)
-        copy_range(f, dst, 0, pe, patches)
-        copy_range(f, dst, pe, cut - pe)
-        dst.write(lst)
-        if riff_end < size:
-            copy_range(f, dst, riff_end, size - riff_end)
+        splice(f, dst, size, cut, lst, riff_end, patches)
+
+
+def _essence_ranges(f: BinaryIO, size: int):
+    _end, chunks = _chunks(f, size)
+    return [(s + 12, ln - 4) for _cid, s, ln, lt in chunks if lt in (b"movi", b"hdrl")]  # stream headers, data
 
 
 def essence_path(path: str):
-    with open(path, "rb") as f:
-        _end, chunks = _chunks(f, os.path.getsize(path))
-        for _cid, s, ln, lt in chunks:
-            if lt in (b"movi", b"hdrl"):
-                yield from iter_range(f, s + 12, ln - 4)
+    return stream_ranges(path, _essence_ranges)
 
 
 # ---------------------------------------------------------------- carrier (registered on cnai.carriers)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from cnai.label.formats.base import Carrier, FormatError, Found, Scan, WriteOpts, bad, generator_traces
-from cnai.label.formats.streamio import copy_range, iter_range
+from cnai.label.formats.streamio import iter_range, splice
 
 SCRIPT, AUDIO, VIDEO = 18, 8, 9
 HEAD_TAGS = 64              # script tags are looked for among the first tags only (they come before media)
@@ -299,9 +299,7 @@ class FLVCarrier(Carrier):
         size = os.path.getsize(src)
         with open(src, "rb") as f:
             start, end, rep = new_meta(f, size, label_json)
-            copy_range(f, out, 0, start)
-            out.write(rep)
-            copy_range(f, out, end, size - end)
+            splice(f, out, size, start, rep, end)
 
     def essence(self, path: str) -> Iterable[bytes]:
         size = os.path.getsize(path)

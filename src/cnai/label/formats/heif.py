@@ -141,16 +141,22 @@ def _infos(meta: bytes, kids):
     return v, infes
 
 
-def heif_read(data: bytes) -> Scan:
-    from cnai.label.formats.images import _exif_found, _xmp_found
-
-    scan = Scan()
+def _located_items(data: bytes):
+    """(meta, its child boxes, item infos, item locations): what reading and hashing both start from."""
     _boxes, _m, meta, kids = _meta(data)
     _v, infes = _infos(meta, kids)
     iloc = next((meta[s:s + ln] for t, s, hl, ln in kids if t == b"iloc"), None)
     if iloc is None:
         raise bad("HEIF meta has no iloc box")
     _iv, _sz, items = _parse_iloc(iloc)
+    return meta, kids, infes, items
+
+
+def heif_read(data: bytes) -> Scan:
+    from cnai.label.formats.images import _exif_found, _xmp_found
+
+    scan = Scan()
+    meta, kids, infes, items = _located_items(data)
     locs = {it["id"]: it for it in items}
     for inf in infes:
         it = locs.get(inf["id"])
@@ -256,12 +262,7 @@ def heif_write(data: bytes, label_json: str, opts: WriteOpts) -> bytes:
 
 
 def heif_essence(data: bytes):
-    _boxes, _m, meta, kids = _meta(data)
-    _v, infes = _infos(meta, kids)
-    iloc = next((meta[s:s + ln] for t, s, hl, ln in kids if t == b"iloc"), None)
-    if iloc is None:
-        raise bad("HEIF meta has no iloc box")
-    _iv, _sz, items = _parse_iloc(iloc)
+    meta, kids, infes, items = _located_items(data)
     skip = {i["id"] for i in infes if i["type"] in (b"mime", b"Exif", b"uri ")}
     for it in sorted(items, key=lambda x: x["id"]):
         if it["id"] not in skip:

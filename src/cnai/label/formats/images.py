@@ -16,10 +16,10 @@ from cnai.label.formats.base import (
     WriteOpts,
     bad,
     generator_traces,
-    riff_chunks,
     u16be,
     u32be,
 )
+from cnai.label.formats.riff import riff_chunk, riff_chunks, riff_file
 from cnai.label.formats.tiffutil import Tiff, decode_user_comment
 from cnai.label.model import find_json_blobs
 
@@ -334,8 +334,8 @@ def webp_write(data: bytes, label_json: str, opts: WriteOpts) -> bytes:
     if not has_vp8x:
         w, h, alpha = _webp_canvas(data, chunks)
         flags = (0x10 if alpha else 0) | 0x04  # alpha, XMP
-        body += b"VP8X" + struct.pack("<I", 10) + bytes([flags, 0, 0, 0]) + (w - 1).to_bytes(3, "little") + \
-            (h - 1).to_bytes(3, "little")
+        body += riff_chunk(b"VP8X", bytes([flags, 0, 0, 0]) + (w - 1).to_bytes(3, "little") +
+                           (h - 1).to_bytes(3, "little"))
     for cid, s, e in chunks:
         if cid == b"XMP ":
             if old_packet is None:
@@ -349,8 +349,8 @@ def webp_write(data: bytes, label_json: str, opts: WriteOpts) -> bytes:
         else:
             body += data[s:e]
     packet = X.set_label(old_packet, label_json, digital_source_type=opts.digital_source_type).encode("utf-8")
-    body += b"XMP " + struct.pack("<I", len(packet)) + packet + (b"\x00" if len(packet) & 1 else b"")
-    return b"RIFF" + struct.pack("<I", len(body) + 4) + b"WEBP" + bytes(body)
+    body += riff_chunk(b"XMP ", packet)
+    return riff_file(b"WEBP", bytes(body), "WebP")
 
 
 def webp_essence(data: bytes):

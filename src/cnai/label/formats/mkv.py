@@ -13,7 +13,7 @@ import struct
 from typing import BinaryIO
 
 from cnai.label.formats.base import Found, FunctionCarrier, Scan, WriteOpts, bad
-from cnai.label.formats.streamio import copy_range, iter_range
+from cnai.label.formats.streamio import splice, stream_ranges
 
 EBML, SEGMENT, SEEKHEAD, SEEK, SEEKID, SEEKPOS = 0x1A45DFA3, 0x18538067, 0x114D9B74, 0x4DBB, 0x53AB, 0x53AC
 TAGS, TAG, TARGETS, SIMPLETAG, TAGNAME, TAGSTRING, VOID, CLUSTER = (
@@ -176,13 +176,18 @@ def read_path(path: str) -> Scan:
     return scan
 
 
-def _strip_aigc(tags: bytes) -> bytes:
+def rewrite_children(master: bytes, elem_id: int, edit) -> bytes:
+    """The children of a master element's body, CRC-32 dropped (el_crc writes a fresh one), each child with id
+    `elem_id` replaced by edit(start, data_start, end) (b"" drops it), the others copied as they are."""
     out = bytearray()
-    for i, s, ds, de in kids(tags, 0, len(tags)):
-        if i != TAG:
-            if i != CRC32:
-                out += tags[s:de]
-            continue
+    for i, s, ds, de in kids(master, 0, len(master)):
+        if i != CRC32:
+            out += edit(s, ds, de) if i == elem_id else master[s:de]
+    return bytes(out)
+
+
+def _strip_aigc(tags: bytes) -> bytes:
+    def tag_without_aigc(_s, ds, de) -> bytes:
         body = bytearray()
         simple = 0
         for j, s2, ds2, de2 in kids(tags, ds, de):
@@ -191,9 +196,9 @@ def _strip_aigc(tags: bytes) -> bytes:
                 continue
             simple += j == SIMPLETAG
             body += tags[s2:de2]
-        if simple:
-            out += el(TAG, bytes(body))
-    return bytes(out)
+        return el(TAG, bytes(body)) if simple else b""
+
+    return rewrite_children(tags, TAG, tag_without_aigc)
 
 
 def write_path(src_path: str, dst: BinaryIO, label_json: str, opts: WriteOpts) -> None:
@@ -221,17 +226,13 @@ def write_path(src_path: str, dst: BinaryIO, label_json: str, opts: WriteOpts) -
             raise bad("Matroska file has no SeekHead; players would not find tags after the clusters")
         _i, sh_s, sh_ds, sh_de = sh
         shb = _load(f, sh_ds, sh_de)
-        entries = bytearray()
-        for j, s2, ds2, de2 in kids(shb, 0, len(shb)):
-            if j != SEEK:
-                if j != CRC32:
-                    entries += shb[s2:de2]
-                continue
+        def seek_unless_tags(s2, ds2, de2) -> bytes:  # the old entry pointing at Tags goes
             sid = next((shb[a:b] for k, _x, a, b in kids(shb, ds2, de2) if k == SEEKID), b"")
-            if sid != enc_id(TAGS):
-                entries += shb[s2:de2]
+            return b"" if sid == enc_id(TAGS) else shb[s2:de2]
+
+        entries = rewrite_children(shb, SEEK, seek_unless_tags)
         entries += el(SEEK, el(SEEKID, enc_id(TAGS)) + uint_el(SEEKPOS, new_pos))
-        new_sh = el_crc(SEEKHEAD, bytes(entries))
+        new_sh = el_crc(SEEKHEAD, entries)
         room = sh_de - sh_s
         idx = children.index(sh)
         # ffmpeg/mkvmerge leave a Void after the SeekHead for exactly this
@@ -245,20 +246,16 @@ def write_path(src_path: str, dst: BinaryIO, label_json: str, opts: WriteOpts) -
         if seg_size is not None:
             new_seg = (cut - data_start) + len(new_tags)
             patches.append((seg_size_at, enc_size(new_seg, seg_w)))
-        pe = min(cut, max(o + len(b) for o, b in patches))
-        copy_range(f, dst, 0, pe, patches)
-        copy_range(f, dst, pe, cut - pe)
-        dst.write(new_tags)
-        if seg_end < size:
-            copy_range(f, dst, seg_end, size - seg_end)
+        splice(f, dst, size, cut, new_tags, seg_end, patches)
+
+
+def _essence_ranges(f: BinaryIO, size: int):
+    *_, children = _layout(f, size)
+    return [(s, de - s) for i, s, _ds, de in children if i in (CLUSTER, 0x1654AE6B)]  # clusters and tracks
 
 
 def essence_path(path: str):
-    with open(path, "rb") as f:
-        *_, children = _layout(f, os.path.getsize(path))
-        for i, s, _ds, de in children:
-            if i in (CLUSTER, 0x1654AE6B):  # clusters and track descriptions
-                yield from iter_range(f, s, de - s)
+    return stream_ranges(path, _essence_ranges)
 
 
 # ---------------------------------------------------------------- carrier (registered on cnai.carriers)

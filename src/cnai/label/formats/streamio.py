@@ -45,6 +45,19 @@ def copy_range(src: BinaryIO, dst: BinaryIO, start: int, length: int,
         pos += len(buf)
 
 
+def splice(src: BinaryIO, dst: BinaryIO, size: int, cut: int, insert: bytes, resume: int,
+           patches: list[tuple[int, bytes]] | None = None) -> None:
+    """dst = src[:cut] (with `patches` applied) + insert + src[resume:size]: how the streamed carriers put a new
+    metadata element in place of an old one without reading the media into memory."""
+    patches = [p for p in (patches or []) if p[0] < cut]
+    pe = min(cut, max((o + len(b) for o, b in patches), default=0))
+    copy_range(src, dst, 0, pe, patches)
+    copy_range(src, dst, pe, cut - pe)
+    dst.write(insert)
+    if resume < size:
+        copy_range(src, dst, resume, size - resume)
+
+
 def iter_range(src: BinaryIO, start: int, length: int):
     src.seek(start)
     left = length
@@ -54,3 +67,11 @@ def iter_range(src: BinaryIO, start: int, length: int):
             return
         left -= len(b)
         yield b
+
+
+def stream_ranges(path: str, ranges):
+    """Yield the bytes of the (start, length) ranges that `ranges(f, size)` picks from the file's layout: the
+    essence of a streamed container (AVI, MKV), read in CHUNK pieces."""
+    with open(path, "rb") as f:
+        for start, length in ranges(f, os.path.getsize(path)):
+            yield from iter_range(f, start, length)
