@@ -181,29 +181,47 @@ def embed(src: str, dst: str, *, produce_id: str, producer: str, label: str = "1
     return rec
 
 
-def _detect_luma(y, *, key: bytes = b"") -> dict:
+def read_bits(y, *, key: bytes = b"") -> dict:
+    """The best reading of a luminance array: {"bits": the 64 decoded bits (payload + CRC) or None,
+    "payload": int or None, ...}. The first alignment whose CRC checks wins; without one, the bits of the
+    strongest sync peak are returned (for measuring bit accuracy) with payload None."""
     import numpy as np
 
     from cnai.label.watermark import dsp, payload
 
     if min(y.shape) < dsp.MIN_DETECT_SIDE:
-        return {"found": False, "note": f"too small to carry a watermark (shorter side under "
-                                        f"{dsp.MIN_DETECT_SIDE} pixels)"}
+        return {"bits": None, "payload": None, "too_small": True}
     lay = dsp.layout(key)
-    best = None
+    best: dict | None = None
     for tried, cand in enumerate(dsp.candidates(y, key=key), 1):
         soft, p_right = dsp.soft_bits(cand, lay)
         info = payload.viterbi(soft / (float(np.std(soft)) + 1e-12))
         p = payload.decode(info)
-        if best is None or cand.z > best:
-            best = cand.z
+        got = {"bits": info, "payload": p, "cand": cand, "soft": soft, "p_right": p_right, "tried": tried}
         if p is not None:
-            agree = float(np.mean((soft > 0) == payload.conv_encode(info)))
-            return {"found": True, "payload": f"{p:012x}", **payload.split_payload(p),
-                    "bits_confidence": round(float(np.mean(p_right)), 4), "bits_agreement": round(agree, 4),
-                    "sync_score": round(cand.z, 2), "scale": cand.f, "candidates_tried": tried}
-    return {"found": False, "sync_score": round(best, 2) if best is not None else None,
-            "note": "no mark: no alignment decoded to a payload that passes the CRC"}
+            return got
+        if best is None or cand.z > best["cand"].z:
+            best = got
+    return best or {"bits": None, "payload": None}
+
+
+def _detect_luma(y, *, key: bytes = b"") -> dict:
+    import numpy as np
+
+    from cnai.label.watermark import dsp, payload
+
+    r = read_bits(y, key=key)
+    if r.get("too_small"):
+        return {"found": False, "note": f"too small to carry a watermark (shorter side under "
+                                        f"{dsp.MIN_DETECT_SIDE} pixels)"}
+    if r["payload"] is None:
+        return {"found": False, "sync_score": round(r["cand"].z, 2) if r.get("cand") else None,
+                "note": "no mark: no alignment decoded to a payload that passes the CRC"}
+    p, cand = r["payload"], r["cand"]
+    agree = float(np.mean((r["soft"] > 0) == payload.conv_encode(r["bits"])))
+    return {"found": True, "payload": f"{p:012x}", **payload.split_payload(p),
+            "bits_confidence": round(float(np.mean(r["p_right"])), 4), "bits_agreement": round(agree, 4),
+            "sync_score": round(cand.z, 2), "scale": cand.f, "candidates_tried": r["tried"]}
 
 
 def detect(path: str, *, producer: str | None = None, produce_id: str | None = None, key: bytes = b"",
@@ -328,4 +346,4 @@ def detect_batch(paths: Iterable[str], *, producer: str | None = None, produce_i
                     post=_detect_status)
 
 
-__all__ = ["WatermarkError", "classify_evidence", "detect", "detect_batch", "embed", "embed_batch"]
+__all__ = ["WatermarkError", "classify_evidence", "detect", "detect_batch", "embed", "embed_batch", "read_bits"]
