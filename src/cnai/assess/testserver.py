@@ -20,12 +20,14 @@ import threading
 import time
 from collections import Counter
 
+from cnai.core.mockhttp import MockHTTPServer
+
 FAULTS = ("429", "500", "503", "hang", "reset", "truncated", "nonjson", "nochoices", "slow")
 # Faults a run cannot recover from by retrying; only on request (faults=...), never in the default mix.
 EXTRA_FAULTS = ("401", "null", "empty")
 
 
-class MockServer:
+class MockServer(MockHTTPServer):
     def __init__(self, *, latency: float = 0.0, fault_rate: float = 0.0, seed: int = 0,
                  faults: tuple[str, ...] = FAULTS, hang_s: float = 30.0, slow_s: float = 1.0, mock: str = "mixed"):
         from .targets import MockTarget
@@ -41,39 +43,6 @@ class MockServer:
         self.stats: Counter = Counter()
         self.ok_by_prompt: Counter = Counter()
         self.auth_seen: Counter = Counter()     # Authorization header values (tests check the key is sent)
-        self.server: asyncio.AbstractServer | None = None
-        self.port = 0
-
-    async def start(self, port: int = 0) -> int:
-        self.server = await asyncio.start_server(self._conn, "127.0.0.1", port, backlog=1024)
-        self.port = self.server.sockets[0].getsockname()[1]
-        return self.port
-
-    async def _conn(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
-                    return
-                lines = head.decode("latin-1").split("\r\n")
-                method, path, _ = (lines[0].split(" ") + ["", ""])[:3]
-                headers = {}
-                for ln in lines[1:]:
-                    if ":" in ln:
-                        k, v = ln.split(":", 1)
-                        headers[k.strip().lower()] = v.strip()
-                body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
-                keep = await self._handle(method, path, body, writer, headers)
-                if not keep:
-                    return
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
-            return
-        finally:
-            try:
-                writer.close()
-            except Exception:  # noqa: BLE001 - closing a broken socket
-                pass
 
     def _send(self, writer, status: int, body: bytes, ctype="application/json", extra: dict | None = None,
               length: int | None = None) -> None:
@@ -85,7 +54,7 @@ class MockServer:
             h.append(f"{k}: {v}")
         writer.write(("\r\n".join(h) + "\r\n\r\n").encode("latin-1") + body)
 
-    async def _handle(self, method: str, path: str, body: bytes, writer, headers: dict | None = None) -> bool:
+    async def handle(self, method: str, path: str, headers: dict, body: bytes, writer) -> bool:
         self.stats["requests"] += 1
         self.auth_seen[(headers or {}).get("authorization", "")] += 1
         if method == "GET" and path.endswith("/stats"):
@@ -161,10 +130,6 @@ class MockServer:
         self._send(writer, 200, payload)
         await writer.drain()
         return True
-
-    async def close(self) -> None:
-        if self.server:
-            self.server.close()
 
 
 class ServerThread:

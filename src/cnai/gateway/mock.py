@@ -13,6 +13,8 @@ import base64
 import json
 import time
 
+from cnai.core.mockhttp import MockHTTPServer
+
 
 def _reply_text(body: dict) -> str:
     model = str(body.get("model") or "echo")
@@ -29,40 +31,10 @@ _PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 
 
-class MockUpstream:
+class MockUpstream(MockHTTPServer):
     def __init__(self):
         self.received: list[dict] = []
         self.headers: list[dict] = []
-        self.server: asyncio.AbstractServer | None = None
-        self.port = 0
-
-    async def start(self, port: int = 0) -> int:
-        self.server = await asyncio.start_server(self._conn, "127.0.0.1", port, backlog=1024)
-        self.port = self.server.sockets[0].getsockname()[1]
-        return self.port
-
-    async def _conn(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, ConnectionError):
-                    return
-                lines = head.decode("latin-1").split("\r\n")
-                method, path, _ = lines[0].split(" ", 2)
-                hdrs = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
-                n = int(hdrs.get("content-length", "0") or 0)
-                raw = await reader.readexactly(n) if n else b""
-                keep = await self._respond(method, path, hdrs, raw, writer)
-                if not keep:
-                    return
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            try:
-                writer.close()
-            except Exception:
-                pass
 
     async def _send(self, writer, status: int, obj, keep: bool = True) -> bool:
         data = obj if isinstance(obj, bytes) else json.dumps(obj, ensure_ascii=False).encode()
@@ -71,7 +43,7 @@ class MockUpstream:
         await writer.drain()
         return keep
 
-    async def _respond(self, method, path, hdrs, raw, writer) -> bool:
+    async def handle(self, method, path, hdrs, raw, writer) -> bool:
         if method == "GET" and path.endswith("/models"):
             return await self._send(writer, 200, {"object": "list", "data": [{"id": "echo", "object": "model"}]})
         try:
