@@ -4,9 +4,12 @@
 
 Starts `cnai serve` on 127.0.0.1 (a fresh workspace in a temp folder), fills it with 100 services and 50
 assessment runs, then:
-1. a bounded load: CLIENTS concurrent keep-alive clients POST the same example profile to /api/v1/scope for
-   SECONDS (aiohttp client in this process), reporting requests/s and latency percentiles;
-2. the same call in-process (cnai.web.services.scope_dict, which is what the endpoint calls), one thread;
+1. a bounded load: CLIENTS concurrent keep-alive clients POST to /api/v1/scope for SECONDS (aiohttp client in
+   this process), reporting requests/s and latency percentiles, closed loop and open loop at --rate, twice:
+   "repeat" posts the same example profile every time (after the first call the server answers from its
+   scope-result cache) and "distinct" gives every request its own profile (the example under a new service
+   name, so no request is ever a cache hit and the engine runs every time);
+2. the same calls in-process (cnai.web.services.scope_json, which is what the endpoint calls), one thread;
 3. page render times (sequential GETs of each page kind, 40 each), p50/p95.
 The load client shares the machine's cores with the server, so the server figure is a lower bound.
 """
@@ -70,7 +73,18 @@ def fill(data_dir: Path) -> dict:
     return {"services": 100, "runs": ids}
 
 
-async def load(url: str, body: bytes, clients: int, seconds: float, rate: float | None = None) -> dict:
+def bodies_for(profile: dict, mode: str, n: int = 60000) -> list[bytes]:
+    """One body for "repeat"; for "distinct", n bodies each naming another service (never a cache hit)."""
+    if mode == "repeat":
+        return [json.dumps(profile).encode()]
+    out = []
+    for i in range(n):
+        p = dict(profile, service=dict(profile["service"], name=f"{profile['service']['name']} #{i}"))
+        out.append(json.dumps(p).encode())
+    return out
+
+
+async def load(url: str, bodies: list[bytes], clients: int, seconds: float, rate: float | None = None) -> dict:
     """Closed loop (rate None: each client sends as soon as its last reply arrived) or open loop at `rate`
     requests/s in total, spread over the clients; open-loop latency runs from the scheduled send time, so a
     server that falls behind is charged for the wait (no coordinated omission)."""
@@ -78,11 +92,12 @@ async def load(url: str, body: bytes, clients: int, seconds: float, rate: float 
 
     lat: list[float] = []
     errors = 0
+    sent = 0
     start = time.perf_counter()
     stop = start + seconds
 
     async def client(session, i=0):
-        nonlocal errors
+        nonlocal errors, sent
         k = 0
         while time.perf_counter() < stop:
             if rate:
@@ -95,6 +110,8 @@ async def load(url: str, body: bytes, clients: int, seconds: float, rate: float 
                     await asyncio.sleep(delay)
             else:
                 t = time.perf_counter()
+            body = bodies[sent % len(bodies)]
+            sent += 1
             async with session.post(url, data=body, headers={"content-type": "application/json"}) as r:
                 await r.read()
                 if r.status != 200:
@@ -104,25 +121,28 @@ async def load(url: str, body: bytes, clients: int, seconds: float, rate: float 
     conn = aiohttp.TCPConnector(limit=clients)
     async with aiohttp.ClientSession(connector=conn) as session:
         # warm-up
-        async with session.post(url, data=body, headers={"content-type": "application/json"}) as r:
+        async with session.post(url, data=bodies[-1], headers={"content-type": "application/json"}) as r:
             await r.read()
         start = time.perf_counter()
         stop = start + seconds
         await asyncio.gather(*(client(session, i) for i in range(clients)))
         wall = time.perf_counter() - start
+    if len(bodies) > 1 and sent > len(bodies) - 1:
+        raise SystemExit("not enough distinct bodies for this run: raise n in bodies_for")
     return {"requests": len(lat), "errors": errors, "rps": len(lat) / wall, "p50_ms": pct(lat, 50) * 1e3,
             "p95_ms": pct(lat, 95) * 1e3, "p99_ms": pct(lat, 99) * 1e3}
 
 
-def in_process(profile: dict, n: int = 300) -> dict:
+def in_process(bodies: list[bytes], n: int = 300) -> dict:
+    """The endpoint's work without HTTP: parse the JSON body, scope_json (cache lookup, engine on a miss)."""
     from cnai.web import services
 
-    services.scope_dict(profile)  # warm (knowledge base, engine)
+    services.scope_json(json.loads(bodies[-1]))  # warm (knowledge base, engine)
     lat = []
     t0 = time.perf_counter()
-    for _ in range(n):
+    for i in range(n):
         t = time.perf_counter()
-        services.scope_dict(profile)
+        services.scope_json(json.loads(bodies[i % len(bodies)]))
         lat.append(time.perf_counter() - t)
     wall = time.perf_counter() - t0
     return {"calls": n, "rps": n / wall, "p50_ms": pct(lat, 50) * 1e3, "p95_ms": pct(lat, 95) * 1e3}
@@ -150,20 +170,34 @@ def pages(base: str, run_ids: list[str], n: int = 40) -> dict:
     return out
 
 
+def median(xs: list[float]) -> float:
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def load_avg() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--seconds", type=float, default=10)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2, help="cnai serve --workers (docs/web.md: one per core)")
     ap.add_argument("--rate", type=float, default=150, help="offered load for the open-loop run (req/s)")
-    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--rounds", type=int, default=3, help="repeat the load runs; medians are reported")
+    ap.add_argument("--modes", default="repeat,distinct")
+    ap.add_argument("--no-pages", action="store_true")
+    ap.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     a = ap.parse_args()
 
     import yaml
 
     profile = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     profile = json.loads(json.dumps(profile, default=str))
-    body = json.dumps(profile).encode()
+    modes = a.modes.split(",")
+    bodies = {m: bodies_for(profile, m, 20000 * a.rounds) for m in modes}
     tmp = Path(tempfile.mkdtemp(prefix="cnai-web-bench-"))
     data_dir = tmp / "ws"
     filled = fill(data_dir)
@@ -172,6 +206,8 @@ def main() -> None:
                             "--workers", str(a.workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    runs: list[dict] = []
+    page = {}
     try:
         import httpx
 
@@ -181,31 +217,56 @@ def main() -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        srv_res = asyncio.run(load(base + "/api/v1/scope", body, a.clients, a.seconds))
-        open_res = asyncio.run(load(base + "/api/v1/scope", body, a.clients, a.seconds, rate=a.rate))
-        inproc = in_process(profile)
-        page = pages(base, filled["runs"])
+        url = base + "/api/v1/scope"
+        for rnd in range(a.rounds):
+            for mode in modes:
+                # distinct: each run gets its own 10,000 never-posted profiles
+                b1, b2 = ((bodies[mode][rnd * 20000:rnd * 20000 + 10000], bodies[mode][rnd * 20000 + 10000:])
+                          if mode == "distinct" else (bodies[mode], bodies[mode]))
+                load_before = load_avg()
+                closed = asyncio.run(load(url, b1, a.clients, a.seconds))
+                opened = asyncio.run(load(url, b2, a.clients, a.seconds, rate=a.rate))
+                inproc = in_process(b1)
+                runs.append({"round": rnd + 1, "mode": mode, "load_before": load_before, "load_after": load_avg(),
+                             "closed": closed, "open": opened, "in_process": inproc,
+                             "ratio": closed["rps"] / inproc["rps"]})
+                r = runs[-1]
+                print(f"round {rnd + 1} {mode:8} load {r['load_before']}->{r['load_after']}: closed "
+                      f"{closed['rps']:.0f} req/s p50 {closed['p50_ms']:.1f} p95 {closed['p95_ms']:.1f} | open "
+                      f"{a.rate:.0f}: {opened['rps']:.0f} served p50 {opened['p50_ms']:.1f} p95 {opened['p95_ms']:.1f} "
+                      f"p99 {opened['p99_ms']:.1f} | in-process {inproc['rps']:.0f}/s p50 {inproc['p50_ms']:.2f} | "
+                      f"ratio {r['ratio']:.2f} | errors {closed['errors'] + opened['errors']}", file=sys.stderr)
+        if not a.no_pages:
+            page = pages(base, filled["runs"])
+            page["_load"] = load_avg()
     finally:
         os.killpg(srv.pid, signal.SIGTERM)
         srv.wait(timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
     res = {"cpus": os.cpu_count(), "clients": a.clients, "seconds": a.seconds, "workers": a.workers,
-           "server": srv_res, "server_open_loop": open_res, "in_process": inproc, "ratio_server_to_in_process": srv_res["rps"] / inproc["rps"],
-           "pages": page}
+           "rate": a.rate, "runs": runs, "pages": page}
     if a.json:
-        print(json.dumps(res, indent=2))
-        return
-    s = srv_res
-    print(f"POST /api/v1/scope, {a.clients} clients, {a.seconds:.0f} s, {a.workers} worker(s), closed loop: {s['rps']:.0f} req/s, "
-          f"p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms, p99 {s['p99_ms']:.1f} ms, errors {s['errors']}")
-    o = open_res
-    print(f"  open loop at {a.rate:.0f} req/s offered: {o['rps']:.0f} req/s served, p50 {o['p50_ms']:.1f} ms, "
-          f"p95 {o['p95_ms']:.1f} ms, p99 {o['p99_ms']:.1f} ms, errors {o['errors']}")
-    print(f"in-process scope_dict: {inproc['rps']:.0f} calls/s, p50 {inproc['p50_ms']:.2f} ms, "
-          f"p95 {inproc['p95_ms']:.2f} ms; server/in-process = {res['ratio_server_to_in_process']:.2f}")
-    print("| page | path | p50 ms | p95 ms | size KB |\n|---|---|---|---|---|")
-    for name, p in page.items():
-        print(f"| {name} | `{p['path']}` | {p['p50_ms']:.1f} | {p['p95_ms']:.1f} | {p['kb']:.0f} |")
+        a.json.write_text(json.dumps(res, indent=2))
+    print(f"POST /api/v1/scope, {a.clients} clients, {a.seconds:.0f} s per run, {a.workers} worker(s), "
+          f"medians of {a.rounds} rounds:")
+    print("| profiles | load avg | closed loop req/s | p50 / p95 ms | open loop at "
+          f"{a.rate:.0f}: served, p95 ms | in-process calls/s (p50 ms) | server / in-process |")
+    print("|---|---|---|---|---|---|---|")
+    for mode in modes:
+        rs = [r for r in runs if r["mode"] == mode]
+
+        def m(f, rs=rs):
+            return median([f(r) for r in rs])
+        print(f"| {mode} | {m(lambda r: r['load_before']):.1f} | {m(lambda r: r['closed']['rps']):.0f} | "
+              f"{m(lambda r: r['closed']['p50_ms']):.1f} / {m(lambda r: r['closed']['p95_ms']):.1f} | "
+              f"{m(lambda r: r['open']['rps']):.0f}, {m(lambda r: r['open']['p95_ms']):.1f} | "
+              f"{m(lambda r: r['in_process']['rps']):.0f} ({m(lambda r: r['in_process']['p50_ms']):.2f}) | "
+              f"{m(lambda r: r['ratio']):.2f} |")
+    if page:
+        print(f"\npages (load {page['_load']}):\n| page | path | p50 ms | p95 ms | size KB |\n|---|---|---|---|---|")
+        for name, p in page.items():
+            if not name.startswith("_"):
+                print(f"| {name} | `{p['path']}` | {p['p50_ms']:.1f} | {p['p95_ms']:.1f} | {p['kb']:.0f} |")
 
 
 if __name__ == "__main__":

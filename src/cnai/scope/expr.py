@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -33,14 +33,22 @@ class ExprError(ValueError):
     pass
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Trace:
     """What an evaluation looked at: facts with values, concepts with results, missing paths."""
 
-    facts: dict[str, Any] = field(default_factory=dict)
-    concepts: dict[str, bool | None] = field(default_factory=dict)
-    missing: list[str] = field(default_factory=list)
-    params: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any]
+    concepts: dict[str, bool | None]
+    missing: list[str]
+    params: dict[str, Any]
+
+    # Written out: a run makes ~750 of these, and the generated default_factory __init__ was a sixth of it.
+    def __init__(self, facts: dict[str, Any] | None = None, concepts: dict[str, bool | None] | None = None,
+                 missing: list[str] | None = None, params: dict[str, Any] | None = None):
+        self.facts = {} if facts is None else facts
+        self.concepts = {} if concepts is None else concepts
+        self.missing = [] if missing is None else missing
+        self.params = {} if params is None else params
 
     def miss(self, path: str) -> None:
         if path not in self.missing:
@@ -187,7 +195,6 @@ class Evaluator:
 
     def _boolop(self, is_and: bool, operands: tuple, trace: Trace) -> bool | None:
         saw_unknown = False
-        decided = Trace()
         for fn, node in operands:
             sub = Trace()
             v = _truth(fn(self, sub), node)
@@ -195,11 +202,10 @@ class Evaluator:
                 saw_unknown = True
                 _merge(trace, sub)
             elif v is (not is_and):  # false in `and`, true in `or`: decided
-                _merge(decided, sub)
                 # a decided result does not need the unknown operands: report only what decided it
-                trace.facts.update(decided.facts)
-                trace.params.update(decided.params)
-                trace.concepts.update(decided.concepts)
+                trace.facts.update(sub.facts)
+                trace.params.update(sub.params)
+                trace.concepts.update(sub.concepts)
                 trace.missing.clear()
                 return v
             else:
