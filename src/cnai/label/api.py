@@ -229,7 +229,8 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
             lab.ReservedCode1 = integrity.make_token(d, priv=priv, label=lab.Label, who=producer, ident=pid,
                                                      alg=halg)
         std_places = {standard_where(fmt), "xmp" if fmt == "pdf" else None}
-        if old is not None and old.to_json() == lab.to_json() and len({f.text for f in scan.found}) == 1 and \
+        if old is not None and old.to_json() == lab.to_json() and not old.extra and \
+                len({f.text for f in scan.found}) == 1 and \
                 {f.where for f in scan.found} <= std_places and same and c2pa is None:
             rec.update(status="unchanged", label=lab.to_dict())
             return rec

@@ -31,13 +31,20 @@ class BatchResult:
     @property
     def exit_code(self) -> int:
         """130/143 when stopped by a signal; 1 when any file failed (or there was none); else 0.
-        `check` also fails when any file lacks a valid label."""
+        `check` also fails when any file lacks a valid label; `conformance` when any file does not conform
+        (on a corpus folder with corpus_expected.yaml: when any reading differs from its expectation)."""
         if self.interrupted:
             return 128 + self.interrupted
         if not self.records:
             return 1
         if self.verb == "check":
             return 0 if all(r.get("ok") for r in self.records) else 1
+        if self.verb == "conformance":
+            if any(r.get("error") for r in self.records):
+                return 1
+            if any("expected_match" in r for r in self.records):  # a corpus: does each reading match?
+                return 0 if all(r.get("expected_match", True) for r in self.records) else 1
+            return 0 if all(r.get("conforms") in ("yes", "unclear") for r in self.records) else 1
         return 1 if any(r.get("error") for r in self.records) else 0
 
 
