@@ -22,6 +22,9 @@ import html
 import json
 import re
 from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from cnai.label.model import KEYS, LABEL_VALUES
 
@@ -592,17 +595,53 @@ def write_corpus(outdir: str, *, only: list[str] | None = None) -> dict:
     return {"dir": str(out), "written": written, "skipped": skipped}
 
 
+class ExpectedReading(BaseModel):
+    """What a GB 45438 reader should report for one corpus sample (rule codes: conformance_rules.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+    variant: str = Field(description="carrier/form the label is found in, e.g. xmp-element, png-text, none")
+    traits: list[str] = Field(default_factory=list, description="value quirks: wrapped, drifted-keys, ...")
+    conforms: Literal["yes", "no", "unclear"]
+    gb45438: Literal["yes", "no"] = Field(description="verdict of the rules resting on GB 45438/the Measures")
+    tc260: Literal["yes", "no"] = Field(description="verdict of the rules resting on the TC260 guides")
+    errors: list[str] = Field(default_factory=list, description="rule codes of severity error")
+    warnings: list[str] = Field(default_factory=list, description="rule codes of severity warning")
+    label: dict[str, str] | None = Field(description="the seven keys as a tolerant reader normalises them; "
+                                                     "a value ending in * is a prefix")
+    fixes_for: list[str] = Field(default_factory=list, description="rule codes whose fix applies")
+
+
+class CorpusEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    file: str
+    id: str
+    seen_in: str = Field(description="where the variant was seen, with the reference section")
+    provenance: Literal["reference", "issue-19", "constructed"]
+    expected: ExpectedReading
+
+
+class CorpusManifest(BaseModel):
+    """corpus_expected.yaml, written by `cnai label conformance --write-corpus`."""
+
+    model_config = ConfigDict(extra="forbid")
+    cnai_conformance_corpus: Literal[1]
+    note: str = ""
+    files: list[CorpusEntry]
+    skipped: list[dict] = Field(default_factory=list)
+
+
 def load_manifest(folder: str) -> dict | None:
     """{file name: expected} from a corpus folder's corpus_expected.yaml, or None when there is none."""
     p = Path(folder, MANIFEST_NAME)
     if not p.is_file():
         return None
-    from cnai.core.loaders import load_yaml
+    from cnai.core.loaders import load_yaml, validate
 
     doc = load_yaml(p)
     if not isinstance(doc, dict) or doc.get("cnai_conformance_corpus") != 1:
-        return None
-    return {f["file"]: f for f in doc.get("files", [])}
+        return None  # some other file of that name: the folder is not a corpus
+    m = validate(CorpusManifest, doc, source=str(p), what="conformance corpus manifest")
+    return {f.file: f.model_dump() for f in m.files}
 
 
 def compare(rec: dict, exp: dict) -> list[str]:
