@@ -79,6 +79,6 @@ def test_registered_as_recognizers_and_off_by_default(tmp_path):
     cfg = tmp_path / "r.yaml"
     cfg.write_text("recognizers:\n  person_name_free_text: {enabled: true}\n", encoding="utf-8")
     assert "person_name_free_text" in {n for n, _r, _c in recognizers.active(cfg)}
-    assert regs["person_name_free_text"].find("刘洋说他周末要加班") == [(0, 2, names.find("刘洋说他周末要加班")[0][3],
-                                                                   "surname + given-name characters")]
+    got = regs["person_name_free_text"].find("刘洋说他周末要加班")
+    assert got == [(0, 2, names.find("刘洋说他周末要加班")[0][3], "surname + given-name characters (person context)")]
     assert regs["address_free_text"].find("明天要去张家口滑雪。") == []

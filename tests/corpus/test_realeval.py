@@ -32,8 +32,19 @@ def test_scorer_counts_exact_and_overlap():
     assert realeval.score(items, off_by_one, 0.95)["per_type"]["person_name"]["fp"] == 0
 
 
+def test_round2_held_out_set_is_separate_from_development():
+    held = realeval.load("heldout")
+    dev = realeval.load("dev")
+    assert len(held) >= 100 and len(dev) >= 250
+    assert {it["register"] for it in held} == {"news", "chat", "forum", "form"}
+    # no sentence of the held-out set is in the development material (items.txt + dev2.txt)
+    assert not {it["text"] for it in held} & {it["text"] for it in dev}
+    assert sum(1 for it in held if not it["labels"]) >= 20  # hard negatives
+    assert {g["type"] for it in held for g in it["labels"]} == {"person_name", "address"}
+
+
 def test_held_out_table_prints(capsys):
-    res = realeval.evaluate("test")
+    res = realeval.evaluate("heldout")
     md = realeval.render_md(res)
     print(md)
     assert "person_name/news" in md and "| 0.5 |" in md

@@ -34,15 +34,18 @@ _DIGITS = "0-9０-９"
 _CNUM = "一二三四五六七八九十百零〇"
 # components after the first, tried in this order at each position; (level, regex)
 _COMPONENTS = [
-    ("city", re.compile(f"{_NAMECH}{{1,6}}?(?:[{_H}]{{0,4}}自治州|市|地区|盟)(?![场民长区内])")),
+    # 市长 is a mayor, unless a district follows (石家庄市长安区)
+    ("city", re.compile(f"{_NAMECH}{{1,6}}?(?:[{_H}]{{0,4}}自治州|市|地区|盟)(?![场民区内]|长(?![{_H}]{{1,2}}[区县]))")),
     ("district", re.compile(f"{_NAMECH}{{1,5}}?(?:新区|区|县|旗)(?![域别长内])")),
     ("town", re.compile(f"{_NAMECH}{{1,5}}?(?:街道|镇|乡)(?![长政])")),
     ("park", re.compile(f"{_NAMECH}{{0,8}}?(?:园区|开发区|工业园|科技园)")),
     ("road", re.compile(f"(?:{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?(?:大街|大道|路|街|巷|胡同|弄|道)"
                         f"(?:[东西南北中](?![{_H}]{{2}})|[{_CNUM}{_DIGITS}]{{1,2}}段)?")),
+    ("lane", re.compile(f"[{_DIGITS}{_CNUM}]{{1,4}}弄")),  # 天山路 600弄 3号
     ("number", re.compile(f"[{_DIGITS}{_CNUM}]{{1,5}}(?:[-－][{_DIGITS}]{{1,4}})?号(?:院)?(?!楼)")),
     ("building", re.compile(f"(?:[{_DIGITS}A-Za-z]{{1,4}}(?:号楼|栋|幢|座|区)|[东西南北中]区|{_NAMECH}{{2,8}}?"
-                            f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|文化城|大楼))")),
+                            f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|文化城|大楼)|{_NAMECH}{{0,6}}[A-Z]{{2,10}}"
+                            f"(?:{_SEP}[A-Z][0-9]{{1,2}}座?)?)")),  # 望京SOHO T1
     ("unit", re.compile(f"[{_DIGITS}{_CNUM}]{{1,2}}单元")),
     ("floor", re.compile(f"[{_DIGITS}]{{1,2}}(?:楼|层|F)(?![{_H}]{{0}}[房盘道])")),
     ("room", re.compile(f"[{_DIGITS}]{{3,5}}(?:室|房)?(?![{_DIGITS}])")),
@@ -78,7 +81,8 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
                 return sm.end(), level
     if i == 0 or text[i - 1] in _BOUNDARY:
         m = _FIRST_UNKNOWN.match(text, i)
-        if m:
+        # not when a known place starts inside the match (坐标 + 广州市: the address starts at 广州)
+        if m and not any(text[j:j + k] in places for j in range(i + 1, m.end() - 1) for k in (2, 3, 4)):
             return m.end(), "district" if m.group()[-1] != "市" else "city"
     return None
 
@@ -115,14 +119,30 @@ def _chain(text: str, i: int):
     return j, comps
 
 
+# every first component ends in one of these (省, 市, 区 ..., 自治州, 地区, 街道) at most 8 characters after
+# its start (新疆维吾尔自治区): a start without one in that window cannot begin an address
+_SUFFIX_FIRST = re.compile("[省市自地盟区县旗镇乡街]")
+
+
 def find(text: str) -> list[tuple[int, int, str, float, str]]:
     out = []
     i = 0
     n = len(text)
+    suffixes = [m.start() for m in _SUFFIX_FIRST.finditer(text)]
+    if not suffixes:
+        return out
+    k = 0  # index of the first suffix position > i
     while i < n:
         c = text[i]
         if not ("\u4e00" <= c <= "\u9fff"):
             i += 1
+            continue
+        while k < len(suffixes) and suffixes[k] <= i:
+            k += 1
+        if k == len(suffixes):
+            break
+        if suffixes[k] > i + 8:
+            i = suffixes[k] - 8
             continue
         ch = _chain(text, i)
         if ch is None or len(ch[1]) < 2:

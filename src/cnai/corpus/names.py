@@ -63,6 +63,15 @@ def _tables():
     return sur1, sur2, given, words, neg
 
 
+@lru_cache(maxsize=1)
+def _scan_patterns():
+    """Regexes for the positions find() looks at: surname starts, and pairs of strong given-name characters."""
+    sur1, sur2, given, _words, _neg = _tables()
+    sur = re.compile("(?=" + "|".join(sorted(sur2, key=len, reverse=True)) + "|[" + "".join(sorted(sur1)) + "])")
+    strong = "".join(sorted(c for c, v in given.items() if v >= 0.9 and _CJK.match(c)))
+    return sur, re.compile(f"(?=[{strong}][{strong}])")
+
+
 def _given_score(c: str, given: dict[str, float]) -> float:
     return given.get(c, -3.0)
 
@@ -81,10 +90,14 @@ def _score(text: str, s: int, sl: int, gl: int, tables) -> tuple[float, str]:
         sc -= 1.0
         why.append("ambiguous surname")
     f = words.get(cand, 0)
-    if f >= 3:
+    human = text.startswith(_HUMAN_RIGHT, e)
+    if human:  # followed by what only a person does or has (金庸的小说, 韩寒早年): a word here is a name
+        sc += 0.8
+        why.append("person context")
+    elif f >= 3:
         sc -= 2.0 + min(3.0, math.log10(f))
         why.append("ordinary word")
-    elif f < 0:  # an entry jieba tags as a name but frequent enough to be a word as well (段子, 白雪)
+    elif f < 0 and not human:  # an entry jieba tags as a name but frequent enough to be a word as well (段子, 白雪)
         sc -= 0.5 + min(2.0, math.log10(-f) / 1.5)
         why.append("word or famous name")
     weak = sl == 1 and (sur1.get(text[s], 1.0) < 1.0 or text[s] in _WEAK_SURNAMES)
@@ -99,11 +112,16 @@ def _score(text: str, s: int, sl: int, gl: int, tables) -> tuple[float, str]:
     fr = abs(words.get(text[e - 1:e + 1], 0))
     if e < len(text) and fr >= 20:
         sc -= 1.5 if fr < 300 else 2.5
+    if s >= 2 and text[s - 2] in "人者" and text[s - 1] in ":：":  # a form label (复核人：蓝天, 申请者：)
+        sc += 1.5 + (min(3.0, math.log10(abs(f))) + 2.0 if abs(f) >= 3 else 0.0)
+        why.append("form label")
     left = s == 0 or text[s - 1] in _LEFT_OK
     right = e == len(text) or text[e] in _RIGHT_OK
     sc += (0.8 if left else 0.0) + (0.8 if right else 0.0)
     if e < len(text) and _CJK.match(text[e]) is None and text[e] not in " \t\n":
         sc += 0.2
+    if gl == 1 and not right and e < len(text) and text[e] not in _STOP and given.get(text[e], -3.0) > -1.0:
+        sc -= 1.0  # a name-like character follows: the name probably has two given characters (马晓 | 东)
     return sc, ",".join(why)
 
 
@@ -112,8 +130,33 @@ def _conf(sc: float) -> float:
 
 
 _LATIN = re.compile(r"(?<![A-Za-z])([A-Z][a-z]{1,10}) ([A-Z][a-z]{1,14})(?![A-Za-z])")
+# what follows a person and rarely a word: predicates of speech and action, titles, works
+_HUMAN_RIGHT = tuple(("说 表示 认为 指出 透露 介绍 强调 坦言 回忆 主演 导演 演唱 演的 出席 当选 获得 抵达 访问 "
+                      "再次 曾 早年 生前 年轻时 院士 教授 老师 先生 女士 同学 导演 主任 "
+                      "的小说 的诗 的词 的歌 的新歌 的相声 的电影 的散文 的文章 的作品 的书 的演唱会 的粉丝 "
+                      "那部 那本 这部 的新剧 写的 唱的 到底是").split())
 _NICK = re.compile(r"[小老]")
-_TRANS = re.compile(r"[\u4e00-\u9fff]{2,4}·[\u4e00-\u9fff]{2,6}")
+_NICK_RIGHT = set("了吗呢啊把被给跟让叫找")
+# characters of the standard transliteration of foreign names (Xinhua usage, our own selection)
+_TRANSLIT = ("阿埃艾安昂奥巴拜班邦鲍贝本比彼宾波伯博布查达戴丹道德登迪蒂丁东杜敦多厄恩尔法范菲费芬丰弗福夫"
+             "盖甘冈高戈格根古哈海汉豪赫黑亨胡华霍基吉加贾杰金卡凯坎康柯科克肯库奎拉莱兰朗劳勒雷蕾里利莉"
+             "丽连林琳卢鲁伦罗洛马麦曼梅蒙米密明莫墨默姆穆纳娜奈南内尼妮宁努诺帕派潘佩彭皮珀普奇契乔切琴"
+             "丘萨塞桑瑟森沙莎尚舍什施斯松苏索塔泰坦汤唐特提汀托瓦万威韦维温沃乌西希谢休雅亚扬耶伊因英尤"
+             "约泽扎詹朱兹佐罕列龙")
+_T = f"[{_TRANSLIT}]"
+# dotted transliterations (玛丽·居里, 凯瑟琳·王): each part 1-6 characters of the table, or a surname
+_TRANS = re.compile(f"(?<![{_TRANSLIT}]){_T}{{1,6}}(?:·(?:{_T}{{1,6}}|[\u4e00-\u9fff](?![\u4e00-\u9fff]{{0}}{_T}))){{1,2}}")
+_TRANS_PLAIN = re.compile(f"{_T}{{3,5}}")
+
+
+@lru_cache(maxsize=1)
+def _places() -> frozenset[str]:
+    from cnai.corpus import addresses
+
+    return addresses._places()
+
+
+_BOOK = re.compile(r"《[^《》]{0,30}》")
 
 
 @lru_cache(maxsize=1)
@@ -146,13 +189,13 @@ def find(text: str, threshold: float = 0.0, *, skip_addresses: bool = True) -> l
     """Names in text. With skip_addresses, no name is reported inside an address that
     cnai.corpus.addresses finds (武侯区, 桂林市 ... hold surname characters)."""
     tables = _tables()
-    sur1, sur2, _given, words, _neg = tables
+    sur1, sur2, given, words, _neg = tables
     cands = []
     n = len(text)
-    for i, c in enumerate(text):
-        sl = 2 if text[i:i + 2] in sur2 else (1 if c in sur1 else 0)
-        if not sl:
-            continue
+    sur_rx, given_rx = _scan_patterns()
+    for m in sur_rx.finditer(text):  # positions where a surname starts (the loop is the cost: regex finds them)
+        i = m.start()
+        sl = 2 if text[i:i + 2] in sur2 else 1
         best = None
         for gl in (2, 1):
             e = i + sl + gl
@@ -170,13 +213,19 @@ def find(text: str, threshold: float = 0.0, *, skip_addresses: bool = True) -> l
                               "surname + given-name characters" + (f" ({best[3]})" if best[3] else "")))
     for m in _NICK.finditer(text):
         i = m.start()
-        if i + 2 <= n and text[i + 1] in sur1 and (i + 2 == n or text[i + 2] in _RIGHT_OK or text[i + 2] in "了吗呢啊") \
-                and words.get(text[i:i + 2], 0) < 3 and (i == 0 or not _CJK.match(text[i - 1]) or text[i - 1] in _LEFT_OK
+        if i + 2 <= n and text[i + 1] in sur1 and (i + 2 == n or text[i + 2] in _RIGHT_OK or text[i + 2] in _NICK_RIGHT) \
+                and words.get(text[i:i + 2], 0) < 30 and (i == 0 or not _CJK.match(text[i - 1]) or text[i - 1] in _LEFT_OK
                                                           or text[i - 1] in "到见给找"):
             cands.append((i, i + 2, "person_name", 0.7, "小/老 + surname"))
     if "·" in text:
         for m in _TRANS.finditer(text):
-            cands.append((m.start(), m.end(), "person_name", 0.7, "transliterated name with a middle dot"))
+            cands.append((m.start(), m.end(), "person_name", 0.9, "transliterated name with a middle dot"))
+    for m in _TRANS_PLAIN.finditer(text):  # 特朗普, 马克龙: 3-5 transliteration characters set apart
+        a, b = m.start(), m.end()
+        w = m.group()
+        if ((a == 0 or text[a - 1] in _LEFT_OK) and (b == n or text[b] in _RIGHT_OK or text[b] in "抵再就")
+                and w not in words and not any(w[k:k + L] in _places() for L in (2, 3) for k in range(len(w) - L + 1))):
+            cands.append((a, b, "person_name", 0.6, "transliterated foreign name"))
     if any("A" <= ch <= "Z" for ch in text):
         surnames, syl = _pinyin_tables()
         for m in _LATIN.finditer(text):
@@ -185,6 +234,20 @@ def find(text: str, threshold: float = 0.0, *, skip_addresses: bool = True) -> l
                 cands.append((m.start(), m.end(), "person_name", 0.85, "pinyin surname + given name"))
             elif _CJK.search(text[max(0, m.start() - 3):m.start()] + text[m.end():m.end() + 3]):
                 cands.append((m.start(), m.end(), "person_name", 0.6, "two capitalised words inside Chinese text"))
+    # given names without a surname (晓明说, 和俊杰一起): two typical given-name characters set apart
+    for m in given_rx.finditer(text):
+        i = m.start()
+        a, b = text[i], text[i + 1]
+        ga, gb = given.get(a), given.get(b)
+        if (ga is not None and gb is not None and ga >= 0.9 and gb >= 0.9 and ga + gb >= 2.5
+                and a not in _STOP and b not in _STOP and words.get(text[i:i + 2], 0) <= 0
+                and (i == 0 or text[i - 1] in _LEFT_OK or text[i - 1] in "和跟与让问找给叫")
+                and (i + 2 == n or text[i + 2] in _RIGHT_OK or text.startswith(_HUMAN_RIGHT, i + 2)
+                     or text[i + 2] in "下今明刚")):
+            cands.append((i, i + 2, "person_name", 0.55, "given name without surname"))
+    if "《" in text:  # titles of works (《醉翁亭记》) hold no person names of their own
+        books = [(m.start(), m.end()) for m in _BOOK.finditer(text)]
+        cands = [f for f in cands if not any(a < f[0] and f[1] < b for a, b in books)]
     # keep the best non-overlapping candidates
     cands.sort(key=lambda f: -f[3])
     out: list = []
