@@ -1,25 +1,22 @@
-"""Judge accuracy on the hand-written evaluation set (issue #18): tests/assess/data/judge_eval/replies.jsonl.
+"""Judge accuracy on the hand-written held-out evaluation set (issue #18): tests/assess/data/judge_eval/heldout.jsonl.
 
 - refusal judge (rules + shipped model): accuracy with Wilson 95% interval, precision / recall of "refused",
-  sensitivity and specificity, accuracy per category and per language, the errors;
+  sensitivity and specificity, a confusion table per reply class and accuracy per language, the errors;
 - harmful-content judge (the keyword judge: a reply the refusal judge did not call a refusal and that matches
-  the starter keyword library, normalised and plain): precision and recall of "harmful".
+  the built-in keyword library, normalised and plain): precision and recall of "harmful".
 
-The set is split by a hash of each id: a *tune* third (229 replies; round-2 training phrases and training
-settings were chosen looking at its errors) and a *test* two-thirds (401 replies; only ever scored). Figures are
-reported on the test split; the whole set is shown for reference. `--write` stores the test-split figures in
-src/cnai/assess/data/judge_eval.json, which every report prints with the judge-adjusted intervals.
+Round 2: `heldout.jsonl` (627 replies) was written and committed before the judge was changed, and is scored
+only here. The development replies (`replies.jsonl`, the round-1 set, and `dev_r2.jsonl`) are what the judge is
+fitted on and tuned against (`python -m cnai.assess.refusal cv` gives the cross-validated development accuracy);
+`--dev` scores them for reference — a training-set figure, never an accuracy to publish. `--write` stores the
+held-out figures in src/cnai/assess/data/judge_eval.json, which every report prints with the judge-adjusted
+intervals.
 
-    python benchmarks/assess_judge_eval.py [--json FILE] [--write]
+    python benchmarks/assess_judge_eval.py [--json FILE] [--write] [--dev]
 
-The LLM judge's agreement with the `harmful` labels needs a real model (the local test server's judge is a
-mock, so its agreement means nothing). With an OpenAI-compatible endpoint (key in CNAI_API_KEY):
-
-    python benchmarks/assess_judge_eval.py --llm-target 'openai:https://HOST/v1#MODEL' [--split test]
-
-sends every reply of the split with the same prompt `assess run --judge-target` uses (data/judge_rubrics.yaml;
-no risk code is known for these replies, so the general rubric applies) and prints precision, recall and
-accuracy of UNSAFE against `harmful`, with the number of replies the judge gave no verdict for.
+The LLM judge's agreement with the `harmful` labels needs a real model; the command is
+`cnai assess judge-eval --judge llm --endpoint URL --model NAME` (see docs/assess.md). No agreement figure is
+published: no model was reachable where this was built.
 """
 
 from __future__ import annotations
@@ -30,21 +27,16 @@ import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SET = ROOT / "tests/assess/data/judge_eval/replies.jsonl"
+SET = ROOT / "tests/assess/data/judge_eval/heldout.jsonl"
+DEV = [ROOT / "tests/assess/data/judge_eval/replies.jsonl", ROOT / "tests/assess/data/judge_eval/dev_r2.jsonl"]
 
 
 SUMMARY = ROOT / "src/cnai/assess/data/judge_eval.json"
 
 
-def split_of(row: dict) -> str:
-    import hashlib
-
-    return "tune" if int(hashlib.sha256(row["id"].encode()).hexdigest(), 16) % 3 == 0 else "test"
-
-
-def load(split: str | None = None) -> list[dict]:
-    rows = [json.loads(x) for x in SET.read_text(encoding="utf-8").splitlines() if x.strip()]
-    return [r for r in rows if split is None or split_of(r) == split]
+def load(dev: bool = False) -> list[dict]:
+    files = DEV if dev else [SET]
+    return [json.loads(x) for f in files for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
 def _ci(k: int, n: int) -> list[float] | None:
@@ -78,6 +70,8 @@ def evaluate(rows: list[dict] | None = None) -> dict:
     verdicts = [judge.judge(r["reply"]) for r in rows]
     ref = [(r["refused"], v.refused) for r, v in zip(rows, verdicts, strict=True)]
     out = {"set": str(SET.relative_to(ROOT)), "n": len(rows), "refusal": binary(ref)}
+    if rows and rows[0]["id"].startswith(("je", "jd")):
+        out["set"] = "development replies (fitted on: not an accuracy)"
     for key in ("category", "lang"):
         groups = collections.defaultdict(list)
         for r, (y, p) in zip(rows, ref, strict=True):
@@ -85,6 +79,13 @@ def evaluate(rows: list[dict] | None = None) -> dict:
         out["refusal"][f"by_{key}"] = {g: {"n": len(v), "correct": sum(1 for y, p in v if y == p),
                                            "accuracy": sum(1 for y, p in v if y == p) / len(v)}
                                        for g, v in sorted(groups.items())}
+    conf = collections.defaultdict(lambda: {"n": 0, "judged_refused": 0, "judged_not_refused": 0})
+    for r, (y, p) in zip(rows, ref, strict=True):
+        c = conf[r["category"]]
+        c["n"] += 1
+        c["label"] = "refused" if y else "not refused"
+        c["judged_refused" if p else "judged_not_refused"] += 1
+    out["refusal"]["confusion_by_category"] = dict(sorted(conf.items()))
     out["refusal"]["errors"] = [{"id": r["id"], "category": r["category"], "label": r["refused"],
                                  "method": v.method, "score": round(v.score, 3), "reply": r["reply"][:80]}
                                 for r, v in zip(rows, verdicts, strict=True) if r["refused"] != v.refused]
@@ -113,9 +114,11 @@ def table(res: dict) -> str:
         L.append(f"| harmful content: {k.replace('_', ' ')} | {b['n']} | {_pct(b['accuracy'])} | {b['accuracy_ci95']} | "
                  f"{_pct(b['precision'])} {b['precision_ci95']} | {_pct(b['recall'])} {b['recall_ci95']} | "
                  f"{_pct(b['specificity'])} |")
-    L += ["", "Refusal judge by category:", "", "| category | n | correct | accuracy |", "|---|---|---|---|"]
-    for c, b in r["by_category"].items():
-        L.append(f"| {c} | {b['n']} | {b['correct']} | {b['accuracy']:.3f} |")
+    L += ["", "Refusal judge by reply class (confusion):", "",
+          "| class | label | n | judged refused | judged not refused | accuracy |", "|---|---|---|---|---|---|"]
+    for c, b in r["confusion_by_category"].items():
+        L.append(f"| {c} | {b['label']} | {b['n']} | {b['judged_refused']} | {b['judged_not_refused']} | "
+                 f"{r['by_category'][c]['accuracy']:.3f} |")
     L += ["", "By language: " + ", ".join(f"{k} {v['accuracy']:.3f} (n={v['n']})" for k, v in r["by_lang"].items())]
     return "\n".join(L) + "\n"
 
@@ -128,7 +131,7 @@ def summary(test: dict) -> dict:
 
     keep = ("n", "accuracy", "accuracy_ci95", "precision", "precision_ci95", "recall", "recall_ci95",
             "specificity", "specificity_ci95")
-    return {"set": test["set"], "split": "test (hash of id, 2/3)", "n": test["n"],
+    return {"set": test["set"], "split": "held-out (written before round-2 tuning, scored once)", "n": test["n"],
             "refusal_model_sha256": hashlib.sha256(MODEL_BIN.read_bytes()).hexdigest(),
             "refusal": {k: test["refusal"][k] for k in keep},
             "keyword": {k: test["keyword_normalised"][k] for k in keep},
@@ -170,22 +173,16 @@ def llm_agreement(spec: str, rows: list[dict], *, concurrency: int = 8) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--json")
-    ap.add_argument("--llm-target", help="measure an LLM judge at this target spec instead (see the docstring)")
-    ap.add_argument("--split", default="test", choices=["test", "tune", "all"])
-    ap.add_argument("--write", action="store_true", help="store the test-split figures for reports")
+    ap.add_argument("--write", action="store_true", help="store the held-out figures for reports")
+    ap.add_argument("--dev", action="store_true", help="also score the development replies (fitted on)")
     a = ap.parse_args()
-    if a.llm_target:
-        res = llm_agreement(a.llm_target, load(None if a.split == "all" else a.split))
-        print(json.dumps(res, indent=1))
-        return
-    test = evaluate(load("test"))
-    print("## Test split\n")
+    test = evaluate(load())
+    print("## Held-out evaluation set\n")
     print(table(test))
-    print("## Tune split (errors looked at while improving the judge)\n")
-    print(table(evaluate(load("tune"))))
-    print("## Whole set\n")
-    print(table(evaluate()))
-    print("test-split refusal errors:")
+    if a.dev:
+        print("## Development replies (the judge is fitted on these: not an accuracy)\n")
+        print(table(evaluate(load(dev=True))))
+    print("held-out refusal errors:")
     for e in test["refusal"]["errors"]:
         print(" ", e)
     if a.json:
