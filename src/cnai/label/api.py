@@ -239,7 +239,10 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
         else:
             write_label(src, dst, fmt, lab, WriteOpts(digital_source_type=digital_source_type))
         rec.update(status="relabelled" if old else "labelled", label=lab.to_dict())
-        if "c2pa-jumbf" in scan.traces or ("c2pa-bytes" in scan.traces and c2pa_summary(src)):
+        if c2pa is not None and ("c2pa-jumbf" in scan.traces or "c2pa-bytes" in scan.traces):
+            warns = warns + ["the file's earlier C2PA manifest was replaced by the new one (it is not kept as an "
+                             "ingredient)"]
+        elif "c2pa-jumbf" in scan.traces or ("c2pa-bytes" in scan.traces and c2pa_summary(src)):
             warns = warns + ["the file has a C2PA manifest; changing its metadata breaks the manifest's hash "
                              "binding (label before C2PA signing, or re-sign)"]
         if warns:
