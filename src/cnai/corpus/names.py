@@ -115,7 +115,7 @@ def _score(text: str, s: int, sl: int, gl: int, tables) -> tuple[float, str]:
     if s >= 2 and text[s - 2] in "人者" and text[s - 1] in ":：":  # a form label (复核人：蓝天, 申请者：)
         sc += 1.5 + (min(3.0, math.log10(abs(f))) + 2.0 if abs(f) >= 3 else 0.0)
         why.append("form label")
-    left = s == 0 or text[s - 1] in _LEFT_OK
+    left = s == 0 or text[s - 1] in _LEFT_OK or text.endswith(_ROLE_LEFT, 0, s)
     right = e == len(text) or text[e] in _RIGHT_OK
     sc += (0.8 if left else 0.0) + (0.8 if right else 0.0)
     if e < len(text) and _CJK.match(text[e]) is None and text[e] not in " \t\n":
@@ -134,7 +134,12 @@ _LATIN = re.compile(r"(?<![A-Za-z])([A-Z][a-z]{1,10}) ([A-Z][a-z]{1,14})(?![A-Za
 _HUMAN_RIGHT = tuple(("说 表示 认为 指出 透露 介绍 强调 坦言 回忆 主演 导演 演唱 演的 出席 当选 获得 抵达 访问 "
                       "再次 曾 早年 生前 年轻时 院士 教授 老师 先生 女士 同学 导演 主任 "
                       "的小说 的诗 的词 的歌 的新歌 的相声 的电影 的散文 的文章 的作品 的书 的演唱会 的粉丝 "
-                      "那部 那本 这部 的新剧 写的 唱的 到底是").split())
+                      "那部 那本 这部 的新剧 写的 唱的 到底是 宣布 考上 发言 担任 参加 负责 带领 荣获 主持").split())
+# role nouns in apposition before a name (主持人王芳, 我同学李雷): the left side of a name
+_ROLE_LEFT = tuple(("主持人 同学 同事 记者 教授 老师 医生 律师 经理 主任 队长 书记 局长 市长 县长 校长 院长 董事长 "
+                    "委员 代表 村民 市民 网友 选手 运动员 演员 歌手 作家 导演 同志 师傅 朋友 室友 邻居 老板 店主 "
+                    "司机 工程师 研究员 博士 教练 队员 球员 学生 工人 护士 主播 作者 哥哥 姐姐 弟弟 妹妹 儿子 女儿 "
+                    "丈夫 妻子 老公 老婆 父亲 母亲 表哥 表姐 堂哥").split())
 _NICK = re.compile(r"[小老]")
 _NICK_RIGHT = set("了吗呢啊把被给跟让叫找")
 # characters of the standard transliteration of foreign names (Xinhua usage, our own selection)
