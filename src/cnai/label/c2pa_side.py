@@ -148,9 +148,12 @@ def sign(src: str, dst: str, *, fmt: str, lab: AIGCLabel, creds: C2paCredentials
                             digital_source_type=digital_source_type)
     alg = getattr(c2pa.C2paSigningAlg, creds.alg.upper())
     signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(alg, creds.chain, creds.key, None))
+    # no thumbnail: c2pa-rs would embed a re-encoded preview (up to 1024 px) in every file, often as large
+    # as the image itself; the label is about provenance, not previews
+    ctx = c2pa.Context(settings=c2pa.Settings.from_dict({"builder": {"thumbnail": {"enabled": False}}}))
     try:
         with open(src, "rb") as fi, atomic_writer(dst, inputs=[src], binary=True) as fo:
-            with c2pa.Builder(manifest) as b:
+            with c2pa.Builder(manifest, context=ctx) as b:
                 b.sign(signer, mime, fi, fo)
     finally:
         signer.close()
