@@ -114,6 +114,24 @@ def _check_id(value: str, what: str) -> str:
     return value
 
 
+def _attachment(content: bytes | str, media_type: str, filename: str, *, utf8_name: str | None = None) -> Response:
+    """A download; `filename` is ASCII made by the server, `utf8_name` the (escaped) name the user gave."""
+    disposition = f'attachment; filename="{filename}"'
+    if utf8_name:
+        from urllib.parse import quote
+
+        disposition += f"; filename*=UTF-8''{quote(utf8_name)}"
+    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+def _hide_paths(result: dict, name: str) -> dict:
+    """Label results name the file they read: show the user's file name, never the server's path."""
+    for part in result.values():
+        if isinstance(part, dict) and "path" in part:
+            part["path"] = name
+    return result
+
+
 def _as_of(value: str | None) -> dt.date | None:
     if not value:
         return None
@@ -240,6 +258,26 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
     def _back(url: str) -> RedirectResponse:
         return RedirectResponse(url, status_code=303)
 
+    # --- form fields (the API's multipart bodies and the pages' forms read them the same way) ----
+    def _file(form, message: str, *, named: bool = False):
+        """The uploaded file in field `file`; a page's empty file input (no name) counts as missing."""
+        f = form.get("file")
+        if f is None or isinstance(f, str) or (named and not f.filename):
+            raise InputError(message, field="file")
+        return f
+
+    def _files(form, message: str) -> list:
+        files = [f for f in form.getlist("file") if not isinstance(f, str) and f.filename]
+        if not files:
+            raise InputError(message, field="file")
+        return files
+
+    def _int_field(form, name: str, default: int) -> int:
+        try:
+            return int(form.get(name) or default)
+        except ValueError:
+            raise InputError(f"{name} must be a number", field=name) from None
+
     # --- shared actions ----------------------------------------------------------------------
     def _do_create(data: Any, author: str | None = None, note: str = "created") -> dict:
         if not isinstance(data, dict):
@@ -247,6 +285,13 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
         data.setdefault("schema", services.schema_id())
         services.validate_profile(data, "<request>")
         return ws.create_service(data, author=author, note=note)
+
+    def _do_import(raw: bytes, name: str) -> dict:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not UTF-8 text (byte offset {exc.start})", path=name) from None
+        return ws.create_service(services.parse_profile_yaml(text, name), note=f"imported {name}")
 
     def _do_update(sid: int, data: Any, version: int | None, note: str = "edited") -> dict:
         if not isinstance(data, dict):
@@ -304,9 +349,7 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
             result = services.label_check(ws.root / "uploads" / up["stored"])
         except CnaiError as exc:
             result = {"error": str(exc)}
-        for part in result.values():
-            if isinstance(part, dict) and "path" in part:
-                part["path"] = up["filename"]  # never show the server's path
+        _hide_paths(result, up["filename"])
         ws.set_upload_result(up["id"], result)
         return ws.get_upload(up["id"])
 
@@ -320,10 +363,7 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
         if rec.get("status") not in ("ok", "embedded", "unchanged") and rec.get("error"):
             raise InputError(str(rec["error"]), path=up["filename"])
         result = dict(up["result"] or {})
-        after = services.label_check(dst)
-        for part in after.values():
-            if isinstance(part, dict) and "path" in part:
-                part["path"] = up["filename"]
+        after = _hide_paths(services.label_check(dst), up["filename"])
         result["embedded"] = {"status": rec.get("status"), "label": rec.get("label"), "after": after}
         ws.set_upload_result(up["id"], result)
         return ws.get_upload(up["id"])
@@ -338,15 +378,22 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
         params = {"target": target, "banks": banks, "sample": sample, "seed": body.seed,
                   "concurrency": body.concurrency}
         job = ws.add_job("assess", body.title or target, params)
-        env = {"CNAI_API_KEY": body.api_key} if body.api_key else None
+        return _start(job, {"CNAI_API_KEY": body.api_key} if body.api_key else None)
+
+    def _start(job: dict, env: dict | None = None) -> dict:
         jobs.start(job, env)
         return jobs.progress(job["id"])
 
-    def _assess_job(jid: str) -> dict:
-        job = ws.get_job(_check_id(jid, "assessment"))
-        if job["kind"] != "assess":
-            raise NotFound("assessment", jid)
+    def _job_of(kind: str, jid: str) -> dict:
+        """The job `jid` if it is of `kind` (assess/corpus/dossier), else 404 in that kind's words."""
+        what = JOB_WORDS[kind]
+        job = ws.get_job(_check_id(jid, what))
+        if job["kind"] != kind:
+            raise NotFound(what, jid)
         return job
+
+    def _assess_job(jid: str) -> dict:
+        return _job_of("assess", jid)
 
     def _run_dir(job: dict) -> Path:
         return jobs.job_dir(job)
@@ -369,8 +416,11 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
         up = _store_upload("corpus", filename, content, services.CORPUS_EXTENSIONS)
         job = ws.add_job("corpus", up["filename"], {"upload": up["id"], "text_field": text_field,
                                                     "source_field": source_field, "sample": sample})
-        jobs.start(job)
-        return jobs.progress(job["id"])
+        return _start(job)
+
+    async def _corpus_from_form(form, f) -> dict:
+        return _do_corpus(f.filename, await f.read(), str(form.get("text_field") or "text"),
+                          str(form.get("source_field") or "") or None, _int_field(form, "sample", 50))
 
     def _do_corpus_import(filename: str, content: bytes) -> dict:
         up = _store_upload("corpus-import", filename, content, {".json"})
@@ -378,12 +428,6 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
         job = ws.add_job("corpus", f"imported {up['filename']}", {"upload": up["id"], "imported": True})
         ws.update_job(job["id"], status="done", result=summary)
         return ws.get_job(job["id"])
-
-    def _corpus_job(jid: str) -> dict:
-        job = ws.get_job(_check_id(jid, "audit"))
-        if job["kind"] != "corpus":
-            raise NotFound("audit", jid)
-        return job
 
     def _do_dossier(body: DossierBuild) -> dict:
         if not services.dossier_available():
@@ -394,7 +438,7 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
             if not (jobs.job_dir(j) / "run.sqlite").exists():
                 raise InputError(f"run {rid} has no stored results", field="runs")
         for aid in body.audits:
-            j = _corpus_job(aid)
+            j = _job_of("corpus", aid)
             if j["params"].get("imported") or not (jobs.job_dir(j) / "summary.json").exists():
                 raise InputError(f"audit {aid} has no audit folder (imported summaries cannot be used)",
                                  field="audits")
@@ -404,14 +448,23 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
         from cnai.core import safeio
 
         safeio.write_text(ws.root / "outputs" / job["id"] / "profile.yaml", services.profile_yaml(svc["data"]))
-        jobs.start(job)
-        return jobs.progress(job["id"])
+        return _start(job)
 
-    def _dossier_job(jid: str) -> dict:
-        job = ws.get_job(_check_id(jid, "dossier"))
-        if job["kind"] != "dossier":
-            raise NotFound("dossier", jid)
+    def _finished_job(kind: str, jid: str, sample: int = 100) -> dict:
+        """A corpus audit with its review sample, or a dossier with its gap register, once the job is done."""
+        job = jobs.progress(_job_of(kind, jid)["id"])
+        done = job["status"] == "done"
+        if kind == "corpus":
+            job["review_sample"] = services.corpus_sample(jobs.job_dir(job), sample) if done else []
+        else:
+            job["gaps"] = services.dossier_gaps(jobs.job_dir(job)) if done else None
         return job
+
+    def _resume(jid: str) -> dict:
+        try:
+            return jobs.resume(_check_id(jid, "job"))
+        except ValueError as exc:
+            raise ApiError(409, "not_resumable", str(exc)) from None
 
     # ==========================================================================================
     # REST API
@@ -459,19 +512,10 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
     async def api_import_service(request: Request):
         ctype = request.headers.get("content-type", "")
         if ctype.startswith("multipart/"):
-            form = await request.form(max_files=1)
-            f = form.get("file")
-            if f is None or isinstance(f, str):
-                raise InputError("send the YAML as a file field named 'file'", field="file")
-            text_b, name = await f.read(), safe_filename(f.filename)
+            f = _file(await request.form(max_files=1), "send the YAML as a file field named 'file'")
+            svc = _do_import(await f.read(), safe_filename(f.filename))
         else:
-            text_b, name = await request.body(), "<body>"
-        try:
-            text = text_b.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"not UTF-8 text (byte offset {exc.start})", path=name) from None
-        data = services.parse_profile_yaml(text, name)
-        svc = ws.create_service(data, note=f"imported {name}")
+            svc = _do_import(await request.body(), "<body>")
         return JSONResponse(svc, status_code=201, headers={"ETag": _etag(svc)})
 
     @api.get("/services/{sid}", tags=["services"])
@@ -504,8 +548,7 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
     @api.get("/services/{sid}/profile.yaml", tags=["services"])
     def api_export(sid: int):
         svc = ws.get_service(sid)
-        return Response(services.profile_yaml(svc["data"]), media_type="application/yaml",
-                        headers={"Content-Disposition": f'attachment; filename="service-{sid}.yaml"'})
+        return _attachment(services.profile_yaml(svc["data"]), "application/yaml", f"service-{sid}.yaml")
 
     @api.post("/services/{sid}/facts", tags=["duties"])
     def api_answer(sid: int, body: FactAnswer, request: Request):
@@ -546,32 +589,28 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
 
     @api.post("/evidence", tags=["duties"], status_code=201)
     async def api_evidence(request: Request):
-        form = await request.form(max_files=1)
-        f = form.get("file")
-        if f is None or isinstance(f, str):
-            raise InputError("send the evidence as a file field named 'file'", field="file")
+        f = _file(await request.form(max_files=1), "send the evidence as a file field named 'file'")
         return _store_upload("evidence", f.filename, await f.read(), EVIDENCE_EXT)
 
     @api.get("/services/{sid}/actions.xlsx", tags=["duties"])
     def api_actions_xlsx(sid: int, as_of: str | None = None):
         svc, _, rows = _duties(sid, _as_of(as_of))
         rows = [r for r in rows if r["status"] != "not_applicable"]
-        return Response(exports.actions_xlsx(rows, svc["name"]),
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="actions-service-{sid}.xlsx"'})
+        return _attachment(exports.actions_xlsx(rows, svc["name"]),
+                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           f"actions-service-{sid}.xlsx")
 
     @api.get("/services/{sid}/actions.csv", tags=["duties"])
     def api_actions_csv(sid: int, as_of: str | None = None):
         _, _, rows = _duties(sid, _as_of(as_of))
         rows = [r for r in rows if r["status"] != "not_applicable"]
-        return Response(exports.actions_csv(rows), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="actions-service-{sid}.csv"'})
+        return _attachment(exports.actions_csv(rows), "text/csv; charset=utf-8", f"actions-service-{sid}.csv")
 
     @api.get("/services/{sid}/deadlines.ics", tags=["duties"])
     def api_ics(sid: int):
         svc, _, rows = _duties(sid, None)
-        return Response(exports.deadlines_ics(rows, sid, svc["name"]), media_type="text/calendar; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="deadlines-service-{sid}.ics"'})
+        return _attachment(exports.deadlines_ics(rows, sid, svc["name"]), "text/calendar; charset=utf-8",
+                           f"deadlines-service-{sid}.ics")
 
     @api.get("/law/instruments", tags=["law"])
     def api_instruments(as_of: str | None = None):
@@ -598,10 +637,7 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
 
     @api.post("/labels", tags=["labels"], status_code=201)
     async def api_label_upload(request: Request):
-        form = await request.form(max_files=20)
-        files = [f for f in form.getlist("file") if not isinstance(f, str)]
-        if not files:
-            raise InputError("send one or more files in a field named 'file'", field="file")
+        files = _files(await request.form(max_files=20), "send one or more files in a field named 'file'")
         return [_label_upload(f.filename, await f.read()) for f in files]
 
     @api.get("/labels/{uid}", tags=["labels"])
@@ -626,11 +662,8 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
             raise NotFound("labelled file", uid)
         stem, ext = up["filename"].rsplit(".", 1) if "." in up["filename"] else (up["filename"], "")
         name = f"{stem}-labelled.{ext}" if ext else f"{stem}-labelled"
-        from urllib.parse import quote
-
-        return Response(path.read_bytes(), media_type="application/octet-stream",
-                        headers={"Content-Disposition": f"attachment; filename=\"labelled{_ext(up['stored'])}\"; "
-                                 f"filename*=UTF-8''{quote(name)}"})
+        return _attachment(path.read_bytes(), "application/octet-stream", f"labelled{_ext(up['stored'])}",
+                           utf8_name=name)
 
     @api.get("/provider-code", tags=["labels"])
     def api_provider_code(uscc: str = Query(..., max_length=18)):
@@ -650,10 +683,7 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
 
     @api.post("/jobs/{jid}/resume", tags=["jobs"])
     def api_resume(jid: str):
-        try:
-            return jobs.resume(_check_id(jid, "job"))
-        except ValueError as exc:
-            raise ApiError(409, "not_resumable", str(exc)) from None
+        return _resume(jid)
 
     @api.get("/jobs/{jid}/events", tags=["jobs"])
     async def api_events(jid: str, request: Request):
@@ -717,22 +747,11 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
     @api.post("/corpus/audits", tags=["corpus"], status_code=201)
     async def api_corpus(request: Request):
         form = await request.form(max_files=1)
-        f = form.get("file")
-        if f is None or isinstance(f, str):
-            raise InputError("send the corpus as a file field named 'file'", field="file")
-        try:
-            sample = int(form.get("sample") or 50)
-        except ValueError:
-            raise InputError("sample must be a number", field="sample") from None
-        return _do_corpus(f.filename, await f.read(), str(form.get("text_field") or "text"),
-                          str(form.get("source_field") or "") or None, sample)
+        return await _corpus_from_form(form, _file(form, "send the corpus as a file field named 'file'"))
 
     @api.post("/corpus/imports", tags=["corpus"], status_code=201)
     async def api_corpus_import(request: Request):
-        form = await request.form(max_files=1)
-        f = form.get("file")
-        if f is None or isinstance(f, str):
-            raise InputError("send summary.json as a file field named 'file'", field="file")
+        f = _file(await request.form(max_files=1), "send summary.json as a file field named 'file'")
         return _do_corpus_import(f.filename, await f.read())
 
     @api.get("/corpus/audits", tags=["corpus"])
@@ -741,9 +760,7 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
 
     @api.get("/corpus/audits/{jid}", tags=["corpus"])
     def api_audit(jid: str):
-        job = jobs.progress(_corpus_job(jid)["id"])
-        job["review_sample"] = services.corpus_sample(jobs.job_dir(job)) if job["status"] == "done" else []
-        return job
+        return _finished_job("corpus", jid)
 
     @api.get("/dossier", tags=["dossier"])
     def api_dossier():
@@ -756,18 +773,15 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
 
     @api.get("/dossiers/{jid}", tags=["dossier"])
     def api_dossier_get(jid: str):
-        job = jobs.progress(_dossier_job(jid)["id"])
-        job["gaps"] = services.dossier_gaps(jobs.job_dir(job)) if job["status"] == "done" else None
-        return job
+        return _finished_job("dossier", jid)
 
     @api.get("/dossiers/{jid}/download", tags=["dossier"])
     def api_dossier_download(jid: str):
-        job = _dossier_job(jid)
+        job = _job_of("dossier", jid)
         d = jobs.job_dir(job)
         if job["status"] != "done" or not d.is_dir():
             raise ApiError(409, "not_built", "this dossier has not been built (yet)")
-        return Response(services.dossier_zip(d), media_type="application/zip",
-                        headers={"Content-Disposition": f'attachment; filename="dossier-{job["id"]}.zip"'})
+        return _attachment(services.dossier_zip(d), "application/zip", f"dossier-{job['id']}.zip")
 
     @api.get("/health", tags=["meta"])
     def api_health():
@@ -830,16 +844,8 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
 
     @app.post("/services/import", include_in_schema=False)
     async def import_service(request: Request):
-        form = await _form(request)
-        f = form.get("file")
-        if f is None or isinstance(f, str) or not f.filename:
-            raise InputError("choose a YAML file", field="file")
-        name = safe_filename(f.filename)
-        try:
-            text = (await f.read()).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"not UTF-8 text (byte offset {exc.start})", path=name) from None
-        svc = ws.create_service(services.parse_profile_yaml(text, name), note=f"imported {name}")
+        f = _file(await _form(request), "choose a YAML file", named=True)
+        svc = _do_import(await f.read(), safe_filename(f.filename))
         return _back(f"/services/{svc['id']}")
 
     @app.get("/services/{sid}", include_in_schema=False)
@@ -862,21 +868,13 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
         form = await _form(request)
         data = _form_to_data(form, {})
         try:
-            version = int(form.get("version") or 0)
-        except ValueError:
-            raise InputError("version must be a number", field="version") from None
-        try:
-            _do_update(sid, data, version)
+            _do_update(sid, data, _int_field(form, "version", 0))
         except Conflict as exc:
             svc = ws.get_service(sid)
             return _page(request, "service_form.html",
                          {"svc": svc, "data": data, "form": services.profile_form(), "get": services.get_fact,
                           "conflict": str(exc), "theirs": services.profile_yaml(svc["data"])}, status=409)
         return _back(f"/services/{sid}")
-
-    @app.get("/services/{sid}/profile.yaml", include_in_schema=False)
-    def export_page(sid: int):
-        return api_export(sid)
 
     @app.get("/duties", include_in_schema=False)
     def duties_index(request: Request):
@@ -935,25 +933,13 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
         ws.mark_done(sid, duty_id, body.done_on.isoformat(), body.owner, uid, body.note)
         return _back(f"/services/{sid}/duties")
 
-    @app.get("/services/{sid}/actions.xlsx", include_in_schema=False)
-    def xlsx_page(sid: int):
-        return api_actions_xlsx(sid)
-
-    @app.get("/services/{sid}/actions.csv", include_in_schema=False)
-    def csv_page(sid: int):
-        return api_actions_csv(sid)
-
-    @app.get("/services/{sid}/deadlines.ics", include_in_schema=False)
-    def ics_page(sid: int):
-        return api_ics(sid)
-
     @app.get("/evidence/{uid}", include_in_schema=False)
     def evidence_download(uid: str):
         up = ws.get_upload(_check_id(uid, "upload"))
         if up["purpose"] != "evidence":
             raise NotFound("evidence", uid)
-        return Response((ws.root / "uploads" / up["stored"]).read_bytes(), media_type="application/octet-stream",
-                        headers={"Content-Disposition": f'attachment; filename="evidence{_ext(up["stored"])}"'})
+        return _attachment((ws.root / "uploads" / up["stored"]).read_bytes(), "application/octet-stream",
+                           f"evidence{_ext(up['stored'])}")
 
     @app.get("/law", include_in_schema=False)
     def law_page(request: Request, q: str | None = Query(None, max_length=500)):
@@ -975,11 +961,7 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
 
     @app.post("/labels", include_in_schema=False)
     async def labels_upload(request: Request):
-        form = await _form(request)
-        files = [f for f in form.getlist("file") if not isinstance(f, str) and f.filename]
-        if not files:
-            raise InputError("choose one or more files", field="file")
-        for f in files:
+        for f in _files(await _form(request), "choose one or more files"):
             _label_upload(f.filename, await f.read())
         return _back("/labels")
 
@@ -989,13 +971,16 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
         _do_embed(uid, str(form.get("producer") or ""), str(form.get("label") or "1"))
         return _back(f"/labels#{uid}")
 
-    @app.get("/labels/{uid}/download", include_in_schema=False)
-    def labels_download(uid: str):
-        return _download_labelled(uid)
+    def _jobs_page(template: str, key: str, kind: str):
+        def page(request: Request):
+            return _page(request, template, {key: ws.list_jobs(kind)})
+        return page
 
-    @app.get("/assessments", include_in_schema=False)
-    def assessments_page(request: Request):
-        return _page(request, "assessments.html", {"runs": ws.list_jobs("assess")})
+    # The lists of runs and audits: one page each, listing that kind of job.
+    app.add_api_route("/assessments", _jobs_page("assessments.html", "runs", "assess"), methods=["GET"],
+                      include_in_schema=False)
+    app.add_api_route("/corpus", _jobs_page("corpus.html", "audits", "corpus"), methods=["GET"],
+                      include_in_schema=False)
 
     @app.post("/assessments", include_in_schema=False)
     async def assessments_start(request: Request):
@@ -1036,53 +1021,34 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
             raise NotFound("item", form.get("item")) from None
         return _back(f"/assessments/{jid}#review")
 
-    @app.post("/jobs/{jid}/cancel", include_in_schema=False)
-    async def cancel_page(request: Request, jid: str):
-        await _form(request)
-        job = jobs.cancel(_check_id(jid, "job"))
-        return _back(JOB_PAGES[job["kind"]] + jid)
+    def _job_button(action):
+        async def page(request: Request, jid: str):
+            await _form(request)
+            job = action(jid)
+            return _back(JOB_PAGES[job["kind"]] + jid)
+        return page
 
-    @app.post("/jobs/{jid}/resume", include_in_schema=False)
-    async def resume_page(request: Request, jid: str):
-        await _form(request)
-        try:
-            job = jobs.resume(_check_id(jid, "job"))
-        except ValueError as exc:
-            raise ApiError(409, "not_resumable", str(exc)) from None
-        return _back(JOB_PAGES[job["kind"]] + jid)
-
-    @app.get("/corpus", include_in_schema=False)
-    def corpus_page(request: Request):
-        return _page(request, "corpus.html", {"audits": ws.list_jobs("corpus")})
+    # The cancel and resume buttons on a job's page: the API's action, then back to that page.
+    app.add_api_route("/jobs/{jid}/cancel", _job_button(lambda jid: jobs.cancel(_check_id(jid, "job"))),
+                      methods=["POST"], include_in_schema=False)
+    app.add_api_route("/jobs/{jid}/resume", _job_button(_resume), methods=["POST"], include_in_schema=False)
 
     @app.post("/corpus", include_in_schema=False)
     async def corpus_launch(request: Request):
         form = await _form(request)
-        f = form.get("file")
-        if f is None or isinstance(f, str) or not f.filename:
-            raise InputError("choose a corpus file", field="file")
-        try:
-            sample = int(form.get("sample") or 50)
-        except ValueError:
-            raise InputError("sample must be a number", field="sample") from None
-        job = _do_corpus(f.filename, await f.read(), str(form.get("text_field") or "text"),
-                         str(form.get("source_field") or "") or None, sample)
+        job = await _corpus_from_form(form, _file(form, "choose a corpus file", named=True))
         return _back(f"/corpus/{job['id']}")
 
     @app.post("/corpus/import", include_in_schema=False)
     async def corpus_import(request: Request):
-        form = await _form(request)
-        f = form.get("file")
-        if f is None or isinstance(f, str) or not f.filename:
-            raise InputError("choose a summary.json", field="file")
+        f = _file(await _form(request), "choose a summary.json", named=True)
         job = _do_corpus_import(f.filename, await f.read())
         return _back(f"/corpus/{job['id']}")
 
     @app.get("/corpus/{jid}", include_in_schema=False)
     def audit_page(request: Request, jid: str):
-        job = jobs.progress(_corpus_job(jid)["id"])
-        sample = services.corpus_sample(jobs.job_dir(job), 50) if job["status"] == "done" else []
-        return _page(request, "audit.html", {"job": job, "sample": sample})
+        job = _finished_job("corpus", jid, sample=50)
+        return _page(request, "audit.html", {"job": job, "sample": job["review_sample"]})
 
     @app.get("/dossier", include_in_schema=False)
     def dossier_page(request: Request):
@@ -1105,13 +1071,15 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
 
     @app.get("/dossier/{jid}", include_in_schema=False)
     def dossier_one(request: Request, jid: str):
-        job = jobs.progress(_dossier_job(jid)["id"])
-        gaps = services.dossier_gaps(jobs.job_dir(job)) if job["status"] == "done" else None
-        return _page(request, "dossier_one.html", {"job": job, "gaps": gaps})
+        job = _finished_job("dossier", jid)
+        return _page(request, "dossier_one.html", {"job": job, "gaps": job["gaps"]})
 
-    @app.get("/dossier/{jid}/download", include_in_schema=False)
-    def dossier_download_page(jid: str):
-        return api_dossier_download(jid)
+    # Downloads linked from the pages are the API's replies under the page's path (same function, no copy).
+    for path, endpoint in (("/services/{sid}/profile.yaml", api_export), ("/services/{sid}/actions.xlsx",
+                           api_actions_xlsx), ("/services/{sid}/actions.csv", api_actions_csv),
+                           ("/services/{sid}/deadlines.ics", api_ics), ("/labels/{uid}/download", api_label_download),
+                           ("/dossier/{jid}/download", api_dossier_download)):
+        app.add_api_route(path, endpoint, methods=["GET"], include_in_schema=False)
 
     asgi = Guard(app, token=token, max_body=MAX_BODY, max_upload=MAX_UPLOAD, upload_paths=UPLOAD_PATHS)
     asgi.fastapi = app  # tests and the CLI reach the workspace through this
@@ -1119,6 +1087,7 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
 
 
 JOB_PAGES = {"assess": "/assessments/", "corpus": "/corpus/", "dossier": "/dossier/"}
+JOB_WORDS = {"assess": "assessment", "corpus": "audit", "dossier": "dossier"}  # in "no such ..." messages
 EVIDENCE_EXT = {".pdf", ".png", ".jpg", ".jpeg", ".txt", ".md", ".docx", ".xlsx", ".csv", ".zip", ".json", ".eml"}
 
 DOSSIER_WHAT = [
