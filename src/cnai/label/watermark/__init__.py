@@ -17,6 +17,7 @@ numpy and Pillow are imported only when a picture is processed, so importing thi
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Callable, Iterable
@@ -119,7 +120,7 @@ def embed(src: str, dst: str, *, produce_id: str, producer: str, label: str = "1
     import numpy as np
     from PIL import Image
 
-    from cnai.core.safeio import atomic_writer, check_output
+    from cnai.core.safeio import check_output
     from cnai.label.watermark import dsp, payload
 
     _check_fields(producer, produce_id, label)
@@ -153,8 +154,9 @@ def embed(src: str, dst: str, *, produce_id: str, producer: str, label: str = "1
         opts.pop("icc_profile", None)
     buf = io.BytesIO()
     out.save(buf, format=fmt, **opts)
-    with atomic_writer(dst, inputs=[src], binary=True) as fh:
-        fh.write(buf.getvalue())
+    warnings = []
+    meta = _write(buf.getvalue(), src, dst, producer=producer, produce_id=produce_id, label=str(label),
+                  metadata=metadata and fmt != "BMP", warnings=warnings)
     # what the file really holds (after JPEG/WebP quantisation): PSNR and a read-back
     colour = arr.ndim == 3
     back = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB" if colour else "L"), dtype=np.float64)
@@ -165,20 +167,42 @@ def embed(src: str, dst: str, *, produce_id: str, producer: str, label: str = "1
            "error": None}
     got = _detect_luma(_luma(Image.open(io.BytesIO(buf.getvalue()))), key=key)
     rec["verified"] = got.get("payload") == rec["payload"]
-    warnings = []
+    rec["metadata_label"] = meta
     if not rec["verified"]:
         warnings.append("the watermark did not read back from the written file (a very flat or saturated "
                         "picture?); raise --strength")
-    if metadata and fmt != "BMP":
-        from cnai.label.api import embed_file
-
-        m = embed_file(dst, dst, producer=producer, produce_id=produce_id, label=str(label), in_place=True)
-        rec["metadata_label"] = "written" if not m.get("error") else None
-        if m.get("error"):
-            warnings.append(f"metadata label not written: {m['error']}")
     if warnings:
         rec["warnings"] = warnings
     return rec
+
+
+def _write(data: bytes, src: str, dst: str, *, producer: str, produce_id: str, label: str, metadata: bool,
+           warnings: list) -> str | None:
+    """Write the marked picture to dst in one atomic replace; with `metadata`, the implicit label goes in on the
+    way (the encoded picture is staged in a hidden temp file beside dst and labelled from there)."""
+    import tempfile
+
+    from cnai.core.safeio import atomic_writer
+
+    if metadata:
+        from cnai.label.api import embed_file
+
+        folder = os.path.dirname(os.path.abspath(dst))
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".cnai-wm-", suffix=os.path.splitext(dst)[1] or ".img", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            m = embed_file(tmp, dst, producer=producer, produce_id=produce_id, label=label)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if not m.get("error"):
+            return "written"
+        warnings.append(f"metadata label not written: {m['error']}")
+    with atomic_writer(dst, inputs=[src], binary=True) as fh:
+        fh.write(data)
+    return None
 
 
 def read_bits(y, *, key: bytes = b"") -> dict:
