@@ -170,3 +170,23 @@ def test_sm2_interoperates_with_openssl(tmp_path, sample_dir, cnai, monkeypatch)
     raw = _raw_sig((tmp_path / "os.der").read_bytes())
     assert I.sm2_verify(I.unb64u(pub), msg.read_bytes(), raw)
     assert not I.sm2_verify(I.unb64u(pub), msg.read_bytes() + b"x", raw)
+
+
+def test_sm2_propagator_token(sm2_env, sample_dir, tmp_path, cnai):
+    """A platform signs ReservedCode2 with SM2 (propagate --sign); a changed PropagateID is detected."""
+    from tests.label.conftest import PLATFORM
+
+    f = _signed(sample_dir, tmp_path, cnai)
+    r = cnai("label", "propagate", str(f), "--propagator", PLATFORM, "--propagate-id", "plat-1", "--sign", "-o",
+             str(tmp_path / "p"))
+    assert r.returncode == 0, r.stderr
+    g = tmp_path / "p" / "sample.png"
+    rec = check_file(str(g))
+    assert rec["ok"] and rec["integrity"] == {"ReservedCode1": "ok", "ReservedCode2": "ok"}, rec
+    lab = AIGCLabel.from_obj(read_file(str(g))["label"])
+    assert lab.ReservedCode2.startswith("cnai1:sm2-sm3:")
+    forged = AIGCLabel(**{**lab.to_dict(), "PropagateID": "plat-2"})
+    h = tmp_path / "h.png"
+    write_label(str(g), str(h), "png", forged, WriteOpts())
+    rec = check_file(str(h))
+    assert rec["integrity"] == {"ReservedCode1": "ok", "ReservedCode2": "failed"}
