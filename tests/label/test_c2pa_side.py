@@ -199,3 +199,18 @@ def test_unsupported_format_is_a_counted_skip(sample_dir, tmp_path, cnai, pki):
     assert recs["a.md"]["skip_reason"] == "unsupported format" and "c2pa" in recs["a.md"]["error"]
     assert not (tmp_path / "o" / "a.md").exists()
     assert recs["b.png"]["error"] is None and recs["b.png"]["c2pa"]["signed"]
+
+
+def test_agreement_rules():
+    """Label 1 vs the manifest's source type (reference 6: Label 1 <-> trainedAlgorithmicMedia)."""
+    from cnai.label.c2pa_side import agreement
+
+    lab = {"Label": "1", "ContentProducer": PRODUCER, "ProduceID": "a"}
+    capture = "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"
+    assert agreement(lab, {"digital_source_types": [DST_AI], "gb45438": dict(lab)})["agree"]
+    # a third-party manifest with no source type at all neither confirms nor contradicts
+    assert agreement(lab, {"digital_source_types": [], "gb45438": None})["agree"]
+    assert not agreement(lab, {"digital_source_types": [capture], "gb45438": None})["agree"]
+    assert not agreement(lab, {"digital_source_types": [DST_AI], "gb45438": {**lab, "ProduceID": "b"}})["agree"]
+    assert not agreement(None, {"digital_source_types": [DST_AI], "gb45438": None})["agree"]
+    assert agreement(lab, {"error": "broken"}) is None

@@ -209,8 +209,10 @@ def agreement(label: dict | None, c2: dict | None) -> dict | None:
         for k in COMPARED:
             if str(gb.get(k, "")) != label.get(k, ""):
                 diffs.append(f"{k}: TC260 label {label.get(k, '')!r}, C2PA assertion {gb.get(k, '')!r}")
-    if label is not None and label.get("Label") == "1":
-        types = c2.get("digital_source_types") or []
+    types = c2.get("digital_source_types") or []
+    # a third-party manifest without any source type says nothing either way; one that names a non-AI source
+    # (or ours, which always names one) contradicts Label 1
+    if label is not None and label.get("Label") == "1" and (types or isinstance(gb, dict)):
         if not any(t in AI_SOURCE_TYPES for t in types):
             diffs.append("TC260 Label 1 (AI-generated) but no C2PA digitalSourceType says AI "
                          f"({', '.join(t.rsplit('/', 1)[-1] for t in types) or 'none'})")
