@@ -174,6 +174,11 @@ def test_cli_errors_are_one_line_naming_the_file(cnai, tmp_path):
     assert err and str(bad) in err[0] and "Traceback" not in r.stderr
     r = cnai("label", "watermark", "embed", str(bad), "--producer", "", "-o", str(tmp_path / "o"))
     assert r.returncode == 2 and "--producer" in r.stderr and "Traceback" not in r.stderr
+    # a 27-character code whose embedded USCC check character is wrong (last USCC char 0 -> 1)
+    r = cnai("label", "watermark", "embed", str(bad), "--producer", "001191110102MACQD9K64110000", "-o",
+             str(tmp_path / "o"))
+    assert r.returncode == 2 and "check character" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
 
 
 def test_cli_json_is_one_document(cnai, marked, tmp_path):

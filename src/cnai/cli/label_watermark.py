@@ -26,8 +26,8 @@ def watermark() -> None:
 @watermark.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--producer", required=True, help="ContentProducer: the 27-character provider code.")
-@click.option("--produce-id", default="{stem}", show_default=True,
-              help="ProduceID per file; {n} (file number) and {stem} (file name) are filled in.")
+@click.option("--produce-id", help="ProduceID; default: a new unique ID per file (in the output record). For many "
+              "files use {n} (file number) or {stem} (file name) in it.")
 @click.option("--label", "label_value", default="1", show_default=True, help="1 AI-generated, 2 possibly, 3 suspected.")
 @click.option("-o", "--out", "outdir", required=True, type=click.Path(file_okay=False),
               help="Write watermarked copies here (originals are never changed).")

@@ -101,19 +101,23 @@ def _luma(im):
     return np.asarray(im.convert("L"), dtype=np.float32)
 
 
-def _check_fields(producer: str, produce_id: str, label: str) -> None:
-    if not producer:
-        raise InputError("must not be empty", field="--producer")
-    if not produce_id:
-        raise InputError("must not be empty", field="--produce-id")
-    if str(label) not in ("1", "2", "3"):
-        raise InputError("must be 1 (AI-generated), 2 (possibly) or 3 (suspected)", field="--label")
+def _check_fields(producer: str, produce_id: str | None, label: str) -> None:
+    """The same field rules `cnai label embed` applies (provider code check, lengths, Annex E characters)."""
+    from cnai.label.api import check_field, validate_code, validate_label_value
+
+    validate_code(producer, "--producer")
+    if produce_id is not None:
+        if not produce_id:
+            raise InputError("must not be empty", field="--produce-id")
+        check_field(produce_id, "--produce-id")
+    validate_label_value(str(label))
 
 
-def embed(src: str, dst: str, *, produce_id: str, producer: str, label: str = "1", strength: float = 1.0,
+def embed(src: str, dst: str, *, produce_id: str | None, producer: str, label: str = "1", strength: float = 1.0,
           quality: int = 95, metadata: bool = True, key: bytes = b"") -> dict:
-    """Write a watermarked copy of src to dst (format from dst's extension, else src's). With `metadata`, the
-    implicit metadata label with the same fields is written too (cnai.label.api.embed_file). Raises
+    """Write a watermarked copy of src to dst (format from dst's extension, else src's). `produce_id` None: a new
+    unique ID (returned in the record). With `metadata`, the implicit metadata label with the same fields is
+    written too (cnai.label.api.embed_file). Raises
     WatermarkError/OutputError for per-file problems and InputError for bad arguments."""
     import io
 
@@ -138,6 +142,10 @@ def embed(src: str, dst: str, *, produce_id: str, producer: str, label: str = "1
     if min(h, w) < dsp.MIN_EMBED_SIDE:
         raise WatermarkError("too small", f"{w}x{h}: the shorter side must be at least {dsp.MIN_EMBED_SIDE} pixels "
                              "to carry a watermark that survives re-encoding")
+    if produce_id is None:
+        from cnai.label.codes import new_produce_id
+
+        produce_id = new_produce_id()
     p = payload.make_payload(label=str(label), producer=producer, produce_id=produce_id)
     marked = dsp.embed_array(arr, payload.conv_encode(payload.encode(p)), strength=strength, key=key)
     out = Image.fromarray(marked, mode)
@@ -325,11 +333,11 @@ def _embed_one(item, *, producer, produce_id, label, strength, quality, metadata
         return _record_error(rec, e)
 
 
-def embed_batch(paths: Iterable[str], *, out: str, producer: str, produce_id: str = "{stem}", label: str = "1",
+def embed_batch(paths: Iterable[str], *, out: str, producer: str, produce_id: str | None = None, label: str = "1",
                 strength: float = 1.0, quality: int = 95, metadata: bool = True, resume: bool = False,
                 workers: int = 1, progress: bool | None = False, on_record: Callable[[dict], None] | None = None):
-    """Watermark every image under `paths` into the folder `out` (originals untouched). `produce_id` may use
-    {n} or {stem}. Returns a cnai.label.verbs.BatchResult."""
+    """Watermark every image under `paths` into the folder `out` (originals untouched). `produce_id`: None for a
+    new unique ID per file, or a template with {n} or {stem}. Returns a cnai.label.verbs.BatchResult."""
     from cnai.label.batch import expand
     from cnai.label.verbs import _collect, _id_for
 
@@ -339,7 +347,8 @@ def embed_batch(paths: Iterable[str], *, out: str, producer: str, produce_id: st
     if not (0.2 <= strength <= 4.0):
         raise InputError("must be between 0.2 and 4.0", field="--strength")
     items = list(enumerate(expand(paths, out), 1))
-    _id_for(produce_id, 1, "x", len(items) > 1)
+    if produce_id is not None:
+        _id_for(produce_id, 1, "x", len(items) > 1)
     fn = functools.partial(_embed_one, producer=producer, produce_id=produce_id, label=str(label),
                            strength=strength, quality=quality, metadata=metadata, many=len(items) > 1, resume=resume)
     return _collect("watermark embed", items, fn, workers=workers, progress=progress, on_record=on_record)
