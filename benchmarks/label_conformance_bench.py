@@ -52,10 +52,10 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     import numpy as np
     from PIL import Image
+    from tests.label.test_c2pa_side import _pki
 
     from cnai.label import conformance as C
     from cnai.label.integrity import SM2Key
-    from tests.label.test_c2pa_side import _pki
 
     rows = []
     tk = tokens()
