@@ -132,22 +132,22 @@ def read_file(path: str, *, with_c2pa: bool = True, c2pa_trust: bytes | None = N
 
 
 # ------------------------------------------------------------------ writing
-def write_label(src: str, dst: str, fmt: str, lab: AIGCLabel, opts: WriteOpts) -> None:
-    """Write src with the label to dst through cnai.core.safeio (atomic; dst may be src only when the caller
-    names the same path on purpose, i.e. --in-place), then read the label back."""
-    from cnai.core.safeio import atomic_writer
+def write_label(src: str, dst: str, fmt: str, lab: AIGCLabel, opts: WriteOpts) -> str:
+    """Write src with the label to dst (dst may be src only when the caller names the same path on purpose,
+    i.e. --in-place), then read the label back. The route -- header-only in place, patched clone or atomic
+    rewrite -- is chosen by cnai.label.inplace.write_output and returned."""
+    from cnai.label.inplace import write_output
 
     car = carrier(fmt)
     if car is None or not car.writable:
         raise SkipError("unsupported format", f"writing labels into {fmt} files is not supported (read only)")
     js = lab.to_json()
-    same_path = os.path.abspath(src) == os.path.abspath(dst)
-    with atomic_writer(dst, inputs=[] if same_path else [src], binary=True) as fh:
-        car.write(src, fh, js, opts)
+    written, how = write_output(car, fmt, src, dst, js, opts)
     # read back: a silently dropped label is worse than an error (reference 2.3, ffmpeg note)
-    got, _items, _p = _labels(fmt, car.read(dst))
+    got, _items, _p = _labels(fmt, car.read(written))
     if got is None or got.to_json() != js:
         raise SkipError("verification failed", "label not found in the written file on read-back")
+    return how
 
 
 def content_digest(path: str, fmt: str, alg: str = "sha256") -> bytes:
@@ -261,7 +261,10 @@ def _label_then_sign(src: str, dst: str, fmt: str, lab: AIGCLabel, creds, dst_ty
     d, base = os.path.split(os.path.abspath(dst))
     tmp = os.path.join(d, f".{base}.cnai-label.tmp")
     try:
-        write_label(src, tmp, fmt, lab, WriteOpts(digital_source_type=dst_type))
+        from cnai.label.inplace import immediate
+
+        with immediate():  # the C2PA step needs the labelled bytes now, not at the batch's group commit
+            write_label(src, tmp, fmt, lab, WriteOpts(digital_source_type=dst_type))
         c2pa_side.sign(tmp, dst, fmt=fmt, lab=lab, creds=creds, carrier_where=standard_where(fmt),
                        digital_source_type=dst_type or c2pa_side.DST_AI)
     finally:

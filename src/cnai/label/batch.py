@@ -43,8 +43,18 @@ def expand(paths: Iterable[str], outdir: str | None = None) -> list[tuple[str, s
 
 
 def _call(args):
+    """One item; outputs it staged for the group commit travel with its record (dropped if it failed)."""
+    from cnai.label import inplace
+
     fn, item = args
-    return fn(item)
+    rec = fn(item)
+    staged = inplace.take_pending()
+    if staged:
+        if isinstance(rec, dict) and not rec.get("error"):
+            rec["_staged"] = staged
+        else:
+            inplace.discard(staged)
+    return rec
 
 
 class Interrupted(Exception):  # noqa: N818 - a stop request, not a failure
@@ -104,6 +114,10 @@ def run(items: list, fn: Callable, *, workers: int = 1, progress: bool | None = 
                        console=Console(stderr=True), transient=True)
         task = bar.add_task(desc, total=len(items))
         bar.start()
+    from cnai.label import inplace
+
+    group = inplace.GroupCommit()
+    inplace.staging(True)
     with _StopFlag() as stop:
         try:
             if workers > 1 and len(items) > 1:
@@ -116,20 +130,26 @@ def run(items: list, fn: Callable, *, workers: int = 1, progress: bool | None = 
                     for n, rec in enumerate(ex.map(_call, [(fn, it) for it in items], chunksize=chunk), 1):
                         if bar:
                             bar.advance(task)
-                        yield rec
+                        yield from group.add(rec)
                         if stop.signum is not None and n < len(items):
+                            yield from group.flush()
                             raise Interrupted(stop.signum)
                 finally:
                     ex.shutdown(wait=True, cancel_futures=True)
             else:
                 for it in items:
                     if stop.signum is not None:
+                        yield from group.flush()
                         raise Interrupted(stop.signum)
-                    rec = fn(it)
+                    rec = _call((fn, it))
                     if bar:
                         bar.advance(task)
-                    yield rec
+                    yield from group.add(rec)
+            yield from group.flush()
         finally:
+            inplace.staging(False)
+            # a generator closed early (or an error) still puts finished outputs in place, never half of one
+            inplace.commit([s for r in group.records for s in r.pop("_staged", ())])
             if bar:
                 bar.stop()
 

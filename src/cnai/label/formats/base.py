@@ -185,3 +185,34 @@ class FunctionCarrier(Carrier):
         if self._db:
             return self._db(_load(path, self.name))
         return []
+
+
+# ---------------------------------------------------------------- XMP padding (in-place relabelling)
+XMP_PADDING = 2048  # whitespace left in every packet cnai writes (the XMP spec suggests 2-4 KB) so a later
+#                     relabel or propagation can rewrite the packet where it is (cnai.label.inplace)
+_XMP_END = b"<?xpacket end"
+
+
+def fit_xmp(packet: bytes, size: int) -> bytes | None:
+    """`packet` padded with whitespace before its `<?xpacket end` trailer to exactly `size` bytes (XMP's own
+    padding rule), or None when it does not fit or has no trailer."""
+    end = packet.rfind(_XMP_END)
+    if end < 0:
+        return None
+    body, trailer = packet[:end].rstrip(b" \t\r\n") + b"\n", packet[end:]
+    room = size - len(body) - len(trailer)
+    if room < 0:
+        return None
+    return body + (b" " * 99 + b"\n") * (room // 100) + b" " * (room % 100) + trailer
+
+
+def pad_xmp(packet: bytes, limit: int | None = None) -> bytes:
+    """The packet with XMP_PADDING bytes of whitespace (less when `limit`, the container's maximum, is near)."""
+    end = packet.rfind(_XMP_END)
+    if end < 0:
+        return packet
+    core = len(packet[:end].rstrip(b" \t\r\n")) + 1 + len(packet) - end
+    want = core + XMP_PADDING
+    if limit is not None:
+        want = min(want, limit)
+    return fit_xmp(packet, want) or packet

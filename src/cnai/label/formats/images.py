@@ -16,6 +16,7 @@ from cnai.label.formats.base import (
     WriteOpts,
     bad,
     generator_traces,
+    pad_xmp,
     u16be,
     u32be,
 )
@@ -131,6 +132,7 @@ def jpeg_write(data: bytes, label_json: str, opts: WriteOpts) -> bytes:
     if insert_at is None:
         insert_at = lead_end
     packet = X.set_label(old_packet, label_json, digital_source_type=opts.digital_source_type).encode("utf-8")
+    packet = pad_xmp(packet, MAX_XMP_JPEG)
     keep = [_blank_json(data, s, e) if (0xE0 <= data[s + 1] <= 0xEF or data[s + 1] == 0xFE) else (s, e)
             for s, e in keep]
     if len(packet) > MAX_XMP_JPEG:
@@ -273,7 +275,7 @@ def png_write(data: bytes, label_json: str, opts: WriteOpts) -> bytes:
             if t and t[0] == "AIGC":  # one label per file: replace the tEXt variant too
                 continue
         pending.append((typ, s, e))
-    packet = X.set_label(old_packet, label_json, digital_source_type=opts.digital_source_type).encode("utf-8")
+    packet = pad_xmp(X.set_label(old_packet, label_json, digital_source_type=opts.digital_source_type).encode())
     itxt = _png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + packet)
     for typ, s, e in pending:
         out += data[s:e]

@@ -288,42 +288,52 @@ def _walk_shift(m: bytearray, start: int, end: int, shift_from: int, delta: int)
         p += ln
 
 
+def moov_plan(f: BinaryIO, size: int, label_json: str):
+    """(top-level boxes, index of moov, the new moov, the new size of the free box after moov or None when it
+    does not change): everything a write needs; the media boxes are then copied or left where they are."""
+    boxes = top_boxes(f, size)
+    mi = next((i for i, b in enumerate(boxes) if b[0] == b"moov"), None)
+    if mi is None:
+        raise bad("MP4 has no moov box (fragmented or truncated file)")
+    _t, ms, mhl, mln = boxes[mi]
+    if mln > MAX_MOOV:
+        raise bad(f"moov box of {mln} bytes is over the {MAX_MOOV}-byte limit", ms)
+    if mhl != 8:
+        raise bad("64-bit moov size is not supported", ms)
+    f.seek(ms)
+    moov = f.read(mln)
+    media_after = any(t == b"mdat" for t, *_ in boxes[mi + 1:])
+    nxt = boxes[mi + 1] if mi + 1 < len(boxes) else None
+    free_adjust = {}
+
+    def delta_fn(new_len: int) -> int:
+        d = new_len - mln
+        if not media_after or d == 0:
+            return 0
+        if nxt and nxt[0] in (b"free", b"skip") and nxt[2] == 8:
+            left = nxt[3] - d
+            if left >= 8 or left == 0:
+                free_adjust["len"] = left
+                return 0
+        return d
+
+    m = new_moov(moov, label_json, ms + mln, delta_fn)
+    return boxes, mi, m, free_adjust.get("len")
+
+
+def free_box(length: int, typ: bytes = b"free") -> bytes:
+    return struct.pack(">I4s", length, typ) + b"\x00" * (length - 8) if length else b""
+
+
 def write_path(src_path: str, dst: BinaryIO, label_json: str, opts: WriteOpts) -> None:
     size = os.path.getsize(src_path)
     with open(src_path, "rb") as f:
-        boxes = top_boxes(f, size)
-        mi = next((i for i, b in enumerate(boxes) if b[0] == b"moov"), None)
-        if mi is None:
-            raise bad("MP4 has no moov box (fragmented or truncated file)")
-        _t, ms, mhl, mln = boxes[mi]
-        if mln > MAX_MOOV:
-            raise bad(f"moov box of {mln} bytes is over the {MAX_MOOV}-byte limit", ms)
-        if mhl != 8:
-            raise bad("64-bit moov size is not supported", ms)
-        f.seek(ms)
-        moov = f.read(mln)
-        media_after = any(t == b"mdat" for t, *_ in boxes[mi + 1:])
-        nxt = boxes[mi + 1] if mi + 1 < len(boxes) else None
-        free_adjust = {}
-
-        def delta_fn(new_len: int) -> int:
-            d = new_len - mln
-            if not media_after or d == 0:
-                return 0
-            if nxt and nxt[0] in (b"free", b"skip") and nxt[2] == 8:
-                left = nxt[3] - d
-                if left >= 8 or left == 0:
-                    free_adjust["len"] = left
-                    return 0
-            return d
-
-        m = new_moov(moov, label_json, ms + mln, delta_fn)
+        boxes, mi, m, free_len = moov_plan(f, size, label_json)
         for i, (t, s, _hl, ln) in enumerate(boxes):
             if i == mi:
                 dst.write(m)
-            elif i == mi + 1 and "len" in free_adjust:
-                if free_adjust["len"]:
-                    dst.write(struct.pack(">I4s", free_adjust["len"], t) + b"\x00" * (free_adjust["len"] - 8))
+            elif i == mi + 1 and free_len is not None:
+                dst.write(free_box(free_len, t))
             else:
                 copy_range(f, dst, s, ln)
 
