@@ -205,3 +205,30 @@ def test_scope_json_is_the_cached_dict_serialised():
     assert services.scope_json(copy.deepcopy(PROFILE), day) is body
     assert json.loads(body) == json.loads(json.dumps(services.run_scope(copy.deepcopy(PROFILE), day).to_dict(),
                                                      default=str))
+
+
+def test_every_ui_string_a_template_asks_for_is_in_the_table_in_both_languages():
+    import re
+    from pathlib import Path
+
+    from cnai.web import i18n
+
+    templates = Path(i18n.__file__).with_name("templates")
+    used = {m for f in templates.glob("*.html") for m in re.findall(r"\bt\('([a-z_.]+)'\)", f.read_text("utf-8"))}
+    assert len(used) > 50
+    assert used - set(i18n.STRINGS) == set()
+    assert i18n.translate("nav.services", "zh") == "服务" and i18n.translate("nav.services", "en") == "Services"
+    assert i18n.translate("section.audience", "zh") == "用户是谁"
+
+
+@pytest.mark.parametrize("text, error", [
+    ("a\tA\n", "expected key<TAB>English<TAB>Chinese"), ("a\tA\t \n", "expected key"),
+    ("a\tA\t甲\nb\tB\t乙\na\tA2\t甲2\n", "t.tsv:4: key 'a' is given twice"),
+])
+def test_ui_string_table_refuses_malformed_lines(tmp_path, text, error):
+    from cnai.web import i18n
+
+    p = tmp_path / "t.tsv"
+    p.write_text("# comment\n" + text, encoding="utf-8")
+    with pytest.raises(ValueError, match=error):
+        i18n.load_table(p)

@@ -118,6 +118,18 @@ class Workspace:
         finally:
             con.close()
 
+    def _one(self, table: str, key: Any, what: str) -> sqlite3.Row:
+        """The row of `table` with this id, or NotFound naming `what`."""
+        with self.connect() as con:
+            row = con.execute(f"SELECT * FROM {table} WHERE id=?", (key,)).fetchone()  # noqa: S608 - fixed names
+        if row is None:
+            raise NotFound(what, key)
+        return row
+
+    def _all(self, sql: str, *args: Any) -> list[sqlite3.Row]:
+        with self.connect() as con:
+            return con.execute(sql, args).fetchall()
+
     def schema_version(self) -> int:
         with self.connect() as con:
             return int(con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
@@ -129,13 +141,7 @@ class Workspace:
         return [dict(r) for r in rows]
 
     def get_service(self, sid: int) -> dict:
-        with self.connect() as con:
-            row = con.execute("SELECT * FROM services WHERE id=?", (sid,)).fetchone()
-        if row is None:
-            raise NotFound("service", sid)
-        d = dict(row)
-        d["data"] = json.loads(d["data"])
-        return d
+        return _decoded(self._one("services", sid, "service"), "data")
 
     def create_service(self, data: dict, author: str | None = None, note: str = "created") -> dict:
         now = time.time()
@@ -181,15 +187,9 @@ class Workspace:
 
     def history(self, sid: int) -> list[dict]:
         self.get_service(sid)
-        with self.connect() as con:
-            rows = con.execute("SELECT version, data, author, note, at FROM service_history WHERE service_id=?"
-                               " ORDER BY version DESC", (sid,)).fetchall()
-        out = []
-        for r in rows:
-            d = dict(r)
-            d["data"] = json.loads(d["data"])
-            out.append(d)
-        return out
+        rows = self._all("SELECT version, data, author, note, at FROM service_history WHERE service_id=?"
+                         " ORDER BY version DESC", sid)
+        return [_decoded(r, "data") for r in rows]
 
     # -- duty status --------------------------------------------------------------------------
     def duty_status(self, sid: int) -> dict[str, dict]:
@@ -217,27 +217,15 @@ class Workspace:
         return self.get_upload(uid)
 
     def get_upload(self, uid: str) -> dict:
-        with self.connect() as con:
-            row = con.execute("SELECT * FROM uploads WHERE id=?", (uid,)).fetchone()
-        if row is None:
-            raise NotFound("upload", uid)
-        d = dict(row)
-        d["result"] = json.loads(d["result"]) if d["result"] else None
-        return d
+        return _decoded(self._one("uploads", uid, "upload"), "result")
 
     def set_upload_result(self, uid: str, result: dict) -> None:
         with self.connect() as con:
             con.execute("UPDATE uploads SET result=? WHERE id=?", (json.dumps(result, ensure_ascii=False), uid))
 
     def list_uploads(self, purpose: str) -> list[dict]:
-        with self.connect() as con:
-            rows = con.execute("SELECT * FROM uploads WHERE purpose=? ORDER BY created DESC", (purpose,)).fetchall()
-        out = []
-        for r in rows:
-            d = dict(r)
-            d["result"] = json.loads(d["result"]) if d["result"] else None
-            out.append(d)
-        return out
+        rows = self._all("SELECT * FROM uploads WHERE purpose=? ORDER BY created DESC", purpose)
+        return [_decoded(r, "result") for r in rows]
 
     # -- jobs ---------------------------------------------------------------------------------
     def add_job(self, kind: str, title: str, params: dict, service_id: int | None = None,
@@ -251,11 +239,7 @@ class Workspace:
         return self.get_job(jid)
 
     def get_job(self, jid: str) -> dict:
-        with self.connect() as con:
-            row = con.execute("SELECT * FROM jobs WHERE id=?", (jid,)).fetchone()
-        if row is None:
-            raise NotFound("job", jid)
-        return _job(row)
+        return _job(self._one("jobs", jid, "job"))
 
     def list_jobs(self, kind: str | None = None, limit: int = 500) -> list[dict]:
         with self.connect() as con:
@@ -279,11 +263,16 @@ class Workspace:
             con.execute(f"UPDATE jobs SET {', '.join(cols)} WHERE id=?", (*vals, jid))  # noqa: S608 - fixed names
 
 
-def _job(row: sqlite3.Row) -> dict:
+def _decoded(row: sqlite3.Row, *json_columns: str) -> dict:
+    """A row as a dict with its JSON columns parsed (an empty column is None)."""
     d = dict(row)
-    for k in ("params", "progress", "result"):
+    for k in json_columns:
         d[k] = json.loads(d[k]) if d[k] else None
     return d
+
+
+def _job(row: sqlite3.Row) -> dict:
+    return _decoded(row, "params", "progress", "result")
 
 
 def _statements(script: str) -> list[str]:

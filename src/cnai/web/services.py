@@ -21,22 +21,9 @@ from pydantic import BaseModel
 
 from cnai.errors import InputError
 
-# --- profiles ------------------------------------------------------------------------------------
+from .i18n import STRINGS
 
-SECTION_HELP = {
-    "service": ("The AI service", "AI 服务"),
-    "organization": ("The organisation providing it", "提供服务的组织"),
-    "audience": ("Who uses it", "用户是谁"),
-    "capabilities": ("What it does", "服务能做什么"),
-    "model": ("The model it runs on", "所用模型"),
-    "training_data": ("Training data (if you train or fine-tune)", "训练数据（如训练或微调）"),
-    "personal_information": ("Personal information processed", "处理的个人信息"),
-    "cross_border": ("Data sent outside mainland China", "数据出境"),
-    "ethics": ("S&T ethics review triggers", "科技伦理审查触发条件"),
-    "roles": ("Roles the organisation plays", "组织承担的角色"),
-    "sectors": ("Sectors", "行业"),
-    "regions": ("Regions with local rules", "适用地方规则的地区"),
-}
+# --- profiles ------------------------------------------------------------------------------------
 
 
 def _profile_mod():
@@ -86,7 +73,7 @@ def profile_form() -> list[dict]:
         if name == "schema_":
             continue
         inner = _unwrap(field.annotation)
-        help_en, help_zh = SECTION_HELP.get(name, (name.replace("_", " ").capitalize(), ""))
+        help_en, help_zh = STRINGS.get(f"section.{name}", (name.replace("_", " ").capitalize(), ""))
         if isinstance(inner, type) and issubclass(inner, BaseModel):
             fields = []
             for fname, f in inner.model_fields.items():
