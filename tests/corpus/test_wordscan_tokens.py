@@ -77,12 +77,17 @@ def test_generated_sentences_same_findings_and_real_identifiers_found():
     assert {"email", "ip_address"} <= found
 
 
-def test_ipv6_tokens_go_back_to_the_python_path():
-    items, deferred = DET._tok.scan("服务器 fe80::1ff:fe23:4567:890a 已上线，备用 10.0.0.1")
-    assert deferred and (4, 28) in items
-    out: list = []
-    DET._scan_tokens(text := "服务器 fe80::1ff:fe23:4567:890a 已上线", out)
-    assert [f[:3] for f in out] == [("ip_address", 4, 28)] and text[4:28] == "fe80::1ff:fe23:4567:890a"
+def test_ipv6_candidates_follow_python_ipaddress():
+    # the compiled pass re-implements ipaddress.IPv6Address's rules; random strings over its alphabet
+    rnd = random.Random(3)
+    alphabet = "0123456789abcdefABCDEF::::...."
+    texts = ["服务器 fe80::1ff:fe23:4567:890a 已上线", "::ffff:192.168.1.1", ":::1:2:3:4", "1:2:3:4:5:6:7:8",
+             "1:2:3:4:5:6:7:8:9", "1::2::3", "::1.2.3.04", "a:b:c:d:e:f:1.2.3.4", "12345::1", ":::::", "1:2:3:4:5:6:7::"]
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(5, 40))) for _ in range(3000)]
+    for t in texts:
+        py, c = both("地址 " + t + " 结束")
+        assert c == py, t
+    assert [f[:3] for f in both("服务器 fe80::1ff:fe23:4567:890a 已上线")[1]] == [("ip_address", 4, 28)]
 
 
 def test_table_with_an_uncompiled_rule_uses_the_python_path(monkeypatch):
@@ -92,3 +97,17 @@ def test_table_with_an_uncompiled_rule_uses_the_python_path(monkeypatch):
     extra = checks.TokenRule("employee_id", False, (8,), lambda n, raw: (0.8, "test rule") if n.startswith("EMP") else None)
     monkeypatch.setattr(checks, "TOKEN_RULES", [*checks.TOKEN_RULES, extra])
     assert detect._compiled_tokens() is None
+
+
+def test_compiled_dedupe_matches_the_python_loop(monkeypatch):
+    from cnai.corpus import detect
+
+    rnd = random.Random(5)
+    for _ in range(300):
+        fs = sorted(((rnd.choice(["email", "address", "cn_mobile"]), s, s + rnd.randint(1, 3), rnd.random(), "r")
+                     for s in (rnd.randint(0, 20) for _ in range(rnd.randint(0, 30)))), key=detect._sort_key)
+        compiled = detect._dedupe(list(fs))
+        monkeypatch.setattr(detect, "_dedupe_sorted", None)
+        assert detect._dedupe(list(fs)) == compiled
+        monkeypatch.undo()
+        assert len({f[:3] for f in compiled}) == len(compiled)

@@ -531,20 +531,18 @@ out:
 }
 
 /* ================================================================== token pass
- * Tokens(provinces, regions, today, plate_provinces, context).scan(text) -> (list, any token deferred)
+ * Tokens(provinces, regions, today, plate_provinces, context).scan(text) -> list of findings
  * The identifier token scan of detect.py (Detector._iter_tokens + _scan_token + _classify + the rules of
  * checks.TOKEN_RULES) in one compiled loop; the Python path is the reference and tests/corpus/
- * test_wordscan_tokens.py compares the two on random and adversarial text. Items of the list:
- *   (type, start, end, confidence, reason)   a finding, in the order the Python path appends them;
- *   (start, end)                              a token with two or more ':' (IPv6 candidates), left to the
- *                                             Python path (Detector._scan_token), in its place in the order.
+ * test_wordscan_tokens.py compares the two on random and adversarial text. Findings are
+ * (type, start, end, confidence, reason), in the order the Python path appends them.
  * today: yyyymmdd, the date the Python path gets from date.today() (birth dates after it are invalid).
  */
 enum { T_ID, T_USCC, T_MOBILE, T_BANK, T_LANDLINE, T_PLATE, T_PASSPORT, T_PERMIT, T_EMAIL, T_IP, NTYPES };
 static const char *TYPE_NAMES[NTYPES] = {"cn_resident_id", "uscc", "cn_mobile", "bank_card", "cn_landline",
                                          "license_plate", "passport", "hk_macao_permit", "email", "ip_address"};
 enum { R_ID99, R_ID90, R_ID15, R_USCC99, R_USCC40, R_MOBILE, R_PLATE, R_PASSPORT, R_PERMIT, R_EMAIL, R_IPV4,
-       R_UNIONPAY, R_VISA, R_MASTERCARD, R_JCB, R_AMEX, NREASONS };
+       R_UNIONPAY, R_VISA, R_MASTERCARD, R_JCB, R_AMEX, R_IPV6, NREASONS };
 static const char *REASONS[NREASONS] = {
     "GB 11643 check digit, birth date and division code valid",
     "GB 11643 check digit and birth date valid; prefecture code not in 2015 table",
@@ -558,7 +556,7 @@ static const char *REASONS[NREASONS] = {
     "e-mail address syntax",
     "dotted IPv4 address, octets <= 255",
     "Luhn check valid, UnionPay prefix", "Luhn check valid, Visa prefix", "Luhn check valid, Mastercard prefix",
-    "Luhn check valid, JCB prefix", "Luhn check valid, Amex prefix",
+    "Luhn check valid, JCB prefix", "Luhn check valid, Amex prefix", "valid IPv6 address",
 };
 
 typedef struct { Py_UCS4 *w[32]; Py_ssize_t len[32]; int n; } WordList;
@@ -840,6 +838,63 @@ static inline int overlaps(const Py_ssize_t *taken, int nt, Py_ssize_t s, Py_ssi
 
 static inline int local_ch(int c) { return aln(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'; }
 
+static inline int hexd(int c) { return dig(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+/* ipaddress.IPv6Address(s) accepts s (s over [0-9A-Fa-f:.], no '%' or '/'): Python 3.11's rules, check by
+   check (parts split at ':', an IPv4 suffix in the last part, at most one '::', 1-4 hex digits a hextet) */
+static int ipv6_valid(const char *s, Py_ssize_t L) {
+    Py_ssize_t st[16], ln[16];
+    int n = 0;
+    Py_ssize_t a = 0;
+    for (Py_ssize_t i = 0; i <= L; i++) {
+        if (i == L || s[i] == ':') {
+            if (n == 16) return 0;  /* more than 9 parts either way */
+            st[n] = a; ln[n] = i - a; n++;
+            a = i + 1;
+        }
+    }
+    if (n < 3) return 0;
+    int v4 = memchr(s + st[n - 1], '.', ln[n - 1]) != NULL;
+    if (v4) {  /* IPv4Address(last part): 4 decimal octets, no leading zeros, <= 255 */
+        const char *q = s + st[n - 1];
+        Py_ssize_t m = ln[n - 1], b = 0;
+        int oct = 0;
+        for (Py_ssize_t i = 0; i <= m; i++) {
+            if (i < m && q[i] != '.') continue;
+            Py_ssize_t w = i - b;
+            if (w < 1 || w > 3 || !all_dig(q + b, w) || (w > 1 && q[b] == '0') || num(q + b, (int)w) > 255) return 0;
+            oct++;
+            b = i + 1;
+        }
+        if (oct != 4) return 0;
+    }
+    int total = v4 ? n + 1 : n;  /* the IPv4 suffix stands for two hextets */
+    if (total > 9) return 0;
+    int skip = -1;
+    for (int i = 1; i < total - 1; i++) {
+        int empty = (v4 && i >= n - 1) ? 0 : ln[i] == 0;
+        if (empty) { if (skip >= 0) return 0; skip = i; }
+    }
+    int first_empty = ln[0] == 0, last_empty = v4 ? 0 : ln[n - 1] == 0;
+    int hi, lo;
+    if (skip >= 0) {
+        hi = skip; lo = total - skip - 1;
+        if (first_empty && --hi) return 0;
+        if (last_empty && --lo) return 0;
+        if (8 - (hi + lo) < 1) return 0;
+    } else {
+        if (total != 8 || first_empty || last_empty) return 0;
+        hi = total; lo = 0;
+    }
+    for (int i = 0; i < total; i++) {  /* the parsed hextets: the first hi and the last lo */
+        if (!(i < hi || i >= total - lo)) continue;
+        if (v4 && i >= n - 1) continue;  /* the two hextets made from the IPv4 suffix are valid */
+        if (ln[i] < 1 || ln[i] > 4) return 0;
+        for (Py_ssize_t k = 0; k < ln[i]; k++) if (!hexd(s[st[i] + k])) return 0;
+    }
+    return 1;
+}
+
 /* Detector._scan_token over tok = text[base:base+L] (ASCII), without the IPv6 part: 0 ok, -1 error */
 static int scan_token(const Tokens *T, const Text *X, Py_ssize_t base, const char *t, Py_ssize_t L, PyObject *out) {
     Py_ssize_t tbuf[64], *taken = tbuf;
@@ -914,6 +969,32 @@ static int scan_token(const Tokens *T, const Text *X, Py_ssize_t base, const cha
             p = b;
         }
     }
+    Py_ssize_t ncolon = 0;
+    for (Py_ssize_t i = 0; i < L; i++) ncolon += t[i] == ':';
+    if (ncolon >= 2) {
+        /* _IPV6.finditer(tok): [hex:]*:[hex:]*:[hex:.]* = from p, a run of [hex:] with two or more ':', its
+           last ':' at c, then the longest run of [hex:.] after c; candidate stripped as in the Python path */
+        Py_ssize_t p = 0;
+        while (p < L) {
+            Py_ssize_t r = p, last = -1, ncol = 0;
+            while (r < L && (hexd(t[r]) || t[r] == ':')) { if (t[r] == ':') { ncol++; last = r; } r++; }
+            if (ncol < 2) { p = r + 1; continue; }  /* every later start in the run has fewer colons */
+            Py_ssize_t e = last + 1;
+            while (e < L && (hexd(t[e]) || t[e] == ':' || t[e] == '.')) e++;
+            Py_ssize_t cs = p, ce = e;
+            if (e - p >= 3 && t[p] == ':' && t[p + 1] == ':' && t[p + 2] == ':') {  /* strip(":.") */
+                while (cs < ce && (t[cs] == ':' || t[cs] == '.')) cs++;
+                while (ce > cs && (t[ce - 1] == ':' || t[ce - 1] == '.')) ce--;
+            } else {
+                while (ce > cs && t[ce - 1] == '.') ce--;  /* rstrip(".") */
+            }
+            if (ce - cs >= 6 && !overlaps(taken, nt, p, e) && ipv6_valid(t + cs, ce - cs)) {
+                if (emit(out, T, T_IP, base + cs, base + ce, 0.85, T->reason[R_IPV6]) < 0) goto done;
+                TAKE(p, e);
+            }
+            p = e;
+        }
+    }
     {  /* _PIECE.finditer(tok) */
         Py_ssize_t p = 0;
         while (p < L) {
@@ -942,7 +1023,6 @@ static PyObject *Tokens_scan(Tokens *T, PyObject *text) {
     Py_ssize_t n = X->n, last = 0, i = 0;
     PyObject *out = PyList_New(0);
     if (!out) return NULL;
-    int deferred = 0;
     char sbuf[512], *buf = sbuf;
     Py_ssize_t bcap = sizeof sbuf;
     while (i < n) {
@@ -975,25 +1055,18 @@ static PyObject *Tokens_scan(Tokens *T, PyObject *text) {
         }
         if (ts < 0) { last = me; continue; }
         last = te;
-        Py_ssize_t L = te - ts, colons = 0;
+        Py_ssize_t L = te - ts;
         if (L > bcap) {
             char *nb = PyMem_Malloc(L);
             if (!nb) { PyErr_NoMemory(); goto fail; }
             if (buf != sbuf) PyMem_Free(buf);
             buf = nb; bcap = L;
         }
-        for (Py_ssize_t k = 0; k < L; k++) { buf[k] = (char)TX(ts + k); colons += buf[k] == ':'; }
-        if (colons >= 2) {  /* IPv6 candidates: the Python path takes the whole token */
-            PyObject *t = Py_BuildValue("(nn)", ts, te);
-            if (!t || PyList_Append(out, t) < 0) { Py_XDECREF(t); goto fail; }
-            Py_DECREF(t);
-            deferred = 1;
-            continue;
-        }
+        for (Py_ssize_t k = 0; k < L; k++) buf[k] = (char)TX(ts + k);
         if (scan_token(T, X, ts, buf, L, out) < 0) goto fail;
     }
     if (buf != sbuf) PyMem_Free(buf);
-    return Py_BuildValue("(NO)", out, deferred ? Py_True : Py_False);
+    return out;
 fail:
     if (buf != sbuf) PyMem_Free(buf);
     Py_DECREF(out);
@@ -1058,7 +1131,7 @@ static int Tokens_init(Tokens *T, PyObject *args, PyObject *kw) {
 }
 
 static PyMethodDef Tokens_methods[] = {
-    {"scan", (PyCFunction)Tokens_scan, METH_O, "scan(text) -> list of findings and deferred tokens; see the source"},
+    {"scan", (PyCFunction)Tokens_scan, METH_O, "scan(text) -> list of findings (type, start, end, confidence, reason); see the source"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1125,9 +1198,40 @@ static PyTypeObject ScannerType = {
     .tp_getset = Scanner_getset,
 };
 
+/* dedupe_sorted(findings) -> list: the findings without the later ones of each run with equal
+   (type, start, end); the list is sorted by (start, end, type), so such runs are neighbours (detect._dedupe) */
+static PyObject *dedupe_sorted(PyObject *mod, PyObject *lst) {
+    if (!PyList_Check(lst)) { PyErr_SetString(PyExc_TypeError, "dedupe_sorted() takes a list"); return NULL; }
+    Py_ssize_t n = PyList_GET_SIZE(lst);
+    PyObject *out = PyList_New(0), *prev = NULL;
+    if (!out) return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *f = PyList_GET_ITEM(lst, i);
+        if (!PyTuple_Check(f) || PyTuple_GET_SIZE(f) < 3) { Py_DECREF(out); PyErr_SetString(PyExc_TypeError, "finding must be a tuple"); return NULL; }
+        int same = prev != NULL;
+        for (int k = 1; same && k < 4; k++) {
+            int j = k % 3;  /* start, end, type */
+            int r = PyObject_RichCompareBool(PyTuple_GET_ITEM(f, j), PyTuple_GET_ITEM(prev, j), Py_EQ);
+            if (r < 0) { Py_DECREF(out); return NULL; }
+            same = r;
+        }
+        if (!same) {
+            if (PyList_Append(out, f) < 0) { Py_DECREF(out); return NULL; }
+            prev = f;
+        }
+    }
+    return out;
+}
+
+static PyMethodDef module_methods[] = {
+    {"dedupe_sorted", (PyCFunction)dedupe_sorted, METH_O,
+     "dedupe_sorted(findings) -> list without repeated (type, start, end) neighbours"},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef moddef = {
     PyModuleDef_HEAD_INIT, "_wordscan",
-    "Compiled keyword and name-cue pass of cnai.corpus.detect (see the source header).", -1, NULL,
+    "Compiled keyword and name-cue pass of cnai.corpus.detect (see the source header).", -1, module_methods,
 };
 
 PyMODINIT_FUNC PyInit__wordscan(void) {

@@ -14,6 +14,7 @@ A finding is a tuple (type, start, end, confidence, reason) with character offse
 from __future__ import annotations
 
 import ipaddress
+import operator
 import re
 from collections.abc import Callable
 
@@ -223,16 +224,8 @@ class Detector:
                 k = text.find(marker, k + 1)
 
     def _scan_tokens(self, text: str, out: list[Finding]) -> None:
-        if self._tok is not None:  # the compiled pass; tokens with 2+ ':' (IPv6) come back for _scan_token
-            items, deferred = self._tok.scan(text)
-            if not deferred:
-                out.extend(items)
-                return
-            for it in items:
-                if len(it) == 2:
-                    self._scan_token(text, it[0], text[it[0]:it[1]], out)
-                else:
-                    out.append(it)
+        if self._tok is not None:  # the compiled pass (cnai/corpus/_wordscan.c, Tokens)
+            out.extend(self._tok.scan(text))
             return
         self._scan_tokens_py(text, out)
 
@@ -487,8 +480,8 @@ def _ascii_word(w: str) -> bool:
     return all(_is_word_char(c) or c == " " for c in w)
 
 
-def _sort_key(f: Finding) -> tuple[int, int, str]:
-    return f[1], f[2], f[0]
+_sort_key = operator.itemgetter(1, 2, 0)  # (start, end, type)
+_TYPE = operator.itemgetter(0)
 
 
 def _rebuild(keywords, types, min_confidence, classifier, screener, recognizers=None):
@@ -553,18 +546,28 @@ def _name_before(text: str, s: int, out: list[Finding], cue: str, boundary: bool
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
-    """Drop exact duplicates and PI findings fully inside a stronger PI finding of another type."""
-    out: list[Finding] = []
-    seen = set()
-    addrs = [f for f in findings if f[0] == "address"]
-    if len(addrs) > 1:  # an address found both with and without its house number: keep the longer one
+    """Drop exact duplicates and PI findings fully inside a stronger PI finding of another type.
+
+    `findings` is sorted by (start, end, type), so findings with the same (type, start, end) are neighbours
+    and the first of each run is kept."""
+    if list(map(_TYPE, findings)).count("address") > 1:
+        addrs = [f for f in findings if f[0] == "address"]
+        # an address found both with and without its house number: keep the longer one
         inner = {f for f in addrs for g in addrs if g is not f and g[1] <= f[1] and f[2] <= g[2]
                  and (g[1], g[2]) != (f[1], f[2])}
         findings = [f for f in findings if f not in inner]
+    if _dedupe_sorted is not None:
+        return _dedupe_sorted(findings)
+    out: list[Finding] = [findings[0]] if findings else []
+    prev = out[0] if out else None
     for f in findings:
-        key = (f[0], f[1], f[2])
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(f)
+        if f[1] != prev[1] or f[2] != prev[2] or f[0] != prev[0]:
+            out.append(f)
+            prev = f
     return out
+
+
+try:  # the same loop compiled (cnai/corpus/_wordscan.c); the Python loop above is its reference
+    from cnai.corpus._wordscan import dedupe_sorted as _dedupe_sorted
+except ImportError:
+    _dedupe_sorted = None
