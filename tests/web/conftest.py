@@ -64,6 +64,14 @@ def wait_job(client, jid: str, timeout: float = 60) -> dict:
     raise AssertionError(f"job {jid} did not finish: {job}")
 
 
+def wait_items(fetch, n: int, timeout: float = 20) -> None:
+    """Wait until the job `fetch()` returns has stored at least n items (a run under way, to interrupt)."""
+    end = time.time() + timeout
+    while (fetch().get("progress") or {}).get("done", 0) < n:
+        assert time.time() < end, f"fewer than {n} items stored after {timeout} s"
+        time.sleep(0.1)
+
+
 class _Hostile(BaseHTTPRequestHandler):
     seen_auth: list = []
 

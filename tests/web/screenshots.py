@@ -18,17 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.web.conftest import wait_job  # noqa: E402
 from tests.web.e2e import LiveServer, make_driver  # noqa: E402
-
-
-def _wait(c, jid, timeout=120):
-    end = time.time() + timeout
-    while time.time() < end:
-        j = c.get(f"/api/v1/jobs/{jid}").json()
-        if j["status"] in ("done", "failed", "cancelled"):
-            return j
-        time.sleep(0.3)
-    raise RuntimeError(f"job {jid} did not finish")
 
 
 def main() -> None:
@@ -49,7 +40,7 @@ def main() -> None:
         c = httpx.Client(base_url=url, timeout=60)
         runs = [j["id"] for j in c.get("/api/v1/assessments").json()]
         for r in runs:
-            _wait(c, r)
+            wait_job(c, r, 120)
         img = tmp / "poster.png"
         Image.new("RGB", (320, 200), (30, 90, 160)).save(img)
         up = c.post("/api/v1/labels", files={"file": ("poster.png", img.read_bytes(), "image/png")}).json()[0]
@@ -60,11 +51,11 @@ def main() -> None:
                                         for i in range(60)]
         audit = c.post("/api/v1/corpus/audits", files={"file": ("corpus.jsonl", "\n".join(lines).encode(), "text/plain")},
                        data={"source_field": "source", "sample": "10"}).json()
-        _wait(c, audit["id"])
+        wait_job(c, audit["id"], 120)
         dossier = None
         if c.get("/api/v1/dossier").json()["available"]:
             dossier = c.post("/api/v1/dossiers", json={"service_id": 1, "runs": runs[:1], "audits": [audit["id"]]}).json()
-            _wait(c, dossier["id"], 180)
+            wait_job(c, dossier["id"], 180)
         pages = {
             "services": "/services", "service": "/services/1", "service-form": "/services/1/edit",
             "duties": "/services/1/duties", "duties-zh": "/services/2/duties?lang=zh", "law": "/law?lang=en",

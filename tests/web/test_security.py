@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from .conftest import PROFILE, csrf_of, wait_job
+from .conftest import PROFILE, csrf_of, wait_items, wait_job
 
 TOKEN = "t0ken-for-tests-0123456789"
 
@@ -182,10 +182,7 @@ def test_server_killed_mid_job_then_restarted_job_fails_with_reason_and_resumes(
         r = httpx.post(f"{base}/assessments", json={"target": "mock:mixed?latency=0.05", "sample": "60",
                                                     "concurrency": 2})
         jid = r.json()["id"]
-        end = time.time() + 20
-        while (httpx.get(f"{base}/jobs/{jid}").json().get("progress") or {}).get("done", 0) < 5:
-            assert time.time() < end
-            time.sleep(0.1)
+        wait_items(lambda: httpx.get(f"{base}/jobs/{jid}").json(), 5)
         os.killpg(srv.pid, signal.SIGKILL)  # the server and everything in its session, mid-job
         srv.wait()
     finally:
@@ -215,10 +212,7 @@ def test_cancel_then_resume_from_the_api(client):
     r = client.post("/api/v1/assessments", json={"target": "mock:mixed?latency=0.05", "sample": "60",
                                                   "concurrency": 2})
     jid = r.json()["id"]
-    end = time.time() + 20
-    while (client.get(f"/api/v1/jobs/{jid}").json().get("progress") or {}).get("done", 0) < 3:
-        assert time.time() < end
-        time.sleep(0.1)
+    wait_items(lambda: client.get(f"/api/v1/jobs/{jid}").json(), 3)
     job = client.post(f"/api/v1/jobs/{jid}/cancel").json()
     assert job["status"] == "cancelled"
     assert client.post(f"/api/v1/jobs/{jid}/cancel").json()["status"] == "cancelled"  # idempotent
