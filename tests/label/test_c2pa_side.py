@@ -214,3 +214,28 @@ def test_agreement_rules():
     assert not agreement(lab, {"digital_source_types": [DST_AI], "gb45438": {**lab, "ProduceID": "b"}})["agree"]
     assert not agreement(None, {"digital_source_types": [DST_AI], "gb45438": None})["agree"]
     assert agreement(lab, {"error": "broken"}) is None
+
+
+def test_earlier_manifest_is_kept_as_parent_ingredient(sample_dir, tmp_path, cnai, pki):
+    """A generator's C2PA file (its own CA) labelled and re-signed: the generator's manifest becomes the
+    parentOf ingredient (reference 6: re-sign with the old manifest as an ingredient)."""
+    from tests.label.c2pa_util import sign_with_c2pa
+
+    gen = tmp_path / "gen.jpg"
+    sign_with_c2pa(sample_dir / "sample.jpg", gen, generator="some-generator")
+    r = _embed(cnai, gen, tmp_path / "o", pki)
+    assert r.returncode == 0, r.stderr
+    rec = json.loads(r.stdout)
+    assert rec["c2pa"]["parent"] and any("parent ingredient" in w for w in rec["warnings"])
+    out = tmp_path / "o" / "gen.jpg"
+    store = c2pa_store(out, pki[2])
+    assert store["validation_state"] == "Trusted", store.get("validation_status")
+    active = store["manifests"][store["active_manifest"]]
+    assert [i["relationship"] for i in active["ingredients"]] == ["parentOf"]
+    parent = store["manifests"][active["ingredients"][0]["active_manifest"]]
+    assert parent["claim_generator_info"][0]["name"] == "some-generator"
+    acts = next(a for a in active["assertions"] if a["label"].startswith("c2pa.actions"))["data"]["actions"]
+    assert [a["action"] for a in acts] == ["c2pa.opened", "c2pa.edited.metadata"]
+    got = read_file(str(out), c2pa_trust=pki[2].read_bytes())
+    assert got["c2pa_agreement"]["agree"] and got["c2pa"]["parent_ingredients"] == ["gen.jpg"]
+    assert check_file(str(out), c2pa_trust=pki[2].read_bytes())["ok"]

@@ -235,13 +235,14 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
             rec.update(status="unchanged", label=lab.to_dict())
             return rec
         if c2pa is not None:
-            rec["c2pa"] = _label_then_sign(src, dst, fmt, lab, c2pa, digital_source_type)
+            had = ("c2pa-jumbf" in scan.traces or "c2pa-bytes" in scan.traces) and \
+                not (c2pa_summary(src) or {"error": 1}).get("error")
+            rec["c2pa"] = _label_then_sign(src, dst, fmt, lab, c2pa, digital_source_type, parent=src if had else None)
         else:
             write_label(src, dst, fmt, lab, WriteOpts(digital_source_type=digital_source_type))
         rec.update(status="relabelled" if old else "labelled", label=lab.to_dict())
-        if c2pa is not None and ("c2pa-jumbf" in scan.traces or "c2pa-bytes" in scan.traces):
-            warns = warns + ["the file's earlier C2PA manifest was replaced by the new one (it is not kept as an "
-                             "ingredient)"]
+        if c2pa is not None and rec["c2pa"].get("parent"):
+            warns = warns + ["the file's earlier C2PA manifest is kept as the parent ingredient of the new one"]
         elif "c2pa-jumbf" in scan.traces or ("c2pa-bytes" in scan.traces and c2pa_summary(src)):
             warns = warns + ["the file has a C2PA manifest; changing its metadata breaks the manifest's hash "
                              "binding (label before C2PA signing, or re-sign)"]
@@ -253,7 +254,8 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
     return rec
 
 
-def _label_then_sign(src: str, dst: str, fmt: str, lab: AIGCLabel, creds, dst_type: str | None) -> dict:
+def _label_then_sign(src: str, dst: str, fmt: str, lab: AIGCLabel, creds, dst_type: str | None,
+                     parent: str | None = None) -> dict:
     """TC260 label first (into a hidden temp file beside dst), C2PA manifest last (atomically into dst), so the
     manifest's hard binding covers the final bytes; then both are read back from dst and must agree."""
     from cnai.label import c2pa_side
@@ -266,7 +268,7 @@ def _label_then_sign(src: str, dst: str, fmt: str, lab: AIGCLabel, creds, dst_ty
         with immediate():  # the C2PA step needs the labelled bytes now, not at the batch's group commit
             write_label(src, tmp, fmt, lab, WriteOpts(digital_source_type=dst_type))
         c2pa_side.sign(tmp, dst, fmt=fmt, lab=lab, creds=creds, carrier_where=standard_where(fmt),
-                       digital_source_type=dst_type or c2pa_side.DST_AI)
+                       digital_source_type=dst_type or c2pa_side.DST_AI, parent=parent)
     finally:
         if os.path.lexists(tmp):
             os.unlink(tmp)
@@ -280,7 +282,8 @@ def _label_then_sign(src: str, dst: str, fmt: str, lab: AIGCLabel, creds, dst_ty
             os.unlink(dst)
         raise SkipError("verification failed", f"C2PA read-back failed (state {state}, label "
                         f"{'kept' if got and got.to_json() == lab.to_json() else 'lost'})")
-    return {"signed": True, "validation_state": state, "assertion": c2pa_side.ASSERTION_LABEL}
+    return {"signed": True, "validation_state": state, "assertion": c2pa_side.ASSERTION_LABEL,
+            "parent": bool(summ and summ.get("parent_ingredients"))}
 
 
 def propagate_file(src: str, dst: str, *, propagator: str, propagate_id: str | None = None,

@@ -4,7 +4,9 @@ GB 45438 does not reference C2PA (reference section 6, secondary): the TC260 lab
 in the container's metadata, the C2PA manifest a signed JUMBF store beside it (JPEG APP11, PNG caBX, BMFF
 uuid). Global customers want both. The manifest we write carries
   * `c2pa.actions` with a `c2pa.created` action and the IPTC digital source type (trainedAlgorithmicMedia for
-    Label "1"; the mapping Label 1 <-> trainedAlgorithmicMedia is the reference's, section 6), and
+    Label "1"; the mapping Label 1 <-> trainedAlgorithmicMedia is the reference's, section 6) -- or, when the
+    input had a manifest of its own, c2pa.opened + c2pa.edited.metadata with that manifest kept as the
+    parentOf ingredient -- and
   * a custom assertion ASSERTION_LABEL holding the seven label fields as written in the TC260 carrier.
 Order matters: the TC260 label is written first and the manifest signed last, so the manifest's hard binding
 (c2pa.hash.data / bmff hash) covers the final bytes, label included. Changing the label afterwards (a platform
@@ -30,6 +32,7 @@ ENV_KEY = "CNAI_C2PA_KEY"
 ASSERTION_LABEL = "cnai.gb45438.aigc"
 COMPARED = ("Label", "ContentProducer", "ProduceID")  # the fields `read`/`check` compare
 AI_SOURCE_TYPES = (DST_AI, DST_AI_COMPOSITE, DST_PREFIX + "algorithmicMedia")
+PARENT_ID = "parent"
 
 
 @dataclass
@@ -113,15 +116,22 @@ def mime_for(path: str, fmt: str) -> str | None:
 
 
 def manifest_for(lab: AIGCLabel, *, title: str, carrier_where: str | None,
-                 digital_source_type: str = DST_AI) -> dict:
+                 digital_source_type: str = DST_AI, has_parent: bool = False) -> dict:
+    """c2pa.created for a file without provenance; with a parent (the input's own manifest, kept as the
+    parentOf ingredient, as C2PA wants for an edit) c2pa.opened + c2pa.edited.metadata (the label)."""
     from cnai import __version__
 
+    if has_parent:
+        actions = [{"action": "c2pa.opened", "parameters": {"ingredientIds": [PARENT_ID]}},
+                   {"action": "c2pa.edited.metadata", "digitalSourceType": digital_source_type,
+                    "description": "GB 45438 implicit label written"}]
+    else:
+        actions = [{"action": "c2pa.created", "digitalSourceType": digital_source_type}]
     return {
         "claim_generator_info": [{"name": "cnai", "version": __version__}],
         "title": title,
         "assertions": [
-            {"label": "c2pa.actions", "data": {"actions": [
-                {"action": "c2pa.created", "digitalSourceType": digital_source_type}]}},
+            {"label": "c2pa.actions", "data": {"actions": actions}},
             {"label": ASSERTION_LABEL, "data": {
                 "standard": "GB 45438-2025 Annex E (implicit label, seven keys)",
                 "carrier": carrier_where,
@@ -131,8 +141,11 @@ def manifest_for(lab: AIGCLabel, *, title: str, carrier_where: str | None,
 
 
 def sign(src: str, dst: str, *, fmt: str, lab: AIGCLabel, creds: C2paCredentials, carrier_where: str | None,
-         digital_source_type: str = DST_AI) -> None:
-    """Sign src (already carrying the TC260 label) into dst atomically; the manifest is the last change."""
+         digital_source_type: str = DST_AI, parent: str | None = None) -> None:
+    """Sign src (already carrying the TC260 label) into dst atomically; the manifest is the last change.
+    `parent`: the original input when it carried a C2PA manifest of its own; it becomes the parentOf
+    ingredient, so the earlier provenance stays verifiable (reference 6: re-sign with the old manifest as an
+    ingredient)."""
     c2pa = _require_c2pa()
     from cnai.core.safeio import atomic_writer
 
@@ -145,7 +158,7 @@ def sign(src: str, dst: str, *, fmt: str, lab: AIGCLabel, creds: C2paCredentials
 
         raise SkipError("unsupported format", f"c2pa-python cannot sign {fmt} files")
     manifest = manifest_for(lab, title=os.path.basename(dst), carrier_where=carrier_where,
-                            digital_source_type=digital_source_type)
+                            digital_source_type=digital_source_type, has_parent=parent is not None)
     alg = getattr(c2pa.C2paSigningAlg, creds.alg.upper())
     signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(alg, creds.chain, creds.key, None))
     # no thumbnail: c2pa-rs would embed a re-encoded preview (up to 1024 px) in every file, often as large
@@ -154,6 +167,10 @@ def sign(src: str, dst: str, *, fmt: str, lab: AIGCLabel, creds: C2paCredentials
     try:
         with open(src, "rb") as fi, atomic_writer(dst, inputs=[src], binary=True) as fo:
             with c2pa.Builder(manifest, context=ctx) as b:
+                if parent is not None:
+                    with open(parent, "rb") as fp:
+                        b.add_ingredient_from_stream({"title": os.path.basename(parent), "relationship": "parentOf",
+                                                      "label": PARENT_ID}, mime, fp)
                 b.sign(signer, mime, fi, fo)
     finally:
         signer.close()
@@ -191,9 +208,17 @@ def summary(path: str, trust_anchors: bytes | None = None) -> dict | None:
         elif lab == ASSERTION_LABEL and isinstance(a.get("data"), dict):
             gb = a["data"].get("AIGC")
     codes = [s.get("code") for s in store.get("validation_status", []) or []]
+    parents = [i for i in active.get("ingredients", []) or [] if i.get("relationship") == "parentOf"]
+    parent_dst = []
+    for i in parents:  # the parent's own manifest, when it had one
+        for a in store.get("manifests", {}).get(i.get("active_manifest") or "", {}).get("assertions", []):
+            if a.get("label", "").startswith("c2pa.actions"):
+                parent_dst += [act["digitalSourceType"] for act in a.get("data", {}).get("actions", [])
+                               if act.get("digitalSourceType")]
     return {"claim_generator": active.get("claim_generator") or
             (active.get("claim_generator_info") or [{}])[0].get("name"),
             "title": active.get("title"), "digital_source_types": dst, "gb45438": gb,
+            "parent_ingredients": [i.get("title") for i in parents], "parent_digital_source_types": parent_dst,
             "validation_state": store.get("validation_state"), "validation_errors": codes[:10]}
 
 
@@ -209,7 +234,7 @@ def agreement(label: dict | None, c2: dict | None) -> dict | None:
         for k in COMPARED:
             if str(gb.get(k, "")) != label.get(k, ""):
                 diffs.append(f"{k}: TC260 label {label.get(k, '')!r}, C2PA assertion {gb.get(k, '')!r}")
-    types = c2.get("digital_source_types") or []
+    types = (c2.get("digital_source_types") or []) + (c2.get("parent_digital_source_types") or [])
     # a third-party manifest without any source type says nothing either way; one that names a non-AI source
     # (or ours, which always names one) contradicts Label 1
     if label is not None and label.get("Label") == "1" and (types or isinstance(gb, dict)):
