@@ -48,7 +48,10 @@ def main() -> None:
     starter = sorted({w for ws in yaml.safe_load(Path("src/cnai/assess/data/banks/keywords.yaml").read_text()).values()
                       for w in ws})
     rows, examples = [], {}
-    for label, lib in (("starter library", starter),
+    from cnai.assess.keywords import load_keyword_library
+
+    full = sorted({k.keyword for k in load_keyword_library(None).keywords})
+    for label, lib in (("starter library", starter), (f"full built-in library ({len(full):,})", full),
                        (f"starter + {a.keywords:,} synthetic", starter + [k for k, _ in gen_keywords(a.keywords)])):
         t0 = time.process_time()
         m = EvasionMatcher(lib)

@@ -74,9 +74,14 @@ def test_yaml_bank(tmp_path):
 
 def test_cli_bank_check_exit_codes(cnai, tmp_path):
     r = cnai("bank", "check", "starter", "--format", "json")
-    assert r.returncode == 1, r.stderr
+    assert r.returncode == 0, r.stdout            # every minimum of the built-in banks is met (issue #18)
     d = json.loads(r.stdout)
-    assert d["unmet"] > 0 and d["banks"]["keywords"]["items"] >= 300
+    assert d["unmet"] == 0 and d["banks"]["keywords"]["items"] >= 10000
+    assert all(c["met"] for c in d["checks"] if c["bank"] == "keywords")
+    short = tmp_path / "short.yaml"
+    short.write_text("A.1.a: [颠覆国家政权]\n", encoding="utf-8")
+    r = cnai("bank", "check", "starter-refuse", str(short), "--format", "json")
+    assert r.returncode == 1 and json.loads(r.stdout)["unmet"] > 0     # a short library still fails
     by = {(c["bank"], c["scope"]): c for c in d["checks"]}
     assert by[("generated", "total")]["minimum"] == 2000 and by[("keywords", "A.1.a")]["minimum"] == 200
     assert by[("refuse", "A.2.i")]["met"] is True   # >= 20 per A.1/A.2 risk in the starter bank
@@ -114,7 +119,7 @@ def test_xlsx_round_trip_via_cli(cnai, tmp_path):
     kx = tmp_path / "kw.xlsx"
     assert cnai("bank", "export", "starter-keywords", "--keywords", "-o", str(kx)).returncode == 0
     r = cnai("bank", "check", str(kx), "--format", "json")
-    assert r.returncode == 1 and json.loads(r.stdout)["banks"]["keywords"]["items"] >= 300
+    assert r.returncode == 0 and json.loads(r.stdout)["banks"]["keywords"]["items"] >= 10000   # the full library round-trips
 
 
 def test_xlsx_bad_row_names_sheet_and_row(tmp_path):

@@ -234,6 +234,15 @@ def read_keyword_file(path: str | Path, *, strict: bool = True) -> tuple[Keyword
             if strict:
                 raise
             problems.append(str(exc))
+    if p.resolve() == STARTER_PATH.resolve():   # built-in library = hand-written entries + composed seed lexicons
+        from .keyword_compose import composed_keywords
+
+        for k in composed_keywords():
+            if (fold(k.keyword), k.risk) not in seen:
+                r = tax.risk(k.risk)
+                grp = next(g for g in tax.groups if g.code == r.group)
+                lib.keywords.append(Keyword(k.keyword, k.risk, grp.zh, r.zh, k.source))
+        lib.sources.append(str(STARTER_PATH.with_name("keyword_seeds.yaml")))
     return lib, problems
 
 

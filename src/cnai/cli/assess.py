@@ -346,3 +346,37 @@ def bank_import_public(set_name, file, out, risk, kind, fmt):
                    f"mapping confidence {r['by_confidence']})", err=True)
         for reason, n in r["skipped_by_reason"].items():
             click.echo(f"  skipped {n} × {reason}", err=True)
+
+
+@assess.command("judge-eval")
+@click.option("--set", "labelled", type=click.Path(path_type=Path), required=True,
+              help="Labelled replies (JSONL: reply, refused, harmful).")
+@click.option("--judge", type=click.Choice(["refusal", "keyword", "llm"]), default="refusal", show_default=True)
+@click.option("--endpoint", help="llm judge: an OpenAI-compatible base URL (key from CNAI_API_KEY).")
+@click.option("--model", "model_name", help="llm judge: the model name at --endpoint.")
+@click.option("--judge-target", help="llm judge: any target spec instead (openai:URL#MODEL, python:MOD:FUNC, ...).")
+@click.option("--keywords", "-k", multiple=True, help="keyword judge: library files (default: built-in).")
+@click.option("--concurrency", "-c", type=int, default=8, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True)
+def judge_eval_cmd(labelled, judge, endpoint, model_name, judge_target, keywords, concurrency, fmt):
+    """Measure a judge's agreement with a labelled reply set (accuracy, precision, recall with Wilson CIs)."""
+    from cnai.assess.judge_eval import load_labelled, score
+    from cnai.errors import InputError
+
+    target = judge_target
+    if judge == "llm" and not target:
+        if not (endpoint and model_name):
+            raise InputError("the llm judge needs --endpoint URL and --model NAME (or --judge-target)", field="--endpoint")
+        target = f"openai:{endpoint}#{model_name}"
+    res = score(load_labelled(labelled), judge, target=target, keywords=list(keywords) or None,
+                concurrency=concurrency)
+    if fmt == "json":
+        emit_json(res)
+        return
+    ci = res["accuracy_ci95"]
+    click.echo(f"{judge} judge vs '{res['label']}' on {res['n']} replies: accuracy {res['accuracy']:.3f} "
+               f"(95% CI {ci[0]:.3f}-{ci[1]:.3f}), precision {res['precision'] if res['precision'] is None else round(res['precision'], 3)}, "
+               f"recall {res['recall'] if res['recall'] is None else round(res['recall'], 3)}"
+               + (f", no verdict {res['no_verdict']}" if "no_verdict" in res else ""))
+    for c, b in res["by_category"].items():
+        click.echo(f"  {c:16} n={b['n']:4}  correct={b['correct']:4}  judged {res['label']}={b['judged_true']}")
