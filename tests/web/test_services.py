@@ -136,22 +136,24 @@ def test_scope_cache_is_keyed_on_profile_date_and_law_version(monkeypatch):
     services.SCOPE_CACHE.clear()
     day = dt.date(2026, 8, 1)
     first = services.scope_dict(copy.deepcopy(PROFILE), day)
+    assert (services.SCOPE_CACHE.hits, services.SCOPE_CACHE.misses) == (0, 1)
     # The same facts in another key order (and a date as a date, not a string) are the same profile.
     reordered = {k: PROFILE[k] for k in reversed(list(PROFILE))}
     reordered["service"] = {"launch_date": dt.date(2025, 3, 3), "name": PROFILE["service"]["name"]}
-    assert services.scope_dict(reordered, day) is first
+    again = services.scope_dict(reordered, day)
+    assert again == first and again is not first  # every caller gets its own copy
     assert services.SCOPE_CACHE.hits == 1
     # Another day, another fact or another law version is another result, computed afresh.
     other_day = services.scope_dict(copy.deepcopy(PROFILE), dt.date(2024, 1, 1))
-    assert other_day is not first and other_day["as_of"] == "2024-01-01"
+    assert other_day["as_of"] == "2024-01-01" and other_day != first
     minors = copy.deepcopy(PROFILE)
     minors["audience"]["minors"] = True
     changed = services.scope_dict(minors, day)
-    assert changed is not first
+    assert changed != first
     assert _same(changed, services.run_scope(copy.deepcopy(minors), day).to_dict())
     monkeypatch.setattr(services, "kb_version", lambda: "law-data-edited")
-    assert services.scope_dict(copy.deepcopy(PROFILE), day) is not first
-    assert services.SCOPE_CACHE.misses == 4
+    assert services.scope_dict(copy.deepcopy(PROFILE), day) == first
+    assert (services.SCOPE_CACHE.hits, services.SCOPE_CACHE.misses) == (1, 4)
 
 
 def test_scope_cache_never_holds_an_invalid_profile_and_is_bounded():

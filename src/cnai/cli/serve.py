@@ -52,6 +52,10 @@ def serve(data_dir: Path, host: str, port: int, token: str | None, demo: bool, w
     from cnai.web.app import create_app
 
     app = create_app(data_dir, token=token, demo=demo)  # validates the workspace before binding
+    if workers == 1:
+        from cnai.web.services import warm_up
+
+        warm_up()  # (with several workers each one warms up in cnai.web.asgi)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.echo(f"cnai workspace {data_dir.resolve()} at http://{shown}:{port}/ "
                f"(API: /api/v1, OpenAPI: /api/v1/openapi.json){' — token required' if token else ''}", err=True)
