@@ -218,3 +218,29 @@ def test_jsonl_reader_any_bytes(tmp_path):
 
 def test_csv_reader_any_bytes(tmp_path):
     _prop("csv")(tmp_path)
+
+
+@pytest.mark.parametrize("text", [
+    "1" * 200_000,                                  # one 200,000-digit token
+    "a." * 5_000 + "@b",                            # long e-mail local part that never completes
+    ":" * 50_000 + "1",                             # colon run (IPv6 candidate) with no address
+    "1.1." * 20_000,                                # dotted run (IPv4 windows)
+    ("身份证11010519491231002X，" * 5_000),          # many real identifiers in one document
+    "@" * 100_000,
+])
+def test_hostile_tokens_compiled_pass_bounded_and_same_as_python(text):
+    """A document made to stress the token scan: the compiled pass finishes quickly and finds exactly what
+    the Python reference path finds (issue #16)."""
+    from cnai.corpus.detect import Detector
+
+    det = Detector()
+    assert det._tok is not None
+    t0 = time.process_time()
+    compiled: list = []
+    det._scan_tokens(text, compiled)
+    assert time.process_time() - t0 < 2.0
+    reference: list = []
+    det._scan_tokens_py(text, reference)
+    assert compiled == reference
+    if "身份证" in text:
+        assert len(compiled) == 5_000 and {f[0] for f in compiled} == {"cn_resident_id"}

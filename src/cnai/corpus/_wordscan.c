@@ -1018,6 +1018,7 @@ done:
 }
 
 static PyObject *Tokens_scan(Tokens *T, PyObject *text) {
+    if (!T->region) { PyErr_SetString(PyExc_RuntimeError, "Tokens is not initialised"); return NULL; }
     if (!PyUnicode_Check(text)) { PyErr_SetString(PyExc_TypeError, "scan() takes a str"); return NULL; }
     Text XX = {PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)}, *X = &XX;
     Py_ssize_t n = X->n, last = 0, i = 0;
