@@ -119,10 +119,12 @@ def test_streamed_term_split_across_chunks_is_caught(start_gateway, client):
         assert ev[-2]["choices"][0]["finish_reason"] == "content_filter"
 
 
-def test_stream_holds_back_only_a_possible_term_prefix(start_gateway, client):
+def test_stream_holds_back_only_a_possible_term_prefix(tmp_path):
     from cnai.gateway.engine import Engine
     from cnai.gateway.policy import Policy
-    eng = Engine(Policy())
+    bank = tmp_path / "kw.txt"            # our own terms: the shared starter library grows over time
+    bank.write_text("自制炸药\tA.1.d\nbuild a bomb\tA.1.d\n", encoding="utf-8")
+    eng = Engine(Policy(keyword_library=[str(bank)]))
     from cnai.gateway.engine import StreamGuard
     g = StreamGuard(eng)
     assert g.feed("今天天气") == "今天天气"           # no term starts with these: nothing held

@@ -108,3 +108,22 @@ def test_gateway_redacts_pi_split_across_sse_chunks(start_gateway, client):
     m = client.get(f"{base}/metrics").text
     assert 'cnai_gateway_redactions_total{type="cn_resident_id"} 5.0' in m
     assert 'cnai_gateway_blocks_total{category="cn_mobile",direction="output"} 1.0' in m
+
+
+def test_long_stream_keeps_working_after_old_context_is_dropped():
+    """Past a few KB the guard drops text no rescan can reach; matches far into the stream still work."""
+    eng = Engine(REDACT)
+    filler = "这是一段很长的普通回答文字，用来测试流式输出。" * 40
+    text = filler + f"证件{ID}。" + filler + f"电话 {MOBILE} 结束" + filler + "最后教你自制炸药"
+    whole = eng.check(text, output=True)
+    assert whole.action == "block"
+    for size in (3, 7, 50):
+        g = StreamGuard(eng)
+        out = "".join(g.feed(text[i:i + size]) for i in range(0, len(text), size))
+        assert g.blocked and len(g.buf) < 6000           # bounded working buffer
+        assert ID not in out and MOBILE not in out and "[cn_resident_id]" in out and "[cn_mobile]" in out
+        assert "自制炸药" not in out and g.acc == text[:len(g.acc)]
+    eng2 = Engine(Policy(output=Direction(pi={"cn_mobile": "redact", "cn_resident_id": "redact"}, keywords={})))
+    expect = eng2.check(text, output=True).text
+    g = StreamGuard(eng2)
+    assert "".join(g.feed(text[i:i + 5]) for i in range(0, len(text), 5)) + g.finish() == expect

@@ -75,7 +75,8 @@ def serve(upstream, listen, policy_path, log_dir, keywords, workers, upstream_ke
     click.echo(f"cnai gateway on http://{host}:{port} -> {upstream} ({workers} worker(s), logs in {log_dir})",
                err=True)
     uvicorn.run("cnai.gateway.app:app_factory", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", access_log=False, timeout_graceful_shutdown=30)
+                log_level="warning", access_log=False, timeout_graceful_shutdown=30,
+                proxy_headers=False, server_header=False, date_header=False)   # none of them is used
 
 
 @gateway.group()

@@ -16,10 +16,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import aiohttp
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from cnai.gateway.chainlog import ChainLog, claim_worker
@@ -54,8 +55,30 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def oai_error(status: int, message: str, typ: str, code: str | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": typ, "param": None, "code": code}}, status_code=status)
+def _loads(raw: bytes):
+    """orjson (fast); json for what orjson refuses but JSON allows (integers beyond 64 bits)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
+
+
+def _dumps(obj) -> bytes:
+    try:
+        return orjson.dumps(obj)
+    except TypeError:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class FastJSON(Response):
+    media_type = "application/json"
+
+    def render(self, content) -> bytes:
+        return _dumps(content)
+
+
+def oai_error(status: int, message: str, typ: str, code: str | None = None) -> Response:
+    return FastJSON({"error": {"message": message, "type": typ, "param": None, "code": code}}, status_code=status)
 
 
 class Metrics:
@@ -129,7 +152,7 @@ class Gateway:
         self.worker, self._lock = claim_worker(settings.log_dir)
         self.chain = ChainLog(settings.log_dir, self.worker)
         self._chain_settings()
-        self.client: httpx.AsyncClient | None = None
+        self.client: aiohttp.ClientSession | None = None
         self.upstream = settings.upstream.rstrip("/")
 
     def _build_engine(self) -> Engine:
@@ -161,8 +184,15 @@ class Gateway:
 
     async def startup(self) -> None:
         lim = self.policy.limits
-        self.client = httpx.AsyncClient(timeout=httpx.Timeout(lim.upstream_timeout_s, connect=lim.connect_timeout_s),
-                                        limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200))
+        # aiohttp rather than httpx for the upstream hop: httpcore's pool scans every connection for every
+        # request (profiled: most of the gateway's CPU at 64 clients); aiohttp's connector does not
+        self.client = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=1000, keepalive_timeout=30),
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=lim.connect_timeout_s,
+                                          sock_read=lim.upstream_timeout_s),
+            skip_auto_headers=("User-Agent",))
+        if self.policy.logging.group_commit:
+            self.chain.on_pending = self._schedule_flush
         self.chain.append("event", {"event": "start", "upstream": self.upstream, "pid": os.getpid()})
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.reload)
@@ -172,7 +202,7 @@ class Gateway:
 
     async def shutdown(self) -> None:
         if self.client is not None:
-            await self.client.aclose()
+            await self.client.close()
         self.chain.append("event", {"event": "stop"})
         self.chain.close()
         self.violations.close()
@@ -185,6 +215,31 @@ class Gateway:
         if key:
             h["authorization"] = f"Bearer {key}"
         return h
+
+    # group commit: records appended during one event-loop turn share one transaction, committed at the end
+    # of the turn; a request's response waits for that commit (_committed), so what a client was answered
+    # is on disk, while the commits cost one per turn instead of one per record
+    _flush_waiter: asyncio.Future | None = None
+
+    def _schedule_flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._flush_waiter = loop.create_future()
+        loop.call_soon(self._flush_now)
+
+    def _flush_now(self) -> None:
+        w, self._flush_waiter = self._flush_waiter, None
+        try:
+            self.chain.flush()
+        except Exception as e:
+            self._log("log write failed", event="log_error", error=str(e))
+        finally:
+            if w is not None and not w.done():
+                w.set_result(None)
+
+    async def _committed(self) -> None:
+        w = self._flush_waiter
+        if w is not None:
+            await asyncio.shield(w)
 
     def _record(self, rec: dict) -> None:
         try:
@@ -208,7 +263,7 @@ class Gateway:
             if len(buf) > limit:
                 return oai_error(413, f"request body over {limit} bytes", "invalid_request_error", "body_too_large")
         try:
-            body = json.loads(buf)
+            body = _loads(bytes(buf))
         except (ValueError, UnicodeDecodeError) as e:
             return oai_error(400, f"request body is not valid JSON: {e}", "invalid_request_error", "invalid_json")
         if not isinstance(body, dict):
@@ -265,6 +320,7 @@ class Gateway:
             rec.setdefault("outcome", "ok")
             rec["ms"] = round((time.perf_counter() - t0) * 1000, 3)
             self._finish(route, rec)
+            await self._committed()
         return resp
 
     def _finish(self, route: str, rec: dict) -> None:
@@ -311,16 +367,15 @@ class Gateway:
             return await self._stream(route, body, rec)
         return await self._plain(route, body, rec)
 
-    async def _send(self, method: str, path: str, body: dict | None, rec: dict, stream: bool = False):
-        url = self.upstream + path
+    async def _send(self, method: str, path: str, body: dict | None, rec: dict):
+        """The upstream response (body not read yet), or an OpenAI-style error response."""
         try:
-            req = self.client.build_request(method, url, headers=self._headers(),
-                                            content=None if body is None else json.dumps(body, ensure_ascii=False).encode())
-            return await self.client.send(req, stream=stream)
-        except httpx.TimeoutException:
+            return await self.client.request(method, self.upstream + path, headers=self._headers(),
+                                             data=None if body is None else _dumps(body))
+        except TimeoutError:
             rec["outcome"] = "upstream_timeout"
             return oai_error(504, "upstream model timed out", "upstream_error", "upstream_timeout")
-        except (httpx.TransportError, OSError) as e:
+        except (aiohttp.ClientError, OSError) as e:
             rec["outcome"] = "upstream_unreachable"
             rec["error"] = type(e).__name__
             return oai_error(502, "upstream model unreachable or connection reset", "upstream_error",
@@ -331,7 +386,7 @@ class Gateway:
         rec["upstream_status"] = status
         msg = f"upstream returned HTTP {status}"
         try:
-            e = json.loads(raw).get("error")
+            e = _loads(raw).get("error")
             if isinstance(e, dict) and isinstance(e.get("message"), str):
                 msg += f": {e['message'][:500]}"
         except (ValueError, AttributeError):
@@ -345,26 +400,31 @@ class Gateway:
         if isinstance(r, Response):
             return r
         try:
-            raw = r.content
-        except httpx.HTTPError:
+            raw = await r.read()
+        except TimeoutError:
+            rec["outcome"] = "upstream_timeout"
+            return oai_error(504, "upstream model timed out", "upstream_error", "upstream_timeout")
+        except (aiohttp.ClientError, OSError):
             rec["outcome"] = "upstream_reset"
             return oai_error(502, "upstream connection reset while reading the reply", "upstream_error",
                              "upstream_reset")
-        rec["upstream_status"] = r.status_code
-        if r.status_code >= 400:
-            return self._upstream_error(r.status_code, raw, rec)
+        finally:
+            r.release()
+        rec["upstream_status"] = r.status
+        if r.status >= 400:
+            return self._upstream_error(r.status, raw, rec)
         try:
-            data = json.loads(raw)
+            data = _loads(raw)
             if not isinstance(data, dict):
                 raise ValueError("not an object")
-        except ValueError:
+        except (ValueError, UnicodeDecodeError):
             rec["outcome"] = "upstream_malformed"
             return oai_error(502, "upstream returned malformed JSON", "upstream_error", "upstream_malformed")
         if route == "models":
-            return JSONResponse(data)
+            return FastJSON(data)
         if route == "images":
             self._label_images(data, rec)
-            return JSONResponse(data)
+            return FastJSON(data)
         return self._check_output(route, data, rec)
 
     def _check_output(self, route: str, data: dict, rec: dict) -> Response:
@@ -397,7 +457,7 @@ class Gateway:
             for _ch, holder, key in slots:
                 holder[key] = self.engine.label(holder[key])
             rec["text_label"] = self.policy.labels.position
-        return JSONResponse(data)
+        return FastJSON(data)
 
     def _label_images(self, data: dict, rec: dict) -> None:
         from cnai.label.codes import new_produce_id
@@ -444,16 +504,18 @@ class Gateway:
     async def _stream(self, route: str, body: dict, rec: dict) -> Response:
         path = "/chat/completions" if route == "chat" else "/completions"
         t0 = time.perf_counter()
-        r = await self._send("POST", path, body, rec, stream=True)
+        r = await self._send("POST", path, body, rec)
         if isinstance(r, Response):
             rec["ms"] = round((time.perf_counter() - t0) * 1000, 3)
             self._finish(route, rec)
-            return oai_error(r.status_code, json.loads(r.body)["error"]["message"], "upstream_error",
-                             json.loads(r.body)["error"]["code"])
-        if r.status_code >= 400:
-            raw = await r.aread()
-            await r.aclose()
-            resp = self._upstream_error(r.status_code, raw, rec)
+            return r
+        if r.status >= 400:
+            try:
+                raw = await r.read()
+            except (aiohttp.ClientError, OSError, TimeoutError):
+                raw = b""
+            r.release()
+            resp = self._upstream_error(r.status, raw, rec)
             rec["ms"] = round((time.perf_counter() - t0) * 1000, 3)
             self._finish(route, rec)
             return resp
@@ -466,7 +528,7 @@ class Gateway:
             return (d, "content") if isinstance(d, dict) else (None, None)
         return ch, "text"
 
-    async def _relay(self, route: str, r: httpx.Response, rec: dict, t0: float):
+    async def _relay(self, route: str, r: aiohttp.ClientResponse, rec: dict, t0: float):
         guards: dict[int, StreamGuard] = {}
         started: set[int] = set()
         lab = self.policy.labels
@@ -474,7 +536,7 @@ class Gateway:
         outcome = "ok"
 
         def ev(obj) -> bytes:
-            return b"data: " + json.dumps(obj, ensure_ascii=False).encode() + b"\n\n"
+            return b"data: " + _dumps(obj) + b"\n\n"
 
         def final_event(idx: int, text: str, reason: str) -> bytes:
             base = dict(template or {"object": "chat.completion.chunk" if route == "chat" else "text_completion"})
@@ -489,7 +551,7 @@ class Gateway:
         buf = b""
         try:
             done = False
-            async for chunk in r.aiter_bytes():
+            async for chunk in r.content.iter_any():
                 buf += chunk
                 while b"\n\n" in buf or b"\r\n\r\n" in buf:
                     sep = b"\r\n\r\n" if (b"\r\n\r\n" in buf and (b"\n\n" not in buf or buf.index(b"\r\n\r\n") < buf.index(b"\n\n"))) else b"\n\n"
@@ -512,10 +574,10 @@ class Gateway:
                         done = True
                         break
                     try:
-                        obj = json.loads(payload)
+                        obj = _loads(payload)
                         if not isinstance(obj, dict):
                             raise ValueError
-                    except ValueError:
+                    except (ValueError, UnicodeDecodeError):
                         outcome = "upstream_malformed"
                         yield ev({"error": {"message": "upstream sent a malformed stream event", "type": "upstream_error",
                                             "code": "upstream_malformed"}})
@@ -566,12 +628,12 @@ class Gateway:
                 yield ev({"error": {"message": "upstream stream ended without [DONE]", "type": "upstream_error",
                                     "code": "upstream_truncated"}})
                 yield b"data: [DONE]\n\n"
-        except httpx.TimeoutException:
+        except TimeoutError:
             outcome = "upstream_timeout"
             yield ev({"error": {"message": "upstream model timed out mid-stream", "type": "upstream_error",
                                 "code": "upstream_timeout"}})
             yield b"data: [DONE]\n\n"
-        except (httpx.HTTPError, OSError):
+        except (aiohttp.ClientError, OSError):
             outcome = "upstream_reset"
             yield ev({"error": {"message": "upstream connection reset mid-stream", "type": "upstream_error",
                                 "code": "upstream_reset"}})
@@ -580,7 +642,7 @@ class Gateway:
             outcome = "client_disconnected"
             raise
         finally:
-            await r.aclose()
+            r.release()
             findings = [f for g in guards.values() for f in g.findings]
             rec["output_decision"] = {"action": "block" if outcome == "blocked_output" else
                                       max((f["action"] for f in findings), default="allow",
@@ -596,6 +658,8 @@ class Gateway:
                 self._violation(rec)
             rec["ms"] = round((time.perf_counter() - t0) * 1000, 3)
             self._finish(route, rec)
+            if outcome != "client_disconnected":
+                await self._committed()          # before the stream's last bytes go out
 
     # ------------------------------------------------------------------ complaints, health, metrics
     async def complaint(self, request: Request) -> Response:
@@ -613,12 +677,13 @@ class Gateway:
                "about_request": body.get("request_id"), "category": body.get("category"),
                "contact": body.get("contact"), "text": text[:10000], "status": "open"}
         self.chain.append("complaint", rec)
+        await self._committed()                  # the ticket is on disk before it is handed out
         self._log("complaint received", event="complaint", ticket=ticket)
-        return JSONResponse({"ticket": ticket, "deadline": deadline, "status": "open",
+        return FastJSON({"ticket": ticket, "deadline": deadline, "status": "open",
                              "basis": "generative-ai:15 (complaints handled within a stated time)"}, status_code=201)
 
     async def health(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok", "worker": self.worker, "records": self.chain.seq,
+        return FastJSON({"status": "ok", "worker": self.worker, "records": self.chain.seq,
                              "upstream": self.upstream, "keywords": len(self.engine.keywords.library)})
 
     async def metrics_view(self, request: Request) -> Response:
@@ -626,7 +691,7 @@ class Gateway:
         return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None) -> FastPath:
     settings = settings or Settings.from_env()
     gw = Gateway(settings)
 
@@ -652,10 +717,31 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.gateway = gw
-    return app
+    return FastPath(app, gw)
 
 
-def app_factory() -> Starlette:
+class FastPath:
+    """The proxy routes straight to the handler; everything else (lifespan, complaints, health, metrics, 404,
+    405) through Starlette. Profiled: Starlette's routing and middleware stack cost about a sixth of the
+    gateway's CPU per proxied request; the handler catches its own errors, so nothing is lost by skipping it."""
+
+    ROUTES = {("POST", "/v1/chat/completions"): "chat", ("POST", "/v1/completions"): "completions",
+              ("POST", "/v1/images/generations"): "images", ("GET", "/v1/models"): "models"}
+
+    def __init__(self, app: Starlette, gw: Gateway):
+        self.app, self.gw, self.state = app, gw, app.state
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            route = self.ROUTES.get((scope["method"], scope["path"]))
+            if route is not None:
+                resp = await self.gw.handle(Request(scope, receive), route)
+                await resp(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def app_factory() -> FastPath:
     """uvicorn --factory entry point for multi-worker runs (settings come from CNAI_GATEWAY_SETTINGS)."""
     h = logging.StreamHandler()
     h.setFormatter(JsonFormatter())

@@ -163,6 +163,10 @@ class ChainLog:
         self._signed_at = 0.0
         self._signed_seq = -1
         self.pruned: list[dict] = []          # prune results of this process (for health / tests)
+        # group commit: with on_pending set (the app schedules flush() at the end of the event-loop turn),
+        # records are inserted into an open transaction and committed together; None: one commit per record
+        self.on_pending = None
+        self._pending = 0
         segs = segments(log_dir).get(worker, [])
         self.seq, self.head = 0, GENESIS
         for _n, path in reversed(segs):       # the newest record (the newest segment may still be empty)
@@ -206,14 +210,27 @@ class ChainLog:
     def _insert(self, kind: str, data: dict, now: float) -> dict:
         seq, ts, body = self.seq + 1, iso(now), _dumps(data)
         h = _fast_hash(self.head, seq, ts, self.worker, kind, body)
+        if self.on_pending is not None and not self._pending:
+            self.db.execute("BEGIN")
+            self._pending = 1
+            self.on_pending()
+        elif self._pending:
+            self._pending += 1
         self.db.execute("INSERT INTO records VALUES (?,?,?,?,?,?,?)", (seq, ts, self.worker, kind, body, self.head, h))
         self.seq, self.head = seq, h
         self.seg_records += 1
         self.seg_bytes += len(body) + len(kind) + 200     # estimate: row + index overhead; no stat per request
         return {"seq": seq, "ts": ts, "hash": h}
 
+    def flush(self) -> None:
+        """Commit the records of a group commit (no-op when none is open)."""
+        if self._pending:
+            self._pending = 0
+            self.db.execute("COMMIT")
+
     def rotate(self) -> None:
         """Close the current segment and start the next; the chain runs on. Prunes past retention if set."""
+        self.flush()
         old, head, seq = os.path.basename(self.path), self.head, self.seq
         if self.signer is not None:
             self.sign_head()
@@ -244,6 +261,8 @@ class ChainLog:
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
+            self.flush()
+        with contextlib.suppress(Exception):
             self.sign_head()
         with contextlib.suppress(sqlite3.Error):
             self.db.close()
@@ -253,6 +272,8 @@ class ChainLog:
 def _rows(path: str) -> Iterator[tuple]:
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'records'").fetchone():
+            return      # a segment being created this instant (its writer has not made the table yet)
         yield from db.execute("SELECT seq, ts, worker, kind, data, prev, hash FROM records ORDER BY seq")
     finally:
         db.close()
@@ -437,6 +458,8 @@ def _prune_lock(log_dir: str, worker: str):
 def _segment_summary(path: str) -> dict | None:
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'records'").fetchone():
+            return None
         first = db.execute("SELECT seq, ts FROM records ORDER BY seq LIMIT 1").fetchone()
         last = db.execute("SELECT seq, ts, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
         n = db.execute("SELECT count(*) FROM records").fetchone()[0]

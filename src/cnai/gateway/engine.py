@@ -96,10 +96,12 @@ class StreamGuard:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        self.acc = ""
-        self.released = 0
+        self._parts: list[str] = []   # everything received (for the log's hash)
+        self.buf = ""                  # the working text: what is held plus the left context of a rescan
+        self.base = 0                  # offset of buf[0] in the whole text
+        self.released = 0              # offset up to which text has been forwarded
         self.blocked = False
-        self.done = False          # the choice's finish event has been forwarded
+        self.done = False              # the choice's finish event has been forwarded
         self.findings: list[dict] = []
         self._seen: set[tuple[int, int, str]] = set()
         out = engine.policy.output
@@ -111,41 +113,50 @@ class StreamGuard:
         # keywords cost nothing on output when no category has an action there
         self.kw = engine.keywords if any(a != "allow" for a in out.keywords.values()) else None
         self.ctx = max(self.kw.max_len if self.kw else 0, self.pi_cap)
+        self._keep = self.ctx + (1024 if self.pi is not None else 0)   # left context a rescan may need
+
+    @property
+    def acc(self) -> str:
+        """The whole text received so far."""
+        return "".join(self._parts)
 
     def _pi_hold(self) -> int:
         """Length of the trailing token that could still grow into an identifier (0 if none), capped."""
         if not self.pi_cap:
             return 0
-        acc, i, lo = self.acc, len(self.acc), max(0, len(self.acc) - self.pi_cap)
+        buf, i = self.buf, len(self.buf)
+        lo = max(0, i - self.pi_cap)
         has_sig = False
         while i > lo:
-            c = acc[i - 1]
+            c = buf[i - 1]
             if c in _TOKCH:
                 has_sig = has_sig or c.isdigit() or c == "@"
-            elif not (c == " " and i >= 2 and acc[i - 2].isdigit()):   # "138 1234 5678" is one token
+            elif not (c == " " and i >= 2 and buf[i - 2].isdigit()):   # "138 1234 5678" is one token
                 break
             i -= 1
-        n = len(acc) - i
+        n = len(buf) - i
         return n if n and (has_sig or self.letters_matter) else 0
 
     def _window_start(self) -> int:
-        """Left edge of the rescan: context before the released point, widened to a token start."""
-        s = max(0, self.released - self.ctx)
-        lo = max(0, s - 1024)
-        while s > lo and self.acc[s - 1] in _TOKCH:
-            s -= 1
+        """Left edge of the rescan in buf: context before the released point, widened to a token start."""
+        s = max(0, self.released - self.base - self.ctx)
+        if self.pi is not None:
+            lo = max(0, s - 1024)
+            while s > lo and self.buf[s - 1] in _TOKCH:
+                s -= 1
         return s
 
     def _spans(self, start: int, final: bool):
-        """Findings in acc[start:] as absolute (s, e, kind, category, action), actions 'allow' dropped."""
-        window = self.acc[start:]
+        """Findings in buf[start:] as (s, e, kind, category, action) offsets in buf, 'allow' dropped."""
+        window = self.buf[start:] if start else self.buf
         out_dir = self.engine.policy.output
         spans = []
-        for s, e, k, cat in self.kw.find(window) if self.kw else ():
-            a = out_dir.keyword_action(cat)
-            # an ASCII term at the very end may still grow into a longer word: not final yet
-            if a != "allow" and (final or e != len(window) or not window[s:e].isascii()):
-                spans.append((s + start, e + start, k, cat, a))
+        if self.kw is not None:
+            for s, e, k, cat in self.kw.find(window):
+                a = out_dir.keyword_action(cat)
+                # an ASCII term at the very end may still grow into a longer word: not final yet
+                if a != "allow" and (final or e != len(window) or not window[s:e].isascii()):
+                    spans.append((s + start, e + start, k, cat, a))
         if self.pi is not None:
             for s, e, k, cat in self.pi.find(window):
                 a = out_dir.pi.get(cat, "allow")
@@ -156,42 +167,49 @@ class StreamGuard:
     def _release(self, final: bool) -> str:
         if self.blocked:
             return ""
-        start = self._window_start()
-        spans = self._spans(start, final)
+        buf, base = self.buf, self.base
+        rel = self.released - base            # released point in buf
+        spans = self._spans(self._window_start(), final)
         if final:
-            upto = len(self.acc)
+            upto = len(buf)
         elif self.full_hold:
-            upto = self.released
+            upto = rel
         else:
-            upto = len(self.acc) - max(self.kw.holdback(self.acc) if self.kw else 0, self._pi_hold())
+            fresh = len(buf) - rel
+            upto = len(buf) - max(self.kw.holdback(buf, fresh) if self.kw else 0, self._pi_hold())
             for s, e, *_r in spans:     # never release part of a span that is not final yet
                 if s < upto < e:
                     upto = s
-        upto = max(upto, self.released)
+        upto = max(upto, rel)
         redact = []
-        for s, e, kind, cat, a in sorted(spans):
-            key = (s, e, cat)
-            if key in self._seen:
-                continue
-            if e > upto:     # not released yet; a keyword match is certain already, so a block can act now
-                if not (a == "block" and kind == "kw"):
+        if spans:
+            for s, e, kind, cat, a in sorted(spans):
+                key = (s + base, e + base, cat)
+                if key in self._seen:
                     continue
-            self._seen.add(key)
-            self.findings.append({"kind": kind, "category": cat, "action": a})
-            if a == "block":
-                self.blocked = True
-                return ""
-            if a == "redact" and e > self.released:
-                redact.append((max(s, self.released) - self.released, e - self.released, cat))
-        out = self.acc[self.released:upto]
-        self.released = upto
+                if e > upto:     # not released yet; a keyword match is certain already, so a block acts now
+                    if not (a == "block" and kind == "kw"):
+                        continue
+                self._seen.add(key)
+                self.findings.append({"kind": kind, "category": cat, "action": a})
+                if a == "block":
+                    self.blocked = True
+                    return ""
+                if a == "redact" and e > rel:
+                    redact.append((max(s, rel) - rel, e - rel, cat))
+        out = buf[rel:upto]
+        self.released = base + upto
+        if upto > self._keep + 4096:           # drop context no rescan can reach: feed stays O(delta)
+            cut = upto - self._keep
+            self.buf, self.base = buf[cut:], base + cut
         return self.engine.redact(out, redact) if redact else out
 
     def feed(self, delta: str) -> str:
         """Return the text safe to forward now ('' if none); sets self.blocked when the policy blocks."""
         if self.blocked:
             return ""
-        self.acc += delta
+        self._parts.append(delta)
+        self.buf += delta
         return self._release(final=False)
 
     def finish(self) -> str:

@@ -25,6 +25,17 @@ class _CoreMatcher:
         self._auto = KeywordAutomaton(list(table))
         self.engine = f"cnai.core.matcher ({self._auto.engine})"
 
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, risk) of every match, sorted: find_all without building match objects."""
+        hits = self._auto.find(text)
+        if not hits:
+            return []
+        vals = self._vals
+        out = [(s, e, risk) for i, s, e in hits for _kw, risk in vals[i]]
+        if len(out) > 1:
+            out = sorted(set(out))
+        return out
+
     def find_all(self, text: str) -> list[KeywordMatch]:
         out = [KeywordMatch(s, e, kw, risk) for i, s, e in self._auto.find(text) for kw, risk in self._vals[i]]
         out.sort(key=lambda m: (m.start, m.end, m.risk_code))
@@ -42,6 +53,7 @@ class KeywordScanner:
     def __init__(self, lib: KeywordLibrary):
         self.library = lib
         self.engine = _Engine((k.keyword, k.risk) for k in lib.keywords)
+        self._spans = getattr(self.engine, "spans", None)
         words = {fold(k.keyword) for k in lib.keywords if fold(k.keyword).strip()}
         self.max_len = max((len(w) for w in words), default=0)
         # proper prefixes of every term; a whole ASCII-word term also counts (the next chunk may extend it
@@ -54,11 +66,15 @@ class KeywordScanner:
         self._prefixes = pre
 
     def find(self, text: str) -> list[Span]:
+        if self._spans is not None:
+            return [(s, e, "kw", r) for s, e, r in self._spans(text)]
         return [(m.start, m.end, "kw", m.risk_code) for m in self.engine.find_all(text)]
 
-    def holdback(self, text: str) -> int:
-        """Length of the longest suffix of text that is a prefix of some term (0 if none)."""
-        n = min(len(text), self.max_len)
+    def holdback(self, text: str, limit: int | None = None) -> int:
+        """Length of the longest suffix of text that is a prefix of some term (0 if none), looking at most
+        `limit` characters back (a stream guard passes what is not released yet: released text was not a
+        term prefix when it was released, so no longer suffix can be one now)."""
+        n = min(len(text), self.max_len, len(text) if limit is None else limit)
         if not n:
             return 0
         tail = fold(text[-n:])

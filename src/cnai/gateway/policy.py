@@ -50,6 +50,8 @@ class Logging(BaseModel):
     rotate_records: int = Field(1_000_000, ge=1000, description="start a new chain segment after this many records")
     rotate_mb: float = Field(256, gt=0, description="... or when the segment reaches this size (MB)")
     rotate_hours: float = Field(24, gt=0, description="... or this age; pruning deletes whole segments")
+    group_commit: bool = Field(True, description="commit the records of one event-loop turn together (a kill -9 "
+                               "can lose that turn's records, never break the chain); false: one commit each")
     sign_head_every_s: float = Field(1.0, ge=0, description="with CNAI_GATEWAY_SIGNING_KEY set: sign the chain "
                                      "head at most this often (0: after every record)")
 
@@ -115,6 +117,7 @@ logging:
   rotate_records: 1000000     # a new chain segment after this many records,
   rotate_mb: 256              # or this size,
   rotate_hours: 24            # or this age; past retention_days whole segments are pruned (tombstone kept)
+  group_commit: true          # one commit per event-loop turn (false: per record; slower, loses nothing on kill -9)
   sign_head_every_s: 1.0      # with CNAI_GATEWAY_SIGNING_KEY (Ed25519) set: signed chain head this often
 suspension:                  # generative-ai:14(2) names warn/restrict/suspend but no numbers: ours
   enabled: true
