@@ -1136,16 +1136,15 @@ static PyMethodDef Tokens_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* the slots every type of this module fills the same way (C = the struct and the prefix of its functions) */
+#define WORDSCAN_TYPE(C, doc)                                                                     \
+    PyVarObject_HEAD_INIT(NULL, 0)                                                                \
+    .tp_name = "cnai.corpus._wordscan." #C, .tp_basicsize = sizeof(C), .tp_flags = Py_TPFLAGS_DEFAULT, \
+    .tp_doc = doc, .tp_new = PyType_GenericNew, .tp_init = (initproc)C##_init,                    \
+    .tp_dealloc = (destructor)C##_dealloc, .tp_methods = C##_methods
+
 static PyTypeObject TokensType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "cnai.corpus._wordscan.Tokens",
-    .tp_basicsize = sizeof(Tokens),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Identifier token scan + check-digit validation of the corpus detector (see the source).",
-    .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)Tokens_init,
-    .tp_dealloc = (destructor)Tokens_dealloc,
-    .tp_methods = Tokens_methods,
+    WORDSCAN_TYPE(Tokens, "Identifier token scan + check-digit validation of the corpus detector (see the source)."),
 };
 
 /* ------------------------------------------------------------------ type */
@@ -1187,15 +1186,7 @@ static PyGetSetDef Scanner_getset[] = {
 };
 
 static PyTypeObject ScannerType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "cnai.corpus._wordscan.Scanner",
-    .tp_basicsize = sizeof(Scanner),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Keyword + name-cue scanner (see module docstring).",
-    .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)Scanner_init,
-    .tp_dealloc = (destructor)Scanner_dealloc,
-    .tp_methods = Scanner_methods,
+    WORDSCAN_TYPE(Scanner, "Keyword + name-cue scanner (see module docstring)."),
     .tp_getset = Scanner_getset,
 };
 
