@@ -386,17 +386,16 @@ def write_output(car: Carrier, fmt: str, src: str, dst: str, js: str, opts: Writ
     """Write src labelled to dst by the cheapest safe route. Returns (path to read back, how it was done):
     in place ("header-only"), a patched clone ("reflink+patch"/"copy+patch"), or the normal rewrite
     ("rewrite"). The caller reads the label back from the returned path."""
-    from cnai.core.safeio import atomic_writer, check_output, new_file_mode
+    from cnai.core.safeio import check_output, new_file_mode
 
     same = os.path.abspath(src) == os.path.abspath(dst)
     p = plan(fmt, src, js, opts)
-    if same:
-        if p is not None and p.safe and _in_place(car, src, p, js):
+    if same and p is not None and p.safe:
+        if _in_place(car, src, p, js):
             return src, "header-only"
-        with atomic_writer(dst, binary=True) as fh:
-            car.write(src, fh, js, opts)
-        return dst, "rewrite"
-    check_output(dst, inputs=[src])
+        p = None  # the check after the edit failed (and the file was restored): take the plain route
+    # otherwise a new file replaces dst atomically (dst may be src: --in-place without room)
+    check_output(dst, inputs=[] if same else [src])
     folder = os.path.dirname(os.path.abspath(dst))
     try:
         os.makedirs(folder, exist_ok=True)
