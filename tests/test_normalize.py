@@ -120,3 +120,17 @@ def test_homophones_that_cut_through_a_common_word_are_not_hits():
     assert [h.how for h in m.find("他在网上发了一篇家新闻")] == ["sound"]    # no word crossed: caught
     assert [h.how for h in m.find("搜索发轮功资料")] == ["sound"]
     assert EvasionMatcher(["假新闻"], word_guard=False).find("今天的国家新闻")[0].how == "sound"
+
+
+def test_one_keyword_engine_under_normalisation():
+    """The sound-view automaton is cnai.core.matcher (issue #11); its boundaries are checked by the caller,
+    so the engine's ASCII whole-word rule is switched off there, and only there."""
+    from cnai.core.matcher import KeywordAutomaton
+    from cnai.core.normalize import EvasionMatcher
+
+    assert EvasionMatcher(["炸弹"]).engine.startswith("cnai.core.matcher")
+    assert KeywordAutomaton(["ab"]).find("xaby") == []
+    assert KeywordAutomaton(["ab"], whole_words=False).find("xaby") == [(0, 1, 3)]
+    import pickle
+
+    assert pickle.loads(pickle.dumps(KeywordAutomaton(["ab"], whole_words=False))).find("xaby") == [(0, 1, 3)]

@@ -70,7 +70,7 @@ class _PythonAutomaton:
         return res
 
 
-def _compiled(words: list[str]):
+def _compiled(words: list[str], whole_words: bool = True):
     """cnai.corpus._wordscan.Scanner holding only the keywords (no name tables), or None."""
     if os.environ.get("CNAI_MATCHER", "") == "python":
         return None
@@ -80,17 +80,19 @@ def _compiled(words: list[str]):
         _wordscan = import_module("cnai.corpus._wordscan")
     except ImportError:
         return None
-    flags = [_wordscan.F_VALS | (_wordscan.F_ASCII if _ascii_word(w) else 0) for w in words]
+    flags = [_wordscan.F_VALS | (_wordscan.F_ASCII if whole_words and _ascii_word(w) else 0) for w in words]
     return _wordscan.Scanner(words, flags, "", [], "", "", "", [])
 
 
 class KeywordAutomaton:
     """All occurrences of folded keywords in a text (see the module docstring)."""
 
-    def __init__(self, words: list[str]):
+    def __init__(self, words: list[str], *, whole_words: bool = True):
+        """whole_words=False drops the ASCII whole-word rule (callers that apply their own boundaries)."""
         self.words = list(words)
-        self._ascii = [_ascii_word(w) for w in self.words]
-        self._fast = _compiled(self.words) if self.words else None
+        self.whole_words = whole_words
+        self._ascii = [whole_words and _ascii_word(w) for w in self.words]
+        self._fast = _compiled(self.words, whole_words) if self.words else None
         self._py: _PythonAutomaton | None = None
         self.engine = "compiled" if self._fast is not None else "python"
 
@@ -99,10 +101,10 @@ class KeywordAutomaton:
 
     # worker processes get a copy: the compiled automaton is rebuilt from the words, not pickled
     def __getstate__(self):
-        return {"words": self.words, "engine": self.engine}
+        return {"words": self.words, "engine": self.engine, "whole_words": self.whole_words}
 
     def __setstate__(self, state):
-        self.__init__(state["words"])
+        self.__init__(state["words"], whole_words=state.get("whole_words", True))
 
     def find(self, text: str) -> list[tuple[int, int, int]]:
         if not self.words or not text:

@@ -13,7 +13,7 @@ How (one pass per text, or per batch of texts):
 2. Separator runs (spaces, punctuation, symbols, emoji) *between two CJK characters* are removed, as are runs
    of 1-3 separators between two Latin letters; zero-width characters are always removed. The positions kept
    are the offset map back to the original text (one integer array, no segment lists).
-3. One Aho-Corasick automaton (ahocorasick_rs; pyahocorasick as fallback) holds, per library entry: its sound
+3. One Aho-Corasick automaton (cnai.core.matcher, the project's one keyword engine) holds, per library entry: its sound
    form (catches the literal term and its homophones), the sound forms of its split-character spellings
    (SPLIT_FORMS: 法 -> 氵去), its full pinyin (>= 6 letters; phrase-aware via pypinyin) and its pinyin
    initials (>= 3 characters; whole Latin tokens only).
@@ -252,39 +252,22 @@ class Hit:
 
 
 class _Automaton:
-    """Overlapping Aho-Corasick over the sound view. ahocorasick_rs runs on UTF-16 code units (bytes: no
-    str conversion, 2 bytes a character; matches at odd byte offsets are misaligned and dropped)."""
+    """Overlapping Aho-Corasick over the sound view, on cnai's one keyword engine (cnai.core.matcher: the
+    compiled automaton, pure-Python fallback). The sound view is already folded and its boundaries are
+    checked here, so the engine's ASCII whole-word rule is off."""
 
     def __init__(self, patterns: list[str]):
+        from cnai.core.matcher import KeywordAutomaton
+
         self.empty = not patterns
-        if self.empty:
-            return
-        try:
-            import ahocorasick_rs
-
-            pats = [_hay16(np.frombuffer(p.encode("utf-32-le"), dtype=np.uint32)) for p in patterns]
-            self._rs = ahocorasick_rs.BytesAhoCorasick(pats, matchkind=ahocorasick_rs.MatchKind.Standard,
-                                                       implementation=ahocorasick_rs.Implementation.ContiguousNFA)
-            self.engine = "ahocorasick_rs"
-        except ImportError:  # pragma: no cover - the assess extra installs it
-            import ahocorasick
-
-            self._rs = None
-            self._py = ahocorasick.Automaton()
-            for i, p in enumerate(patterns):
-                self._py.add_word(p, (i, len(p)))
-            self._py.make_automaton()
-            self.engine = "pyahocorasick"
+        self._ka = KeywordAutomaton(patterns, whole_words=False)
+        self.engine = f"cnai.core.matcher ({self._ka.engine})"
 
     def matches(self, snd: np.ndarray) -> list[tuple[int, int, int]]:
         """(pattern index, start, end) in characters of every (overlapping) match in a sound view."""
         if self.empty:
             return []
-        if self._rs is not None:
-            return [(i, a >> 1, b >> 1) for i, a, b in self._rs.find_matches_as_indexes(_hay16(snd), overlapping=True)
-                    if not a & 1]
-        text = snd.astype(np.uint32).tobytes().decode("utf-32-le")
-        return [(i, e + 1 - n, e + 1) for e, (i, n) in self._py.iter(text)]
+        return self._ka.find(snd.astype(np.uint32).tobytes().decode("utf-32-le"))
 
 
 _ASCII_WORD = re.compile(r"[0-9a-z]")
