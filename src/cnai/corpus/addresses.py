@@ -29,8 +29,10 @@ _SEP = r"(?:[ \t\u3000]{0,3}\n?[ \t\u3000]{0,3})"
 PROVINCES = ("北京市 天津市 上海市 重庆市 河北省 山西省 辽宁省 吉林省 黑龙江省 江苏省 浙江省 安徽省 福建省 江西省 "
              "山东省 河南省 湖北省 湖南省 广东省 海南省 四川省 贵州省 云南省 陕西省 甘肃省 青海省 台湾省 "
              "内蒙古自治区 广西壮族自治区 西藏自治区 宁夏回族自治区 新疆维吾尔自治区 香港特别行政区 澳门特别行政区").split()
-_PROV = re.compile("|".join(sorted(PROVINCES, key=len, reverse=True)))
+# short names of the autonomous regions also start an address (新疆乌鲁木齐市); alone they are one component
+_PROV = re.compile("|".join(sorted(PROVINCES + ["新疆", "西藏", "内蒙古", "广西", "宁夏"], key=len, reverse=True)))
 _DIGITS = "0-9０-９"
+_NEAR = "[下上里前后旁边门外]"  # 1266号楼下: "below building No. 1266" reads as house number + 楼下
 _CNUM = "一二三四五六七八九十百零〇"
 # components after the first, tried in this order at each position; (level, regex)
 _COMPONENTS = [
@@ -39,20 +41,21 @@ _COMPONENTS = [
     ("district", re.compile(f"{_NAMECH}{{1,5}}?(?:新区|区|县|旗)(?![域别长内])")),
     ("town", re.compile(f"{_NAMECH}{{1,5}}?(?:街道|镇|乡)(?![长政])")),
     ("park", re.compile(f"{_NAMECH}{{0,8}}?(?:园区|开发区|工业园|科技园)")),
-    ("road", re.compile(f"(?:{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?(?:大街|大道|路|街|巷|胡同|弄|道)"
-                        f"(?:[东西南北中](?![{_H}]{{2}})|[{_CNUM}{_DIGITS}]{{1,2}}段)?")),
+    ("road", re.compile(f"(?:{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?(?:大街|大道|路|街|巷|胡同|弄|道)(?!段)"
+                        f"(?:{_SEP}[东西南北中]段|[东西南北中](?![{_H}]{{2}})|[{_CNUM}{_DIGITS}]{{1,2}}段)?")),
     ("lane", re.compile(f"[{_DIGITS}{_CNUM}]{{1,4}}弄")),  # 天山路 600弄 3号
-    ("number", re.compile(f"[{_DIGITS}{_CNUM}]{{1,5}}(?:[-－][{_DIGITS}]{{1,4}})?号(?:院)?(?!楼)")),
-    ("building", re.compile(f"(?:[{_DIGITS}A-Za-z]{{1,4}}(?:号楼|栋|幢|座|区)|[东西南北中]区|{_NAMECH}{{2,8}}?"
-                            f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|文化城|大楼)|{_NAMECH}{{0,6}}[A-Z]{{2,10}}"
-                            f"(?:{_SEP}[A-Z][0-9]{{1,2}}座?)?)")),  # 望京SOHO T1
+    ("number", re.compile(f"[{_DIGITS}{_CNUM}]{{1,5}}(?:[-－][{_DIGITS}]{{1,4}})?号(?:院)?(?!楼(?!{_NEAR}))")),
+    ("building", re.compile(f"(?:[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|[东西南北中]区|"
+                            f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}{{2,8}}?"
+                            f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|园(?!区)|文化城|大楼)|{_NAMECH}{{0,6}}[A-Z]{{2,10}}"
+                            f"(?:{_SEP}[A-Z][0-9]{{1,2}}座?)?)")),  # 望京SOHO T1, 现代城A座, B塔, 花果园
     ("unit", re.compile(f"[{_DIGITS}{_CNUM}]{{1,2}}单元")),
     ("floor", re.compile(f"[{_DIGITS}]{{1,2}}(?:楼|层|F)(?![{_H}]{{0}}[房盘道])")),
     ("room", re.compile(f"[{_DIGITS}]{{3,5}}(?:室|房)?(?![{_DIGITS}])")),
 ]
 _LEVEL = {name: i for i, (name, _r) in enumerate(_COMPONENTS)}
 _FIRST_UNKNOWN = re.compile(f"{_NAMECH}{{2,4}}?(?:区|县|市)(?![场民长区内域别])")
-_BOUNDARY = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|在到住于自是往去")
+_BOUNDARY = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|在到住于自是往去了")
 _SUFFIX = re.compile(r"(?:省|市|自治州|地区|盟|新区|区|县|旗|镇|乡|街道)")
 
 
@@ -119,9 +122,9 @@ def _chain(text: str, i: int):
     return j, comps
 
 
-# every first component ends in one of these (省, 市, 区 ..., 自治州, 地区, 街道) at most 8 characters after
-# its start (新疆维吾尔自治区): a start without one in that window cannot begin an address
-_SUFFIX_FIRST = re.compile("[省市自地盟区县旗镇乡街]")
+# every first component ends in one of these (省, 市, 区 ..., 自治州, 地区, 街道, or a short region name) at
+# most 8 characters after its start (新疆维吾尔自治区): a start without one in that window cannot begin one
+_SUFFIX_FIRST = re.compile("[省市自地盟区县旗镇乡街疆藏古西夏]")  # the last five: 新疆 西藏 内蒙古 广西 宁夏
 
 
 def find(text: str) -> list[tuple[int, int, str, float, str]]:

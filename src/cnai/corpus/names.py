@@ -26,10 +26,10 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 # characters that are never given-name characters in running text (function words, pronouns, particles)
 _STOP = set("的了是在和与及或对向给把被从到为于说也都就又还很这那你我他她它们个吗呢吧啊嘛呀哦哈么啦着过地得"
             "不没有要会能可以去来看想让请将已被等各每某该此其"
-            "省市区县路街号楼室镇乡村州旗巷弄层栋")  # address parts: 红谷滩区 is not 谷 + 滩区
+            "省市区县路街号楼室镇乡村州旗巷弄层")  # address parts: 红谷滩区 is not 谷 + 滩区
 # surname characters far more often something else (那, 阿姨, 区, 楼主): a name needs more evidence
 _WEAK_SURNAMES = set("那阿区楼关门车时生都和成干权边封井公")
-_LEFT_OK = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|和与跟同给对让叫问被由据是把向找跟请")
+_LEFT_OK = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|和与跟同给对让叫问被由据是把向找跟请谢")
 _RIGHT_OK = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|说的和与在是也都已又还就今昨明刚又要会将等发去到"
                 "认表指回告接获当透主分共同曾一这那")
 
@@ -89,6 +89,8 @@ def _score(text: str, s: int, sl: int, gl: int, tables) -> tuple[float, str]:
     if sl == 1 and (sur1.get(text[s], 1.0) < 1.0 or text[s] in _WEAK_SURNAMES):
         sc -= 1.0
         why.append("ambiguous surname")
+        if text[s] in "和与跟同" and s > 0 and _CJK.match(text[s - 1]):  # 我和佳琪: the conjunction
+            sc -= 2.0
     f = words.get(cand, 0)
     human = text.startswith(_HUMAN_RIGHT, e)
     if human:  # followed by what only a person does or has (金庸的小说, 韩寒早年): a word here is a name
@@ -97,13 +99,18 @@ def _score(text: str, s: int, sl: int, gl: int, tables) -> tuple[float, str]:
     elif f >= 3:
         sc -= 2.0 + min(3.0, math.log10(f))
         why.append("ordinary word")
+    elif (f < 0 and gl == 2 and sl == 1 and cand not in _places()
+          and not all(c in _TRANSLIT for c in cand)):  # a 3-character name entry: a known person (聂海胜);
+        # not a transliteration or place the dictionary also tags as a name (马拉松, 斯拉夫, 卢旺达)
+        sc += 1.0
+        why.append("known name")
     elif f < 0 and not human:  # an entry jieba tags as a name but frequent enough to be a word as well (段子, 白雪)
         sc -= 0.5 + min(2.0, math.log10(-f) / 1.5)
         why.append("word or famous name")
     weak = sl == 1 and (sur1.get(text[s], 1.0) < 1.0 or text[s] in _WEAK_SURNAMES)
     if gl == 2 and words.get(text[s + 1:e], 0) >= 200:  # the given part is an ordinary word (都 + 愚昧)
         sc -= 3.0 if weak else 0.7
-    f2 = abs(words.get(text[s:s + 2], 0))
+    f2 = abs(words.get(text[s:s + 2], 0)) if sl == 1 and not human else 0  # surname + first given is a word
     if gl == 2 and f2 >= 10:
         sc -= 1.0 + min(2.0, math.log10(f2) / 2)
     if s > 0 and abs(words.get(text[s - 1:s + 1], 0)) >= 20 and text[s - 1] not in _LEFT_OK:
@@ -120,7 +127,7 @@ def _score(text: str, s: int, sl: int, gl: int, tables) -> tuple[float, str]:
     sc += (0.8 if left else 0.0) + (0.8 if right else 0.0)
     if e < len(text) and _CJK.match(text[e]) is None and text[e] not in " \t\n":
         sc += 0.2
-    if gl == 1 and not right and e < len(text) and text[e] not in _STOP and given.get(text[e], -3.0) > -1.0:
+    if gl == 1 and not right and e < len(text) and text[e] not in _STOP and given.get(text[e], -3.0) > -1.5:
         sc -= 1.0  # a name-like character follows: the name probably has two given characters (马晓 | 东)
     return sc, ",".join(why)
 
@@ -147,7 +154,7 @@ _TRANSLIT = ("阿埃艾安昂奥巴拜班邦鲍贝本比彼宾波伯博布查达
              "盖甘冈高戈格根古哈海汉豪赫黑亨胡华霍基吉加贾杰金卡凯坎康柯科克肯库奎拉莱兰朗劳勒雷蕾里利莉"
              "丽连林琳卢鲁伦罗洛马麦曼梅蒙米密明莫墨默姆穆纳娜奈南内尼妮宁努诺帕派潘佩彭皮珀普奇契乔切琴"
              "丘萨塞桑瑟森沙莎尚舍什施斯松苏索塔泰坦汤唐特提汀托瓦万威韦维温沃乌西希谢休雅亚扬耶伊因英尤"
-             "约泽扎詹朱兹佐罕列龙")
+             "约泽扎詹朱兹佐罕列龙玛隆旺")
 _T = f"[{_TRANSLIT}]"
 # dotted transliterations (玛丽·居里, 凯瑟琳·王): each part 1-6 characters of the table, or a surname
 _TRANS = re.compile(f"(?<![{_TRANSLIT}]){_T}{{1,6}}(?:·(?:{_T}{{1,6}}|[\u4e00-\u9fff](?![\u4e00-\u9fff]{{0}}{_T}))){{1,2}}")
@@ -219,12 +226,13 @@ def find(text: str, threshold: float = 0.0, *, skip_addresses: bool = True) -> l
     for m in _NICK.finditer(text):
         i = m.start()
         if i + 2 <= n and text[i + 1] in sur1 and (i + 2 == n or text[i + 2] in _RIGHT_OK or text[i + 2] in _NICK_RIGHT) \
-                and words.get(text[i:i + 2], 0) < 30 and (i == 0 or not _CJK.match(text[i - 1]) or text[i - 1] in _LEFT_OK
-                                                          or text[i - 1] in "到见给找"):
+                and words.get(text[i:i + 2], 0) < 100 and (i == 0 or not _CJK.match(text[i - 1]) or text[i - 1] in _LEFT_OK
+                                                           or text[i - 1] in "到见给找" or i + 2 == n
+                                                           or text[i + 2] in _RIGHT_OK):
             cands.append((i, i + 2, "person_name", 0.7, "小/老 + surname"))
     if "·" in text:
         for m in _TRANS.finditer(text):
-            cands.append((m.start(), m.end(), "person_name", 0.9, "transliterated name with a middle dot"))
+            cands.append((m.start(), m.end(), "person_name", 0.97, "transliterated name with a middle dot"))
     for m in _TRANS_PLAIN.finditer(text):  # 特朗普, 马克龙: 3-5 transliteration characters set apart
         a, b = m.start(), m.end()
         w = m.group()
