@@ -163,6 +163,8 @@ def embed(src: str, dst: str, *, produce_id: str | None, producer: str, label: s
     buf = io.BytesIO()
     out.save(buf, format=fmt, **opts)
     warnings = []
+    if metadata and fmt == "BMP":
+        warnings.append("BMP files cannot carry the metadata label; only the watermark was written")
     meta = _write(buf.getvalue(), src, dst, producer=producer, produce_id=produce_id, label=str(label),
                   metadata=metadata and fmt != "BMP", warnings=warnings)
     # what the file really holds (after JPEG/WebP quantisation): PSNR and a read-back
