@@ -61,3 +61,14 @@ def test_cli_eval_on_the_realistic_set(cnai):
     assert r.returncode == 0, r.stderr
     res = json.loads(r.stdout)
     assert json.dumps(res).count("person_name") >= 1 and "address" in json.dumps(res)
+
+
+def test_cli_eval_realistic_dev_split(cnai):
+    import json
+
+    r = cnai("corpus", "eval", "--set", "realistic", "--split", "dev", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    assert res["split"] == "dev" and res["items"] == len(realeval.load("dev"))
+    bad = cnai("corpus", "eval", "--set", "realistic", "--split", "nope")
+    assert bad.returncode == 2

@@ -687,13 +687,17 @@ typedef struct { int kind; const void *data; Py_ssize_t n; } Text;
 #define TX(i) PyUnicode_READ(X->kind, X->data, (i))
 
 static int ctx(const Tokens *T, const Text *X, Py_ssize_t s, int type) {  /* detect._ctx */
-    Py_ssize_t lo = s > 12 ? s - 12 : 0;
+    Py_ssize_t lo = s > 12 ? s - 12 : 0, m = s - lo;
+    Py_UCS4 win[12];  /* the 12 characters before s, read once */
+    for (Py_ssize_t i = 0; i < m; i++) win[i] = TX(lo + i);
     const WordList *wl = &T->ctx[type];
     for (int w = 0; w < wl->n; w++) {
         Py_ssize_t L = wl->len[w];
-        for (Py_ssize_t a = lo; a + L <= s; a++) {
-            Py_ssize_t k = 0;
-            while (k < L && TX(a + k) == wl->w[w][k]) k++;
+        const Py_UCS4 *word = wl->w[w];
+        for (Py_ssize_t a = 0; a + L <= m; a++) {
+            if (win[a] != word[0]) continue;
+            Py_ssize_t k = 1;
+            while (k < L && win[a + k] == word[k]) k++;
             if (k == L) return 1;
         }
     }
@@ -701,10 +705,15 @@ static int ctx(const Tokens *T, const Text *X, Py_ssize_t s, int type) {  /* det
 }
 
 static int emit(PyObject *out, const Tokens *T, int type, Py_ssize_t s, Py_ssize_t e, double conf, PyObject *reason) {
-    PyObject *a = PyLong_FromSsize_t(s), *b = PyLong_FromSsize_t(e), *c = PyFloat_FromDouble(conf);
-    PyObject *t = (a && b && c) ? PyTuple_Pack(5, T->tname[type], a, b, c, reason) : NULL;
-    Py_XDECREF(a); Py_XDECREF(b); Py_XDECREF(c);
-    if (!t) return -1;
+    PyObject *t = PyTuple_New(5), *a = PyLong_FromSsize_t(s), *b = PyLong_FromSsize_t(e), *c = PyFloat_FromDouble(conf);
+    if (!t || !a || !b || !c) { Py_XDECREF(t); Py_XDECREF(a); Py_XDECREF(b); Py_XDECREF(c); return -1; }
+    Py_INCREF(T->tname[type]);
+    Py_INCREF(reason);
+    PyTuple_SET_ITEM(t, 0, T->tname[type]);
+    PyTuple_SET_ITEM(t, 1, a);
+    PyTuple_SET_ITEM(t, 2, b);
+    PyTuple_SET_ITEM(t, 3, c);
+    PyTuple_SET_ITEM(t, 4, reason);
     int rc = PyList_Append(out, t);
     Py_DECREF(t);
     return rc;
@@ -1027,9 +1036,13 @@ static PyObject *Tokens_scan(Tokens *T, PyObject *text) {
     char sbuf[512], *buf = sbuf;
     Py_ssize_t bcap = sizeof sbuf;
     while (i < n) {
-        /* the next run of [0-9@] (detect._DIGIT_RUN) */
-        Py_UCS4 c = TX(i);
-        if (!((c >= '0' && c <= '9') || c == '@')) { i++; continue; }
+        /* the next run of [0-9@] (detect._DIGIT_RUN): a typed loop per string kind */
+#define SKIP(TYPE) { const TYPE *d = (const TYPE *)X->data; while (i < n && !((d[i] >= '0' && d[i] <= '9') || d[i] == '@')) i++; }
+        if (X->kind == PyUnicode_1BYTE_KIND) SKIP(Py_UCS1)
+        else if (X->kind == PyUnicode_2BYTE_KIND) SKIP(Py_UCS2)
+        else SKIP(Py_UCS4)
+#undef SKIP
+        if (i >= n) break;
         Py_ssize_t ms = i, me = i + 1;
         while (me < n && ((TX(me) >= '0' && TX(me) <= '9') || TX(me) == '@')) me++;
         i = me;

@@ -1,12 +1,14 @@
 """Personal-information detectors and risk-keyword screening in one pass per document.
 
-Two scans per document:
-1. one regular expression finds ASCII "tokens" (runs of letters, digits and separators); each token is
-   classified by format and check digit (IDs, phones, cards, USCC, passports, permits, IPs, e-mail,
-   plates) and digit tokens followed by 号 trigger the address detector;
-2. one Aho-Corasick automaton (the compiled _wordscan pass, else cnai.core.matcher's Python twin) finds
-   the risk keywords of the shared keyword library (cnai.assess.keywords, folded the same way as its matcher), sensitive-PI signal words and name cue
-   words in a single pass.
+Two scans per document, each compiled (cnai/corpus/_wordscan.c) with a Python reference path:
+1. the token scan finds ASCII "tokens" (runs of letters, digits and separators around a digit or '@');
+   each is split into e-mail, IPv4, IPv6 and alphanumeric pieces, and every piece is validated against the
+   token table checks.TOKEN_RULES (check digits and formats of IDs, USCC, cards, phones, passports, permits,
+   plates). Compiled: _wordscan.Tokens; reference: Detector._scan_tokens_py. House numbers (N号) and
+   city + district + street trigger the address detector (Python);
+2. one Aho-Corasick automaton (_wordscan.Scanner, else cnai.core.matcher's Python twin) finds the risk
+   keywords of the shared keyword library (cnai.assess.keywords, folded the same way as its matcher),
+   sensitive-PI signal words and name cue words in a single pass.
 
 A finding is a tuple (type, start, end, confidence, reason) with character offsets into the text.
 """
