@@ -213,3 +213,31 @@ def test_classify_uses_the_label_value_in_the_payload(tmp_path):
     wm.embed(str(src), str(out), produce_id="x", producer=PRODUCER, label="3", metadata=False)
     got = classify_file(str(out))
     assert got["category"] == "suspected" and "watermark" in got["reasons"][0]
+
+
+def _png_claiming(w: int, h: int) -> bytes:
+    """A PNG whose header claims w x h pixels (a decompression-bomb shape) with almost no data."""
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    idat = b"IDAT" + zlib.compress(b"\x00" * 16)
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk))
+            + struct.pack(">I", len(idat) - 4) + idat + struct.pack(">I", zlib.crc32(idat))
+            + struct.pack(">I", 0) + b"IEND" + struct.pack(">I", zlib.crc32(b"IEND")))
+
+
+def test_hostile_pictures_are_refused_cleanly(tmp_path):
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_png_claiming(30000, 30000))
+    full = tmp_path / "full.jpg"
+    Image.fromarray(natural(300, 300, 4)).save(full, quality=90)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])     # truncated mid-scan
+    res = wm.detect_batch([str(bomb), str(cut), str(full)])
+    by = {r["path"]: r for r in res.records}
+    assert by[str(bomb)]["skip_reason"] == "too large"
+    assert by[str(cut)]["skip_reason"] == "corrupt or unsupported structure"
+    assert by[str(full)]["found"] is False and by[str(full)]["error"] is None
+    assert res.exit_code == 1

@@ -68,7 +68,9 @@ def _open(path: str):
         raise
     except UnidentifiedImageError:
         raise WatermarkError("unsupported format", "not an image Pillow can read") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+    except Image.DecompressionBombError as e:
+        raise WatermarkError("too large", f"refused as a decompression bomb: {e}") from None
+    except (OSError, SyntaxError, ValueError) as e:
         raise WatermarkError("corrupt or unsupported structure", f"cannot decode the image: {e}") from None
     return im
 
