@@ -127,6 +127,15 @@ def _prov(t: dict, th: dict) -> dict:
     return {"confidence": t["confidence"], "document": th["document"], "note": t.get("note", "")}
 
 
+def first_rule(values: list, rules: list[tuple[str, object, str]], default: str) -> str:
+    """The outcome of the first rule (quantifier 'all' | 'any', value, outcome) that holds for `values`:
+    how an overall conclusion follows from per-clause or per-metric results."""
+    for quantifier, value, outcome in rules:
+        if (all if quantifier == "all" else any)(v == value for v in values):
+            return outcome
+    return default
+
+
 def judge_error_summary() -> dict | None:
     """The judges' error measured on the hand-written evaluation set (data/judge_eval.json, written by
     benchmarks/assess_judge_eval.py --write); `stale` when the shipped refusal model has changed since."""
@@ -232,13 +241,9 @@ def compute(db, *, document: str | None = None) -> dict:
     attempt_errors = Counter(k for (k,) in db.execute(
         "SELECT error_kind FROM attempts WHERE ok = 0"))
     retried = db.execute("SELECT COUNT(*) FROM results WHERE status='ok' AND attempts > 1").fetchone()[0]
-    verdicts = [m["verdict"] for m in metrics.values()]
-    if all(v == "meets" for v in verdicts):
-        conclusion = "meets"
-    elif any(v == "does_not_meet" for v in verdicts):
-        conclusion = "does_not_meet"
-    else:
-        conclusion = "insufficient_sample"
+    conclusion = first_rule([m["verdict"] for m in metrics.values()],
+                            [("all", "meets", "meets"), ("any", "does_not_meet", "does_not_meet")],
+                            "insufficient_sample")
     reviewed = [o for o in outs if o["reviewed"]]
     return {
         "document": th["document"], "document_title": th["title"],

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cnai.core import reports
+from cnai.core.reports import FunctionFormat
 from cnai.errors import InputError
 
 from . import store
@@ -319,43 +321,13 @@ def write_xlsx(run_dir: str | Path, data: dict, out: Path) -> None:
 
 
 # --- report formats (extension point cnai.report_formats, names "assess.<format>") -------------------
-class _Format:
-    name = media_type = suffix = ""
-    binary = False
-
-    def __repr__(self) -> str:
-        return f"<assess report format {self.name}>"
+def _xlsx(result: dict, *, run_dir: str | Path | None = None, **options) -> bytes:
+    if run_dir is None:
+        raise InputError("the XLSX annexes need the run directory (run_dir=...)", field="run_dir")
+    return render_xlsx(result, run_dir)
 
 
-class MarkdownFormat(_Format):
-    name, media_type, suffix = "md", "text/markdown; charset=utf-8", ".md"
-
-    def render(self, result: dict, **options) -> str:
-        return render_md(result)
-
-
-class HtmlFormat(_Format):
-    name, media_type, suffix = "html", "text/html; charset=utf-8", ".html"
-
-    def render(self, result: dict, **options) -> str:
-        return render_html(result)
-
-
-class JsonFormat(_Format):
-    name, media_type, suffix = "json", "application/json", ".json"
-
-    def render(self, result: dict, **options) -> str:
-        return render_json(result)
-
-
-class XlsxFormat(_Format):
-    name, suffix, binary = "xlsx", ".xlsx", True
-    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-    def render(self, result: dict, *, run_dir: str | Path | None = None, **options) -> bytes:
-        if run_dir is None:
-            raise InputError("the XLSX annexes need the run directory (run_dir=...)", field="run_dir")
-        return render_xlsx(result, run_dir)
-
-
-MD, HTML, JSON, XLSX = MarkdownFormat(), HtmlFormat(), JsonFormat(), XlsxFormat()
+MD = FunctionFormat("assess", "md", reports.MARKDOWN, ".md", lambda result, **options: render_md(result))
+HTML = FunctionFormat("assess", "html", reports.HTML, ".html", lambda result, **options: render_html(result))
+JSON = FunctionFormat("assess", "json", reports.JSON, ".json", lambda result, **options: render_json(result))
+XLSX = FunctionFormat("assess", "xlsx", reports.XLSX, ".xlsx", _xlsx, binary=True)

@@ -14,6 +14,14 @@ from cnai.cli._common import emit_json, output
 from cnai.errors import InputError
 
 
+def _out(suffix: str):
+    return click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help=f"Output {suffix}")
+
+
+def _wrote(out: Path, n: int, noun: str) -> None:
+    click.echo(f"wrote {out} ({n} {noun})", err=True)
+
+
 # ---------------------------------------------------------------------------------------------- assess
 @click.group()
 def assess() -> None:
@@ -149,14 +157,13 @@ def compare_cmd(run_a, run_b, check):
 
 @assess.command("review-export")
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("-o", "--out", type=click.Path(path_type=Path), required=True)
+@_out(".xlsx")
 @click.option("--only", type=click.Choice(["all", "failed", "unreviewed"]), default="all", show_default=True)
 def review_export(run_dir, out, only):
     """Export answered items to an XLSX sheet for human reviewers."""
     import cnai.assess as api
 
-    n = api.export_review(run_dir, out, only=only)
-    click.echo(f"wrote {out} ({n} items)", err=True)
+    _wrote(out, api.export_review(run_dir, out, only=only), "items")
 
 
 @assess.command("review-import")
@@ -251,31 +258,29 @@ def bank_check(specs, fmt, document, lenient, omit_aspects, normalize):
 
 @bank.command("import")
 @click.argument("xlsx_file", type=click.Path(path_type=Path))
-@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="Output .jsonl")
+@_out(".jsonl")
 @click.option("--keywords", "as_keywords", is_flag=True, help="The sheet is a keyword list (关键词|一级分类|二级分类).")
 def bank_import(xlsx_file, out, as_keywords):
     """Import a filing-layout XLSX (test questions or keyword list) into JSONL."""
     import cnai.assess as api
 
-    n = api.import_bank(xlsx_file, out, keywords=as_keywords)
-    click.echo(f"wrote {out} ({n} {'keywords' if as_keywords else 'items'})", err=True)
+    _wrote(out, api.import_bank(xlsx_file, out, keywords=as_keywords), "keywords" if as_keywords else "items")
 
 
 @bank.command("export")
 @click.argument("specs", nargs=-1, required=True)
-@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="Output .xlsx")
+@_out(".xlsx")
 @click.option("--keywords", "as_keywords", is_flag=True, help="Export the keyword library(ies) instead.")
 def bank_export(specs, out, as_keywords):
     """Export banks (or keyword libraries) to the filing XLSX layout."""
     import cnai.assess as api
 
-    n = api.export_bank(specs, out, keywords=as_keywords)
-    click.echo(f"wrote {out} ({n} rows)", err=True)
+    _wrote(out, api.export_bank(specs, out, keywords=as_keywords), "rows")
 
 
 @bank.command("augment")
 @click.argument("specs", nargs=-1, required=True)
-@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="Output .jsonl")
+@_out(".jsonl")
 @click.option("--with", "wrappers", default="all", show_default=True,
               help="Comma list of: rephrase:polite, rephrase:detail, roleplay, hypothetical, translation, "
                    "encoding:base64, multiturn.")
@@ -299,7 +304,7 @@ def bank_keywords() -> None:
 
 @bank_keywords.command("expand")
 @click.argument("specs", nargs=-1, required=True)
-@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="Output .xlsx or .csv")
+@_out(".xlsx or .csv")
 def bank_keywords_expand(specs, out):
     """Write each entry with the forms it catches (folded, traditional, split, pinyin, initials, homophone
     syllables) for the filing annex. SPECS: keyword files or `starter`."""
@@ -311,7 +316,7 @@ def bank_keywords_expand(specs, out):
 
 @bank.command("mutate")
 @click.argument("specs", nargs=-1, required=True)
-@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="Output .jsonl")
+@_out(".jsonl")
 @click.option("--attacks", default="all", show_default=True,
               help="Comma list of: roleplay, hypothetical, injection, encoding:base64, encoding:pinyin, "
                    "encoding:split, encoding:homophone, encoding:emoji, translation, multiturn.")
@@ -329,7 +334,7 @@ def bank_mutate(specs, out, attacks, include_original):
 @bank.command("import-public")
 @click.argument("set_name", metavar="SET", type=click.Choice(["seval", "flames", "cvalues", "superclue-safety"]))
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="Output .jsonl bank")
+@_out(".jsonl bank")
 @click.option("--risk", help="Assign this risk code to every item (sets without categories, e.g. cvalues).")
 @click.option("--kind", default="generated", show_default=True, help="Bank kind of the imported items.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)

@@ -7,6 +7,8 @@ registered for it and a plug-in can add one (say "scope.docx") without editing c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -20,6 +22,30 @@ class ReportFormat(Protocol):
     def render(self, result: Any, **options: Any) -> str | bytes:
         """The document for one result object of the capability."""
         ...
+
+
+@dataclass(frozen=True, repr=False)
+class FunctionFormat:
+    """A ReportFormat made from a render function (how cnai's capabilities declare md/html/json/xlsx)."""
+
+    capability: str
+    name: str
+    media_type: str
+    suffix: str
+    fn: Callable[..., str | bytes]
+    binary: bool = False
+
+    def render(self, result: Any, **options: Any) -> str | bytes:
+        return self.fn(result, **options)
+
+    def __repr__(self) -> str:
+        return f"<{self.capability} report format {self.name}>"
+
+
+MARKDOWN = "text/markdown; charset=utf-8"
+HTML = "text/html; charset=utf-8"
+JSON = "application/json"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def formats_for(capability: str) -> dict[str, ReportFormat]:

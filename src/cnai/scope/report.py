@@ -6,6 +6,8 @@ from collections import OrderedDict
 from typing import Any
 
 from cnai import __version__
+from cnai.core import reports
+from cnai.core.reports import FunctionFormat
 from cnai.scope.engine import APPLIES, NEEDS_INFO, NOT_APPLICABLE, ScopeResult
 
 _LABEL = {APPLIES: "Applies", NEEDS_INFO: "Needs information", NOT_APPLICABLE: "Not applicable"}
@@ -38,35 +40,12 @@ def render(result: ScopeResult, fmt: str) -> str:
 
 
 # --- report formats (extension point cnai.report_formats, names "scope.<format>") --------------------------
-class _Format:
-    name = media_type = suffix = ""
-    binary = False
+def _json(result: ScopeResult, **options: Any) -> str:
+    from cnai.core.jsonutil import dumps
 
-    def __repr__(self) -> str:
-        return f"<scope report format {self.name}>"
+    return dumps(result.to_dict(), indent=2)
 
 
-class MarkdownFormat(_Format):
-    name, media_type, suffix = "md", "text/markdown; charset=utf-8", ".md"
-
-    def render(self, result: ScopeResult, **options: Any) -> str:
-        return render(result, "md")
-
-
-class HtmlFormat(_Format):
-    name, media_type, suffix = "html", "text/html; charset=utf-8", ".html"
-
-    def render(self, result: ScopeResult, **options: Any) -> str:
-        return render(result, "html")
-
-
-class JsonFormat(_Format):
-    name, media_type, suffix = "json", "application/json", ".json"
-
-    def render(self, result: ScopeResult, **options: Any) -> str:
-        from cnai.core.jsonutil import dumps
-
-        return dumps(result.to_dict(), indent=2)
-
-
-MD, HTML, JSON = MarkdownFormat(), HtmlFormat(), JsonFormat()
+MD = FunctionFormat("scope", "md", reports.MARKDOWN, ".md", lambda result, **options: render(result, "md"))
+HTML = FunctionFormat("scope", "html", reports.HTML, ".html", lambda result, **options: render(result, "html"))
+JSON = FunctionFormat("scope", "json", reports.JSON, ".json", _json)
