@@ -184,3 +184,20 @@ def test_short_headers(tmp_path, cut):
     p.write_bytes(b"FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00"[:cut])
     rec = read_file(str(p))
     assert rec["error"] and "byte" in rec["error"]
+
+
+def test_fuzzed_flv_gives_a_reading_or_the_documented_error(sample_dir):
+    """Mutations of a real FLV (the harness of test_fuzz.py): read/write/essence/damage either work or raise
+    the documented CnaiError naming an offset -- never another exception."""
+    from hypothesis import HealthCheck, given, settings
+    from tests.label.fuzzutil import exercise
+    from tests.label.test_fuzz import mutated
+
+    seed = (sample_dir / "sample.flv").read_bytes()
+
+    @settings(max_examples=80, deadline=3000, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(mutated(seed))
+    def run(data):
+        exercise("flv", data)
+
+    run()

@@ -167,3 +167,12 @@ def test_pptx_broken_package(tmp_path):
     bad.write_bytes(buf.getvalue())
     rec = visible_file((str(bad), str(tmp_path / "o.pptx")), text="AI生成", text_mode="prefix")
     assert rec["error"] and "\n" not in rec["error"] and not (tmp_path / "o.pptx").exists()
+
+
+def test_encrypted_pdf_is_refused(tmp_path):
+    src = _pdf(tmp_path / "plain.pdf", pages=1)
+    enc = tmp_path / "enc.pdf"
+    with pikepdf.open(src) as p:  # owner password only: opens without a password, but is encrypted
+        p.save(enc, encryption=pikepdf.Encryption(owner="secret", user="", allow=pikepdf.Permissions(modify_other=False)))
+    rec = visible_file((str(enc), str(tmp_path / "o" / "enc.pdf")), text="AI生成", text_mode="prefix")
+    assert rec["error"] and "encrypted" in rec["error"] and not (tmp_path / "o" / "enc.pdf").exists()

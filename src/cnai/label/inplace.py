@@ -153,7 +153,7 @@ def _plan_mp4(path: str, js: str, opts: WriteOpts) -> Plan | None:
 
     size = os.path.getsize(path)
     with open(path, "rb") as f:
-        boxes, mi, m, free_len = moov_plan(f, size, js)
+        boxes, mi, m, free_len, insert = moov_plan(f, size, js)
     _t, ms, _hl, mln = boxes[mi]
     if mi == len(boxes) - 1 and ms + mln == size:  # moov is the last box: nothing after it moves
         return Plan("mp4-moov-last", [(ms, m)], truncate=ms + len(m), append=m, flip=(ms + 4, b"free"),
@@ -164,7 +164,7 @@ def _plan_mp4(path: str, js: str, opts: WriteOpts) -> Plan | None:
         if len(region) != mln + fl:
             return None
         return Plan("mp4-free-box", [(ms, region)], safe=False)  # rewrites moov itself: private copies only
-    if len(m) == mln:
+    if len(m) == mln and not insert:
         return Plan("mp4-same-size", [(ms, m)], safe=False)
     return None
 

@@ -125,6 +125,8 @@ def pdf_add_text_label(src: str, dst_tmp: str, text: str, mode: str) -> dict:
     except pikepdf.PdfError as e:
         raise InputError(f"cannot parse the PDF: {str(e).splitlines()[0][:200]}", path=src) from None
     with pdf:
+        if pdf.is_encrypted:  # opened with an empty user password; saving would drop the owner's restrictions
+            raise InputError("the PDF is encrypted; cannot add a visible label", path=src)
         if len(pdf.pages) == 0:
             raise InputError("the PDF has no pages", path=src)
         placed = []

@@ -15,6 +15,7 @@ from cnai.label.formats.base import (
     Scan,
     WriteOpts,
     bad,
+    fit_xmp,
     generator_traces,
     pad_xmp,
     u16be,
@@ -135,6 +136,12 @@ def jpeg_write(data: bytes, label_json: str, opts: WriteOpts) -> bytes:
     packet = pad_xmp(packet, MAX_XMP_JPEG)
     keep = [_blank_json(data, s, e) if (0xE0 <= data[s + 1] <= 0xEF or data[s + 1] == 0xFE) else (s, e)
             for s, e in keep]
+    # more padding so the image data moves by a whole number of 4 KiB blocks: the copy of the (large) scan data
+    # is then block-aligned on both sides (faster in-kernel copies; reflinks where the file system shares blocks)
+    new_sos = 2 + sum(k[1] - k[0] for k in keep) + 4 + len(XMP_SIG) + len(packet)
+    aligned = len(packet) + (sos - new_sos) % 4096
+    if aligned <= MAX_XMP_JPEG:
+        packet = fit_xmp(packet, aligned) or packet
     if len(packet) > MAX_XMP_JPEG:
         raise bad(f"XMP packet would be {len(packet)} bytes, over the {MAX_XMP_JPEG}-byte JPEG segment limit")
     seg = b"\xff\xe1" + struct.pack(">H", len(packet) + len(XMP_SIG) + 2) + XMP_SIG + packet

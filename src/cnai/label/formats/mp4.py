@@ -290,7 +290,8 @@ def _walk_shift(m: bytearray, start: int, end: int, shift_from: int, delta: int)
 
 def moov_plan(f: BinaryIO, size: int, label_json: str):
     """(top-level boxes, index of moov, the new moov, the new size of the free box after moov or None when it
-    does not change): everything a write needs; the media boxes are then copied or left where they are."""
+    does not change, the size of a free box to insert after moov): everything a write needs; the media boxes
+    are then copied or left where they are."""
     boxes = top_boxes(f, size)
     mi = next((i for i, b in enumerate(boxes) if b[0] == b"moov"), None)
     if mi is None:
@@ -315,10 +316,15 @@ def moov_plan(f: BinaryIO, size: int, label_json: str):
             if left >= 8 or left == 0:
                 free_adjust["len"] = left
                 return 0
-        return d
+        # the media move: a free box after moov makes the move a whole number of 4 KiB blocks (block-aligned
+        # copies, reflinks where the file system shares blocks) and leaves room for the next relabel
+        pad = (-d) % 4096
+        pad += 4096 if 0 < pad < 8 else 0
+        free_adjust["insert"] = pad
+        return d + pad
 
     m = new_moov(moov, label_json, ms + mln, delta_fn)
-    return boxes, mi, m, free_adjust.get("len")
+    return boxes, mi, m, free_adjust.get("len"), free_adjust.get("insert", 0)
 
 
 def free_box(length: int, typ: bytes = b"free") -> bytes:
@@ -328,10 +334,10 @@ def free_box(length: int, typ: bytes = b"free") -> bytes:
 def write_path(src_path: str, dst: BinaryIO, label_json: str, opts: WriteOpts) -> None:
     size = os.path.getsize(src_path)
     with open(src_path, "rb") as f:
-        boxes, mi, m, free_len = moov_plan(f, size, label_json)
+        boxes, mi, m, free_len, insert = moov_plan(f, size, label_json)
         for i, (t, s, _hl, ln) in enumerate(boxes):
             if i == mi:
-                dst.write(m)
+                dst.write(m + free_box(insert))
             elif i == mi + 1 and free_len is not None:
                 dst.write(free_box(free_len, t))
             else:
