@@ -202,3 +202,51 @@ def test_batch_in_place_and_copy_through_the_cli(sample_dir, tmp_path, cnai):
     assert r.returncode == 0, r.stderr
     assert {p.name: p.stat().st_ino for p in (tmp_path / "out").iterdir()} == inodes  # header-only, in place
     assert all(read_file(str(p))["label"]["ProduceID"].startswith("again-") for p in (tmp_path / "out").iterdir())
+
+
+def test_media_moves_by_whole_blocks(sample_dir, tmp_path):
+    """A first label moves the image data (JPEG) or mdat (MP4, moov first) by a multiple of 4096 bytes, so the
+    copy of the media is block-aligned on both sides (what a reflink needs)."""
+    src = sample_dir / "sample.jpg"
+    out = tmp_path / "a.jpg"
+    assert embed_file(str(src), str(out), producer=PRODUCER)["error"] is None
+    a, b = src.read_bytes(), out.read_bytes()
+    shift = len(b) - len(a)
+    assert shift > 0 and shift % 4096 == 0 and b[-1000:] == a[-1000:]
+    mp4 = sample_dir / "sample.mp4"
+    if mp4.exists():
+        out = tmp_path / "a.mp4"
+        assert embed_file(str(mp4), str(out), producer=PRODUCER)["error"] is None
+        a, b = mp4.read_bytes(), out.read_bytes()
+        ma, mb = a.index(b"mdat"), b.index(b"mdat")
+        assert (mb - ma) % 4096 == 0 and b[mb:] == a[ma:]
+        assert decoded_md5(out) == decoded_md5(mp4)
+        # the free box left after moov takes the next relabel without moving mdat again
+        again = tmp_path / "b.mp4"
+        assert embed_file(str(out), str(again), producer=PRODUCER, produce_id="x" * 40)["error"] is None
+        assert again.read_bytes().index(b"mdat") == mb and decoded_md5(again) == decoded_md5(mp4)
+
+
+@pytest.mark.skipif(not os.environ.get("CNAI_REFLINK_TEST_DIR"),
+                    reason="set CNAI_REFLINK_TEST_DIR to a folder on Btrfs/XFS to test reflinks")
+def test_copies_share_blocks_on_a_reflink_file_system(sample_dir):
+    """On a file system with reflinks, labelled copies of large files cost metadata, not data."""
+    import tempfile
+
+    import numpy as np
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory(dir=os.environ["CNAI_REFLINK_TEST_DIR"]) as d:
+        src = os.path.join(d, "big.jpg")
+        Image.fromarray(np.random.default_rng(0).integers(0, 256, (1500, 2000, 3), dtype=np.uint8)).save(
+            src, quality=95)
+        size = os.path.getsize(src)
+        os.sync()
+        free0 = os.statvfs(d).f_bfree * os.statvfs(d).f_frsize
+        for i in range(10):
+            rec = embed_file(src, os.path.join(d, f"out{i}.jpg"), producer=PRODUCER)
+            assert rec["error"] is None
+        os.sync()
+        used = free0 - os.statvfs(d).f_bfree * os.statvfs(d).f_frsize
+        assert used < size  # ten labelled copies take less room than one plain copy would
+        assert content_digest(os.path.join(d, "out9.jpg"), "jpeg") == content_digest(src, "jpeg")
