@@ -35,13 +35,14 @@ def test_scorer_counts_exact_and_overlap():
 def test_round2_held_out_set_is_separate_from_development():
     held = realeval.load("heldout")
     dev = realeval.load("dev")
-    assert len(held) >= 100 and len(dev) >= 250
+    assert len(held) >= 80 and len(dev) >= 250
     assert {it["register"] for it in held} == {"news", "chat", "forum", "form"}
     # no sentence of the held-out set is in the development material (items.txt + dev2.txt)
     assert not {it["text"] for it in held} & {it["text"] for it in dev}
     assert sum(1 for it in held if not it["labels"]) >= 15  # hard negatives
-    # round 2a's held-out set was scored and read: it is development material now
-    assert {it["text"] for it in realeval.load("heldout2")} <= {it["text"] for it in dev}
+    # earlier held-out sets were scored and read: they are development material now
+    for earlier in ("heldout2", "heldout3"):
+        assert {it["text"] for it in realeval.load(earlier)} <= {it["text"] for it in dev}
     assert {g["type"] for it in held for g in it["labels"]} == {"person_name", "address"}
 
 

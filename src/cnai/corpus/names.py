@@ -29,7 +29,7 @@ _STOP = set("的了是在和与及或对向给把被从到为于说也都就又�
             "省市区县路街号楼室镇乡村州旗巷弄层")  # address parts: 红谷滩区 is not 谷 + 滩区
 # surname characters far more often something else (那, 阿姨, 区, 楼主): a name needs more evidence
 _WEAK_SURNAMES = set("那阿区楼关门车时生都和成干权边封井公")
-_LEFT_OK = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|和与跟同给对让叫问被由据是把向找跟请谢")
+_LEFT_OK = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|和与跟同给对让叫问被由据是把向找跟请")
 _RIGHT_OK = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|说的和与在是也都已又还就今昨明刚又要会将等发去到"
                 "认表指回告接获当透主分共同曾一这那")
 
@@ -69,7 +69,8 @@ def _scan_patterns():
     sur1, sur2, given, _words, _neg = _tables()
     sur = re.compile("(?=" + "|".join(sorted(sur2, key=len, reverse=True)) + "|[" + "".join(sorted(sur1)) + "])")
     strong = "".join(sorted(c for c, v in given.items() if v >= 0.9 and _CJK.match(c)))
-    return sur, re.compile(f"(?=[{strong}][{strong}])")
+    mid = "".join(sorted(c for c, v in given.items() if v >= 0.3 and _CJK.match(c)))
+    return sur, re.compile(f"(?=[{strong}][{strong}]|([{mid}])\\1)")  # strong pairs, reduplications
 
 
 def _given_score(c: str, given: dict[str, float]) -> float:
@@ -93,10 +94,12 @@ def _score(text: str, s: int, sl: int, gl: int, tables) -> tuple[float, str]:
             sc -= 2.0
     f = words.get(cand, 0)
     human = text.startswith(_HUMAN_RIGHT, e)
-    if human:  # followed by what only a person does or has (金庸的小说, 韩寒早年): a word here is a name
+    if cand in _ROLE_WORDS:  # 师傅, 同学: words for a person, not names (窦建华师傅说)
+        return -9.0, "role word"
+    if human:  # followed by what only a person does or has (金庸的小说, 韩寒早年)
         sc += 0.8
         why.append("person context")
-    elif f >= 3:
+    if f >= 3:  # an ordinary word, even before 说 (明明说好的); person context lifts name-tagged words only
         sc -= 2.0 + min(3.0, math.log10(f))
         why.append("ordinary word")
     elif (f < 0 and gl == 2 and sl == 1 and cand not in _places()
@@ -122,7 +125,7 @@ def _score(text: str, s: int, sl: int, gl: int, tables) -> tuple[float, str]:
     if s >= 2 and text[s - 2] in "人者" and text[s - 1] in ":：":  # a form label (复核人：蓝天, 申请者：)
         sc += 1.5 + (min(3.0, math.log10(abs(f))) + 2.0 if abs(f) >= 3 else 0.0)
         why.append("form label")
-    left = s == 0 or text[s - 1] in _LEFT_OK or text.endswith(_ROLE_LEFT, 0, s)
+    left = s == 0 or text[s - 1] in _LEFT_OK or text.endswith(_ROLE_LEFT, 0, s) or text.endswith(_THANKS, 0, s)
     right = e == len(text) or text[e] in _RIGHT_OK
     sc += (0.8 if left else 0.0) + (0.8 if right else 0.0)
     if e < len(text) and _CJK.match(text[e]) is None and text[e] not in " \t\n":
@@ -147,14 +150,16 @@ _ROLE_LEFT = tuple(("主持人 同学 同事 记者 教授 老师 医生 律师 
                     "委员 代表 村民 市民 网友 选手 运动员 演员 歌手 作家 导演 同志 师傅 朋友 室友 邻居 老板 店主 "
                     "司机 工程师 研究员 博士 教练 队员 球员 学生 工人 护士 主播 作者 哥哥 姐姐 弟弟 妹妹 儿子 女儿 "
                     "丈夫 妻子 老公 老婆 父亲 母亲 表哥 表姐 堂哥").split())
+_ROLE_WORDS = frozenset(_ROLE_LEFT) | frozenset("师傅 同学 大家 大哥 大姐 老师 老板 阿姨 叔叔 大爷 大妈 师兄 师姐".split())
+_THANKS = ("感谢", "多谢", "谢谢")  # 感谢老刘的分享
 _NICK = re.compile(r"[小老]")
-_NICK_RIGHT = set("了吗呢啊把被给跟让叫找")
+_NICK_RIGHT = set("了吗呢啊把被给跟让叫找打问带帮买做")
 # characters of the standard transliteration of foreign names (Xinhua usage, our own selection)
 _TRANSLIT = ("阿埃艾安昂奥巴拜班邦鲍贝本比彼宾波伯博布查达戴丹道德登迪蒂丁东杜敦多厄恩尔法范菲费芬丰弗福夫"
              "盖甘冈高戈格根古哈海汉豪赫黑亨胡华霍基吉加贾杰金卡凯坎康柯科克肯库奎拉莱兰朗劳勒雷蕾里利莉"
              "丽连林琳卢鲁伦罗洛马麦曼梅蒙米密明莫墨默姆穆纳娜奈南内尼妮宁努诺帕派潘佩彭皮珀普奇契乔切琴"
              "丘萨塞桑瑟森沙莎尚舍什施斯松苏索塔泰坦汤唐特提汀托瓦万威韦维温沃乌西希谢休雅亚扬耶伊因英尤"
-             "约泽扎詹朱兹佐罕列龙玛隆旺")
+             "约泽扎詹朱兹佐罕列龙玛隆旺翰士保毕瓜怀居考夸赖铃迈茂纽欧齐钦申辛伍史")
 _T = f"[{_TRANSLIT}]"
 # dotted transliterations (玛丽·居里, 凯瑟琳·王): each part 1-6 characters of the table, or a surname
 _TRANS = re.compile(f"(?<![{_TRANSLIT}]){_T}{{1,6}}(?:·(?:{_T}{{1,6}}|[\u4e00-\u9fff](?![\u4e00-\u9fff]{{0}}{_T}))){{1,2}}")
@@ -226,9 +231,10 @@ def find(text: str, threshold: float = 0.0, *, skip_addresses: bool = True) -> l
     for m in _NICK.finditer(text):
         i = m.start()
         if i + 2 <= n and text[i + 1] in sur1 and (i + 2 == n or text[i + 2] in _RIGHT_OK or text[i + 2] in _NICK_RIGHT) \
-                and words.get(text[i:i + 2], 0) < 100 and (i == 0 or not _CJK.match(text[i - 1]) or text[i - 1] in _LEFT_OK
-                                                           or text[i - 1] in "到见给找" or i + 2 == n
-                                                           or text[i + 2] in _RIGHT_OK):
+                and words.get(text[i:i + 2], 0) < 350 and (i == 0 or not _CJK.match(text[i - 1]) or text[i - 1] in _LEFT_OK
+                                                           or text[i - 1] in "到见给找" or text.endswith(_THANKS, 0, i)
+                                                           or i + 2 == n
+                                                           or text[i + 2] in _RIGHT_OK or text[i + 2] in _NICK_RIGHT):
             cands.append((i, i + 2, "person_name", 0.7, "小/老 + surname"))
     if "·" in text:
         for m in _TRANS.finditer(text):
@@ -237,7 +243,7 @@ def find(text: str, threshold: float = 0.0, *, skip_addresses: bool = True) -> l
         a, b = m.start(), m.end()
         w = m.group()
         if ((a == 0 or text[a - 1] in _LEFT_OK) and (b == n or text[b] in _RIGHT_OK or text[b] in "抵再就")
-                and w not in words and not any(w[k:k + L] in _places() for L in (2, 3) for k in range(len(w) - L + 1))):
+                and w not in words and not any(w[k:k + L] in _places() for L in (3, 4, 5) for k in range(len(w) - L + 1))):
             cands.append((a, b, "person_name", 0.6, "transliterated foreign name"))
     if any("A" <= ch <= "Z" for ch in text):
         surnames, syl = _pinyin_tables()
@@ -252,8 +258,10 @@ def find(text: str, threshold: float = 0.0, *, skip_addresses: bool = True) -> l
         i = m.start()
         a, b = text[i], text[i + 1]
         ga, gb = given.get(a), given.get(b)
-        if (ga is not None and gb is not None and ga >= 0.9 and gb >= 0.9 and ga + gb >= 2.5
-                and a not in _STOP and b not in _STOP and words.get(text[i:i + 2], 0) <= 0
+        if (ga is not None and gb is not None
+                and ((a == b and ga >= 0.3 and abs(words.get(a + b, 0)) < 300)  # 贝贝, 亮亮, 冉冉
+                     or (ga >= 0.9 and gb >= 0.9 and ga + gb >= 2.5 and words.get(a + b, 0) <= 0))
+                and a not in _STOP and b not in _STOP
                 and (i == 0 or text[i - 1] in _LEFT_OK or text[i - 1] in "和跟与让问找给叫")
                 and (i + 2 == n or text[i + 2] in _RIGHT_OK or text.startswith(_HUMAN_RIGHT, i + 2)
                      or text[i + 2] in "下今明刚")):
