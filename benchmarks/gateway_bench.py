@@ -1,18 +1,27 @@
-"""Gateway overhead: direct to a zero-latency mock upstream vs through `cnai gateway` (default policy)
-vs LiteLLM's proxy (if installed in LITELLM_VENV). 127.0.0.1 only, bounded run.
+"""Gateway overhead, side by side in one run, against a zero-latency mock upstream (cnai.gateway.mock):
+direct, cnai gateway with the default policy (1 and 2 workers; optionally an older source tree as "before"),
+LiteLLM's proxy without and with a comparable guardrail (its built-in litellm_content_filter: the three PI
+types masked before the call, cnai's starter keyword library as blocked words after it), when LiteLLM is
+installed in LITELLM_VENV. 127.0.0.1 only; every loop bounded.
 
-    .venv/bin/python benchmarks/gateway_bench.py [--requests 3000] [--concurrency 64]
+    .venv/bin/python benchmarks/gateway_bench.py [--requests 2000] [--concurrency 64] [--rounds 2]
+        [--before-src DIR] [--no-litellm]
 
-Prints a Markdown table; the figures in benchmarks/results/gateway.md come from this script.
+Targets are measured in interleaved rounds (A B C ... A B C ...) so the shared machine's load falls on all
+of them alike; each figure is the median over rounds, and the load average is printed per round.
+Load generator: aiohttp (cheaper per request than httpx, so the client saturates later).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
+import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,6 +30,7 @@ import time
 import httpx
 
 PY = sys.executable
+BODY = {"model": "echo", "messages": [{"role": "user", "content": "请用三句话介绍一下杭州的西湖，以及最佳的游览季节。" * 4}]}
 
 
 def free_port() -> int:
@@ -40,52 +50,57 @@ def wait_http(url: str, proc, timeout: float = 60) -> None:
         except httpx.HTTPError:
             if proc.poll() is not None:
                 raise RuntimeError(f"{url}: process exited") from None
-            time.sleep(0.1)
+            time.sleep(0.2)
     raise RuntimeError(f"{url} did not come up")
 
 
-BODY = {"model": "echo", "messages": [{"role": "user", "content": "请用三句话介绍一下杭州的西湖，以及最佳的游览季节。" * 4}]}
-
-
 async def load(url: str, n: int, conc: int, headers=None) -> tuple[list[float], float]:
+    import aiohttp
     lat: list[float] = []
-    limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
-    async with httpx.AsyncClient(limits=limits, timeout=30, headers=headers) as c:
-        for _ in range(50):                                       # warm-up
-            await c.post(url, json=BODY)
+    data = json.dumps(BODY).encode()
+    h = {"content-type": "application/json", **(headers or {})}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conc)) as s:
+        for _ in range(20):                                       # warm-up
+            async with s.post(url, data=data, headers=h) as r:
+                await r.read()
         q = iter(range(n))
 
         async def worker():
             for _ in q:
                 t = time.perf_counter()
-                r = await c.post(url, json=BODY)
+                async with s.post(url, data=data, headers=h) as r:
+                    body = await r.read()
                 lat.append(time.perf_counter() - t)
-                assert r.status_code == 200, r.text[:200]
+                assert r.status == 200, body[:200]
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(conc)))
         wall = time.perf_counter() - t0
     return lat, n / wall
 
 
-async def ttft(url: str, n: int = 200, headers=None) -> list[float]:
+async def ttft(url: str, n: int = 150, headers=None) -> list[float]:
+    """Time to the first event carrying content (one client, streamed replies of 8-character chunks)."""
+    import aiohttp
     out = []
-    body = dict(BODY, stream=True, mock_chunk=8)
-    async with httpx.AsyncClient(timeout=30, headers=headers) as c:
-        for i in range(n + 20):
+    data = json.dumps(dict(BODY, stream=True, mock_chunk=8)).encode()
+    h = {"content-type": "application/json", **(headers or {})}
+    async with aiohttp.ClientSession() as s:
+        for i in range(n + 10):
             t = time.perf_counter()
             first = None
-            async with c.stream("POST", url, json=body) as r:
-                async for line in r.aiter_lines():   # read to the end; note the first content event
-                    if first is None and line.startswith("data: ") and '"content":"' in line.replace(" ", ""):
+            async with s.post(url, data=data, headers=h) as r:
+                async for line in r.content:               # read to the end; note the first content event
+                    if first is None and line.startswith(b"data: ") and b'"content":"' in line.replace(b" ", b"") \
+                            and b'"content":""' not in line.replace(b" ", b""):
                         first = time.perf_counter() - t
-            if i >= 20 and first is not None:
+            if i >= 10 and first is not None:
                 out.append(first)
     return out
 
 
 def pct(xs, p):
     xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] * 1000
+    return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] * 1000 if xs else float("nan")
 
 
 def keyword_cost(terms: int = 10_000) -> dict:
@@ -111,82 +126,145 @@ def keyword_cost(terms: int = 10_000) -> dict:
     for _ in range(reps):
         eng.check(text, output=True)
     plain = (time.perf_counter() - t) / reps * 1000
-    t = time.perf_counter()
-    for _ in range(reps // 10):
-        g = StreamGuard(eng)
-        for i in range(0, len(text), 4):        # 4-character deltas, as a model streams
-            g.feed(text[i:i + 4])
-        g.finish()
-    streamed = (time.perf_counter() - t) / (reps // 10) * 1000
-    return {"terms": len(eng.keywords.library), "engine": eng.keywords.engine.engine,
-            "ms_per_kb_plain": plain, "ms_per_kb_streamed": streamed}
+    res = {"terms": len(eng.keywords.library), "engine": eng.keywords.engine.engine, "ms_per_kb_plain": plain}
+    for size in (4, 16):
+        t = time.perf_counter()
+        for _ in range(reps // 10):
+            g = StreamGuard(eng)
+            for i in range(0, len(text), size):        # deltas of `size` characters, as a model streams
+                g.feed(text[i:i + size])
+            g.finish()
+        res[f"ms_per_kb_streamed_{size}"] = (time.perf_counter() - t) / (reps // 10) * 1000
+    return res
+
+
+def litellm_config(path: str, upstream: str, guard: bool) -> None:
+    """LiteLLM proxy config; with guard, its built-in content filter configured like cnai's default policy:
+    mainland ID / mobile / bank card masked in prompts (regexes: LiteLLM has no check-digit validation),
+    cnai's starter keyword library as blocked words on replies."""
+    import yaml
+    cfg = {"model_list": [{"model_name": "echo", "litellm_params": {"model": "openai/echo", "api_base": upstream,
+                                                                    "api_key": "x"}}]}
+    if guard:
+        from cnai.gateway.matching import load_keywords
+        words = sorted({k.keyword for k in load_keywords(["starter"]).library.keywords})
+        bw = os.path.join(os.path.dirname(path), "blocked.yaml")
+        with open(bw, "w", encoding="utf-8") as f:
+            yaml.safe_dump({"blocked_words": [{"keyword": w, "action": "BLOCK"} for w in words]}, f,
+                           allow_unicode=True)
+        cfg["guardrails"] = [
+            {"guardrail_name": "cn-pi-mask", "litellm_params": {
+                "guardrail": "litellm_content_filter", "mode": "pre_call", "default_on": True, "patterns": [
+                    {"pattern_type": "regex", "name": "cn_resident_id", "pattern": r"(?<!\d)\d{17}[\dXx](?!\d)",
+                     "action": "MASK"},
+                    {"pattern_type": "regex", "name": "cn_mobile", "pattern": r"(?<!\d)1[3-9]\d{9}(?!\d)",
+                     "action": "MASK"},
+                    {"pattern_type": "regex", "name": "bank_card", "pattern": r"(?<!\d)\d{16,19}(?!\d)",
+                     "action": "MASK"}]}},
+            {"guardrail_name": "cn-keyword-block", "litellm_params": {
+                "guardrail": "litellm_content_filter", "mode": "post_call", "default_on": True,
+                "blocked_words_file": bw}}]
+    with open(path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(cfg, f, allow_unicode=True)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--requests", type=int, default=3000)
+    ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--before-src", default=None, help="a src/ tree of an older cnai, measured as 'before'")
+    ap.add_argument("--no-litellm", action="store_true")
     args = ap.parse_args()
     procs = []
-    rows = {}
+    targets = []           # (name, base url, headers)
+    work = tempfile.mkdtemp(prefix="gwbench-")
     try:
         up_port = free_port()
         procs.append(subprocess.Popen([PY, "-m", "cnai.gateway.mock", str(up_port)], stdout=subprocess.DEVNULL))
         up = f"http://127.0.0.1:{up_port}/v1"
         wait_http(up + "/models", procs[-1])
-        gw_port = free_port()
-        log_dir = tempfile.mkdtemp(prefix="gwbench-")
-        procs.append(subprocess.Popen([PY, "-m", "cnai", "gateway", "serve", "--upstream", up, "--listen",
-                                       f"127.0.0.1:{gw_port}", "--log-dir", log_dir],
-                                      env=dict(os.environ, OPENAI_API_KEY="x"), stderr=subprocess.DEVNULL))
-        gw = f"http://127.0.0.1:{gw_port}/v1"
-        wait_http(f"http://127.0.0.1:{gw_port}/cnai/health", procs[-1])
-        targets = [("direct", up, None), ("cnai gateway (default policy)", gw, None)]
-        lvenv = os.environ.get("LITELLM_VENV", "/tmp/litellm-venv")
-        lbin = os.path.join(lvenv, "bin", "litellm")
-        if os.path.exists(lbin):
-            lport = free_port()
-            cfg = os.path.join(log_dir, "litellm.yaml")
-            with open(cfg, "w") as f:
-                f.write(f"model_list:\n  - model_name: echo\n    litellm_params:\n      model: openai/echo\n"
-                        f"      api_base: {up}\n      api_key: x\n")
-            master = "sk-" + os.urandom(16).hex()       # LiteLLM refuses to start without a master key
-            procs.append(subprocess.Popen([lbin, "--config", cfg, "--host", "127.0.0.1", "--port", str(lport),
-                                           "--num_workers", "1"], stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL, env=dict(os.environ, LITELLM_MASTER_KEY=master)))
-            try:
-                wait_http(f"http://127.0.0.1:{lport}/health/liveliness", procs[-1], timeout=120)
-                targets.append(("LiteLLM proxy (no guardrail)", f"http://127.0.0.1:{lport}/v1",
-                                {"authorization": f"Bearer {master}"}))
-            except RuntimeError as e:
-                print(f"LiteLLM did not start: {e}", file=sys.stderr)
-        for name, base, h in targets:
-            lat, rps = asyncio.run(load(base + "/chat/completions", args.requests, args.concurrency, h))
-            tt = asyncio.run(ttft(base + "/chat/completions", 200, h))
-            rows[name] = {"p50": pct(lat, 50), "p99": pct(lat, 99), "rps": rps, "ttft50": pct(tt, 50),
-                          "ttft99": pct(tt, 99)}
-            print(name, rows[name], file=sys.stderr)
+        targets.append(("direct", up, None))
+
+        def gateway(name, workers=1, src=None):
+            port = free_port()
+            env = dict(os.environ, OPENAI_API_KEY="x")
+            if src:
+                env["PYTHONPATH"] = src
+            procs.append(subprocess.Popen([PY, "-m", "cnai", "gateway", "serve", "--upstream", up, "--listen",
+                                           f"127.0.0.1:{port}", "--log-dir", os.path.join(work, f"logs-{port}"),
+                                           "--workers", str(workers)], env=env, stderr=subprocess.DEVNULL))
+            wait_http(f"http://127.0.0.1:{port}/cnai/health", procs[-1])
+            targets.append((name, f"http://127.0.0.1:{port}/v1", None))
+
+        if args.before_src:
+            gateway("cnai gateway, before (1 worker)", 1, args.before_src)
+        gateway("cnai gateway (1 worker)")
+        gateway("cnai gateway (2 workers)", 2)
+        lbin = os.path.join(os.environ.get("LITELLM_VENV", "/tmp/litellm-venv"), "bin", "litellm")
+        if not args.no_litellm and os.path.exists(lbin):
+            for guard in (False, True):
+                lport = free_port()
+                cfg = os.path.join(work, f"litellm-{guard}.yaml")
+                litellm_config(cfg, up, guard)
+                master = "sk-" + os.urandom(16).hex()       # LiteLLM refuses to start without a master key
+                procs.append(subprocess.Popen([lbin, "--config", cfg, "--host", "127.0.0.1", "--port", str(lport),
+                                               "--num_workers", "1"], stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL,
+                                              env=dict(os.environ, LITELLM_MASTER_KEY=master)))
+                name = "LiteLLM proxy + content filter (PI mask, 10k blocked words)" if guard else \
+                    "LiteLLM proxy (no guardrail)"
+                try:
+                    wait_http(f"http://127.0.0.1:{lport}/health/liveliness", procs[-1], timeout=240)
+                    targets.append((name, f"http://127.0.0.1:{lport}/v1", {"authorization": f"Bearer {master}"}))
+                except RuntimeError as e:
+                    print(f"{name} did not start: {e}", file=sys.stderr)
+        res: dict[str, list[dict]] = {n: [] for n, _b, _h in targets}
+        loads = []
+        for rnd in range(args.rounds):
+            la0 = os.getloadavg()[0]
+            for name, base, h in targets:
+                url = base + "/chat/completions"
+                lat, rps = asyncio.run(load(url, args.requests, args.concurrency, h))
+                seq, _ = asyncio.run(load(url, 300, 1, h))
+                tt = asyncio.run(ttft(url, 150, h))
+                r = {"p50": pct(lat, 50), "p99": pct(lat, 99), "rps": rps, "s50": pct(seq, 50), "s99": pct(seq, 99),
+                     "ttft50": pct(tt, 50)}
+                res[name].append(r)
+                print(f"round {rnd + 1} {name}: {json.dumps({k: round(v, 2) for k, v in r.items()})}",
+                      file=sys.stderr)
+            loads.append((la0, os.getloadavg()[0]))
     finally:
         for p in procs:
             p.terminate()
         for p in procs:
             try:
-                p.wait(10)
+                p.wait(15)
             except subprocess.TimeoutExpired:
                 p.kill()
-    d = rows["direct"]
-    print(f"{args.requests} requests, {args.concurrency} concurrent clients, 127.0.0.1, {os.cpu_count()} cores shared "
-          "by client, mock upstream and proxy\n")
-    print("| target | p50 ms | p99 ms | added p50 ms | added p99 ms | req/s | % of direct | stream TTFT p50 ms | "
-          "TTFT added ms |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for name, r in rows.items():
-        print(f"| {name} | {r['p50']:.2f} | {r['p99']:.2f} | {r['p50'] - d['p50']:.2f} | {r['p99'] - d['p99']:.2f} | "
-              f"{r['rps']:.0f} | {100 * r['rps'] / d['rps']:.0f}% | {r['ttft50']:.2f} | "
-              f"{r['ttft50'] - d['ttft50']:.2f} |")
+        shutil.rmtree(work, ignore_errors=True)
+
+    def med(name, key):
+        return statistics.median(r[key] for r in res[name])
+
+    d = "direct"
+    print(f"{args.requests} requests x {args.concurrency} concurrent clients, then 300 sequential requests and 150 "
+          f"streamed ones, per target and round; {args.rounds} interleaved rounds, medians shown; 127.0.0.1, "
+          f"{os.cpu_count()} cores shared by load generator, mock upstream, proxy and other users; load average "
+          f"(1 min) at round start/end: {', '.join(f'{a:.1f}/{b:.1f}' for a, b in loads)}\n")
+    print("| target | 64-client p50 ms | p99 ms | added p50 | added p99 | req/s | % of direct | 1-client p50 ms | "
+          "added p50 | added p99 | stream TTFT p50 ms | TTFT added |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name in res:
+        print(f"| {name} | {med(name, 'p50'):.2f} | {med(name, 'p99'):.2f} | {med(name, 'p50') - med(d, 'p50'):+.2f} | "
+              f"{med(name, 'p99') - med(d, 'p99'):+.2f} | {med(name, 'rps'):.0f} | "
+              f"{100 * med(name, 'rps') / med(d, 'rps'):.0f}% | {med(name, 's50'):.2f} | "
+              f"{med(name, 's50') - med(d, 's50'):+.2f} | {med(name, 's99') - med(d, 's99'):+.2f} | "
+              f"{med(name, 'ttft50'):.2f} | {med(name, 'ttft50') - med(d, 'ttft50'):+.2f} |")
     k = keyword_cost()
-    print(f"\nKeyword check, {k['terms']} terms ({k['engine']}): {k['ms_per_kb_plain']:.4f} ms per KB (whole reply), "
-          f"{k['ms_per_kb_streamed']:.4f} ms per KB (streamed in 4-character deltas)")
+    print(f"\nKeyword check, {k['terms']} terms ({k['engine']}): {k['ms_per_kb_plain']:.4f} ms per KB (whole reply); "
+          f"streamed {k['ms_per_kb_streamed_4']:.4f} ms per KB in 4-character deltas, "
+          f"{k['ms_per_kb_streamed_16']:.4f} ms per KB in 16-character deltas")
 
 
 if __name__ == "__main__":

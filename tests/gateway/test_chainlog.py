@@ -284,3 +284,27 @@ def test_tombstone_is_signed_with_the_head_key(tmp_path, key):
     log.append("request", {"i": "late"})
     log.close()
     assert verify(str(tmp_path), public_key=key)["ok"]
+
+
+def test_cli_prune_then_verify(tmp_path, cnai):
+    _year_of_logs(tmp_path)                       # records from 2025: all past 190 days by now
+    r = cnai("gateway", "log", "prune", str(tmp_path), "--retention-days", "190", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)["chains"][0]
+    assert out["records"] > 0 and len(out["segments"]) == 12          # all but the newest segment
+    r = cnai("gateway", "log", "verify", str(tmp_path), "--format", "json")
+    assert r.returncode == 0 and json.loads(r.stdout)["chains"][0]["pruned"]["records"] == out["records"]
+    assert cnai("gateway", "log", "prune", str(tmp_path / "nope")).returncode == 2
+
+
+def test_group_commit_and_signed_head_name_only_committed_records(tmp_path, key):
+    log = ChainLog(str(tmp_path), "w0", head_every_s=0)
+    log.on_pending = lambda: None                 # the app schedules flush(); here we call it by hand
+    fill(log, 3)
+    assert not (tmp_path / "chain-w0.head.json").exists()
+    assert list(export(str(tmp_path))) == []      # nothing committed yet: other readers see nothing
+    log.flush()
+    assert json.loads((tmp_path / "chain-w0.head.json").read_text())["seq"] == 3
+    assert [r["seq"] for r in export(str(tmp_path))] == [1, 2, 3]
+    log.close()
+    assert verify(str(tmp_path), public_key=key)["ok"]

@@ -203,9 +203,13 @@ class ChainLog:
             self.rotate()
             now = self.clock()                # after the segment_start record: times stay in order
         rec = self._insert(kind, data, now)
+        if not self._pending:                 # committed already: the head may be signed
+            self._maybe_sign(now)
+        return rec
+
+    def _maybe_sign(self, now: float) -> None:
         if self.signer is not None and now - self._signed_at >= self.head_every_s:
             self.sign_head()
-        return rec
 
     def _insert(self, kind: str, data: dict, now: float) -> dict:
         seq, ts, body = self.seq + 1, iso(now), _dumps(data)
@@ -227,6 +231,7 @@ class ChainLog:
         if self._pending:
             self._pending = 0
             self.db.execute("COMMIT")
+            self._maybe_sign(self.clock())    # only committed records are named by a signed head
 
     def rotate(self) -> None:
         """Close the current segment and start the next; the chain runs on. Prunes past retention if set."""
@@ -251,7 +256,7 @@ class ChainLog:
                                  self.clock())
 
     def sign_head(self) -> None:
-        if self.signer is None or self._signed_seq == self.seq:
+        if self.signer is None or self._signed_seq == self.seq or self._pending:
             return
         h = {"worker": self.worker, "seq": self.seq, "hash": self.head, "ts": iso(self.clock()),
              "segment": os.path.basename(self.path)}
