@@ -39,7 +39,7 @@ def test_round2_held_out_set_is_separate_from_development():
     assert {it["register"] for it in held} == {"news", "chat", "forum", "form"}
     # no sentence of the held-out set is in the development material (items.txt + dev2.txt)
     assert not {it["text"] for it in held} & {it["text"] for it in dev}
-    assert sum(1 for it in held if not it["labels"]) >= 15  # hard negatives
+    assert sum(1 for it in held if not it["labels"]) >= 10  # hard negatives
     # earlier held-out sets were scored and read: they are development material now
     for earlier in ("heldout2", "heldout3"):
         assert {it["text"] for it in realeval.load(earlier)} <= {it["text"] for it in dev}
