@@ -137,15 +137,23 @@ def in_process(bodies: list[bytes], n: int = 300) -> dict:
     """The endpoint's work without HTTP: parse the JSON body, scope_json (cache lookup, engine on a miss)."""
     from cnai.web import services
 
-    services.scope_json(json.loads(bodies[-1]))  # warm (knowledge base, engine)
+    # Code from before the cache (an older checkout on PYTHONPATH, for A/B runs) had no scope_json.
+    call = getattr(services, "scope_json", None) or (lambda d: orjson_dumps(services.scope_dict(d)))
+    call(json.loads(bodies[-1]))  # warm (knowledge base, engine)
     lat = []
     t0 = time.perf_counter()
     for i in range(n):
         t = time.perf_counter()
-        services.scope_json(json.loads(bodies[i % len(bodies)]))
+        call(json.loads(bodies[i % len(bodies)]))
         lat.append(time.perf_counter() - t)
     wall = time.perf_counter() - t0
     return {"calls": n, "rps": n / wall, "p50_ms": pct(lat, 50) * 1e3, "p95_ms": pct(lat, 95) * 1e3}
+
+
+def orjson_dumps(obj) -> bytes:
+    import orjson
+
+    return orjson.dumps(obj, default=str)
 
 
 def pages(base: str, run_ids: list[str], n: int = 40) -> dict:
@@ -178,6 +186,32 @@ def median(xs: list[float]) -> float:
 
 def load_avg() -> float:
     return round(os.getloadavg()[0], 2)
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) used so far by process `root` and all its descendants (Linux /proc).
+
+    Unlike wall-clock rates, CPU per request does not change with what the machine's other users run, so it
+    is the figure to compare between runs on a shared machine."""
+    parents, cpu = {}, {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(d.name)] = int(fields[1])
+        cpu[int(d.name)] = (int(fields[11]) + int(fields[12])) / tick
+    total = 0.0
+    for pid in cpu:
+        p = pid
+        while p and p != root:
+            p = parents.get(p, 0)
+        if p == root:
+            total += cpu[pid]
+    return total
 
 
 def main() -> None:
@@ -224,7 +258,11 @@ def main() -> None:
                 b1, b2 = ((bodies[mode][rnd * 20000:rnd * 20000 + 10000], bodies[mode][rnd * 20000 + 10000:])
                           if mode == "distinct" else (bodies[mode], bodies[mode]))
                 load_before = load_avg()
+                cpu0, own0 = tree_cpu(srv.pid), time.process_time()
                 closed = asyncio.run(load(url, b1, a.clients, a.seconds))
+                cpu1, own1 = tree_cpu(srv.pid), time.process_time()
+                closed["server_cpu_ms"] = (cpu1 - cpu0) / closed["requests"] * 1e3
+                closed["client_cpu_ms"] = (own1 - own0) / closed["requests"] * 1e3
                 opened = asyncio.run(load(url, b2, a.clients, a.seconds, rate=a.rate))
                 inproc = in_process(b1)
                 runs.append({"round": rnd + 1, "mode": mode, "load_before": load_before, "load_after": load_avg(),
@@ -235,7 +273,8 @@ def main() -> None:
                       f"{closed['rps']:.0f} req/s p50 {closed['p50_ms']:.1f} p95 {closed['p95_ms']:.1f} | open "
                       f"{a.rate:.0f}: {opened['rps']:.0f} served p50 {opened['p50_ms']:.1f} p95 {opened['p95_ms']:.1f} "
                       f"p99 {opened['p99_ms']:.1f} | in-process {inproc['rps']:.0f}/s p50 {inproc['p50_ms']:.2f} | "
-                      f"ratio {r['ratio']:.2f} | errors {closed['errors'] + opened['errors']}", file=sys.stderr)
+                      f"ratio {r['ratio']:.2f} | CPU ms/request server {closed['server_cpu_ms']:.2f} client "
+                      f"{closed['client_cpu_ms']:.2f} | errors {closed['errors'] + opened['errors']}", file=sys.stderr)
         if not a.no_pages:
             page = pages(base, filled["runs"])
             page["_load"] = load_avg()
@@ -250,8 +289,9 @@ def main() -> None:
     print(f"POST /api/v1/scope, {a.clients} clients, {a.seconds:.0f} s per run, {a.workers} worker(s), "
           f"medians of {a.rounds} rounds:")
     print("| profiles | load avg | closed loop req/s | p50 / p95 ms | open loop at "
-          f"{a.rate:.0f}: served, p95 ms | in-process calls/s (p50 ms) | server / in-process |")
-    print("|---|---|---|---|---|---|---|")
+          f"{a.rate:.0f}: served, p95 ms | in-process calls/s (p50 ms) | server / in-process | "
+          "server CPU ms per request |")
+    print("|---|---|---|---|---|---|---|---|")
     for mode in modes:
         rs = [r for r in runs if r["mode"] == mode]
 
@@ -261,7 +301,7 @@ def main() -> None:
               f"{m(lambda r: r['closed']['p50_ms']):.1f} / {m(lambda r: r['closed']['p95_ms']):.1f} | "
               f"{m(lambda r: r['open']['rps']):.0f}, {m(lambda r: r['open']['p95_ms']):.1f} | "
               f"{m(lambda r: r['in_process']['rps']):.0f} ({m(lambda r: r['in_process']['p50_ms']):.2f}) | "
-              f"{m(lambda r: r['ratio']):.2f} |")
+              f"{m(lambda r: r['ratio']):.2f} | {m(lambda r: r['closed']['server_cpu_ms']):.2f} |")
     if page:
         print(f"\npages (load {page['_load']}):\n| page | path | p50 ms | p95 ms | size KB |\n|---|---|---|---|---|")
         for name, p in page.items():
