@@ -321,16 +321,6 @@ def warm_up() -> None:
     gc.freeze()
 
 
-def reset_engine() -> None:
-    """Drop the engine, the knowledge base it holds and every cached result (law data changed)."""
-    from cnai.law import kb
-
-    kb.load.cache_clear()
-    _engine.cache_clear()
-    kb_version.cache_clear()
-    SCOPE_CACHE.clear()
-
-
 def _scope_uncached(data: dict, as_of: dt.date) -> dict:
     """ScopeResult.to_dict() without dataclasses.asdict's deep copies (4x faster for a large result).
 
