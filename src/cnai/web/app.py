@@ -266,8 +266,8 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
             raise InputError(message, field="file")
         return f
 
-    def _files(form, message: str) -> list:
-        files = [f for f in form.getlist("file") if not isinstance(f, str) and f.filename]
+    def _files(form, message: str, *, named: bool = False) -> list:
+        files = [f for f in form.getlist("file") if not isinstance(f, str) and (f.filename or not named)]
         if not files:
             raise InputError(message, field="file")
         return files
@@ -961,7 +961,7 @@ def create_app(data_dir: str | Path = "cnai-workspace", *, token: str | None = N
 
     @app.post("/labels", include_in_schema=False)
     async def labels_upload(request: Request):
-        for f in _files(await _form(request), "choose one or more files"):
+        for f in _files(await _form(request), "choose one or more files", named=True):
             _label_upload(f.filename, await f.read())
         return _back("/labels")
 
