@@ -545,7 +545,7 @@ def gif_essence(data: bytes):
 # ---------------------------------------------------------------- JPEG, header-only streaming variants
 def _jpeg_header(f, size: int) -> tuple[bytes, int]:
     """Read just enough of a JPEG to reach the SOS marker: (header bytes, SOS offset)."""
-    n = 65536
+    n = 16384  # most headers are a few KiB (a labelled one ~6 KiB); grown x4 when SOS is further in
     while True:
         f.seek(0)
         buf = f.read(n)
@@ -588,9 +588,13 @@ def jpeg_damage_path(path: str) -> list[str]:
     size = os.path.getsize(path)
     with open(path, "rb") as f:
         _head, sos = _jpeg_header(f, size)
-        tail_at = max(sos, size - (64 << 10))
-        f.seek(tail_at)
-        tail = f.read()
+        tail = b""
+        for span in (4 << 10, 64 << 10):  # EOI is nearly always in the last few bytes
+            tail_at = max(sos, size - span)
+            f.seek(tail_at)
+            tail = f.read()
+            if b"\xff\xd9" in tail:
+                break
     if b"\xff\xd9" not in tail:
         return [f"image data truncated: no EOI marker (FFD9) after the scan data that starts at byte {sos}"]
     return []
