@@ -201,3 +201,14 @@ def test_fuzzed_flv_gives_a_reading_or_the_documented_error(sample_dir):
         exercise("flv", data)
 
     run()
+
+
+def test_visible_label_on_flv_keeps_the_implicit_label(sample_dir, tmp_path):
+    from cnai.label.visible import visible_file
+
+    lab = tmp_path / "l.flv"
+    rec = _embed(sample_dir / "sample.flv", lab)
+    out = tmp_path / "o" / "v.flv"
+    v = visible_file((str(lab), str(out)), text="AI生成")
+    assert v["error"] is None and v["visible"]["kind"] == "video" and v["visible"]["implicit_label_kept"]
+    assert read_file(str(out))["label"] == rec["label"] and "AIGC" in ffprobe_tags(out)
