@@ -191,8 +191,8 @@ def load_avg() -> float:
 def tree_cpu(root: int) -> float:
     """CPU seconds (user + system) used so far by process `root` and all its descendants (Linux /proc).
 
-    Unlike wall-clock rates, CPU per request does not change with what the machine's other users run, so it
-    is the figure to compare between runs on a shared machine."""
+    CPU per request depends much less than wall-clock rates on what the machine's other users run (contention
+    still inflates it somewhat), so it is the better figure to compare between runs on a shared machine."""
     parents, cpu = {}, {}
     tick = os.sysconf("SC_CLK_TCK")
     for d in Path("/proc").iterdir():
