@@ -12,15 +12,17 @@ FORMATS = click.Choice(["jsonl", "json", "table"])
 MAX_ERROR_LINES = 50
 
 
-def _printer(fmt: str):
-    """on_record callback: jsonl/table lines as files finish, one error line per failed file on stderr."""
+def _printer(fmt: str, row=None):
+    """on_record callback: jsonl/table lines as files finish, one error line per failed file on stderr
+    (the first MAX_ERROR_LINES of them). `row` formats a table line (default: this module's _row)."""
     shown = [0]
+    row = row or _row
 
     def on_record(rec: dict) -> None:
         if fmt == "jsonl":
             emit_jsonl(rec)
         elif fmt == "table":
-            click.echo(_row(rec))
+            click.echo(row(rec))
         if rec.get("error"):
             shown[0] += 1
             if shown[0] <= MAX_ERROR_LINES:

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from cnai.cli._common import emit_json, emit_jsonl
+from cnai.cli._common import emit_json
 
 
 def _row(rec: dict) -> str:
@@ -51,18 +51,11 @@ def conformance(paths, corpus_dir, trust, fmt, workers, progress) -> None:
         sys.exit(0 if res["written"] else 1)
     if not paths:
         raise click.UsageError("give files or folders to check (or --write-corpus DIR)")
+    from cnai.cli.label import _printer
     from cnai.label.integrity import load_trusted
 
-    def on_record(rec: dict) -> None:
-        if fmt == "jsonl":
-            emit_jsonl(rec)
-        elif fmt == "table":
-            click.echo(_row(rec))
-        if rec.get("error"):
-            click.echo(f"error: {rec['path']}: {rec['error']}", err=True)
-
     res = C.conformance(paths, trusted=load_trusted(list(trust)) if trust else None, workers=workers,
-                        progress=progress, on_record=on_record)
+                        progress=progress, on_record=_printer(fmt, _row))
     if fmt == "json":
         emit_json(res.records)
     line = res.tally.line()
