@@ -39,7 +39,7 @@ def test_builtins_are_typed_carriers_registered_by_entry_point():
     # HEIF and MP4 are both ISO-BMFF: the more specific one must be asked first
     order = list(cars)
     assert order.index("heif") < order.index("mp4") and order.index("ooxml") < order.index("zip")
-    # the writable ones say where the label goes; ZIP/FLV are read only
+    # the writable ones say where the label goes; ZIP is read only
     assert cars["jpeg"].where == "xmp" and cars["wav"].where == "riff-chunk" and cars["zip"].where is None
 
 
