@@ -94,10 +94,10 @@ class KnowledgeBase:
         return f"{m['instrument']}:{number}{m['rest']}"
 
 
-def _cache_path() -> Path | None:
-    """A per-user cache of the parsed KB, keyed by every data file's name, size and mtime."""
+def data_version() -> str:
+    """Changes whenever cnai's version or any knowledge-base data file (name, size, mtime) changes: a key for
+    caches of anything computed from the law (the parsed KB here, scope results in the web workspace)."""
     import hashlib
-    import os
 
     from cnai import __version__
 
@@ -105,9 +105,16 @@ def _cache_path() -> Path | None:
     for f in sorted(DATA.rglob("*.yaml")):
         st = f.stat()
         h.update(f"{f.relative_to(DATA)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:20]
+
+
+def _cache_path() -> Path | None:
+    """A per-user cache of the parsed KB, keyed by data_version()."""
+    import os
+
     base = os.environ.get("CNAI_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "cnai")
-    return Path(base) / f"kb-{h.hexdigest()[:20]}.pickle"
+    return Path(base) / f"kb-{data_version()}.pickle"
 
 
 @lru_cache(maxsize=1)

@@ -307,7 +307,7 @@ def kb_version() -> str:
     from cnai.law import kb
 
     _engine()  # the engine and this fingerprint come from the same files
-    return kb._cache_path().stem
+    return kb.data_version()
 
 
 def warm_up() -> None:
