@@ -14,21 +14,24 @@ import click
 
 from cnai import __version__
 
+# Command groups: name, module:attribute, and the one-line help `cnai --help` shows without importing the module.
+_GROUPS = """
+law         cnai.cli.law:law                Browse and search the law: instruments, articles, concepts, cases.
+profile     cnai.cli.profile:profile        Service profiles: schema, check, interactive init.
+scope       cnai.cli.scope:scope            Which duties apply to a service on a date, and why.
+label       cnai.cli.label:label            GB 45438 AI-content labels: embed, read, check, classify, propagate.
+assess      cnai.cli.assess:assess          GB/T 45654 security self-assessment: run and report.
+bank        cnai.cli.assess:bank            GB/T 45654 test banks and keyword libraries: check, import, export.
+corpus      cnai.cli.corpus:corpus          Training-data audit: personal information and risk screening.
+dossier     cnai.cli.dossier:dossier        CAC filing and registration packages built from measured evidence.
+serve       cnai.cli.serve:serve            Web workspace and REST API for the compliance team.
+gateway     cnai.cli.gateway:gateway        OpenAI-compatible compliance gateway enforcing the runtime duties.
+provenance  cnai.cli.provenance:provenance  Authorship evidence for AI-assisted works: creative log, report.
+plugins     cnai.cli.plugins:plugins        List extension points and what is registered on each.
+schema      cnai.cli.plugins:schema         Print the JSON Schema of a data file cnai reads.
+"""
 COMMANDS: dict[str, tuple[str, str]] = {
-    # name: (module:attribute, one-line help shown by `cnai --help` without importing the module)
-    "law": ("cnai.cli.law:law", "Browse and search the law: instruments, articles, concepts, cases."),
-    "profile": ("cnai.cli.profile:profile", "Service profiles: schema, check, interactive init."),
-    "scope": ("cnai.cli.scope:scope", "Which duties apply to a service on a date, and why."),
-    "label": ("cnai.cli.label:label", "GB 45438 AI-content labels: embed, read, check, classify, propagate."),
-    "assess": ("cnai.cli.assess:assess", "GB/T 45654 security self-assessment: run and report."),
-    "bank": ("cnai.cli.assess:bank", "GB/T 45654 test banks and keyword libraries: check, import, export."),
-    "corpus": ("cnai.cli.corpus:corpus", "Training-data audit: personal information and risk screening."),
-    "dossier": ("cnai.cli.dossier:dossier", "CAC filing and registration packages built from measured evidence."),
-    "serve": ("cnai.cli.serve:serve", "Web workspace and REST API for the compliance team."),
-    "gateway": ("cnai.cli.gateway:gateway", "OpenAI-compatible compliance gateway enforcing the runtime duties."),
-    "provenance": ("cnai.cli.provenance:provenance", "Authorship evidence for AI-assisted works: creative log, report."),
-    "plugins": ("cnai.cli.plugins:plugins", "List extension points and what is registered on each."),
-    "schema": ("cnai.cli.plugins:schema", "Print the JSON Schema of a data file cnai reads."),
+    name: (target, help_line) for name, target, help_line in (row.split(None, 2) for row in _GROUPS.strip().splitlines())
 }
 
 
