@@ -175,7 +175,11 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--before-src", default=None, help="a src/ tree of an older cnai, measured as 'before'")
     ap.add_argument("--no-litellm", action="store_true")
+    ap.add_argument("--litellm-requests", type=int, default=None,
+                    help="fewer requests for the LiteLLM targets (its guarded proxy manages a few per second)")
     args = ap.parse_args()
+    import signal
+    signal.signal(signal.SIGTERM, lambda *_a: sys.exit(1))   # run the finally: stop every child process
     procs = []
     targets = []           # (name, base url, headers)
     work = tempfile.mkdtemp(prefix="gwbench-")
@@ -225,9 +229,11 @@ def main():
             la0 = os.getloadavg()[0]
             for name, base, h in targets:
                 url = base + "/chat/completions"
-                lat, rps = asyncio.run(load(url, args.requests, args.concurrency, h))
-                seq, _ = asyncio.run(load(url, 300, 1, h))
-                tt = asyncio.run(ttft(url, 150, h))
+                n = args.litellm_requests if name.startswith("LiteLLM") and args.litellm_requests else args.requests
+                small = n < args.requests
+                lat, rps = asyncio.run(load(url, n, args.concurrency, h))
+                seq, _ = asyncio.run(load(url, 60 if small else 300, 1, h))
+                tt = asyncio.run(ttft(url, 40 if small else 150, h))
                 r = {"p50": pct(lat, 50), "p99": pct(lat, 99), "rps": rps, "s50": pct(seq, 50), "s99": pct(seq, 99),
                      "ttft50": pct(tt, 50)}
                 res[name].append(r)

@@ -48,3 +48,9 @@ def test_serve_refuses_bad_input_before_binding(cnai, tmp_path):
 def test_verify_empty_dir_is_bad_input(cnai, tmp_path):
     r = cnai("gateway", "log", "verify", str(tmp_path))
     assert r.returncode == 2
+
+
+def test_serve_refuses_a_malformed_signing_key_before_binding(cnai, monkeypatch):
+    monkeypatch.setenv("CNAI_GATEWAY_SIGNING_KEY", "not-a-key")
+    r = cnai("gateway", "serve", "--upstream", "http://127.0.0.1:9/v1", "--listen", "127.0.0.1:9")
+    assert r.returncode == 2 and "CNAI_GATEWAY_SIGNING_KEY" in r.stderr and "not-a-key" not in r.stderr

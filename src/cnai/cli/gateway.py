@@ -69,6 +69,8 @@ def serve(upstream, listen, policy_path, log_dir, keywords, workers, upstream_ke
         if not Path(k).is_file():
             raise InputError("no such keyword file", path=k)
     Engine(load_policy(policy_path), list(keywords))  # validate everything before binding
+    from cnai.gateway.chainlog import load_signer
+    load_signer()                                     # a malformed CNAI_GATEWAY_SIGNING_KEY: exit 2 now
     settings = {"upstream": upstream, "policy_path": policy_path, "log_dir": os.path.abspath(log_dir),
                 "keywords": [os.path.abspath(k) for k in keywords], "key_env": upstream_key_env}
     os.environ["CNAI_GATEWAY_SETTINGS"] = json.dumps(settings)
