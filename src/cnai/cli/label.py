@@ -81,6 +81,25 @@ def batch_opts(f):
     return f
 
 
+def producer_opts(*, produce_id_help: str, out_help: str, out_required: bool = False):
+    """The label fields a writing command takes (paths, producer, ProduceID, Label, -o), shared by
+    `embed` and `watermark embed` so they parse and document them alike."""
+    opts = [click.argument("paths", nargs=-1, required=True),
+            click.option("--producer", required=True,
+                         help="ContentProducer: 27-character provider code (or a name where the command allows)."),
+            click.option("--produce-id", help=produce_id_help),
+            click.option("--label", "label_value", default="1", show_default=True,
+                         help="1 AI-generated, 2 possibly, 3 suspected."),
+            click.option("-o", "--out", "outdir", required=out_required, type=click.Path(file_okay=False),
+                         help=out_help)]
+
+    def deco(f):
+        for o in reversed(opts):
+            f = o(f)
+        return f
+    return deco
+
+
 @click.group()
 def label() -> None:
     """GB 45438-2025 AI-content labels.
@@ -91,12 +110,8 @@ def label() -> None:
 
 
 @label.command()
-@click.argument("paths", nargs=-1, required=True)
-@click.option("--producer", required=True, help="ContentProducer: 27-character provider code (or a name).")
-@click.option("--produce-id", help="ProduceID; default: keep an existing one from the same producer, else new. "
-              "For many files use {n} or {stem} in it.")
-@click.option("--label", "label_value", default="1", show_default=True, help="1 AI-generated, 2 possibly, 3 suspected.")
-@click.option("-o", "--out", "outdir", type=click.Path(file_okay=False), help="Write labelled copies here.")
+@producer_opts(produce_id_help="ProduceID; default: keep an existing one from the same producer, else new. "
+               "For many files use {n} or {stem} in it.", out_help="Write labelled copies here.")
 @click.option("--in-place", is_flag=True, help="Replace the input files (atomically, via a temp file).")
 @click.option("--fill-propagator", is_flag=True, help="Also set ContentPropagator/PropagateID to the producer's "
               "(the 'first write' convention some validators cite; secondary, unverified).")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cnai.cli.label import _finish, _printer, batch_opts
+from cnai.cli.label import _finish, _printer, batch_opts, producer_opts
 
 
 def _wm():
@@ -24,13 +24,9 @@ def watermark() -> None:
 
 
 @watermark.command()
-@click.argument("paths", nargs=-1, required=True)
-@click.option("--producer", required=True, help="ContentProducer: the 27-character provider code.")
-@click.option("--produce-id", help="ProduceID; default: a new unique ID per file (in the output record). For many "
-              "files use {n} (file number) or {stem} (file name) in it.")
-@click.option("--label", "label_value", default="1", show_default=True, help="1 AI-generated, 2 possibly, 3 suspected.")
-@click.option("-o", "--out", "outdir", required=True, type=click.Path(file_okay=False),
-              help="Write watermarked copies here (originals are never changed).")
+@producer_opts(produce_id_help="ProduceID; default: a new unique ID per file (in the output record). For many "
+               "files use {n} (file number) or {stem} (file name) in it.",
+               out_help="Write watermarked copies here (originals are never changed).", out_required=True)
 @click.option("--strength", type=click.FloatRange(0.2, 4.0), default=1.0, show_default=True,
               help="1.0 = about 41 dB PSNR; higher is more robust and more visible.")
 @click.option("--quality", type=click.IntRange(50, 100), default=95, show_default=True,

@@ -48,6 +48,20 @@ def new_file_mode() -> int:
     return 0o666 & ~current_umask()
 
 
+def stat_input(path: str | os.PathLike, error) -> os.stat_result:
+    """stat a user's input file before reading it; a missing, non-regular or empty file raises
+    `error(reason, message)` (the caller's per-file error type, so batches count it by reason)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise error("not found", "file does not exist") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise error("not a file", "not a regular file")
+    if st.st_size == 0:
+        raise error("empty file", "file is empty (0 bytes)")
+    return st
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)

@@ -54,16 +54,9 @@ def _classify_error(e: BaseException) -> tuple[str, str]:
 
 
 def _open_format(path: str) -> tuple[str, list[str]]:
-    import stat as _stat
+    from cnai.core.safeio import stat_input
 
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise SkipError("not found", "file does not exist") from None
-    if not _stat.S_ISREG(st.st_mode):
-        raise SkipError("not a file", "not a regular file")
-    if st.st_size == 0:
-        raise SkipError("empty file", "file is empty (0 bytes)")
+    stat_input(path, SkipError)
     fmt, warns = detect(path)
     if fmt is None:
         raise SkipError("unsupported format", "unrecognised or unsupported file format")

@@ -41,18 +41,11 @@ class WatermarkError(CnaiError):
 
 def _open(path: str):
     """(PIL image, loaded) or WatermarkError naming what is wrong."""
-    import stat
-
     from PIL import Image, UnidentifiedImageError
 
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise WatermarkError("not found", "file does not exist") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise WatermarkError("not a file", "not a regular file")
-    if st.st_size == 0:
-        raise WatermarkError("empty file", "file is empty (0 bytes)")
+    from cnai.core.safeio import stat_input
+
+    stat_input(path, WatermarkError)
     try:
         import pillow_heif  # noqa: F401 - registers the HEIF opener when installed
 
