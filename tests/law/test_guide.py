@@ -121,3 +121,25 @@ def test_stats(cnai):
     assert row["obligations_verified"] == sum(o.confidence == "verified" for o in obs)
     assert row["obligations_verified_share"] == round(row["obligations_verified"] / len(obs), 4)
     assert "verified: duties" in cnai("law", "stats").stdout
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"instrument": "generative-ai", "article": "generative-ai:7"}, "name exactly one of"),
+    ({}, "name exactly one of"),
+    ({"statute": "x"}, "Input should be 'instrument'"),
+    ({"article": 7}, "Input should be a valid string"),
+])
+def test_guide_entry_names_exactly_one_known_kind(entry, message):
+    from cnai.core.loaders import validate
+    from cnai.errors import InputError
+    from cnai.law.guide import GuideEntry
+
+    with pytest.raises(InputError, match=message):
+        validate(GuideEntry, entry, source="guide.yaml", what="guide entry")
+
+
+def test_guide_entry_kind_and_ref():
+    from cnai.law.guide import GuideEntry
+
+    e = GuideEntry.model_validate({"article": "generative-ai:7"})
+    assert (e.kind, e.ref) == ("article", "generative-ai:7")

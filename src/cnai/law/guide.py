@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from cnai.errors import InputError
 
@@ -28,29 +28,29 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class GuideEntry(_Strict):
-    # Exactly one of these names what the entry points to; each is checked against the knowledge base.
-    instrument: str | None = Field(None, description="instrument id, e.g. generative-ai")
-    article: str | None = Field(None, description="instrument id and article number, e.g. generative-ai:7")
-    concept: str | None = Field(None, description="concept id from the glossary")
-    topic: str | None = Field(None, description="topic id")
-    case: str | None = Field(None, description="court or enforcement case id")
-    regulator: str | None = Field(None, description="regulator id, e.g. cac")
+EntryKind = Literal["instrument", "article", "concept", "topic", "case", "regulator"]
+
+
+class GuideEntry(RootModel[dict[EntryKind, str]]):
+    """What one guide answer rests on: a one-key mapping from the kind of knowledge-base entry to its id, e.g.
+    {instrument: generative-ai}, {article: "generative-ai:7"}, {concept: ...}, {case: ...}, {regulator: cac}.
+    Each id is checked against the knowledge base when the guide is loaded."""
+    model_config = ConfigDict(strict=True)
 
     @model_validator(mode="after")
     def _one(self) -> GuideEntry:
-        given = [k for k, v in self.__dict__.items() if v is not None]
-        if len(given) != 1:
-            raise ValueError(f"name exactly one of instrument/article/concept/topic/case/regulator (got {given})")
+        if len(self.root) != 1:
+            raise ValueError(f"name exactly one of instrument/article/concept/topic/case/regulator "
+                             f"(got {sorted(self.root)})")
         return self
 
     @property
     def kind(self) -> str:
-        return next(k for k, v in self.__dict__.items() if v is not None)
+        return next(iter(self.root))
 
     @property
     def ref(self) -> str:
-        return getattr(self, self.kind)
+        return self.root[self.kind]
 
 
 class GuideQuestion(_Strict):
