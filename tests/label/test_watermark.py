@@ -228,7 +228,12 @@ def _png_claiming(w: int, h: int) -> bytes:
             + struct.pack(">I", 0) + b"IEND" + struct.pack(">I", zlib.crc32(b"IEND")))
 
 
-def test_hostile_pictures_are_refused_cleanly(tmp_path):
+@pytest.mark.parametrize("lenient_pillow", [False, True])
+def test_hostile_pictures_are_refused_cleanly(tmp_path, monkeypatch, lenient_pillow):
+    from PIL import ImageFile
+
+    # WeasyPrint (dossier, provenance reports) switches Pillow to lenient decoding for the whole process
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", lenient_pillow)
     bomb = tmp_path / "bomb.png"
     bomb.write_bytes(_png_claiming(30000, 30000))
     full = tmp_path / "full.jpg"

@@ -39,6 +39,19 @@ class WatermarkError(CnaiError):
         super().__init__(message)
 
 
+def _load_strict(im) -> None:
+    """Decode all pixels, refusing a truncated file even when another library in this process (WeasyPrint does,
+    on import) has switched Pillow's global LOAD_TRUNCATED_IMAGES on: a half-grey picture must not be judged."""
+    from PIL import ImageFile
+
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        im.load()
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
+
+
 def _open(path: str):
     """(PIL image, loaded) or WatermarkError naming what is wrong."""
     from PIL import Image, UnidentifiedImageError
@@ -56,7 +69,7 @@ def _open(path: str):
         im = Image.open(path)
         if im.width * im.height > MAX_PIXELS:
             raise WatermarkError("too large", f"{im.width}x{im.height} pixels is over the {MAX_PIXELS:,} limit")
-        im.load()
+        _load_strict(im)
     except WatermarkError:
         raise
     except UnidentifiedImageError:
