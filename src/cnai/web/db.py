@@ -7,6 +7,7 @@ older cnai opens in a newer one and a half-applied migration never sticks. Secre
 from __future__ import annotations
 
 import json
+import random
 import secrets
 import sqlite3
 import time
@@ -77,6 +78,18 @@ class Workspace:
         (root / MARKER).touch()
         for sub in ("uploads", "runs", "audits", "dossiers", "outputs"):
             (root / sub).mkdir(exist_ok=True)
+        # Switching a new database to WAL takes an exclusive lock that SQLite does not always wait for (no busy
+        # handler on that path), so processes opening a new workspace at once retry the set-up for a while.
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                return self._set_up()
+            except InputError as exc:
+                if "database is locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05 + random.random() * 0.1)
+
+    def _set_up(self) -> None:
         try:
             with self.connect() as con:
                 con.execute("PRAGMA journal_mode=WAL")
