@@ -47,6 +47,7 @@ def _statuses(driver, url, sid):
 
 @pytest.mark.slow
 def test_journeys(site):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -118,9 +119,12 @@ def test_journeys(site):
         els = driver.find_elements(By.ID, "conclusion")
         if els:
             break
-        st = driver.find_elements(By.ID, "job-status")
-        if st:
-            seen.add(st[0].text)
+        try:
+            st = driver.find_elements(By.ID, "job-status")
+            if st:
+                seen.add(st[0].text)
+        except StaleElementReferenceException:
+            pass  # the page swapped the status element (live update) between finding and reading it
         time.sleep(0.1)
     assert driver.find_elements(By.ID, "conclusion"), f"run did not finish in the page (saw {seen})"
     assert "running" in seen  # the live status was shown while it ran
