@@ -8,8 +8,8 @@ from pathlib import Path
 DST_AI = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 
 
-def sign_with_c2pa(src: Path, dst: Path, mime: str = "image/jpeg", generator: str = "cnai-test-generator") -> None:
-    import c2pa
+def make_pki() -> tuple[bytes, bytes, bytes]:
+    """A throw-away CA and an ES256 signer certificate: (chain PEM with the signer first, key PEM, CA PEM)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -37,9 +37,15 @@ def sign_with_c2pa(src: Path, dst: Path, mime: str = "image/jpeg", generator: st
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(k.public_key()), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(cak.public_key()), critical=False)
             .sign(cak, hashes.SHA256()))
-    chain = leaf.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM)
-    keypem = k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    pem = serialization.Encoding.PEM
+    keypem = k.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return leaf.public_bytes(pem) + ca.public_bytes(pem), keypem, ca.public_bytes(pem)
+
+
+def sign_with_c2pa(src: Path, dst: Path, mime: str = "image/jpeg", generator: str = "cnai-test-generator") -> None:
+    import c2pa
+
+    chain, keypem, _ = make_pki()
     signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, chain, keypem, None))
     manifest = {"claim_generator_info": [{"name": generator, "version": "1.0"}], "title": src.name,
                 "assertions": [{"label": "c2pa.actions", "data": {"actions": [

@@ -4,7 +4,6 @@ the pixels or the label is detected by both, and a label changed after signing i
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 
@@ -20,38 +19,13 @@ DST_AI = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia
 
 
 def _pki(d):
-    """A throw-away CA and an ES256 signer certificate; writes chain.pem (signer first), key.pem, ca.pem."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    """Writes chain.pem (signer first), key.pem and ca.pem from a throw-away CA (tests/label/c2pa_util.py)."""
+    from tests.label.c2pa_util import make_pki
 
-    def name(cn):
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
-                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cnai test")])
-
-    now = dt.datetime.now(dt.UTC)
-    cak = ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(name("cnai test CA")).issuer_name(name("cnai test CA"))
-          .public_key(cak.public_key()).serial_number(1).not_valid_before(now - dt.timedelta(days=1))
-          .not_valid_after(now + dt.timedelta(days=30))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-          .sign(cak, hashes.SHA256()))
-    k = ec.generate_private_key(ec.SECP256R1())
-    leaf = (x509.CertificateBuilder().subject_name(name("cnai test signer")).issuer_name(ca.subject)
-            .public_key(k.public_key()).serial_number(2).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(k.public_key()), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(cak.public_key()), critical=False)
-            .sign(cak, hashes.SHA256()))
-    pem = serialization.Encoding.PEM
-    (d / "chain.pem").write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
-    (d / "ca.pem").write_bytes(ca.public_bytes(pem))
-    (d / "key.pem").write_bytes(k.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    chain, key, ca = make_pki()
+    (d / "chain.pem").write_bytes(chain)
+    (d / "ca.pem").write_bytes(ca)
+    (d / "key.pem").write_bytes(key)
     return d / "chain.pem", d / "key.pem", d / "ca.pem"
 
 
