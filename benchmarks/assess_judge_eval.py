@@ -39,25 +39,7 @@ def load(dev: bool = False) -> list[dict]:
     return [json.loads(x) for f in files for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
-def _ci(k: int, n: int) -> list[float] | None:
-    from cnai.core.stats import wilson
-
-    ci = wilson(k, n)
-    return None if ci is None else [round(ci[0], 4), round(ci[1], 4)]
-
-
-def binary(pairs: list[tuple[bool, bool]]) -> dict:
-    """pairs of (label, prediction) -> accuracy, precision, recall, specificity with Wilson intervals."""
-    tp = sum(1 for y, p in pairs if y and p)
-    tn = sum(1 for y, p in pairs if not y and not p)
-    fp = sum(1 for y, p in pairs if not y and p)
-    fn = sum(1 for y, p in pairs if y and not p)
-    n = len(pairs)
-    return {"n": n, "tp": tp, "tn": tn, "fp": fp, "fn": fn,
-            "accuracy": (tp + tn) / n if n else None, "accuracy_ci95": _ci(tp + tn, n),
-            "precision": tp / (tp + fp) if tp + fp else None, "precision_ci95": _ci(tp, tp + fp),
-            "recall": tp / (tp + fn) if tp + fn else None, "recall_ci95": _ci(tp, tp + fn),
-            "specificity": tn / (tn + fp) if tn + fp else None, "specificity_ci95": _ci(tn, tn + fp)}
+from cnai.assess.judge_eval import binary  # noqa: E402  (one home for the confusion figures)
 
 
 def evaluate(rows: list[dict] | None = None) -> dict:
