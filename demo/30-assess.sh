@@ -11,10 +11,8 @@ echo "== the 31 risks (first 5)"
 $CNAI assess taxonomy > "$OUT/taxonomy.txt"
 head -5 "$OUT/taxonomy.txt"
 
-echo "== built-in banks vs the standard's minimums (exit 1 expected: the keyword library is far below 10,000)"
-rc=0
-$CNAI bank check starter --format json > "$OUT/bank-check.json" || rc=$?
-test "$rc" -eq 1
+echo "== built-in banks vs the standard's minimums (every minimum met: exit 0)"
+$CNAI bank check starter --format json > "$OUT/bank-check.json"
 python3 -c "import json; d=json.load(open('$OUT/bank-check.json')); print({k: v['items'] for k, v in d['banks'].items()}, 'unmet:', d['unmet'])"
 
 echo "== grow the banks with tagged wrappers: variants are listed apart, never counted toward a minimum"
