@@ -202,6 +202,9 @@ def test_classify_confirms_from_the_watermark_when_metadata_is_gone(cnai, marked
     assert got["label"] is None and got["category"] == "confirmed"
     assert any("watermark" in x and f"{want:012x}" in x for x in got["reasons"])
     assert recs[str(unmarked)]["category"] == "none"
+    # a platform that opts out of the pixel search sees only what the metadata says
+    off = json.loads(cnai("label", "classify", str(stripped), "--no-watermark", "--format", "json").stdout)
+    assert off[0]["category"] == "none" and not any("watermark" in x for x in off[0]["reasons"])
 
 
 def test_classify_uses_the_label_value_in_the_payload(tmp_path):

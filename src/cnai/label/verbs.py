@@ -230,18 +230,20 @@ def load_declared(value: str | None):
     return {os.path.abspath(x) if os.sep in x else x for x in names}
 
 
-def _classify_one(src, *, declared):
+def _classify_one(src, *, declared, watermark=True):
     from cnai.label.api import classify_file
 
-    return classify_file(src, declared=is_declared(src, declared))
+    return classify_file(src, declared=is_declared(src, declared), watermark=watermark)
 
 
-def classify(paths: Iterable[str], *, declared=None, workers: int = 1, progress: bool | None = False,
-             on_record: Callable[[dict], None] | None = None) -> BatchResult:
+def classify(paths: Iterable[str], *, declared=None, watermark: bool = True, workers: int = 1,
+             progress: bool | None = False, on_record: Callable[[dict], None] | None = None) -> BatchResult:
     """Platform-side category per file (Labeling Measures Art. 6): confirmed, possible, suspected or none.
-    `declared`: None, '*', or a set of paths/names (see load_declared)."""
+    `declared`: None, '*', or a set of paths/names (see load_declared); `watermark=False` skips the search for
+    cnai's invisible watermark in images that carry no valid metadata label."""
     items = [s for s, _ in expand(paths)]
-    return _collect("classify", items, functools.partial(_classify_one, declared=declared), workers=workers,
+    return _collect("classify", items, functools.partial(_classify_one, declared=declared, watermark=watermark),
+                    workers=workers,
                     progress=progress, on_record=on_record, status_key="category")
 
 
