@@ -27,15 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from cnai.core.mockhttp import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def start_server(latency: float) -> tuple[subprocess.Popen, str]:

@@ -20,7 +20,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,16 +28,10 @@ import time
 
 import httpx
 
+from cnai.core.mockhttp import free_port
+
 PY = sys.executable
 BODY = {"model": "echo", "messages": [{"role": "user", "content": "请用三句话介绍一下杭州的西湖，以及最佳的游览季节。" * 4}]}
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def wait_http(url: str, proc, timeout: float = 60) -> None:

@@ -8,7 +8,7 @@ PY=.venv/bin/python
 CNAI=.venv/bin/cnai
 OUT=demo-output/gateway
 rm -rf "$OUT" && mkdir -p "$OUT"
-free_port() { $PY -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"; }
+free_port() { $PY -c 'from cnai.core.mockhttp import free_port; print(free_port())'; }
 UP=$(free_port); GW=$(free_port)
 
 # the mock upstream: model "echo" answers with the prompt it received, "say:TEXT" answers TEXT

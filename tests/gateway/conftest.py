@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 
 import httpx
 import pytest
+
+from cnai.core.mockhttp import free_port
 
 
 class _LoopThread:
@@ -33,14 +34,6 @@ def upstream():
     m.url = f"http://127.0.0.1:{m.port}/v1"
     yield m
     lt.stop()
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 @pytest.fixture

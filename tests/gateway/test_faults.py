@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ import time
 import httpx
 import pytest
 
+from cnai.core.mockhttp import free_port
 from cnai.gateway.chainlog import export, verify
 from cnai.gateway.policy import DEFAULT_POLICY_YAML
 
@@ -61,10 +61,7 @@ def test_stream_faults(start_gateway, client, fault, code, outcome):
 
 
 def test_upstream_down(start_gateway, client):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()                                   # nothing listens there
+    port = free_port()                          # nothing listens there
     base, gw, log_dir = start_gateway(FAST, upstream_url=f"http://127.0.0.1:{port}/v1")
     r = chat(client, base, "hi")
     assert r.status_code == 502 and r.json()["error"]["code"] == "upstream_unreachable"
@@ -122,7 +119,6 @@ def _wait_up(base, proc):
 
 
 def test_kill_9_never_breaks_the_chain(tmp_path, upstream, cnai):
-    from .conftest import free_port
     log_dir = tmp_path / "logs"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -172,7 +168,6 @@ def test_kill_9_never_breaks_the_chain(tmp_path, upstream, cnai):
 
 
 def test_sighup_reloads_policy(tmp_path, upstream):
-    from .conftest import free_port
     log_dir = tmp_path / "logs"
     pol = tmp_path / "p.yaml"
     pol.write_text(DEFAULT_POLICY_YAML, encoding="utf-8")
@@ -208,7 +203,6 @@ def test_sighup_reloads_policy(tmp_path, upstream):
 
 
 def test_two_workers_two_chains_export_and_verify_all(tmp_path, upstream, cnai):
-    from .conftest import free_port
     log_dir = tmp_path / "logs"
     port = free_port()
     base = f"http://127.0.0.1:{port}"

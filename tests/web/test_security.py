@@ -142,16 +142,6 @@ def test_job_left_running_by_a_dead_server_ends_failed_with_a_reason(tmp_path):
     assert after["status"] == "failed" and "server stopped" in after["error"]
 
 
-def _free_port() -> int:
-    import socket
-
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def _serve(data_dir, port):
     return subprocess.Popen([sys.executable, "-m", "cnai", "serve", "--data-dir", str(data_dir), "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
@@ -173,7 +163,9 @@ def _wait_up(port, timeout=20):
 def test_server_killed_mid_job_then_restarted_job_fails_with_reason_and_resumes(tmp_path):
     import httpx
 
-    port = _free_port()
+    from cnai.core.mockhttp import free_port
+
+    port = free_port()
     srv = _serve(tmp_path / "ws", port)
     try:
         _wait_up(port)

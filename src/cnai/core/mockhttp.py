@@ -10,6 +10,15 @@ import asyncio
 import contextlib
 
 
+def free_port() -> int:
+    """A loopback port nobody holds right now (for a test or benchmark server started next)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def parse_head(head: bytes) -> tuple[str, str, dict[str, str]]:
     """Request line and headers (names lower-cased) of one request head; a malformed line gives empty fields."""
     lines = head.decode("latin-1").split("\r\n")
