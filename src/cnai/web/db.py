@@ -56,6 +56,11 @@ class Conflict(Exception):
     pass
 
 
+def _locked(exc: sqlite3.Error) -> bool:
+    """Another process holds the database (SQLITE_BUSY / SQLITE_LOCKED), as opposed to a damaged file."""
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
 def new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(6)}"
 
@@ -79,46 +84,47 @@ class Workspace:
         for sub in ("uploads", "runs", "audits", "dossiers", "outputs"):
             (root / sub).mkdir(exist_ok=True)
         # Switching a new database to WAL takes an exclusive lock that SQLite does not always wait for (no busy
-        # handler on that path), so processes opening a new workspace at once retry the set-up for a while.
+        # handler on that path), so processes opening a new workspace at once retry the (idempotent) set-up.
         deadline = time.monotonic() + 15
         while True:
             try:
                 return self._set_up()
-            except InputError as exc:
-                if "database is locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
+            except sqlite3.DatabaseError as exc:
+                if not (_locked(exc) and time.monotonic() < deadline):
+                    raise InputError(f"workspace database is corrupt or unreadable ({exc})",
+                                     path=str(self.path)) from None
                 time.sleep(0.05 + random.random() * 0.1)
 
     def _set_up(self) -> None:
-        try:
-            with self.connect() as con:
-                con.execute("PRAGMA journal_mode=WAL")
-                con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        """Create or migrate the schema; sqlite3 errors propagate to _open (a lock is retried there)."""
+        with self.connect() as con:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+            if version > len(MIGRATIONS):
+                raise InputError(f"workspace schema {version} is newer than this cnai understands "
+                                 f"({len(MIGRATIONS)}); upgrade cnai", path=str(self.path))
+            for n in range(version, len(MIGRATIONS)):
+                con.execute("BEGIN IMMEDIATE")  # one process migrates; another waits, then skips
                 row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-                version = int(row[0]) if row else 0
-                if version > len(MIGRATIONS):
-                    raise InputError(f"workspace schema {version} is newer than this cnai understands "
-                                     f"({len(MIGRATIONS)}); upgrade cnai", path=str(self.path))
-                for n in range(version, len(MIGRATIONS)):
-                    con.execute("BEGIN IMMEDIATE")  # one process migrates; another waits, then skips
-                    row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-                    if row and int(row[0]) > n:
-                        con.execute("COMMIT")
-                        continue
-                    try:
-                        for stmt in _statements(MIGRATIONS[n]):
-                            con.execute(stmt)
-                        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(n + 1),))
-                        con.execute("COMMIT")
-                    except sqlite3.Error as exc:
-                        con.execute("ROLLBACK")
-                        raise InputError(f"upgrading the workspace to schema {n + 1} failed ({exc}); it was left "
-                                         f"unchanged at schema {n}", path=str(self.path)) from None
-                    except BaseException:
-                        con.execute("ROLLBACK")
-                        raise
-        except sqlite3.DatabaseError as exc:
-            raise InputError(f"workspace database is corrupt or unreadable ({exc})", path=str(self.path)) from None
+                if row and int(row[0]) > n:
+                    con.execute("COMMIT")
+                    continue
+                try:
+                    for stmt in _statements(MIGRATIONS[n]):
+                        con.execute(stmt)
+                    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(n + 1),))
+                    con.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    con.execute("ROLLBACK")
+                    if _locked(exc):
+                        raise  # another process holds the database: _open retries
+                    raise InputError(f"upgrading the workspace to schema {n + 1} failed ({exc}); it was left "
+                                     f"unchanged at schema {n}", path=str(self.path)) from None
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
 
     @contextmanager
     def connect(self):
