@@ -81,12 +81,11 @@ def batch_opts(f):
     return f
 
 
-def producer_opts(*, produce_id_help: str, out_help: str, out_required: bool = False):
+def producer_opts(*, producer_help: str, produce_id_help: str, out_help: str, out_required: bool = False):
     """The label fields a writing command takes (paths, producer, ProduceID, Label, -o), shared by
     `embed` and `watermark embed` so they parse and document them alike."""
     opts = [click.argument("paths", nargs=-1, required=True),
-            click.option("--producer", required=True,
-                         help="ContentProducer: 27-character provider code (or a name where the command allows)."),
+            click.option("--producer", required=True, help=producer_help),
             click.option("--produce-id", help=produce_id_help),
             click.option("--label", "label_value", default="1", show_default=True,
                          help="1 AI-generated, 2 possibly, 3 suspected."),
@@ -110,7 +109,8 @@ def label() -> None:
 
 
 @label.command()
-@producer_opts(produce_id_help="ProduceID; default: keep an existing one from the same producer, else new. "
+@producer_opts(producer_help="ContentProducer: 27-character provider code (or a name).",
+               produce_id_help="ProduceID; default: keep an existing one from the same producer, else new. "
                "For many files use {n} or {stem} in it.", out_help="Write labelled copies here.")
 @click.option("--in-place", is_flag=True, help="Replace the input files (atomically, via a temp file).")
 @click.option("--fill-propagator", is_flag=True, help="Also set ContentPropagator/PropagateID to the producer's "

@@ -24,7 +24,8 @@ def watermark() -> None:
 
 
 @watermark.command()
-@producer_opts(produce_id_help="ProduceID; default: a new unique ID per file (in the output record). For many "
+@producer_opts(producer_help="ContentProducer: the 27-character provider code.",
+               produce_id_help="ProduceID; default: a new unique ID per file (in the output record). For many "
                "files use {n} (file number) or {stem} (file name) in it.",
                out_help="Write watermarked copies here (originals are never changed).", out_required=True)
 @click.option("--strength", type=click.FloatRange(0.2, 4.0), default=1.0, show_default=True,

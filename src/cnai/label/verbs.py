@@ -243,8 +243,7 @@ def classify(paths: Iterable[str], *, declared=None, watermark: bool = True, wor
     cnai's invisible watermark in images that carry no valid metadata label."""
     items = [s for s, _ in expand(paths)]
     return _collect("classify", items, functools.partial(_classify_one, declared=declared, watermark=watermark),
-                    workers=workers,
-                    progress=progress, on_record=on_record, status_key="category")
+                    workers=workers, progress=progress, on_record=on_record, status_key="category")
 
 
 def _prop_one(item, *, propagator, propagate_id, in_place, declared, hash_only, sign, many, hash_alg,
