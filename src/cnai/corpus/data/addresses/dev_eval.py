@@ -1,0 +1,65 @@
+"""Development scoring of the address recognizer (round 3), on development material only.
+
+The material is the realistic set's development files, named one by one (items.txt, dev2.txt and the
+earlier held-out sets heldout2/3/4.txt, all scored and read in earlier rounds). The current held-out file
+(realeval.HELDOUT once it points at a fresh set) is never read here.
+
+The items are split by a seeded hash of their id into a "tune" part (about 70 %, whose errors are read
+while changing rules) and a "check" part (about 30 %, scored but its errors not printed): the split was
+fixed in this file and committed before any round-3 rule change. Figures from either part are
+development figures, not the result.
+
+    .venv/bin/python src/cnai/corpus/data/addresses/dev_eval.py [tune|check|all] [--errors]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+from cnai.corpus import addresses, realeval
+
+RE_DIR = Path(realeval.__file__).parent / "data" / "realeval"
+DEV_FILES = ("items.txt", "dev2.txt", "heldout2.txt", "heldout3.txt", "heldout4.txt")
+SEED = "cnai-addr-round3-v1"
+CHECK_SHARE = 30  # percent
+
+
+def part_of(iid: str) -> str:
+    h = int(hashlib.sha256(f"{SEED}:{iid}".encode()).hexdigest()[:8], 16)
+    return "check" if h % 100 < CHECK_SHARE else "tune"
+
+
+def load(part: str = "all") -> list[dict]:
+    items = []
+    for name in DEV_FILES:
+        for it in realeval._read(RE_DIR / name):
+            it = {**it, "split": part_of(it["id"]), "file": name}
+            if part in ("all", it["split"]):
+                items.append(it)
+    return items
+
+
+def main(argv: list[str]) -> None:
+    part = argv[0] if argv and not argv[0].startswith("-") else "tune"
+    items = load(part)
+    only_addr = [lambda t: [p for p in addresses.find(t) if p[2] == "address"]]
+    for match in ("exact", "overlap"):
+        res = realeval.score(items, only_addr, 0.5, match)
+        a = res["per_type"].get("address", {})
+        print(
+            f"{part} ({len(items)} items) {match}: P {a.get('precision')} R {a.get('recall')} "
+            f"tp {a.get('tp')} fp {a.get('fp')} fn {a.get('fn')}"
+        )
+        if match == "exact" and "--errors" in argv:
+            if part != "tune":
+                sys.exit("errors are printed for the tune part only")
+            gold = {it["id"]: it for it in items}
+            for kind, iid, _t, span, text in res["errors"]:
+                golds = [text[g["start"] : g["end"]] for g in gold[iid]["labels"] if g["type"] == "address"]
+                print(f"  {kind} {span!r} gold={golds} | {text!r}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
