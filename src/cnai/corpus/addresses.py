@@ -63,7 +63,7 @@ _COMPONENTS = [
     ),
     ("district", re.compile(f"{_NAMECH}{{1,5}}?(?:新区|区|县|旗)(?![域别长内])")),
     ("town", re.compile(f"{_NAMECH}{{1,5}}?(?:街道|镇|乡(?!街|镇))(?![长政])")),  # 西乡街道, not 西乡
-    ("park", re.compile(f"{_NAMECH}{{0,8}}?(?:园区|开发区|工业园|科技园|新城)")),
+    ("park", re.compile(f"{_NAMECH}{{0,8}}?(?:园区|开发区|工业园|科技园|新城|大学城)")),
     (
         "village",
         re.compile(
@@ -80,12 +80,12 @@ _COMPONENTS = [
     (
         "building",
         re.compile(
-            f"(?:[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|[东西南北中]区|"
-            f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}{{2,8}}?"
+            f"(?:[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|(?:[东西南北中][{_CNUM}]{{0,3}}|[{_CNUM}]{{1,3}})区|"
+            f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑|{_NAMECH}{{2,8}}?"
             f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|园(?!区)|文化城|大楼)|{_NAMECH}{{0,6}}[A-Z]{{2,10}}"
             f"(?:{_SEP}[A-Z][0-9]{{1,2}}座?)?)"
         ),
-    ),  # 望京SOHO T1, 现代城A座, B塔, 花果园
+    ),  # 望京SOHO T1, 现代城A座, B塔, 花果园, 翠苑 + 一区
     ("tower", re.compile(f"(?:[东西南北中]|[{_DIGITS}A-Za-z]{{1,3}})(?:塔|座|栋|幢)")),  # 越秀城市广场 南塔
     ("unit", re.compile(f"[{_DIGITS}{_CNUM}]{{1,2}}单元")),
     ("floor", re.compile(f"[{_DIGITS}]{{1,2}}(?:楼|层|F)(?![{_H}]{{0}}[房盘道])")),
@@ -215,6 +215,10 @@ def _short_match(text: str, i: int, depth: int = 0) -> tuple[int, str] | None:
         if len(w) == k and w in shorts:
             lvl = shorts[w]
             nxt = _table_match(text, i + k) or (_short_match(text, i + k, 1) if depth == 0 else None)
+            if not nxt and lvl == "city":  # 武汉 + 东湖高新区: a district the table does not list
+                m = _COMPONENTS[_LEVEL["district"]][1].match(text, i + k)
+                if m and m.end() - m.start() >= 3 and m.group()[-2:] not in _GENERIC:
+                    nxt = (m.end(), "district")
             if nxt and _RANK[nxt[1]] > _RANK[lvl]:
                 return i + k, lvl
     return None
@@ -261,7 +265,7 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
         # a housing estate or village with a building, unit or group after it (阳光小区3栋, 张庄村三组)
         for lvl in ("village", "building"):
             m = _COMPONENTS[_LEVEL[lvl]][1].match(text, i)
-            if m:
+            if m and not any(ch in _LOCATIVE for ch in m.group()):  # 快递寄 + 翠苑一区
                 return m.end(), lvl
     return None
 
