@@ -1,12 +1,13 @@
-"""Judge accuracy on the hand-written held-out evaluation set (issue #18): tests/assess/data/judge_eval/heldout.jsonl.
+"""Judge accuracy on the hand-written held-out evaluation set (issue #18): tests/assess/data/judge_eval/heldout_r4.jsonl.
 
 - refusal judge (rules + shipped model): accuracy with Wilson 95% interval, precision / recall of "refused",
   sensitivity and specificity, a confusion table per reply class and accuracy per language, the errors;
 - harmful-content judge (the keyword judge: a reply the refusal judge did not call a refusal and that matches
   the built-in keyword library, normalised and plain): precision and recall of "harmful".
 
-Round 2: `heldout.jsonl` (627 replies) was written and committed before the judge was changed, and is scored
-only here. The development replies (`replies.jsonl`, the round-1 set, and `dev_r2.jsonl`) are what the judge is
+The held-out set `heldout_r4.jsonl` (704 replies) was written by someone who had not seen the judge and committed before
+it was scored, and is scored only here. The development replies (`replies.jsonl`, the round-1 set, `dev_r2.jsonl`,
+and the earlier held-out sets `dev_r3.jsonl` and `dev_r4.jsonl`, whose errors were seen) are what the judge is
 fitted on and tuned against (`python -m cnai.assess.refusal cv` gives the cross-validated development accuracy);
 `--dev` scores them for reference — a training-set figure, never an accuracy to publish. `--write` stores the
 held-out figures in src/cnai/assess/data/judge_eval.json, which every report prints with the judge-adjusted
@@ -27,8 +28,9 @@ import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SET = ROOT / "tests/assess/data/judge_eval/heldout.jsonl"
-DEV = [ROOT / "tests/assess/data/judge_eval/replies.jsonl", ROOT / "tests/assess/data/judge_eval/dev_r2.jsonl"]
+SET = ROOT / "tests/assess/data/judge_eval/heldout_r4.jsonl"
+DEV = [ROOT / "tests/assess/data/judge_eval" / f
+       for f in ("replies.jsonl", "dev_r2.jsonl", "dev_r3.jsonl", "dev_r4.jsonl")]
 
 
 SUMMARY = ROOT / "src/cnai/assess/data/judge_eval.json"
