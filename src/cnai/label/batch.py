@@ -8,7 +8,6 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 
@@ -121,7 +120,9 @@ def run(items: list, fn: Callable, *, workers: int = 1, progress: bool | None = 
     with _StopFlag() as stop:
         try:
             if workers > 1 and len(items) > 1:
+                # imported here: concurrent.futures.process costs ~20 ms of start-up that -j1 does not need
                 import multiprocessing as mp
+                from concurrent.futures import ProcessPoolExecutor
 
                 ex = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
                                          initializer=_worker_init)

@@ -222,6 +222,64 @@ def _apply_direct(fd: int, p: Plan) -> None:
         os.ftruncate(fd, p.truncate)
 
 
+class _Writeback:
+    """Starts the kernel's write-out of each finished output at once, on a helper thread.
+
+    `sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE)` starts writing a file's dirty pages and returns; it
+    promises nothing about durability (the group's syncfs still does that, unchanged). Without it the pages
+    sit in memory until syncfs at the end of the group, which then waits for the whole group's data while
+    the CPU idles; with it the disk writes while the next files are parsed, so the final syncfs finds little
+    left. The call can block while the device queue is full, hence a thread (ctypes releases the GIL), fed
+    with duplicated descriptors so the caller may close its own at once. `CNAI_NO_EARLY_WRITEBACK=1` turns
+    it off (for measuring); non-Linux systems skip it."""
+
+    def __init__(self):
+        self.fn = None          # libc.sync_file_range, False when unavailable
+        self.q = None
+        self.pid = 0
+
+    def _start(self) -> bool:
+        if self.fn is None:
+            try:
+                fn = ctypes.CDLL(None, use_errno=True).sync_file_range
+                fn.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+                self.fn = fn
+            except (OSError, AttributeError):
+                self.fn = False
+        if not self.fn:
+            return False
+        if self.pid != os.getpid():  # first use in this process (a forked worker gets its own thread)
+            import queue
+            import threading
+
+            self.q = queue.Queue(maxsize=64)  # bounds the duplicated descriptors held open
+            threading.Thread(target=self._run, args=(self.q,), name="cnai-writeback", daemon=True).start()
+            self.pid = os.getpid()
+        return True
+
+    def _run(self, q) -> None:
+        while True:
+            fd = q.get()
+            try:
+                self.fn(fd, 0, 0, 2)  # SYNC_FILE_RANGE_WRITE
+            finally:
+                os.close(fd)
+                q.task_done()
+
+    def submit(self, fd: int) -> None:
+        if os.environ.get("CNAI_NO_EARLY_WRITEBACK") or not self._start():
+            return
+        self.q.put(os.dup(fd))
+
+    def drain(self) -> None:
+        """Wait until every submitted file has had its write-out started (and its descriptor closed)."""
+        if self.q is not None and self.pid == os.getpid():
+            self.q.join()
+
+
+writeback = _Writeback()
+
+
 # ------------------------------------------------------------------ group commit
 _staging = False
 _pending: list[tuple[str, str, int]] = []   # (temporary file, final path, mode) written by the current item
@@ -283,6 +341,7 @@ def commit(staged: list) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not staged:
         return errors
+    writeback.drain()
     devs: dict[int, str] = {}
     for _k, tmp, _d, _m in staged:
         with contextlib.suppress(OSError):
@@ -411,12 +470,15 @@ def write_output(car: Carrier, fmt: str, src: str, dst: str, js: str, opts: Writ
             with open(src, "rb") as sf:
                 how = clone(sf.fileno(), fd, os.fstat(sf.fileno()).st_size) + "+patch"
             _apply_direct(fd, p)
+            writeback.submit(fd)
             os.close(fd)
         else:
             fh = os.fdopen(fd, "wb")
             fd = -1  # closed by fh from here on
             with fh:
                 car.write(src, fh, js, opts)
+                fh.flush()
+                writeback.submit(fh.fileno())
         fd = -1
         if _staging:
             _pending.append((tmp, dst, mode))
