@@ -129,3 +129,152 @@ class KeywordAutomaton:
             out.append((idx, s, e))
         out.sort()
         return out
+
+    # ---------------------------------------------------------------- streams (additive API)
+    def stream(self) -> StreamScan:
+        """An incremental scanner over a text that arrives in pieces (see StreamScan)."""
+        return StreamScan(self)
+
+    def _python(self) -> _PythonAutomaton:
+        if self._py is None:
+            self._py = _PythonAutomaton(self.words)
+        return self._py
+
+
+def _py_holds(py: _PythonAutomaton, ascii_flags: list[bool]) -> list[int]:
+    """Per state of the Python automaton: the hold-back StreamScan reports (the compiled twin's `hold`):
+    the deepest state on the failure chain that is a proper prefix of some word (it has children) or where a
+    whole-word-rule ASCII word ends (the next character may still extend it into a longer word)."""
+    n = len(py.goto)
+    depth = [0] * n
+    hold = [0] * n
+    q = deque(py.goto[0].values())
+    for t in q:
+        depth[t] = 1
+    while q:
+        s = q.popleft()
+        ends_ascii = any(ascii_flags[i] and py.lens[i] == depth[s] for i in py.out[s])
+        hold[s] = depth[s] if py.goto[s] or ends_ascii else hold[py.fail[s]]
+        for t in py.goto[s].values():
+            depth[t] = depth[s] + 1
+            q.append(t)
+    return hold
+
+
+class StreamScan:
+    """KeywordAutomaton.find over a text fed in pieces, each piece costing O(its length), not a rescan.
+
+    The automaton state is carried from one `feed` to the next (compiled: `Scanner.feed`; otherwise the
+    pure-Python twin, with the same results), so a word split across pieces is found when its last character
+    arrives. `feed(piece)` returns the matches confirmed by this piece as (word index, start, end) offsets in
+    the whole text; an ASCII whole-word match that ends exactly at the end of the text so far waits for the
+    next character (or `end()`), which decides whether it was a whole word. Every chunking of a text yields
+    the same matches as `find(text)` on the whole (tests/gateway/test_matcher_stream.py), except that a capital
+    sigma is folded on its own (σ, never the final form ς, which depends on what follows).
+    `hold`: the length of the longest suffix of the text so far that could still grow into a match — what a
+    stream must hold back before it can release text.
+    """
+
+    def __init__(self, auto: KeywordAutomaton):
+        self._a = auto
+        self.pos = 0  # characters fed so far
+        self.hold = 0
+        self._state = 0
+        fast = auto._fast
+        self._fast = fast if fast is not None and hasattr(fast, "feed") else None  # an older build: no feed
+        lens = auto.__dict__.get("_lens")
+        if lens is None:  # once per automaton, not per stream
+            lens = auto._lens = [len(w) for w in auto.words]
+            auto._keep = max(lens, default=0) + 1
+        self._lens = lens
+        self._keep = auto._keep  # tail kept: left neighbour of a match, state rebuild
+        self._tail = ""
+        self._pending: list[tuple[int, int, int]] = []
+
+    def _py_feed(self, piece: str):
+        from cnai.assess.keywords import fold
+
+        py = self._a._python()
+        holds = getattr(py, "hold", None)
+        if holds is None:
+            holds = py.hold = _py_holds(py, self._a._ascii)
+        # a lone capital sigma folds to σ; fold() of a longer text might pick ς from its neighbours
+        ft = fold(piece) if "\u03a3" not in piece else "".join(fold(c) for c in piece)
+        goto, fail, out = py.goto, py.fail, py.out
+        s = self._state
+        hits = []
+        for i, ch in enumerate(ft):
+            while s and ch not in goto[s]:
+                s = fail[s]
+            s = goto[s].get(ch, 0)
+            for idx in out[s]:
+                hits.append((idx, i + 1))
+        hits.sort(key=lambda h: (h[1], h[0]))
+        return s, holds[s], hits
+
+    def _to_python(self) -> None:
+        """The compiled scanner left a character to Python: go on with the twin from here, its state rebuilt
+        from the last characters (a state is determined by the last max-word-length characters)."""
+        self._fast = None
+        self._state = 0
+        if self._tail:
+            self._state = self._py_feed(self._tail[-(self._keep - 1) :])[0]
+
+    def feed(self, piece: str) -> list[tuple[int, int, int]]:
+        base = self.pos
+        self.pos = base + len(piece)
+        if not piece or not self._lens:
+            return []
+        hits = None
+        if self._fast is not None:
+            r = self._fast.feed(piece, self._state)
+            if r is None:
+                self._to_python()
+            else:
+                self._state, self.hold, hits = r
+                if not hits and not self._pending:  # the common case, kept lean (streams call this per delta)
+                    t = self._tail + piece
+                    self._tail = t[-self._keep :] if len(t) > self._keep else t
+                    return hits
+        if hits is None:
+            self._state, self.hold, hits = self._py_feed(piece)
+        out = []
+        if self._pending:  # the first character of this piece decides the waiting whole-word matches
+            if not _word_char_raw(piece[0]):
+                out.extend(self._pending)
+            self._pending = []
+        if hits:
+            asc, lens = self._a._ascii, self._lens
+            window, wbase = self._tail + piece, base - len(self._tail)
+            n = len(piece)
+            for idx, end in hits:
+                e = base + end
+                s = e - lens[idx]
+                if asc[idx]:
+                    if s > 0 and _word_char_raw(window[s - 1 - wbase]):
+                        continue
+                    if end == n:
+                        self._pending.append((idx, s, e))
+                        continue
+                    if _word_char_raw(piece[end]):
+                        continue
+                out.append((idx, s, e))
+            if len(out) > 1:
+                out.sort()
+        keep = self._keep
+        self._tail = piece[-keep:] if len(piece) >= keep else (self._tail + piece)[-keep:]
+        return out
+
+    def end(self) -> list[tuple[int, int, int]]:
+        """The text is complete: whole-word matches that ended at its end are confirmed."""
+        out, self._pending = sorted(self._pending), []
+        return out
+
+
+def _word_char_raw(c: str) -> bool:
+    """Is the character, once folded, an ASCII word character (the whole-word rule's test)."""
+    if c.isascii():
+        return c.isalnum() or c == "_"
+    from cnai.assess.keywords import fold
+
+    return _is_word_char(fold(c))

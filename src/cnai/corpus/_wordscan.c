@@ -51,6 +51,7 @@ typedef struct {
     PyObject_HEAD
     Cell *cell; Py_ssize_t ncell;
     int32_t *fail, *word, *dict;   /* per state: failure link, word ending here (-1), next word on the chain */
+    int32_t *hold;                 /* per state: the hold-back of feed() (see Scanner_feed) */
     uint16_t *code;                /* 65536 entries: character code of a BMP character */
     uint32_t *acode_ch; int32_t *acode; Py_ssize_t nacode;  /* astral characters, sorted */
     Py_ssize_t nstates;
@@ -185,7 +186,7 @@ static int build(Scanner *S, PyObject *words, PyObject *flags) {
     Py_ssize_t nw = PySequence_Fast_GET_SIZE(fw);
     int rc = -1;
     TmpList *tmp = NULL;            /* trie children, by trie node */
-    int32_t *tword = NULL, *pos = NULL, *queue = NULL;
+    int32_t *tword = NULL, *pos = NULL, *queue = NULL, *depth = NULL;
     FreeList fl = {NULL, NULL, 0};
     Py_ssize_t cap = 1024, nn = 1;
     if (PySequence_Fast_GET_SIZE(ff) != nw) { PyErr_SetString(PyExc_ValueError, "one flag per word"); goto done; }
@@ -318,12 +319,19 @@ static int build(Scanner *S, PyObject *words, PyObject *flags) {
     S->fail = PyMem_Malloc(sizeof(int32_t) * ns);
     S->word = PyMem_Malloc(sizeof(int32_t) * ns);
     S->dict = PyMem_Malloc(sizeof(int32_t) * ns);
-    if (!S->fail || !S->word || !S->dict) { PyErr_NoMemory(); goto done; }
+    S->hold = PyMem_Calloc(ns, sizeof(int32_t));
+    depth = PyMem_Calloc(ns, sizeof(int32_t));
+    if (!S->fail || !S->word || !S->dict || !S->hold || !depth) { PyErr_NoMemory(); goto done; }
     for (Py_ssize_t i = 0; i < ns; i++) { S->fail[i] = 0; S->word[i] = -1; S->dict[i] = -1; }
     for (Py_ssize_t i = 0; i < nn; i++) S->word[pos[i]] = tword[i];
     /* failure and dictionary links, breadth first over the trie */
     qh = qt = 0;
-    for (int32_t e = 0; e < tmp[0].n; e++) queue[qt++] = tmp[0].e[e].child;
+    for (int32_t e = 0; e < tmp[0].n; e++) {
+        int32_t v = tmp[0].e[e].child, pv = pos[v];
+        depth[pv] = 1;
+        S->hold[pv] = (tmp[v].n > 0 || (tword[v] >= 0 && (S->wflags[tword[v]] & F_ASCII))) ? 1 : 0;
+        queue[qt++] = v;
+    }
     while (qh < qt) {
         int32_t u = queue[qh++];
         int32_t pu = pos[u];
@@ -337,6 +345,12 @@ static int build(Scanner *S, PyObject *words, PyObject *flags) {
             S->fail[pv] = (t >= 0 && t != pv) ? t : 0;
             int32_t fv = S->fail[pv];
             S->dict[pv] = S->word[fv] >= 0 ? fv : S->dict[fv];
+            /* hold: the longest suffix, along the failure chain, that can still grow into a match: a proper
+               prefix of some word, or a whole ASCII word (the next character may extend it into a longer
+               word, which the whole-word rule would not match). fail links point to shallower states, which
+               breadth-first order has done already. */
+            depth[pv] = depth[pu] + 1;
+            S->hold[pv] = (tmp[v].n > 0 || (tword[v] >= 0 && (S->wflags[tword[v]] & F_ASCII))) ? depth[pv] : S->hold[fv];
             queue[qt++] = v;
         }
     }
@@ -346,7 +360,7 @@ done:
         for (Py_ssize_t i = 0; i < cap; i++) PyMem_Free(tmp[i].e);
         PyMem_Free(tmp);
     }
-    PyMem_Free(tword); PyMem_Free(pos); PyMem_Free(queue); PyMem_Free(fl.next); PyMem_Free(fl.prev);
+    PyMem_Free(tword); PyMem_Free(pos); PyMem_Free(queue); PyMem_Free(depth); PyMem_Free(fl.next); PyMem_Free(fl.prev);
     Py_DECREF(fw); Py_DECREF(ff);
     return rc;
 }
@@ -527,6 +541,87 @@ nomem:
 out:
     PyMem_Free(hits.p);
     PyMem_Free(evs.p);
+    return res;
+}
+
+/* feed(text, state) -> None | (state, hold, hits): the automaton pass of scan() resumed from `state` (0 at
+   the start of a text) over the next piece of a text, for streams: the returned state carries on into the
+   next call, so a word split across pieces is found and each piece costs O(its length).
+   hits: (word index, end) for every word ending in this piece, end counted from the piece's start (1..n), in
+   (end, word) order; no whole-word rule and no name cues (the caller sees the neighbouring pieces).
+   hold: the length of the longest suffix of the text so far that is a proper prefix of some word or a whole
+   ASCII-rule word, i.e. what a stream must hold back. None: as scan() (a character left to Python). */
+static PyObject *Scanner_feed(Scanner *S, PyObject *const *args, Py_ssize_t nargs) {
+    /* METH_FASTCALL: a stream calls this once per delta, so argument parsing is kept minimal */
+    if (nargs != 2 || !PyUnicode_Check(args[0])) { PyErr_SetString(PyExc_TypeError, "feed(text: str, state: int)"); return NULL; }
+    PyObject *text = args[0];
+    long state = PyLong_AsLong(args[1]);
+    if (state == -1 && PyErr_Occurred()) return NULL;
+    if (state < 0 || state >= S->nstates) { PyErr_SetString(PyExc_ValueError, "state out of range"); return NULL; }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (n > INT32_MAX) { PyErr_SetString(PyExc_ValueError, "text too long"); return NULL; }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Vec hits = {NULL, 0, 0, sizeof(Hit)};
+    int unsorted = 0;
+    int32_t st = (int32_t)state;
+    PyObject *res = NULL, *lst = NULL;
+#define FEED_LOOP(T)                                                                              \
+    {                                                                                             \
+        const T *d = (const T *)data;                                                             \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                      \
+            int64_t f = fold_char(d[i]);                                                          \
+            if (f < 0) goto fallback;                                                             \
+            int32_t k = char_code(S, (Py_UCS4)f);                                                 \
+            if (!k) { st = 0; continue; }                                                         \
+            for (;;) {                                                                            \
+                int32_t t = go(S, st, k);                                                         \
+                if (t >= 0) { st = t; break; }                                                    \
+                if (st == 0) break;                                                               \
+                st = S->fail[st];                                                                 \
+            }                                                                                     \
+            if (st) {                                                                             \
+                int32_t t = S->word[st] >= 0 ? st : S->dict[st];                                  \
+                int first = 1;                                                                    \
+                while (t >= 0) {                                                                  \
+                    Hit h = {(int32_t)(i + 1), S->word[t]};                                       \
+                    if (!first) unsorted = 1;                                                     \
+                    if (vec_push(&hits, &h) < 0) goto nomem;                                      \
+                    first = 0;                                                                    \
+                    t = S->dict[t];                                                               \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+    }
+    if (kind == PyUnicode_1BYTE_KIND) FEED_LOOP(Py_UCS1)
+    else if (kind == PyUnicode_2BYTE_KIND) FEED_LOOP(Py_UCS2)
+    else FEED_LOOP(Py_UCS4)
+#undef FEED_LOOP
+    Hit *H = hits.p;
+    if (unsorted) {
+        for (Py_ssize_t a = 1; a < hits.n; a++) {
+            Hit x = H[a];
+            Py_ssize_t b = a;
+            while (b > 0 && (H[b - 1].end > x.end || (H[b - 1].end == x.end && H[b - 1].word > x.word))) { H[b] = H[b - 1]; b--; }
+            H[b] = x;
+        }
+    }
+    lst = PyList_New(hits.n);
+    if (!lst) goto out;
+    for (Py_ssize_t a = 0; a < hits.n; a++) {
+        PyObject *tup = Py_BuildValue("(ii)", H[a].word, H[a].end);
+        if (!tup) { Py_DECREF(lst); goto out; }
+        PyList_SET_ITEM(lst, a, tup);
+    }
+    res = Py_BuildValue("(iiN)", st, S->hold[st], lst);
+    goto out;
+fallback:
+    res = Py_NewRef(Py_None);
+    goto out;
+nomem:
+    PyErr_NoMemory();
+out:
+    PyMem_Free(hits.p);
     return res;
 }
 
@@ -1163,6 +1258,7 @@ static PyTypeObject TokensType = {
 /* ------------------------------------------------------------------ type */
 static void Scanner_dealloc(Scanner *S) {
     PyMem_Free(S->cell); PyMem_Free(S->fail); PyMem_Free(S->word); PyMem_Free(S->dict); PyMem_Free(S->code);
+    PyMem_Free(S->hold);
     PyMem_Free(S->acode_ch); PyMem_Free(S->acode);
     PyMem_Free(S->wlen); PyMem_Free(S->wflags);
     CharSet *cs[] = {&S->sur1, &S->stop, &S->name_end, &S->boundary};
@@ -1188,6 +1284,8 @@ static int Scanner_init(Scanner *S, PyObject *args, PyObject *kw) {
 static PyMethodDef Scanner_methods[] = {
     {"scan", (PyCFunction)Scanner_scan, METH_O,
      "scan(text) -> None | (events, has_digit_or_at); see the module docstring"},
+    {"feed", (PyCFunction)(void (*)(void))Scanner_feed, METH_FASTCALL,
+     "feed(text, state) -> None | (state, hold, hits): the automaton resumed over the next piece of a stream"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -112,6 +112,13 @@ class StreamGuard:
         self.letters_matter = bool(types - _DIGIT_ONLY)   # may a letters-only tail still become a match?
         # keywords cost nothing on output when no category has an action there
         self.kw = engine.keywords if any(a != "allow" for a in out.keywords.values()) else None
+        # keywords are scanned once per delta, the automaton state carried over (O(delta), no rescan); with an
+        # engine without that (the SWITCH in matching.py), each delta rescans the held text plus context
+        self._ks = self.kw.stream() if self.kw is not None else None
+        self._sc = self._ks.scan if self._ks is not None else None
+        # keyword-only output rules: a delta without a new match releases all but the hold-back right in feed()
+        self._lean = self._sc is not None and self.pi is None and not self.full_hold
+        self._kwp: list[tuple[int, int, str, str, str]] = []   # keyword spans not acted on yet (whole-text offsets)
         self.ctx = max(self.kw.max_len if self.kw else 0, self.pi_cap)
         self._keep = self.ctx + (1024 if self.pi is not None else 0)   # left context a rescan may need
 
@@ -164,19 +171,41 @@ class StreamGuard:
                     spans.append((s + start, e + start, k, cat, a))
         return spans
 
+    def _pi_spans(self, start: int):
+        window = self.buf[start:] if start else self.buf
+        pi = self.engine.policy.output.pi
+        return [(s + start, e + start, k, cat, a) for s, e, k, cat in self.pi.find(window)
+                if (a := pi.get(cat, "allow")) != "allow"]
+
+    def _add_kw(self, hits) -> None:
+        act = self.engine.policy.output.keyword_action
+        for s, e, risk in hits:
+            a = act(risk)
+            if a != "allow":
+                self._kwp.append((s, e, "kw", risk, a))
+
     def _release(self, final: bool) -> str:
         if self.blocked:
             return ""
         buf, base = self.buf, self.base
         rel = self.released - base            # released point in buf
-        spans = self._spans(self._window_start(), final)
+        if self._ks is not None:              # keyword spans come from the incremental scan
+            spans = [(s - base, e - base, k, c, a) for s, e, k, c, a in self._kwp] if self._kwp else []
+            if self.pi is not None:
+                spans += self._pi_spans(self._window_start())
+        else:
+            spans = self._spans(self._window_start(), final)
         if final:
             upto = len(buf)
         elif self.full_hold:
             upto = rel
         else:
             fresh = len(buf) - rel
-            upto = len(buf) - max(self.kw.holdback(buf, fresh) if self.kw else 0, self._pi_hold())
+            if self._ks is not None:
+                kh = min(self._ks.hold, fresh)
+            else:
+                kh = self.kw.holdback(buf, fresh) if self.kw else 0
+            upto = len(buf) - max(kh, self._pi_hold()) if self.pi_cap else len(buf) - kh
             for s, e, *_r in spans:     # never release part of a span that is not final yet
                 if s < upto < e:
                     upto = s
@@ -197,6 +226,9 @@ class StreamGuard:
                     return ""
                 if a == "redact" and e > rel:
                     redact.append((max(s, rel) - rel, e - rel, cat))
+            if self._kwp:
+                seen = self._seen
+                self._kwp = [x for x in self._kwp if (x[0], x[1], x[3]) not in seen]
         out = buf[rel:upto]
         self.released = base + upto
         if upto > self._keep + 4096:           # drop context no rescan can reach: feed stays O(delta)
@@ -210,8 +242,26 @@ class StreamGuard:
             return ""
         self._parts.append(delta)
         self.buf += delta
+        sc = self._sc
+        if sc is not None:
+            hits = sc.feed(delta)
+            if hits:
+                self._add_kw(self._ks.spans(hits))
+            elif self._lean and not self._kwp:    # what _release would do here, without its general steps
+                buf = self.buf
+                n, rel = len(buf), self.released - self.base
+                upto = n - sc.hold
+                if upto <= rel:
+                    return ""
+                self.released = self.base + upto
+                if upto > self._keep + 4096:
+                    cut = upto - self._keep
+                    self.buf, self.base = buf[cut:], self.base + cut
+                return buf[rel:upto]
         return self._release(final=False)
 
     def finish(self) -> str:
         """End of stream: the held tail is final now; check it without the growth exemptions."""
+        if self._ks is not None and not self.blocked:
+            self._add_kw(self._ks.end())
         return self._release(final=True)

@@ -41,6 +41,36 @@ class _CoreMatcher:
         out.sort(key=lambda m: (m.start, m.end, m.risk_code))
         return out
 
+    def stream(self) -> KeywordStream:
+        return KeywordStream(self._auto.stream(), self._vals)
+
+
+class KeywordStream:
+    """Keyword spans over a streamed text, each delta scanned once (cnai.core.matcher.StreamScan: the automaton
+    state carries over from one delta to the next): (start, end, risk) in whole-text offsets, and `hold`, the
+    longest suffix that could still grow into a term."""
+
+    __slots__ = ("scan", "_vals")
+
+    def __init__(self, scan, vals):
+        self.scan, self._vals = scan, vals     # scan: the StreamScan (a stream guard calls it per delta)
+
+    @property
+    def hold(self) -> int:
+        return self.scan.hold
+
+    def spans(self, hits) -> list[tuple[int, int, str]]:
+        """StreamScan hits -> (start, end, risk)."""
+        vals = self._vals
+        return [(s, e, risk) for i, s, e in hits for _kw, risk in vals[i]]
+
+    def feed(self, delta: str) -> list[tuple[int, int, str]]:
+        hits = self.scan.feed(delta)
+        return self.spans(hits) if hits else []
+
+    def end(self) -> list[tuple[int, int, str]]:
+        return self.spans(self.scan.end())
+
 
 _Engine = _CoreMatcher  # SWITCH: the keyword engine the gateway uses (the bank's own: _BankMatcher)
 
@@ -69,6 +99,11 @@ class KeywordScanner:
         if self._spans is not None:
             return [(s, e, "kw", r) for s, e, r in self._spans(text)]
         return [(m.start, m.end, "kw", m.risk_code) for m in self.engine.find_all(text)]
+
+    def stream(self) -> KeywordStream | None:
+        """An incremental scan for one streamed text, or None when the engine has none (rescan instead)."""
+        mk = getattr(self.engine, "stream", None)
+        return mk() if mk is not None else None
 
     def holdback(self, text: str, limit: int | None = None) -> int:
         """Length of the longest suffix of text that is a prefix of some term (0 if none), looking at most
