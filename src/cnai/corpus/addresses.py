@@ -52,6 +52,8 @@ _ROAD_END = (
     f"(?:大街|大道|路|街|巷|胡同|弄|道)(?!段)(?:{_SEP}[东西南北中]段|[东西南北中]?[{_CNUM}{_DIGITS}]{{1,2}}段|"
     f"[东西南北中](?![{_H}]{{2}}))?"
 )
+# 区长 / 县长 / 镇长 are office holders, unless a lower level follows (城关镇长兴南路, 望江县长岭镇)
+_HEAD = f"长(?![{_H}]{{1,4}}?(?:区|县|镇|乡|街道|路|街|大道|村))"
 # components after the first, tried in this order at each position; (level, regex)
 _COMPONENTS = [
     # 市长 is a mayor, unless a district follows (石家庄市长安区)
@@ -61,8 +63,8 @@ _COMPONENTS = [
             f"{_NAMECH}{{1,6}}?(?:[{_H}]{{0,4}}自治州|市|地区|盟)(?![场民区内]|长(?![{_H}]{{1,2}}[区县]))"
         ),
     ),
-    ("district", re.compile(f"{_NAMECH}{{1,5}}?(?:新区|区|县|旗)(?![域别长内])")),
-    ("town", re.compile(f"{_NAMECH}{{1,5}}?(?:街道|镇|乡(?!街|镇))(?![长政])")),  # 西乡街道, not 西乡
+    ("district", re.compile(f"{_NAMECH}{{1,5}}?(?:新区|区|县|旗)(?![域别内]|{_HEAD})")),
+    ("town", re.compile(f"{_NAMECH}{{1,5}}?(?:街道|镇|乡(?!街|镇))(?!政|{_HEAD})")),  # 西乡街道, not 西乡
     ("park", re.compile(f"{_NAMECH}{{0,8}}?(?:园区|开发区|工业园|科技园|新城|大学城)")),
     (
         "village",
@@ -70,7 +72,7 @@ _COMPONENTS = [
             f"{_NAMECH}{{1,6}}?(?:村|社区|居委会|嘎查)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
         ),
     ),
-    ("group", re.compile(f"[{_DIGITS}{_CNUM}]{{1,3}}(?:组|队)(?![{_H}])")),
+    ("group", re.compile(f"[{_DIGITS}{_CNUM}]{{1,3}}(?:组|队)(?![数人员长织成合])")),  # not 三组数据
     ("road", re.compile(f"(?:{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")),
     ("lane", re.compile(f"[{_DIGITS}{_CNUM}]{{1,4}}弄")),  # 天山路 600弄 3号
     (
@@ -103,7 +105,7 @@ _ADMIN = {"province", "city", "district", "town"}
 _FIRST_UNKNOWN = re.compile(f"{_NAMECH}{{2,4}}?(?:区|县|市)(?![场民长区内域别])")
 # generic words that look like an unknown first component or road (全市城区道路, 在大城市问路)
 _GENERIC = set(
-    "城市 城区 市区 郊区 山区 景区 社区 小区 园区 辖区 老区 矿区 牧区 灾区 校区 厂区 片区 街区 全区 本区 各区 全县 本县 各县 全市 本市 各市 县城".split()
+    "城市 城区 市区 郊区 山区 景区 社区 小区 园区 辖区 老区 矿区 牧区 灾区 校区 厂区 片区 街区 全区 本区 各区 全县 本县 各县 全市 本市 各市 县城 特区".split()
 )
 _GENERIC_ROAD = set(
     "道路 马路 公路 铁路 问路 走路 上路 出路 网路 线路 水路 陆路 小路 大路 大道 大街 小街 小巷 街道 老路 新路 近路 弯路 思路 一路 半路 带路 让路".split()
@@ -112,6 +114,7 @@ _FIRST_ROAD = re.compile(f"(?:{_ROADCH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")
 _BOUNDARY = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|在到住于自是往去了")
 _ROAD_BOUNDARY = _BOUNDARY | set(_LOCATIVE) | {"的"}
 _SUFFIX = re.compile(r"(?:省|市|自治州|地区|盟|新区|区|县|旗|镇|乡|街道)")
+_GOES_ON = re.compile(f"[{_H}]{{1,4}}?(?:区|县|镇|乡|街道|路|街|大道|村)")
 # a table name directly followed by one of these is another word (南京市民, 北京市长, 上海市区, 海淀区长)
 _TABLE_NOT_BEFORE = {"市": "民长场区", "区": "长委", "县": "长委城", "州": "长", "旗": "长"}
 # administrative levels followed by an organisation's name: the organisation (杭州市西湖区人民政府)
@@ -173,15 +176,8 @@ def _table_match(text: str, i: int) -> tuple[int, str] | None:
         if len(w) == k and w in table:
             nxt = text[i + k : i + k + 1]
             bad = _TABLE_NOT_BEFORE.get(w[-1], "")
-            if (
-                nxt
-                and nxt in bad
-                and not (
-                    w[-1] == "市"
-                    and nxt == "长"
-                    and re.match(f"[{_H}]{{1,2}}[区县]", text[i + k + 1 : i + k + 4])
-                )
-            ):
+            # ... unless a further level starts there (石家庄市长安区, 乐业县长安镇, 望江县长兴南路)
+            if nxt and nxt in bad and not (_GOES_ON.match(text, i + k) or _table_match(text, i + k)):
                 continue
             return i + k, table[w]
     return None
@@ -214,9 +210,10 @@ def _short_match(text: str, i: int, depth: int = 0) -> tuple[int, str] | None:
         w = text[i : i + k]
         if len(w) == k and w in shorts:
             lvl = shorts[w]
-            nxt = _table_match(text, i + k) or (_short_match(text, i + k, 1) if depth == 0 else None)
+            j = _SEP_RX.match(text, i + k).end()  # 江苏 苏州 吴中区 (form fields)
+            nxt = _table_match(text, j) or (_short_match(text, j, 1) if depth == 0 else None)
             if not nxt and lvl == "city":  # 武汉 + 东湖高新区: a district the table does not list
-                m = _COMPONENTS[_LEVEL["district"]][1].match(text, i + k)
+                m = _COMPONENTS[_LEVEL["district"]][1].match(text, j)
                 if m and m.end() - m.start() >= 3 and m.group()[-2:] not in _GENERIC:
                     nxt = (m.end(), "district")
             if nxt and _RANK[nxt[1]] > _RANK[lvl]:
@@ -323,7 +320,7 @@ def _chain(text: str, i: int):
 
 # every first component ends in one of these (省, 市, 区 ..., 自治州, 地区, 街道, a short region name, a
 # road's 路 / 街 / 道 / 巷 / 弄 / 同, or 村 / 组 / 栋 / 幢 / 单元 / 座 for a village or an estate's building)
-# at most 8 characters after its start (新疆维吾尔自治区): a start without
+# at most 16 characters after its start (甘肃酒泉阿克塞哈萨克族自治县, 山东 \n 临沂  莒南县): a start without
 # one in that window cannot begin an address
 _SUFFIX_FIRST = re.compile("[省市州自地盟区县旗镇乡街疆藏古西夏路道巷弄同村组栋幢元座]")
 # what a partial address (no administrative level) needs after its first component
@@ -334,6 +331,7 @@ _PARTIAL_NEXT = {
         rest[0] in ("building", "tower", "unit") and len(rest) >= 2
     ),  # 阳光小区 3栋 2单元
 }
+_WINDOW = 16
 _DETAIL = {"number", "building", "unit", "room", "floor", "road", "lane", "village", "group", "tower"}
 
 
@@ -354,8 +352,8 @@ def find(text: str) -> list[tuple[int, int, str, float, str]]:
             k += 1
         if k == len(suffixes):
             break
-        if suffixes[k] > i + 8:
-            i = suffixes[k] - 8
+        if suffixes[k] > i + _WINDOW:
+            i = suffixes[k] - _WINDOW
             continue
         ch = _chain(text, i)
         if ch is None or len(ch[1]) < 2 or not _PARTIAL_NEXT.get(ch[1][0], lambda c: True)(ch[1][1:]):

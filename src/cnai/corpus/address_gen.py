@@ -1,0 +1,143 @@
+"""Addresses generated from the administrative-division table, for tests and benchmarks (not evaluation).
+
+Each case is a real province -> prefecture -> county chain from data/addresses/divisions.tsv with an
+invented street part (road, number, building, unit, room, or village and group), written the ways people
+write them: full names, suffix-less provincial/prefecture names (浙江杭州西湖区), levels left out (district
+first), spaces or a line break between parts, and set in a sentence. The expected span and the expected
+component levels come with each case, so a test can check structure parsing and not only a hit.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cnai.corpus.addresses import _TABLE_SKIP, DATA
+
+# two-character road names (common street names) and estate names; invented combinations, no real address
+_ROADS = (
+    "人民 解放 建设 和平 胜利 幸福 文化 新华 光明 中山 东风 青年 学府 科技 振兴 团结 友谊 长青 滨江 "
+    "迎宾 红旗 育才 兴业 工农 春晖 金桥 花园 民主 复兴 长兴 东环 西环 北环 南湖 翠湖 望江 龙泉"
+).split()
+_ROAD_SUFFIX = ("路", "路", "路", "街", "大道", "大街", "东路", "西路", "中路", "北路", "南路")
+_ESTATES = (
+    "阳光花园 金色家园 翠湖苑 锦绣小区 滨江花园 和平新村 怡景公寓 华府小区 书香苑 康乐小区 紫荆花园 世纪家园"
+).split()
+_TOWNS = ("城关镇 新桥镇 东湖街道 西关街道 长安镇 南门街道 北山镇 红星街道 城南镇").split()
+_VILLAGES = ("张庄村 李家村 东关村 河西村 前进村 新民社区 光明社区 石桥村").split()
+_TEMPLATES = (
+    "{a}",
+    "快递寄到{a}，谢谢",
+    "收货地址：{a}",
+    "我住在{a}附近",
+    "{a}的那家店今天开业了",
+    "单位地址 {a}",
+    "你到{a}门口给我打电话",
+    "事发地点位于{a}。",
+)
+_SHORT = re.compile("(?:省|市|维吾尔自治区|壮族自治区|回族自治区|自治区)$")
+
+
+@dataclass(frozen=True)
+class Case:
+    text: str
+    start: int
+    end: int
+    levels: tuple[str, ...]  # expected chain of component levels, as in find()'s reason
+
+    @property
+    def address(self) -> str:
+        return self.text[self.start : self.end]
+
+
+@lru_cache(maxsize=1)
+def chains() -> list[tuple[str, str, str]]:
+    """(province, prefecture or "", county-level unit) triples from the table (current names only)."""
+    rows = {}
+    for ln in (DATA / "divisions.tsv").read_text("utf-8").splitlines():
+        if ln and not ln.startswith("#"):
+            name, level, parents, status = ln.split("\t")
+            # 大柴旦行政委员会 is not written in addresses; 城区 / 郊区 / 市中区 are read as ordinary words
+            if status == "current" and not name.endswith("会") and name not in _TABLE_SKIP:
+                rows.setdefault(level, []).append((name, parents.split(",") if parents else []))
+    provinces = {n for n, _p in rows["province"]}
+    city_parent = {n: p[0] for n, p in rows["city"] if p}
+    out = []
+    for name, parents in rows["district"]:
+        for parent in parents:
+            if parent in provinces:  # a municipality's district (北京市朝阳区) or a province-governed county
+                out.append((parent, "", name))
+            elif parent in city_parent:
+                out.append((city_parent[parent], parent, name))
+    return sorted(out)
+
+
+def _join(parts: list[str], rng: random.Random, spaced: bool) -> str:
+    if not spaced:
+        return "".join(parts)
+    out = parts[0]
+    for p in parts[1:]:
+        out += rng.choice((" ", " ", "  ", "\n", " \n ", "")) + p
+    return out
+
+
+def cases(n: int, seed: int = 7) -> list[Case]:
+    rng = random.Random(seed)
+    pool = [c for c in chains() if not c[0].startswith(("香港", "澳门", "台湾"))]
+    out = []
+    while len(out) < n:
+        prov, city, dist = rng.choice(pool)
+        admin: list[tuple[str, str]] = []
+        style = rng.random()
+        if style < 0.45:  # full chain
+            admin = [(prov, "province")] + ([(city, "city")] if city else []) + [(dist, "district")]
+        elif (
+            style < 0.6
+            and city
+            and _SHORT.search(prov)
+            and city.endswith("市")
+            and city[:-1] != _SHORT.sub("", prov)
+        ):
+            admin = [
+                (_SHORT.sub("", prov), "province"),
+                (city[:-1], "city"),
+                (dist, "district"),
+            ]  # 浙江杭州西湖区
+        elif style < 0.8 and city:
+            admin = [(city, "city"), (dist, "district")]
+        else:
+            admin = [(dist, "district")]
+        detail: list[tuple[str, str]] = []
+        kind = rng.random()
+        if kind < 0.15:
+            detail = [
+                (rng.choice(_TOWNS), "town"),
+                (rng.choice(_VILLAGES), "village"),
+                (f"{rng.randint(1, 12)}组", "group"),
+            ]
+        else:
+            if rng.random() < 0.2:
+                detail.append((rng.choice(_TOWNS), "town"))
+            detail.append((rng.choice(_ROADS) + rng.choice(_ROAD_SUFFIX), "road"))
+            detail.append((f"{rng.randint(1, 2999)}号", "number"))
+            r = rng.random()
+            if r < 0.3:
+                detail.append((rng.choice(_ESTATES), "building"))
+                detail.append((f"{rng.randint(1, 30)}栋", "building"))
+                detail.append((f"{rng.randint(1, 6)}单元", "unit"))
+                detail.append((f"{rng.randint(1, 33)}{rng.randint(1, 8):02d}室", "room"))
+            elif r < 0.5:
+                detail.append((f"{rng.randint(1, 20)}号楼", "building"))
+                detail.append((f"{rng.randint(1, 33)}{rng.randint(1, 8):02d}", "room"))
+        if len(admin) == 1 and not detail:
+            continue
+        parts = admin + detail
+        spaced = rng.random() < 0.4
+        addr = _join([p for p, _l in parts], rng, spaced)
+        tpl = rng.choice(_TEMPLATES)
+        start = tpl.index("{a}")
+        text = tpl.replace("{a}", addr)
+        out.append(Case(text, start, start + len(addr), tuple(lvl for _p, lvl in parts)))
+    return out
