@@ -1,5 +1,8 @@
 """The realistic evaluation set: a stable held-out split and a scorer that counts exact spans."""
 
+import re
+from collections import Counter
+
 from cnai.corpus import realeval
 
 
@@ -18,8 +21,10 @@ def test_split_is_fixed_by_item_id():
 def test_marks_parse_to_exact_spans():
     it = realeval.parse_line("chat\t你把东西寄到〔南京市玄武区\\n珠江路 88号|A〕吧，〔刘洋|N〕说的")
     assert it["text"] == "你把东西寄到南京市玄武区\n珠江路 88号吧，刘洋说的"
-    assert [(it["text"][g["start"]:g["end"]], g["type"]) for g in it["labels"]] == [
-        ("南京市玄武区\n珠江路 88号", "address"), ("刘洋", "person_name")]
+    assert [(it["text"][g["start"] : g["end"]], g["type"]) for g in it["labels"]] == [
+        ("南京市玄武区\n珠江路 88号", "address"),
+        ("刘洋", "person_name"),
+    ]
 
 
 def test_scorer_counts_exact_and_overlap():
@@ -32,18 +37,46 @@ def test_scorer_counts_exact_and_overlap():
     assert realeval.score(items, off_by_one, 0.95)["per_type"]["person_name"]["fp"] == 0
 
 
-def test_round2_held_out_set_is_separate_from_development():
+def test_held_out_set_is_separate_from_development():
     held = realeval.load("heldout")
     dev = realeval.load("dev")
-    assert len(held) >= 80 and len(dev) >= 250
-    assert {it["register"] for it in held} == {"news", "chat", "forum", "form"}
-    # no sentence of the held-out set is in the development material (items.txt + dev2.txt)
-    assert not {it["text"] for it in held} & {it["text"] for it in dev}
-    assert sum(1 for it in held if not it["labels"]) >= 10  # hard negatives
+    assert realeval.HELDOUT.name == "heldout5.txt"
+    assert len(held) >= 480 and len(dev) >= 500
+    per_register = Counter(it["register"] for it in held)
+    assert set(per_register) == {"news", "chat", "forum", "form"} and min(per_register.values()) >= 120
+    spans = Counter(g["type"] for it in held for g in it["labels"])
+    assert (
+        spans["person_name"] >= 400 and spans["address"] >= 260 and set(spans) == {"person_name", "address"}
+    )
+    assert sum(1 for it in held if not it["labels"]) >= 120  # hard negatives
     # earlier held-out sets were scored and read: they are development material now
-    for earlier in ("heldout2", "heldout3"):
+    for earlier in ("heldout2", "heldout3", "heldout4"):
         assert {it["text"] for it in realeval.load(earlier)} <= {it["text"] for it in dev}
-    assert {g["type"] for it in held for g in it["labels"]} == {"person_name", "address"}
+    # form-like lines carry no cue words
+    assert not [
+        it["text"]
+        for it in held
+        if it["register"] == "form"
+        and any(c in it["text"] for c in ("姓名", "地址", "先生", "女士", "收件人"))
+    ]
+
+
+def test_no_held_out_sentence_or_span_occurs_in_any_other_set():
+    def norm(text):  # also catch a sentence that differs only in punctuation or spacing
+        return re.sub(r"[\W_]+", "", text)
+
+    held = realeval.load("heldout")
+    files = [realeval.DATA, realeval.DEV2, *realeval.EARLIER_HELDOUT.values()]
+    assert realeval.HELDOUT not in files
+    others = [it for f in files for it in realeval._read(f)]
+    assert len(others) == len(realeval.load("dev"))
+    assert not {norm(it["text"]) for it in held} & {norm(it["text"]) for it in others}
+
+    # nor is any gold name or address of the held-out set a gold span elsewhere (no memorised answers)
+    def gold(items):
+        return {it["text"][g["start"] : g["end"]] for it in items for g in it["labels"]}
+
+    assert not gold(held) & gold(others)
 
 
 def test_held_out_table_prints(capsys):
