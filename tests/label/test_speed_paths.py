@@ -1,0 +1,224 @@
+"""Issue 19 round 3 (new copies within reach of `cp`): early write-out on a helper thread, and the cached
+entry-point scan that every command's start-up goes through. The outputs must not change: same label
+readings, same media bytes, same atomic group commit."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.label.conftest import PRODUCER
+
+from cnai.core import plugins
+from cnai.label import inplace
+from cnai.label.api import content_digest, read_file
+from cnai.label.verbs import embed
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "tests" / "plugins" / "site"
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _inputs(sample_dir: Path, tmp_path: Path) -> Path:
+    d = tmp_path / "in"
+    d.mkdir()
+    for name in ("sample.jpg", "sample.png", "sample.mp4", "sample-end.mp4", "sample.wav"):
+        if (sample_dir / name).exists():
+            for i in range(3):
+                shutil.copy(sample_dir / name, d / f"{i}-{name}")
+    return d
+
+
+def _readings(folder: Path) -> dict[str, tuple]:
+    """name -> (label without ProduceID, essence digest, size) for every labelled output."""
+    out = {}
+    for p in sorted(folder.iterdir()):
+        rec = read_file(str(p))
+        lab = dict(rec["label"])
+        lab.pop("ProduceID")
+        out[p.name] = (
+            json.dumps(lab, sort_keys=True),
+            content_digest(str(p), rec["format"]).hex(),
+            p.stat().st_size,
+            rec["found_in"],
+        )
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sync_file_range is Linux only")
+def test_early_writeback_changes_no_byte_and_leaks_no_descriptor(sample_dir, tmp_path, monkeypatch):
+    src = _inputs(sample_dir, tmp_path)
+    calls = []
+    real = inplace.writeback.submit
+    monkeypatch.setattr(inplace.writeback, "submit", lambda fd: (calls.append(fd), real(fd)))
+    fds = _open_fds()
+    with_wb = embed([str(src)], producer=PRODUCER, out=str(tmp_path / "a"), produce_id="x-{n}")
+    inplace.writeback.drain()
+    assert with_wb.exit_code == 0 and len(calls) == len(with_wb.records)  # every new copy was handed over
+    assert _open_fds() <= fds  # the helper closed every duplicated descriptor
+    monkeypatch.setenv("CNAI_NO_EARLY_WRITEBACK", "1")
+    without = embed([str(src)], producer=PRODUCER, out=str(tmp_path / "b"), produce_id="x-{n}")
+    assert without.exit_code == 0
+    # byte for byte the same outputs (same ProduceIDs), hence the same label readings and media
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert sorted(os.listdir(a)) == sorted(os.listdir(b)) == sorted(os.listdir(src))  # no temporary files
+    for name in os.listdir(a):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    ra = _readings(a)
+    for name, (_lab, digest, _size, _where) in ra.items():  # media unchanged against the input
+        fmt = read_file(str(src / name))["format"]
+        assert digest == content_digest(str(src / name), fmt).hex(), name
+
+
+def test_workers_write_the_same_outputs_as_one_process(sample_dir, tmp_path):
+    """-j2: each forked worker starts its own write-out thread; the outputs equal the -j1 ones."""
+    src = _inputs(sample_dir, tmp_path)
+    one = embed([str(src)], producer=PRODUCER, out=str(tmp_path / "one"), produce_id="w-{n}")
+    two = embed([str(src)], producer=PRODUCER, out=str(tmp_path / "two"), produce_id="w-{n}", workers=2)
+    assert one.exit_code == two.exit_code == 0
+    assert [r["path"] for r in one.records] == [r["path"] for r in two.records]
+    for name in os.listdir(tmp_path / "one"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+
+
+def test_writeback_without_sync_file_range_is_a_no_op(tmp_path):
+    wb = inplace._Writeback()
+    wb.fn = False  # as on a libc without sync_file_range
+    p = tmp_path / "f"
+    p.write_bytes(b"x" * 10000)
+    fds = _open_fds()
+    with open(p, "rb") as f:
+        wb.submit(f.fileno())
+    wb.drain()
+    assert _open_fds() == fds and wb.q is None
+
+
+def test_crash_after_write_out_before_commit_leaves_only_hidden_temporaries(sample_dir, tmp_path):
+    """A process that dies after its outputs were written (and their write-out started) but before the group
+    commit leaves no file under a final name: only hidden .name.*.tmp files that readers skip."""
+    out = tmp_path / "out"
+    code = (
+        "import os, sys\n"
+        "from cnai.label import inplace\n"
+        "from cnai.label.api import embed_file\n"
+        "inplace.staging(True)\n"
+        f"for n in ('sample.jpg', 'sample.png'):\n"
+        f"    r = embed_file(os.path.join({str(sample_dir)!r}, n), os.path.join({str(out)!r}, n), "
+        f"producer={PRODUCER!r})\n"
+        "    assert not r['error'], r\n"
+        "inplace.writeback.drain()\n"
+        "os._exit(9)  # no commit: what a crash or kill -9 at this point leaves\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 9, r.stderr
+    left = sorted(os.listdir(out))
+    assert len(left) == 2 and all(n.startswith(".") and n.endswith(".tmp") for n in left), left
+    assert embed([str(out)], producer=PRODUCER, in_place=True).records == []  # hidden files are not inputs
+
+
+# ------------------------------------------------------------------ the cached entry-point scan
+def _env(cache: Path, **extra) -> dict:
+    env = dict(os.environ, CNAI_CACHE_DIR=str(cache))
+    env.pop("CNAI_PLUGIN_CACHE", None)
+    env.update(extra)
+    return env
+
+
+_PROBE = (
+    "import json, sys\n"
+    "from cnai.core import plugins\n"
+    "regs = plugins.registrations('carriers')\n"
+    "print(json.dumps({'metadata_imported': 'importlib.metadata' in sys.modules,\n"
+    "                  'regs': [[r.name, r.value, r.provider, r.version, r.error] for r in regs]}))\n"
+)
+
+
+def _probe(env: dict, extra_path: Path | None = None) -> dict:
+    if extra_path is not None:
+        env = dict(env, PYTHONPATH=os.pathsep.join(filter(None, [str(extra_path), env.get("PYTHONPATH")])))
+    r = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.splitlines()[-1])
+
+
+def test_entry_point_cache_gives_the_same_registrations_without_the_scan(tmp_path):
+    cache = tmp_path / "cache"
+    uncached = _probe(_env(cache, CNAI_PLUGIN_CACHE="0"))
+    assert uncached["metadata_imported"] and not cache.exists()  # turned off: scanned, nothing written
+    first = _probe(_env(cache))
+    assert first["metadata_imported"] and len(list(cache.glob("entry-points-*.json"))) == 1
+    second = _probe(_env(cache))
+    assert not second["metadata_imported"]  # read back from the cache: importlib.metadata never imported
+    assert uncached["regs"] == first["regs"] == second["regs"]
+    names = {r[0] for r in second["regs"]}
+    assert {"jpeg", "png", "mp4", "flv"} <= names and all(r[2] == "cnai" for r in second["regs"])
+
+
+def test_entry_point_cache_sees_a_newly_installed_plugin_and_ignores_a_broken_cache(tmp_path):
+    cache = tmp_path / "cache"
+    site = tmp_path / "site"
+    site.mkdir()
+    before = _probe(_env(cache), site)
+    assert "cntx" not in {r[0] for r in before["regs"]}
+    # "install" the test plug-in into a folder already on sys.path: a new *.dist-info appears
+    for p in SITE.iterdir():
+        shutil.copytree(p, site / p.name)
+    after = _probe(_env(cache), site)
+    assert after["metadata_imported"]  # the key changed: rescanned
+    got = {r[0]: r for r in after["regs"]}
+    assert got["cntx"][2] == "cnai-testplugin" and got["cntx"][4] is None
+    # a cache file that is not JSON (or of another version) is ignored, never trusted
+    for f in cache.glob("entry-points-*.json"):
+        f.write_text("{not json")
+    again = _probe(_env(cache), site)
+    assert again["regs"] == after["regs"] and again["metadata_imported"]
+    # "uninstall": the plug-in's dist-info goes away, so does its registration
+    shutil.rmtree(next(site.glob("*.dist-info")))
+    gone = _probe(_env(cache), site)
+    assert "cntx" not in {r[0] for r in gone["regs"]}
+
+
+def test_entry_point_cache_notices_an_edited_entry_points_file(tmp_path):
+    cache = tmp_path / "cache"
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    first = _probe(_env(cache), site)
+    assert "cntx" in {r[0] for r in first["regs"]}
+    ep = next(site.glob("*.dist-info")) / "entry_points.txt"
+    text = ep.read_text()
+    assert "cntx" in text
+    ep.write_text(text.replace("cntx", "cnty"))
+    st = ep.stat()
+    os.utime(ep, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))  # a visible change even on coarse clocks
+    second = _probe(_env(cache), site)
+    names = {r[0] for r in second["regs"]}
+    assert "cnty" in names and "cntx" not in names
+
+
+def test_dist_names_come_from_the_metadata_header(tmp_path):
+    """The provider shown by `cnai plugins` is the distribution's Name (not the folder's normalised name)."""
+    plugins.reset()
+    try:
+        dist = type(
+            "D",
+            (),
+            {
+                "_path": tmp_path,
+                "read_text": lambda self, f: (
+                    "Metadata-Version: 2.1\nName: My-Plugin\nVersion: 1.2\n\nName: not this\n"
+                    if f == "METADATA"
+                    else None
+                ),
+            },
+        )()
+        assert plugins._dist_id(dist) == ("My-Plugin", "1.2")
+    finally:
+        plugins.reset()
