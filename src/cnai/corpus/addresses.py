@@ -100,6 +100,7 @@ _COMPONENTS = [
     ),  # 2-3-201: building-unit-room
 ]
 _NUMBER = _COMPONENTS[8][1]
+_LANE_ONLY = re.compile(f"[{_DIGITS}{_CNUM}]+弄")
 _LEVEL = {name: i for i, (name, _r) in enumerate(_COMPONENTS)}
 _ADMIN = {"province", "city", "district", "town"}
 _FIRST_UNKNOWN = re.compile(f"{_NAMECH}{{2,4}}?(?:区|县|市)(?![场民长区内域别])")
@@ -302,8 +303,8 @@ def _chain(text: str, i: int):
             if name == "tower" and last != "building":
                 continue
             m = rx.match(text, k)
-            if m and name == "road" and m.group() in _GENERIC_ROAD:
-                continue
+            if m and name == "road" and (m.group() in _GENERIC_ROAD or _LANE_ONLY.fullmatch(m.group())):
+                continue  # 问路 is no road; 600弄 is a lane
             if m and name == "road" and lv == lvl:  # a second road only before a number (市桥街 繁华路 8号)
                 sep2 = _SEP_RX.match(text, m.end())
                 if not _NUMBER.match(text, sep2.end() if sep2 else m.end()):
@@ -322,7 +323,8 @@ def _chain(text: str, i: int):
 # road's 路 / 街 / 道 / 巷 / 弄 / 同, or 村 / 组 / 栋 / 幢 / 单元 / 座 for a village or an estate's building)
 # at most 16 characters after its start (甘肃酒泉阿克塞哈萨克族自治县, 山东 \n 临沂  莒南县): a start without
 # one in that window cannot begin an address
-_SUFFIX_FIRST = re.compile("[省市州自地盟区县旗镇乡街疆藏古西夏路道巷弄同村组栋幢元座]")
+# (族: 双江拉祜族佤族布朗族傣族自治县 is longer than the window)
+_SUFFIX_FIRST = re.compile("[省市州自地盟区县旗镇乡街疆藏古西夏路道巷弄同村组栋幢元座族]")
 # what a partial address (no administrative level) needs after its first component
 _PARTIAL_NEXT = {
     "road": lambda rest: rest[0] in ("number", "lane"),  # 幸福路88号, 天山路 600弄

@@ -1,0 +1,220 @@
+"""Address recognizer (cnai.corpus.addresses): structure parsing on cases generated from the division table,
+partial addresses, breaks, hard negatives, the division table itself and the plug-in entry point."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cnai.corpus import address_gen, addresses
+
+
+def _spans(text, th=0.5):
+    return [text[s:e] for s, e, _t, c, _r in addresses.find(text) if c >= th]
+
+
+def _levels(text):
+    return [r for _s, _e, _t, c, r in addresses.find(text) if c >= 0.5]
+
+
+# ---------------------------------------------------------------- the division table
+
+
+def test_division_table_is_current_and_well_formed():
+    table = addresses.divisions()
+    assert len(table) > 3000
+    assert set(table.values()) == {"province", "city", "district", "town"}
+    for name, level in {
+        "浙江省": "province",
+        "北京市": "province",
+        "杭州市": "city",
+        "黔东南苗族侗族自治州": "city",
+        "鄞州区": "district",
+        "雁塔区": "district",
+        "伊金霍洛旗": "district",
+        "武安市": "district",
+        "儋州市": "city",
+    }.items():
+        assert table[name] == level, name
+    # generic county names that are ordinary words in prose are left out on purpose
+    assert not {"城区", "郊区", "矿区"} & set(table)
+
+
+def test_generated_chains_are_real_province_city_county_triples():
+    chains = address_gen.chains()
+    assert len(chains) > 2800
+    table = addresses.divisions()
+    for prov, city, dist in chains[::50]:
+        assert table[prov] == "province" and table[dist] in ("district", "city")
+        assert not city or table[city] == "city"
+
+
+# ---------------------------------------------------------------- structure, on generated cases
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_generated_addresses_parse_with_exact_span_and_levels(seed):
+    cases = address_gen.cases(300, seed=seed)
+    assert {c.levels[0] for c in cases} >= {"province", "city", "district"}
+    assert any("\n" in c.address for c in cases) and any(" " in c.address for c in cases)
+    bad = []
+    for c in cases:
+        got = [(s, e, r) for s, e, _t, conf, r in addresses.find(c.text) if conf >= 0.5]
+        want = [(c.start, c.end, "address chain: " + "+".join(c.levels))]
+        if got != want:
+            bad.append((c.text, got, want))
+    assert bad == []
+
+
+@pytest.mark.parametrize(
+    "text,expected,levels",
+    [
+        (
+            "我住在浙江省宁波市鄞州区首南街道天童南路588号",
+            "浙江省宁波市鄞州区首南街道天童南路588号",
+            "province+city+district+town+road+number",
+        ),
+        (
+            "住址：山东省菏泽市曹县庄寨镇张庄村三组",
+            "山东省菏泽市曹县庄寨镇张庄村三组",
+            "province+city+district+town+village+group",
+        ),
+        ("浙江杭州西湖区文三路 478号", "浙江杭州西湖区文三路 478号", "province+city+district+road+number"),
+        ("本人河北省邯郸市武安市人", "河北省邯郸市武安市", "province+city+district"),
+        (
+            "〔收件〕广东省广州市越秀区东风中路 437号 越秀城市广场 南塔 2508",
+            "广东省广州市越秀区东风中路 437号 越秀城市广场 南塔 2508",
+            "province+city+district+road+number+building+tower+room",
+        ),
+        (
+            "家庭住址：黑龙江省齐齐哈尔市龙沙区 \n 卜奎大街 \n 46号 2-3-201",
+            "黑龙江省齐齐哈尔市龙沙区 \n 卜奎大街 \n 46号 2-3-201",
+            "province+city+district+road+number+room",
+        ),
+        ("甘肃省定西市安定区内官营镇的仓储库", "甘肃省定西市安定区内官营镇", "province+city+district+town"),
+        (
+            "吉林省白山市长白朝鲜族自治县新桥镇",
+            "吉林省白山市长白朝鲜族自治县新桥镇",
+            "province+city+district+town",
+        ),
+        (
+            "番禺区市桥街 繁华路 8号 2栋 1503",
+            "番禺区市桥街 繁华路 8号 2栋 1503",
+            "district+road+road+number+building+room",
+        ),
+    ],
+)
+def test_structure_of_written_addresses(text, expected, levels):
+    assert _spans(text) == [expected]
+    assert _levels(text) == ["address chain: " + levels]
+
+
+# ---------------------------------------------------------------- partial addresses and breaks
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("我到幸福路88号了，你下楼吧", "幸福路88号"),  # road + number
+        ("快递放南京东路 299号前台就行", "南京东路 299号"),  # the verb before it is not part of it
+        ("东西放和平路 77号门卫那儿了", "和平路 77号"),
+        ("上海的天山路 600弄 3号", "天山路 600弄 3号"),
+        ("我住在阳光小区3栋2单元501室", "阳光小区3栋2单元501室"),  # estate + building + unit + room
+        ("快递寄翠苑一区 12幢 3单元 501", "翠苑一区 12幢 3单元 501"),
+        ("我妈住在红旗村 4组，你导航过去", "红旗村 4组"),  # village + group
+        ("我爸在江宁区东山街道上元大街 \n 412号上班", "江宁区东山街道上元大街 \n 412号"),  # district first
+        ("你到龙华区民治大道 \n 388号门口打电话给我", "龙华区民治大道 \n 388号"),
+        ("浦东新区 \n 张杨路 \n 500号，到了打我电话", "浦东新区 \n 张杨路 \n 500号"),
+        ("本人在武汉东湖高新区上班", "武汉东湖高新区"),
+        ("重庆市沙坪坝区大学城的房价", "重庆市沙坪坝区大学城"),
+    ],
+)
+def test_partial_and_broken_addresses(text, expected):
+    assert _spans(text) == [expected]
+
+
+# ---------------------------------------------------------------- hard negatives
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "长江流域今年汛期来得比往年早。",
+        "黄山市今年接待游客人数创下新高。",
+        "杭州市西湖区人民政府发布了最新的防汛通知。",
+        "北京市海淀区人民法院审结了一起网络侵权案件。",
+        "广州市公安局天河区分局通报了一起电信诈骗案件。",
+        "重庆市巴南区教育委员会公布了今年的招生政策。",
+        "深圳市南山区人民医院新院区启用。",
+        "工作单位：杭州市西湖区人民政府",
+        "深圳经济特区人工智能产业促进条例",
+        "上海市第一人民医院新开了一个便民门诊。",
+        "珠江三角洲地区的制造业正在加速转型。",
+        "南京市民今年的人均可支配收入有所提高。",
+        "成都市区的共享单车投放量将进一步控制。",
+        "全市城区道路整治工作进展顺利。",
+        "一位外地老人在大城市问路。",
+        "坐地铁2号线到人民广场站下车",
+        "我在3号楼下面等你",
+        "上次那家店在中山路上，具体门牌我忘了",
+        "你到哪了？我在人民路口等你",
+        "南京路步行街晚上人太多了。",
+        "他从北京路过上海",
+        "镇长说今年要修路，县长安排了资金。",
+        "开户行：中国建设银行上海市分行",
+        "籍贯：湖南长沙",
+        "这三组数据都要重新核对。",
+        "阳光小区很大，绿化也好。",
+    ],
+)
+def test_hard_negatives(text):
+    assert _spans(text) == []
+
+
+# ---------------------------------------------------------------- entry point and robustness
+
+
+def test_plugin_entry_point_keeps_its_shape():
+    rec = addresses.RECOGNIZER
+    assert rec.type == "address" and rec.enabled_by_default is False
+    text = "寄到上海市徐汇区华山路 1954号，谢谢"
+    ((s, e, conf, reason),) = rec.find(text)
+    assert text[s:e] == "上海市徐汇区华山路 1954号" and 0.5 <= conf <= 0.98
+    assert reason == "address chain: province+district+road+number"
+    # district + town without any street detail or higher level: lower confidence (often prose)
+    (low,) = addresses.find("西湖区转塘街道")
+    (full,) = addresses.find("杭州市西湖区转塘街道")
+    assert low[3] < full[3] - 0.2
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list("省市区县镇村路街号楼栋单元室组弄上海北京朝阳中山人民 \n\t0123456789-一二三的在到")
+        ),
+        max_size=80,
+    )
+)
+def test_spans_are_ordered_non_overlapping_and_inside_the_text(text):
+    last = 0
+    for s, e, t, c, r in addresses.find(text):
+        assert (
+            last <= s < e <= len(text)
+            and t == "address"
+            and 0 < c <= 0.98
+            and r.startswith("address chain: ")
+        )
+        assert text[s] not in " \t\n" and text[e - 1] not in " \t\n"
+        last = e
+
+
+def test_odd_input_does_not_crash():
+    for text in (
+        "",
+        "\x00\ufffd",
+        "a" * 10_000,
+        "市" * 5_000,
+        "路" * 3_000 + "1号",
+        "上海市" + " \n" * 500 + "徐汇区",
+    ):
+        assert isinstance(addresses.find(text), list)
