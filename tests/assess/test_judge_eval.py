@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import json
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,29 @@ def test_the_held_out_set_is_apart_from_what_the_judge_is_fitted_on():
     held = {r["reply"] for r in je.load()}
     assert not held & fitted and not held & old
     assert len(development_examples()) >= 1400     # round-1 set (630) + dev_r2 (204) + first round-2 held-out (627)
+
+
+def _normalised(text: str) -> str:
+    """NFKC, lower case, without punctuation, spaces, symbols and control characters: catches copies that differ
+    only in full-width commas, spacing or a trailing full stop."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PZSC")
+
+
+def test_no_held_out_reply_occurs_in_a_development_set_or_the_training_data():
+    """heldout_r4 is the evaluation set; every earlier set (dev_r4 = the former heldout.jsonl) is development
+    data. No held-out reply may occur in one of them or in what the judge is trained on, exactly or up to
+    punctuation and spacing (near-empty replies such as "。" and "..." normalise alike and are exempt)."""
+    from cnai.assess.refusal import development_examples, training_examples
+
+    assert je.SET.name == "heldout_r4.jsonl" and je.SET not in je.DEV
+    assert {f.name for f in je.DEV} >= {"replies.jsonl", "dev_r2.jsonl", "dev_r3.jsonl", "dev_r4.jsonl"}
+    dev = {r["reply"] for r in je.load(dev=True)}
+    fitted = {t for t, _ in training_examples()} | {t for t, _ in development_examples()}
+    held = [r["reply"] for r in je.load()]
+    assert not set(held) & (dev | fitted)
+    others = {_normalised(t) for t in dev | fitted}
+    assert not [h for h in held if len(_normalised(h)) > 3 and _normalised(h) in others]
 
 
 @pytest.fixture(scope="module")
