@@ -222,6 +222,13 @@ def _short_match(text: str, i: int, depth: int = 0) -> tuple[int, str] | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _heads() -> frozenset[str]:
+    """First two characters of every name _first() accepts without a boundary before it."""
+    names = [*PROVINCES, "新疆", "西藏", "内蒙古", "广西", "宁夏", *divisions(), *_shorts(), *_places()]
+    return frozenset(n[:2] for n in names)
+
+
 def _known_inside(text: str, a: int, b: int) -> bool:
     places, table = _places(), divisions()
     return any(text[j : j + k] in places or text[j : j + k] in table for j in range(a, b) for k in (2, 3, 4))
@@ -320,11 +327,13 @@ def _chain(text: str, i: int):
 
 
 # every first component ends in one of these (省, 市, 区 ..., 自治州, 地区, 街道, a short region name, a
-# road's 路 / 街 / 道 / 巷 / 弄 / 同, or 村 / 组 / 栋 / 幢 / 单元 / 座 for a village or an estate's building)
+# road's 路 / 街 / 道 / 巷 / 弄 / 胡同, or 村 / 组 / 栋 / 幢 / 单元 / 座 for a village or an estate's building)
 # at most 16 characters after its start (甘肃酒泉阿克塞哈萨克族自治县, 山东 \n 临沂  莒南县): a start without
 # one in that window cannot begin an address
 # (族: 双江拉祜族佤族布朗族傣族自治县 is longer than the window)
-_SUFFIX_FIRST = re.compile("[省市州自地盟区县旗镇乡街疆藏古西夏路道巷弄同村组栋幢元座族]")
+_SUFFIX_FIRST = re.compile(
+    "[省市州盟区县旗镇乡街路巷弄村组栋幢座族]|自治|地区|新疆|西藏|内蒙古|广西|宁夏|大道|胡同|单元|[^知报频赤轨渠]道"
+)
 # what a partial address (no administrative level) needs after its first component
 _PARTIAL_NEXT = {
     "road": lambda rest: rest[0] in ("number", "lane"),  # 幸福路88号, 天山路 600弄
@@ -344,6 +353,7 @@ def find(text: str) -> list[tuple[int, int, str, float, str]]:
     suffixes = [m.start() for m in _SUFFIX_FIRST.finditer(text)]
     if not suffixes:
         return out
+    heads = _heads()
     k = 0  # index of the first suffix position > i
     while i < n:
         c = text[i]
@@ -356,6 +366,9 @@ def find(text: str) -> list[tuple[int, int, str, float, str]]:
             break
         if suffixes[k] > i + _WINDOW:
             i = suffixes[k] - _WINDOW
+            continue
+        if i and text[i - 1] not in _ROAD_BOUNDARY and text[i : i + 2] not in heads:
+            i += 1  # neither a known name nor a boundary-gated start can begin here (exact shortcut)
             continue
         ch = _chain(text, i)
         if ch is None or len(ch[1]) < 2 or not _PARTIAL_NEXT.get(ch[1][0], lambda c: True)(ch[1][1:]):
