@@ -109,6 +109,9 @@ def policy_check(path, keywords, fmt):
     eng = Engine(pol, list(keywords))
     rep = retention_report(pol.logging.retention_days, pol.logging.store_text)
     rep["keywords"] = len(eng.keywords.library)
+    nv = pol.labels.no_visible_label
+    rep["no_visible_label"] = {"enabled": nv.enabled, "registered_users": len(nv.users), "basis": "ai-labeling:9",
+                               "confidence": "secondary"}
     if fmt == "json":
         emit_json(rep)
     else:
@@ -116,6 +119,9 @@ def policy_check(path, keywords, fmt):
                    f"(legal minimum {rep['legal_minimum_days']}; maximum: {rep['legal_maximum']})")
         for b in rep["bounds"]:
             click.echo(f"  {b['bound']:7} {b['citation']:22} [{b.get('confidence')}] {b['meaning']}")
+        nvr = rep["no_visible_label"]
+        click.echo(f"  no visible label on request (ai-labeling:9 [secondary]): "
+                   f"{'on' if nvr['enabled'] else 'off'}, {nvr['registered_users']} registered user(s)")
         for p in rep["problems"]:
             click.echo(f"  problem: {p}")
     sys.exit(0 if rep["ok"] else 1)

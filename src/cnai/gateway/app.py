@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from cnai.gateway.chainlog import ChainLog, claim_worker
 from cnai.gateway.engine import Decision, Engine, StreamGuard
-from cnai.gateway.policy import load_policy
+from cnai.gateway.policy import load_policy, opt_out
 
 log = logging.getLogger("cnai.gateway")
 
@@ -90,6 +90,8 @@ class Metrics:
         self.blocks = Counter("cnai_gateway_blocks", "Blocks by direction and category", ["direction", "category"],
                               registry=self.registry)
         self.redactions = Counter("cnai_gateway_redactions", "Redactions by PI type", ["type"], registry=self.registry)
+        self.label_opt_out = Counter("cnai_gateway_label_opt_out", "Requests asking for no visible label "
+                                     "(ai-labeling:9), by outcome", ["outcome"], registry=self.registry)
         self.latency = Histogram("cnai_gateway_latency_seconds", "Request latency through the gateway", ["route"],
                                  registry=self.registry, buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1,
                                                                   2.5, 5, 10, 30, 60, 120))
@@ -353,7 +355,9 @@ class Gateway:
         if isinstance(body, Response):
             rec["outcome"] = "bad_request"
             return body
+        text_label = self.policy.labels.text
         if route != "models":
+            text_label = self._text_label(request, body, rec)
             dec, prompt = self._check_input(route, body)
             self._text_field(rec, "prompt", prompt)
             rec["input"] = {"action": dec.action, "findings": dec.findings}
@@ -364,8 +368,35 @@ class Gateway:
                 return oai_error(400, self.policy.refusal, "invalid_request_error", "content_policy_violation")
         rec["model"] = body.get("model")
         if body.get("stream") and route in ("chat", "completions"):
-            return await self._stream(route, body, rec)
-        return await self._plain(route, body, rec)
+            return await self._stream(route, body, rec, text_label)
+        return await self._plain(route, body, rec, text_label)
+
+    def _text_label(self, request: Request, body: dict, rec: dict) -> bool:
+        """Whether this reply gets the explicit text label. ai-labeling:9 [confidence: secondary]: a user may ask
+        for content without it; the provider may supply it only once the user agreement states the user's own
+        labelling duties, and keeps logs of such supply (this record: who, under which agreement) for at least
+        six months (the chain's retention floor). So: only users in the policy's register who ask get no
+        visible label; anyone else asking gets the label and a logged refusal. The implicit label (image
+        metadata, ProduceID) is never affected."""
+        lab = self.policy.labels
+        nv = lab.no_visible_label
+        asked = (request.headers.get(nv.header) or "").strip().lower() in ("1", "true", "yes", "on")
+        if nv.body_field in body:           # a cnai field: never forwarded upstream
+            v = body.pop(nv.body_field)
+            asked = asked or v is True or v == 1 or (isinstance(v, str) and v.strip().lower() in ("1", "true", "yes"))
+        if not asked:
+            return lab.text
+        a, why = opt_out(self.policy, rec.get("user"), datetime.now(UTC).date())
+        if a is None:
+            rec["label_opt_out"] = {"requested": True, "granted": False, "reason": why, "basis": "ai-labeling:9"}
+            self.metrics.label_opt_out.labels("refused").inc()
+            return lab.text
+        from cnai.label.codes import new_produce_id
+        rec["label_opt_out"] = {"requested": True, "granted": True, "agreement": a.agreement,
+                                "agreed": a.agreed.isoformat(), "basis": "ai-labeling:9",
+                                "implicit_label": "kept", "produce_id": new_produce_id()}
+        self.metrics.label_opt_out.labels("granted").inc()
+        return False
 
     async def _send(self, method: str, path: str, body: dict | None, rec: dict):
         """The upstream response (body not read yet), or an OpenAI-style error response."""
@@ -393,7 +424,7 @@ class Gateway:
             pass
         return oai_error(502 if status >= 500 else status, msg, "upstream_error", "upstream_error")
 
-    async def _plain(self, route: str, body: dict, rec: dict) -> Response:
+    async def _plain(self, route: str, body: dict, rec: dict, text_label: bool = True) -> Response:
         path = {"chat": "/chat/completions", "completions": "/completions", "images": "/images/generations",
                 "models": "/models"}[route]
         r = await self._send("GET" if route == "models" else "POST", path, None if route == "models" else body, rec)
@@ -425,9 +456,9 @@ class Gateway:
         if route == "images":
             self._label_images(data, rec)
             return FastJSON(data)
-        return self._check_output(route, data, rec)
+        return self._check_output(route, data, rec, text_label)
 
-    def _check_output(self, route: str, data: dict, rec: dict) -> Response:
+    def _check_output(self, route: str, data: dict, rec: dict, text_label: bool = True) -> Response:
         total = Decision()
         texts = []
         choices = data.get("choices") if isinstance(data.get("choices"), list) else []
@@ -453,7 +484,7 @@ class Gateway:
             for ch, holder, key in slots:
                 holder[key] = self.policy.refusal
                 ch["finish_reason"] = "content_filter"
-        elif slots and self.policy.labels.text:
+        elif slots and text_label:
             for _ch, holder, key in slots:
                 holder[key] = self.engine.label(holder[key])
             rec["text_label"] = self.policy.labels.position
@@ -501,7 +532,7 @@ class Gateway:
         return {"status": "labelled", "format": r.get("format")}
 
     # ------------------------------------------------------------------ streaming
-    async def _stream(self, route: str, body: dict, rec: dict) -> Response:
+    async def _stream(self, route: str, body: dict, rec: dict, text_label: bool = True) -> Response:
         path = "/chat/completions" if route == "chat" else "/completions"
         t0 = time.perf_counter()
         r = await self._send("POST", path, body, rec)
@@ -519,7 +550,7 @@ class Gateway:
             rec["ms"] = round((time.perf_counter() - t0) * 1000, 3)
             self._finish(route, rec)
             return resp
-        return StreamingResponse(self._relay(route, r, rec, t0), media_type="text/event-stream",
+        return StreamingResponse(self._relay(route, r, rec, t0, text_label), media_type="text/event-stream",
                                  headers={"cache-control": "no-cache"})
 
     def _delta_slot(self, route: str, ch: dict):
@@ -528,10 +559,11 @@ class Gateway:
             return (d, "content") if isinstance(d, dict) else (None, None)
         return ch, "text"
 
-    async def _relay(self, route: str, r: aiohttp.ClientResponse, rec: dict, t0: float):
+    async def _relay(self, route: str, r: aiohttp.ClientResponse, rec: dict, t0: float, text_label: bool = True):
         guards: dict[int, StreamGuard] = {}
         started: set[int] = set()
-        lab = self.policy.labels
+        pol = self.policy.labels
+        lab = pol.model_copy(update={"text": text_label}) if text_label != pol.text else pol
         template: dict | None = None
         outcome = "ok"
 

@@ -7,9 +7,11 @@ group prefixes ("A.1", "A") or "*" for any keyword; the most specific match wins
 
 from __future__ import annotations
 
+import datetime as _dt
+import os
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 Action = Literal["allow", "log", "redact", "block"]
 _ORDER = {"allow": 0, "log": 1, "redact": 2, "block": 3}
@@ -33,6 +35,45 @@ class Direction(BaseModel):
         return self.keywords.get("*", "allow")
 
 
+class Agreement(BaseModel):
+    """One user who may receive replies without the explicit (visible) label: ai-labeling:9."""
+    model_config = ConfigDict(extra="forbid")
+    user: str = Field(min_length=1, description="the user id the gateway sees (X-CNAI-User)")
+    agreement: str = Field(min_length=1, description="reference of the user agreement that states the user's own "
+                           "labelling duties and liability (clause / version / signed copy id)")
+    agreed: _dt.date = Field(description="date the user accepted it; no unlabelled reply before that day")
+    until: _dt.date | None = Field(None, description="last day the opt-out holds (none: until removed)")
+
+    @field_validator("until")
+    @classmethod
+    def _after(cls, v, info):
+        agreed = info.data.get("agreed")
+        if v is not None and agreed is not None and v < agreed:
+            raise ValueError("until is before agreed")
+        return v
+
+
+class NoVisibleLabel(BaseModel):
+    """ai-labeling:9 [confidence: secondary — the Measures' text seen as quoted]: at a user's request a provider
+    may supply content without the explicit label, but only after the user agreement has set out the user's
+    labelling duties and liability, and it must keep logs of that supply (who received it) for at least six
+    months; the implicit (metadata) label stays. Off unless enabled; only registered users who ask get it."""
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = False
+    header: str = Field("x-cnai-no-visible-label", description="request header asking for it (value 1/true/yes)")
+    body_field: str = Field("cnai_no_visible_label", description="or this request-body field (true); removed "
+                            "before the request goes upstream")
+    register_file: str | None = Field(None, description="YAML or CSV file of users (user, agreement, agreed[, "
+                                      "until]); a relative path is read beside the policy file; reloaded with the policy")
+    users: list[Agreement] = Field(default_factory=list, description="users listed in the policy itself")
+    _index: dict[str, Agreement] | None = PrivateAttr(None)
+
+    def find(self, user: str) -> Agreement | None:
+        if self._index is None:
+            self._index = {a.user: a for a in self.users}
+        return self._index.get(user)
+
+
 class Labels(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: bool = True
@@ -41,6 +82,7 @@ class Labels(BaseModel):
     position: Literal["start", "end"] = "end"
     images: bool = True
     producer: str | None = Field(None, description="27-character ContentProducer code (cnai label code USCC)")
+    no_visible_label: NoVisibleLabel = Field(default_factory=NoVisibleLabel)
 
 
 class Logging(BaseModel):
@@ -111,6 +153,12 @@ labels:
   position: end              # start | end
   images: true               # implicit metadata label in returned base64 images (GB 45438 metadata)
   producer: null             # your 27-character ContentProducer code: `cnai label code <USCC>`
+  no_visible_label:          # ai-labeling:9: replies without the visible label, only for registered users who ask
+    enabled: false           # and only after their agreement states their own labelling duties; logged (>= 6 months);
+    header: x-cnai-no-visible-label   # the implicit label (image metadata, ProduceID) always stays
+    body_field: cnai_no_visible_label # or "cnai_no_visible_label": true in the body (removed before upstream)
+    register_file: null      # YAML/CSV file: user, agreement (reference), agreed (date)[, until]
+    users: []                # or inline: - {user: u1, agreement: "TOS v3 §7", agreed: 2026-01-05}
 logging:
   store_text: false          # hashes only by default (generative-ai:11 data minimisation)
   retention_days: 190        # >= 6 months (184 days): cybersecurity-law:23 network logs, ai-labeling:9
@@ -137,4 +185,67 @@ def load_policy(path: str | None) -> Policy:
         return Policy()
     from cnai.core.loaders import load_yaml, validate
     data = load_yaml(path) or {}
-    return validate(Policy, data, source=str(path), what="gateway policy")
+    pol = validate(Policy, data, source=str(path), what="gateway policy")
+    nv = pol.labels.no_visible_label
+    if nv.register_file:
+        reg = nv.register_file
+        if not os.path.isabs(reg):
+            reg = os.path.join(os.path.dirname(os.path.abspath(path)), reg)
+        nv.users = nv.users + load_register(reg)
+    from collections import Counter
+    dup = [u for u, n in Counter(a.user for a in nv.users).items() if n > 1]
+    if dup:
+        from cnai.errors import InputError
+        raise InputError(f"labels.no_visible_label: user(s) {sorted(dup)} listed twice (policy and register)",
+                         path=str(path))
+    return pol
+
+
+def load_register(path: str) -> list[Agreement]:
+    """The users who may receive replies without the visible label: a YAML list (or {users: [...]}) or a CSV
+    file with the header user,agreement,agreed[,until]. A bad row is an error naming the file and row: a
+    register that only half loads would hand unlabelled content to the wrong people or refuse the right ones."""
+    from cnai.core.loaders import load_yaml, read_text, validate
+    from cnai.errors import InputError
+
+    if path.lower().endswith(".csv"):
+        import csv
+        rows = list(csv.DictReader(read_text(path, what="label opt-out register").splitlines()))
+        need = {"user", "agreement", "agreed"}
+        if rows and not need <= set(rows[0]):
+            raise InputError(f"CSV header must name {', '.join(sorted(need))} (and optionally until)", path=path)
+        data = [{k: v for k, v in r.items() if k in need | {"until"} and v not in (None, "")} for r in rows]
+        first = 2   # CSV rows are numbered as in a spreadsheet (line 1 = header)
+    else:
+        data = load_yaml(path, what="label opt-out register") or []
+        if isinstance(data, dict):
+            data = data.get("users", [])
+        first = 1
+    if not isinstance(data, list):
+        raise InputError("expected a list of users", path=path)
+    out, seen = [], set()
+    for i, row in enumerate(data):
+        a = validate(Agreement, row, source=path, what=f"row {i + first}")
+        if a.user in seen:
+            raise InputError(f"row {i + first}: user {a.user!r} listed twice", path=path)
+        seen.add(a.user)
+        out.append(a)
+    return out
+
+
+def opt_out(policy: Policy, user: str | None, today: _dt.date) -> tuple[Agreement | None, str]:
+    """(the user's agreement, "") when the user may receive a reply without the visible label today, else
+    (None, why not)."""
+    nv = policy.labels.no_visible_label
+    if not nv.enabled:
+        return None, "switch not enabled in the policy (labels.no_visible_label.enabled)"
+    if not user:
+        return None, "no user id (X-CNAI-User)"
+    a = nv.find(user)
+    if a is None:
+        return None, "user not in the register of agreements on labelling duties"
+    if today < a.agreed:
+        return None, f"agreement {a.agreement} accepted only from {a.agreed.isoformat()}"
+    if a.until is not None and today > a.until:
+        return None, f"agreement {a.agreement} ended {a.until.isoformat()}"
+    return a, ""
