@@ -222,3 +222,61 @@ def test_dist_names_come_from_the_metadata_header(tmp_path):
         assert plugins._dist_id(dist) == ("My-Plugin", "1.2")
     finally:
         plugins.reset()
+
+
+# ------------------------------------------------------------------ worker threads (embed -j N)
+def test_threads_keep_input_order_and_stop_cleanly_on_a_signal(sample_dir, tmp_path):
+    import random
+    import signal
+    import threading
+    import time
+
+    from cnai.label.api import embed_file
+    from cnai.label.batch import Interrupted, run
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(40):
+        shutil.copy(sample_dir / "sample.jpg", src / f"{i:02d}.jpg")
+    items = sorted(src.iterdir())
+    threads_seen = set()
+
+    def one(p):
+        threads_seen.add(threading.get_ident())
+        time.sleep(random.random() / 200)  # finish out of order
+        if p.name == "10.jpg":
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle of the batch
+        return embed_file(str(p), str(tmp_path / "out" / p.name), producer=PRODUCER)
+
+    got = []
+    with pytest.raises(Interrupted):
+        for rec in run(items, one, workers=2, threads=True):
+            got.append(rec)
+    assert len(threads_seen) == 2
+    names = [os.path.basename(r["path"]) for r in got]
+    assert names == [p.name for p in items[: len(names)]]  # input order, no gaps
+    assert 11 <= len(names) < 40 and all(r["status"] == "labelled" for r in got)
+    # every reported output is in place and labelled; nothing else is there (no temporary files either)
+    assert sorted(os.listdir(tmp_path / "out")) == names
+    assert all(read_file(str(tmp_path / "out" / n))["label"] for n in names)
+
+
+def test_signing_keeps_worker_processes(monkeypatch, tmp_path, sample_dir):
+    """Threads only for plain labelling: with a signing key the batch uses processes (library thread safety)."""
+    from cnai.label import verbs
+
+    seen = {}
+    real = verbs.run
+
+    def spy(items, fn, **kw):
+        seen["threads"] = kw.get("threads")
+        return real(items, fn, **kw)
+
+    monkeypatch.setattr(verbs, "run", spy)
+    verbs.embed([str(sample_dir / "sample.jpg")], producer=PRODUCER, out=str(tmp_path / "a"), workers=2)
+    assert seen["threads"] is True
+    monkeypatch.setattr(verbs, "_priv", lambda sign, load=False: None)
+    verbs.embed(
+        [str(sample_dir / "sample.jpg")], producer=PRODUCER, out=str(tmp_path / "b"), workers=2, sign=True
+    )
+    assert seen["threads"] is False

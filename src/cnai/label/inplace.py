@@ -40,6 +40,7 @@ import fcntl
 import os
 import stat
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -249,12 +250,13 @@ class _Writeback:
         if not self.fn:
             return False
         if self.pid != os.getpid():  # first use in this process (a forked worker gets its own thread)
-            import queue
-            import threading
+            with _start_lock:
+                if self.pid != os.getpid():
+                    import queue
 
-            self.q = queue.Queue(maxsize=64)  # bounds the duplicated descriptors held open
-            threading.Thread(target=self._run, args=(self.q,), name="cnai-writeback", daemon=True).start()
-            self.pid = os.getpid()
+                    q: queue.Queue = queue.Queue(maxsize=64)  # bounds the duplicated descriptors held open
+                    threading.Thread(target=self._run, args=(q,), name="cnai-writeback", daemon=True).start()
+                    self.q, self.pid = q, os.getpid()
         return True
 
     def _run(self, q) -> None:
@@ -277,37 +279,54 @@ class _Writeback:
             self.q.join()
 
 
+_start_lock = threading.Lock()
 writeback = _Writeback()
 
 
 # ------------------------------------------------------------------ group commit
-_staging = False
-_pending: list[tuple[str, str, int]] = []   # (temporary file, final path, mode) written by the current item
-_dirty: list[str] = []                      # files edited in place by the current item (need a sync)
+_staging = False  # set by the batch runner for the whole batch (all threads)
+_file_mode: int | None = None  # mode for new outputs, read once per batch (see batch.run)
 
 
-def staging(on: bool) -> None:
-    """Batches (cnai.label.batch.run) turn staging on: outputs wait for the next group commit."""
-    global _staging
-    _staging = on
+class _ItemState(threading.local):
+    """What the item running on this thread has staged (batches may run items on worker threads)."""
+
+    def __init__(self):
+        self.pending: list[tuple[str, str, int]] = []  # (temporary file, final path, mode)
+        self.dirty: list[str] = []  # files edited in place (need a sync)
+        self.immediate = False  # inside immediate(): this thread's writes are put in place at once
+
+
+_item = _ItemState()
+
+
+def _staged() -> bool:
+    return _staging and not _item.immediate
+
+
+def staging(on: bool, file_mode: int | None = None) -> None:
+    """Batches (cnai.label.batch.run) turn staging on: outputs wait for the next group commit. `file_mode`
+    (new outputs' mode, from the umask) is read once by the batch: reading the umask means setting it, which
+    other threads creating files at that moment would see."""
+    global _staging, _file_mode
+    _staging, _file_mode = on, (file_mode if on else None)
 
 
 @contextlib.contextmanager
 def immediate():
     """Writes inside are put in place at once (for a caller that uses the output straight away)."""
-    global _staging
-    was, _staging = _staging, False
+    was, _item.immediate = _item.immediate, True
     try:
         yield
     finally:
-        _staging = was
+        _item.immediate = was
 
 
 def take_pending() -> list:
-    """The outputs the last item staged (moved into its record by the batch runner, in the worker)."""
-    out = [("rename", t, d, m) for t, d, m in _pending] + [("sync", p, p, 0) for p in _dirty]
-    _pending.clear()
-    _dirty.clear()
+    """The outputs the last item on this thread staged (moved into its record by the batch runner)."""
+    out = [("rename", t, d, m) for t, d, m in _item.pending] + [("sync", p, p, 0) for p in _item.dirty]
+    _item.pending.clear()
+    _item.dirty.clear()
     return out
 
 
@@ -432,8 +451,8 @@ def _in_place(car: Carrier, path: str, p: Plan, js: str) -> bool:
             os.ftruncate(fd, size)
             os.fsync(fd)
             return False
-        if _staging:
-            _dirty.append(path)
+        if _staged():
+            _item.dirty.append(path)
         else:
             os.fsync(fd)
         return True
@@ -458,7 +477,7 @@ def write_output(car: Carrier, fmt: str, src: str, dst: str, js: str, opts: Writ
     folder = os.path.dirname(os.path.abspath(dst))
     try:
         os.makedirs(folder, exist_ok=True)
-        mode = stat.S_IMODE(os.stat(dst).st_mode) if os.path.exists(dst) else new_file_mode()
+        mode = stat.S_IMODE(os.stat(dst).st_mode) if os.path.exists(dst) else (_file_mode if _file_mode is not None else new_file_mode())
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(dst)}.", suffix=".tmp", dir=folder)
     except OSError as e:
         from cnai.core.safeio import _os_error
@@ -480,8 +499,8 @@ def write_output(car: Carrier, fmt: str, src: str, dst: str, js: str, opts: Writ
                 fh.flush()
                 writeback.submit(fh.fileno())
         fd = -1
-        if _staging:
-            _pending.append((tmp, dst, mode))
+        if _staged():
+            _item.pending.append((tmp, dst, mode))
             return tmp, how
         fd2 = os.open(tmp, os.O_RDONLY)
         try:

@@ -50,10 +50,10 @@ class BatchResult:
 
 def _collect(verb: str, items: list, fn: Callable, *, workers: int, progress: bool | None,
              on_record: Callable[[dict], None] | None, status_key: str | None = None,
-             post: Callable[[dict], None] | None = None) -> BatchResult:
+             post: Callable[[dict], None] | None = None, threads: bool = False) -> BatchResult:
     res = BatchResult(verb, total=len(items), tally=Tally(verb))
     try:
-        for rec in run(items, fn, workers=workers, progress=progress, desc=verb):
+        for rec in run(items, fn, workers=workers, progress=progress, desc=verb, threads=threads):
             if post:
                 post(rec)
             res.tally.add(rec, rec.get(status_key) if status_key else None)
@@ -161,7 +161,10 @@ def embed(paths: Iterable[str], *, producer: str, out: str | None = None, in_pla
     fn = functools.partial(_embed_one, producer=producer, produce_id=produce_id, label=label, in_place=in_place,
                            fill=fill_propagator, hash_only=hash, sign=sign, dst_type=DST_AI if iptc else None,
                            many=len(items) > 1, hash_alg=hash_alg, allow_damaged=allow_damaged, resume=resume)
-    return _collect("embed", items, fn, workers=workers, progress=progress, on_record=on_record)
+    # -j N: worker threads for plain labelling (its time goes to system calls that release the GIL); processes
+    # when signing (SM2 key objects, c2pa-python) -- thread safety of those libraries is not promised
+    return _collect("embed", items, fn, workers=workers, progress=progress, on_record=on_record,
+                    threads=not sign and _C2PA is None)
 
 
 def load_anchors(path: str | None) -> bytes | None:
