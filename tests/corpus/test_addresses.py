@@ -126,6 +126,13 @@ def test_structure_of_written_addresses(text, expected, levels):
         ("浦东新区 \n 张杨路 \n 500号，到了打我电话", "浦东新区 \n 张杨路 \n 500号"),
         ("本人在武汉东湖高新区上班", "武汉东湖高新区"),
         ("重庆市沙坪坝区大学城的房价", "重庆市沙坪坝区大学城"),
+        ("到解放路 168号 2楼找我", "解放路 168号 2楼"),  # 解放路 keeps its 放
+        ("快递送解放大道 12号", "解放大道 12号"),
+        ("棠湖西路 2段 11号", "棠湖西路 2段 11号"),
+        (
+            "天津市南开区 \n 鞍山西道 \n 321号 百脑汇 B座 1602",
+            "天津市南开区 \n 鞍山西道 \n 321号 百脑汇 B座 1602",
+        ),
     ],
 )
 def test_partial_and_broken_addresses(text, expected):
@@ -164,10 +171,16 @@ def test_partial_and_broken_addresses(text, expected):
         "籍贯：湖南长沙",
         "这三组数据都要重新核对。",
         "阳光小区很大，绿化也好。",
+        "武汉市今年新增城市绿道一百公里。",
+        "北京市朝阳区政府与多家企业签署合作协议。",
     ],
 )
 def test_hard_negatives(text):
     assert _spans(text) == []
+
+
+def test_a_district_followed_by_prose_ends_at_the_district():
+    assert _spans("上海市长宁区将新建一座社区图书馆。") == ["上海市长宁区"]
 
 
 # ---------------------------------------------------------------- entry point and robustness

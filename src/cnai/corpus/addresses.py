@@ -28,12 +28,13 @@ from pathlib import Path
 DATA = Path(__file__).parent / "data" / "addresses"
 _H = "\u4e00-\u9fff"
 # characters that never sit inside an unknown place or road name (function words, pronouns, verbs of
-# motion; 局 / 厅 / 委: an office's name, 公安局天河区分局, is not a place)
-_NOT_NAME = "的了是在与及或对向给把被从到为于说也就又还很这那你我他她它们个之有没要去来看过想让请局厅委"
+# motion; 局 / 厅 / 委: an office's name, 公安局天河区分局, is not a place; 座 / 所: classifiers, 一座社区)
+_NOT_NAME = "的了是在与及或对向给把被从到为于说也就又还很这那你我他她它们个之有没要去来看过想让请局厅委今所座"
 _NAMECH = f"(?:(?![{_NOT_NAME}])[{_H}])"
 # a partial address (road + number) may not swallow the verb that puts something there: 快递放南京东路 299号
+# starts after 放, but 解放路 keeps its 放 (see _swallows_verb)
 _LOCATIVE = "放寄送住在到往至搬去回位于"
-_ROADCH = f"(?:(?![{_NOT_NAME}{_LOCATIVE}省市区县])[{_H}])"
+_ROADCH = f"(?:(?![{_NOT_NAME}省市区县])[{_H}])"
 _SEP = r"(?:[ \t\u3000]{0,3}\n?[ \t\u3000]{0,3})"
 _SEP_RX = re.compile(_SEP)
 PROVINCES = (
@@ -49,7 +50,7 @@ _DIGITS = "0-9０-９"
 _NEAR = "[下上里前后旁边门外]"  # 1266号楼下: "below building No. 1266" reads as house number + 楼下
 _CNUM = "一二三四五六七八九十百零〇"
 _ROAD_END = (
-    f"(?:大街|大道|路|街|巷|胡同|弄|道)(?!段)(?:{_SEP}[东西南北中]段|[东西南北中]?[{_CNUM}{_DIGITS}]{{1,2}}段|"
+    f"(?:大街|大道|路|街|巷|胡同|弄|道)(?!段)(?:{_SEP}[东西南北中]?[{_CNUM}{_DIGITS}]{{0,2}}段|"
     f"[东西南北中](?![{_H}]{{2}}))?"
 )
 # 区长 / 县长 / 镇长 are office holders, unless a lower level follows (城关镇长兴南路, 望江县长岭镇)
@@ -83,7 +84,7 @@ _COMPONENTS = [
         "building",
         re.compile(
             f"(?:[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|(?:[东西南北中][{_CNUM}]{{0,3}}|[{_CNUM}]{{1,3}})区|"
-            f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑|{_NAMECH}{{2,8}}?"
+            f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?{_SEP}[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑|{_NAMECH}{{2,8}}?"
             f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|园(?!区)|文化城|大楼)|{_NAMECH}{{0,6}}[A-Z]{{2,10}}"
             f"(?:{_SEP}[A-Z][0-9]{{1,2}}座?)?)"
         ),
@@ -111,6 +112,17 @@ _GENERIC = set(
 _GENERIC_ROAD = set(
     "道路 马路 公路 铁路 问路 走路 上路 出路 网路 线路 水路 陆路 小路 大路 大道 大街 小街 小巷 街道 老路 新路 近路 弯路 思路 一路 半路 带路 让路".split()
 )
+# ... and endings no road name has (城市绿道, 地下通道; 公路 and 马路 stay: 沪太公路, 三马路)
+_GENERIC_END = set(
+    "绿道 步道 栈道 通道 隧道 跑道 车道 航道 轨道 频道 渠道 知道 报道 味道 难道 公道 铁路 线路 网路 水路 陆路 弯路 "
+    "思路 出路 问路 走路 上路 带路 让路 半路 道路 街道".split()
+)
+
+
+def _generic_road(g: str) -> bool:
+    return g in _GENERIC_ROAD or g[-2:] in _GENERIC_END
+
+
 _FIRST_ROAD = re.compile(f"(?:{_ROADCH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")
 _BOUNDARY = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|在到住于自是往去了")
 _ROAD_BOUNDARY = _BOUNDARY | set(_LOCATIVE) | {"的"}
@@ -234,6 +246,17 @@ def _known_inside(text: str, a: int, b: int) -> bool:
     return any(text[j : j + k] in places or text[j : j + k] in table for j in range(a, b) for k in (2, 3, 4))
 
 
+def _swallows_verb(text: str, m: re.Match) -> bool:
+    """A partial address's first part holds a locative verb and the same part also reads from right after
+    it (快递放|南京东路, 快递寄|翠苑; not 解放|路 or 解放|大道): the address starts after the verb."""
+    for p in range(m.start() + 1, m.end() - 1):
+        if text[p] in _LOCATIVE:
+            later = _first(text, p + 1)
+            if later is not None and later[0] == m.end():
+                return True
+    return False
+
+
 def _first(text: str, i: int) -> tuple[int, str] | None:
     """End and level of an address's first component starting at i, or None."""
     m = _PROV.match(text, i)
@@ -265,12 +288,12 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
             return m.end(), "district" if m.group()[-1] != "市" else "city"
     if i == 0 or prev in _ROAD_BOUNDARY:
         m = _FIRST_ROAD.match(text, i)  # place names inside are normal here (南京东路); find() needs a number
-        if m and m.group() not in _GENERIC_ROAD:
+        if m and not _generic_road(m.group()) and not _swallows_verb(text, m):
             return m.end(), "road"
         # a housing estate or village with a building, unit or group after it (阳光小区3栋, 张庄村三组)
         for lvl in ("village", "building"):
             m = _COMPONENTS[_LEVEL[lvl]][1].match(text, i)
-            if m and not any(ch in _LOCATIVE for ch in m.group()):  # 快递寄 + 翠苑一区
+            if m and not _swallows_verb(text, m):  # 快递寄 + 翠苑一区
                 return m.end(), lvl
     return None
 
@@ -310,7 +333,7 @@ def _chain(text: str, i: int):
             if name == "tower" and last != "building":
                 continue
             m = rx.match(text, k)
-            if m and name == "road" and (m.group() in _GENERIC_ROAD or _LANE_ONLY.fullmatch(m.group())):
+            if m and name == "road" and (_generic_road(m.group()) or _LANE_ONLY.fullmatch(m.group())):
                 continue  # 问路 is no road; 600弄 is a lane
             if m and name == "road" and lv == lvl:  # a second road only before a number (市桥街 繁华路 8号)
                 sep2 = _SEP_RX.match(text, m.end())
