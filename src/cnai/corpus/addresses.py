@@ -50,7 +50,7 @@ _DIGITS = "0-9０-９"
 _NEAR = "[下上里前后旁边门外]"  # 1266号楼下: "below building No. 1266" reads as house number + 楼下
 _CNUM = "一二三四五六七八九十百零〇"
 _ROAD_END = (
-    f"(?:大街|大道|路|街|巷|胡同|弄|道)(?!段)(?:{_SEP}[东西南北中]?[{_CNUM}{_DIGITS}]{{0,2}}段|"
+    f"(?:大街|大道|路|街|巷子?|胡同|弄|道)(?!段)(?:{_SEP}[东西南北中]?[{_CNUM}{_DIGITS}]{{0,2}}段|"
     f"[东西南北中](?![{_H}]{{2}}))?"
 )
 # 区长 / 县长 / 镇长 are office holders, unless a lower level follows (城关镇长兴南路, 望江县长岭镇)
@@ -75,6 +75,13 @@ _COMPONENTS = [
     ),
     ("group", re.compile(f"[{_DIGITS}{_CNUM}]{{1,3}}(?:组|队)(?![数人员长织成合])")),  # not 三组数据
     ("road", re.compile(f"(?:{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")),
+    # 农业路 与 花园路 交叉口: a crossing of two roads
+    (
+        "crossing",
+        re.compile(
+            f"[与和]{_SEP}(?:{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?(?:大街|大道|路|街){_SEP}(?:交叉口|交汇处|交界处|十字路口|路口)"
+        ),
+    ),
     ("lane", re.compile(f"[{_DIGITS}{_CNUM}]{{1,4}}弄")),  # 天山路 600弄 3号
     (
         "number",
@@ -100,7 +107,7 @@ _COMPONENTS = [
         ),
     ),  # 2-3-201: building-unit-room
 ]
-_NUMBER = _COMPONENTS[8][1]
+_NUMBER = dict(_COMPONENTS)["number"]
 _LANE_ONLY = re.compile(f"[{_DIGITS}{_CNUM}]+弄")
 _LEVEL = {name: i for i, (name, _r) in enumerate(_COMPONENTS)}
 _ADMIN = {"province", "city", "district", "town"}
@@ -110,7 +117,7 @@ _GENERIC = set(
     "城市 城区 市区 郊区 山区 景区 社区 小区 园区 辖区 老区 矿区 牧区 灾区 校区 厂区 片区 街区 全区 本区 各区 全县 本县 各县 全市 本市 各市 县城 特区".split()
 )
 _GENERIC_ROAD = set(
-    "道路 马路 公路 铁路 问路 走路 上路 出路 网路 线路 水路 陆路 小路 大路 大道 大街 小街 小巷 街道 老路 新路 近路 弯路 思路 一路 半路 带路 让路".split()
+    "道路 马路 公路 铁路 问路 走路 上路 出路 网路 线路 水路 陆路 小路 大路 大道 大街 小街 小巷 小巷子 街道 老路 新路 近路 弯路 思路 一路 半路 带路 让路".split()
 )
 # ... and endings no road name has (城市绿道, 地下通道; 公路 and 马路 stay: 沪太公路, 三马路)
 _GENERIC_END = set(
@@ -134,7 +141,7 @@ _TABLE_NOT_BEFORE = {"市": "民长场区", "区": "长委", "县": "长委城",
 _ORG = re.compile(
     f"(?:(?![{_NOT_NAME}将新建所])[{_H}]){{0,6}}?(?:人民政府|政府|人民法院|法院|检察院|公安局|局|委员会|人大|政协|"
     "人民医院|医院|中学|小学|大学|学院|有限公司|公司|银行|分行|支行|集团|研究院|研究所|管委会|办事处|党委|"
-    "卫健委|发改委|教委|市委|区委|县委|省委)"
+    "卫健委|发改委|教委|市委|区委|县委|省委|委)"
 )
 
 
@@ -322,7 +329,9 @@ def _chain(text: str, i: int):
                 got = (t[1], t[0])
         for name, rx in _COMPONENTS if got is None else ():
             lv = _LEVEL[name]
-            if lv < lvl or (lv == lvl and name not in ("building", "road")):
+            # 清华园 1号: a named compound may carry the house number
+            after_compound = name == "number" and last == "building" and "number" not in comps
+            if (lv < lvl or (lv == lvl and name not in ("building", "road"))) and not after_compound:
                 continue
             if name == "road" and (lv == lvl and comps.count("road") > 1):
                 continue
@@ -331,6 +340,8 @@ def _chain(text: str, i: int):
             if name == "group" and last not in ("village", "town"):
                 continue
             if name == "tower" and last != "building":
+                continue
+            if name == "crossing" and last != "road":
                 continue
             m = rx.match(text, k)
             if m and name == "road" and (_generic_road(m.group()) or _LANE_ONLY.fullmatch(m.group())):
@@ -359,7 +370,7 @@ _SUFFIX_FIRST = re.compile(
 )
 # what a partial address (no administrative level) needs after its first component
 _PARTIAL_NEXT = {
-    "road": lambda rest: rest[0] in ("number", "lane"),  # 幸福路88号, 天山路 600弄
+    "road": lambda rest: rest[0] in ("number", "lane", "crossing"),  # 幸福路88号, 天山路 600弄
     "village": lambda rest: rest[0] in ("group", "number"),  # 张庄村三组
     "building": lambda rest: (
         rest[0] in ("building", "tower", "unit") and len(rest) >= 2
