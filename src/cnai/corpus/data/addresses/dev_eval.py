@@ -27,6 +27,7 @@ DEV3 = Path(__file__).parent / "dev3.txt"
 DEV4 = DEV3.with_name("dev4.txt")  # second batch, first scored at c70cae0
 DEV5 = DEV3.with_name("dev5.txt")  # third batch, first scored at 3c838a3
 DEV6 = DEV3.with_name("dev6.txt")  # fourth batch, first scored at 28d7f93
+DEV7 = DEV3.with_name("dev7.txt")  # fifth batch, first scored at 56a818c
 SEED = "cnai-addr-round3-v1"
 CHECK_SHARE = 30  # percent
 
@@ -38,7 +39,7 @@ def part_of(iid: str) -> str:
 
 def load(part: str = "all") -> list[dict]:
     items = []
-    for path in [RE_DIR / n for n in DEV_FILES] + [DEV3, DEV4, DEV5, DEV6]:
+    for path in [RE_DIR / n for n in DEV_FILES] + [DEV3, DEV4, DEV5, DEV6, DEV7]:
         for it in realeval._read(path):
             it = {**it, "split": part_of(it["id"]), "file": path.name}
             if part in ("all", it["split"]):
