@@ -5,7 +5,16 @@ types masked before the call, cnai's starter keyword library as blocked words af
 installed in LITELLM_VENV. 127.0.0.1 only; every loop bounded.
 
     .venv/bin/python benchmarks/gateway_bench.py [--requests 2000] [--concurrency 64] [--rounds 2]
-        [--before-src DIR] [--no-litellm]
+        [--before-src DIR] [--no-litellm] [--aiohttp-ab] [--rates 500,1000,2000,3000] [--rate-seconds 3]
+
+Two kinds of load, reported apart (Little's law: with C clients sending flat out, latency = C / throughput, so
+a closed loop at saturation measures throughput, not the proxy's own delay):
+- closed loop: 64 clients each sending its next request as soon as the last reply is in (saturation
+  throughput, latency at saturation), then one client (latency without queueing);
+- open loop: requests sent at a fixed offered rate over 64 connections, latency counted from each request's
+  scheduled send time (so queueing behind a slow reply counts; no coordinated omission).
+CPU: the CPU seconds the target's processes (gateway, or the mock for "direct") used during the 64-client
+run, per request: a figure the shared machine's load does not inflate the way it inflates wall time.
 
 Targets are measured in interleaved rounds (A B C ... A B C ...) so the shared machine's load falls on all
 of them alike; each figure is the median over rounds, and the load average is printed per round.
@@ -69,6 +78,63 @@ async def load(url: str, n: int, conc: int, headers=None) -> tuple[list[float], 
         await asyncio.gather(*(worker() for _ in range(conc)))
         wall = time.perf_counter() - t0
     return lat, n / wall
+
+
+async def open_loop(url: str, rate: float, seconds: float, conc: int, headers=None) -> dict:
+    """Fixed offered rate over `conc` connections; latency from each request's scheduled send time."""
+    import aiohttp
+    data = json.dumps(BODY).encode()
+    h = {"content-type": "application/json", **(headers or {})}
+    lat: list[float] = []
+    errors = 0
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conc)) as s:
+        for _ in range(20):                                       # warm-up
+            async with s.post(url, data=data, headers=h) as r:
+                await r.read()
+        loop = asyncio.get_running_loop()
+        n = int(rate * seconds)
+        t0 = loop.time() + 0.05
+        end = [t0]
+
+        async def one(i: int) -> None:
+            nonlocal errors
+            due = t0 + i / rate
+            d = due - loop.time()
+            if d > 0:
+                await asyncio.sleep(d)
+            try:
+                async with s.post(url, data=data, headers=h) as r:
+                    await r.read()
+                    ok = r.status == 200
+            except aiohttp.ClientError:
+                ok = False
+            now = loop.time()
+            end[0] = max(end[0], now)
+            if ok:
+                lat.append(now - due)
+            else:
+                errors += 1
+        await asyncio.gather(*(one(i) for i in range(n)))
+    return {"offered": rate, "achieved": n / (end[0] - t0), "p50": pct(lat, 50), "p99": pct(lat, 99),
+            "errors": errors}
+
+
+def tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (uvicorn workers)."""
+    import psutil
+    try:
+        p = psutil.Process(pid)
+        procs = [p] + p.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return float("nan")
+    total = 0.0
+    for q in procs:
+        try:
+            t = q.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
 
 
 async def ttft(url: str, n: int = 150, headers=None) -> list[float]:
@@ -168,6 +234,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--before-src", default=None, help="a src/ tree of an older cnai, measured as 'before'")
     ap.add_argument("--no-litellm", action="store_true")
+    ap.add_argument("--aiohttp-ab", action="store_true",
+                    help="also run the gateway with its previous upstream client (aiohttp for non-streamed calls)")
+    ap.add_argument("--rates", default="500,1000,2000,3000", help="open-loop offered rates (req/s); '' to skip")
+    ap.add_argument("--rate-seconds", type=float, default=3.0)
     ap.add_argument("--litellm-requests", type=int, default=None,
                     help="fewer requests for the LiteLLM targets (its guarded proxy manages a few per second)")
     args = ap.parse_args()
@@ -175,6 +245,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_a: sys.exit(1))   # run the finally: stop every child process
     procs = []
     targets = []           # (name, base url, headers)
+    pids: dict[str, int] = {}   # target -> the process whose CPU is counted
     work = tempfile.mkdtemp(prefix="gwbench-")
     try:
         up_port = free_port()
@@ -182,10 +253,11 @@ def main():
         up = f"http://127.0.0.1:{up_port}/v1"
         wait_http(up + "/models", procs[-1])
         targets.append(("direct", up, None))
+        pids["direct"] = procs[-1].pid
 
-        def gateway(name, workers=1, src=None):
+        def gateway(name, workers=1, src=None, env_extra=None):
             port = free_port()
-            env = dict(os.environ, OPENAI_API_KEY="x")
+            env = dict(os.environ, OPENAI_API_KEY="x", **(env_extra or {}))
             if src:
                 env["PYTHONPATH"] = src
             procs.append(subprocess.Popen([PY, "-m", "cnai", "gateway", "serve", "--upstream", up, "--listen",
@@ -193,9 +265,13 @@ def main():
                                            "--workers", str(workers)], env=env, stderr=subprocess.DEVNULL))
             wait_http(f"http://127.0.0.1:{port}/cnai/health", procs[-1])
             targets.append((name, f"http://127.0.0.1:{port}/v1", None))
+            pids[name] = procs[-1].pid
 
         if args.before_src:
             gateway("cnai gateway, before (1 worker)", 1, args.before_src)
+        if args.aiohttp_ab:
+            gateway("cnai gateway, aiohttp upstream client (1 worker)", 1,
+                    env_extra={"CNAI_GATEWAY_UPSTREAM_CLIENT": "aiohttp"})
         gateway("cnai gateway (1 worker)")
         gateway("cnai gateway (2 workers)", 2)
         lbin = os.path.join(os.environ.get("LITELLM_VENV", "/tmp/litellm-venv"), "bin", "litellm")
@@ -214,9 +290,12 @@ def main():
                 try:
                     wait_http(f"http://127.0.0.1:{lport}/health/liveliness", procs[-1], timeout=240)
                     targets.append((name, f"http://127.0.0.1:{lport}/v1", {"authorization": f"Bearer {master}"}))
+                    pids[name] = procs[-1].pid
                 except RuntimeError as e:
                     print(f"{name} did not start: {e}", file=sys.stderr)
         res: dict[str, list[dict]] = {n: [] for n, _b, _h in targets}
+        rates = [float(x) for x in args.rates.split(",") if x.strip()]
+        opened: dict[str, list[dict]] = {}
         loads = []
         for rnd in range(args.rounds):
             la0 = os.getloadavg()[0]
@@ -224,15 +303,28 @@ def main():
                 url = base + "/chat/completions"
                 n = args.litellm_requests if name.startswith("LiteLLM") and args.litellm_requests else args.requests
                 small = n < args.requests
+                c0 = tree_cpu(pids[name]) if name in pids else float("nan")
                 lat, rps = asyncio.run(load(url, n, args.concurrency, h))
+                cpu_us = (tree_cpu(pids[name]) - c0) / n * 1e6 if name in pids else float("nan")
                 seq, _ = asyncio.run(load(url, 60 if small else 300, 1, h))
                 tt = asyncio.run(ttft(url, 40 if small else 150, h))
                 r = {"p50": pct(lat, 50), "p99": pct(lat, 99), "rps": rps, "s50": pct(seq, 50), "s99": pct(seq, 99),
-                     "ttft50": pct(tt, 50)}
+                     "ttft50": pct(tt, 50), "cpu_us": cpu_us}
                 res[name].append(r)
                 print(f"round {rnd + 1} {name}: {json.dumps({k: round(v, 2) for k, v in r.items()})}",
                       file=sys.stderr)
             loads.append((la0, os.getloadavg()[0]))
+        # open loop, after the closed-loop rounds: each rate on each target (LiteLLM only at the lowest rate)
+        for rate in rates:
+            for name, base, h in targets:
+                if name.startswith("LiteLLM") and rate > min(rates):
+                    continue
+                la = os.getloadavg()[0]
+                r = asyncio.run(open_loop(base + "/chat/completions", rate, args.rate_seconds, args.concurrency, h))
+                r["load"] = la
+                opened.setdefault(name, []).append(r)
+                print(f"open loop {name} @ {rate:.0f}/s: {json.dumps({k: round(v, 2) for k, v in r.items()})}",
+                      file=sys.stderr)
     finally:
         for p in procs:
             p.terminate()
@@ -251,15 +343,29 @@ def main():
           f"streamed ones, per target and round; {args.rounds} interleaved rounds, medians shown; 127.0.0.1, "
           f"{os.cpu_count()} cores shared by load generator, mock upstream, proxy and other users; load average "
           f"(1 min) at round start/end: {', '.join(f'{a:.1f}/{b:.1f}' for a, b in loads)}\n")
-    print("| target | 64-client p50 ms | p99 ms | added p50 | added p99 | req/s | % of direct | 1-client p50 ms | "
-          "added p50 | added p99 | stream TTFT p50 ms | TTFT added |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("Closed loop (64 clients flat out = saturation; then 1 client):\n")
+    print("| target | 64-client p50 ms | p99 ms | added p50 | added p99 | req/s | % of direct | CPU µs/req | "
+          "1-client p50 ms | added p50 | added p99 | stream TTFT p50 ms | TTFT added |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in res:
         print(f"| {name} | {med(name, 'p50'):.2f} | {med(name, 'p99'):.2f} | {med(name, 'p50') - med(d, 'p50'):+.2f} | "
               f"{med(name, 'p99') - med(d, 'p99'):+.2f} | {med(name, 'rps'):.0f} | "
-              f"{100 * med(name, 'rps') / med(d, 'rps'):.0f}% | {med(name, 's50'):.2f} | "
+              f"{100 * med(name, 'rps') / med(d, 'rps'):.0f}% | {med(name, 'cpu_us'):.0f} | {med(name, 's50'):.2f} | "
               f"{med(name, 's50') - med(d, 's50'):+.2f} | {med(name, 's99') - med(d, 's99'):+.2f} | "
               f"{med(name, 'ttft50'):.2f} | {med(name, 'ttft50') - med(d, 'ttft50'):+.2f} |")
+    if opened:
+        print(f"\nOpen loop ({args.concurrency} connections, fixed offered rate, {args.rate_seconds:g} s per rate; "
+              "latency from the scheduled send time; 'added' = target minus direct at the same rate):\n")
+        print("| target | offered req/s | achieved req/s | p50 ms | p99 ms | added p50 | added p99 | errors | load |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        base_by_rate = {r["offered"]: r for r in opened.get(d, [])}
+        for name, rows in opened.items():
+            for r in rows:
+                b = base_by_rate.get(r["offered"])
+                ap50 = f"{r['p50'] - b['p50']:+.2f}" if b else "—"
+                ap99 = f"{r['p99'] - b['p99']:+.2f}" if b else "—"
+                print(f"| {name} | {r['offered']:.0f} | {r['achieved']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
+                      f"{ap50} | {ap99} | {r['errors']} | {r['load']:.1f} |")
     k = keyword_cost()
     print(f"\nKeyword check, {k['terms']} terms ({k['engine']}): {k['ms_per_kb_plain']:.4f} ms per KB (whole reply); "
           f"streamed {k['ms_per_kb_streamed_4']:.4f} ms per KB in 4-character deltas, "

@@ -26,6 +26,7 @@ from starlette.routing import Route
 from cnai.gateway.chainlog import ChainLog, claim_worker
 from cnai.gateway.engine import Decision, Engine, StreamGuard
 from cnai.gateway.policy import load_policy, opt_out
+from cnai.gateway.upstream import RawPool, UpstreamMalformed, UpstreamReset
 
 log = logging.getLogger("cnai.gateway")
 
@@ -155,6 +156,7 @@ class Gateway:
         self.chain = ChainLog(settings.log_dir, self.worker)
         self._chain_settings()
         self.client: aiohttp.ClientSession | None = None
+        self.pool: RawPool | None = None       # non-streamed calls (CNAI_GATEWAY_UPSTREAM_CLIENT=aiohttp: not used)
         self.upstream = settings.upstream.rstrip("/")
 
     def _build_engine(self) -> Engine:
@@ -193,6 +195,9 @@ class Gateway:
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=lim.connect_timeout_s,
                                           sock_read=lim.upstream_timeout_s),
             skip_auto_headers=("User-Agent",))
+        if os.environ.get("CNAI_GATEWAY_UPSTREAM_CLIENT", "raw") != "aiohttp":
+            self.pool = RawPool(self.upstream, connect_timeout=lim.connect_timeout_s,
+                                read_timeout=lim.upstream_timeout_s)
         if self.policy.logging.group_commit:
             self.chain.on_pending = self._schedule_flush
         self.chain.append("event", {"event": "start", "upstream": self.upstream, "pid": os.getpid()})
@@ -205,6 +210,8 @@ class Gateway:
     async def shutdown(self) -> None:
         if self.client is not None:
             await self.client.close()
+        if self.pool is not None:
+            self.pool.close()
         self.chain.append("event", {"event": "stop"})
         self.chain.close()
         self.violations.close()
@@ -412,6 +419,29 @@ class Gateway:
             return oai_error(502, "upstream model unreachable or connection reset", "upstream_error",
                              "upstream_unreachable")
 
+    async def _send_raw(self, method: str, path: str, body: dict | None, rec: dict):
+        """(status, body bytes) through the lean keep-alive pool, or an OpenAI-style error response."""
+        h = self._headers()
+        if body is None:
+            del h["content-type"]
+        try:
+            return await self.pool.request(method, path, None if body is None else _dumps(body), h)
+        except TimeoutError:
+            rec["outcome"] = "upstream_timeout"
+            return oai_error(504, "upstream model timed out", "upstream_error", "upstream_timeout")
+        except UpstreamReset:
+            rec["outcome"] = "upstream_reset"
+            return oai_error(502, "upstream connection reset while reading the reply", "upstream_error",
+                             "upstream_reset")
+        except UpstreamMalformed:
+            rec["outcome"] = "upstream_malformed"
+            return oai_error(502, "upstream returned malformed HTTP", "upstream_error", "upstream_malformed")
+        except OSError as e:
+            rec["outcome"] = "upstream_unreachable"
+            rec["error"] = type(e).__name__
+            return oai_error(502, "upstream model unreachable or connection reset", "upstream_error",
+                             "upstream_unreachable")
+
     def _upstream_error(self, status: int, raw: bytes, rec: dict) -> Response:
         rec["outcome"] = "upstream_error"
         rec["upstream_status"] = status
@@ -427,23 +457,31 @@ class Gateway:
     async def _plain(self, route: str, body: dict, rec: dict, text_label: bool = True) -> Response:
         path = {"chat": "/chat/completions", "completions": "/completions", "images": "/images/generations",
                 "models": "/models"}[route]
-        r = await self._send("GET" if route == "models" else "POST", path, None if route == "models" else body, rec)
-        if isinstance(r, Response):
-            return r
-        try:
-            raw = await r.read()
-        except TimeoutError:
-            rec["outcome"] = "upstream_timeout"
-            return oai_error(504, "upstream model timed out", "upstream_error", "upstream_timeout")
-        except (aiohttp.ClientError, OSError):
-            rec["outcome"] = "upstream_reset"
-            return oai_error(502, "upstream connection reset while reading the reply", "upstream_error",
-                             "upstream_reset")
-        finally:
-            r.release()
-        rec["upstream_status"] = r.status
-        if r.status >= 400:
-            return self._upstream_error(r.status, raw, rec)
+        method, data = ("GET", None) if route == "models" else ("POST", body)
+        if self.pool is not None:
+            r = await self._send_raw(method, path, data, rec)
+            if isinstance(r, Response):
+                return r
+            status, raw = r
+        else:
+            r = await self._send(method, path, data, rec)
+            if isinstance(r, Response):
+                return r
+            try:
+                raw = await r.read()
+            except TimeoutError:
+                rec["outcome"] = "upstream_timeout"
+                return oai_error(504, "upstream model timed out", "upstream_error", "upstream_timeout")
+            except (aiohttp.ClientError, OSError):
+                rec["outcome"] = "upstream_reset"
+                return oai_error(502, "upstream connection reset while reading the reply", "upstream_error",
+                                 "upstream_reset")
+            finally:
+                r.release()
+            status = r.status
+        rec["upstream_status"] = status
+        if status >= 400:
+            return self._upstream_error(status, raw, rec)
         try:
             data = _loads(raw)
             if not isinstance(data, dict):

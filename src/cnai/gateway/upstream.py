@@ -1,0 +1,170 @@
+"""A lean keep-alive HTTP/1.1 client for the non-streamed upstream calls: asyncio.Protocol + httptools.
+
+Profiled at 64 clients, aiohttp's request machinery (request/response objects, payload wrappers, header
+multidicts, the connector) was about a third of the gateway's CPU per proxied request. A non-streamed proxy
+call needs none of it: one pre-built request, one parsed reply kept whole. Streams stay on aiohttp (their
+bytes are relayed as they come, where its reader earns its cost).
+
+Faults map as before: a connect or reply timeout raises TimeoutError; a connection refused or reset before
+the reply's headers raises UpstreamUnreachable, after them UpstreamReset (both OSError); a reply the parser
+rejects raises UpstreamMalformed. An idle kept-alive connection that the upstream closed is noticed before it
+is reused (never a resent request: a POST is only ever written once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from urllib.parse import urlsplit
+
+import httptools
+
+
+class UpstreamUnreachable(ConnectionError):
+    """No reply headers: connection refused, or reset before the reply began."""
+
+
+class UpstreamReset(ConnectionError):
+    """The connection broke after the reply's headers."""
+
+
+class UpstreamMalformed(ValueError):
+    """The reply is not valid HTTP/1.1."""
+
+
+class _Conn(asyncio.Protocol):
+    __slots__ = ("transport", "parser", "waiter", "status", "body", "headers_done", "closed", "framed",
+                 "keep")
+
+    def __init__(self):
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.waiter: asyncio.Future | None = None
+        self.status = 0
+        self.body: list[bytes] = []
+        self.headers_done = False
+        self.closed = False
+        self.framed = False      # content-length or chunked: the reply's end is known without a close
+        self.keep = False
+
+    # asyncio.Protocol
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as e:
+            self._fail(UpstreamMalformed(f"malformed upstream reply: {e}"))
+            self.transport.close()
+
+    def connection_lost(self, exc) -> None:
+        self.closed = True
+        w = self.waiter
+        if w is not None and not w.done():
+            if self.headers_done and not self.framed:       # a reply delimited by the close: complete now
+                w.set_result((self.status, b"".join(self.body)))
+            elif self.headers_done:
+                w.set_exception(UpstreamReset("upstream connection reset while sending the reply"))
+            else:
+                w.set_exception(UpstreamUnreachable("upstream closed the connection before replying"))
+
+    # httptools callbacks
+    def on_header(self, name: bytes, value: bytes) -> None:
+        n = name.lower()
+        if n == b"content-length" or (n == b"transfer-encoding" and b"chunked" in value.lower()):
+            self.framed = True
+
+    def on_headers_complete(self) -> None:
+        self.status = self.parser.get_status_code()
+        self.headers_done = True
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        self.keep = self.parser.should_keep_alive()
+        w = self.waiter
+        if w is not None and not w.done():
+            w.set_result((self.status, b"".join(self.body)))
+
+    def _fail(self, exc: BaseException) -> None:
+        w = self.waiter
+        if w is not None and not w.done():
+            w.set_exception(exc)
+
+    def start(self, data: bytes) -> asyncio.Future:
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.status, self.body, self.headers_done, self.framed, self.keep = 0, [], False, False, False
+        self.parser = httptools.HttpResponseParser(self)
+        self.transport.write(data)
+        return self.waiter
+
+
+class RawPool:
+    """Keep-alive connections to one upstream base URL (http or https)."""
+
+    def __init__(self, base_url: str, *, connect_timeout: float, read_timeout: float, max_idle: int = 256):
+        u = urlsplit(base_url)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise ValueError(f"upstream URL must be http(s)://host[:port]/path: {base_url}")
+        self.host, self.tls = u.hostname, u.scheme == "https"
+        self.port = u.port or (443 if self.tls else 80)
+        self.prefix = u.path.rstrip("/")
+        default = (self.port == 443) if self.tls else (self.port == 80)
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.host_header = host if default else f"{host}:{self.port}"
+        self.connect_timeout, self.read_timeout, self.max_idle = connect_timeout, read_timeout, max_idle
+        self._idle: list[_Conn] = []
+        self._ssl = ssl.create_default_context() if self.tls else None
+
+    async def _connect(self) -> _Conn:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                _t, conn = await loop.create_connection(_Conn, self.host, self.port, ssl=self._ssl,
+                                                        server_hostname=self.host if self.tls else None)
+        except TimeoutError:
+            raise
+        except OSError as e:
+            raise UpstreamUnreachable(f"cannot connect to the upstream: {e}") from e
+        return conn
+
+    def _build(self, method: str, path: str, body: bytes | None, headers: dict) -> bytes:
+        head = [f"{method} {self.prefix}{path} HTTP/1.1\r\nhost: {self.host_header}\r\n"]
+        for k, v in headers.items():
+            head.append(f"{k}: {v}\r\n")
+        if body is not None:
+            head.append(f"content-length: {len(body)}\r\n")
+        head.append("\r\n")
+        data = "".join(head).encode("latin-1")
+        return data + body if body else data
+
+    async def request(self, method: str, path: str, body: bytes | None, headers: dict) -> tuple[int, bytes]:
+        """(status, body) of one request; see the module docstring for the exceptions."""
+        conn = None
+        while self._idle:
+            c = self._idle.pop()
+            if not c.closed and not c.transport.is_closing():
+                conn = c
+                break
+        if conn is None:
+            conn = await self._connect()
+        fut = conn.start(self._build(method, path, body, headers))
+        try:
+            async with asyncio.timeout(self.read_timeout):
+                status, raw = await fut
+        except BaseException:
+            conn.transport.abort()         # half-read reply or cancelled: the connection is not reusable
+            raise
+        conn.waiter = None
+        if conn.keep and not conn.closed and len(self._idle) < self.max_idle:
+            self._idle.append(conn)
+        else:
+            conn.transport.close()
+        return status, raw
+
+    def close(self) -> None:
+        for c in self._idle:
+            c.transport.close()
+        self._idle.clear()

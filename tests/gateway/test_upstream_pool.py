@@ -1,0 +1,157 @@
+"""cnai.gateway.upstream.RawPool against a scripted raw HTTP server: keep-alive reuse, framing by length,
+chunks or close, and every fault mapped to its exception (the gateway turns those into OpenAI errors)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from cnai.gateway.upstream import RawPool, UpstreamMalformed, UpstreamReset, UpstreamUnreachable
+
+
+async def serve(script):
+    """A server whose reply to each request is script(n, request_bytes, writer) (n: request number on the
+    connection); returns (server, base url, connection counter)."""
+    conns = [0]
+
+    async def handle(reader, writer):
+        conns[0] += 1
+        n = 0
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                body = await reader.readexactly(length) if length else b""
+                n += 1
+                if await script(n, head + body, writer) is False:
+                    return
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    srv = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = srv.sockets[0].getsockname()[1]
+    return srv, f"http://127.0.0.1:{port}/v1", conns
+
+
+def ok(body: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_keep_alive_reuses_one_connection_and_sends_path_host_and_body():
+    seen = []
+
+    async def script(n, req, w):
+        seen.append(req)
+        w.write(ok(b'{"n": %d}' % n))
+
+    async def main():
+        srv, url, conns = await serve(script)
+        pool = RawPool(url, connect_timeout=2, read_timeout=2)
+        out = [await pool.request("POST", "/chat/completions", b'{"a":1}', {"content-type": "application/json",
+                                                                            "authorization": "Bearer k"})
+               for _ in range(5)]
+        pool.close()
+        srv.close()
+        return out, conns[0]
+
+    out, nconn = run(main())
+    assert out == [(200, b'{"n": %d}' % i) for i in range(1, 6)]
+    assert nconn == 1
+    first = seen[0].decode()
+    assert first.startswith("POST /v1/chat/completions HTTP/1.1\r\n")
+    assert "host: 127.0.0.1:" in first and "authorization: Bearer k" in first and first.endswith('{"a":1}')
+
+
+def test_chunked_and_close_delimited_replies():
+    async def script(n, req, w):
+        if n == 1:
+            w.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
+        else:
+            w.write(b"HTTP/1.1 500 X\r\nconnection: close\r\n\r\nno length")
+            return False
+
+    async def main():
+        srv, url, _ = await serve(script)
+        pool = RawPool(url, connect_timeout=2, read_timeout=2)
+        a = await pool.request("GET", "/models", None, {})
+        b = await pool.request("GET", "/models", None, {})
+        pool.close()
+        srv.close()
+        return a, b
+
+    assert run(main()) == ((200, b"abcde"), (500, b"no length"))
+
+
+@pytest.mark.parametrize("fault, exc", [
+    ("reset-before", UpstreamUnreachable),
+    ("reset-after-headers", UpstreamReset),
+    ("garbage", UpstreamMalformed),
+    ("stall", TimeoutError),
+])
+def test_faults_map_to_exceptions(fault, exc):
+    async def script(n, req, w):
+        if fault == "reset-before":
+            w.transport.abort()
+            return False
+        if fault == "reset-after-headers":
+            w.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial")
+            await w.drain()
+            w.transport.abort()
+            return False
+        if fault == "garbage":
+            w.write(b"NOT HTTP AT ALL\r\n\r\n")
+            return None
+        await asyncio.sleep(5)
+
+    async def main():
+        srv, url, _ = await serve(script)
+        pool = RawPool(url, connect_timeout=2, read_timeout=0.3)
+        try:
+            with pytest.raises(exc):
+                await pool.request("POST", "/completions", b"{}", {})
+        finally:
+            pool.close()
+            srv.close()
+
+    run(main())
+
+
+def test_refused_connection_and_idle_connection_closed_by_upstream():
+    from cnai.core.mockhttp import free_port
+
+    async def main():
+        pool = RawPool(f"http://127.0.0.1:{free_port()}/v1", connect_timeout=1, read_timeout=1)
+        with pytest.raises(UpstreamUnreachable):
+            await pool.request("GET", "/models", None, {})
+
+        async def script(n, req, w):      # answers, then closes the kept-alive connection while it is idle
+            w.write(ok(b"{}"))
+            await w.drain()
+            return False
+
+        srv, url, conns = await serve(script)
+        pool = RawPool(url, connect_timeout=2, read_timeout=2)
+        assert await pool.request("GET", "/models", None, {}) == (200, b"{}")
+        await asyncio.sleep(0.1)          # the close reaches the pool
+        assert await pool.request("GET", "/models", None, {}) == (200, b"{}")   # a fresh connection, no error
+        pool.close()
+        srv.close()
+        return conns[0]
+
+    assert run(main()) == 2
+
+
+def test_bad_upstream_url():
+    with pytest.raises(ValueError, match="http"):
+        RawPool("ftp://x/v1", connect_timeout=1, read_timeout=1)
