@@ -280,3 +280,57 @@ def test_signing_keeps_worker_processes(monkeypatch, tmp_path, sample_dir):
         [str(sample_dir / "sample.jpg")], producer=PRODUCER, out=str(tmp_path / "b"), workers=2, sign=True
     )
     assert seen["threads"] is False
+
+
+# ------------------------------------------------------------------ the JPEG header memo
+def test_a_labelled_copy_reads_the_input_header_once(sample_dir, tmp_path, monkeypatch):
+    from cnai.label.api import embed_file
+    from cnai.label.formats import images
+
+    images.header_memo.clear()
+    reads = []
+    real = images._jpeg_header
+    monkeypatch.setattr(images, "_jpeg_header", lambda f, size: (reads.append(f.name), real(f, size))[1])
+    rec = embed_file(str(sample_dir / "sample.jpg"), str(tmp_path / "o.jpg"), producer=PRODUCER)
+    assert rec["status"] == "labelled", rec
+    # scan, damage check, plan and write share one read of the input; the output is read back from disk
+    assert [os.path.basename(n) for n in reads].count("sample.jpg") == 1
+    assert len(reads) == 2 and os.path.basename(reads[1]).lstrip(".").startswith(
+        "o.jpg"
+    )  # (or its temp file)
+
+
+def test_in_place_read_back_never_trusts_the_memo(sample_dir, tmp_path, monkeypatch):
+    """A same-size header edit in place, with a file-system clock too coarse to change the stamps (simulated:
+    the memo key ignores times): the read-back still sees the new label, so the edit is kept (header-only)."""
+    from cnai.label.api import embed_file
+    from cnai.label.formats import images
+
+    path = tmp_path / "x.jpg"
+    assert (
+        embed_file(str(sample_dir / "sample.jpg"), str(path), producer=PRODUCER, produce_id="a" * 20)["error"]
+        is None
+    )
+    monkeypatch.setattr(
+        images._HeaderMemo, "key", staticmethod(lambda st: (st.st_dev, st.st_ino, st.st_size))
+    )
+    images.header_memo.clear()
+    ino = path.stat().st_ino
+    rec = embed_file(str(path), str(path), producer=PRODUCER, produce_id="b" * 20, in_place=True)
+    assert rec["status"] == "relabelled", rec
+    assert path.stat().st_ino == ino  # header-only: the verification after the edit passed
+    assert read_file(str(path))["label"]["ProduceID"] == "b" * 20
+
+
+def test_header_memo_sees_an_outside_change(sample_dir, tmp_path):
+    from cnai.label.formats import images
+
+    p = tmp_path / "y.jpg"
+    shutil.copy(sample_dir / "sample.jpg", p)
+    head, sos, size = images.header_memo.get(str(p))
+    data = bytearray(p.read_bytes())
+    data[sos - 10 : sos] = b"\x00" * 10  # change header bytes only (same size)
+    tmp = tmp_path / "y.new"
+    tmp.write_bytes(bytes(data))
+    os.replace(tmp, p)  # a new inode under the same name
+    assert images.header_memo.get(str(p))[0] == bytes(data[:sos]) != head

@@ -83,10 +83,9 @@ def _diff_patch(old: bytes, new: bytes, lo_ok: int, hi_ok: int) -> tuple[int, by
 
 # ------------------------------------------------------------------ planners (read only)
 def _plan_jpeg(path: str, js: str, opts: WriteOpts) -> Plan | None:
-    from cnai.label.formats.images import XMP_SIG, _jpeg_header, _jpeg_segments, jpeg_write
+    from cnai.label.formats.images import XMP_SIG, _jpeg_segments, header_memo, jpeg_write
 
-    with open(path, "rb") as f:
-        head, _sos = _jpeg_header(f, os.path.getsize(path))
+    head, _sos, _size = header_memo.get(path)
 
     def xmp_seg(data: bytes):
         segs, _ = _jpeg_segments(data + b"\xff\xda")
@@ -426,6 +425,8 @@ def _verify(car: Carrier, path: str, js: str) -> bool:
 
 def _in_place(car: Carrier, path: str, p: Plan, js: str) -> bool:
     """Apply a safe plan to the user's file. True when done and verified; False (file restored) otherwise."""
+    from cnai.label.formats.images import header_memo
+
     fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
     try:
         st = os.fstat(fd)
@@ -444,12 +445,14 @@ def _in_place(car: Carrier, path: str, p: Plan, js: str) -> bool:
                 if b:
                     os.pwrite(fd, b, off)
             new_size = size
+        header_memo.clear()  # the read-back below must read the bytes just written
         ok = os.fstat(fd).st_size == new_size and _verify(car, path, js)
         if not ok:
             for off, b in undo:
                 os.pwrite(fd, b, off)
             os.ftruncate(fd, size)
             os.fsync(fd)
+            header_memo.clear()
             return False
         if _staged():
             _item.dirty.append(path)

@@ -558,24 +558,65 @@ def _jpeg_header(f, size: int) -> tuple[bytes, int]:
             n *= 4
 
 
-def jpeg_read_path(path: str) -> Scan:
-    import os
+class _HeaderMemo:
+    """The last few JPEG headers read, keyed by the file's identity and change stamps (device, inode, size,
+    mtime, ctime). Labelling one file reads its header up to five times (scan, damage check, plan, write,
+    and the read-back of the output); with the memo the input's header is read and parsed once. Any write
+    changes the stamps; cnai's own in-place edits also clear the memo outright (inplace._in_place), so a
+    coarse file-system clock cannot serve a stale header to the read-back. Outputs are new inodes: their
+    read-back always reads the file."""
 
-    with open(path, "rb") as f:
-        head, sos = _jpeg_header(f, os.path.getsize(path))
+    def __init__(self, size: int = 8):
+        import threading
+
+        self.size, self.lock, self.items = size, threading.Lock(), {}
+
+    def get(self, path: str, f=None) -> tuple[bytes, int, int]:
+        """(header bytes up to SOS, SOS offset, file size) of the file at `path`, or of the open file `f`
+        (then the identity is the open file's, so a file renamed over `path` meanwhile is not mixed in)."""
+        import os
+
+        st = os.fstat(f.fileno()) if f is not None else os.stat(path)
+        key = self.key(st)
+        with self.lock:
+            hit = self.items.get(key)
+        if hit is not None:
+            return hit
+        if f is not None:
+            head, sos = _jpeg_header(f, st.st_size)
+        else:
+            with open(path, "rb") as fh:
+                head, sos = _jpeg_header(fh, st.st_size)
+        got = (head, sos, st.st_size)
+        with self.lock:
+            if len(self.items) >= self.size:
+                self.items.pop(next(iter(self.items)))
+            self.items[key] = got
+        return got
+
+    @staticmethod
+    def key(st) -> tuple:
+        return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+
+
+header_memo = _HeaderMemo()
+
+
+def jpeg_read_path(path: str) -> Scan:
+    head, _sos, _size = header_memo.get(path)
     return jpeg_read(head + b"\xff\xda")
 
 
 def jpeg_write_path(src: str, dst, label_json: str, opts: WriteOpts) -> None:
-    import os
-
     from cnai.label.formats.streamio import copy_range
 
-    size = os.path.getsize(src)
     with open(src, "rb") as f:
-        head, sos = _jpeg_header(f, size)
-        new_head = jpeg_write(head + b"\xff\xda", label_json, opts)[:-2]
-        dst.write(new_head)
+        head, sos, size = header_memo.get(src, f)
+        dst.write(jpeg_write(head + b"\xff\xda", label_json, opts)[:-2])
         copy_range(f, dst, sos, size - sos)
 
 
@@ -583,11 +624,8 @@ def jpeg_write_path(src: str, dst, label_json: str, opts: WriteOpts) -> None:
 def jpeg_damage_path(path: str) -> list[str]:
     """A JPEG whose entropy-coded data is cut short has no EOI marker (FFD9) after SOS: FF in the scan data is
     always followed by 00 or a restart marker, so FFD9 after SOS can only be the end of the image."""
-    import os
-
-    size = os.path.getsize(path)
     with open(path, "rb") as f:
-        _head, sos = _jpeg_header(f, size)
+        _head, sos, size = header_memo.get(path, f)
         tail = b""
         for span in (4 << 10, 64 << 10):  # EOI is nearly always in the last few bytes
             tail_at = max(sos, size - span)
