@@ -61,7 +61,8 @@ def main():
         port = free_port()
         os.environ.setdefault("OPENAI_API_KEY", "x")
         app = create_app(Settings(upstream=up, log_dir=tempfile.mkdtemp(prefix="gwprof-")))
-        srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", access_log=False))
+        srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", access_log=False,
+                                            proxy_headers=False, server_header=False, date_header=False))  # as the CLI
         import time
         prof = cProfile.Profile() if a.wall else cProfile.Profile(time.thread_time)
 

@@ -84,6 +84,7 @@ def oai_error(status: int, message: str, typ: str, code: str | None = None) -> R
 
 class Metrics:
     def __init__(self):
+        self.children: dict[tuple[str, str], tuple] = {}
         from prometheus_client import CollectorRegistry, Counter, Histogram
         self.registry = CollectorRegistry()
         self.requests = Counter("cnai_gateway_requests", "Requests by route and outcome", ["route", "outcome"],
@@ -267,10 +268,16 @@ class Gateway:
         if cl and cl.isdigit() and int(cl) > limit:
             return oai_error(413, f"request body over {limit} bytes", "invalid_request_error", "body_too_large")
         buf = bytearray()
-        async for chunk in request.stream():
-            buf += chunk
+        receive = request.receive            # the ASGI messages themselves: Request.stream() adds a layer per chunk
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            buf += msg.get("body", b"")
             if len(buf) > limit:
                 return oai_error(413, f"request body over {limit} bytes", "invalid_request_error", "body_too_large")
+            if not msg.get("more_body", False):
+                break
         try:
             body = _loads(bytes(buf))
         except (ValueError, UnicodeDecodeError) as e:
@@ -334,8 +341,13 @@ class Gateway:
 
     def _finish(self, route: str, rec: dict) -> None:
         self._record(rec)
-        self.metrics.requests.labels(route, rec.get("outcome", "ok")).inc()
-        self.metrics.latency.labels(route).observe(rec.get("ms", 0) / 1000)
+        m = self.metrics
+        key = (route, rec.get("outcome", "ok"))
+        c = m.children.get(key)             # labelled children cached: .labels() is a lock + dict build per call
+        if c is None:
+            c = m.children[key] = (m.requests.labels(*key), m.latency.labels(route))
+        c[0].inc()
+        c[1].observe(rec.get("ms", 0) / 1000)
         self._log("request", event="request", **{k: rec[k] for k in ("id", "route", "outcome", "ms") if k in rec})
 
     def _count_findings(self, direction: str, findings: list[dict]) -> None:
