@@ -2,7 +2,8 @@
 
 - `cp -r` (the I/O floor; coreutils cp uses reflink=auto and copy_file_range itself),
 - `exiftool -stay_open` writing the same XMP property into new files,
-- `cnai label embed -o OUT` (new copies: patched clones, group commit),
+- `cnai label embed -o OUT` (new copies: patched clones, group commit), with one worker and with `-j 2`
+  (worker threads), and once without a bytecode cache (how the earlier rounds ran it, see below),
 - `cnai label embed --in-place` twice: on files without room (first label: normal rewrite) and on files
   labelled before (relabel: header-only where the container has room),
 - optionally the code of an earlier commit (`--before REV`, run from `git archive` of src/).
@@ -10,9 +11,15 @@
 Inputs: the label benchmark's generated JPEGs (~1.1 MB) and MP4s (~50 MB; moov at the start, as
 `+faststart` writes it, and a second MP4 set with moov at the end, as ffmpeg writes by default).
 Every output is checked with `cnai label check`. Three measures per run: wall (until the tool exits),
-durable (wall + `sync`), CPU (user+sys of the tool's processes). Best of --repeat runs, interleaved.
+durable (wall + `sync`), CPU (user+sys of the tool's processes). Best and median of --repeat runs,
+interleaved; the load average is recorded before and after each set.
 
-    .venv/bin/python benchmarks/label_speed.py [--jpegs 300] [--mp4s 10] [--repeat 3] [--before be864ed] [--write]
+Bytecode: this machine's environment sets PYTHONDONTWRITEBYTECODE=1, so a cnai started there compiles all
+of its modules from source on every run (~0.1 s of CPU). An installed cnai has its bytecode (pip compiles
+it at install), so the cnai processes here run with PYTHONPYCACHEPREFIX=<work>/pycache (warmed up before
+the clock starts; nothing is written into the source tree); one row keeps the old setting for comparison.
+
+    .venv/bin/python benchmarks/label_speed.py [--jpegs 300] [--mp4s 10] [--repeat 5] [--before REV] [--write]
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import argparse
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,19 +52,47 @@ from label_bench import (  # noqa: E402 - the same inputs, exiftool set-up and t
 )
 
 
-def run_cnai(src: Path, out: Path, env: dict | None = None) -> tuple[float, float, float]:
+def tool_env(work: Path, bytecode: bool = True, pythonpath: str | None = None) -> dict:
+    """The environment of the cnai processes: with a bytecode cache outside the source tree (as an installed
+    cnai has), or without one (every module compiled at start-up, as this machine's default makes it)."""
+    env = dict(os.environ)
+    env["CNAI_CACHE_DIR"] = str(work / "cnai-cache")
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(work / ("pycache-" + ("before" if pythonpath else "now")))
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONPYCACHEPREFIX", None)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    return env
+
+
+def warm_up(env: dict, work: Path, sample: Path) -> None:
+    """One untimed run: fills the bytecode and entry-point caches of this environment."""
+    one = work / "warm-in"
+    shutil.rmtree(one, ignore_errors=True)
+    one.mkdir()
+    shutil.copy(sample, one / sample.name)
+    subprocess.run([*CNAI, "label", "embed", str(one), "--producer", PRODUCER, "-o", str(work / "warm-out"),
+                    "--no-progress"], capture_output=True, env=env, check=True)
+    shutil.rmtree(one)
+    shutil.rmtree(work / "warm-out")
+
+
+def run_cnai(src: Path, out: Path, env: dict | None = None, jobs: int = 1) -> tuple[float, float, float]:
     shutil.rmtree(out, ignore_errors=True)
     sync()
     t = _start()
     r = subprocess.run([*CNAI, "label", "embed", str(src), "--producer", PRODUCER, "-o", str(out),
-                        "--no-progress"], capture_output=True, text=True, env=env)
+                        "--no-progress", "-j", str(jobs)], capture_output=True, text=True, env=env)
     res = _done(t)
     if r.returncode != 0:
         raise SystemExit(f"cnai failed: {r.stderr[-500:]}")
     return res
 
 
-def run_in_place(prepared: Path, work: Path, relabel: bool) -> tuple[float, float, float]:
+def run_in_place(prepared: Path, work: Path, relabel: bool, env: dict | None = None) -> tuple[float, float, float]:
     """cnai --in-place on a fresh copy of `prepared` (the copy is made and synced before the clock starts)."""
     target = work / "inplace"
     shutil.rmtree(target, ignore_errors=True)
@@ -65,7 +101,7 @@ def run_in_place(prepared: Path, work: Path, relabel: bool) -> tuple[float, floa
     t = _start()
     args = ["--produce-id", "relabel-{n}"] if relabel else []
     r = subprocess.run([*CNAI, "label", "embed", str(target), "--producer", PRODUCER, "--in-place",
-                        "--no-progress", *args], capture_output=True, text=True)
+                        "--no-progress", *args], capture_output=True, text=True, env=env)
     res = _done(t)
     if r.returncode != 0:
         raise SystemExit(f"cnai --in-place failed: {r.stderr[-500:]}")
@@ -92,17 +128,16 @@ def before_env(rev: str, work: Path) -> dict:
         old.mkdir(parents=True)
         tar = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"], capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(old)], input=tar, check=True)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(old / "src")
-    return env
+    return tool_env(work, pythonpath=str(old / "src"))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--jpegs", type=int, default=300)
     ap.add_argument("--mp4s", type=int, default=10)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--before", default=None, help="also run the code of this git revision")
+    ap.add_argument("--sets", default="jpeg,mp4-first,mp4-last", help="which sets to run (comma-separated)")
     ap.add_argument("--work", default=None)
     ap.add_argument("--write", action="store_true", help="append the table to benchmarks/results/label.md")
     a = ap.parse_args()
@@ -120,48 +155,64 @@ def main() -> None:
                         str(one_end)], check=True)
         for i in range(a.mp4s):
             shutil.copy(one_end, me / f"vid{i:02d}.mp4")
+    env_now = tool_env(work)
+    env_nobc = tool_env(work, bytecode=False)
     env_old = before_env(a.before, work) if a.before else None
+    for env in filter(None, (env_now, env_old)):
+        warm_up(env, work, next(jd.iterdir()))
     rows = []
-    for name, d, n in (("JPEG ~1 MB", jd, a.jpegs), ("MP4 ~50 MB, moov first", md, a.mp4s),
-                       ("MP4 ~50 MB, moov last", me, a.mp4s)):
+    sets = {"jpeg": ("JPEG ~1 MB", jd, a.jpegs), "mp4-first": ("MP4 ~50 MB, moov first", md, a.mp4s),
+            "mp4-last": ("MP4 ~50 MB, moov last", me, a.mp4s)}
+    for key in a.sets.split(","):
+        name, d, n = sets[key]
         mb = dir_bytes(d) / 1024**2
         labelled = work / f"labelled-{d.name}"  # input for the relabel case: labelled once by cnai
         if not labelled.exists():
-            run_cnai(d, labelled)
+            run_cnai(d, labelled, env_now)
         tools = [("cp -r", lambda d=d: run_cp(d, work / "out")),
                  ("exiftool -stay_open", lambda d=d: run_exiftool(d, work / "out", cfg)),
-                 ("cnai copy (-o)", lambda d=d: run_cnai(d, work / "out")),
-                 ("cnai in-place, first label", lambda d=d: run_in_place(d, work, False)),
-                 ("cnai in-place, relabel", lambda lab=labelled: run_in_place(lab, work, True))]
+                 ("cnai copy (-o)", lambda d=d: run_cnai(d, work / "out", env_now)),
+                 ("cnai copy (-o) -j 2", lambda d=d: run_cnai(d, work / "out", env_now, 2)),
+                 ("cnai copy (-o), no bytecode cache", lambda d=d: run_cnai(d, work / "out", env_nobc)),
+                 ("cnai in-place, first label", lambda d=d: run_in_place(d, work, False, env_now)),
+                 ("cnai in-place, relabel", lambda lab=labelled: run_in_place(lab, work, True, env_now))]
         if env_old:
-            tools.insert(3, (f"cnai copy (-o), before ({a.before})", lambda d=d: run_cnai(d, work / "out", env_old)))
+            tools.insert(5, (f"cnai copy (-o), before ({a.before})", lambda d=d: run_cnai(d, work / "out", env_old)))
         runs: dict[str, list] = {}
+        load0 = os.getloadavg()[0]
         for rep in range(a.repeat):
             for tool, fn in tools:
                 runs.setdefault(tool, []).append(fn())
-                if rep == 0 and tool == "cnai copy (-o)":
+                if rep == 0 and tool.startswith("cnai copy (-o)"):
                     verify(work / "out", n)
                 shutil.rmtree(work / "out", ignore_errors=True)
                 shutil.rmtree(work / "inplace", ignore_errors=True)
                 sync()
-        best = {tool: min(v, key=lambda x: x[0]) for tool, v in runs.items()}
-        rows.append((name, n, mb, best, routes(labelled, work)))
-    lines = [f"## Issue 19: faster than a copy ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
+        load1 = os.getloadavg()[0]
+        rows.append((name, n, mb, runs, routes(labelled, work), load0, load1))
+    lines = [f"## Issue 19 round 3: new copies next to cp ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
              f"Script: `benchmarks/label_speed.py --jpegs {a.jpegs} --mp4s {a.mp4s} --repeat {a.repeat}"
              + (f" --before {a.before}" if a.before else "") + "`. Machine: "
              f"{os.cpu_count()} cores shared with other engineers' work, {platform.platform()}, file system "
-             f"{_fstype(work)} ({_reflinks(work)}). Best of {a.repeat} interleaved "
-             "runs; inputs in the page cache. **wall** = until the tool exits, **durable** = wall + `sync`, "
-             "**CPU** = user+sys of the tool's processes. In-place runs work on a fresh copy made (and synced) "
-             "before the clock starts.", "",
-             "| set | files | MB | tool | wall s | durable s | CPU s | wall / cp wall | durable / cp durable |",
-             "|---|---:|---:|---|---:|---:|---:|---:|---:|"]
-    for name, n, mb, best, route in rows:
-        cw, cd, _cc = best["cp -r"]
-        for tool, (w, dur, cpu) in best.items():
-            lines.append(f"| {name} | {n} | {mb:.0f} | {tool} | {w:.2f} | {dur:.2f} | {cpu:.2f} | {w / cw:.2f} | "
-                         f"{dur / cd:.2f} |")
-        lines.append(f"| {name} | | | relabel route (inode kept) | {route} | | | | |")
+             f"{_fstype(work)} ({_reflinks(work)}). {a.repeat} interleaved runs per tool; inputs in the page "
+             "cache. **wall** = until the tool exits, **durable** = wall + `sync` (best and median of the runs), "
+             "**CPU** = user+sys of the tool's processes (median). The ratios compare durable times with "
+             "`cp -r` + `sync` of the same run (best with best, median with median). In-place runs work on a "
+             "fresh copy made (and synced) before the clock starts. cnai runs with a bytecode cache unless the "
+             "row says otherwise (see the script's docstring).", "",
+             "| set | files | MB | tool | wall s (best) | durable s (best) | durable s (median) | CPU s (median) "
+             "| durable / cp (best) | durable / cp (median) | load avg (1 min, start-end) |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|"]
+    for name, n, mb, runs, route, load0, load1 in rows:
+        cp_best = min(d for _w, d, _c in runs["cp -r"])
+        cp_med = statistics.median(d for _w, d, _c in runs["cp -r"])
+        for tool, v in runs.items():
+            w = min(x[0] for x in v)
+            db, dm = min(x[1] for x in v), statistics.median(x[1] for x in v)
+            cpu = statistics.median(x[2] for x in v)
+            lines.append(f"| {name} | {n} | {mb:.0f} | {tool} | {w:.2f} | {db:.2f} | {dm:.2f} | {cpu:.2f} | "
+                         f"{db / cp_best:.2f} | {dm / cp_med:.2f} | {load0:.1f}-{load1:.1f} |")
+        lines.append(f"| {name} | | | relabel route (inode kept) | {route} | | | | | | |")
     text = "\n".join(lines) + "\n"
     print(text)
     if a.write:
