@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compliance gateway in front of a model API: prompts redacted before the upstream sees them, replies with
 # keyword-library terms blocked (also when split across stream chunks), the explicit text label added, a
-# complaint ticket, and the hash-chained log verified. The "model" here is cnai's local mock upstream.
+# complaint ticket, a registered user receiving a reply without the visible label (ai-labeling:9) while an
+# unregistered one is refused, and the hash-chained log verified. The "model" here is cnai's local mock upstream.
 # Run from the repo root; everything listens on 127.0.0.1 and is stopped at the end.
 set -euo pipefail
 PY=.venv/bin/python
@@ -21,8 +22,14 @@ async def main():
 asyncio.run(main())
 PY
 MOCK_PID=$!
+# the default policy, with the ai-labeling:9 switch on and one registered user (agreement reference + date)
+$CNAI gateway policy init -o "$OUT/policy.yaml" >/dev/null
+printf 'user,agreement,agreed\nnewsroom-7,TOS v3 section 7 (labelling duties),2026-01-05\n' > "$OUT/agreements.csv"
+sed -i 's/^    enabled: false /    enabled: true  /; s/^    register_file: null /    register_file: agreements.csv /' \
+  "$OUT/policy.yaml"
+$CNAI gateway policy check "$OUT/policy.yaml" | tail -1
 $CNAI gateway serve --upstream "http://127.0.0.1:$UP/v1" --listen "127.0.0.1:$GW" --log-dir "$OUT/log" \
-  2> "$OUT/gateway.log" &
+  --policy "$OUT/policy.yaml" 2> "$OUT/gateway.log" &
 GW_PID=$!
 trap 'kill $GW_PID $MOCK_PID 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
@@ -61,11 +68,26 @@ print("  ", r["choices"][0]["message"]["content"])
 
 print("== 5. a complaint gets a ticket and a handling deadline (generative-ai:15)")
 print("  ", c.post("/cnai/complaints", json={"text": "回答里有不实信息"}).json())
+
+print("== 6. 'no visible label' asked (ai-labeling:9): granted to a registered user, refused to anyone else")
+for user in ("newsroom-7", "demo-user"):
+    r = c.post("/v1/chat/completions", headers={"x-cnai-user": user, "x-cnai-no-visible-label": "1"},
+               json={"model": "say:明天北京晴。", "messages": [{"role": "user", "content": "x"}]}).json()
+    print(f"   {user}: {r['choices'][0]['message']['content']}")
 PY
 
 kill $GW_PID && wait $GW_PID 2>/dev/null || true
-echo "== 6. the hash-chained log: one record per request, hashes of prompt and output (no text by default)"
+echo "== 7. the hash-chained log: one record per request, hashes of prompt and output (no text by default)"
 $CNAI gateway log verify "$OUT/log"
 $CNAI gateway log export "$OUT/log" > "$OUT/log-export.jsonl"
 echo "   exported $(wc -l < "$OUT/log-export.jsonl") records to $OUT/log-export.jsonl"
+$PY - "$OUT/log-export.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    d = json.loads(line).get("data", {})
+    if "label_opt_out" in d:
+        o = d["label_opt_out"]
+        print(f"   {d['user']}: granted={o['granted']} " + (f"agreement={o['agreement']!r}" if o["granted"] else
+                                                          f"reason={o['reason']!r}"))
+PY
 echo "done: outputs in $OUT (docs/gateway.md)"
