@@ -36,6 +36,11 @@ _TEMPLATES = (
     "单位地址 {a}",
     "你到{a}门口给我打电话",
     "事发地点位于{a}。",
+    "{a}院内停满了车",  # text right after the address that reads like part of it
+    "{a}楼顶装了广告牌",
+    "{a}东侧新开了一家店",
+    "{a}对面就是地铁站",
+    "{a}楼下有快递柜",
 )
 _SHORT = re.compile("(?:省|市|维吾尔自治区|壮族自治区|回族自治区|自治区)$")
 

@@ -29,7 +29,7 @@ DATA = Path(__file__).parent / "data" / "addresses"
 _H = "\u4e00-\u9fff"
 # characters that never sit inside an unknown place or road name (function words, pronouns, verbs of
 # motion; 局 / 厅 / 委: an office's name, 公安局天河区分局, is not a place; 座 / 所: classifiers, 一座社区)
-_NOT_NAME = "的了是在与及或对向给把被从到为于说也就又还很这那你我他她它们个之有没要去来看过想让请局厅委今所座"
+_NOT_NAME = "的了是在与及或对向给把被从到为于说也就又还很这那你我他她它们个有没要去来看过想让请局厅委今所座"
 _NAMECH = f"(?:(?![{_NOT_NAME}])[{_H}])"
 # a partial address (road + number) may not swallow the verb that puts something there: 快递放南京东路 299号
 # starts after 放, but 解放路 keeps its 放 (see _swallows_verb)
@@ -47,11 +47,12 @@ _PROV = re.compile(
     "|".join(sorted(PROVINCES + ["新疆", "西藏", "内蒙古", "广西", "宁夏"], key=len, reverse=True))
 )
 _DIGITS = "0-9０-９"
-_NEAR = "[下上里前后旁边门外]"  # 1266号楼下: "below building No. 1266" reads as house number + 楼下
+# 1266号楼下: "below building No. 1266" reads as house number + 楼下 (also 楼顶, 楼道, 楼梯)
+_NEAR = "[下上里前后旁边门外顶道梯]"
 _CNUM = "一二三四五六七八九十百零〇"
 _ROAD_END = (
     f"(?:大街|大道|路|街|巷子?|胡同|弄|道)(?!段)(?:{_SEP}[东西南北中]?[{_CNUM}{_DIGITS}]{{0,2}}段|"
-    f"[东西南北中](?![{_H}]{{2}}))?"
+    f"[东西南北中](?![{_H}]{{2}}))?(?:步行街|商业街|美食街|小吃街)?"
 )
 # 区长 / 县长 / 镇长 are office holders, unless a lower level follows (城关镇长兴南路, 望江县长岭镇)
 _HEAD = f"长(?![{_H}]{{1,4}}?(?:区|县|镇|乡|街道|路|街|大道|村))"
@@ -85,14 +86,18 @@ _COMPONENTS = [
     ("lane", re.compile(f"[{_DIGITS}{_CNUM}]{{1,4}}弄")),  # 天山路 600弄 3号
     (
         "number",
-        re.compile(f"[{_DIGITS}{_CNUM}]{{1,5}}(?:[-－][{_DIGITS}]{{1,4}})?号(?:院)?(?!楼(?!{_NEAR}))"),
+        re.compile(
+            f"[{_DIGITS}{_CNUM}]{{1,5}}(?:[-－][{_DIGITS}]{{1,4}})?号(?:院(?![内里外中]))?(?!楼(?!{_NEAR}))"
+        ),  # 22799号|院内
     ),
     (
         "building",
         re.compile(
             f"(?:[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|(?:[东西南北中][{_CNUM}]{{0,3}}|[{_CNUM}]{{1,3}})区|"
+            f"{_NAMECH}{{1,4}}[{_DIGITS}]{{1,3}}区|"  # 宝城76区
             f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?{_SEP}[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑|{_NAMECH}{{2,8}}?"
-            f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|园(?!区)|文化城|大楼)|{_NAMECH}{{0,6}}[A-Z]{{2,10}}"
+            f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|园(?!区)|文化城|大楼)(?:[{_CNUM}{_DIGITS}]{{1,2}}期)?|"
+            f"{_NAMECH}{{0,6}}[A-Z]{{2,10}}"
             f"(?:{_SEP}[A-Z][0-9]{{1,2}}座?)?)"
         ),
     ),  # 望京SOHO T1, 现代城A座, B塔, 花果园, 翠苑 + 一区
@@ -377,7 +382,19 @@ _PARTIAL_NEXT = {
     ),  # 阳光小区 3栋 2单元
 }
 _WINDOW = 16
-_DETAIL = {"number", "building", "unit", "room", "floor", "road", "lane", "village", "group", "tower"}
+_DETAIL = {
+    "number",
+    "building",
+    "unit",
+    "room",
+    "floor",
+    "road",
+    "lane",
+    "village",
+    "group",
+    "tower",
+    "crossing",
+}
 
 
 def find(text: str) -> list[tuple[int, int, str, float, str]]:
