@@ -249,3 +249,48 @@ def test_hostile_pictures_are_refused_cleanly(tmp_path, monkeypatch, lenient_pil
     assert by[str(cut)]["skip_reason"] == "corrupt or unsupported structure"
     assert by[str(full)]["found"] is False and by[str(full)]["error"] is None
     assert res.exit_code == 1
+
+
+def test_strict_decoding_is_per_thread(tmp_path, monkeypatch):
+    """The watermark's strict decoding must not change what another thread's Pillow does: one thread decodes a
+    truncated JPEG strictly (refused every time) while another decodes it with the process-wide lenient
+    setting WeasyPrint makes (padded and accepted every time), at the same moment, many times over."""
+    import threading
+
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)  # as after `import weasyprint`
+    full = tmp_path / "full.jpg"
+    Image.fromarray(natural(400, 400, 5)).save(full, quality=92)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size * 2 // 3])
+    rounds, errors = 150, {"strict_accepted": 0, "lenient_refused": 0}
+    go = threading.Barrier(2)
+
+    def strict():
+        go.wait()
+        for _ in range(rounds):
+            try:
+                wm._open(str(cut))
+                errors["strict_accepted"] += 1
+            except wm.WatermarkError:
+                pass
+
+    def lenient():
+        go.wait()
+        for _ in range(rounds):
+            try:
+                with Image.open(cut) as im:
+                    im.load()
+            except OSError:
+                errors["lenient_refused"] += 1
+
+    ts = [threading.Thread(target=strict), threading.Thread(target=lenient)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert errors == {"strict_accepted": 0, "lenient_refused": 0}
+    assert bool(ImageFile.LOAD_TRUNCATED_IMAGES) is True  # the process-wide setting is what it was
+    with pytest.raises(wm.WatermarkError):  # and the strict path still refuses afterwards, on this thread
+        wm._open(str(cut))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import threading
 from collections.abc import Callable, Iterable
 
 from cnai.errors import CnaiError, InputError
@@ -39,17 +40,61 @@ class WatermarkError(CnaiError):
         super().__init__(message)
 
 
-def _load_strict(im) -> None:
-    """Decode all pixels, refusing a truncated file even when another library in this process (WeasyPrint does,
-    on import) has switched Pillow's global LOAD_TRUNCATED_IMAGES on: a half-grey picture must not be judged."""
+class _PerThreadFlag:
+    """Stands in for Pillow's process-wide `ImageFile.LOAD_TRUNCATED_IMAGES` so that strict decoding is a
+    per-thread setting. Pillow only ever tests the flag for truth (`if LOAD_TRUNCATED_IMAGES:`), so every
+    thread sees `default` -- the value the process set (WeasyPrint sets True on import) -- except a thread
+    inside `_load_strict`, which sees False. Before, the watermark switched the global off around `load()`:
+    another thread decoding at that moment lost its lenient setting (and the restore could undo a change
+    made meanwhile)."""
+
+    def __init__(self, default):
+        self.default = bool(default)
+        self.local = threading.local()
+
+    def __bool__(self) -> bool:
+        return False if getattr(self.local, "strict", False) else self.default
+
+    def __eq__(self, other) -> bool:
+        return bool(self) == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<per-thread LOAD_TRUNCATED_IMAGES: {bool(self)} here, {self.default} elsewhere>"
+
+
+_flag_lock = threading.Lock()
+
+
+def _strict_flag():
     from PIL import ImageFile
 
-    before = ImageFile.LOAD_TRUNCATED_IMAGES
-    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    with _flag_lock:
+        cur = ImageFile.LOAD_TRUNCATED_IMAGES
+        if not isinstance(cur, _PerThreadFlag):
+            cur = _PerThreadFlag(cur)
+            ImageFile.LOAD_TRUNCATED_IMAGES = cur
+        return cur
+
+
+def _load_strict(im) -> None:
+    """Decode all pixels, refusing a truncated file even when another library in this process (WeasyPrint does,
+    on import) has switched Pillow's global LOAD_TRUNCATED_IMAGES on: a half-grey picture must not be judged.
+    Strict for this thread only (see _PerThreadFlag). Should the flag be reassigned while the pixels are decoded,
+    the result is not trusted: OSError, reported as a corrupt file, rather than a possibly padded picture."""
+    from PIL import ImageFile
+
+    flag = _strict_flag()
+    flag.local.strict = True
     try:
         im.load()
     finally:
-        ImageFile.LOAD_TRUNCATED_IMAGES = before
+        del flag.local.strict
+    if ImageFile.LOAD_TRUNCATED_IMAGES is not flag:
+        raise OSError("Pillow's LOAD_TRUNCATED_IMAGES was changed while the image was decoded; not trusted")
+    if getattr(im, "_ended", False):  # Pillow's JPEG reader padded a premature end (lenient mode only)
+        raise OSError("image file is truncated")
 
 
 def _open(path: str):
