@@ -261,10 +261,11 @@ def _known_inside(text: str, a: int, b: int) -> bool:
 def _swallows_verb(text: str, m: re.Match) -> bool:
     """A partial address's first part holds a locative verb and the same part also reads from right after
     it (快递放|南京东路, 快递寄|翠苑; not 解放|路 or 解放|大道): the address starts after the verb."""
-    for p in range(m.start() + 1, m.end() - 1):
+    for p in range(m.start(), m.end() - 1):
         if text[p] in _LOCATIVE:
             later = _first(text, p + 1)
-            if later is not None and later[0] == m.end():
+            # at the very start only when a name of two characters or more follows (放|学府路, not 至善路)
+            if later is not None and later[0] == m.end() and (p > m.start() or m.end() - p - 1 >= 3):
                 return True
     return False
 
@@ -376,7 +377,9 @@ _SUFFIX_FIRST = re.compile(
 # what a partial address (no administrative level) needs after its first component
 _PARTIAL_NEXT = {
     "road": lambda rest: rest[0] in ("number", "lane", "crossing"),  # 幸福路88号, 天山路 600弄
-    "village": lambda rest: rest[0] in ("group", "number"),  # 张庄村三组
+    "village": lambda rest: (  # 张庄村三组, 城东新村12幢302
+        rest[0] in ("group", "number") or (rest[0] in ("building", "tower", "unit") and len(rest) >= 2)
+    ),
     "building": lambda rest: (
         rest[0] in ("building", "tower", "unit") and len(rest) >= 2
     ),  # 阳光小区 3栋 2单元

@@ -22,12 +22,10 @@ from cnai.corpus import addresses, realeval
 
 RE_DIR = Path(realeval.__file__).parent / "data" / "realeval"
 DEV_FILES = ("items.txt", "dev2.txt", "heldout2.txt", "heldout3.txt", "heldout4.txt")
-# round-3 address sentences (written before the round-3 rules and before being scored)
-DEV3 = Path(__file__).parent / "dev3.txt"
-DEV4 = DEV3.with_name("dev4.txt")  # second batch, first scored at c70cae0
-DEV5 = DEV3.with_name("dev5.txt")  # third batch, first scored at 3c838a3
-DEV6 = DEV3.with_name("dev6.txt")  # fourth batch, first scored at 28d7f93
-DEV7 = DEV3.with_name("dev7.txt")  # fifth batch, first scored at 56a818c
+# round-3 address sentences, each batch written and committed before it was first scored: dev3 (before the
+# round-3 rules), dev4 (first scored at c70cae0), dev5 (3c838a3), dev6 (28d7f93), dev7 (56a818c), dev8 (0a40b9b),
+# dev9 (1f6498e)
+ROUND3 = sorted(Path(__file__).parent.glob("dev[0-9]*.txt"), key=lambda p: int(p.stem[3:]))
 SEED = "cnai-addr-round3-v1"
 CHECK_SHARE = 30  # percent
 
@@ -39,7 +37,7 @@ def part_of(iid: str) -> str:
 
 def load(part: str = "all") -> list[dict]:
     items = []
-    for path in [RE_DIR / n for n in DEV_FILES] + [DEV3, DEV4, DEV5, DEV6, DEV7]:
+    for path in [RE_DIR / n for n in DEV_FILES] + ROUND3:
         for it in realeval._read(path):
             it = {**it, "split": part_of(it["id"]), "file": path.name}
             if part in ("all", it["split"]):
