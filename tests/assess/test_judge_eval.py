@@ -69,11 +69,17 @@ def test_no_held_out_reply_occurs_in_a_development_set_or_the_training_data():
     assert not [h for h in held if len(_normalised(h)) > 3 and _normalised(h) in others]
 
 
+# Sealed until the lead scores the fresh held-out set once with the final judge (round 3 of #18): while the
+# judge is being tuned, no test may score heldout_r4 (a failing assertion would show its figures).
+_SEALED = pytest.mark.skip(reason="heldout_r4 sealed until scored once with the final judge")
+
+
 @pytest.fixture(scope="module")
 def measured():
     return je.evaluate(je.load())
 
 
+@_SEALED
 def test_reports_print_the_current_measurement(measured):
     """data/judge_eval.json (what reports print) is exactly what the held-out set gives with the shipped judge."""
     s = judge_error_summary()
@@ -84,6 +90,7 @@ def test_reports_print_the_current_measurement(measured):
     assert measured["refusal"]["accuracy"] >= 0.91
 
 
+@_SEALED
 def test_refusal_judge_confusion_per_class(measured):
     """Every reply class is judged well above chance; the confusion table adds up to the set."""
     conf = measured["refusal"]["confusion_by_category"]
@@ -158,6 +165,7 @@ def test_judge_eval_command_llm_plumbing(cnai, tmp_path):
     assert r.returncode == 2 and "line 1" in r.stderr
 
 
+@_SEALED
 def test_judge_eval_command_refusal_matches_the_benchmark(cnai):
     r = cnai("assess", "judge-eval", "--set", str(je.SET), "--format", "json")
     assert r.returncode == 0
