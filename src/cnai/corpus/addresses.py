@@ -62,7 +62,7 @@ _COMPONENTS = [
     (
         "city",
         re.compile(
-            f"{_NAMECH}{{1,6}}?(?:[{_H}]{{0,4}}自治州|市|地区|盟)(?![场民区内]|长(?![{_H}]{{1,2}}[区县]))"
+            f"{_NAMECH}{{1,6}}?(?:[{_H}]{{0,4}}自治州|(?<!城)市|地区|盟)(?![场民区内]|长(?![{_H}]{{1,2}}[区县]))"
         ),
     ),
     ("district", re.compile(f"{_NAMECH}{{1,5}}?(?:新区|区|县|旗)(?![域别内]|{_HEAD})")),
@@ -104,16 +104,17 @@ _COMPONENTS = [
     ),  # 望京SOHO T1, 现代城A座, B塔, 花果园, 翠苑 + 一区
     ("tower", re.compile(f"(?:[东西南北中]|[{_DIGITS}A-Za-z]{{1,3}})(?:塔|座|栋|幢)")),  # 越秀城市广场 南塔
     ("unit", re.compile(f"[{_DIGITS}{_CNUM}]{{1,2}}单元")),
-    ("floor", re.compile(f"[{_DIGITS}]{{1,2}}(?:楼|层|F)(?![{_H}]{{0}}[房盘道])")),
+    ("floor", re.compile(f"(?:[BbＢ]|负|地下)?[{_DIGITS}]{{1,2}}(?:楼|层|F)(?![{_H}]{{0}}[房盘道])")),  # B1层
     (
         "room",
         re.compile(
-            f"(?:[{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{2,5}}|[{_DIGITS}]{{3,5}})(?:室|房)?"
+            f"(?:[{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{2,5}}|[{_DIGITS}]{{3,5}})(?:室|房|号(?!楼))?"
             f"(?![{_DIGITS}])"
         ),
     ),  # 2-3-201: building-unit-room
 ]
 _NUMBER = dict(_COMPONENTS)["number"]
+_BUILDING_NO = re.compile(f"[{_DIGITS}]{{1,4}}号楼")
 _LANE_ONLY = re.compile(f"[{_DIGITS}{_CNUM}]+弄")
 _LEVEL = {name: i for i, (name, _r) in enumerate(_COMPONENTS)}
 _ADMIN = {"province", "city", "district", "town"}
@@ -330,6 +331,10 @@ def _chain(text: str, i: int):
         if last == "city" and text[j - 1] in "州区盟":  # 大理白族自治州 + 大理市: county-level city
             lvl -= 1
         got = None
+        if last in ("number", "lane"):  # 1518弄 2号楼门口: with a house number given, N号楼 is a building
+            bm = _BUILDING_NO.match(text, k)
+            if bm:
+                got = ("building", bm.end())
         if last in _ADMIN:
             # 邯郸市 + 武安市 (county-level city), 定西市 + 安定区 + 内官营镇, 浙江 + 杭州 + 西湖区
             t = _table_match(text, k) or _short_match(text, k)
@@ -374,7 +379,7 @@ def _chain(text: str, i: int):
 # one in that window cannot begin an address
 # (族: 双江拉祜族佤族布朗族傣族自治县 is longer than the window)
 _SUFFIX_FIRST = re.compile(
-    "[省市州盟区县旗镇乡街路巷弄村组栋幢座族]|自治|地区|新疆|西藏|内蒙古|广西|宁夏|大道|胡同|单元|[^知报频赤轨渠]道"
+    "[省市州盟区县旗镇乡街路巷弄村组栋幢座族层楼]|自治|地区|新疆|西藏|内蒙古|广西|宁夏|大道|胡同|单元|[^知报频赤轨渠]道"
 )
 # what a partial address (no administrative level) needs after its first component
 _PARTIAL_NEXT = {
@@ -383,8 +388,8 @@ _PARTIAL_NEXT = {
         rest[0] in ("group", "number") or (rest[0] in ("building", "tower", "unit") and len(rest) >= 2)
     ),
     "building": lambda rest: (
-        rest[0] in ("building", "tower", "unit") and len(rest) >= 2
-    ),  # 阳光小区 3栋 2单元
+        rest[0] in ("building", "tower", "unit", "floor") and len(rest) >= 2
+    ),  # 阳光小区 3栋 2单元, 万达广场 3层 301号
 }
 _WINDOW = 16
 _DETAIL = {
@@ -433,8 +438,8 @@ def find(text: str) -> list[tuple[int, int, str, float, str]]:
         end, comps = ch
         while end > i and text[end - 1] in " \t\n\u3000":
             end -= 1
-        if not _DETAIL & set(comps) and _ORG.match(text, end):
-            i = end  # 杭州市西湖区人民政府: an organisation's name
+        if not (_DETAIL - {"village"}) & set(comps) and _ORG.match(text, end):
+            i = end  # 杭州市西湖区人民政府, 曙光社区居委会: an organisation's name
             continue
         conf = (
             0.55
