@@ -139,14 +139,16 @@ def _generic_road(g: str) -> bool:
 
 _FIRST_ROAD = re.compile(f"(?:{_ROADCH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")
 _BOUNDARY = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|在到住于自是往去了")
-_ROAD_BOUNDARY = _BOUNDARY | set(_LOCATIVE) | {"的"}
+_ROAD_BOUNDARY = (
+    _BOUNDARY | set(_LOCATIVE) | {"的", "来"}
+)  # 你来建国路93号 (来广营 keeps its 来: start first)
 _SUFFIX = re.compile(r"(?:省|市|自治州|地区|盟|新区|区|县|旗|镇|乡|街道)")
 _GOES_ON = re.compile(f"[{_H}]{{1,4}}?(?:区|县|镇|乡|街道|路|街|大道|村)")
 # a table name directly followed by one of these is another word (南京市民, 北京市长, 上海市区, 海淀区长)
 _TABLE_NOT_BEFORE = {"市": "民长场区", "区": "长委", "县": "长委城", "州": "长", "旗": "长"}
 # administrative levels followed by an organisation's name: the organisation (杭州市西湖区人民政府)
 _ORG = re.compile(
-    f"(?:(?![{_NOT_NAME}将新建所])[{_H}]){{0,6}}?(?:人民政府|政府|人民法院|法院|检察院|公安局|局|委员会|人大|政协|"
+    f"(?:(?![{_NOT_NAME}将])[{_H}]){{0,6}}?(?:人民政府|政府|人民法院|法院|检察院|公安局|局|委员会|人大|政协|"
     "人民医院|医院|中学|小学|大学|学院|有限公司|公司|银行|分行|支行|集团|研究院|研究所|管委会|办事处|党委|"
     "卫健委|发改委|教委|市委|区委|县委|省委|委|气象台|电视台|广播电台|图书馆|博物馆|纪念馆|美术馆|科技馆|体育馆|档案馆|"
     "火车站|汽车站|机场|海关|邮政|消防|派出所|居委会|村委会|卫生院|疾控中心|红十字会|工会|商会|协会|学会|基金会)"
