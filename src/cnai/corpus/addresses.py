@@ -139,9 +139,7 @@ def _generic_road(g: str) -> bool:
 
 _FIRST_ROAD = re.compile(f"(?:{_ROADCH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")
 _BOUNDARY = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|在到住于自是往去了")
-_ROAD_BOUNDARY = (
-    _BOUNDARY | set(_LOCATIVE) | {"的", "来"}
-)  # 你来建国路93号 (来广营 keeps its 来: start first)
+_ROAD_BOUNDARY = _BOUNDARY | set(_LOCATIVE) | {"的", "来"}  # 你来建国路93号
 _SUFFIX = re.compile(r"(?:省|市|自治州|地区|盟|新区|区|县|旗|镇|乡|街道)")
 _GOES_ON = re.compile(f"[{_H}]{{1,4}}?(?:区|县|镇|乡|街道|路|街|大道|村)")
 # a table name directly followed by one of these is another word (南京市民, 北京市长, 上海市区, 海淀区长)
