@@ -369,6 +369,12 @@ def _chain(text: str, i: int):
             if m:
                 got = (name, m.end())
                 break
+        if got is None and last in ("district", "town") and k == j:
+            # a known place right after a district (朝阳区三里屯, 海淀区中关村): part of the address
+            places = _places()
+            w = next((text[k : k + n] for n in (4, 3) if text[k : k + n] in places), None)
+            if w and len(w) == len(text[k : k + len(w)]):
+                got = ("park", k + len(w))
         if got is None:
             break
         comps.append(got[0])
