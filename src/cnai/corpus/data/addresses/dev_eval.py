@@ -22,10 +22,10 @@ from cnai.corpus import addresses, realeval
 
 RE_DIR = Path(realeval.__file__).parent / "data" / "realeval"
 DEV_FILES = ("items.txt", "dev2.txt", "heldout2.txt", "heldout3.txt", "heldout4.txt")
-# round-3 address sentences, each batch written and committed before it was first scored: dev3 (before the
-# round-3 rules), dev4 (first scored at c70cae0), dev5 (3c838a3), dev6 (28d7f93), dev7 (56a818c), dev8 (0a40b9b),
-# dev9 (1f6498e), dev10 (85921aa), dev11 (31a04d2), dev12 (b91a704), dev13 (7bae464), dev14 (0009359), dev15
-# (d8d881f: scored once, no rule change afterwards)
+# round-3 address sentences; each batch was committed, then scored with the code of that same commit before any
+# change it prompted: dev3 86231b6 (before the round-3 rules), dev4 b3bbe63, dev5 06e675b, dev6 55c4b3a, dev7
+# fd1cda5, dev8 0a40b9b, dev9 1f6498e, dev10 85921aa, dev11 31a04d2, dev12 b91a704, dev13 7bae464, dev14 0009359,
+# dev15 d8d881f (no rule change afterwards)
 ROUND3 = sorted(Path(__file__).parent.glob("dev[0-9]*.txt"), key=lambda p: int(p.stem[3:]))
 SEED = "cnai-addr-round3-v1"
 CHECK_SHARE = 30  # percent
