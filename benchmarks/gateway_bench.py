@@ -5,7 +5,8 @@ types masked before the call, cnai's starter keyword library as blocked words af
 installed in LITELLM_VENV. 127.0.0.1 only; every loop bounded.
 
     .venv/bin/python benchmarks/gateway_bench.py [--requests 2000] [--concurrency 64] [--rounds 2]
-        [--before-src DIR] [--no-litellm] [--aiohttp-ab] [--rates 500,1000,2000,3000] [--rate-seconds 3]
+        [--before-src DIR] [--no-litellm] [--aiohttp-ab] [--rates 500,1000,1500,2000] [--rate-seconds 1.5]
+        [--rate-repeats 3]
 
 Two kinds of load, reported apart (Little's law: with C clients sending flat out, latency = C / throughput, so
 a closed loop at saturation measures throughput, not the proxy's own delay):
@@ -236,8 +237,11 @@ def main():
     ap.add_argument("--no-litellm", action="store_true")
     ap.add_argument("--aiohttp-ab", action="store_true",
                     help="also run the gateway with its previous upstream client (aiohttp for non-streamed calls)")
-    ap.add_argument("--rates", default="500,1000,2000,3000", help="open-loop offered rates (req/s); '' to skip")
-    ap.add_argument("--rate-seconds", type=float, default=3.0)
+    ap.add_argument("--rates", default="500,1000,1500,2000", help="open-loop offered rates (req/s); '' to skip")
+    ap.add_argument("--rate-seconds", type=float, default=1.5)
+    ap.add_argument("--rate-repeats", type=int, default=3,
+                    help="open-loop slices per (rate, target), interleaved; medians reported (a busy moment on the "
+                         "shared machine spoils one slice, not the figure)")
     ap.add_argument("--litellm-requests", type=int, default=None,
                     help="fewer requests for the LiteLLM targets (its guarded proxy manages a few per second)")
     args = ap.parse_args()
@@ -314,17 +318,22 @@ def main():
                 print(f"round {rnd + 1} {name}: {json.dumps({k: round(v, 2) for k, v in r.items()})}",
                       file=sys.stderr)
             loads.append((la0, os.getloadavg()[0]))
-        # open loop, after the closed-loop rounds: each rate on each target (LiteLLM only at the lowest rate)
-        for rate in rates:
-            for name, base, h in targets:
-                if name.startswith("LiteLLM") and rate > min(rates):
-                    continue
-                la = os.getloadavg()[0]
-                r = asyncio.run(open_loop(base + "/chat/completions", rate, args.rate_seconds, args.concurrency, h))
-                r["load"] = la
-                opened.setdefault(name, []).append(r)
-                print(f"open loop {name} @ {rate:.0f}/s: {json.dumps({k: round(v, 2) for k, v in r.items()})}",
-                      file=sys.stderr)
+        # open loop, after the closed-loop rounds: each rate on each target but LiteLLM
+        slices: dict[tuple[str, float], list[dict]] = {}
+        for _rep in range(args.rate_repeats):
+            for rate in rates:
+                for name, base, h in targets:
+                    if name.startswith("LiteLLM"):     # ~5-100 req/s at saturation: no fixed rate worth offering
+                        continue
+                    la = os.getloadavg()[0]
+                    r = asyncio.run(open_loop(base + "/chat/completions", rate, args.rate_seconds, args.concurrency,
+                                              h))
+                    r["load"] = la
+                    slices.setdefault((name, rate), []).append(r)
+                    print(f"open loop {name} @ {rate:.0f}/s: {json.dumps({k: round(v, 2) for k, v in r.items()})}",
+                          file=sys.stderr)
+        for (name, _rate), rs in slices.items():
+            opened.setdefault(name, []).append({k: statistics.median(r[k] for r in rs) for k in rs[0]})
     finally:
         for p in procs:
             p.terminate()
@@ -354,8 +363,9 @@ def main():
               f"{med(name, 's50') - med(d, 's50'):+.2f} | {med(name, 's99') - med(d, 's99'):+.2f} | "
               f"{med(name, 'ttft50'):.2f} | {med(name, 'ttft50') - med(d, 'ttft50'):+.2f} |")
     if opened:
-        print(f"\nOpen loop ({args.concurrency} connections, fixed offered rate, {args.rate_seconds:g} s per rate; "
-              "latency from the scheduled send time; 'added' = target minus direct at the same rate):\n")
+        print(f"\nOpen loop ({args.concurrency} connections, fixed offered rate, {args.rate_repeats} interleaved slices "
+              f"of {args.rate_seconds:g} s per rate and target, medians; latency from the scheduled send time; "
+              "'added' = target minus direct at the same rate; load = 1-min load average):\n")
         print("| target | offered req/s | achieved req/s | p50 ms | p99 ms | added p50 | added p99 | errors | load |")
         print("|---|---|---|---|---|---|---|---|---|")
         base_by_rate = {r["offered"]: r for r in opened.get(d, [])}
