@@ -155,3 +155,50 @@ def test_refused_connection_and_idle_connection_closed_by_upstream():
 def test_bad_upstream_url():
     with pytest.raises(ValueError, match="http"):
         RawPool("ftp://x/v1", connect_timeout=1, read_timeout=1)
+
+
+def test_https_upstream(tmp_path):
+    """TLS to the upstream (cloud APIs): certificate checked against the trusted roots and the host name."""
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    crt, pem = tmp_path / "c.pem", tmp_path / "k.pem"
+    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(crt, pem)
+
+    async def handle(reader, writer):
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(ok(b'{"tls": true}'))
+        await writer.drain()
+        writer.close()
+
+    async def main():
+        srv = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=server_ctx)
+        port = srv.sockets[0].getsockname()[1]
+        try:
+            pool = RawPool(f"https://localhost:{port}/v1", connect_timeout=2, read_timeout=2)
+            with pytest.raises(UpstreamUnreachable, match="certificate"):   # not a trusted root: refused
+                await pool.request("GET", "/models", None, {})
+            pool._ssl = ssl.create_default_context(cafile=str(crt))
+            return await pool.request("GET", "/models", None, {})
+        finally:
+            srv.close()
+
+    assert run(main()) == (200, b'{"tls": true}')
