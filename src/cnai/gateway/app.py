@@ -49,7 +49,10 @@ class JsonFormatter(logging.Formatter):
         d = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": r.levelname,
              "msg": r.getMessage()}
         d.update(getattr(r, "fields", {}) or {})
-        return json.dumps(d, ensure_ascii=False)
+        try:                  # one line per request: orjson is ~3x cheaper than json here
+            return orjson.dumps(d).decode()
+        except TypeError:
+            return json.dumps(d, ensure_ascii=False, default=str)
 
 
 def _sha(text: str) -> str:
@@ -320,7 +323,7 @@ class Gateway:
     # ------------------------------------------------------------------ main handler
     async def handle(self, request: Request, route: str) -> Response:
         t0 = time.perf_counter()
-        rid = f"req-{uuid.uuid4().hex[:16]}"
+        rid = f"req-{os.urandom(8).hex()}"
         rec: dict = {"id": rid, "route": route, "user": request.headers.get("x-cnai-user"),
                      "tenant": request.headers.get("x-cnai-tenant"), "worker": self.worker}
         try:
