@@ -22,8 +22,11 @@ def main() -> None:
     import jieba
 
     dict_path = Path(jieba.__file__).parent / "dict.txt"
-    surnames = {ln.split("\t")[0] for ln in (HERE / "surnames.txt").read_text("utf-8").splitlines()
-                if ln and not ln.startswith("#")}
+    surnames = {
+        ln.split("\t")[0]
+        for ln in (HERE / "surnames.txt").read_text("utf-8").splitlines()
+        if ln and not ln.startswith("#")
+    }
     single = {s for s in surnames if len(s) == 1}
     given, general = Counter(), Counter()
     words: dict[str, int] = {}
@@ -44,17 +47,22 @@ def main() -> None:
         # words that touch a surname character, and any frequent 2-character word (a given part such as
         # 愚昧 in 都愚昧 that is an ordinary word)
         if (2 <= len(w) <= 3 and (w[0] in single or w[-1] in single or w[:2] in surnames)) or (
-                len(w) == 2 and f >= 100 and not is_name):
+            len(w) == 2 and f >= 100 and not is_name
+        ):
             if not is_name and f >= 3:
                 words[w] = f
-            elif is_name and f >= 60:  # jieba tags many words nr (段子 132, 武侠 81); famous names too (李娜 438)
+            elif (
+                is_name and f >= 60
+            ):  # jieba tags many words nr (段子 132, 武侠 81); famous names too (李娜 438)
                 words[w] = -f  # negative: a name-tagged word, penalised less
     with open(HERE / "given_chars.tsv", "w", encoding="utf-8") as fh:
         fh.write("# char\tgiven_count\tgeneral_weight  (derived from jieba 0.42.1 dict.txt, MIT)\n")
         for c in sorted(set(given) | {c for c, v in general.items() if v >= 5}):
             fh.write(f"{c}\t{given[c]}\t{general[c]:.1f}\n")
     with open(HERE / "common_words.tsv", "w", encoding="utf-8") as fh:
-        fh.write("# word\tfrequency, negative for entries jieba tags as a name  (derived from jieba 0.42.1 dict.txt, MIT)\n")
+        fh.write(
+            "# word\tfrequency, negative for entries jieba tags as a name  (derived from jieba 0.42.1 dict.txt, MIT)\n"
+        )
         for w in sorted(words):
             fh.write(f"{w}\t{words[w]}\n")
     print(f"given chars {len(given)}, common words {len(words)}", file=sys.stderr)

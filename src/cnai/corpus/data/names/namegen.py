@@ -1,0 +1,282 @@
+"""Training sentences for the name model (data/names/train_crf.py): templates we wrote x names we sample.
+
+Names are drawn from the project's tables, never from the evaluation files:
+- Chinese full names: a surname (surnames.txt, by weight; compound ones too) + 1-2 given-name characters
+  drawn by how often jieba's dictionary uses them in names (given_chars.tsv);
+- famous names and name-tagged words (黎明, 田野, 鲁迅) from lexicon.tsv.gz, which are also ordinary words:
+  the templates put them where only a person fits, and the negative templates use ordinary words;
+- given names alone (子轩, 贝贝), 小王 / 老赵 / 阿明 forms, transliterations (table characters, dotted or not).
+Templates: four registers (news, chat, forum, form), the name at the start, middle and end, next to
+punctuation or running straight into a verb; negative templates hold ordinary words that start with a
+surname character (高明, 方便, 黄山 ...). generate(n, seed) -> [(text, [(start, end), ...])].
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+
+# {N}: a person; {W}: an ordinary word starting with a surname character (a hard negative); {B}: a brand;
+# {P}: a place
+TEMPLATES = """
+news|{N}昨天在会上介绍了今年的工作安排。
+news|据{N}介绍，这座桥梁将在年底前合龙。
+news|{N}表示，公司会继续加大研发投入。
+news|记者从{N}处了解到，该项目已完成审批。
+news|{N}、{N}和{N}三位专家参与了评审。
+news|获奖名单中，{N}排名第一，{N}紧随其后。
+news|这本书由{N}主编，全书共十二章。
+news|{N}指出，基层医疗人才仍然短缺。
+news|市民{N}告诉记者，她每天都来这里晨练。
+news|当天下午，{N}向与会代表作了专题报告。
+news|{N}被任命为新一届董事会秘书。
+news|{N}的团队在实验中取得了突破。
+news|去年，{N}带队完成了全部测试任务。
+news|{N}出生于一个普通的农民家庭。
+news|比赛最后阶段，{N}连续得分锁定胜局。
+news|{N}担任本次活动的总策划。
+news|由{N}执导的纪录片昨晚首播。
+news|{N}与{N}在会谈中交换了意见。
+news|{N}荣获年度优秀志愿者称号。
+news|村支书{N}带领村民发展特色种植。
+news|{N}坦言，创业初期遇到过不少困难。
+news|在{N}看来，教育公平比什么都重要。
+news|{N}主持召开了专题会议。
+news|这部作品的作者是{N}。
+news|{N}的父亲是一名乡村教师。
+news|发布会由{N}主持。
+news|{N}透露，新版本将于下月上线。
+news|{N}此前曾在多家企业任职。
+news|{N}对记者说，这次的成绩来之不易。
+news|{N}的演讲赢得了全场掌声。
+chat|{N}刚才给我打电话了
+chat|你问问{N}吧，他应该知道
+chat|我和{N}在楼下等你
+chat|{N}今天请假了，说是发烧
+chat|明天让{N}把钥匙带过来
+chat|{N}你吃饭了没
+chat|刚碰到{N}了，她说周五聚餐
+chat|叫上{N}一起吧
+chat|{N}又迟到了，真服了
+chat|等{N}到了我们再出发
+chat|{N}的快递在我这儿
+chat|你跟{N}说一声，文件我发邮箱了
+chat|{N}和{N}已经到了，就差你了
+chat|帮我谢谢{N}啊
+chat|{N}那边怎么说
+chat|找{N}要一下报销单
+chat|{N}昨晚发的照片你看到没
+chat|我刚跟{N}吵了一架
+chat|晚上{N}请客，别忘了
+chat|{N}把车停在门口了
+chat|{N}要的东西我买好了
+chat|问了{N}，她也不知道
+chat|@{N} 方案改好了吗
+chat|{N}今天生日哦
+chat|{N}说他在路上了
+forum|楼主说的{N}是不是以前那个主持人？
+forum|我觉得{N}的演技比{N}好多了。
+forum|有没有人喜欢{N}的歌？
+forum|{N}这次的表现确实一般。
+forum|求推荐{N}的作品，想入坑。
+forum|支持{N}！
+forum|看完采访，对{N}路转粉了。
+forum|{N}和{N}到底谁更厉害？
+forum|当年{N}的那场比赛太经典了。
+forum|{N}写的东西我一直在看。
+forum|回复{N}：你说得对，是我记错了。
+forum|感谢{N}分享，收藏了。
+forum|{N}粉丝表示不服。
+forum|听说{N}要出新专辑了？
+forum|个人觉得{N}被低估了。
+form|姓名：{N}
+form|联系人 {N}
+form|经办人：{N}    日期：三月五日
+form|审核：{N}
+form|申请人：{N}，男，汉族
+form|负责人 {N} 电话另附
+form|{N}（签字）
+form|填表人：{N}
+form|收货人：{N}
+form|家长签名：{N}
+form|推荐人：{N}
+form|代理人：{N}，律师
+form|{N} 签收
+form|参会人员：{N}、{N}、{N}
+form|值班人员：{N}
+neg|提高明显的是服务质量，{W}的做法值得推广。
+neg|这里交通很{W}，附近就有超市。
+neg|{W}这个词在文件里出现了很多次。
+neg|大家都说这个设计很{W}。
+neg|我们下午去{W}看看吧。
+neg|关于{W}的问题，会上没有讨论。
+neg|{W}已经成为当地的一张名片。
+neg|这种{W}的情况以后要避免。
+neg|他对{W}的理解很深刻。
+neg|报告第三部分谈到了{W}。
+neg|{B}的新品下周上市，价格和去年差不多。
+neg|我一直用{B}的东西，质量还可以。
+neg|{B}今年的营收增长了两成。
+neg|有人对比过{B}和{B}吗
+neg|{B}集团发布了半年报。
+neg|{B}这次的售后服务挺到位的。
+neg|{P}的米粉在外地也很有名。
+neg|下个月去{P}出差，顺便看看朋友。
+neg|{P}今年的降雨比往年多。
+neg|{P}到{P}的高铁下月开通。
+neg|我老家是{P}的，离市区不远。
+neg|{P}的房价这两年涨得厉害
+"""
+
+_NEG_WORDS = """高明 方便 文明 黄山 江南 周到 王府井 张家口 李宁 高原 高速 方向 方法 文化 金融 金额 白天 白色
+黄金 黄色 马上 马路 常常 常规 平安 安全 安静 和平 温暖 温度 明天 明显 林业 钱包 石头 田地 江湖 海洋 程序
+任务 何时 许多 许可 向来 成都 成功 成本 关系 关于 单位 单独 武器 武汉 齐全 严格 严重 时间 时候 华南 华北
+高兴 高级 周末 周围 龙头 宋体 朱红 胡说 郭外 黎民 谢谢 冯唐 韩国 魏晋 吕剧 叶子 程度 苏州 卢比 江西 陆地
+毛衣 邓州 曹操 彭湖 袁州 潘多拉 汪洋 易经 易拉罐 包括 包装 任何 管理 计划 原因 原来 应该 全部 全国 车站 车间
+路口 路线 师范 文件 云南 云计算 海南 海关 连续 花园 尚未 国家 国际 左右 向前 东方明珠 万达 宁夏 康复 洪水""".split()
+
+
+_COMMON_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
+    "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
+)
+
+
+def _weighted(pairs, rng):
+    total = sum(w for _, w in pairs)
+    x = rng.random() * total
+    for v, w in pairs:
+        x -= w
+        if x <= 0:
+            return v
+    return pairs[-1][0]
+
+
+class Sampler:
+    def __init__(self, rng: random.Random):
+        from cnai.corpus import namemodel, names
+
+        self.rng = rng
+        sur1, sur2, given, _words, _neg = names._tables()
+        # the most common surnames first (our ordering, roughly by population), weak ones rarely
+        top = set(_COMMON_SURNAMES)
+        self.sur1 = [(s, 3.0 if s in top else 1.0 if w >= 1.0 else 0.15) for s, w in sorted(sur1.items())]
+        self.sur2 = sorted(sur2)
+        counts = {}
+        for ln in (names.DATA / "given_chars.tsv").read_text("utf-8").splitlines():
+            if ln and not ln.startswith("#"):
+                c, g, _w = ln.split("\t")
+                if (
+                    int(g) > 0
+                    and c not in names._STOP
+                    and "\u4e00" <= c <= "\u9fff"
+                    and given.get(c, -3) >= 0
+                ):
+                    counts[c] = int(g)
+        self.given = [(c, math.pow(g, 0.8)) for c, g in sorted(counts.items())]
+        self.strong = [(c, w) for c, w in self.given if given.get(c, -3) >= 0.9]
+        lex = namemodel.lexicon()
+        sur_all = set(sur1) | {s[0] for s in sur2}
+        # name-tagged dictionary entries that start with a surname: famous people and name-like words
+        self.famous = sorted(
+            w for w, (f, n) in lex.items() if n and w[0] in sur_all and 2 <= len(w) <= 3 and f >= 1
+        )
+        self.famous += namemodel._words_file("famous.txt") * 5  # people everyone writes about, more often
+        self.brands = [w for w in namemodel._words_file("brands.txt") if not w.isascii()]
+        self.places = sorted(w for w, k in namemodel.gazetteer().items() if k == "P" and len(w) <= 4)
+        self.trans = names._TRANSLIT
+        self.neg = _NEG_WORDS + sorted(
+            w for w, (f, n) in lex.items() if not n and f >= 3 and w[0] in sur1 and len(w) in (2, 3)
+        )
+
+    def full(self) -> str:
+        r = self.rng
+        s = r.choice(self.sur2) if r.random() < 0.04 else _weighted(self.sur1, r)
+        k = 2 if r.random() < 0.7 else 1
+        return s + "".join(_weighted(self.given, r) for _ in range(k))
+
+    def given_only(self) -> str:
+        r = self.rng
+        a = _weighted(self.strong, r)
+        return a + a if r.random() < 0.2 else a + _weighted(self.strong, r)
+
+    def nick(self) -> str:
+        r = self.rng
+        x = r.random()
+        if x < 0.7:
+            return r.choice("小老") + _weighted(self.sur1[:], r)
+        return "阿" + _weighted(self.strong, r)
+
+    def translit(self) -> str:
+        r = self.rng
+        part = lambda: "".join(r.choice(self.trans) for _ in range(r.choice((2, 2, 3, 3, 4))))  # noqa: E731
+        return part() + "·" + part() if r.random() < 0.4 else part()
+
+    def person(self, register: str) -> str:
+        r = self.rng
+        x = r.random()
+        if register == "form":
+            return self.full() if x < 0.92 else r.choice(self.famous)
+        if register == "chat":
+            return (
+                self.full()
+                if x < 0.5
+                else self.given_only()
+                if x < 0.68
+                else self.nick()
+                if x < 0.88
+                else r.choice(self.famous)
+                if x < 0.95
+                else self.translit()
+            )
+        return (
+            self.full()
+            if x < 0.6
+            else r.choice(self.famous)
+            if x < 0.82
+            else self.translit()
+            if x < 0.92
+            else self.given_only()
+            if x < 0.96
+            else self.nick()
+        )
+
+
+def templates() -> list[tuple[str, str]]:
+    return [tuple(ln.split("|", 1)) for ln in TEMPLATES.strip().splitlines()]
+
+
+def fill(template: str, sampler: Sampler, register: str) -> tuple[str, list[tuple[int, int]]]:
+    out, spans, pos, last = [], [], 0, 0
+    for m in re.finditer(r"\{([NWBP])\}", template):
+        lit = template[last : m.start()]
+        out.append(lit)
+        pos += len(lit)
+        kind = m.group(1)
+        v = (
+            sampler.person(register)
+            if kind == "N"
+            else sampler.rng.choice(sampler.neg)
+            if kind == "W"
+            else sampler.rng.choice(sampler.brands if kind == "B" else sampler.places)
+        )
+        if m.group(1) == "N":
+            spans.append((pos, pos + len(v)))
+        out.append(v)
+        pos += len(v)
+        last = m.end()
+    out.append(template[last:])
+    return "".join(out), spans
+
+
+def generate(n: int, seed: int = 0) -> list[tuple[str, list[tuple[int, int]]]]:
+    rng = random.Random(seed)
+    sampler = Sampler(rng)
+    tpl = templates()
+    return [fill(t, sampler, reg) for reg, t in (rng.choice(tpl) for _ in range(n))]
+
+
+if __name__ == "__main__":
+    for text, spans in generate(30, 1):
+        print(text, [text[a:b] for a, b in spans])

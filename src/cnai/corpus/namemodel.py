@@ -1,0 +1,235 @@
+"""A small character CRF for person names (python-crfsuite), used by cnai.corpus.names.
+
+The model tags each character B (first of a name), I (inside), E (last) or O. Its features are
+table-driven so that a few thousand training sentences are enough:
+- the character and its neighbours (one and two either side) and the bigrams around it;
+- surname tables (single with its weight, compound), given-name character statistics and the
+  transliteration character set from cnai.corpus.names;
+- word-boundary features from data/names/lexicon.tsv.gz (jieba's dictionary, MIT): the longest word
+  starting, ending or straddling the character, its frequency, and whether it is a name-tagged entry;
+- the rule recognizer's own candidate (cnai.corpus.names rules at threshold 0) and its confidence.
+
+Trained by data/names/train_crf.py on text the project generates (data/names/namegen.py) plus the
+development sentences of the realistic evaluation; the model file (data/names/names_crf.bin) ships.
+No download at run time; without python-crfsuite (the `names` extra) the rules work alone.
+"""
+
+from __future__ import annotations
+
+import gzip
+from functools import lru_cache
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data" / "names"
+MODEL = DATA / "names_crf.bin"  # python-crfsuite model file (binary)
+LABELS = ("B", "I", "E", "O")
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, tuple[int, bool]]:
+    out: dict[str, tuple[int, bool]] = {}
+    with gzip.open(DATA / "lexicon.tsv.gz", "rt", encoding="utf-8") as fh:
+        for ln in fh:
+            if ln.startswith("#"):
+                continue
+            w, f, tag = ln.rstrip("\n").split("\t")
+            out[w] = (int(f), tag == "n")
+    return out
+
+
+def _words_file(name: str) -> list[str]:
+    return [
+        w
+        for ln in (DATA / name).read_text("utf-8").splitlines()
+        if not ln.startswith("#")
+        for w in ln.split()
+    ]
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> dict[str, str]:
+    """word -> kinds: F well-known person (famous.txt), R brand (brands.txt), P place (the address module's
+    place table and the stems of its X市/X县/X区 entries), N listed negative (negatives.txt)."""
+    from cnai.corpus import addresses
+
+    g: dict[str, set[str]] = {}
+    for w in addresses._places():
+        if 2 <= len(w) <= 6:
+            g.setdefault(w, set()).add("P")
+            if w[-1] in "市县区州省" and len(w) >= 3:
+                g.setdefault(w[:-1], set()).add("P")
+    for kind, fname in (("F", "famous.txt"), ("R", "brands.txt"), ("N", "negatives.txt")):
+        for w in _words_file(fname):
+            if len(w) >= 2:
+                g.setdefault(w, set()).add(kind)
+    return {w: "".join(sorted(k)) for w, k in g.items()}
+
+
+def _kind(c: str) -> str:
+    if "\u4e00" <= c <= "\u9fff":
+        return "H"
+    if c.isdigit():
+        return "D"
+    if c.isascii() and c.isalpha():
+        return "L"
+    if c.isspace():
+        return "W"
+    return "P"
+
+
+@lru_cache(maxsize=1)
+def _static():
+    """Per-character features that do not depend on context, computed once per character."""
+    from cnai.corpus import names
+
+    sur1, sur2, given, _words, _neg = names._tables()
+    s2first = {s[0] for s in sur2}
+    s2second = {s[1] for s in sur2}
+    trans = set(names._TRANSLIT)
+    cache: dict[str, tuple[str, ...]] = {}
+
+    def feats(c: str) -> tuple[str, ...]:
+        r = cache.get(c)
+        if r is None:
+            f = [f"k={_kind(c)}"]
+            if c in sur1:
+                f.append("s1=" + ("hi" if sur1[c] >= 1.0 else "lo"))
+            if c in s2first:
+                f.append("s2a")
+            if c in s2second:
+                f.append("s2b")
+            g = given.get(c)
+            f.append("g=" + ("x" if g is None else str(max(-3, min(3, round(g))))))
+            if c in trans:
+                f.append("tr")
+            if c in names._STOP:
+                f.append("stop")
+            r = cache[c] = tuple(f)
+        return r
+
+    return feats
+
+
+def features(text: str, rule_spans=None) -> list[list[str]]:
+    """One feature list per character of text. rule_spans: [(start, end, conf)] from the rules."""
+    feats = _static()
+    lex = lexicon()
+    n = len(text)
+    pad = "^^" + text + "$$"
+    st = [feats(c) for c in text]
+    # longest lexicon word starting / ending at each position, and whether one straddles it
+    wb = [None] * n
+    we = [None] * n
+    inside = [0] * n
+    for i in range(n):
+        for L in (4, 3, 2):
+            w = text[i : i + L]
+            if len(w) == L and w in lex:
+                if wb[i] is None:
+                    wb[i] = (L, *lex[w])
+                if we[i + L - 1] is None or we[i + L - 1][0] < L:
+                    we[i + L - 1] = (L, *lex[w])
+                for k in range(i + 1, i + L - 1):
+                    inside[k] = max(inside[k], L)
+    gaz = gazetteer()
+    gz: list[list[str]] = [[] for _ in range(n)]
+    for i in range(n):
+        for L in range(2, 9):
+            w = text[i : i + L]
+            if len(w) < L:
+                break
+            kinds = gaz.get(w)
+            if kinds:
+                for k in kinds:
+                    gz[i].append(f"gB{k}")
+                    gz[i + L - 1].append(f"gE{k}")
+                    for j in range(i + 1, i + L - 1):
+                        gz[j].append(f"gI{k}")
+                    if i > 0:
+                        gz[i - 1].append(f"gN{k}")  # the next character starts one
+                    if i + L < n:
+                        gz[i + L].append(f"gP{k}")  # the previous character ended one
+    rl = [None] * n
+    for s, e, conf in rule_spans or ():
+        b = str(min(9, int(conf * 10)))
+        for k in range(s, e):
+            rl[k] = ("RB" if k == s else "RE" if k == e - 1 else "RI") + b
+    out = []
+    for i in range(n):
+        p = i + 2
+        f = [
+            "c=" + text[i],
+            "c-1=" + pad[p - 1],
+            "c+1=" + pad[p + 1],
+            "c-2=" + pad[p - 2],
+            "c+2=" + pad[p + 2],
+            "b-=" + pad[p - 1 : p + 1],
+            "b+=" + pad[p : p + 2],
+            "b--=" + pad[p - 2 : p],
+            "b++=" + pad[p + 1 : p + 3],
+        ]
+        f.extend(st[i])
+        f.extend("L:" + x for x in (feats(pad[p - 1]) if i > 0 else ("bos",)))
+        f.extend("R:" + x for x in (feats(pad[p + 1]) if i + 1 < n else ("eos",)))
+        if i > 1:
+            f.extend("LL:" + x for x in feats(text[i - 2])[:3])
+        if i + 2 < n:
+            f.extend("RR:" + x for x in feats(text[i + 2])[:3])
+        if wb[i]:
+            f.append(f"wb{wb[i][0]}f{wb[i][1]}{'n' if wb[i][2] else ''}")
+        if we[i]:
+            f.append(f"we{we[i][0]}f{we[i][1]}{'n' if we[i][2] else ''}")
+        if inside[i]:
+            f.append(f"win{inside[i]}")
+        if i > 0 and we[i - 1]:
+            f.append(f"pwe{we[i - 1][0]}")  # a word ends just before: a boundary on the left
+        if i + 1 < n and wb[i + 1]:
+            f.append(f"nwb{wb[i + 1][0]}")
+        f.extend(gz[i])
+        if rl[i]:
+            f.append(rl[i])
+            f.append(rl[i][:2])
+        out.append(f)
+    return out
+
+
+def to_spans(labels: list[str]) -> list[tuple[int, int]]:
+    spans = []
+    start = None
+    for i, lab in enumerate(labels):
+        if lab == "B":
+            start = i
+        elif lab == "E" and start is not None:
+            spans.append((start, i + 1))
+            start = None
+        elif lab == "O":
+            start = None
+    return spans
+
+
+@lru_cache(maxsize=1)
+def tagger():
+    """The shipped model, or None when python-crfsuite or the model file is missing."""
+    try:
+        import pycrfsuite
+    except ImportError:
+        return None
+    if not MODEL.exists():
+        return None
+    t = pycrfsuite.Tagger()
+    t.open(str(MODEL))
+    return t
+
+
+def tag(text: str, rule_spans=None, model=None) -> list[tuple[int, int, float]]:
+    """Names the model finds: [(start, end, confidence)]; confidence = mean marginal of the span's labels."""
+    t = model or tagger()
+    if t is None or not text:
+        return []
+    t.set(features(text, rule_spans))
+    labels = t.tag()
+    out = []
+    for s, e in to_spans(labels):
+        m = [t.marginal(labels[k], k) for k in range(s, e)]
+        out.append((s, e, round(min(m), 3)))
+    return out
