@@ -53,9 +53,17 @@ def record_hash(prev: str, seq: int, ts: str, worker: str, kind: str, data: str)
     return sha256_hex(prev.encode() + canonical([seq, ts, worker, kind, json.loads(data)]))
 
 
+_PLAIN = re.compile(r"[0-9A-Za-z_.:+\- ]*").fullmatch
+
+
+def _q(s: str) -> str:
+    """_dumps of a str: a string of only these characters needs no escaping, so it is just quoted."""
+    return f'"{s}"' if _PLAIN(s) else _dumps(s)
+
+
 def _fast_hash(prev: str, seq: int, ts: str, worker: str, kind: str, body: str) -> str:
     """record_hash for a body that is already canonical JSON (what append writes): same bytes, no re-parse."""
-    return sha256_hex(f"{prev}[{seq},{_dumps(ts)},{_dumps(worker)},{_dumps(kind)},{body}]".encode())
+    return sha256_hex(f"{prev}[{seq},{_q(ts)},{_q(worker)},{_q(kind)},{body}]".encode())
 
 
 def iso(t: float) -> str:
