@@ -308,3 +308,17 @@ def test_group_commit_and_signed_head_name_only_committed_records(tmp_path, key)
     assert [r["seq"] for r in export(str(tmp_path))] == [1, 2, 3]
     log.close()
     assert verify(str(tmp_path), public_key=key)["ok"]
+
+
+def test_fast_hash_equals_record_hash_for_any_strings():
+    """The append path quotes plain strings itself; any worker/kind/time string must hash as verify does."""
+    import random
+
+    from cnai.gateway.chainlog import _dumps, _fast_hash, iso, record_hash
+    rnd = random.Random(5)
+    alphabet = 'abcXYZ019_.:+- "\\\n\t\u00e9中\u2028/'
+    body = _dumps({"a": 1, "b": "中", "c": [1.5, None]})
+    for _ in range(3000):
+        w, k = ("".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 10))) for _ in range(2))
+        ts = iso(rnd.uniform(0, 2e9))
+        assert _fast_hash("ab" * 32, 7, ts, w, k, body) == record_hash("ab" * 32, 7, ts, w, k, body), (w, k)
