@@ -103,3 +103,95 @@ def test_registered_as_recognizers_and_off_by_default(tmp_path):
     assert got == [(0, 2, c, r)] and c >= 0.5
     assert r == "name model; rules: surname + given-name characters (person context)"
     assert regs["address_free_text"].find("明天要去张家口滑雪。") == []
+
+
+# --- the name model (cnai.corpus.namemodel + data/names/train_crf.py) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [  # sentences written for these tests, in none of the evaluation files
+        ("据庞海涛介绍，新馆下个月开放。", ["庞海涛"]),
+        ("晓峰今天下午没来上班", ["晓峰"]),
+        ("我跟老周说好了，明天一起去", ["老周"]),
+        ("鲁迅的杂文今天读来仍然有力。", ["鲁迅"]),
+        ("维克多·雨果的小说被多次改编。", ["维克多·雨果"]),
+    ],
+)
+def test_model_finds_names_without_cue_words(text, expected):
+    assert _names(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "黎明前最冷，大家多穿点",
+        "海尔的冰箱用了很多年了",
+        "常德的米粉在外地也很受欢迎",
+        "提高明显的是服务质量",
+    ],
+)
+def test_model_hard_negatives(text):
+    assert _names(text) == []
+
+
+def test_without_the_model_the_rules_answer(monkeypatch):
+    from cnai.corpus import namemodel
+
+    text = "我和刘晓燕是大学同学，陈志强也在。"
+    monkeypatch.setattr(namemodel, "tagger", lambda: None)
+    assert names.find(text) == names.find_rules(text)
+
+
+def test_features_one_list_per_character_and_deterministic():
+    from cnai.corpus import namemodel
+
+    text = "据庞海涛介绍，Zhang Wei 和 李宁 都来了\n"
+    f1 = namemodel.features(text, [(1, 4, 0.9)])
+    assert len(f1) == len(text) and f1 == namemodel.features(text, [(1, 4, 0.9)])
+    assert "RB9" in f1[1] and "RE9" in f1[3] and {"gBF", "gBR", "gBN"} <= set(f1[text.index("李宁")])
+    assert namemodel.to_spans(list("OBIEOBEO")) == [(1, 4), (5, 7)]
+    assert namemodel.to_spans(list("BIOE")) == []  # an E without its B is no span
+
+
+def test_gate_reads_only_triggered_sentences():
+    text = "今天天气不错，我们去公园散步。" * 3 + "据庞海涛介绍，新馆下个月开放。"
+    assert [text[s:e] for s, e, *_ in names.find(text, gate=True) if _[1] >= 0.5] == ["庞海涛"]
+    assert names.find("今天天气不错，我们去公园散步。", gate=True) == []
+
+
+def test_damaged_model_file_is_a_clear_error(tmp_path, monkeypatch):
+    from cnai.corpus import namemodel
+
+    bad = tmp_path / "names_crf.bin"
+    bad.write_bytes(b"not a model")
+    monkeypatch.setattr(namemodel, "MODEL", bad)
+    monkeypatch.setattr(namemodel, "_LOCAL", __import__("threading").local())
+    with pytest.raises(RuntimeError, match="names_crf.bin: not a readable python-crfsuite model"):
+        namemodel.tagger()
+
+
+def test_generator_and_training_script_make_a_working_model(tmp_path, monkeypatch):
+    import sys
+
+    import pycrfsuite
+
+    from cnai.corpus import namemodel
+
+    sys.path.insert(0, str(namemodel.DATA))
+    try:
+        import namegen
+        import train_crf
+    finally:
+        sys.path.remove(str(namemodel.DATA))
+    data = namegen.generate(300, seed=5)
+    assert data == namegen.generate(300, seed=5)  # seeded: the shipped model can be rebuilt
+    for text, spans in data:
+        assert all(0 <= s < e <= len(text) for s, e in spans)
+    monkeypatch.setitem(train_crf.PARAMS, "max_iterations", 50)
+    out = tmp_path / "m.bin"
+    train_crf.train(data, out, use_rules=True)
+    tg = pycrfsuite.Tagger()
+    tg.open(str(out))
+    text = "据庞海涛介绍，新馆下个月开放。"
+    assert [text[s:e] for s, e, _c in namemodel.tag(text, train_crf.rule_spans(text), tg)] == ["庞海涛"]

@@ -17,6 +17,7 @@ No download at run time; without python-crfsuite (the `names` extra) the rules w
 from __future__ import annotations
 
 import gzip
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,6 +64,15 @@ def gazetteer() -> dict[str, str]:
             if len(w) >= 2:
                 g.setdefault(w, set()).add(kind)
     return {w: "".join(sorted(k)) for w, k in g.items()}
+
+
+@lru_cache(maxsize=1)
+def _gaz_maxlen() -> dict[str, int]:
+    """First character -> longest gazetteer entry starting with it (most characters start none)."""
+    out: dict[str, int] = {}
+    for w in gazetteer():
+        out[w[0]] = max(out.get(w[0], 0), len(w))
+    return out
 
 
 def _kind(c: str) -> str:
@@ -132,9 +142,10 @@ def features(text: str, rule_spans=None) -> list[list[str]]:
                 for k in range(i + 1, i + L - 1):
                     inside[k] = max(inside[k], L)
     gaz = gazetteer()
+    glen = _gaz_maxlen()
     gz: list[list[str]] = [[] for _ in range(n)]
     for i in range(n):
-        for L in range(2, 9):
+        for L in range(2, glen.get(text[i], 0) + 1):
             w = text[i : i + L]
             if len(w) < L:
                 break
@@ -207,17 +218,29 @@ def to_spans(labels: list[str]) -> list[tuple[int, int]]:
     return spans
 
 
-@lru_cache(maxsize=1)
+_LOCAL = threading.local()  # a crfsuite Tagger holds the sequence it tags: one per thread
+
+
 def tagger():
-    """The shipped model, or None when python-crfsuite or the model file is missing."""
+    """This thread's tagger for the shipped model, or None when python-crfsuite or the model file is missing."""
+    t = getattr(_LOCAL, "tagger", False)
+    if t is not False:
+        return t
     try:
         import pycrfsuite
     except ImportError:
-        return None
-    if not MODEL.exists():
-        return None
-    t = pycrfsuite.Tagger()
-    t.open(str(MODEL))
+        t = None
+    else:
+        t = None
+        if MODEL.exists():
+            t = pycrfsuite.Tagger()
+            try:
+                t.open(str(MODEL))
+            except Exception as exc:  # a damaged installation: say which file, do not guess without it
+                raise RuntimeError(
+                    f"{MODEL}: not a readable python-crfsuite model ({exc}); reinstall cnai"
+                ) from None
+    _LOCAL.tagger = t
     return t
 
 
