@@ -359,6 +359,8 @@ def find_rules(
 # lower are almost never names); the cut is measured by data/names/train_crf.py --cv (gated vs ungated).
 GATE = 0.05
 GIVEN_TRIGGER = True
+SNAP = True
+_UPPER = re.compile("[A-Z]")
 _SENT = re.compile(r"[^。！？!?；;\n]+[。！？!?；;\n]*|[。！？!?；;\n]+")
 
 
@@ -383,18 +385,21 @@ def find(
 ) -> list[tuple[int, int, str, float, str]]:
     """Names in text: [(start, end, "person_name", confidence, reason)], non-overlapping, sorted.
 
-    The rules propose candidates (find_rules); the CRF (cnai.corpus.namemodel), which sees them as
-    features, decides the names and their spans, sentence by sentence (gate=True: only in sentences that
-    hold a trigger; about 4x faster on ordinary prose, a little less recall). Latin-letter names (Zhang Wei)
+    The CRF (cnai.corpus.namemodel) tags every sentence (gate=True: only sentences that hold a trigger,
+    such as a rule candidate; several times faster on ordinary prose, a little less recall). Latin-letter names (Zhang Wei)
     come from the rules. Confidence: the model's smallest label marginal over the span, rescaled so that
     0.5 is the operating point chosen by cross-validation on the development split (raw 0.6).
     Without python-crfsuite or the model file this is find_rules."""
     from cnai.corpus import namemodel
 
-    rules = find_rules(text, 0.0, skip_addresses=skip_addresses)
     tagger = model or namemodel.tagger()
     if tagger is None:
-        return [f for f in rules if f[3] >= threshold]
+        return find_rules(text, threshold, skip_addresses=skip_addresses)
+    # the rules run when the model reads their candidates, for the gate, and for Latin-letter names
+    latin = _UPPER.search(text) is not None
+    rules = (
+        find_rules(text, 0.0, skip_addresses=skip_addresses) if namemodel.USE_RULES or gate or latin else []
+    )
     if gate:
         trig = [(f[0], f[1]) for f in rules if f[3] >= GATE]
         trig += [(m.start(), m.end()) for m in _famous_rx().finditer(text)]
@@ -410,7 +415,11 @@ def find(
         a, b = m.start(), m.end()
         if gate and not any(s < b and a < e for s, e in trig):
             continue
-        rs = [(s - a, e - a, c) for s, e, _t, c, _r in rules if a <= s and e <= b]
+        rs = (
+            [(s - a, e - a, c) for s, e, _t, c, _r in rules if a <= s and e <= b]
+            if namemodel.USE_RULES
+            else None
+        )
         why = {(s, e): r for s, e, _t, _c, r in rules}
         out += [
             (
@@ -423,6 +432,14 @@ def find(
             for s, e, c in namemodel.tag(m.group(), rs, tagger)
             if not any(ch.isascii() for ch in text[a + s : a + e])
         ]  # Latin names: the rules' patterns
+    if SNAP and out:  # a span one character short of a well-known name is that name (马伊 -> 马伊琍)
+        fam = [(m.start(), m.end()) for m in _famous_rx().finditer(text)]
+        for j, f in enumerate(out):
+            for a, b in fam:
+                if (
+                    a <= f[0] and f[1] <= b and (b - a) - (f[1] - f[0]) == 1
+                ):  # only ever longer: 姜文静 is not 姜文
+                    out[j] = (a, b, f[2], f[3], f[4] + "; well-known name")
     if "《" in text and out:  # as in find_rules: titles of works hold no person names of their own
         books = [(m.start(), m.end()) for m in _BOOK.finditer(text)]
         out = [f for f in out if not any(a < f[0] and f[1] < b for a, b in books)]
@@ -434,7 +451,11 @@ def find(
     for f in rules:
         if f[3] >= 0.5 and text[f[0]].isascii() and all(f[1] <= g[0] or g[1] <= f[0] for g in out):
             out.append(f)
-    return sorted(f for f in out if f[3] >= threshold)
+    kept: list = []
+    for f in sorted(out, key=lambda f: -f[3]):  # non-overlapping, the surer first
+        if f[3] >= threshold and all(f[1] <= g[0] or g[1] <= f[0] for g in kept):
+            kept.append(f)
+    return sorted(kept)
 
 
 class NameRecognizer:

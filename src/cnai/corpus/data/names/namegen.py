@@ -143,6 +143,9 @@ _COMMON_SURNAMES = (
 )
 
 
+FAMOUS_WEIGHT = 5  # copies of famous.txt among the name-tagged dictionary entries drawn as well-known people
+
+
 def _weighted(pairs, rng):
     total = sum(w for _, w in pairs)
     x = rng.random() * total
@@ -182,7 +185,9 @@ class Sampler:
         self.famous = sorted(
             w for w, (f, n) in lex.items() if n and w[0] in sur_all and 2 <= len(w) <= 3 and f >= 1
         )
-        self.famous += namemodel._words_file("famous.txt") * 5  # people everyone writes about, more often
+        self.famous += (
+            namemodel._words_file("famous.txt") * FAMOUS_WEIGHT
+        )  # people everyone writes about, more often
         self.brands = [w for w in namemodel._words_file("brands.txt") if not w.isascii()]
         self.places = sorted(w for w, k in namemodel.gazetteer().items() if k == "P" and len(w) <= 4)
         self.trans = names._TRANSLIT

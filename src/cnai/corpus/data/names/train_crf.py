@@ -157,10 +157,11 @@ def main() -> None:
     ap.add_argument("--cv", type=int, default=0)
     ap.add_argument("--n-gen", type=int, default=6000)
     ap.add_argument("--copies", type=int, default=3)
-    ap.add_argument("--no-rules", action="store_true")
+    ap.add_argument("--rules", action="store_true", help="the rules' candidates as features (not shipped)")
     ap.add_argument("--errors", action="store_true", help="print CV errors (not those of heldout4's items)")
     ap.add_argument("--out", default=str(HERE / "names_crf.bin"))
     ap.add_argument("--keep", help="folder to keep the fold models in (to study gating/thresholds offline)")
+    ap.add_argument("--famous-weight", type=int, default=None)
     ap.add_argument("--c1", type=float, default=PARAMS["c1"])
     ap.add_argument("--c2", type=float, default=PARAMS["c2"])
     a = ap.parse_args()
@@ -168,8 +169,13 @@ def main() -> None:
 
     from cnai.corpus import namemodel, names, realeval
 
-    use_rules = not a.no_rules
+    use_rules = a.rules
+    namemodel.USE_RULES = use_rules  # names.find passes the rules' candidates to the model only then
     PARAMS.update(c1=a.c1, c2=a.c2)
+    if a.famous_weight is not None:
+        import namegen
+
+        namegen.FAMOUS_WEIGHT = a.famous_weight
     dev = dev_items()
     if not a.cv:
         t0 = time.process_time()
