@@ -202,3 +202,24 @@ def test_https_upstream(tmp_path):
             srv.close()
 
     assert run(main()) == (200, b'{"tls": true}')
+
+
+def test_idle_connection_past_idle_timeout_is_not_reused_and_header_injection_refused():
+    async def script(n, req, w):
+        w.write(ok(b"{}"))
+
+    async def main():
+        srv, url, conns = await serve(script)
+        pool = RawPool(url, connect_timeout=2, read_timeout=2, idle_timeout=0.05)
+        await pool.request("GET", "/models", None, {})
+        await pool.request("GET", "/models", None, {})       # reused: within the idle timeout
+        n_before = conns[0]
+        await asyncio.sleep(0.15)
+        await pool.request("GET", "/models", None, {})       # idle too long: a fresh connection
+        with pytest.raises(ValueError, match="line break"):
+            await pool.request("GET", "/models", None, {"authorization": "Bearer x\r\nx-evil: 1"})
+        pool.close()
+        srv.close()
+        return n_before, conns[0]
+
+    assert run(main()) == (1, 2)

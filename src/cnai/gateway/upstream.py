@@ -34,7 +34,7 @@ class UpstreamMalformed(ValueError):
 
 class _Conn(asyncio.Protocol):
     __slots__ = ("transport", "parser", "waiter", "status", "body", "headers_done", "closed", "framed",
-                 "keep")
+                 "keep", "idle_since")
 
     def __init__(self):
         self.transport: asyncio.Transport | None = None
@@ -46,6 +46,7 @@ class _Conn(asyncio.Protocol):
         self.closed = False
         self.framed = False      # content-length or chunked: the reply's end is known without a close
         self.keep = False
+        self.idle_since = 0.0
 
     # asyncio.Protocol
     def connection_made(self, transport) -> None:
@@ -104,7 +105,11 @@ class _Conn(asyncio.Protocol):
 class RawPool:
     """Keep-alive connections to one upstream base URL (http or https)."""
 
-    def __init__(self, base_url: str, *, connect_timeout: float, read_timeout: float, max_idle: int = 256):
+    def __init__(self, base_url: str, *, connect_timeout: float, read_timeout: float, max_idle: int = 256,
+                 idle_timeout: float = 4.0):
+        """idle_timeout: a kept-alive connection idle longer than this is not reused. Servers close idle
+        connections after their own timeout (uvicorn, under vLLM and many others: 5 s); reusing one just as the
+        server closes it would fail that request, so the pool lets go first."""
         u = urlsplit(base_url)
         if u.scheme not in ("http", "https") or not u.hostname:
             raise ValueError(f"upstream URL must be http(s)://host[:port]/path: {base_url}")
@@ -115,6 +120,7 @@ class RawPool:
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.host_header = host if default else f"{host}:{self.port}"
         self.connect_timeout, self.read_timeout, self.max_idle = connect_timeout, read_timeout, max_idle
+        self.idle_timeout = idle_timeout
         self._idle: list[_Conn] = []
         self._ssl = ssl.create_default_context() if self.tls else None
 
@@ -133,6 +139,8 @@ class RawPool:
     def _build(self, method: str, path: str, body: bytes | None, headers: dict) -> bytes:
         head = [f"{method} {self.prefix}{path} HTTP/1.1\r\nhost: {self.host_header}\r\n"]
         for k, v in headers.items():
+            if "\n" in v or "\r" in v or "\n" in k or "\r" in k:   # e.g. a key variable with a line break
+                raise ValueError(f"upstream header {k!r} contains a line break")
             head.append(f"{k}: {v}\r\n")
         if body is not None:
             head.append(f"content-length: {len(body)}\r\n")
@@ -143,11 +151,14 @@ class RawPool:
     async def request(self, method: str, path: str, body: bytes | None, headers: dict) -> tuple[int, bytes]:
         """(status, body) of one request; see the module docstring for the exceptions."""
         conn = None
-        while self._idle:
-            c = self._idle.pop()
-            if not c.closed and not c.transport.is_closing():
-                conn = c
-                break
+        if self._idle:
+            now = asyncio.get_running_loop().time()
+            while self._idle:
+                c = self._idle.pop()        # newest first; anything older than it is older still
+                if not c.closed and not c.transport.is_closing() and now - c.idle_since <= self.idle_timeout:
+                    conn = c
+                    break
+                c.transport.close()
         if conn is None:
             conn = await self._connect()
         fut = conn.start(self._build(method, path, body, headers))
@@ -159,6 +170,7 @@ class RawPool:
             raise
         conn.waiter = None
         if conn.keep and not conn.closed and len(self._idle) < self.max_idle:
+            conn.idle_since = asyncio.get_running_loop().time()
             self._idle.append(conn)
         else:
             conn.transport.close()
