@@ -170,43 +170,72 @@ def features(text: str, rule_spans=None) -> list[list[str]]:
         b = str(min(9, int(conf * 10)))
         for k in range(s, e):
             rl[k] = ("RB" if k == s else "RE" if k == e - 1 else "RI") + b
+    pre = _prefixed()
+    lf = [("L:bos",)] + [pre(c)[0] for c in text[:-1]]  # the left neighbour's static features
+    rf = [pre(c)[1] for c in text[1:]] + [("R:eos",)]
     out = []
     for i in range(n):
         p = i + 2
+        c0, cl, cr = text[i], pad[p - 1], pad[p + 1]
         f = [
-            "c=" + text[i],
-            "c-1=" + pad[p - 1],
-            "c+1=" + pad[p + 1],
+            "c=" + c0,
+            "c-1=" + cl,
+            "c+1=" + cr,
             "c-2=" + pad[p - 2],
             "c+2=" + pad[p + 2],
-            "b-=" + pad[p - 1 : p + 1],
-            "b+=" + pad[p : p + 2],
-            "b--=" + pad[p - 2 : p],
-            "b++=" + pad[p + 1 : p + 3],
+            "b-=" + cl + c0,
+            "b+=" + c0 + cr,
+            "b--=" + pad[p - 2] + cl,
+            "b++=" + cr + pad[p + 2],
+            *st[i],
+            *lf[i],
+            *rf[i],
         ]
-        f.extend(st[i])
-        f.extend("L:" + x for x in (feats(pad[p - 1]) if i > 0 else ("bos",)))
-        f.extend("R:" + x for x in (feats(pad[p + 1]) if i + 1 < n else ("eos",)))
         if i > 1:
-            f.extend("LL:" + x for x in feats(text[i - 2])[:3])
+            f.extend(pre(text[i - 2])[2])
         if i + 2 < n:
-            f.extend("RR:" + x for x in feats(text[i + 2])[:3])
-        if wb[i]:
-            f.append(f"wb{wb[i][0]}f{wb[i][1]}{'n' if wb[i][2] else ''}")
-        if we[i]:
-            f.append(f"we{we[i][0]}f{we[i][1]}{'n' if we[i][2] else ''}")
+            f.extend(pre(text[i + 2])[3])
+        x = wb[i]
+        if x:
+            f.append(f"wb{x[0]}f{x[1]}{'n' if x[2] else ''}")
+        x = we[i]
+        if x:
+            f.append(f"we{x[0]}f{x[1]}{'n' if x[2] else ''}")
         if inside[i]:
             f.append(f"win{inside[i]}")
         if i > 0 and we[i - 1]:
             f.append(f"pwe{we[i - 1][0]}")  # a word ends just before: a boundary on the left
         if i + 1 < n and wb[i + 1]:
             f.append(f"nwb{wb[i + 1][0]}")
-        f.extend(gz[i])
+        if gz[i]:
+            f.extend(gz[i])
         if rl[i]:
             f.append(rl[i])
             f.append(rl[i][:2])
         out.append(f)
     return out
+
+
+@lru_cache(maxsize=1)
+def _prefixed():
+    """Per character: its static features as a left (L:), right (R:), second-left (LL:) and second-right
+    (RR:) neighbour's, built once per character instead of once per position."""
+    feats = _static()
+    cache: dict[str, tuple] = {}
+
+    def pre(c: str) -> tuple:
+        r = cache.get(c)
+        if r is None:
+            st = feats(c)
+            r = cache[c] = (
+                tuple("L:" + x for x in st),
+                tuple("R:" + x for x in st),
+                tuple("LL:" + x for x in st[:3]),
+                tuple("RR:" + x for x in st[:3]),
+            )
+        return r
+
+    return pre
 
 
 def to_spans(labels: list[str]) -> list[tuple[int, int]]:
