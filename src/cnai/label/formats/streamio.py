@@ -6,6 +6,7 @@ import os
 from typing import BinaryIO
 
 CHUNK = 1 << 20
+WRITEOUT_EVERY = 16 << 20  # in-kernel copies go in pieces this size, each handed to the early write-out
 
 
 def copy_range(src: BinaryIO, dst: BinaryIO, start: int, length: int,
@@ -22,10 +23,14 @@ def copy_range(src: BinaryIO, dst: BinaryIO, start: int, length: int,
             if done:
                 os.lseek(dst_fd, dst_pos + done, os.SEEK_SET)
             while done < length:
-                n = os.copy_file_range(src_fd, dst_fd, min(length - done, 1 << 30), start + done)
+                n = os.copy_file_range(src_fd, dst_fd, min(length - done, WRITEOUT_EVERY), start + done)
                 if n == 0:
                     break
                 done += n
+                if length > WRITEOUT_EVERY:  # a large media copy: let the disk start on it while it goes on
+                    from cnai.label.inplace import writeback
+
+                    writeback.submit(dst_fd)
             if done == length:
                 dst.seek(dst_pos + length)
                 return
