@@ -195,3 +195,12 @@ def test_generator_and_training_script_make_a_working_model(tmp_path, monkeypatc
     tg.open(str(out))
     text = "据庞海涛介绍，新馆下个月开放。"
     assert [text[s:e] for s, e, _c in namemodel.tag(text, None, tg)] == ["庞海涛"]
+
+
+def test_long_line_without_punctuation_is_cut_into_pieces():
+    text = "我们去公园散步" * 200 + "，王建华昨天去了超市"
+    pieces = list(names._pieces(text))
+    assert pieces[0][0] == 0 and pieces[-1][1] == len(text)
+    assert all(b - a <= names._MAX_PIECE for a, b in pieces)
+    assert all(p[1] == q[0] for p, q in zip(pieces, pieces[1:]))  # contiguous, nothing dropped
+    assert [text[s:e] for s, e, *_ in names.find(text)] == ["王建华"]

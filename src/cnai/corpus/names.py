@@ -372,6 +372,25 @@ def _rescale(c: float) -> float:
     return round(c / _RAW_CUT * 0.5 if c < _RAW_CUT else 0.5 + (c - _RAW_CUT) / (1 - _RAW_CUT) * 0.5, 3)
 
 
+_MAX_PIECE = 300  # the model's memory grows with the piece (about 30 feature strings a character)
+_BREAK = re.compile(r"[，,、：:\s]")
+
+
+def _pieces(text: str):
+    """Sentences of text as (start, end); a sentence longer than _MAX_PIECE is cut at its last comma,
+    colon or space before the limit (or at the limit), so a 1 MB line without punctuation stays cheap."""
+    for m in _SENT.finditer(text):
+        a, b = m.start(), m.end()
+        while b - a > _MAX_PIECE:
+            cut = None
+            for k in _BREAK.finditer(text, a + _MAX_PIECE // 2, a + _MAX_PIECE):
+                cut = k.end()
+            cut = cut or a + _MAX_PIECE
+            yield a, cut
+            a = cut
+        yield a, b
+
+
 @lru_cache(maxsize=1)
 def _famous_rx():
     from cnai.corpus import namemodel
@@ -411,8 +430,7 @@ def find(
             return [f for f in rules if f[3] >= max(threshold, 0.5) and text[f[0]].isascii()]
         trig.sort()
     out = []
-    for m in _SENT.finditer(text):
-        a, b = m.start(), m.end()
+    for a, b in _pieces(text):
         if gate and not any(s < b and a < e for s, e in trig):
             continue
         rs = (
@@ -429,7 +447,7 @@ def find(
                 _rescale(c),
                 "name model" + (f"; rules: {why[(a + s, a + e)]}" if (a + s, a + e) in why else ""),
             )
-            for s, e, c in namemodel.tag(m.group(), rs, tagger)
+            for s, e, c in namemodel.tag(text[a:b], rs, tagger)
             if not any(ch.isascii() for ch in text[a + s : a + e])
         ]  # Latin names: the rules' patterns
     if SNAP and out:  # a span one character short of a well-known name is that name (马伊 -> 马伊琍)
