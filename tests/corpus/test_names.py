@@ -202,5 +202,5 @@ def test_long_line_without_punctuation_is_cut_into_pieces():
     pieces = list(names._pieces(text))
     assert pieces[0][0] == 0 and pieces[-1][1] == len(text)
     assert all(b - a <= names._MAX_PIECE for a, b in pieces)
-    assert all(p[1] == q[0] for p, q in zip(pieces, pieces[1:]))  # contiguous, nothing dropped
+    assert all(p[1] == q[0] for p, q in zip(pieces, pieces[1:], strict=False))  # contiguous, nothing dropped
     assert [text[s:e] for s, e, *_ in names.find(text)] == ["王建华"]
