@@ -180,6 +180,13 @@ def test_entry_point_cache_sees_a_newly_installed_plugin_and_ignores_a_broken_ca
         f.write_text("{not json")
     again = _probe(_env(cache), site)
     assert again["regs"] == after["regs"] and again["metadata_imported"]
+    # valid JSON with the right key but a broken layout: ignored too (never a crash of every command)
+    for f in cache.glob("entry-points-*.json"):
+        data = json.loads(f.read_text())
+        data["groups"] = {"cnai.carriers": [["only-two", "fields"]]}
+        f.write_text(json.dumps(data))
+    odd = _probe(_env(cache), site)
+    assert odd["regs"] == after["regs"] and odd["metadata_imported"]
     # "uninstall": the plug-in's dist-info goes away, so does its registration
     shutil.rmtree(next(site.glob("*.dist-info")))
     gone = _probe(_env(cache), site)

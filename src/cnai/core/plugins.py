@@ -149,7 +149,7 @@ def _key() -> list:
     Installing, upgrading, reinstalling or removing a distribution changes this; other files in those folders
     (e.g. new outputs in the current folder) do not."""
     out: list = []
-    for p in sys.path:
+    for p in map(str, sys.path):
         d = p or "."
         try:
             if os.path.isdir(d):
@@ -211,12 +211,16 @@ def _scan_cached(fresh: bool = False) -> dict[str, list[list[str]]]:
         try:
             with open(path, encoding="utf-8") as f:
                 data = json.load(f)
+            groups = data.get("groups")
             if data.get("v") == _CACHE_VERSION and data.get("key") == key and \
-                    all(_stamp(fp) == t for fp, t in data["files"]):
-                _scan = data["groups"]
+                    all(_stamp(fp) == t for fp, t in data["files"]) and isinstance(groups, dict) and \
+                    all(isinstance(rows, list) and all(isinstance(r, list) and len(r) == 4 and
+                                                       all(isinstance(x, str) for x in r) for r in rows)
+                        for rows in groups.values()):
+                _scan = groups
                 return _scan
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass  # unreadable, not JSON, another layout: rescan
     groups, files = _scan_all()
     _scan = groups
     if path:
@@ -228,7 +232,7 @@ def _scan_cached(fresh: bool = False) -> dict[str, list[list[str]]]:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump({"v": _CACHE_VERSION, "key": key, "files": files, "groups": groups}, f)
             os.replace(tmp, path)
-        except OSError:  # a read-only home: no cache, same result
+        except (OSError, TypeError, ValueError):  # a read-only home (or an odd sys.path entry): no cache
             with contextlib.suppress(OSError, UnboundLocalError):
                 os.unlink(tmp)
     return groups
