@@ -18,7 +18,7 @@ import random
 import re
 
 # {N}: a person; {W}: an ordinary word starting with a surname character (a hard negative); {B}: a brand;
-# {P}: a place
+# {P}: a place; {C}: a frequent ordinary word
 TEMPLATES = """
 news|{N}昨天在会上介绍了今年的工作安排。
 news|据{N}介绍，这座桥梁将在年底前合龙。
@@ -127,6 +127,16 @@ neg|{P}今年的降雨比往年多。
 neg|{P}到{P}的高铁下月开通。
 neg|我老家是{P}的，离市区不远。
 neg|{P}的房价这两年涨得厉害
+neg|{C}、{C}、{C}和{C}等方面都要考虑。
+neg|内容涉及{C}、{C}、{C}等多个领域
+neg|{C}是这次讨论的重点。
+neg|{C}为了更多原因需要注意。
+neg|{C}的问题已经基本解决了。
+neg|{C}和{C}都很重要，不能偏废。
+neg|这些{C}说明了一个问题。
+neg|关于{C}，大家的意见不太一致。
+neg|{C}要求用户先登录再下载。
+neg|不少人认为{C}比{C}更关键。
 """
 
 _NEG_WORDS = """高明 方便 文明 黄山 江南 周到 王府井 张家口 李宁 高原 高速 方向 方法 文化 金融 金额 白天 白色
@@ -191,6 +201,8 @@ class Sampler:
         self.brands = [w for w in namemodel._words_file("brands.txt") if not w.isascii()]
         self.places = sorted(w for w, k in namemodel.gazetteer().items() if k == "P" and len(w) <= 4)
         self.trans = names._TRANSLIT
+        # frequent ordinary words of any kind (文化, 历史, 帖子): enumerations and sentence starts are not names
+        self.common = sorted(w for w, (f, n) in lex.items() if not n and f >= 3 and len(w) == 2)
         self.neg = _NEG_WORDS + sorted(
             w for w, (f, n) in lex.items() if not n and f >= 3 and w[0] in sur1 and len(w) in (2, 3)
         )
@@ -254,7 +266,7 @@ def templates() -> list[tuple[str, str]]:
 
 def fill(template: str, sampler: Sampler, register: str) -> tuple[str, list[tuple[int, int]]]:
     out, spans, pos, last = [], [], 0, 0
-    for m in re.finditer(r"\{([NWBP])\}", template):
+    for m in re.finditer(r"\{([NWBPC])\}", template):
         lit = template[last : m.start()]
         out.append(lit)
         pos += len(lit)
@@ -264,7 +276,9 @@ def fill(template: str, sampler: Sampler, register: str) -> tuple[str, list[tupl
             if kind == "N"
             else sampler.rng.choice(sampler.neg)
             if kind == "W"
-            else sampler.rng.choice(sampler.brands if kind == "B" else sampler.places)
+            else sampler.rng.choice(
+                sampler.brands if kind == "B" else sampler.places if kind == "P" else sampler.common
+            )
         )
         if m.group(1) == "N":
             spans.append((pos, pos + len(v)))
