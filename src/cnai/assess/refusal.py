@@ -494,7 +494,7 @@ def main(argv: list[str] | None = None) -> None:
             "tail_chars": TAIL,
             "hash": "polynomial code-point hash, multiplicative 64->16 bits; words and cues by blake2b",
             "training_examples": len(ex),
-            "development_replies": sum(1 for x in wts if x == DEV_WEIGHT),
+            "development_replies": len(development_examples()),
             "weights": {"template": BASE_WEIGHT, "development": DEV_WEIGHT},
             "train": TRAIN,
             "length_norm": "1/sqrt(n_features)",
