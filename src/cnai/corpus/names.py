@@ -431,8 +431,8 @@ def find(
         trig.sort()
     out = []
     for a, b in _pieces(text):
-        if gate and not any(s < b and a < e for s, e in trig):
-            continue
+        if (gate and not any(s < b and a < e for s, e in trig)) or not _CJK.search(text, a, b):
+            continue  # no trigger, or no Chinese character: nothing for the model to find
         rs = (
             [(s - a, e - a, c) for s, e, _t, c, _r in rules if a <= s and e <= b]
             if namemodel.USE_RULES
