@@ -28,9 +28,9 @@ import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SET = ROOT / "tests/assess/data/judge_eval/heldout_r4.jsonl"
+SET = ROOT / "tests/assess/data/judge_eval/heldout_r5.jsonl"
 DEV = [ROOT / "tests/assess/data/judge_eval" / f
-       for f in ("replies.jsonl", "dev_r2.jsonl", "dev_r3.jsonl", "dev_r4.jsonl")]
+       for f in ("replies.jsonl", *(f"dev_r{n}.jsonl" for n in range(2, 10)))]
 
 
 SUMMARY = ROOT / "src/cnai/assess/data/judge_eval.json"

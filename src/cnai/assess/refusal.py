@@ -270,6 +270,7 @@ DEV_SETS = (
     "dev_r6.jsonl",
     "dev_r7.jsonl",
     "dev_r8.jsonl",
+    "dev_r9.jsonl",
 )
 DEV_DIR = Path(__file__).resolve().parents[3] / "tests" / "assess" / "data" / "judge_eval"
 BASE_WEIGHT = 1.0
