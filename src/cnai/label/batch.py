@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 
@@ -124,38 +124,26 @@ def run(items: list, fn: Callable, *, workers: int = 1, progress: bool | None = 
     group = inplace.GroupCommit()
     inplace.staging(True, file_mode=new_file_mode())
     with _StopFlag() as stop:
+        if threads and workers > 1 and len(items) > 1:
+            results = _threaded(items, fn, workers, stop)
+        elif workers > 1 and len(items) > 1:
+            results = _processes(items, fn, workers, stop)
+        else:
+            results = _serial(items, fn, stop)
+        done = 0
         try:
-            if threads and workers > 1 and len(items) > 1:
-                yield from _threaded(items, fn, workers, group, stop, bar and (lambda: bar.advance(task)))
-            elif workers > 1 and len(items) > 1:
-                # imported here: concurrent.futures.process costs ~20 ms of start-up that -j1 does not need
-                import multiprocessing as mp
-                from concurrent.futures import ProcessPoolExecutor
-
-                ex = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
-                                         initializer=_worker_init)
-                try:
-                    chunk = max(1, min(16, len(items) // (workers * 4) or 1))
-                    for n, rec in enumerate(ex.map(_call, [(fn, it) for it in items], chunksize=chunk), 1):
-                        if bar:
-                            bar.advance(task)
-                        yield from group.add(rec)
-                        if stop.signum is not None and n < len(items):
-                            yield from group.flush()
-                            raise Interrupted(stop.signum)
-                finally:
-                    ex.shutdown(wait=True, cancel_futures=True)
-            else:
-                for it in items:
-                    if stop.signum is not None:
-                        yield from group.flush()
-                        raise Interrupted(stop.signum)
-                    rec = _call((fn, it))
-                    if bar:
-                        bar.advance(task)
-                    yield from group.add(rec)
+            # one tail for every way of running: each results iterator stops yielding after a stop request
+            # (having reported what it started), so the batch ends at a file boundary
+            for rec in results:
+                done += 1
+                if bar:
+                    bar.advance(task)
+                yield from group.add(rec)
             yield from group.flush()
+            if stop.signum is not None and done < len(items):
+                raise Interrupted(stop.signum)
         finally:
+            results.close()  # shuts a pool down (its unstarted items cancelled) before the commit below
             inplace.staging(False)
             # a generator closed early (or an error) still puts finished outputs in place, never half of one
             inplace.commit([s for r in group.records for s in r.pop("_staged", ())])
@@ -163,19 +151,43 @@ def run(items: list, fn: Callable, *, workers: int = 1, progress: bool | None = 
                 bar.stop()
 
 
+def _serial(items: list, fn: Callable, stop: _StopFlag) -> Iterator[dict]:
+    for it in items:
+        if stop.signum is not None:
+            return
+        yield _call((fn, it))
+
+
+def _processes(items: list, fn: Callable, workers: int, stop: _StopFlag) -> Iterator[dict]:
+    """Items in forked worker processes, results in input order; after a stop request no further result is
+    taken (the pool's unstarted items are cancelled on shutdown)."""
+    # imported here: concurrent.futures.process costs ~20 ms of start-up that -j1 does not need
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"), initializer=_worker_init)
+    try:
+        chunk = max(1, min(16, len(items) // (workers * 4) or 1))
+        for rec in ex.map(_call, [(fn, it) for it in items], chunksize=chunk):
+            yield rec
+            if stop.signum is not None:
+                return
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)
+
+
 _END = object()
 
 
-def _threaded(items: list, fn: Callable, workers: int, group, stop: _StopFlag, advance) -> Iterable[dict]:
+def _threaded(items: list, fn: Callable, workers: int, stop: _StopFlag) -> Iterator[dict]:
     """Items on `workers` threads, results in input order; a bounded window of submitted items keeps memory
-    flat. On SIGINT/SIGTERM items not yet started are cancelled, running ones finish and are reported (an
-    in-place edit that happened is never left unreported), then Interrupted is raised."""
+    flat. On SIGINT/SIGTERM items not yet started are cancelled, running ones finish and are yielded (an
+    in-place edit that happened is never left unreported)."""
     import itertools
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
     todo = iter(items)
-    done = 0
     ex = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cnai-item")
     try:
         window = deque(ex.submit(_call, (fn, it)) for it in itertools.islice(todo, workers * 4))
@@ -186,16 +198,8 @@ def _threaded(items: list, fn: Callable, workers: int, group, stop: _StopFlag, a
                     f.cancel()
             elif (nxt := next(todo, _END)) is not _END:
                 window.append(ex.submit(_call, (fn, nxt)))
-            if fut.cancelled():
-                continue
-            rec = fut.result()
-            done += 1
-            if advance:
-                advance()
-            yield from group.add(rec)
-        if stop.signum is not None and done < len(items):
-            yield from group.flush()
-            raise Interrupted(stop.signum)
+            if not fut.cancelled():
+                yield fut.result()
     finally:
         ex.shutdown(wait=True, cancel_futures=True)
 
