@@ -18,7 +18,7 @@ sysdeps:
 	fi
 
 # setup.py builds the compiled corpus scanner: a change to it or to the C source reinstalls (rebuilds).
-$(STAMP): pyproject.toml setup.py src/cnai/corpus/_wordscan.c
+$(STAMP): pyproject.toml setup.py src/cnai/corpus/_wordscan.c src/cnai/corpus/_namescan.c
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[$(EXTRAS)]"

@@ -18,6 +18,9 @@ No download at run time; without python-crfsuite (the `names` extra) the rules w
 from __future__ import annotations
 
 import gzip
+import os
+import re
+import struct
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -279,14 +282,189 @@ def tagger():
 
 
 def tag(text: str, rule_spans=None, model=None) -> list[tuple[int, int, float]]:
-    """Names the model finds: [(start, end, confidence)]; confidence = mean marginal of the span's labels."""
+    """Names the model finds: [(start, end, confidence)]; confidence = smallest marginal of the span's labels.
+
+    The shipped model without rule_spans runs compiled (cnai.corpus._namescan, same labels and the same
+    marginals as python-crfsuite); another model, rule features, or no compiler: the Python path below."""
     t = model or tagger()
     if t is None or not text:
         return []
-    t.set(features(text, rule_spans))
+    if rule_spans is None and (model is None or model is getattr(_LOCAL, "tagger", None)):
+        c = _compiled()
+        if c is not None:
+            return [(s, e, round(m, 3)) for s, e, m in c.tag(text)]
+    return tag_python(text, rule_spans, t)
+
+
+def tag_python(text: str, rule_spans=None, model=None) -> list[tuple[int, int, float]]:
+    """The reference path: feature strings + python-crfsuite."""
+    t = model or tagger()
+    if t is None or not text:
+        return []
+    f = features(text, rule_spans)
+    # a lone surrogate cannot be encoded for crfsuite (it raised before); no model attribute holds one
+    if _SURROGATE.search(text):
+        f = [[x for x in fs if not _SURROGATE.search(x)] for fs in f]
+    t.set(f)
     labels = t.tag()
     out = []
     for s, e in to_spans(labels):
         m = [t.marginal(labels[k], k) for k in range(s, e)]
         out.append((s, e, round(min(m), 3)))
     return out
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# attribute templates of features() (rule templates RB/RI/RE only with rule_spans: the Python path)
+_ATTR = re.compile(
+    r"(?:c(?:[-+][12])?=.|b(?:-|\+|--|\+\+)=..|(?:(?:L|R|LL|RR):)?(?:k=.|s1=(?:hi|lo)|s2a|s2b|g=(?:x|-?\d)|tr|stop)"
+    r"|L:bos|R:eos|w[be][234]f-?\d+n?|win[234]|pwe[234]|nwb[234]|g[BEINP][A-Z]|R[BIE]\d?)",
+    re.S,
+)
+
+
+def read_model(path: Path) -> tuple[list[str], dict[str, list[float]], list[list[float]]]:
+    """crfsuite's binary model file (crf1d "FOMC"): labels, attribute -> weight per label, transitions
+    [from][to]. Read directly because Tagger.info() parses a text dump with 6 decimals (and fails on some
+    attribute strings); the compiled tagger needs the exact doubles to give the same marginals."""
+    b = Path(path).read_bytes()
+
+    def fail(off: int, what: str):
+        raise ValueError(f"{path}: byte {off}: {what}; not a crfsuite model file (reinstall cnai)")
+
+    if len(b) < 48 or b[:4] != b"lCRF" or b[8:12] != b"FOMC":
+        fail(0, "bad header")
+    _nf, nl, na, off_f, off_l, off_a = struct.unpack_from("<IIIIII", b, 16)
+
+    def cqdb(off: int, n: int) -> list[str]:
+        if off + 24 > len(b) or b[off : off + 4] != b"CQDB":
+            fail(off, "bad string table")
+        bsize, boff = struct.unpack_from("<II", b, off + 16)
+        if bsize != n or off + boff + 4 * n > len(b):
+            fail(off, "bad string table size")
+        out = [""] * n
+        for i, ro in enumerate(struct.unpack_from(f"<{n}I", b, off + boff)):
+            if not ro or off + ro + 8 > len(b):
+                fail(off + boff + 4 * i, "bad string offset")
+            rid, ks = struct.unpack_from("<II", b, off + ro)
+            if rid != i or ks < 1 or off + ro + 8 + ks > len(b):
+                fail(off + ro, "bad string record")
+            out[i] = b[off + ro + 8 : off + ro + 7 + ks].decode("utf-8")
+        return out
+
+    labels = cqdb(off_l, nl)
+    names = cqdb(off_a, na)
+    if b[off_f : off_f + 4] != b"FEAT":
+        fail(off_f, "bad feature chunk")
+    (num,) = struct.unpack_from("<I", b, off_f + 8)
+    if off_f + 12 + 20 * num > len(b):
+        fail(off_f, "feature chunk runs past the end")
+    attrs: dict[str, list[float]] = {}
+    trans = [[0.0] * nl for _ in range(nl)]
+    for k in range(num):
+        typ, src, dst, w = struct.unpack_from("<IIId", b, off_f + 12 + 20 * k)
+        if dst >= nl or (typ == 0 and src >= na) or (typ == 1 and src >= nl) or typ > 1:
+            fail(off_f + 12 + 20 * k, "bad feature")
+        if typ == 0:
+            attrs.setdefault(names[src], [0.0] * nl)[dst] = w
+        else:
+            trans[src][dst] = w
+    return labels, attrs, trans
+
+
+_COMPILED: dict = {}
+
+
+def _compiled():
+    """The compiled tagger for the shipped model (cnai.corpus._namescan.Tagger), or None: no extension
+    built, CNAI_NAMES_PYTHON=1, no model file, or a model attribute outside the known templates (then the
+    Python path keeps the results right). Built once from the same model file and tables as the Python path."""
+    if "t" in _COMPILED:
+        return _COMPILED["t"]
+    with _BUILD_LOCK:
+        if "t" not in _COMPILED:
+            _COMPILED["t"] = _build_compiled()
+    return _COMPILED["t"]
+
+
+_BUILD_LOCK = threading.Lock()
+
+
+def _build_compiled():
+    if os.environ.get("CNAI_NAMES_PYTHON", "") not in ("", "0") or not MODEL.exists():
+        return None
+    try:
+        from cnai.corpus import _namescan
+    except ImportError:
+        return None
+    from cnai.corpus import names
+
+    labels, attrs, trans = read_model(MODEL)
+    if sorted(labels) != sorted(LABELS) or any(not _ATTR.fullmatch(a) for a in attrs):
+        return None  # a model this port does not know: the Python path
+    vid: dict[str, int] = {}
+    vecs: list[float] = []
+    for a, w in attrs.items():
+        vid[a] = len(vid)
+        vecs.extend(w)
+
+    def ids(feats) -> list[int]:
+        return [vid[x] for x in feats if x in vid]
+
+    feats, pre = _static(), _prefixed()
+    sur1, sur2, given, _words, _neg = names._tables()
+    gaz = gazetteer()
+    special = set(sur1) | {c for s in sur2 for c in s} | set(given) | set(names._TRANSLIT) | set(names._STOP)
+    special |= {c for a in attrs if a.startswith(("c", "b")) for c in a.split("=", 1)[1]}
+    special |= {w[0] for w in gaz} | {"^", "$"}
+    chars = {}
+    for c in special:
+        if len(c) != 1:
+            continue
+        p = pre(c)
+        chars[ord(c)] = (
+            [vid.get(f"{t}={c}", -1) for t in ("c", "c-1", "c+1", "c-2", "c+2")],
+            ids(feats(c)),
+            *map(ids, p),
+        )
+    kinds = []
+    for k in "HDLWP":  # a character in no table: its kind and no given-name statistic (see _static)
+        st = (f"k={k}", "g=x")
+        kinds.append(
+            (
+                ids(st),
+                ids("L:" + x for x in st),
+                ids("R:" + x for x in st),
+                ids("LL:" + x for x in st[:3]),
+                ids("RR:" + x for x in st[:3]),
+            )
+        )
+    bigrams = {}
+    for a, i in vid.items():
+        m = re.fullmatch(r"b(-|\+|--|\+\+)=(.)(.)", a, re.S)
+        if m:
+            bigrams[({"-": 0, "+": 1, "--": 2, "++": 3}[m.group(1)], ord(m.group(2)), ord(m.group(3)))] = i
+    lex = [
+        (
+            w,
+            vid.get(f"wb{len(w)}f{f}{'n' if n else ''}", -1),
+            vid.get(f"we{len(w)}f{f}{'n' if n else ''}", -1),
+        )
+        for w, (f, n) in lexicon().items()
+        if 2 <= len(w) <= 4
+    ]
+    lexfeat = tuple([vid.get(f"{t}{L}", -1) for L in range(5)] for t in ("win", "pwe", "nwb"))
+    gz = [(w, [[vid.get(f"g{p}{k}", -1) for p in "BEINP"] for k in kinds_]) for w, kinds_ in gaz.items()]
+    return _namescan.Tagger(
+        "".join(labels),
+        struct.pack(f"<{len(labels) ** 2}d", *(x for row in trans for x in row)),
+        struct.pack(f"<{len(vecs)}d", *vecs),
+        chars,
+        kinds,
+        ids(["L:bos"]),
+        ids(["R:eos"]),
+        bigrams,
+        lex,
+        lexfeat,
+        gz,
+    )

@@ -1,0 +1,718 @@
+/*
+ * cnai.corpus._namescan: the person-name CRF of cnai.corpus.namemodel (features, Viterbi, marginals) in C.
+ *
+ * The Python reference is namemodel.features() + python-crfsuite (namemodel.tag). This module does the
+ * same work without building feature strings: namemodel._compiled() reads the model file (names_crf.bin,
+ * crfsuite's binary format) and the name tables at load time and hands over
+ *   - one weight vector per model attribute (one double per label, in the model's label order);
+ *   - per character (the characters of the tables and of the model's character attributes): the vector
+ *     of each character template (c=, c-1=, c+1=, c-2=, c+2=) and the vectors of its static features in
+ *     the order namemodel lists them, as itself and as a left/right/second-left/second-right neighbour;
+ *     every other character is described by its kind (H D L W P) alone;
+ *   - the bigram attributes (b-=, b+=, b--=, b++=), the lexicon words (2-4 characters) with their wb/we
+ *     vectors, the win/pwe/nwb vectors, the gazetteer words with their gB/gE/gI/gN/gP vectors per kind.
+ * Attributes the model does not hold add nothing, exactly as in crfsuite (unknown attributes are skipped).
+ *
+ * Bit-identical results: the state score of a label is summed feature by feature in the order the
+ * Python feature list has them (crfsuite adds them in item order), the transition/forward-backward/
+ * Viterbi arithmetic follows crfsuite's crf1d context (scaled forward-backward with exp() of the scores,
+ * strict "<" when picking a maximum), so labels and marginals are the same doubles.
+ *
+ * Tagger.tag(text) -> [(start, end, smallest marginal of the span's labels)]  (namemodel.tag rounds it)
+ * Tagger.labels(text) -> str of B/I/E/O (for tests)
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NL 4 /* labels */
+
+typedef struct { int32_t off, len; } List; /* a run of vector indices in the pool */
+
+typedef struct {
+    uint32_t cp;
+    uint8_t used;
+    int32_t uni[5]; /* c=, c-1=, c+1=, c-2=, c+2= : vector index or -1 */
+    List st[5];     /* static features: as itself, L:, R:, LL:, RR: */
+    int32_t glen;   /* longest gazetteer word starting with this character */
+    uint8_t bif;    /* bit k: first character of some bigram attribute of template k (else no lookup) */
+} CharInfo;
+
+typedef struct { uint64_t key; int32_t vec; } BiEntry;           /* key 0 = empty (keys have bit 63 set) */
+typedef struct { uint64_t k1; uint32_t k2; int16_t wb, we; } LexEntry; /* k2 holds the length: 0 = empty */
+typedef struct { uint64_t h; int32_t off, len; List kinds; } GazEntry;    /* len 0 = empty */
+
+typedef struct {
+    PyObject_HEAD
+    double trans[NL * NL];
+    char lab[NL];           /* 'B' 'I' 'E' 'O' by model label id */
+    double *vec;            /* NL doubles per vector */
+    Py_ssize_t nvec;
+    int32_t *pool;          /* vector index lists */
+    Py_ssize_t npool, cpool;
+    CharInfo *chars; uint64_t cmask;
+    CharInfo kinds[5];      /* H D L W P for characters not in the table */
+    List bos, eos;
+    BiEntry *bi; uint64_t bmask;
+    LexEntry *lex; uint64_t lmask;
+    uint64_t *lbloom, *gbloom; /* blocked Bloom filters in front of the lexicon and the gazetteer (two bits
+                                  in one word): most lookups miss, and the tables are larger than the cache */
+    int32_t win[5], pwe[5], nwb[5];
+    GazEntry *gaz; uint64_t gmask;
+    uint32_t *gcp; Py_ssize_t ngcp, cgcp; /* gazetteer words' code points */
+} TaggerObject;
+
+static inline uint64_t mix64(uint64_t x) {
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdULL; x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ULL; x ^= x >> 33;
+    return x;
+}
+
+static uint64_t table_size(Py_ssize_t n) {
+    uint64_t s = 16;
+    while (s < (uint64_t)n * 2 + 2) s <<= 1;
+    return s;
+}
+
+static int pool_push(TaggerObject *t, int32_t v) {
+    if (t->npool == t->cpool) {
+        Py_ssize_t c = t->cpool ? t->cpool * 2 : 1024;
+        int32_t *p = PyMem_Realloc(t->pool, c * sizeof(int32_t));
+        if (!p) { PyErr_NoMemory(); return -1; }
+        t->pool = p; t->cpool = c;
+    }
+    t->pool[t->npool++] = v;
+    return 0;
+}
+
+/* a Python list/tuple of ints (vector indices, -1 = absent) -> a List of the present ones */
+static int read_list(TaggerObject *t, PyObject *seq, List *out) {
+    PyObject *f = PySequence_Fast(seq, "expected a sequence of vector indices");
+    if (!f) return -1;
+    out->off = (int32_t)t->npool; out->len = 0;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(f); i++) {
+        long v = PyLong_AsLong(PySequence_Fast_GET_ITEM(f, i));
+        if (v == -1 && PyErr_Occurred()) { Py_DECREF(f); return -1; }
+        if (v < -1 || v >= t->nvec) { Py_DECREF(f); PyErr_SetString(PyExc_ValueError, "vector index out of range"); return -1; }
+        if (v >= 0) {
+            if (pool_push(t, (int32_t)v) < 0) { Py_DECREF(f); return -1; }
+            out->len++;
+        }
+    }
+    Py_DECREF(f);
+    return 0;
+}
+
+static int read_vecidx(TaggerObject *t, PyObject *o, int32_t *out) {
+    long v = PyLong_AsLong(o);
+    if (v == -1 && PyErr_Occurred()) return -1;
+    if (v < -1 || v >= t->nvec) { PyErr_SetString(PyExc_ValueError, "vector index out of range"); return -1; }
+    *out = (int32_t)v;
+    return 0;
+}
+
+static CharInfo *char_slot(TaggerObject *t, uint32_t cp) {
+    uint64_t h = mix64(cp) & t->cmask;
+    while (t->chars[h].used && t->chars[h].cp != cp) h = (h + 1) & t->cmask;
+    return &t->chars[h];
+}
+
+static inline int kind_of(uint32_t c) {
+    if (c >= 0x4e00 && c <= 0x9fff) return 0;                     /* H */
+    if (Py_UNICODE_ISDIGIT(c)) return 1;                           /* D: str.isdigit */
+    if (c < 128 && ((c | 32) >= 'a' && (c | 32) <= 'z')) return 2; /* L: ASCII letter */
+    if (Py_UNICODE_ISSPACE(c)) return 3;                           /* W: str.isspace */
+    return 4;                                                      /* P */
+}
+
+static inline const CharInfo *char_info(const TaggerObject *t, uint32_t cp) {
+    uint64_t h = mix64(cp) & t->cmask;
+    for (;;) {
+        const CharInfo *e = &t->chars[h];
+        if (!e->used) return &t->kinds[kind_of(cp)];
+        if (e->cp == cp) return e;
+        h = (h + 1) & t->cmask;
+    }
+}
+
+static inline uint64_t bi_key(int tmpl, uint32_t a, uint32_t b) {
+    return (1ULL << 63) | ((uint64_t)tmpl << 42) | ((uint64_t)a << 21) | (uint64_t)b;
+}
+
+static inline int32_t bi_get(const TaggerObject *t, uint64_t key) {
+    uint64_t h = mix64(key) & t->bmask;
+    for (;;) {
+        const BiEntry *e = &t->bi[h];
+        if (e->key == key) return e->vec;
+        if (e->key == 0) return -1;
+        h = (h + 1) & t->bmask;
+    }
+}
+
+#define LBLOOM_BITS 16 /* 2^16 words: 512 KB */
+#define GBLOOM_BITS 12 /* 2^12 words: 32 KB, keyed by a gazetteer word's first two characters */
+
+static inline void lex_key(const uint32_t *w, int L, uint64_t *k1, uint32_t *k2) {
+    *k1 = (uint64_t)w[0] | ((uint64_t)w[1] << 21) | (L > 2 ? (uint64_t)w[2] << 42 : 0);
+    *k2 = (L > 3 ? w[3] : 0) | ((uint32_t)L << 21);
+}
+
+static inline uint64_t bloom_bits(uint64_t h) { return (1ULL << (h & 63)) | (1ULL << ((h >> 6) & 63)); }
+
+static inline int bloom_has(const uint64_t *b, int bits, uint64_t h) {
+    uint64_t m = bloom_bits(h);
+    return (b[h >> (64 - bits)] & m) == m;
+}
+
+static inline void bloom_add(uint64_t *b, int bits, uint64_t h) { b[h >> (64 - bits)] |= bloom_bits(h); }
+
+static inline uint64_t pair_hash(uint32_t a, uint32_t b) { return mix64(((uint64_t)a << 32) | b); }
+
+static inline const LexEntry *lex_get(const TaggerObject *t, const uint32_t *w, int L) {
+    uint64_t k1; uint32_t k2;
+    lex_key(w, L, &k1, &k2);
+    uint64_t hv = mix64(k1 ^ mix64(k2));
+    if (!bloom_has(t->lbloom, LBLOOM_BITS, hv)) return NULL;
+    uint64_t h = hv & t->lmask;
+    for (;;) {
+        const LexEntry *e = &t->lex[h];
+        if (!e->k2) return NULL;
+        if (e->k1 == k1 && e->k2 == k2) return e;
+        h = (h + 1) & t->lmask;
+    }
+}
+
+static inline uint64_t cps_hash(const uint32_t *w, Py_ssize_t L) {
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)L;
+    for (Py_ssize_t i = 0; i < L; i++) h = mix64(h ^ w[i]) + 0x632be59bd9b4e019ULL;
+    return h | 1;
+}
+
+static inline const GazEntry *gaz_get(const TaggerObject *t, const uint32_t *w, Py_ssize_t L) {
+    uint64_t hv = cps_hash(w, L);
+    uint64_t h = hv & t->gmask;
+    for (;;) {
+        const GazEntry *e = &t->gaz[h];
+        if (!e->len) return NULL;
+        if (e->h == hv && e->len == L && memcmp(t->gcp + e->off, w, L * sizeof(uint32_t)) == 0) return e;
+        h = (h + 1) & t->gmask;
+    }
+}
+
+/* str -> code points (caller frees); n set */
+static uint32_t *to_cps(PyObject *s, Py_ssize_t pad, Py_ssize_t *n) {
+    if (!PyUnicode_Check(s)) { PyErr_SetString(PyExc_TypeError, "expected str"); return NULL; }
+    Py_ssize_t len = PyUnicode_GET_LENGTH(s);
+    uint32_t *b = PyMem_Malloc((len + 2 * pad + 1) * sizeof(uint32_t));
+    if (!b) { PyErr_NoMemory(); return NULL; }
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    for (Py_ssize_t i = 0; i < len; i++) b[pad + i] = PyUnicode_READ(kind, data, i);
+    *n = len;
+    return b;
+}
+
+static void Tagger_dealloc(TaggerObject *t) {
+    PyMem_Free(t->vec); PyMem_Free(t->pool); PyMem_Free(t->chars); PyMem_Free(t->bi);
+    PyMem_Free(t->lex); PyMem_Free(t->gaz); PyMem_Free(t->lbloom); PyMem_Free(t->gbloom); PyMem_Free(t->gcp);
+    Py_TYPE(t)->tp_free((PyObject *)t);
+}
+
+/* chars: {cp: (uni5, self, L, R, LL, RR)}; kinds: [(self, L, R, LL, RR)] * 5 (H D L W P) */
+static int read_charinfo(TaggerObject *t, CharInfo *ci, PyObject *uni, PyObject *lists, Py_ssize_t first) {
+    PyObject *f = PySequence_Fast(lists, "expected a tuple");
+    if (!f) return -1;
+    if (PySequence_Fast_GET_SIZE(f) != first + 5) { Py_DECREF(f); PyErr_SetString(PyExc_ValueError, "bad char entry"); return -1; }
+    for (int k = 0; k < 5; k++) ci->uni[k] = -1;
+    if (uni) {
+        PyObject *u = PySequence_Fast(uni, "expected 5 vector indices");
+        if (!u) { Py_DECREF(f); return -1; }
+        if (PySequence_Fast_GET_SIZE(u) != 5) { Py_DECREF(u); Py_DECREF(f); PyErr_SetString(PyExc_ValueError, "bad uni"); return -1; }
+        for (int k = 0; k < 5; k++)
+            if (read_vecidx(t, PySequence_Fast_GET_ITEM(u, k), &ci->uni[k]) < 0) { Py_DECREF(u); Py_DECREF(f); return -1; }
+        Py_DECREF(u);
+    }
+    for (int k = 0; k < 5; k++)
+        if (read_list(t, PySequence_Fast_GET_ITEM(f, first + k), &ci->st[k]) < 0) { Py_DECREF(f); return -1; }
+    Py_DECREF(f);
+    ci->glen = 0;
+    return 0;
+}
+
+static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
+    const char *labels; Py_ssize_t nlab;
+    Py_buffer trans, vecs;
+    PyObject *chars, *kinds, *bos, *eos, *bigrams, *lexicon, *lexfeat, *gazetteer;
+    if (!PyArg_ParseTuple(args, "s#y*y*O!O!OOO!O!OO!", &labels, &nlab, &trans, &vecs, &PyDict_Type, &chars,
+                          &PyList_Type, &kinds, &bos, &eos, &PyDict_Type, &bigrams, &PyList_Type, &lexicon,
+                          &lexfeat, &PyList_Type, &gazetteer))
+        return -1;
+    int rc = -1;
+    if (t->vec) {
+        PyErr_SetString(PyExc_RuntimeError, "Tagger is already initialised");
+        goto done;
+    }
+    if (nlab != NL || trans.len != (Py_ssize_t)sizeof(double) * NL * NL || vecs.len % (sizeof(double) * NL)) {
+        PyErr_SetString(PyExc_ValueError, "the model must have 4 labels (B I E O)");
+        goto done;
+    }
+    for (int i = 0; i < NL; i++) {
+        if (!strchr("BIEO", labels[i])) { PyErr_SetString(PyExc_ValueError, "labels must be B I E O"); goto done; }
+        t->lab[i] = labels[i];
+    }
+    memcpy(t->trans, trans.buf, sizeof(t->trans));
+    t->nvec = vecs.len / (sizeof(double) * NL);
+    t->vec = PyMem_Malloc(vecs.len + sizeof(double));
+    if (!t->vec) { PyErr_NoMemory(); goto done; }
+    memcpy(t->vec, vecs.buf, vecs.len);
+
+    /* characters */
+    Py_ssize_t nc = PyDict_Size(chars);
+    uint64_t cs = table_size(nc);
+    t->chars = PyMem_Calloc(cs, sizeof(CharInfo));
+    if (!t->chars) { PyErr_NoMemory(); goto done; }
+    t->cmask = cs - 1;
+    PyObject *key, *val; Py_ssize_t pos = 0;
+    while (PyDict_Next(chars, &pos, &key, &val)) {
+        long cp = PyLong_AsLong(key);
+        if (cp < 0 || cp > 0x10FFFF) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "bad code point"); goto done; }
+        if (!PyTuple_Check(val) || PyTuple_GET_SIZE(val) != 6) { PyErr_SetString(PyExc_ValueError, "bad char entry"); goto done; }
+        CharInfo *ci = char_slot(t, (uint32_t)cp);
+        if (ci->used) continue;
+        if (read_charinfo(t, ci, PyTuple_GET_ITEM(val, 0), val, 1) < 0) goto done;
+        ci->cp = (uint32_t)cp; ci->used = 1;
+    }
+    if (PyList_GET_SIZE(kinds) != 5) { PyErr_SetString(PyExc_ValueError, "5 kinds expected"); goto done; }
+    for (int k = 0; k < 5; k++)
+        if (read_charinfo(t, &t->kinds[k], NULL, PyList_GET_ITEM(kinds, k), 0) < 0) goto done;
+    if (read_list(t, bos, &t->bos) < 0 || read_list(t, eos, &t->eos) < 0) goto done;
+
+    /* bigrams: {(template, cp1, cp2): vec} */
+    uint64_t bs = table_size(PyDict_Size(bigrams));
+    t->bi = PyMem_Calloc(bs, sizeof(BiEntry));
+    if (!t->bi) { PyErr_NoMemory(); goto done; }
+    t->bmask = bs - 1;
+    pos = 0;
+    while (PyDict_Next(bigrams, &pos, &key, &val)) {
+        int tm; unsigned long a, b; int32_t v;
+        if (!PyArg_ParseTuple(key, "ikk", &tm, &a, &b) || read_vecidx(t, val, &v) < 0) goto done;
+        if (tm < 0 || tm > 3 || a > 0x10FFFF || b > 0x10FFFF) { PyErr_SetString(PyExc_ValueError, "bad bigram"); goto done; }
+        CharInfo *first = char_slot(t, (uint32_t)a);
+        if (!first->used) { PyErr_SetString(PyExc_ValueError, "a bigram's first character must be in the character table"); goto done; }
+        first->bif |= (uint8_t)(1 << tm);
+        uint64_t k = bi_key(tm, (uint32_t)a, (uint32_t)b), h = mix64(k) & t->bmask;
+        while (t->bi[h].key && t->bi[h].key != k) h = (h + 1) & t->bmask;
+        t->bi[h].key = k; t->bi[h].vec = v;
+    }
+
+    /* lexicon: [(word, wb vec, we vec)], words of 2-4 characters */
+    uint64_t ls = table_size(PyList_GET_SIZE(lexicon));
+    t->lex = PyMem_Calloc(ls, sizeof(LexEntry));
+    if (!t->lex) { PyErr_NoMemory(); goto done; }
+    t->lmask = ls - 1;
+    t->lbloom = PyMem_Calloc((size_t)1 << LBLOOM_BITS, sizeof(uint64_t));
+    t->gbloom = PyMem_Calloc((size_t)1 << GBLOOM_BITS, sizeof(uint64_t));
+    if (!t->lbloom || !t->gbloom) { PyErr_NoMemory(); goto done; }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lexicon); i++) {
+        PyObject *w; int32_t wb, we; PyObject *owb, *owe;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(lexicon, i), "UOO", &w, &owb, &owe)) goto done;
+        if (read_vecidx(t, owb, &wb) < 0 || read_vecidx(t, owe, &we) < 0) goto done;
+        Py_ssize_t L = PyUnicode_GET_LENGTH(w);
+        if (L < 2 || L > 4) continue;
+        uint32_t cps[4];
+        for (Py_ssize_t j = 0; j < L; j++) cps[j] = PyUnicode_READ_CHAR(w, j);
+        if (wb > INT16_MAX || we > INT16_MAX) { PyErr_SetString(PyExc_ValueError, "too many model attributes"); goto done; }
+        uint64_t k1; uint32_t k2;
+        lex_key(cps, (int)L, &k1, &k2);
+        uint64_t hv = mix64(k1 ^ mix64(k2)), h = hv & t->lmask;
+        while (t->lex[h].k2 && !(t->lex[h].k1 == k1 && t->lex[h].k2 == k2)) h = (h + 1) & t->lmask;
+        t->lex[h].k1 = k1; t->lex[h].k2 = k2; t->lex[h].wb = (int16_t)wb; t->lex[h].we = (int16_t)we;
+        bloom_add(t->lbloom, LBLOOM_BITS, hv);
+    }
+    /* (win[0..4], pwe[0..4], nwb[0..4]) */
+    {
+        PyObject *f = PySequence_Fast(lexfeat, "expected 3 sequences");
+        if (!f) goto done;
+        if (PySequence_Fast_GET_SIZE(f) != 3) { Py_DECREF(f); PyErr_SetString(PyExc_ValueError, "bad lexfeat"); goto done; }
+        int32_t *dst[3] = {t->win, t->pwe, t->nwb};
+        for (int k = 0; k < 3; k++) {
+            PyObject *s = PySequence_Fast(PySequence_Fast_GET_ITEM(f, k), "expected 5 indices");
+            if (!s || PySequence_Fast_GET_SIZE(s) != 5) { Py_XDECREF(s); Py_DECREF(f); if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "bad lexfeat"); goto done; }
+            for (int j = 0; j < 5; j++)
+                if (read_vecidx(t, PySequence_Fast_GET_ITEM(s, j), &dst[k][j]) < 0) { Py_DECREF(s); Py_DECREF(f); goto done; }
+            Py_DECREF(s);
+        }
+        Py_DECREF(f);
+    }
+
+    /* gazetteer: [(word, [(gB, gE, gI, gN, gP) per kind, in order])] */
+    uint64_t gs = table_size(PyList_GET_SIZE(gazetteer));
+    t->gaz = PyMem_Calloc(gs, sizeof(GazEntry));
+    if (!t->gaz) { PyErr_NoMemory(); goto done; }
+    t->gmask = gs - 1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(gazetteer); i++) {
+        PyObject *w, *ks;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(gazetteer, i), "UO", &w, &ks)) goto done;
+        Py_ssize_t L = PyUnicode_GET_LENGTH(w);
+        if (L < 2) continue;
+        if (t->ngcp + L > t->cgcp) {
+            Py_ssize_t c = (t->cgcp + L) * 2 + 256;
+            uint32_t *p = PyMem_Realloc(t->gcp, c * sizeof(uint32_t));
+            if (!p) { PyErr_NoMemory(); goto done; }
+            t->gcp = p; t->cgcp = c;
+        }
+        uint32_t *cps = t->gcp + t->ngcp;
+        for (Py_ssize_t j = 0; j < L; j++) cps[j] = PyUnicode_READ_CHAR(w, j);
+        uint64_t hv = cps_hash(cps, L), h = hv & t->gmask;
+        int dup = 0;
+        while (t->gaz[h].len) {
+            if (t->gaz[h].h == hv && t->gaz[h].len == L && !memcmp(t->gcp + t->gaz[h].off, cps, L * 4)) { dup = 1; break; }
+            h = (h + 1) & t->gmask;
+        }
+        if (dup) continue;
+        bloom_add(t->gbloom, GBLOOM_BITS, pair_hash(cps[0], cps[1]));
+        GazEntry *e = &t->gaz[h];
+        e->h = hv; e->off = (int32_t)t->ngcp; e->len = (int32_t)L;
+        t->ngcp += L;
+        PyObject *f = PySequence_Fast(ks, "expected a list of kinds");
+        if (!f) goto done;
+        e->kinds.off = (int32_t)t->npool; e->kinds.len = (int32_t)PySequence_Fast_GET_SIZE(f);
+        for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(f); k++) {
+            PyObject *g = PySequence_Fast(PySequence_Fast_GET_ITEM(f, k), "expected 5 indices");
+            if (!g || PySequence_Fast_GET_SIZE(g) != 5) { Py_XDECREF(g); Py_DECREF(f); if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "bad kind"); goto done; }
+            for (int j = 0; j < 5; j++) {
+                int32_t v;
+                if (read_vecidx(t, PySequence_Fast_GET_ITEM(g, j), &v) < 0 || pool_push(t, v) < 0) { Py_DECREF(g); Py_DECREF(f); goto done; }
+            }
+            Py_DECREF(g);
+        }
+        Py_DECREF(f);
+        /* the first character's longest entry (namemodel._gaz_maxlen) */
+        CharInfo *ci = char_slot(t, cps[0]);
+        if (!ci->used) { PyErr_SetString(PyExc_ValueError, "a gazetteer word's first character must be in the character table"); goto done; }
+        if (ci->glen < L) ci->glen = (int32_t)L;
+    }
+    rc = 0;
+done:
+    PyBuffer_Release(&trans);
+    PyBuffer_Release(&vecs);
+    return rc;
+}
+
+static inline void add_vec(const TaggerObject *t, double *acc, int32_t v) {
+    if (v >= 0) {
+        const double *w = t->vec + (Py_ssize_t)v * NL;
+        for (int y = 0; y < NL; y++) acc[y] += w[y];
+    }
+}
+
+static inline void add_list(const TaggerObject *t, double *acc, List l) {
+    for (int32_t k = 0; k < l.len; k++) add_vec(t, acc, t->pool[l.off + k]);
+}
+
+typedef struct { int32_t pos, vec; } GzEv;
+
+/* State scores of text (n >= 1): state[i*NL + y], summed in the Python feature order. */
+static int state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, double *state) {
+    const uint32_t *text = pad + 2;
+    int rc = -1;
+    const CharInfo **ci = PyMem_Malloc((n + 4) * sizeof(CharInfo *));
+    const LexEntry **wb = PyMem_Calloc(n + 1, sizeof(LexEntry *));
+    const LexEntry **we = PyMem_Calloc(n + 1, sizeof(LexEntry *));
+    uint8_t *wbl = PyMem_Calloc(n + 1, 1), *wel = PyMem_Calloc(n + 1, 1), *inside = PyMem_Calloc(n + 1, 1);
+    GzEv *ev = NULL; Py_ssize_t nev = 0, cev = 0;
+    int32_t *gstart = NULL, *gvec = NULL;
+    if (!ci || !wb || !we || !wbl || !wel || !inside) { PyErr_NoMemory(); goto out; }
+    for (Py_ssize_t p = 0; p < n + 4; p++) ci[p] = char_info(t, pad[p]);
+    /* longest lexicon word starting / ending at each position, and the longest straddling one */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        for (int L = 4; L >= 2; L--) {
+            if (i + L > n) continue;
+            const LexEntry *e = lex_get(t, text + i, L);
+            if (!e) continue;
+            if (!wb[i]) { wb[i] = e; wbl[i] = (uint8_t)L; }
+            Py_ssize_t last = i + L - 1;
+            if (!we[last] || wel[last] < L) { we[last] = e; wel[last] = (uint8_t)L; }
+            for (Py_ssize_t k = i + 1; k < i + L - 1; k++)
+                if (inside[k] < L) inside[k] = (uint8_t)L;
+        }
+    }
+    /* gazetteer events in the order namemodel appends them */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int32_t gl = ci[i + 2]->glen;
+        if (gl == 0 || i + 1 >= n || !bloom_has(t->gbloom, GBLOOM_BITS, pair_hash(text[i], text[i + 1]))) continue;
+        for (Py_ssize_t L = 2; L <= gl; L++) {
+            if (i + L > n) break;
+            const GazEntry *g = gaz_get(t, text + i, L);
+            if (!g) continue;
+            for (int32_t k = 0; k < g->kinds.len; k++) {
+                const int32_t *v = t->pool + g->kinds.off + 5 * k; /* gB gE gI gN gP */
+                Py_ssize_t need = nev + L + 3;
+                if (need > cev) {
+                    Py_ssize_t c = need * 2 + 64;
+                    GzEv *q = PyMem_Realloc(ev, c * sizeof(GzEv));
+                    if (!q) { PyErr_NoMemory(); goto out; }
+                    ev = q; cev = c;
+                }
+                ev[nev++] = (GzEv){(int32_t)i, v[0]};
+                ev[nev++] = (GzEv){(int32_t)(i + L - 1), v[1]};
+                for (Py_ssize_t j = i + 1; j < i + L - 1; j++) ev[nev++] = (GzEv){(int32_t)j, v[2]};
+                if (i > 0) ev[nev++] = (GzEv){(int32_t)(i - 1), v[3]};
+                if (i + L < n) ev[nev++] = (GzEv){(int32_t)(i + L), v[4]};
+            }
+        }
+    }
+    if (nev) { /* group by position, keeping the order of appending (counting sort) */
+        gstart = PyMem_Calloc(n + 1, sizeof(int32_t));
+        gvec = PyMem_Malloc(nev * sizeof(int32_t));
+        if (!gstart || !gvec) { PyErr_NoMemory(); goto out; }
+        for (Py_ssize_t k = 0; k < nev; k++) gstart[ev[k].pos + 1]++;
+        for (Py_ssize_t i = 0; i < n; i++) gstart[i + 1] += gstart[i];
+        int32_t *fill = PyMem_Malloc((n + 1) * sizeof(int32_t));
+        if (!fill) { PyErr_NoMemory(); goto out; }
+        memcpy(fill, gstart, (n + 1) * sizeof(int32_t));
+        for (Py_ssize_t k = 0; k < nev; k++) gvec[fill[ev[k].pos]++] = ev[k].vec;
+        PyMem_Free(fill);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t p = i + 2;
+        double *acc = state + i * NL;
+        for (int y = 0; y < NL; y++) acc[y] = 0.0;
+        add_vec(t, acc, ci[p]->uni[0]);
+        add_vec(t, acc, ci[p - 1]->uni[1]);
+        add_vec(t, acc, ci[p + 1]->uni[2]);
+        add_vec(t, acc, ci[p - 2]->uni[3]);
+        add_vec(t, acc, ci[p + 2]->uni[4]);
+        if (ci[p - 1]->bif & 1) add_vec(t, acc, bi_get(t, bi_key(0, pad[p - 1], pad[p])));
+        if (ci[p]->bif & 2) add_vec(t, acc, bi_get(t, bi_key(1, pad[p], pad[p + 1])));
+        if (ci[p - 2]->bif & 4) add_vec(t, acc, bi_get(t, bi_key(2, pad[p - 2], pad[p - 1])));
+        if (ci[p + 1]->bif & 8) add_vec(t, acc, bi_get(t, bi_key(3, pad[p + 1], pad[p + 2])));
+        add_list(t, acc, ci[p]->st[0]);
+        add_list(t, acc, i == 0 ? t->bos : ci[p - 1]->st[1]);
+        add_list(t, acc, i == n - 1 ? t->eos : ci[p + 1]->st[2]);
+        if (i > 1) add_list(t, acc, ci[p - 2]->st[3]);
+        if (i + 2 < n) add_list(t, acc, ci[p + 2]->st[4]);
+        if (wb[i]) add_vec(t, acc, wb[i]->wb);
+        if (we[i]) add_vec(t, acc, we[i]->we);
+        if (inside[i]) add_vec(t, acc, t->win[inside[i]]);
+        if (i > 0 && we[i - 1]) add_vec(t, acc, t->pwe[wel[i - 1]]);
+        if (i + 1 < n && wb[i + 1]) add_vec(t, acc, t->nwb[wbl[i + 1]]);
+        if (nev)
+            for (int32_t k = gstart[i]; k < gstart[i + 1]; k++) add_vec(t, acc, gvec[k]);
+    }
+    rc = 0;
+out:
+    PyMem_Free(ci); PyMem_Free(wb); PyMem_Free(we); PyMem_Free(wbl); PyMem_Free(wel); PyMem_Free(inside);
+    PyMem_Free(ev); PyMem_Free(gstart); PyMem_Free(gvec);
+    return rc;
+}
+
+/* Viterbi as crfsuite's crf1dc_viterbi: labels[i] = model label id */
+static int viterbi(const TaggerObject *t, const double *state, Py_ssize_t n, int *labels) {
+    double *score = PyMem_Malloc(n * NL * sizeof(double));
+    int *back = PyMem_Malloc(n * NL * sizeof(int));
+    if (!score || !back) { PyMem_Free(score); PyMem_Free(back); PyErr_NoMemory(); return -1; }
+    for (int j = 0; j < NL; j++) score[j] = state[j];
+    for (Py_ssize_t i = 1; i < n; i++) {
+        const double *prev = score + (i - 1) * NL;
+        double *cur = score + i * NL;
+        for (int j = 0; j < NL; j++) {
+            double best = -DBL_MAX;
+            int arg = 0;
+            for (int k = 0; k < NL; k++) {
+                double s = prev[k] + t->trans[k * NL + j];
+                if (best < s) { best = s; arg = k; }
+            }
+            back[i * NL + j] = arg;
+            cur[j] = best + state[i * NL + j];
+        }
+    }
+    double best = -DBL_MAX;
+    labels[n - 1] = 0;
+    for (int j = 0; j < NL; j++)
+        if (best < score[(n - 1) * NL + j]) { best = score[(n - 1) * NL + j]; labels[n - 1] = j; }
+    for (Py_ssize_t i = n - 2; i >= 0; i--) labels[i] = back[(i + 1) * NL + labels[i + 1]];
+    PyMem_Free(score); PyMem_Free(back);
+    return 0;
+}
+
+/* Scaled forward-backward as crfsuite's crf1dc_alpha_score / crf1dc_beta_score; marg[i] = marginal of
+   labels[i] at i (fwd * bwd / scale). */
+static int marginals(const TaggerObject *t, const double *state, Py_ssize_t n, const int *labels, double *marg) {
+    double et[NL * NL];
+    for (int k = 0; k < NL * NL; k++) et[k] = exp(t->trans[k]);
+    double *es = PyMem_Malloc(n * NL * sizeof(double));
+    double *alpha = PyMem_Malloc(n * NL * sizeof(double));
+    double *beta = PyMem_Malloc(n * NL * sizeof(double));
+    double *scale = PyMem_Malloc(n * sizeof(double));
+    if (!es || !alpha || !beta || !scale) {
+        PyMem_Free(es); PyMem_Free(alpha); PyMem_Free(beta); PyMem_Free(scale);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < n * NL; k++) es[k] = exp(state[k]);
+    double sum = 0.0;
+    for (int j = 0; j < NL; j++) { alpha[j] = es[j]; sum += alpha[j]; }
+    scale[0] = (sum != 0.0) ? 1.0 / sum : 1.0;
+    for (int j = 0; j < NL; j++) alpha[j] *= scale[0];
+    for (Py_ssize_t i = 1; i < n; i++) {
+        const double *prev = alpha + (i - 1) * NL;
+        double *cur = alpha + i * NL;
+        for (int j = 0; j < NL; j++) cur[j] = 0.0;
+        for (int k = 0; k < NL; k++)
+            for (int j = 0; j < NL; j++) cur[j] += prev[k] * et[k * NL + j];
+        sum = 0.0;
+        for (int j = 0; j < NL; j++) { cur[j] *= es[i * NL + j]; sum += cur[j]; }
+        scale[i] = (sum != 0.0) ? 1.0 / sum : 1.0;
+        for (int j = 0; j < NL; j++) cur[j] *= scale[i];
+    }
+    for (int j = 0; j < NL; j++) beta[(n - 1) * NL + j] = scale[n - 1];
+    for (Py_ssize_t i = n - 2; i >= 0; i--) {
+        double row[NL];
+        for (int j = 0; j < NL; j++) row[j] = beta[(i + 1) * NL + j] * es[(i + 1) * NL + j];
+        for (int k = 0; k < NL; k++) {
+            double s = 0.0;
+            for (int j = 0; j < NL; j++) s += et[k * NL + j] * row[j];
+            beta[i * NL + k] = s;
+        }
+        for (int k = 0; k < NL; k++) beta[i * NL + k] *= scale[i];
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int y = labels[i];
+        marg[i] = alpha[i * NL + y] * beta[i * NL + y] / scale[i];
+    }
+    PyMem_Free(es); PyMem_Free(alpha); PyMem_Free(beta); PyMem_Free(scale);
+    return 0;
+}
+
+/* shared by tag() and labels(): code points, state scores, Viterbi labels */
+static int run(TaggerObject *t, PyObject *text, uint32_t **pad_out, double **state_out, int **labels_out, Py_ssize_t *n_out) {
+    Py_ssize_t n;
+    uint32_t *pad = to_cps(text, 2, &n);
+    if (!pad) return -1;
+    *pad_out = pad; *n_out = n; *state_out = NULL; *labels_out = NULL;
+    if (n == 0) return 0;
+    pad[0] = pad[1] = '^';
+    pad[n + 2] = pad[n + 3] = '$';
+    double *state = PyMem_Malloc(n * NL * sizeof(double));
+    int *labels = PyMem_Malloc(n * sizeof(int));
+    *state_out = state; *labels_out = labels;
+    if (!state || !labels) { PyErr_NoMemory(); return -1; }
+    if (state_scores(t, pad, n, state) < 0) return -1;
+    return viterbi(t, state, n, labels);
+}
+
+static PyObject *Tagger_tag(TaggerObject *t, PyObject *text) {
+    uint32_t *pad; double *state; int *labels; Py_ssize_t n;
+    PyObject *out = NULL;
+    double *marg = NULL;
+    if (run(t, text, &pad, &state, &labels, &n) < 0) goto done;
+    out = PyList_New(0);
+    if (!out || n == 0) goto done;
+    Py_ssize_t start = -1;
+    for (Py_ssize_t i = 0; i < n; i++) { /* namemodel.to_spans */
+        char c = t->lab[labels[i]];
+        if (c == 'B') start = i;
+        else if (c == 'E' && start >= 0) {
+            if (!marg) {
+                marg = PyMem_Malloc(n * sizeof(double));
+                if (!marg) { PyErr_NoMemory(); Py_CLEAR(out); goto done; }
+                if (marginals(t, state, n, labels, marg) < 0) { Py_CLEAR(out); goto done; }
+            }
+            double m = marg[start];
+            for (Py_ssize_t k = start + 1; k <= i; k++)
+                if (marg[k] < m) m = marg[k];
+            PyObject *item = Py_BuildValue("(nnd)", start, i + 1, m);
+            if (!item || PyList_Append(out, item) < 0) { Py_XDECREF(item); Py_CLEAR(out); goto done; }
+            Py_DECREF(item);
+            start = -1;
+        } else if (c == 'O') start = -1;
+    }
+done:
+    PyMem_Free(pad); PyMem_Free(state); PyMem_Free(labels); PyMem_Free(marg);
+    return out;
+}
+
+static PyObject *Tagger_labels(TaggerObject *t, PyObject *text) {
+    uint32_t *pad; double *state; int *labels; Py_ssize_t n;
+    PyObject *out = NULL;
+    if (run(t, text, &pad, &state, &labels, &n) < 0) goto done;
+    out = PyUnicode_New(n, 127);
+    if (!out) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) PyUnicode_WRITE(PyUnicode_1BYTE_KIND, PyUnicode_DATA(out), i, t->lab[labels[i]]);
+done:
+    PyMem_Free(pad); PyMem_Free(state); PyMem_Free(labels);
+    return out;
+}
+
+/* state scores and marginals of every label (tests compare them with python-crfsuite's) */
+static PyObject *Tagger_marginals(TaggerObject *t, PyObject *text) {
+    uint32_t *pad; double *state; int *labels; Py_ssize_t n;
+    PyObject *out = NULL;
+    double *marg = NULL;
+    int *lab1 = NULL;
+    if (run(t, text, &pad, &state, &labels, &n) < 0) goto done;
+    out = PyList_New(n);
+    if (!out || n == 0) goto done;
+    marg = PyMem_Malloc(n * NL * sizeof(double) + 1);
+    lab1 = PyMem_Malloc(n * sizeof(int) + 1);
+    if (!marg || !lab1) { PyErr_NoMemory(); Py_CLEAR(out); goto done; }
+    for (int y = 0; y < NL; y++) {
+        for (Py_ssize_t i = 0; i < n; i++) lab1[i] = y;
+        if (marginals(t, state, n, lab1, marg + y * n) < 0) { Py_CLEAR(out); goto done; }
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *d = PyDict_New();
+        if (!d) { Py_CLEAR(out); goto done; }
+        PyList_SET_ITEM(out, i, d);
+        for (int y = 0; y < NL; y++) {
+            char k[2] = {t->lab[y], 0};
+            PyObject *v = PyFloat_FromDouble(marg[y * n + i]);
+            if (!v || PyDict_SetItemString(d, k, v) < 0) { Py_XDECREF(v); Py_CLEAR(out); goto done; }
+            Py_DECREF(v);
+        }
+    }
+done:
+    PyMem_Free(pad); PyMem_Free(state); PyMem_Free(labels); PyMem_Free(marg); PyMem_Free(lab1);
+    return out;
+}
+
+static PyMethodDef Tagger_methods[] = {
+    {"tag", (PyCFunction)Tagger_tag, METH_O, "tag(text) -> [(start, end, smallest label marginal)]"},
+    {"labels", (PyCFunction)Tagger_labels, METH_O, "labels(text) -> Viterbi labels as a str of B/I/E/O"},
+    {"marginals", (PyCFunction)Tagger_marginals, METH_O, "marginals(text) -> [{label: marginal}] per character"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject TaggerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "cnai.corpus._namescan.Tagger",
+    .tp_basicsize = sizeof(TaggerObject),
+    .tp_dealloc = (destructor)Tagger_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The name CRF's features, Viterbi and marginals (built by cnai.corpus.namemodel._compiled).",
+    .tp_methods = Tagger_methods,
+    .tp_init = (initproc)Tagger_init,
+    .tp_new = PyType_GenericNew,
+};
+
+static struct PyModuleDef moddef = {
+    PyModuleDef_HEAD_INIT, "_namescan",
+    "Compiled tagging for cnai.corpus.namemodel (same labels and confidences as the Python path).", -1, NULL,
+};
+
+PyMODINIT_FUNC PyInit__namescan(void) {
+    if (PyType_Ready(&TaggerType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&moddef);
+    if (!m) return NULL;
+    Py_INCREF(&TaggerType);
+    if (PyModule_AddObject(m, "Tagger", (PyObject *)&TaggerType) < 0) {
+        Py_DECREF(&TaggerType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
