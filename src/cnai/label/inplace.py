@@ -83,9 +83,14 @@ def _diff_patch(old: bytes, new: bytes, lo_ok: int, hi_ok: int) -> tuple[int, by
 
 # ------------------------------------------------------------------ planners (read only)
 def _plan_jpeg(path: str, js: str, opts: WriteOpts) -> Plan | None:
-    from cnai.label.formats.images import XMP_SIG, _jpeg_segments, header_memo, jpeg_write
+    from cnai.label.formats.images import header_memo
 
-    head, _sos, _size = header_memo.get(path)
+    return plan_jpeg_head(header_memo.get(path)[0], js, opts)
+
+
+def plan_jpeg_head(head: bytes, js: str, opts: WriteOpts) -> Plan | None:
+    """The JPEG plan from the header bytes (everything before SOS), for callers that have read them."""
+    from cnai.label.formats.images import XMP_SIG, _jpeg_segments, jpeg_write
 
     def xmp_seg(data: bytes):
         segs, _ = _jpeg_segments(data + b"\xff\xda")

@@ -70,6 +70,11 @@ def detect(path: str) -> tuple[str | None, list[str]]:
     """(format, warnings) for a file."""
     with open(path, "rb") as f:
         head = f.read(HEAD_BYTES)
+    return detect_head(head, path)
+
+
+def detect_head(head: bytes, path: str) -> tuple[str | None, list[str]]:
+    """detect() for a caller that has read the first HEAD_BYTES bytes itself."""
     fmt = sniff(head, path)
     warnings = []
     ext = os.path.splitext(path)[1].lower()
