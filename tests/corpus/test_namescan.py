@@ -168,3 +168,40 @@ def test_read_model_weights_match_the_dump(tmp_path):
     broken = {k for k in flat if len((k[0] + "x").splitlines()) != 1}
     assert len(state) == len(flat) - len(broken) and set(state) == set(flat) - broken
     assert all(abs(flat[k] - w) <= 5e-7 for k, w in state.items())
+
+
+def _pieces_reference(text, triggers=None):
+    """names.find's former loop: the model on each piece of names._pieces, one tag() call per piece."""
+    out = []
+    for a, b in names._pieces(text):
+        if (triggers is not None and not any(s < b and a < e for s, e in triggers)) or not names._CJK.search(
+            text, a, b
+        ):
+            continue
+        out += [(a + s, a + e, c) for s, e, c in namemodel.tag_python(text[a:b])]
+    return out
+
+
+def test_tag_text_matches_the_piece_loop(compiled, dev_texts, generated):
+    assert namemodel._MAX_PIECE == names._MAX_PIECE
+    long_lines = [
+        "，。！" + "王小明说" * 120 + "没有标点的长句子" * 60,
+        "张伟、李娜 " * 70 + "\n\n！！王芳？",
+        "a" * 700 + "王小明。",
+        "!!!",
+        "",
+        "\n王伟\n",
+    ]
+    texts = (
+        ["".join(dev_texts[k : k + 7]) for k in range(0, len(dev_texts), 7)] + generated[:100] + long_lines
+    )
+    for text in texts:
+        assert namemodel.tag_text(text) == _pieces_reference(text), text[:40]
+        trig = [(i, i + 2) for i in range(0, len(text), 53)]
+        assert namemodel.tag_text(text, trig) == _pieces_reference(text, trig), text[:40]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.sampled_from(_ALPHABET), max_size=400))
+def test_tag_text_random(text):
+    assert namemodel.tag_text(text) == _pieces_reference(text)

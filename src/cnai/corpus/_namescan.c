@@ -479,8 +479,7 @@ static int state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_ssize_t p = i + 2;
-        double *acc = state + i * NL;
-        for (int y = 0; y < NL; y++) acc[y] = 0.0;
+        double acc[NL] = {0.0, 0.0, 0.0, 0.0}; /* a local: kept in registers, not aliased with the tables */
         add_vec(t, acc, ci[p]->uni[0]);
         add_vec(t, acc, ci[p - 1]->uni[1]);
         add_vec(t, acc, ci[p + 1]->uni[2]);
@@ -502,6 +501,7 @@ static int state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n
         if (i + 1 < n && wb[i + 1]) add_vec(t, acc, t->nwb[wbl[i + 1]]);
         if (nev)
             for (int32_t k = gstart[i]; k < gstart[i + 1]; k++) add_vec(t, acc, gvec[k]);
+        memcpy(state + i * NL, acc, sizeof(acc));
     }
     rc = 0;
 out:
@@ -588,7 +588,46 @@ static int marginals(const TaggerObject *t, const double *state, Py_ssize_t n, c
     return 0;
 }
 
-/* shared by tag() and labels(): code points, state scores, Viterbi labels */
+/* tag n code points at pad + 2 (pad holds 2 free slots on either side, overwritten): spans appended to
+   out with offset added */
+static int tag_cps(const TaggerObject *t, uint32_t *pad, Py_ssize_t n, Py_ssize_t offset, PyObject *out) {
+    if (n == 0) return 0;
+    uint32_t save[4] = {pad[0], pad[1], pad[n + 2], pad[n + 3]};
+    pad[0] = pad[1] = '^';
+    pad[n + 2] = pad[n + 3] = '$';
+    int rc = -1;
+    double *state = PyMem_Malloc(n * NL * sizeof(double));
+    int *labels = PyMem_Malloc(n * sizeof(int));
+    double *marg = NULL;
+    if (!state || !labels) { PyErr_NoMemory(); goto done; }
+    if (state_scores(t, pad, n, state) < 0 || viterbi(t, state, n, labels) < 0) goto done;
+    Py_ssize_t start = -1;
+    for (Py_ssize_t i = 0; i < n; i++) { /* namemodel.to_spans */
+        char c = t->lab[labels[i]];
+        if (c == 'B') start = i;
+        else if (c == 'E' && start >= 0) {
+            if (!marg) {
+                marg = PyMem_Malloc(n * sizeof(double));
+                if (!marg) { PyErr_NoMemory(); goto done; }
+                if (marginals(t, state, n, labels, marg) < 0) goto done;
+            }
+            double m = marg[start];
+            for (Py_ssize_t k = start + 1; k <= i; k++)
+                if (marg[k] < m) m = marg[k];
+            PyObject *item = Py_BuildValue("(nnd)", offset + start, offset + i + 1, m);
+            if (!item || PyList_Append(out, item) < 0) { Py_XDECREF(item); goto done; }
+            Py_DECREF(item);
+            start = -1;
+        } else if (c == 'O') start = -1;
+    }
+    rc = 0;
+done:
+    pad[0] = save[0]; pad[1] = save[1]; pad[n + 2] = save[2]; pad[n + 3] = save[3];
+    PyMem_Free(state); PyMem_Free(labels); PyMem_Free(marg);
+    return rc;
+}
+
+/* shared by labels() and marginals(): code points, state scores, Viterbi labels */
 static int run(TaggerObject *t, PyObject *text, uint32_t **pad_out, double **state_out, int **labels_out, Py_ssize_t *n_out) {
     Py_ssize_t n;
     uint32_t *pad = to_cps(text, 2, &n);
@@ -606,33 +645,82 @@ static int run(TaggerObject *t, PyObject *text, uint32_t **pad_out, double **sta
 }
 
 static PyObject *Tagger_tag(TaggerObject *t, PyObject *text) {
-    uint32_t *pad; double *state; int *labels; Py_ssize_t n;
-    PyObject *out = NULL;
-    double *marg = NULL;
-    if (run(t, text, &pad, &state, &labels, &n) < 0) goto done;
-    out = PyList_New(0);
-    if (!out || n == 0) goto done;
-    Py_ssize_t start = -1;
-    for (Py_ssize_t i = 0; i < n; i++) { /* namemodel.to_spans */
-        char c = t->lab[labels[i]];
-        if (c == 'B') start = i;
-        else if (c == 'E' && start >= 0) {
-            if (!marg) {
-                marg = PyMem_Malloc(n * sizeof(double));
-                if (!marg) { PyErr_NoMemory(); Py_CLEAR(out); goto done; }
-                if (marginals(t, state, n, labels, marg) < 0) { Py_CLEAR(out); goto done; }
+    Py_ssize_t n;
+    uint32_t *pad = to_cps(text, 2, &n);
+    if (!pad) return NULL;
+    PyObject *out = PyList_New(0);
+    if (out && tag_cps(t, pad, n, 0, out) < 0) Py_CLEAR(out);
+    PyMem_Free(pad);
+    return out;
+}
+
+/* names.py's sentence pieces (_SENT, _MAX_PIECE, _BREAK): terminators end a sentence */
+static inline int is_term(uint32_t c) {
+    switch (c) {
+    case 0x3002: case 0xff01: case 0xff1f: case '!': case '?': case 0xff1b: case ';': case '\n': return 1;
+    default: return 0;
+    }
+}
+
+static inline int is_break(uint32_t c) {
+    return c == 0xff0c || c == ',' || c == 0x3001 || c == 0xff1a || c == ':' || Py_UNICODE_ISSPACE(c);
+}
+
+/* tag_text(text, max_piece, triggers=None) -> [(start, end, smallest marginal)] over the whole text: the
+   pieces of names._pieces, skipping a piece without a Chinese character (U+4E00..U+9FFF) or, when triggers
+   (sorted (start, end) pairs) are given, a piece no trigger overlaps; one call instead of one per piece. */
+static PyObject *Tagger_tag_text(TaggerObject *t, PyObject *args) {
+    PyObject *text, *trig = Py_None;
+    Py_ssize_t maxp;
+    if (!PyArg_ParseTuple(args, "Un|O", &text, &maxp, &trig)) return NULL;
+    if (maxp < 2) { PyErr_SetString(PyExc_ValueError, "max_piece must be at least 2"); return NULL; }
+    Py_ssize_t *ts = NULL, *te = NULL, nt = 0;
+    if (trig != Py_None) {
+        PyObject *f = PySequence_Fast(trig, "triggers: a sequence of (start, end)");
+        if (!f) return NULL;
+        nt = PySequence_Fast_GET_SIZE(f);
+        ts = PyMem_Malloc((nt + 1) * sizeof(Py_ssize_t));
+        te = PyMem_Malloc((nt + 1) * sizeof(Py_ssize_t));
+        if (!ts || !te) { PyMem_Free(ts); PyMem_Free(te); Py_DECREF(f); return PyErr_NoMemory(); }
+        for (Py_ssize_t k = 0; k < nt; k++)
+            if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(f, k), "nn", &ts[k], &te[k])) {
+                PyMem_Free(ts); PyMem_Free(te); Py_DECREF(f); return NULL;
             }
-            double m = marg[start];
-            for (Py_ssize_t k = start + 1; k <= i; k++)
-                if (marg[k] < m) m = marg[k];
-            PyObject *item = Py_BuildValue("(nnd)", start, i + 1, m);
-            if (!item || PyList_Append(out, item) < 0) { Py_XDECREF(item); Py_CLEAR(out); goto done; }
-            Py_DECREF(item);
-            start = -1;
-        } else if (c == 'O') start = -1;
+        Py_DECREF(f);
+    }
+    Py_ssize_t n;
+    uint32_t *pad = to_cps(text, 2, &n);
+    PyObject *out = pad ? PyList_New(0) : NULL;
+    if (!out) goto done;
+    const uint32_t *x = pad + 2;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        Py_ssize_t a = i;
+        if (is_term(x[i])) { /* terminators at the start of the text form a piece of their own */
+            while (i < n && is_term(x[i])) i++;
+        } else {
+            while (i < n && !is_term(x[i])) i++;
+            while (i < n && is_term(x[i])) i++;
+        }
+        Py_ssize_t b = i;
+        for (;;) { /* a long sentence: cut at the last comma/colon/space in [a + max/2, a + max) */
+            Py_ssize_t e = b;
+            if (b - a > maxp) {
+                e = 0;
+                for (Py_ssize_t k = a + maxp / 2; k < a + maxp; k++)
+                    if (is_break(x[k])) e = k + 1;
+                if (!e) e = a + maxp;
+            }
+            int cjk = 0, hit = trig == Py_None;
+            for (Py_ssize_t k = a; k < e && !cjk; k++) cjk = x[k] >= 0x4e00 && x[k] <= 0x9fff;
+            for (Py_ssize_t k = 0; k < nt && !hit; k++) hit = ts[k] < e && a < te[k];
+            if (cjk && hit && tag_cps(t, pad + a, e - a, a, out) < 0) { Py_CLEAR(out); goto done; }
+            if (e == b) break;
+            a = e;
+        }
     }
 done:
-    PyMem_Free(pad); PyMem_Free(state); PyMem_Free(labels); PyMem_Free(marg);
+    PyMem_Free(pad); PyMem_Free(ts); PyMem_Free(te);
     return out;
 }
 
@@ -682,6 +770,8 @@ done:
 
 static PyMethodDef Tagger_methods[] = {
     {"tag", (PyCFunction)Tagger_tag, METH_O, "tag(text) -> [(start, end, smallest label marginal)]"},
+    {"tag_text", (PyCFunction)Tagger_tag_text, METH_VARARGS,
+     "tag_text(text, max_piece, triggers=None) -> spans over the sentence pieces of text (names._pieces)"},
     {"labels", (PyCFunction)Tagger_labels, METH_O, "labels(text) -> Viterbi labels as a str of B/I/E/O"},
     {"marginals", (PyCFunction)Tagger_marginals, METH_O, "marginals(text) -> [{label: marginal}] per character"},
     {NULL, NULL, 0, NULL},

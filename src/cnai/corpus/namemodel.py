@@ -296,6 +296,36 @@ def tag(text: str, rule_spans=None, model=None) -> list[tuple[int, int, float]]:
     return tag_python(text, rule_spans, t)
 
 
+def tag_text(text: str, triggers=None, model=None, rules=None) -> list[tuple[int, int, float]]:
+    """The model over every sentence piece of text (cnai.corpus.names._pieces), as names.find runs it:
+    [(start, end, confidence)] in text offsets. Pieces without a Chinese character are skipped, and with
+    triggers (sorted (start, end) pairs) pieces that none overlaps. rules: names.find_rules' output, read
+    only when USE_RULES (candidates as features). The shipped model runs in one compiled call; otherwise
+    (another model, rule features, no extension) the loop below, one tag() per piece: the same output."""
+    t = model or tagger()
+    if t is None:
+        return []
+    if not USE_RULES and (model is None or model is getattr(_LOCAL, "tagger", None)):
+        c = _COMPILED.get("t", False)
+        if c is False:
+            c = _compiled()
+        if c is not None:
+            return [(s, e, round(m, 3)) for s, e, m in c.tag_text(text, _MAX_PIECE, triggers)]
+    from cnai.corpus import names
+
+    out = []
+    for a, b in names._pieces(text):
+        if (triggers is not None and not any(s < b and a < e for s, e in triggers)) or not names._CJK.search(
+            text, a, b
+        ):
+            continue
+        rs = (
+            [(s - a, e - a, c) for s, e, _t, c, _r in rules or () if a <= s and e <= b] if USE_RULES else None
+        )
+        out += [(a + s, a + e, c) for s, e, c in tag(text[a:b], rs, t)]
+    return out
+
+
 def tag_python(text: str, rule_spans=None, model=None) -> list[tuple[int, int, float]]:
     """The reference path: feature strings + python-crfsuite."""
     t = model or tagger()
@@ -373,6 +403,7 @@ def read_model(path: Path) -> tuple[list[str], dict[str, list[float]], list[list
 
 
 _COMPILED: dict = {}
+_MAX_PIECE = 300  # names._MAX_PIECE (a test checks they agree; importing names here would be circular)
 
 
 def _compiled():
