@@ -429,27 +429,20 @@ def find(
         if not trig:
             return [f for f in rules if f[3] >= max(threshold, 0.5) and text[f[0]].isascii()]
         trig.sort()
-    out = []
-    for a, b in _pieces(text):
-        if (gate and not any(s < b and a < e for s, e in trig)) or not _CJK.search(text, a, b):
-            continue  # no trigger, or no Chinese character: nothing for the model to find
-        rs = (
-            [(s - a, e - a, c) for s, e, _t, c, _r in rules if a <= s and e <= b]
-            if namemodel.USE_RULES
-            else None
+    # the model on each sentence piece (_pieces) holding a Chinese character (and, gated, a trigger): one
+    # compiled call for the whole text (namemodel.tag_text; the per-piece Python loop without the extension)
+    why = {(s, e): r for s, e, _t, _c, r in rules}
+    out = [
+        (
+            s,
+            e,
+            "person_name",
+            _rescale(c),
+            "name model" + (f"; rules: {why[(s, e)]}" if (s, e) in why else ""),
         )
-        why = {(s, e): r for s, e, _t, _c, r in rules}
-        out += [
-            (
-                a + s,
-                a + e,
-                "person_name",
-                _rescale(c),
-                "name model" + (f"; rules: {why[(a + s, a + e)]}" if (a + s, a + e) in why else ""),
-            )
-            for s, e, c in namemodel.tag(text[a:b], rs, tagger)
-            if not any(ch.isascii() for ch in text[a + s : a + e])
-        ]  # Latin names: the rules' patterns
+        for s, e, c in namemodel.tag_text(text, trig if gate else None, tagger, rules)
+        if not any(ch.isascii() for ch in text[s:e])
+    ]  # Latin names: the rules' patterns
     if SNAP and out:  # a span one character short of a well-known name is that name (马伊 -> 马伊琍)
         fam = [(m.start(), m.end()) for m in _famous_rx().finditer(text)]
         for j, f in enumerate(out):
