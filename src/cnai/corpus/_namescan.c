@@ -415,17 +415,52 @@ static inline void add_list(const TaggerObject *t, double *acc, List l) {
 
 typedef struct { int32_t pos, vec; } GzEv;
 
+/* per-call work buffers, sized for the longest piece and reused across the pieces of a text */
+typedef struct {
+    Py_ssize_t cap;
+    const CharInfo **ci;
+    const LexEntry **wb, **we;
+    uint8_t *wbl, *wel, *inside;
+    double *state, *score;
+    int *labels, *back;
+} Scratch;
+
+static void scratch_free(Scratch *s) {
+    PyMem_Free(s->ci); PyMem_Free(s->wb); PyMem_Free(s->we); PyMem_Free(s->wbl); PyMem_Free(s->wel);
+    PyMem_Free(s->inside); PyMem_Free(s->state); PyMem_Free(s->score); PyMem_Free(s->labels); PyMem_Free(s->back);
+    memset(s, 0, sizeof(*s));
+}
+
+static int scratch_fit(Scratch *s, Py_ssize_t n) {
+    if (n <= s->cap) return 0;
+    scratch_free(s);
+    s->ci = PyMem_Malloc((n + 4) * sizeof(CharInfo *));
+    s->wb = PyMem_Malloc((n + 1) * sizeof(LexEntry *));
+    s->we = PyMem_Malloc((n + 1) * sizeof(LexEntry *));
+    s->wbl = PyMem_Malloc(n + 1); s->wel = PyMem_Malloc(n + 1); s->inside = PyMem_Malloc(n + 1);
+    s->state = PyMem_Malloc(n * NL * sizeof(double)); s->score = PyMem_Malloc(n * NL * sizeof(double));
+    s->labels = PyMem_Malloc(n * sizeof(int)); s->back = PyMem_Malloc(n * NL * sizeof(int));
+    if (!s->ci || !s->wb || !s->we || !s->wbl || !s->wel || !s->inside || !s->state || !s->score || !s->labels || !s->back) {
+        scratch_free(s);
+        PyErr_NoMemory();
+        return -1;
+    }
+    s->cap = n;
+    return 0;
+}
+
 /* State scores of text (n >= 1): state[i*NL + y], summed in the Python feature order. */
-static int state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, double *state) {
+static int state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, double *state, Scratch *sc) {
     const uint32_t *text = pad + 2;
     int rc = -1;
-    const CharInfo **ci = PyMem_Malloc((n + 4) * sizeof(CharInfo *));
-    const LexEntry **wb = PyMem_Calloc(n + 1, sizeof(LexEntry *));
-    const LexEntry **we = PyMem_Calloc(n + 1, sizeof(LexEntry *));
-    uint8_t *wbl = PyMem_Calloc(n + 1, 1), *wel = PyMem_Calloc(n + 1, 1), *inside = PyMem_Calloc(n + 1, 1);
+    const CharInfo **ci = sc->ci;
+    const LexEntry **wb = sc->wb, **we = sc->we;
+    uint8_t *wbl = sc->wbl, *wel = sc->wel, *inside = sc->inside;
+    memset((void *)wb, 0, (n + 1) * sizeof(LexEntry *));
+    memset((void *)we, 0, (n + 1) * sizeof(LexEntry *));
+    memset(wbl, 0, n + 1); memset(wel, 0, n + 1); memset(inside, 0, n + 1);
     GzEv *ev = NULL; Py_ssize_t nev = 0, cev = 0;
     int32_t *gstart = NULL, *gvec = NULL;
-    if (!ci || !wb || !we || !wbl || !wel || !inside) { PyErr_NoMemory(); goto out; }
     for (Py_ssize_t p = 0; p < n + 4; p++) ci[p] = char_info(t, pad[p]);
     /* longest lexicon word starting / ending at each position, and the longest straddling one */
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -505,16 +540,14 @@ static int state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n
     }
     rc = 0;
 out:
-    PyMem_Free(ci); PyMem_Free(wb); PyMem_Free(we); PyMem_Free(wbl); PyMem_Free(wel); PyMem_Free(inside);
     PyMem_Free(ev); PyMem_Free(gstart); PyMem_Free(gvec);
     return rc;
 }
 
 /* Viterbi as crfsuite's crf1dc_viterbi: labels[i] = model label id */
-static int viterbi(const TaggerObject *t, const double *state, Py_ssize_t n, int *labels) {
-    double *score = PyMem_Malloc(n * NL * sizeof(double));
-    int *back = PyMem_Malloc(n * NL * sizeof(int));
-    if (!score || !back) { PyMem_Free(score); PyMem_Free(back); PyErr_NoMemory(); return -1; }
+static int viterbi(const TaggerObject *t, const double *state, Py_ssize_t n, int *labels, Scratch *sc) {
+    double *score = sc->score;
+    int *back = sc->back;
     for (int j = 0; j < NL; j++) score[j] = state[j];
     for (Py_ssize_t i = 1; i < n; i++) {
         const double *prev = score + (i - 1) * NL;
@@ -535,7 +568,6 @@ static int viterbi(const TaggerObject *t, const double *state, Py_ssize_t n, int
     for (int j = 0; j < NL; j++)
         if (best < score[(n - 1) * NL + j]) { best = score[(n - 1) * NL + j]; labels[n - 1] = j; }
     for (Py_ssize_t i = n - 2; i >= 0; i--) labels[i] = back[(i + 1) * NL + labels[i + 1]];
-    PyMem_Free(score); PyMem_Free(back);
     return 0;
 }
 
@@ -590,17 +622,17 @@ static int marginals(const TaggerObject *t, const double *state, Py_ssize_t n, c
 
 /* tag n code points at pad + 2 (pad holds 2 free slots on either side, overwritten): spans appended to
    out with offset added */
-static int tag_cps(const TaggerObject *t, uint32_t *pad, Py_ssize_t n, Py_ssize_t offset, PyObject *out) {
+static int tag_cps(const TaggerObject *t, uint32_t *pad, Py_ssize_t n, Py_ssize_t offset, PyObject *out, Scratch *sc) {
     if (n == 0) return 0;
+    if (scratch_fit(sc, n) < 0) return -1;
     uint32_t save[4] = {pad[0], pad[1], pad[n + 2], pad[n + 3]};
     pad[0] = pad[1] = '^';
     pad[n + 2] = pad[n + 3] = '$';
     int rc = -1;
-    double *state = PyMem_Malloc(n * NL * sizeof(double));
-    int *labels = PyMem_Malloc(n * sizeof(int));
+    double *state = sc->state;
+    int *labels = sc->labels;
     double *marg = NULL;
-    if (!state || !labels) { PyErr_NoMemory(); goto done; }
-    if (state_scores(t, pad, n, state) < 0 || viterbi(t, state, n, labels) < 0) goto done;
+    if (state_scores(t, pad, n, state, sc) < 0 || viterbi(t, state, n, labels, sc) < 0) goto done;
     Py_ssize_t start = -1;
     for (Py_ssize_t i = 0; i < n; i++) { /* namemodel.to_spans */
         char c = t->lab[labels[i]];
@@ -623,7 +655,7 @@ static int tag_cps(const TaggerObject *t, uint32_t *pad, Py_ssize_t n, Py_ssize_
     rc = 0;
 done:
     pad[0] = save[0]; pad[1] = save[1]; pad[n + 2] = save[2]; pad[n + 3] = save[3];
-    PyMem_Free(state); PyMem_Free(labels); PyMem_Free(marg);
+    PyMem_Free(marg);
     return rc;
 }
 
@@ -640,8 +672,10 @@ static int run(TaggerObject *t, PyObject *text, uint32_t **pad_out, double **sta
     int *labels = PyMem_Malloc(n * sizeof(int));
     *state_out = state; *labels_out = labels;
     if (!state || !labels) { PyErr_NoMemory(); return -1; }
-    if (state_scores(t, pad, n, state) < 0) return -1;
-    return viterbi(t, state, n, labels);
+    Scratch sc = {0};
+    int rc = scratch_fit(&sc, n) < 0 || state_scores(t, pad, n, state, &sc) < 0 || viterbi(t, state, n, labels, &sc) < 0 ? -1 : 0;
+    scratch_free(&sc);
+    return rc;
 }
 
 static PyObject *Tagger_tag(TaggerObject *t, PyObject *text) {
@@ -649,7 +683,9 @@ static PyObject *Tagger_tag(TaggerObject *t, PyObject *text) {
     uint32_t *pad = to_cps(text, 2, &n);
     if (!pad) return NULL;
     PyObject *out = PyList_New(0);
-    if (out && tag_cps(t, pad, n, 0, out) < 0) Py_CLEAR(out);
+    Scratch sc = {0};
+    if (out && tag_cps(t, pad, n, 0, out, &sc) < 0) Py_CLEAR(out);
+    scratch_free(&sc);
     PyMem_Free(pad);
     return out;
 }
@@ -689,6 +725,7 @@ static PyObject *Tagger_tag_text(TaggerObject *t, PyObject *args) {
         Py_DECREF(f);
     }
     Py_ssize_t n;
+    Scratch sc = {0};
     uint32_t *pad = to_cps(text, 2, &n);
     PyObject *out = pad ? PyList_New(0) : NULL;
     if (!out) goto done;
@@ -714,12 +751,13 @@ static PyObject *Tagger_tag_text(TaggerObject *t, PyObject *args) {
             int cjk = 0, hit = trig == Py_None;
             for (Py_ssize_t k = a; k < e && !cjk; k++) cjk = x[k] >= 0x4e00 && x[k] <= 0x9fff;
             for (Py_ssize_t k = 0; k < nt && !hit; k++) hit = ts[k] < e && a < te[k];
-            if (cjk && hit && tag_cps(t, pad + a, e - a, a, out) < 0) { Py_CLEAR(out); goto done; }
+            if (cjk && hit && tag_cps(t, pad + a, e - a, a, out, &sc) < 0) { Py_CLEAR(out); goto done; }
             if (e == b) break;
             a = e;
         }
     }
 done:
+    scratch_free(&sc);
     PyMem_Free(pad); PyMem_Free(ts); PyMem_Free(te);
     return out;
 }
