@@ -50,8 +50,9 @@ _DIGITS = "0-9０-９"
 # 1266号楼下: "below building No. 1266" reads as house number + 楼下 (also 楼顶, 楼道, 楼梯)
 _NEAR = "[下上里前后旁边门外顶道梯]"
 _CNUM = "一二三四五六七八九十百零〇"
+_NUMCH = f"{_DIGITS}{_CNUM}千万两"  # a house number's characters (一千八百号, 一万一千号)
 _ROAD_END = (
-    f"(?:大街|大道|路|街|巷子?|胡同|弄|道)(?!段)(?:{_SEP}[东西南北中]?[{_CNUM}{_DIGITS}]{{0,2}}段|"
+    f"(?:大街|大道|路|街|巷子?|胡同|弄|道|(?<=[{_CNUM}])条(?={_SEP}[{_NUMCH}]{{1,8}}号))(?!段)(?:{_SEP}[东西南北中]?[{_CNUM}{_DIGITS}]{{0,2}}段|"
     f"[东西南北中](?![{_H}]{{2}}))?(?:步行街|商业街|美食街|小吃街)?"
 )
 # 区长 / 县长 / 镇长 are office holders, unless a lower level follows (城关镇长兴南路, 望江县长岭镇)
@@ -77,7 +78,7 @@ _COMPONENTS = [
             f"{_NAMECH}{{1,6}}?(?:村|社区|居委会|嘎查)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
         ),
     ),
-    ("group", re.compile(f"[{_DIGITS}{_CNUM}]{{1,3}}(?:组|队)(?![数人员长织成合])")),  # not 三组数据
+    ("group", re.compile(f"[{_DIGITS}{_CNUM}]{{1,3}}(?:组|队)(?!人员|[数员长织成合])")),  # not 三组数据
     ("road", re.compile(f"(?:{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")),
     # 农业路 与 花园路 交叉口: a crossing of two roads
     (
@@ -90,7 +91,7 @@ _COMPONENTS = [
     (
         "number",
         re.compile(
-            f"[甲乙丙丁]?[{_DIGITS}{_CNUM}]{{1,5}}(?:[-－][{_DIGITS}]{{1,4}})?号(?:院(?![内里外中]))?"
+            f"[甲乙丙丁]?(?:[东西南北](?=[{_CNUM}]))?[{_NUMCH}]{{1,8}}(?:[-－][{_DIGITS}]{{1,4}})?号(?:院(?![内里外中]))?"
             f"(?:之[{_CNUM}]{{1,2}}|附[{_DIGITS}]{{1,3}}号)?(?!楼(?!{_NEAR}))"
         ),  # 22799号|院内, 128号之一, 35号附1号, 甲48号
     ),
@@ -100,24 +101,40 @@ _COMPONENTS = [
             f"(?:[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|(?:[东西南北中][{_CNUM}]{{0,3}}|[{_CNUM}]{{1,3}})区|"
             f"{_NAMECH}{{1,4}}[{_DIGITS}]{{1,3}}区|"  # 宝城76区
             f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?{_SEP}[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑(?:小区|花园)?|{_NAMECH}{{2,8}}?"
-            f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|园(?!区)|文化城|大楼)(?:小区|花园)?(?:[{_CNUM}{_DIGITS}]{{1,2}}期)?|"
+            f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|园(?!区)|城(?![市区里外])|大楼)(?:小区|花园)?(?:[{_CNUM}{_DIGITS}]{{1,2}}期)?|"
             f"{_NAMECH}{{0,6}}[A-Z]{{2,10}}"
             f"(?:{_SEP}[A-Z][0-9]{{1,2}}座?)?)"
         ),
     ),  # 望京SOHO T1, 现代城A座, B塔, 花果园, 翠苑 + 一区
-    ("tower", re.compile(f"(?:[东西南北中]|[{_DIGITS}A-Za-z]{{1,3}})(?:塔|座|栋|幢)")),  # 越秀城市广场 南塔
+    (
+        "tower",
+        re.compile(f"(?:[东西南北中]|[{_DIGITS}A-Za-z]{{1,3}})(?:塔|座|栋|幢|馆)"),
+    ),  # 越秀城市广场 南塔
     ("unit", re.compile(f"[{_DIGITS}{_CNUM}]{{1,2}}单元")),
-    ("floor", re.compile(f"(?:[BbＢ]|负|地下)?[{_DIGITS}]{{1,2}}(?:楼|层|F)(?![{_H}]{{0}}[房盘道])")),  # B1层
+    (
+        "floor",
+        re.compile(
+            f"(?:(?:[BbＢ]|负|地下)?[{_DIGITS}]{{1,2}}|[{_CNUM}]{{1,3}})(?:楼|层|F)(?![{_H}]{{0}}[房盘道])"
+        ),
+    ),  # B1层
     (
         "room",
         re.compile(
-            f"(?:[{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{2,5}}|[{_DIGITS}]{{3,5}})(?:室|房|号(?!楼))?"
+            f"(?:[{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{2,5}}|[{_DIGITS}]{{3,5}}|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,4}})"
+            f"(?:室|房|号(?!楼))?"
             f"(?![{_DIGITS}])"
         ),
     ),  # 2-3-201: building-unit-room
 ]
 _NUMBER = dict(_COMPONENTS)["number"]
-_BUILDING_NO = re.compile(f"[{_DIGITS}]{{1,4}}号楼")
+_BUILDING_NO = re.compile(f"[{_DIGITS}]{{1,4}}号(?:楼|库|仓|馆|厅)")  # 2号楼, 2号库 (a warehouse)
+_FLOOR_ROOM = re.compile(f"[{_DIGITS}]{{1,2}}(?:号|室)(?![楼{_DIGITS}])")  # 4楼 2号: a door on that floor
+# a named place with a house number right after a district or town (江阳区大山坪二号)
+_PLACE_NO = re.compile(f"{_NAMECH}{{2,4}}?(?={_SEP}[{_NUMCH}]{{1,8}}号(?!楼|线|院))")
+# Hong Kong and Macao areas below the region (香港特别行政区九龙 弥敦道)
+_SAR_AREAS = ("香港岛", "港岛", "九龙", "新界", "澳门半岛", "氹仔", "路环")
+# a "centre" named for what it does is a facility, not a building (十九号转运中心)
+_FACILITY = ("转运中心", "分拣中心", "配送中心", "物流中心", "服务中心", "营业厅", "营业部")
 _LANE_ONLY = re.compile(f"[{_DIGITS}{_CNUM}]+弄")
 _LEVEL = {name: i for i, (name, _r) in enumerate(_COMPONENTS)}
 _ADMIN = {"province", "city", "district", "town"}
@@ -245,7 +262,10 @@ def _short_match(text: str, i: int, depth: int = 0) -> tuple[int, str] | None:
             nxt = _table_match(text, j) or (_short_match(text, j, 1) if depth == 0 else None)
             if not nxt and lvl == "city":  # 武汉 + 东湖高新区: a district the table does not list
                 m = _COMPONENTS[_LEVEL["district"]][1].match(text, j)
-                if m and m.end() - m.start() >= 3 and m.group()[-2:] not in _GENERIC:
+                g = m.group() if m else ""
+                if len(g) >= 3 and (
+                    g[-2:] not in _GENERIC or (len(g) >= 4 and g.endswith("园区"))
+                ):  # 工业园区
                     nxt = (m.end(), "district")
             if nxt and _RANK[nxt[1]] > _RANK[lvl]:
                 return i + k, lvl
@@ -260,8 +280,15 @@ def _heads() -> frozenset[str]:
 
 
 def _known_inside(text: str, a: int, b: int) -> bool:
+    """A place name starts at a..b-1 (坐标|广州市, 住|金牛区); a two-character one must end before the suffix
+    (高新区's 新区 is the suffix, not a name)."""
     places, table = _places(), divisions()
-    return any(text[j : j + k] in places or text[j : j + k] in table for j in range(a, b) for k in (2, 3, 4))
+    return any(
+        text[j : j + k] in places or text[j : j + k] in table
+        for j in range(a, b)
+        for k in (2, 3, 4)
+        if j + k <= b or k > 2
+    )
 
 
 def _swallows_verb(text: str, m: re.Match) -> bool:
@@ -308,13 +335,20 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
     if i == 0 or prev in _ROAD_BOUNDARY:
         m = _FIRST_ROAD.match(text, i)  # place names inside are normal here (南京东路); find() needs a number
         if m and not _generic_road(m.group()) and not _swallows_verb(text, m):
-            return m.end(), "road"
+            return _road_end(text, m.end()), "road"
         # a housing estate or village with a building, unit or group after it (阳光小区3栋, 张庄村三组)
         for lvl in ("village", "building"):
             m = _COMPONENTS[_LEVEL[lvl]][1].match(text, i)
             if m and not _swallows_verb(text, m):  # 快递寄 + 翠苑一区
                 return m.end(), lvl
     return None
+
+
+def _road_end(text: str, end: int) -> int:
+    """A road name may hold another road word (中街路): take the 路 too, not a 路口 or 街道."""
+    if text[end - 1] in "街道巷" and text[end : end + 1] == "路" and text[end + 1 : end + 2] != "口":
+        return end + 1
+    return end
 
 
 def _chain(text: str, i: int):
@@ -338,6 +372,16 @@ def _chain(text: str, i: int):
             bm = _BUILDING_NO.match(text, k)
             if bm:
                 got = ("building", bm.end())
+        if last == "floor":
+            fm = _FLOOR_ROOM.match(text, k)
+            if fm:
+                got = ("room", fm.end())
+        if (
+            last in ("province", "city")
+            and text.startswith(_SAR_AREAS, k)
+            and not _COMPONENTS[_LEVEL["district"]][1].match(text, k)  # 九龙城区: the district itself
+        ):
+            got = ("district", k + next(len(a) for a in _SAR_AREAS if text.startswith(a, k)))
         if last in _ADMIN:
             # 邯郸市 + 武安市 (county-level city), 定西市 + 安定区 + 内官营镇, 浙江 + 杭州 + 西湖区
             t = _table_match(text, k) or _short_match(text, k)
@@ -362,12 +406,14 @@ def _chain(text: str, i: int):
             m = rx.match(text, k)
             if m and name == "road" and (_generic_road(m.group()) or _LANE_ONLY.fullmatch(m.group())):
                 continue  # 问路 is no road; 600弄 is a lane
+            if m and name == "building" and m.group().endswith(_FACILITY):
+                continue
             if m and name == "road" and lv == lvl:  # a second road only before a number (市桥街 繁华路 8号)
                 sep2 = _SEP_RX.match(text, m.end())
                 if not _NUMBER.match(text, sep2.end() if sep2 else m.end()):
                     continue
             if m:
-                got = (name, m.end())
+                got = (name, _road_end(text, m.end()) if name == "road" else m.end())
                 break
         if got is None and last in ("district", "town") and k == j:
             # a known place right after a district (朝阳区三里屯, 海淀区中关村): part of the address
@@ -375,6 +421,10 @@ def _chain(text: str, i: int):
             w = next((text[k : k + n] for n in (4, 3) if text[k : k + n] in places), None)
             if w and len(w) == len(text[k : k + len(w)]):
                 got = ("park", k + len(w))
+            else:
+                pm = _PLACE_NO.match(text, k)
+                if pm and not _ORG.match(text, k):
+                    got = ("road", pm.end())
         if got is None:
             break
         comps.append(got[0])

@@ -86,8 +86,9 @@ def main(argv: list[str]) -> None:
             if name not in READ:
                 raise SystemExit(f"{name}: errors of this set are not read in round 5 (see READ)")
             res = realeval.score(load_set(name), [_only_addresses], 0.5, "exact")
-            for kind, _iid, _t, span, text in res["errors"]:
-                print(f"{name}\t{kind}\t{span}\t{text!r}")
+            for kind, _iid, typ, span, text in res["errors"]:
+                if typ == "address":
+                    print(f"{name}\t{kind}\t{span}\t{text!r}")
 
 
 def _merge(a: dict, b: dict) -> dict:
