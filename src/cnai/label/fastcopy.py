@@ -128,7 +128,7 @@ class Source:
                 raise SkipError("verification failed", "label not found in the written file on read-back")
             if self.tail and os.pread(fd, len(self.tail), want - len(self.tail)) != self.tail:
                 raise SkipError("verification failed", "output's image data does not end as the input's does")
-            inplace.writeback.submit(fd)
+            inplace.writeback.submit(fd, want)
         except BaseException as e:
             os.close(fd)
             try:

@@ -238,10 +238,15 @@ class _Writeback:
     with duplicated descriptors so the caller may close its own at once. `CNAI_NO_EARLY_WRITEBACK=1` turns
     it off (for measuring); non-Linux systems skip it."""
 
+    BATCH_FILES, BATCH_BYTES = 8, 8 << 20  # small files go to the thread in groups: one wake-up per group
+
     def __init__(self):
         self.fn = None          # libc.sync_file_range, False when unavailable
         self.q = None
         self.pid = 0
+        self.batch: list[int] = []
+        self.batch_bytes = 0
+        self.lock = threading.Lock()
 
     def _start(self) -> bool:
         if self.fn is None:
@@ -258,28 +263,45 @@ class _Writeback:
                 if self.pid != os.getpid():
                     import queue
 
-                    q: queue.Queue = queue.Queue(maxsize=64)  # bounds the duplicated descriptors held open
+                    q: queue.Queue = queue.Queue(maxsize=16)  # bounds the duplicated descriptors held open (16 groups)
                     threading.Thread(target=self._run, args=(q,), name="cnai-writeback", daemon=True).start()
                     self.q, self.pid = q, os.getpid()
         return True
 
     def _run(self, q) -> None:
         while True:
-            fd = q.get()
+            fds = q.get()
             try:
-                self.fn(fd, 0, 0, 2)  # SYNC_FILE_RANGE_WRITE
+                for fd in fds:
+                    try:
+                        self.fn(fd, 0, 0, 2)  # SYNC_FILE_RANGE_WRITE
+                    finally:
+                        os.close(fd)
             finally:
-                os.close(fd)
                 q.task_done()
 
-    def submit(self, fd: int) -> None:
+    def submit(self, fd: int, size: int | None = None) -> None:
+        """Start the write-out of fd's file. Files of known `size` below BATCH_BYTES are handed over in groups
+        of up to BATCH_FILES / BATCH_BYTES (each hand-over wakes the thread, which then wants the GIL); others
+        at once."""
         if os.environ.get("CNAI_NO_EARLY_WRITEBACK") or not self._start():
             return
-        self.q.put(os.dup(fd))
+        dup = os.dup(fd)
+        with self.lock:
+            self.batch.append(dup)
+            self.batch_bytes += self.BATCH_BYTES if size is None else size
+            if len(self.batch) < self.BATCH_FILES and self.batch_bytes < self.BATCH_BYTES:
+                return
+            fds, self.batch, self.batch_bytes = self.batch, [], 0
+        self.q.put(fds)
 
     def drain(self) -> None:
         """Wait until every submitted file has had its write-out started (and its descriptor closed)."""
         if self.q is not None and self.pid == os.getpid():
+            with self.lock:
+                fds, self.batch, self.batch_bytes = self.batch, [], 0
+            if fds:
+                self.q.put(fds)
             self.q.join()
 
 
