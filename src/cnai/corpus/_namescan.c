@@ -45,6 +45,7 @@ typedef struct {
 typedef struct { uint64_t key; int32_t vec; } BiEntry;           /* key 0 = empty (keys have bit 63 set) */
 typedef struct { uint64_t k1; uint32_t k2; int16_t wb, we; } LexEntry; /* k2 holds the length: 0 = empty */
 typedef struct { uint64_t h; int32_t off, len; List kinds; } GazEntry;    /* len 0 = empty */
+typedef struct { uint64_t key; uint64_t lens; } GazPrefix; /* first two characters -> bit L: a word of length L */
 
 typedef struct {
     PyObject_HEAD
@@ -55,12 +56,14 @@ typedef struct {
     int32_t *pool;          /* vector index lists */
     Py_ssize_t npool, cpool;
     CharInfo *chars; uint64_t cmask;
+    uint16_t *bmp;          /* BMP code point -> its slot in chars + 1 (0: not in the table); NULL if too large */
     CharInfo kinds[5];      /* H D L W P for characters not in the table */
     List bos, eos;
     BiEntry *bi; uint64_t bmask;
     LexEntry *lex; uint64_t lmask;
-    uint64_t *lbloom, *gbloom; /* blocked Bloom filters in front of the lexicon and the gazetteer (two bits
-                                  in one word): most lookups miss, and the tables are larger than the cache */
+    uint64_t *lbloom; /* blocked Bloom filter in front of the lexicon (two bits in one word): most lookups miss,
+                         and the table is larger than the cache */
+    GazPrefix *gpre; uint64_t gpmask; /* gazetteer words by their first two characters: which lengths exist */
     int32_t win[5], pwe[5], nwb[5];
     GazEntry *gaz; uint64_t gmask;
     uint32_t *gcp; Py_ssize_t ngcp, cgcp; /* gazetteer words' code points */
@@ -129,6 +132,10 @@ static inline int kind_of(uint32_t c) {
 }
 
 static inline const CharInfo *char_info(const TaggerObject *t, uint32_t cp) {
+    if (cp < 0x10000 && t->bmp) {
+        uint16_t k = t->bmp[cp];
+        return k ? &t->chars[k - 1] : &t->kinds[kind_of(cp)];
+    }
     uint64_t h = mix64(cp) & t->cmask;
     for (;;) {
         const CharInfo *e = &t->chars[h];
@@ -153,7 +160,6 @@ static inline int32_t bi_get(const TaggerObject *t, uint64_t key) {
 }
 
 #define LBLOOM_BITS 16 /* 2^16 words: 512 KB */
-#define GBLOOM_BITS 12 /* 2^12 words: 32 KB, keyed by a gazetteer word's first two characters */
 
 static inline void lex_key(const uint32_t *w, int L, uint64_t *k1, uint32_t *k2) {
     *k1 = (uint64_t)w[0] | ((uint64_t)w[1] << 21) | (L > 2 ? (uint64_t)w[2] << 42 : 0);
@@ -169,7 +175,13 @@ static inline int bloom_has(const uint64_t *b, int bits, uint64_t h) {
 
 static inline void bloom_add(uint64_t *b, int bits, uint64_t h) { b[h >> (64 - bits)] |= bloom_bits(h); }
 
-static inline uint64_t pair_hash(uint32_t a, uint32_t b) { return mix64(((uint64_t)a << 32) | b); }
+static inline uint64_t pair_key(uint32_t a, uint32_t b) { return (1ULL << 63) | ((uint64_t)a << 21) | b; }
+
+static GazPrefix *gpre_slot(const TaggerObject *t, uint64_t key) {
+    uint64_t h = mix64(key) & t->gpmask;
+    while (t->gpre[h].key && t->gpre[h].key != key) h = (h + 1) & t->gpmask;
+    return &t->gpre[h];
+}
 
 static inline const LexEntry *lex_get(const TaggerObject *t, const uint32_t *w, int L) {
     uint64_t k1; uint32_t k2;
@@ -217,7 +229,7 @@ static uint32_t *to_cps(PyObject *s, Py_ssize_t pad, Py_ssize_t *n) {
 
 static void Tagger_dealloc(TaggerObject *t) {
     PyMem_Free(t->vec); PyMem_Free(t->pool); PyMem_Free(t->chars); PyMem_Free(t->bi);
-    PyMem_Free(t->lex); PyMem_Free(t->gaz); PyMem_Free(t->lbloom); PyMem_Free(t->gbloom); PyMem_Free(t->gcp);
+    PyMem_Free(t->lex); PyMem_Free(t->gaz); PyMem_Free(t->lbloom); PyMem_Free(t->gpre); PyMem_Free(t->bmp); PyMem_Free(t->gcp);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
 
@@ -314,8 +326,7 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
     if (!t->lex) { PyErr_NoMemory(); goto done; }
     t->lmask = ls - 1;
     t->lbloom = PyMem_Calloc((size_t)1 << LBLOOM_BITS, sizeof(uint64_t));
-    t->gbloom = PyMem_Calloc((size_t)1 << GBLOOM_BITS, sizeof(uint64_t));
-    if (!t->lbloom || !t->gbloom) { PyErr_NoMemory(); goto done; }
+    if (!t->lbloom) { PyErr_NoMemory(); goto done; }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lexicon); i++) {
         PyObject *w; int32_t wb, we; PyObject *owb, *owe;
         if (!PyArg_ParseTuple(PyList_GET_ITEM(lexicon, i), "UOO", &w, &owb, &owe)) goto done;
@@ -353,6 +364,9 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
     t->gaz = PyMem_Calloc(gs, sizeof(GazEntry));
     if (!t->gaz) { PyErr_NoMemory(); goto done; }
     t->gmask = gs - 1;
+    t->gpre = PyMem_Calloc(gs, sizeof(GazPrefix));
+    if (!t->gpre) { PyErr_NoMemory(); goto done; }
+    t->gpmask = gs - 1;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(gazetteer); i++) {
         PyObject *w, *ks;
         if (!PyArg_ParseTuple(PyList_GET_ITEM(gazetteer, i), "UO", &w, &ks)) goto done;
@@ -373,7 +387,11 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
             h = (h + 1) & t->gmask;
         }
         if (dup) continue;
-        bloom_add(t->gbloom, GBLOOM_BITS, pair_hash(cps[0], cps[1]));
+        if (L < 64) {
+            GazPrefix *gp = gpre_slot(t, pair_key(cps[0], cps[1]));
+            gp->key = pair_key(cps[0], cps[1]);
+            gp->lens |= 1ULL << L;
+        }
         GazEntry *e = &t->gaz[h];
         e->h = hv; e->off = (int32_t)t->ngcp; e->len = (int32_t)L;
         t->ngcp += L;
@@ -394,6 +412,12 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
         CharInfo *ci = char_slot(t, cps[0]);
         if (!ci->used) { PyErr_SetString(PyExc_ValueError, "a gazetteer word's first character must be in the character table"); goto done; }
         if (ci->glen < L) ci->glen = (int32_t)L;
+    }
+    if (t->cmask < 0xffff) { /* a direct index for the BMP: no hashing per character */
+        t->bmp = PyMem_Calloc(0x10000, sizeof(uint16_t));
+        if (!t->bmp) { PyErr_NoMemory(); goto done; }
+        for (uint64_t h = 0; h <= t->cmask; h++)
+            if (t->chars[h].used && t->chars[h].cp < 0x10000) t->bmp[t->chars[h].cp] = (uint16_t)(h + 1);
     }
     rc = 0;
 done:
@@ -478,9 +502,12 @@ static int state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n
     /* gazetteer events in the order namemodel appends them */
     for (Py_ssize_t i = 0; i < n; i++) {
         int32_t gl = ci[i + 2]->glen;
-        if (gl == 0 || i + 1 >= n || !bloom_has(t->gbloom, GBLOOM_BITS, pair_hash(text[i], text[i + 1]))) continue;
+        if (gl == 0 || i + 1 >= n) continue;
+        const GazPrefix *gp = gpre_slot(t, pair_key(text[i], text[i + 1]));
+        if (!gp->key) continue;
         for (Py_ssize_t L = 2; L <= gl; L++) {
             if (i + L > n) break;
+            if (L < 64 && !(gp->lens >> L & 1)) continue;
             const GazEntry *g = gaz_get(t, text + i, L);
             if (!g) continue;
             for (int32_t k = 0; k < g->kinds.len; k++) {
