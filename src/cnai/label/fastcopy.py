@@ -59,11 +59,11 @@ def usable(dst: str | None) -> bool:
 class Source:
     """An open JPEG input: descriptor, size, header (bytes before SOS), format warnings."""
 
-    __slots__ = ("path", "fd", "size", "head", "sos", "warns", "tail")
+    __slots__ = ("path", "fd", "size", "head", "sos", "segs", "warns", "tail")
 
-    def __init__(self, path: str, fd: int, size: int, head: bytes, sos: int, warns: list[str]):
-        self.path, self.fd, self.size, self.head, self.sos, self.warns = path, fd, size, head, sos, warns
-        self.tail = b""
+    def __init__(self, path: str, fd: int, size: int, head: bytes, sos: int, segs: list, warns: list[str]):
+        self.path, self.fd, self.size, self.head, self.sos, self.segs = path, fd, size, head, sos, segs
+        self.warns, self.tail = warns, b""
 
     def close(self) -> None:
         if self.fd >= 0:
@@ -73,7 +73,7 @@ class Source:
     def scan(self):
         from cnai.label.formats.images import jpeg_read
 
-        return jpeg_read(self.head + b"\xff\xda")
+        return jpeg_read(self.head + b"\xff\xda", segs=self.segs)
 
     def damage(self) -> list[str]:
         """carrier.damage for JPEG (images.jpeg_damage_path) on the open descriptor; keeps the tail read."""
@@ -123,7 +123,7 @@ class Source:
                 raise SkipError(
                     "verification failed", "output header differs from the bytes written on read-back"
                 )
-            lab, _items, _p = _labels("jpeg", jpeg_read(back))
+            lab, _items, _p = _labels("jpeg", jpeg_read(back, traces=False))
             if lab is None or lab.to_json() != js:
                 raise SkipError("verification failed", "label not found in the written file on read-back")
             if self.tail and os.pread(fd, len(self.tail), want - len(self.tail)) != self.tail:
@@ -175,14 +175,14 @@ def open_source(path: str) -> Source | None:
         n = len(buf)
         while True:  # as images._jpeg_header: grow until SOS is inside, or the whole file is read
             try:
-                _segs, sos = _jpeg_segments(buf)
+                segs, sos = _jpeg_segments(buf)
                 break
             except FormatError:
                 if len(buf) >= st.st_size:
                     raise
                 n *= 4
                 buf = os.pread(fd, n, 0)
-        return Source(path, fd, st.st_size, buf[:sos], sos, warns)
+        return Source(path, fd, st.st_size, buf[:sos], sos, segs, warns)
     except BaseException:
         os.close(fd)
         raise

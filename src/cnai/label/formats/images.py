@@ -94,9 +94,12 @@ def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, int, int]], int]:
         p += ln
 
 
-def jpeg_read(data: bytes) -> Scan:
+def jpeg_read(data: bytes, *, traces: bool = True, segs: list | None = None) -> Scan:
+    """Labels in a JPEG header (`data` up to and including the SOS marker). `segs`: the segments when the caller
+    has parsed them already; `traces=False` skips the generator-name search (a label read-back needs none)."""
     scan = Scan()
-    segs, _ = _jpeg_segments(data)
+    if segs is None:
+        segs, _ = _jpeg_segments(data)
     for m, s, e in segs:
         payload = data[s + 4:e]
         if m == 0xE1 and payload.startswith(XMP_SIG):
@@ -108,7 +111,8 @@ def jpeg_read(data: bytes) -> Scan:
         elif (0xE0 <= m <= 0xEF or m == 0xFE) and b"AIGC" in payload:
             for off, js in find_json_blobs(payload):
                 scan.found.append(Found("jpeg-app-json" if m != 0xFE else "jpeg-comment", js, s + 4 + off))
-    scan.traces += generator_traces(b"".join(data[s:e] for m, s, e in segs if m >= 0xE0))
+    if traces:
+        scan.traces += generator_traces(b"".join(data[s:e] for m, s, e in segs if m >= 0xE0))
     return scan
 
 
