@@ -310,7 +310,8 @@ def tag_text(text: str, triggers=None, model=None, rules=None) -> list[tuple[int
         if c is False:
             c = _compiled()
         if c is not None:
-            return [(s, e, round(m, 3)) for s, e, m in c.tag_text(text, _MAX_PIECE, triggers)]
+            r = c.tag_text(text, _MAX_PIECE, triggers)
+            return [(s, e, round(m, 3)) for s, e, m in r] if r else r
     from cnai.corpus import names
 
     out = []
