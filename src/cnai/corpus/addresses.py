@@ -29,11 +29,20 @@ DATA = Path(__file__).parent / "data" / "addresses"
 _H = "\u4e00-\u9fff"
 # characters that never sit inside an unknown place or road name (function words, pronouns, verbs of
 # motion; 局 / 厅 / 委: an office's name, 公安局天河区分局, is not a place; 座 / 所: classifiers, 一座社区)
-_NOT_NAME = "的了是在与及或对向给把被从到为于说也就又还很这那你我他她它们个有没要去来看过想让请局厅委今所座"
+_NOT_NAME = (
+    "的了是在与及或对向给把被从到为于说也就又还很这那你我他她它们个有没要去来看过想让请局厅委今所座停逛"
+)
+# economic and development zones, read at district level (合肥经济技术开发区, 火炬高新区, 松山湖高新技术产业开发区)
+_ZONE = (
+    "高新技术产业开发区|高新技术开发区|经济技术开发区|经济开发区|技术开发区|开发区|高新区|经开区|综合保税区|保税区|"
+    "保税港区|综合实验区|实验区|科技城|科学城"
+)
+# zone and park names are often ordinary words (未来科技城, 中国（上海）自由贸易试验区 aside): only function words stop them
+_ZONECH = f"(?:(?![的了是在与及或和对向给把被从到为于说这那你我他她它们个])[{_H}])"
 _NAMECH = f"(?:(?![{_NOT_NAME}])[{_H}])"
 # a partial address (road + number) may not swallow the verb that puts something there: 快递放南京东路 299号
 # starts after 放, but 解放路 keeps its 放 (see _swallows_verb)
-_LOCATIVE = "放寄送住在到往至搬去回位于"
+_LOCATIVE = "放寄送住在到往至搬去回位于停"
 _ROADCH = f"(?:(?![{_NOT_NAME}省市区县])[{_H}])"
 _SEP = r"(?:[ \t\u3000]{0,3}\n?[ \t\u3000]{0,3})"
 _SEP_RX = re.compile(_SEP)
@@ -53,7 +62,7 @@ _CNUM = "一二三四五六七八九十百零〇"
 _NUMCH = f"{_DIGITS}{_CNUM}千万两"  # a house number's characters (一千八百号, 一万一千号)
 _ROAD_END = (
     f"(?:大街|大道|路|街|巷子?|胡同|弄|道|(?<=[{_CNUM}])条(?={_SEP}[{_NUMCH}]{{1,8}}号))(?!段)(?:{_SEP}[东西南北中]?[{_CNUM}{_DIGITS}]{{0,2}}段|"
-    f"[东西南北中](?![{_H}]{{2}}))?(?:步行街|商业街|美食街|小吃街)?"
+    f"[东西南北中](?![{_H}]{{2}}))?(?:{_SEP}(?:步行街|商业街|美食街|小吃街))?"
 )
 # 区长 / 县长 / 镇长 are office holders, unless a lower level follows (城关镇长兴南路, 望江县长岭镇)
 _HEAD = f"长(?![{_H}]{{1,4}}?(?:区|县|镇|乡|街道|路|街|大道|村))"
@@ -70,7 +79,7 @@ _COMPONENTS = [
     ("town", re.compile(f"{_NAMECH}{{1,5}}?(?:街道|镇|乡(?!街|镇))(?!政|{_HEAD})")),  # 西乡街道, not 西乡
     (
         "park",
-        re.compile(f"{_NAMECH}{{0,8}}?(?:园区|开发区|工业园|科技园|新城|大学城|(?<![路街道])商圈)"),
+        re.compile(f"{_ZONECH}{{0,8}}?(?:{_ZONE}|园区|工业园|科技园|新城|大学城|(?<![路街道])商圈)"),
     ),  # 滨江道|商圈: a road's area
     (
         "village",
@@ -98,7 +107,7 @@ _COMPONENTS = [
     (
         "building",
         re.compile(
-            f"(?:[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|(?:[东西南北中][{_CNUM}]{{0,3}}|[{_CNUM}]{{1,3}})区|"
+            f"(?:[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|[{_CNUM}]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢)|(?:[东西南北中][{_CNUM}]{{0,3}}|[{_CNUM}]{{1,3}})区|"
             f"{_NAMECH}{{1,4}}[{_DIGITS}]{{1,3}}区|"  # 宝城76区
             f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?{_SEP}[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑(?:小区|花园)?|{_NAMECH}{{2,8}}?"
             f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|园(?!区)|城(?![市区里外])|大楼)(?:小区|花园)?(?:[{_CNUM}{_DIGITS}]{{1,2}}期)?|"
@@ -121,13 +130,20 @@ _COMPONENTS = [
         "room",
         re.compile(
             f"(?:[{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{2,5}}|[{_DIGITS}]{{3,5}}|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,4}})"
-            f"(?:室|房|号(?!楼))?"
+            f"(?:室|房|号(?!楼))?|[{_CNUM}]{{3,4}}室"
             f"(?![{_DIGITS}])"
         ),
     ),  # 2-3-201: building-unit-room
 ]
 _NUMBER = dict(_COMPONENTS)["number"]
-_BUILDING_NO = re.compile(f"[{_DIGITS}]{{1,4}}号(?:楼|库|仓|馆|厅)")  # 2号楼, 2号库 (a warehouse)
+_ZONE_RX = re.compile(f"{_ZONECH}{{0,8}}?(?:{_ZONE})")
+# a landmark or area right after a district or town, named without a suffix the components know (秦淮区夫子庙,
+# 渝中区解放碑, 江夏区 藏龙岛): a short name ending in a landmark word, then no further name characters
+_LANDMARK = re.compile(f"{_NAMECH}{{2,3}}?[庙碑桥岛坪湾港城巷坊寺塔湖口](?!(?:[路街道巷号楼村区县镇]|大道))")
+_LANDMARK_END = re.compile(f"(?:[^{_H}]|$|[的这那附旁门对边里逛吃玩见等找上]|{_SEP}[{_H}])")
+_BUILDING_NO = re.compile(
+    f"(?:[{_DIGITS}]{{1,4}}|[{_CNUM}]{{1,4}})号(?:楼|库|仓|馆|厅)"
+)  # 2号楼, 2号库 (a warehouse)
 _FLOOR_ROOM = re.compile(f"[{_DIGITS}]{{1,2}}(?:号|室)(?![楼{_DIGITS}])")  # 4楼 2号: a door on that floor
 # a named place with a house number right after a district or town (江阳区大山坪二号)
 _PLACE_NO = re.compile(f"{_NAMECH}{{2,4}}?(?={_SEP}[{_NUMCH}]{{1,8}}号(?!楼|线|院))")
@@ -158,7 +174,7 @@ def _generic_road(g: str) -> bool:
 
 
 _FIRST_ROAD = re.compile(f"(?:{_ROADCH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")
-_BOUNDARY = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|在到住于自是往去了")
+_BOUNDARY = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|在到住于自是往去了停寄搬")
 _ROAD_BOUNDARY = _BOUNDARY | set(_LOCATIVE) | {"的", "来"}  # 你来建国路93号
 _SUFFIX = re.compile(r"(?:省|市|自治州|地区|盟|新区|区|县|旗|镇|乡|街道)")
 _GOES_ON = re.compile(f"[{_H}]{{1,4}}?(?:区|县|镇|乡|街道|路|街|大道|村)")
@@ -260,6 +276,10 @@ def _short_match(text: str, i: int, depth: int = 0) -> tuple[int, str] | None:
             lvl = shorts[w]
             j = _SEP_RX.match(text, i + k).end()  # 江苏 苏州 吴中区 (form fields)
             nxt = _table_match(text, j) or (_short_match(text, j, 1) if depth == 0 else None)
+            if not nxt:  # 北京 + 经济技术开发区, 合肥 + 经济技术开发区, 郑州 + 航空港经济综合实验区
+                zm = _ZONE_RX.match(text, j)
+                if zm:
+                    nxt = (zm.end(), "district")
             if not nxt and lvl == "city":  # 武汉 + 东湖高新区: a district the table does not list
                 m = _COMPONENTS[_LEVEL["district"]][1].match(text, j)
                 g = m.group() if m else ""
@@ -298,7 +318,7 @@ def _swallows_verb(text: str, m: re.Match) -> bool:
         if text[p] in _LOCATIVE:
             later = _first(text, p + 1)
             # at the very start only when a name of two characters or more follows (放|学府路, not 至善路)
-            if later is not None and later[0] == m.end() and (p > m.start() or m.end() - p - 1 >= 3):
+            if later is not None and later[0] >= m.end() and (p > m.start() or m.end() - p - 1 >= 3):
                 return True
     return False
 
@@ -425,6 +445,13 @@ def _chain(text: str, i: int):
                 pm = _PLACE_NO.match(text, k)
                 if pm and not _ORG.match(text, k):
                     got = ("road", pm.end())
+        if got is None and last in ("district", "town"):
+            lm = _LANDMARK.match(text, k)
+            if lm and not _ORG.match(text, k) and _LANDMARK_END.match(text, lm.end()):
+                # after a space or line break only when the address goes on (江夏区 藏龙岛 杨桥湖大道)
+                nx = _SEP_RX.match(text, lm.end()).end()
+                if k == j or _COMPONENTS[_LEVEL["road"]][1].match(text, nx):
+                    got = ("park", lm.end())
         if got is None:
             break
         comps.append(got[0])
@@ -448,7 +475,7 @@ _PARTIAL_NEXT = {
     ),
     "building": lambda rest: (
         rest[0] in ("building", "tower", "unit", "floor") and len(rest) >= 2
-    ),  # 阳光小区 3栋 2单元, 万达广场 3层 301号
+    ),  # 阳光小区 3栋 2单元, 万达广场 3层 301号 (万达广场三楼 alone is a meeting place)
 }
 _WINDOW = 16
 _DETAIL = {
