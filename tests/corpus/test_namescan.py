@@ -199,9 +199,16 @@ def test_tag_text_matches_the_piece_loop(compiled, dev_texts, generated):
         assert namemodel.tag_text(text) == _pieces_reference(text), text[:40]
         trig = [(i, i + 2) for i in range(0, len(text), 53)]
         assert namemodel.tag_text(text, trig) == _pieces_reference(text, trig), text[:40]
+        trig = [(i, i + 90) for i in range(len(text) - 1, 0, -71)] + [(len(text) // 2, len(text) // 2 + 1)]
+        assert namemodel.tag_text(text, trig) == _pieces_reference(text, trig), text[:40]  # unsorted, long
+        assert namemodel.tag_text(text, []) == []
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(alphabet=st.sampled_from(_ALPHABET), max_size=400))
-def test_tag_text_random(text):
-    assert namemodel.tag_text(text) == _pieces_reference(text)
+@given(
+    st.text(alphabet=st.sampled_from(_ALPHABET), max_size=400),
+    st.none() | st.lists(st.tuples(st.integers(0, 400), st.integers(1, 60)), max_size=8),
+)
+def test_tag_text_random(text, trig):
+    trig = None if trig is None else [(s, s + n) for s, n in trig]
+    assert namemodel.tag_text(text, trig) == _pieces_reference(text, trig)

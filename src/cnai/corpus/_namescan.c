@@ -729,6 +729,13 @@ static inline int is_break(uint32_t c) {
     return c == 0xff0c || c == ',' || c == 0x3001 || c == 0xff1a || c == ':' || Py_UNICODE_ISSPACE(c);
 }
 
+typedef struct { Py_ssize_t s, e; } Trig;
+
+static int trig_cmp(const void *x, const void *y) {
+    const Trig *a = x, *b = y;
+    return a->s < b->s ? -1 : a->s > b->s;
+}
+
 /* tag_text(text, max_piece, triggers=None) -> [(start, end, smallest marginal)] over the whole text: the
    pieces of names._pieces, skipping a piece without a Chinese character (U+4E00..U+9FFF) or, when triggers
    (sorted (start, end) pairs) are given, a piece no trigger overlaps; one call instead of one per piece. */
@@ -737,34 +744,39 @@ static PyObject *Tagger_tag_text(TaggerObject *t, PyObject *args) {
     Py_ssize_t maxp;
     if (!PyArg_ParseTuple(args, "Un|O", &text, &maxp, &trig)) return NULL;
     if (maxp < 2) { PyErr_SetString(PyExc_ValueError, "max_piece must be at least 2"); return NULL; }
-    Py_ssize_t *ts = NULL, *te = NULL, nt = 0;
+    Trig *ts = NULL;
+    Py_ssize_t nt = 0;
     if (trig != Py_None) {
         PyObject *f = PySequence_Fast(trig, "triggers: a sequence of (start, end)");
         if (!f) return NULL;
         nt = PySequence_Fast_GET_SIZE(f);
-        ts = PyMem_Malloc((nt + 1) * sizeof(Py_ssize_t));
-        te = PyMem_Malloc((nt + 1) * sizeof(Py_ssize_t));
-        if (!ts || !te) { PyMem_Free(ts); PyMem_Free(te); Py_DECREF(f); return PyErr_NoMemory(); }
+        ts = PyMem_Malloc((nt + 1) * sizeof(Trig));
+        if (!ts) { Py_DECREF(f); return PyErr_NoMemory(); }
         for (Py_ssize_t k = 0; k < nt; k++)
-            if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(f, k), "nn", &ts[k], &te[k])) {
-                PyMem_Free(ts); PyMem_Free(te); Py_DECREF(f); return NULL;
+            if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(f, k), "nn", &ts[k].s, &ts[k].e)) {
+                PyMem_Free(ts); Py_DECREF(f); return NULL;
             }
         Py_DECREF(f);
     }
-    Py_ssize_t n;
+    if (nt > 1) qsort(ts, nt, sizeof(Trig), trig_cmp);
+    /* the text is read in place; each piece (at most maxp characters) is copied into pad: memory stays
+       bounded on a text of any size */
     Scratch sc = {0};
-    uint32_t *pad = to_cps(text, 2, &n);
-    PyObject *out = pad ? PyList_New(0) : NULL;
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+#define X(k) ((uint32_t)PyUnicode_READ(kind, data, (k)))
+    uint32_t *pad = PyMem_Malloc((maxp + 4) * sizeof(uint32_t));
+    PyObject *out = pad ? PyList_New(0) : PyErr_NoMemory();
     if (!out) goto done;
-    const uint32_t *x = pad + 2;
-    Py_ssize_t i = 0;
+    Py_ssize_t i = 0, j = 0, maxte = -1; /* triggers starting before the piece's end, and their latest end */
     while (i < n) {
         Py_ssize_t a = i;
-        if (is_term(x[i])) { /* terminators at the start of the text form a piece of their own */
-            while (i < n && is_term(x[i])) i++;
+        if (is_term(X(i))) { /* terminators at the start of the text form a piece of their own */
+            while (i < n && is_term(X(i))) i++;
         } else {
-            while (i < n && !is_term(x[i])) i++;
-            while (i < n && is_term(x[i])) i++;
+            while (i < n && !is_term(X(i))) i++;
+            while (i < n && is_term(X(i))) i++;
         }
         Py_ssize_t b = i;
         for (;;) { /* a long sentence: cut at the last comma/colon/space in [a + max/2, a + max) */
@@ -772,20 +784,28 @@ static PyObject *Tagger_tag_text(TaggerObject *t, PyObject *args) {
             if (b - a > maxp) {
                 e = 0;
                 for (Py_ssize_t k = a + maxp / 2; k < a + maxp; k++)
-                    if (is_break(x[k])) e = k + 1;
+                    if (is_break(X(k))) e = k + 1;
                 if (!e) e = a + maxp;
             }
             int cjk = 0, hit = trig == Py_None;
-            for (Py_ssize_t k = a; k < e && !cjk; k++) cjk = x[k] >= 0x4e00 && x[k] <= 0x9fff;
-            for (Py_ssize_t k = 0; k < nt && !hit; k++) hit = ts[k] < e && a < te[k];
-            if (cjk && hit && tag_cps(t, pad + a, e - a, a, out, &sc) < 0) { Py_CLEAR(out); goto done; }
+            for (Py_ssize_t k = a; k < e && !cjk; k++) cjk = X(k) >= 0x4e00 && X(k) <= 0x9fff;
+            if (!hit) { /* some trigger overlaps [a, e): one with start < e ends after a */
+                for (; j < nt && ts[j].s < e; j++)
+                    if (ts[j].e > maxte) maxte = ts[j].e;
+                hit = maxte > a;
+            }
+            if (cjk && hit) {
+                for (Py_ssize_t k = a; k < e; k++) pad[2 + k - a] = X(k);
+                if (tag_cps(t, pad, e - a, a, out, &sc) < 0) { Py_CLEAR(out); goto done; }
+            }
             if (e == b) break;
             a = e;
         }
     }
+#undef X
 done:
     scratch_free(&sc);
-    PyMem_Free(pad); PyMem_Free(ts); PyMem_Free(te);
+    PyMem_Free(pad); PyMem_Free(ts);
     return out;
 }
 
