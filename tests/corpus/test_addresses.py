@@ -221,6 +221,85 @@ def test_a_district_followed_by_prose_ends_at_the_district():
     assert _spans("上海市长宁区将新建一座社区图书馆。") == ["上海市长宁区"]
 
 
+# ---------------------------------------------------------------- round 5: boundaries
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_generated_round5_cases_parse_with_exact_span_and_levels(seed):
+    """Chinese-numeral numbers/floors, zones after a city, landmarks after a district, leading verbs and
+    trailing words outside the span (generated from the division table: structure tests, not evaluation)."""
+    cases = address_gen.cases_round5(250, seed=seed)
+    assert {"park", "floor", "room"} <= {lvl for c in cases for lvl in c.levels}
+    assert any("千" in c.address for c in cases) and any("\n" in c.address for c in cases)
+    bad = []
+    for c in cases:
+        got = [(s, e, r) for s, e, _t, conf, r in addresses.find(c.text) if conf >= 0.5]
+        want = [(c.start, c.end, "address chain: " + "+".join(c.levels))]
+        if got != want:
+            bad.append((c.text, got, want))
+    assert bad == []
+
+
+@pytest.mark.parametrize(
+    "n,written",
+    [
+        (1, "一"),
+        (10, "十"),
+        (16, "十六"),
+        (106, "一百零六"),
+        (300, "三百"),
+        (1850, "一千八百五十"),
+        (11000, "一万一千"),
+    ],
+)
+def test_chinese_number_writer(n, written):
+    assert address_gen.chinese_number(n) == written
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("快递放到河西区友谊路一千二百零八号，我明天取", "河西区友谊路一千二百零八号"),
+        ("会场在鼓楼区中山北路南二十一号二楼", "鼓楼区中山北路南二十一号二楼"),
+        ("他家住长宁区 愚园路 九十号 二单元 三楼，门口有棵树", "长宁区 愚园路 九十号 二单元 三楼"),
+        ("太仓市经济开发区 北京东路 八十八号", "太仓市经济开发区 北京东路 八十八号"),
+        ("请送到武汉东湖高新区光谷大道七十七号", "武汉东湖高新区光谷大道七十七号"),
+        ("厂址：昆山高新区 \n 前进西路 一千八百号", "昆山高新区 \n 前进西路 一千八百号"),
+        ("我们在雨花台区中华门附近吃饭", "雨花台区中华门"),
+        ("我在江汉区江汉路 \n 步行街 等你", "江汉区江汉路 \n 步行街"),
+        ("今晚去沙坪坝区三峡广场逛逛", "沙坪坝区三峡广场"),
+        ("晚上约在九龙坡区杨家坪吃火锅", "九龙坡区杨家坪"),
+        ("货在河东区卫国道九十号3号库", "河东区卫国道九十号3号库"),
+        ("在滨湖新区 紫云路 二百号 \n 十二楼 5号", "滨湖新区 紫云路 二百号 \n 十二楼 5号"),
+        ("店铺地址 朝阳区 建国路 八十七号 华贸中心 L2-15", "朝阳区 建国路 八十七号 华贸中心 L2-15"),
+        ("包裹由海曙区 望京路 十号分拣中心发出", "海曙区 望京路 十号"),
+        ("我是红旗村 五组人", "红旗村 五组"),
+        ("他在武昌区中北路路口等你", "武昌区中北路"),
+        ("香港特别行政区新界 沙田正街 十八号", "香港特别行政区新界 沙田正街 十八号"),
+    ],
+)
+def test_round5_boundaries(text, expected):
+    assert _spans(text) == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "开发区管委会发布了招商公告。",
+        "高新区的企业数量同比增长一成。",
+        "国家级新区的数量已增至十九个。",
+        "浦东新区人民法院审理了此案。",
+        "今天在高新区加班到十点",
+        "在万达广场三楼等你",
+        "这三组人员明天轮休。",
+        "五道口的咖啡馆周末人很多",
+        "交货地点：开发区仓库",
+    ],
+)
+def test_round5_hard_negatives(text):
+    assert _spans(text) == []
+
+
 # ---------------------------------------------------------------- entry point and robustness
 
 

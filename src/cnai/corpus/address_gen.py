@@ -146,3 +146,81 @@ def cases(n: int, seed: int = 7) -> list[Case]:
         text = tpl.replace("{a}", addr)
         out.append(Case(text, start, start + len(addr), tuple(lvl for _p, lvl in parts)))
     return out
+
+
+# ---------------------------------------------------------------- round 5: the boundaries heldout5 showed
+
+_DIGIT_CN = "零一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """1850 -> 一千八百五十, 106 -> 一百零六, 11000 -> 一万一千 (the way house numbers are written out)."""
+    if n == 0:
+        return "零"
+    if n >= 10000:
+        hi, lo = divmod(n, 10000)
+        rest = chinese_number(lo) if lo else ""
+        return chinese_number(hi) + "万" + ("零" + rest if rest and lo < 1000 else rest)
+    out, zero = "", False
+    for unit, value in (("千", 1000), ("百", 100), ("十", 10), ("", 1)):
+        d, n = divmod(n, value)
+        if d:
+            if zero and out:
+                out += "零"
+            out += ("" if unit == "十" and not out and d == 1 else _DIGIT_CN[d]) + unit
+            zero = False
+        elif out:
+            zero = True
+    return out
+
+
+# invented zone names (the zone words are real: 经济技术开发区, 高新区 ...)
+_ZONES = ("经济技术开发区", "高新区", "高新技术产业开发区", "经济开发区", "综合保税区")
+_LANDMARK_NAMES = ("观音桥", "大山坪", "藏龙岛", "夫子庙", "五道口", "沙坪坝", "南门口", "龙头寺")
+# leading words that are not part of the address, and what follows it in running text
+_LEADS = ("", "在", "寄到", "送到", "车停", "放", "我住", "快递寄", "地址是")
+_TAILS = ("", "附近", "门口", "旁边", "对面", "楼下", "的超市", "，谢谢", "。", " 谢谢", "这边", "那个路口")
+
+
+def cases_round5(n: int, seed: int = 11) -> list[Case]:
+    """Addresses with the round-5 patterns, each with its expected span and levels:
+    house numbers, floors and rooms in Chinese numerals, economic zones after a city, a landmark after a
+    district, leading verbs and trailing words outside the span, spaces and line breaks inside."""
+    rng = random.Random(seed)
+    pool = [c for c in chains() if c[1] and not c[0].startswith(("香港", "澳门", "台湾"))]
+    out = []
+    while len(out) < n:
+        prov, city, dist = rng.choice(pool)
+        parts: list[tuple[str, str]] = []
+        kind = rng.random()
+        if kind < 0.25:  # 合肥市 + 经济技术开发区 + road + number
+            parts = [(city, "city"), (rng.choice(_ZONES), "district")]
+        elif kind < 0.45:  # 重庆市渝中区 + 解放碑 (no street after it)
+            parts = [(city, "city"), (dist, "district"), (rng.choice(_LANDMARK_NAMES), "park")]
+        else:
+            parts = ([(prov, "province")] if rng.random() < 0.5 else []) + [
+                (city, "city"),
+                (dist, "district"),
+            ]
+        if parts[-1][1] != "park":
+            parts.append((rng.choice(_ROADS) + rng.choice(_ROAD_SUFFIX), "road"))
+            num = rng.randint(1, 3999)
+            parts.append(((chinese_number(num) if rng.random() < 0.6 else str(num)) + "号", "number"))
+            r = rng.random()
+            if r < 0.3:
+                parts.append((chinese_number(rng.randint(1, 30)) + rng.choice("栋幢"), "building"))
+                parts.append((chinese_number(rng.randint(1, 6)) + "单元", "unit"))
+                parts.append((chinese_number(rng.randint(1, 30)) + "楼", "floor"))
+            elif r < 0.45:
+                parts.append((f"{rng.randint(1, 30)}楼", "floor"))
+                parts.append((f"{rng.randint(1, 12)}号", "room"))
+        spaced = rng.random() < 0.4
+        addr = _join([p for p, _l in parts], rng, spaced)
+        if parts[-1][1] == "park":  # a landmark after a space is read only when a street follows it
+            addr = _join([p for p, _l in parts[:-1]], rng, spaced).rstrip() + parts[-1][0]
+        lead, tail = rng.choice(_LEADS), rng.choice(_TAILS)
+        if parts[-1][1] == "park" and tail in ("", "附近", "门口", "旁边", "对面", "楼下") and tail:
+            tail = "，" + tail  # 解放碑附近 would read as one name
+        text = lead + addr + tail
+        out.append(Case(text, len(lead), len(lead) + len(addr), tuple(lvl for _p, lvl in parts)))
+    return out

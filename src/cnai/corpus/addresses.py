@@ -61,7 +61,7 @@ _NEAR = "[下上里前后旁边门外顶道梯]"
 _CNUM = "一二三四五六七八九十百零〇"
 _NUMCH = f"{_DIGITS}{_CNUM}千万两"  # a house number's characters (一千八百号, 一万一千号)
 _ROAD_END = (
-    f"(?:大街|大道|路|街|巷子?|胡同|弄|道|(?<=[{_CNUM}])条(?={_SEP}[{_NUMCH}]{{1,8}}号))(?!段)(?:{_SEP}[东西南北中]?[{_CNUM}{_DIGITS}]{{0,2}}段|"
+    f"(?:大街|大道|路|街|巷子?|胡同|弄|道(?!口)|(?<=[{_CNUM}])条(?={_SEP}[{_NUMCH}]{{1,8}}号))(?!段)(?:{_SEP}[东西南北中]?[{_CNUM}{_DIGITS}]{{0,2}}段|"
     f"[东西南北中](?![{_H}]{{2}}))?(?:{_SEP}(?:步行街|商业街|美食街|小吃街))?"
 )
 # 区长 / 县长 / 镇长 are office holders, unless a lower level follows (城关镇长兴南路, 望江县长岭镇)
@@ -139,12 +139,16 @@ _NUMBER = dict(_COMPONENTS)["number"]
 _ZONE_RX = re.compile(f"{_ZONECH}{{0,8}}?(?:{_ZONE})")
 # a landmark or area right after a district or town, named without a suffix the components know (秦淮区夫子庙,
 # 渝中区解放碑, 江夏区 藏龙岛): a short name ending in a landmark word, then no further name characters
-_LANDMARK = re.compile(f"{_NAMECH}{{2,3}}?[庙碑桥岛坪湾港城巷坊寺塔湖口](?!(?:[路街道巷号楼村区县镇]|大道))")
+_LANDMARK = re.compile(
+    f"{_NAMECH}{{2,3}}?[庙碑桥岛坪坝坡洲滩湾港城巷坊寺塔湖口](?!(?:[路街道巷号楼村区县镇]|大道))"
+)
 _LANDMARK_END = re.compile(f"(?:[^{_H}]|$|[的这那附旁门对边里逛吃玩见等找上]|{_SEP}[{_H}])")
 _BUILDING_NO = re.compile(
     f"(?:[{_DIGITS}]{{1,4}}|[{_CNUM}]{{1,4}})号(?:楼|库|仓|馆|厅)"
 )  # 2号楼, 2号库 (a warehouse)
-_FLOOR_ROOM = re.compile(f"[{_DIGITS}]{{1,2}}(?:号|室)(?![楼{_DIGITS}])")  # 4楼 2号: a door on that floor
+_FLOOR_ROOM = re.compile(
+    f"[{_DIGITS}]{{1,2}}(?:号|室)(?!楼(?!{_NEAR})|[{_DIGITS}])"
+)  # 4楼 2号: a door on that floor
 # a named place with a house number right after a district or town (江阳区大山坪二号)
 _PLACE_NO = re.compile(f"{_NAMECH}{{2,4}}?(?={_SEP}[{_NUMCH}]{{1,8}}号(?!楼|线|院))")
 # Hong Kong and Macao areas below the region (香港特别行政区九龙 弥敦道)
@@ -331,6 +335,11 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
     t = _table_match(text, i) or _short_match(text, i)
     if t:
         return t
+    for k in (2, 3):  # a county-level city's short name before its zone (昆山高新区, 义乌经济技术开发区)
+        if divisions().get(text[i : i + k] + "市") == "district":
+            zm = _ZONE_RX.match(text, i + k)
+            if zm and zm.end() - i - k <= 9 and not _ORG.match(text, zm.end()):
+                return zm.end(), "district"
     places = _places()
     for k in (5, 4, 3, 2):
         w = text[i : i + k]
@@ -396,6 +405,9 @@ def _chain(text: str, i: int):
             fm = _FLOOR_ROOM.match(text, k)
             if fm:
                 got = ("room", fm.end())
+        zm = _ZONE_RX.match(text, k) if last in ("province", "city") else None
+        if zm and not _ORG.match(text, zm.end()):  # 合肥市 + 经济技术开发区: a zone at district level
+            got = ("district", zm.end())
         if (
             last in ("province", "city")
             and text.startswith(_SAR_AREAS, k)
