@@ -51,8 +51,10 @@ typedef struct {
     PyObject_HEAD
     double trans[NL * NL];
     char lab[NL];           /* 'B' 'I' 'E' 'O' by model label id */
-    double *vec;            /* NL doubles per vector */
+    double *vec;            /* NL doubles per vector; the last one is all zeros */
     Py_ssize_t nvec;
+    int32_t zero;           /* index of the zero vector: stands for an absent attribute where a fixed slot is
+                               added (adding +0.0 to a sum that is never -0.0 changes nothing: still exact) */
     int32_t *pool;          /* vector index lists */
     Py_ssize_t npool, cpool;
     CharInfo *chars; uint64_t cmask;
@@ -277,9 +279,11 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
     }
     memcpy(t->trans, trans.buf, sizeof(t->trans));
     t->nvec = vecs.len / (sizeof(double) * NL);
-    t->vec = PyMem_Malloc(vecs.len + sizeof(double));
+    if (t->nvec >= INT16_MAX) { PyErr_SetString(PyExc_ValueError, "too many model attributes"); goto done; }
+    t->vec = PyMem_Calloc(t->nvec + 1, sizeof(double) * NL);
     if (!t->vec) { PyErr_NoMemory(); goto done; }
     memcpy(t->vec, vecs.buf, vecs.len);
+    t->zero = (int32_t)t->nvec;
 
     /* characters */
     Py_ssize_t nc = PyDict_Size(chars);
@@ -413,6 +417,20 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
         if (!ci->used) { PyErr_SetString(PyExc_ValueError, "a gazetteer word's first character must be in the character table"); goto done; }
         if (ci->glen < L) ci->glen = (int32_t)L;
     }
+    /* absent attributes in fixed slots -> the zero vector (no branch per feature when summing) */
+    for (uint64_t h = 0; h <= t->cmask; h++)
+        for (int k = 0; k < 5; k++)
+            if (t->chars[h].uni[k] < 0) t->chars[h].uni[k] = t->zero;
+    for (int k = 0; k < 5; k++) {
+        for (int j = 0; j < 5; j++) t->kinds[k].uni[j] = t->zero;
+        if (t->win[k] < 0 || k == 0) t->win[k] = t->zero;
+        if (t->pwe[k] < 0 || k == 0) t->pwe[k] = t->zero;
+        if (t->nwb[k] < 0 || k == 0) t->nwb[k] = t->zero;
+    }
+    for (uint64_t h = 0; h <= t->lmask; h++) {
+        if (t->lex[h].wb < 0) t->lex[h].wb = (int16_t)t->zero;
+        if (t->lex[h].we < 0) t->lex[h].we = (int16_t)t->zero;
+    }
     if (t->cmask < 0xffff) { /* a direct index for the BMP: no hashing per character */
         t->bmp = PyMem_Calloc(0x10000, sizeof(uint16_t));
         if (!t->bmp) { PyErr_NoMemory(); goto done; }
@@ -433,6 +451,11 @@ static inline void add_vec(const TaggerObject *t, double *acc, int32_t v) {
     }
 }
 
+static inline void add_z(const TaggerObject *t, double *acc, int32_t v) { /* v >= 0 (maybe the zero vector) */
+    const double *w = t->vec + (Py_ssize_t)v * NL;
+    for (int y = 0; y < NL; y++) acc[y] += w[y];
+}
+
 static inline void add_list(const TaggerObject *t, double *acc, List l) {
     for (int32_t k = 0; k < l.len; k++) add_vec(t, acc, t->pool[l.off + k]);
 }
@@ -443,14 +466,14 @@ typedef struct { int32_t pos, vec; } GzEv;
 typedef struct {
     Py_ssize_t cap;
     const CharInfo **ci;
-    const LexEntry **wb, **we;
+    int32_t *wbv, *wev;     /* vector of the longest word starting / ending here (zero vector: none) */
     uint8_t *wbl, *wel, *inside;
     double *state, *score;
     int *labels, *back;
 } Scratch;
 
 static void scratch_free(Scratch *s) {
-    PyMem_Free(s->ci); PyMem_Free(s->wb); PyMem_Free(s->we); PyMem_Free(s->wbl); PyMem_Free(s->wel);
+    PyMem_Free(s->ci); PyMem_Free(s->wbv); PyMem_Free(s->wev); PyMem_Free(s->wbl); PyMem_Free(s->wel);
     PyMem_Free(s->inside); PyMem_Free(s->state); PyMem_Free(s->score); PyMem_Free(s->labels); PyMem_Free(s->back);
     memset(s, 0, sizeof(*s));
 }
@@ -459,12 +482,12 @@ static int scratch_fit(Scratch *s, Py_ssize_t n) {
     if (n <= s->cap) return 0;
     scratch_free(s);
     s->ci = PyMem_Malloc((n + 4) * sizeof(CharInfo *));
-    s->wb = PyMem_Malloc((n + 1) * sizeof(LexEntry *));
-    s->we = PyMem_Malloc((n + 1) * sizeof(LexEntry *));
+    s->wbv = PyMem_Malloc((n + 1) * sizeof(int32_t));
+    s->wev = PyMem_Malloc((n + 1) * sizeof(int32_t));
     s->wbl = PyMem_Malloc(n + 1); s->wel = PyMem_Malloc(n + 1); s->inside = PyMem_Malloc(n + 1);
     s->state = PyMem_Malloc(n * NL * sizeof(double)); s->score = PyMem_Malloc(n * NL * sizeof(double));
     s->labels = PyMem_Malloc(n * sizeof(int)); s->back = PyMem_Malloc(n * NL * sizeof(int));
-    if (!s->ci || !s->wb || !s->we || !s->wbl || !s->wel || !s->inside || !s->state || !s->score || !s->labels || !s->back) {
+    if (!s->ci || !s->wbv || !s->wev || !s->wbl || !s->wel || !s->inside || !s->state || !s->score || !s->labels || !s->back) {
         scratch_free(s);
         PyErr_NoMemory();
         return -1;
@@ -477,11 +500,11 @@ static int scratch_fit(Scratch *s, Py_ssize_t n) {
 static int state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, double *state, Scratch *sc) {
     const uint32_t *text = pad + 2;
     int rc = -1;
+    if (n <= 0 || n > sc->cap) return 0; /* callers pass 1 <= n <= capacity */
     const CharInfo **ci = sc->ci;
-    const LexEntry **wb = sc->wb, **we = sc->we;
+    int32_t *wbv = sc->wbv, *wev = sc->wev;
     uint8_t *wbl = sc->wbl, *wel = sc->wel, *inside = sc->inside;
-    memset((void *)wb, 0, (n + 1) * sizeof(LexEntry *));
-    memset((void *)we, 0, (n + 1) * sizeof(LexEntry *));
+    for (Py_ssize_t i = 0; i <= n; i++) wbv[i] = wev[i] = t->zero;
     memset(wbl, 0, n + 1); memset(wel, 0, n + 1); memset(inside, 0, n + 1);
     GzEv *ev = NULL; Py_ssize_t nev = 0, cev = 0;
     int32_t *gstart = NULL, *gvec = NULL;
@@ -492,9 +515,9 @@ static int state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n
             if (i + L > n) continue;
             const LexEntry *e = lex_get(t, text + i, L);
             if (!e) continue;
-            if (!wb[i]) { wb[i] = e; wbl[i] = (uint8_t)L; }
+            if (!wbl[i]) { wbv[i] = e->wb; wbl[i] = (uint8_t)L; }
             Py_ssize_t last = i + L - 1;
-            if (!we[last] || wel[last] < L) { we[last] = e; wel[last] = (uint8_t)L; }
+            if (wel[last] < L) { wev[last] = e->we; wel[last] = (uint8_t)L; }
             for (Py_ssize_t k = i + 1; k < i + L - 1; k++)
                 if (inside[k] < L) inside[k] = (uint8_t)L;
         }
@@ -542,11 +565,11 @@ static int state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_ssize_t p = i + 2;
         double acc[NL] = {0.0, 0.0, 0.0, 0.0}; /* a local: kept in registers, not aliased with the tables */
-        add_vec(t, acc, ci[p]->uni[0]);
-        add_vec(t, acc, ci[p - 1]->uni[1]);
-        add_vec(t, acc, ci[p + 1]->uni[2]);
-        add_vec(t, acc, ci[p - 2]->uni[3]);
-        add_vec(t, acc, ci[p + 2]->uni[4]);
+        add_z(t, acc, ci[p]->uni[0]);
+        add_z(t, acc, ci[p - 1]->uni[1]);
+        add_z(t, acc, ci[p + 1]->uni[2]);
+        add_z(t, acc, ci[p - 2]->uni[3]);
+        add_z(t, acc, ci[p + 2]->uni[4]);
         if (ci[p - 1]->bif & 1) add_vec(t, acc, bi_get(t, bi_key(0, pad[p - 1], pad[p])));
         if (ci[p]->bif & 2) add_vec(t, acc, bi_get(t, bi_key(1, pad[p], pad[p + 1])));
         if (ci[p - 2]->bif & 4) add_vec(t, acc, bi_get(t, bi_key(2, pad[p - 2], pad[p - 1])));
@@ -556,11 +579,11 @@ static int state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n
         add_list(t, acc, i == n - 1 ? t->eos : ci[p + 1]->st[2]);
         if (i > 1) add_list(t, acc, ci[p - 2]->st[3]);
         if (i + 2 < n) add_list(t, acc, ci[p + 2]->st[4]);
-        if (wb[i]) add_vec(t, acc, wb[i]->wb);
-        if (we[i]) add_vec(t, acc, we[i]->we);
-        if (inside[i]) add_vec(t, acc, t->win[inside[i]]);
-        if (i > 0 && we[i - 1]) add_vec(t, acc, t->pwe[wel[i - 1]]);
-        if (i + 1 < n && wb[i + 1]) add_vec(t, acc, t->nwb[wbl[i + 1]]);
+        add_z(t, acc, wbv[i]);
+        add_z(t, acc, wev[i]);
+        add_z(t, acc, t->win[inside[i]]);
+        add_z(t, acc, t->pwe[i > 0 ? wel[i - 1] : 0]);
+        add_z(t, acc, t->nwb[i + 1 < n ? wbl[i + 1] : 0]);
         if (nev)
             for (int32_t k = gstart[i]; k < gstart[i + 1]; k++) add_vec(t, acc, gvec[k]);
         memcpy(state + i * NL, acc, sizeof(acc));
