@@ -66,6 +66,7 @@ typedef struct {
     uint64_t *lbloom; /* blocked Bloom filter in front of the lexicon (two bits in one word): most lookups miss,
                          and the table is larger than the cache */
     GazPrefix *gpre; uint64_t gpmask; /* gazetteer words by their first two characters: which lengths exist */
+    uint64_t *gbloom; /* blocked Bloom filter of those first two characters (32 KB: stays in the cache) */
     int32_t win[5], pwe[5], nwb[5];
     GazEntry *gaz; uint64_t gmask;
     uint32_t *gcp; Py_ssize_t ngcp, cgcp; /* gazetteer words' code points */
@@ -162,6 +163,7 @@ static inline int32_t bi_get(const TaggerObject *t, uint64_t key) {
 }
 
 #define LBLOOM_BITS 16 /* 2^16 words: 512 KB */
+#define GBLOOM_BITS 12 /* 2^12 words: 32 KB */
 
 static inline void lex_key(const uint32_t *w, int L, uint64_t *k1, uint32_t *k2) {
     *k1 = (uint64_t)w[0] | ((uint64_t)w[1] << 21) | (L > 2 ? (uint64_t)w[2] << 42 : 0);
@@ -231,7 +233,7 @@ static uint32_t *to_cps(PyObject *s, Py_ssize_t pad, Py_ssize_t *n) {
 
 static void Tagger_dealloc(TaggerObject *t) {
     PyMem_Free(t->vec); PyMem_Free(t->pool); PyMem_Free(t->chars); PyMem_Free(t->bi);
-    PyMem_Free(t->lex); PyMem_Free(t->gaz); PyMem_Free(t->lbloom); PyMem_Free(t->gpre); PyMem_Free(t->bmp); PyMem_Free(t->gcp);
+    PyMem_Free(t->lex); PyMem_Free(t->gaz); PyMem_Free(t->lbloom); PyMem_Free(t->gpre); PyMem_Free(t->gbloom); PyMem_Free(t->bmp); PyMem_Free(t->gcp);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
 
@@ -369,7 +371,8 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
     if (!t->gaz) { PyErr_NoMemory(); goto done; }
     t->gmask = gs - 1;
     t->gpre = PyMem_Calloc(gs, sizeof(GazPrefix));
-    if (!t->gpre) { PyErr_NoMemory(); goto done; }
+    t->gbloom = PyMem_Calloc((size_t)1 << GBLOOM_BITS, sizeof(uint64_t));
+    if (!t->gpre || !t->gbloom) { PyErr_NoMemory(); goto done; }
     t->gpmask = gs - 1;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(gazetteer); i++) {
         PyObject *w, *ks;
@@ -391,11 +394,10 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
             h = (h + 1) & t->gmask;
         }
         if (dup) continue;
-        if (L < 64) {
-            GazPrefix *gp = gpre_slot(t, pair_key(cps[0], cps[1]));
-            gp->key = pair_key(cps[0], cps[1]);
-            gp->lens |= 1ULL << L;
-        }
+        GazPrefix *gp = gpre_slot(t, pair_key(cps[0], cps[1]));
+        gp->key = pair_key(cps[0], cps[1]);
+        if (L < 64) gp->lens |= 1ULL << L; /* longer words are looked up whatever the mask says */
+        bloom_add(t->gbloom, GBLOOM_BITS, mix64(pair_key(cps[0], cps[1])));
         GazEntry *e = &t->gaz[h];
         e->h = hv; e->off = (int32_t)t->ngcp; e->len = (int32_t)L;
         t->ngcp += L;
@@ -525,7 +527,8 @@ static int state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n
     /* gazetteer events in the order namemodel appends them */
     for (Py_ssize_t i = 0; i < n; i++) {
         int32_t gl = ci[i + 2]->glen;
-        if (gl == 0 || i + 1 >= n) continue;
+        if (gl == 0 || i + 1 >= n || !bloom_has(t->gbloom, GBLOOM_BITS, mix64(pair_key(text[i], text[i + 1]))))
+            continue;
         const GazPrefix *gp = gpre_slot(t, pair_key(text[i], text[i + 1]));
         if (!gp->key) continue;
         for (Py_ssize_t L = 2; L <= gl; L++) {
