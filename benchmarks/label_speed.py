@@ -3,7 +3,8 @@
 - `cp -r` (the I/O floor; coreutils cp uses reflink=auto and copy_file_range itself),
 - `exiftool -stay_open` writing the same XMP property into new files,
 - `cnai label embed -o OUT` (new copies: patched clones, group commit), with one worker and with `-j 2`
-  (worker threads), and once without a bytecode cache (how the earlier rounds ran it, see below),
+  (worker threads), once without a bytecode cache (how the earlier rounds ran it, see below), and once with
+  round 5's one-descriptor JPEG copy turned off (`CNAI_LABEL_FASTCOPY=0`: the general route),
 - `cnai label embed --in-place` twice: on files without room (first label: normal rewrite) and on files
   labelled before (relabel: header-only where the container has room),
 - optionally the code of an earlier commit (`--before REV`, run from `git archive` of src/).
@@ -157,6 +158,7 @@ def main() -> None:
             shutil.copy(one_end, me / f"vid{i:02d}.mp4")
     env_now = tool_env(work)
     env_nobc = tool_env(work, bytecode=False)
+    env_general = {**env_now, "CNAI_LABEL_FASTCOPY": "0"}  # round 5's one-descriptor JPEG copy turned off
     env_old = before_env(a.before, work) if a.before else None
     for env in filter(None, (env_now, env_old)):
         warm_up(env, work, next(jd.iterdir()))
@@ -174,6 +176,7 @@ def main() -> None:
                  ("cnai copy (-o)", lambda d=d: run_cnai(d, work / "out", env_now)),
                  ("cnai copy (-o) -j 2", lambda d=d: run_cnai(d, work / "out", env_now, 2)),
                  ("cnai copy (-o), no bytecode cache", lambda d=d: run_cnai(d, work / "out", env_nobc)),
+                 ("cnai copy (-o), general route only", lambda d=d: run_cnai(d, work / "out", env_general)),
                  ("cnai in-place, first label", lambda d=d: run_in_place(d, work, False, env_now)),
                  ("cnai in-place, relabel", lambda lab=labelled: run_in_place(lab, work, True, env_now))]
         if env_old:
@@ -190,7 +193,7 @@ def main() -> None:
                 sync()
         load1 = os.getloadavg()[0]
         rows.append((name, n, mb, runs, routes(labelled, work), load0, load1))
-    lines = [f"## Issue 19 round 3: new copies next to cp ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
+    lines = [f"## Issue 19 round 5: new copies next to cp ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
              f"Script: `benchmarks/label_speed.py --jpegs {a.jpegs} --mp4s {a.mp4s} --repeat {a.repeat}"
              + (f" --before {a.before}" if a.before else "") + "`. Machine: "
              f"{os.cpu_count()} cores shared with other engineers' work, {platform.platform()}, file system "
