@@ -35,7 +35,7 @@ _NOT_NAME = (
 # economic and development zones, read at district level (合肥经济技术开发区, 火炬高新区, 松山湖高新技术产业开发区)
 _ZONE = (
     "高新技术产业开发区|高新技术开发区|经济技术开发区|经济开发区|技术开发区|开发区|高新区|经开区|综合保税区|保税区|"
-    "保税港区|综合实验区|实验区|科技城|科学城"
+    "保税港区|综合实验区|实验区|合作区|科技城|科学城|新区"
 )
 # zone and park names are often ordinary words (未来科技城, 中国（上海）自由贸易试验区 aside): only function words stop them
 _ZONECH = f"(?:(?![的了是在与及或和对向给把被从到为于说这那你我他她它们个])[{_H}])"
@@ -76,7 +76,11 @@ _COMPONENTS = [
         ),
     ),
     ("district", re.compile(f"{_NAMECH}{{1,5}}?(?:新区|区|县|旗)(?![域别内]|{_HEAD})")),
-    ("town", re.compile(f"{_NAMECH}{{1,5}}?(?:街道|镇|乡(?!街|镇))(?!政|{_HEAD})")),  # 西乡街道, not 西乡
+    # 西乡街道, not 西乡; state farms are town-level (龙镇农场, not 龙镇)
+    (
+        "town",
+        re.compile(f"{_NAMECH}{{1,5}}?(?:街道|农场|林场|牧场|镇(?!农场|林场)|乡(?!街|镇))(?!政|{_HEAD})"),
+    ),
     (
         "park",
         re.compile(f"{_ZONECH}{{0,8}}?(?:{_ZONE}|园区|工业园|科技园|新城|大学城|(?<![路街道])商圈)"),
@@ -84,7 +88,8 @@ _COMPONENTS = [
     (
         "village",
         re.compile(
-            f"{_NAMECH}{{1,6}}?(?:村|社区|居委会|嘎查)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
+            f"(?:{_NAMECH}{{1,6}}?(?:村|社区|居委会|嘎查|管理区|作业区)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
+            f"|[{_CNUM}]{{2,4}}团(?![队体员长结购]))"  # 一四三团: a Xinjiang corps regiment
         ),
     ),
     ("group", re.compile(f"[{_DIGITS}{_CNUM}]{{1,3}}(?:组|队)(?!人员|[数员长织成合])")),  # not 三组数据
@@ -96,7 +101,10 @@ _COMPONENTS = [
             f"[与和]{_SEP}(?:{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?(?:大街|大道|路|街){_SEP}(?:交叉口|交汇处|交界处|十字路口|路口)"
         ),
     ),
-    ("lane", re.compile(f"[{_DIGITS}{_CNUM}]{{1,4}}弄")),  # 天山路 600弄 3号
+    (
+        "lane",
+        re.compile(f"[{_DIGITS}{_CNUM}]{{1,4}}弄(?:{_SEP}[{_DIGITS}{_CNUM}]{{1,3}}支弄)?"),
+    ),  # 600弄 3号, 1331弄 12支弄
     (
         "number",
         re.compile(
@@ -117,9 +125,12 @@ _COMPONENTS = [
     ),  # 望京SOHO T1, 现代城A座, B塔, 花果园, 翠苑 + 一区
     (
         "tower",
-        re.compile(f"(?:[东西南北中]|[{_DIGITS}A-Za-z]{{1,3}})(?:塔|座|栋|幢|馆)"),
+        re.compile(f"(?:[东西南北中]|[{_DIGITS}{_CNUM}A-Za-z]{{1,3}})(?:塔|座|栋|幢|馆)"),
     ),  # 越秀城市广场 南塔
-    ("unit", re.compile(f"[{_DIGITS}{_CNUM}]{{1,2}}单元")),
+    (
+        "unit",
+        re.compile(f"[{_DIGITS}{_CNUM}]{{1,2}}(?:单元|门(?![口前外诊]))"),
+    ),  # 3号楼 2门 401 (an entrance)
     (
         "floor",
         re.compile(
@@ -136,13 +147,13 @@ _COMPONENTS = [
     ),  # 2-3-201: building-unit-room
 ]
 _NUMBER = dict(_COMPONENTS)["number"]
-_ZONE_RX = re.compile(f"{_ZONECH}{{0,8}}?(?:{_ZONE})")
+_ZONE_RX = re.compile(f"{_ZONECH}{{0,10}}?(?:{_ZONE})")
 # a landmark or area right after a district or town, named without a suffix the components know (秦淮区夫子庙,
 # 渝中区解放碑, 江夏区 藏龙岛): a short name ending in a landmark word, then no further name characters
 _LANDMARK = re.compile(
     f"{_NAMECH}{{2,3}}?[庙碑桥岛坪坝坡洲滩湾港城巷坊寺塔湖口](?!(?:[路街道巷号楼村区县镇]|大道))"
 )
-_LANDMARK_END = re.compile(f"(?:[^{_H}]|$|[的这那附旁门对边里逛吃玩见等找上]|{_SEP}[{_H}])")
+
 _BUILDING_NO = re.compile(
     f"(?:[{_DIGITS}]{{1,4}}|[{_CNUM}]{{1,4}})号(?:楼|库|仓|馆|厅)"
 )  # 2号楼, 2号库 (a warehouse)
@@ -150,7 +161,9 @@ _FLOOR_ROOM = re.compile(
     f"[{_DIGITS}]{{1,2}}(?:号|室)(?!楼(?!{_NEAR})|[{_DIGITS}])"
 )  # 4楼 2号: a door on that floor
 # a named place with a house number right after a district or town (江阳区大山坪二号)
-_PLACE_NO = re.compile(f"{_NAMECH}{{2,4}}?(?={_SEP}[{_NUMCH}]{{1,8}}号(?!楼|线|院))")
+_PLACE_NO = re.compile(
+    f"(?:(?![{_NOT_NAME}年月日天周期时点])[{_H}]){{2,4}}?(?={_SEP}[{_NUMCH}]{{1,8}}号(?!楼|线|院))"
+)  # not a date (朝阳区明天3号开会)
 # Hong Kong and Macao areas below the region (香港特别行政区九龙 弥敦道)
 _SAR_AREAS = ("香港岛", "港岛", "九龙", "新界", "澳门半岛", "氹仔", "路环")
 # a "centre" named for what it does is a facility, not a building (十九号转运中心)
@@ -453,13 +466,13 @@ def _chain(text: str, i: int):
             w = next((text[k : k + n] for n in (4, 3) if text[k : k + n] in places), None)
             if w and len(w) == len(text[k : k + len(w)]):
                 got = ("park", k + len(w))
-            else:
-                pm = _PLACE_NO.match(text, k)
-                if pm and not _ORG.match(text, k):
-                    got = ("road", pm.end())
+        if got is None and last in ("district", "town"):
+            pm = _PLACE_NO.match(text, k)
+            if pm and not _ORG.match(text, k):
+                got = ("road", pm.end())
         if got is None and last in ("district", "town"):
             lm = _LANDMARK.match(text, k)
-            if lm and not _ORG.match(text, k) and _LANDMARK_END.match(text, lm.end()):
+            if lm and not _ORG.match(text, k):
                 # after a space or line break only when the address goes on (江夏区 藏龙岛 杨桥湖大道)
                 nx = _SEP_RX.match(text, lm.end()).end()
                 if k == j or _COMPONENTS[_LEVEL["road"]][1].match(text, nx):
