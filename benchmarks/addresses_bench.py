@@ -1,4 +1,4 @@
-"""Throughput of the address recognizer (cnai.corpus.addresses.find), round 3 side by side with round 2.
+"""Throughput of the address recognizer (cnai.corpus.addresses.find), round 5 side by side with round 4.
 
 Same terms as benchmarks/names_bench.py: MB of UTF-8 per CPU-second (time.process_time) on
 - ordinary Chinese: every prompt of the assess banks (Chinese prose we wrote), joined and repeated to
@@ -6,7 +6,8 @@ Same terms as benchmarks/names_bench.py: MB of UTF-8 per CPU-second (time.proces
 - address-dense text: sentences from cnai.corpus.address_gen (one address per sentence, about 30
   characters each), about 0.1 MB;
 - names.find with its address pass (what a names-enabled audit pays).
-Round 2 is the addresses.py of commit 1f06fce (before round 3), loaded from git beside the current one.
+Round 4 is the addresses.py of commit dd5677c (before the round-5 rules; the code that scored heldout5), loaded
+from git beside the current one.
 The best of --repeat runs is kept (the machine is shared: load is printed).
 
 Usage: .venv/bin/python benchmarks/addresses_bench.py [--repeat 3]
@@ -27,17 +28,20 @@ from names_bench import corpus  # noqa: E402  (the same ordinary-text corpus as 
 
 from cnai.corpus import address_gen, addresses, names  # noqa: E402
 
-ROUND2 = "1f06fce"
+PREVIOUS = "dd5677c"
 
 
-def round2_module():
-    """addresses.py as of round 2, run with the current data folder (places.txt is unchanged)."""
+def previous_module():
+    """addresses.py as of round 4, run with the current data folder (divisions.tsv, places.txt unchanged)."""
     src = subprocess.run(
-        ["git", "show", f"{ROUND2}:src/cnai/corpus/addresses.py"], capture_output=True, text=True, check=True
+        ["git", "show", f"{PREVIOUS}:src/cnai/corpus/addresses.py"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    mod = types.ModuleType("addresses_round2")
+    mod = types.ModuleType("addresses_round4")
     mod.__file__ = addresses.__file__
-    exec(compile(src, "addresses_round2.py", "exec"), mod.__dict__)
+    exec(compile(src, "addresses_round4.py", "exec"), mod.__dict__)
     return mod
 
 
@@ -64,7 +68,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    old = round2_module()
+    old = previous_module()
     ordinary = fill(corpus())
     dense = fill([c.text for c in address_gen.cases(2000, seed=3)])
     for f in (addresses.find, old.find, names.find):
@@ -74,7 +78,7 @@ def main() -> None:
         ("ordinary Chinese (assess banks)", ordinary),
         ("address-dense (generated, 1 address / sentence)", dense),
     ]
-    print("| text | MB | round 3 addresses.find | round 2 addresses.find | names.find (incl. address pass) |")
+    print("| text | MB | round 5 addresses.find | round 4 addresses.find | names.find (incl. address pass) |")
     print("|---|---|---|---|---|")
     for label, docs in rows:
         mb = sum(len(t.encode("utf-8")) for t in docs) / 1e6
@@ -83,16 +87,19 @@ def main() -> None:
         nm = bench(names.find, docs, 1)
         print(f"| {label} | {mb:.2f} | {new:.3f} MB/CPU-s | {prev:.3f} MB/CPU-s | {nm:.3f} MB/CPU-s |")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
-    gen = address_gen.cases(1000, seed=99)
-    for label, fn in (("round 3", addresses.find), ("round 2", old.find)):
-        ok = sum(
-            1
-            for c in gen
-            if [(s, e) for s, e, _t, conf, _r in fn(c.text) if conf >= 0.5] == [(c.start, c.end)]
-        )
-        print(
-            f"generated structure cases (seed 99, diagnostic, not the evaluation): {label} exact {ok}/{len(gen)}"
-        )
+    for kind, gen in (
+        ("round-3 generator", address_gen.cases(1000, seed=99)),
+        ("round-5 generator", address_gen.cases_round5(1000, seed=99)),
+    ):
+        for label, fn in (("round 5", addresses.find), ("round 4", old.find)):
+            ok = sum(
+                1
+                for c in gen
+                if [(s, e) for s, e, _t, conf, _r in fn(c.text) if conf >= 0.5] == [(c.start, c.end)]
+            )
+            print(
+                f"generated structure cases ({kind}, seed 99, diagnostic, not the evaluation): {label} {ok}/{len(gen)}"
+            )
 
 
 if __name__ == "__main__":
