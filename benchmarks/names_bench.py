@@ -8,7 +8,7 @@ Chinese text" of benchmarks/corpus_round2_bench.py; longer documents). Reports M
   (cnai.corpus._namescan) and on the pure-Python reference path (features + python-crfsuite),
 - names.find(gate=True) (the CRF only on sentences holding a trigger; the rules run first, in Python),
 - namemodel.tag_text (the compiled CRF alone over every sentence of the text),
-- the corpus Detector with the name recognizer enabled, and Presidio (blank zh pipeline + predefined
+- the corpus Detector as shipped and with the name recognizer enabled, and Presidio (blank zh pipeline + predefined
   pattern recognizers, as in corpus_round2_bench.py; presidio-analyzer is not a cnai dependency).
 Checks first that the compiled and the Python paths give the same names.find output on the benchmark texts.
 Load-time work (tables, model, pinyin, address index) is done before timing. Accuracy is not measured here
@@ -109,9 +109,13 @@ def main() -> None:
         with python_path():
             row["find (default), Python path"] = bench(names.find, docs, 1)
         out[label] = row
-    det = r2.detector("", [("person_name_free_text", names.RECOGNIZER, 0.5)])
-    det.detect(faker_docs[0])
-    out["detector with names (faker)"] = bench(det.detect, faker_docs, a.repeat)
+    for label, recs in (
+        ("detector as shipped, names off (faker)", None),
+        ("detector with names (faker)", [("person_name_free_text", names.RECOGNIZER, 0.5)]),
+    ):
+        det = r2.detector("", recs)
+        det.detect(faker_docs[0])
+        out[label] = bench(det.detect, faker_docs, a.repeat)
     pdocs, psize = [], 0
     for d in faker_docs:
         if psize >= a.presidio_mb * 1e6:
