@@ -46,6 +46,7 @@ _LOCATIVE = "放寄送住在到往至搬去回位于停"
 _ROADCH = f"(?:(?![{_NOT_NAME}省市区县])[{_H}])"
 _SEP = r"(?:[ \t\u3000]{0,3}\n?[ \t\u3000]{0,3})"
 _SEP_RX = re.compile(_SEP)
+_IS_HAN = re.compile(f"[{_H}]")
 PROVINCES = (
     "北京市 天津市 上海市 重庆市 河北省 山西省 辽宁省 吉林省 黑龙江省 江苏省 浙江省 安徽省 福建省 江西省 "
     "山东省 河南省 湖北省 湖南省 广东省 海南省 四川省 贵州省 云南省 陕西省 甘肃省 青海省 台湾省 "
@@ -140,8 +141,8 @@ _COMPONENTS = [
     (
         "room",
         re.compile(
-            f"(?:[{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{2,5}}|[{_DIGITS}]{{3,5}}|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,4}})"
-            f"(?:室|房|号(?!楼))?|[{_CNUM}]{{3,4}}室"
+            f"(?:(?:[{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{2,5}}|[{_DIGITS}]{{3,5}}|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,4}})"
+            f"(?:室|房|号(?!楼))?|[{_CNUM}]{{3,4}}室|[一二三四五六七八九〇零]{{3,4}}(?![十百千万号楼层{_H}]))"
             f"(?![{_DIGITS}])"
         ),
     ),  # 2-3-201: building-unit-room
@@ -199,7 +200,7 @@ _GOES_ON = re.compile(f"[{_H}]{{1,4}}?(?:区|县|镇|乡|街道|路|街|大道|�
 _TABLE_NOT_BEFORE = {"市": "民长场区", "区": "长委", "县": "长委城", "州": "长", "旗": "长"}
 # administrative levels followed by an organisation's name: the organisation (杭州市西湖区人民政府)
 _ORG = re.compile(
-    f"(?:(?![{_NOT_NAME}将])[{_H}]){{0,6}}?(?:人民政府|政府|人民法院|法院|检察院|公安局|局|委员会|人大|政协|"
+    f"(?:(?![{_NOT_NAME}将])[{_H}]){{0,10}}?(?:人民政府|政府|人民法院|法院|检察院|公安局|局|委员会|人大|政协|"
     "人民医院|医院|中学|小学|大学|学院|有限公司|公司|银行|分行|支行|集团|研究院|研究所|管委会|办事处|党委|"
     "卫健委|发改委|教委|市委|区委|县委|省委|委|气象台|电视台|广播电台|图书馆|博物馆|纪念馆|美术馆|科技馆|体育馆|档案馆|"
     "火车站|汽车站|机场|海关|邮政|消防|派出所|居委会|村委会|卫生院|疾控中心|红十字会|工会|商会|协会|学会|基金会)"
@@ -466,7 +467,7 @@ def _chain(text: str, i: int):
             w = next((text[k : k + n] for n in (4, 3) if text[k : k + n] in places), None)
             if w and len(w) == len(text[k : k + len(w)]):
                 got = ("park", k + len(w))
-        if got is None and last in ("district", "town"):
+        if got is None and last in ("district", "town", "park"):  # 白石洲 东四坊 12号
             pm = _PLACE_NO.match(text, k)
             if pm and not _ORG.match(text, k):
                 got = ("road", pm.end())
@@ -475,7 +476,13 @@ def _chain(text: str, i: int):
             if lm and not _ORG.match(text, k):
                 # after a space or line break only when the address goes on (江夏区 藏龙岛 杨桥湖大道)
                 nx = _SEP_RX.match(text, lm.end()).end()
-                if k == j or _COMPONENTS[_LEVEL["road"]][1].match(text, nx):
+                # ... or when nothing but punctuation or 的 follows (桂城街道 \n 千灯湖的)
+                if (
+                    k == j
+                    or _COMPONENTS[_LEVEL["road"]][1].match(text, nx)
+                    or _PLACE_NO.match(text, nx)
+                    or (nx == len(text) or not _IS_HAN.match(text, nx) or text[nx] == "的")
+                ):
                     got = ("park", lm.end())
         if got is None:
             break
