@@ -42,7 +42,8 @@ _ZONECH = f"(?:(?![的了是在与及或和对向给把被从到为于说这那�
 _NAMECH = f"(?:(?![{_NOT_NAME}])[{_H}])"
 # a partial address (road + number) may not swallow the verb that puts something there: 快递放南京东路 299号
 # starts after 放, but 解放路 keeps its 放 (see _swallows_verb)
-_LOCATIVE = "放寄送住在到往至搬去回位于停"
+_LOCATIVE = "放寄送住在到往至搬去回位于停走"
+_OFFICE = {f"{a}{a}{b}" for a in "区县市" for b in "长委"}  # 金水区区长: the district's head
 _ROADCH = f"(?:(?![{_NOT_NAME}省市区县])[{_H}])"
 _SEP = r"(?:[ \t\u3000]{0,3}\n?[ \t\u3000]{0,3})"
 _SEP_RX = re.compile(_SEP)
@@ -76,7 +77,8 @@ _COMPONENTS = [
             f"{_NAMECH}{{1,6}}?(?:[{_H}]{{0,4}}自治州|(?<!城)市|地区|盟)(?![场民区内]|长(?![{_H}]{{1,2}}[区县]))"
         ),
     ),
-    ("district", re.compile(f"{_NAMECH}{{1,5}}?(?:新区|区|县|旗)(?![域别内]|{_HEAD})")),
+    # 金水区区长 / 县委: the office, not a district followed by another level
+    ("district", re.compile(f"{_NAMECH}{{1,5}}?(?:新区|区|县|旗)(?![域别内]|{_HEAD}|[区县][长委])")),
     # 西乡街道, not 西乡; state farms are town-level (龙镇农场, not 龙镇)
     (
         "town",
@@ -117,7 +119,7 @@ _COMPONENTS = [
         "building",
         re.compile(
             f"(?:[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|[{_CNUM}]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢)|(?:[东西南北中][{_CNUM}]{{0,3}}|[{_CNUM}]{{1,3}})区|"
-            f"{_NAMECH}{{1,4}}[{_DIGITS}]{{1,3}}区|"  # 宝城76区
+            f"{_NAMECH}{{1,4}}{_SEP}(?:[{_DIGITS}]{{1,3}}|[{_CNUM}]{{1,4}})区|"  # 宝城76区, 宝城 三十三区
             f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?{_SEP}[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑(?:小区|花园)?|{_NAMECH}{{2,8}}?"
             f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|园(?!区)|城(?![市区里外])|大楼)(?:小区|花园)?(?:[{_CNUM}{_DIGITS}]{{1,2}}期)?|"
             f"{_NAMECH}{{0,6}}[A-Z]{{2,10}}"
@@ -142,7 +144,7 @@ _COMPONENTS = [
         "room",
         re.compile(
             f"(?:(?:[{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{2,5}}|[{_DIGITS}]{{3,5}}|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,4}})"
-            f"(?:室|房|号(?!楼))?|[{_CNUM}]{{3,4}}室|[一二三四五六七八九〇零]{{3,4}}(?![十百千万号楼层{_H}]))"
+            f"(?:室|房|号(?!楼))?|[{_CNUM}]{{3,4}}室|[一二三四五六七八九〇零]{{3,4}}(?![十百千万号楼层]))"
             f"(?![{_DIGITS}])"
         ),
     ),  # 2-3-201: building-unit-room
@@ -259,6 +261,8 @@ def _table_match(text: str, i: int) -> tuple[int, str] | None:
             nxt = text[i + k : i + k + 1]
             bad = _TABLE_NOT_BEFORE.get(w[-1], "")
             # ... unless a further level starts there (石家庄市长安区, 乐业县长安镇, 望江县长兴南路)
+            if text[i + k - 1 : i + k + 2] in _OFFICE:
+                continue  # 金水区区长, 西湖区区委
             if nxt and nxt in bad and not (_GOES_ON.match(text, i + k) or _table_match(text, i + k)):
                 continue
             return i + k, table[w]
