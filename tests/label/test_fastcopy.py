@@ -198,3 +198,14 @@ def test_bad_inputs_give_the_same_errors(tmp_path, monkeypatch):
         "not found",
     ]
     assert not (tmp_path / "oTrue").exists() or os.listdir(tmp_path / "oTrue") == []
+
+
+def test_nested_output_folders_are_made(sample_dir, tmp_path, monkeypatch):
+    d = tmp_path / "in"
+    (d / "sub" / "deeper").mkdir(parents=True)
+    shutil.copy(sample_dir / "sample.jpg", d / "sub" / "deeper" / "a.jpg")
+    shutil.copy(sample_dir / "sample.jpg", d / "b.jpg")
+    r = _run(d, tmp_path / "o", monkeypatch, fast=True)
+    assert [x["status"] for x in r.records] == ["labelled", "labelled"]
+    assert read_file(str(tmp_path / "o" / "sub" / "deeper" / "a.jpg"))["label"]["ProduceID"] == "id-2"
+    assert sorted(os.listdir(tmp_path / "o" / "sub" / "deeper")) == ["a.jpg"]
