@@ -212,3 +212,21 @@ def test_tag_text_matches_the_piece_loop(compiled, dev_texts, generated):
 def test_tag_text_random(text, trig):
     trig = None if trig is None else [(s, s + n) for s, n in trig]
     assert namemodel.tag_text(text, trig) == _pieces_reference(text, trig)
+
+
+def test_constructor_rejects_bad_input():
+    kinds = [([], [], [], [], [])] * 5
+    rest = ({}, kinds, [], [], {}, [], ([-1] * 5,) * 3, [])
+    empty = _namescan.Tagger("BIEO", b"\0" * 128, b"", *rest)  # a model without attributes still runs
+    assert len(empty.labels("王小明")) == 3 and set(empty.labels("王小明")) <= set("BIEO")
+    for labels in ("BIEX", "BIE", "BI\0O"):
+        with pytest.raises(ValueError, match="labels"):
+            _namescan.Tagger(labels, b"\0" * 128, b"", *rest)
+    with pytest.raises(ValueError):  # weight vectors must be 4 doubles each
+        _namescan.Tagger("BIEO", b"\0" * 128, b"\0" * 8, *rest)
+    with pytest.raises(ValueError, match="out of range"):  # a vector index past the table
+        _namescan.Tagger(
+            "BIEO", b"\0" * 128, b"", {ord("王"): ([0, -1, -1, -1, -1], [], [], [], [], [])}, *rest[1:]
+        )
+    with pytest.raises(RuntimeError):
+        empty.__init__("BIEO", b"\0" * 128, b"", *rest)

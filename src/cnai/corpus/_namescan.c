@@ -276,7 +276,7 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
         goto done;
     }
     for (int i = 0; i < NL; i++) {
-        if (!strchr("BIEO", labels[i])) { PyErr_SetString(PyExc_ValueError, "labels must be B I E O"); goto done; }
+        if (!labels[i] || !strchr("BIEO", labels[i])) { PyErr_SetString(PyExc_ValueError, "labels must be B I E O"); goto done; }
         t->lab[i] = labels[i];
     }
     memcpy(t->trans, trans.buf, sizeof(t->trans));
