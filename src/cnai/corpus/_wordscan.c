@@ -404,6 +404,75 @@ static inline int word_char(Py_UCS4 c) {  /* _is_word_char of the folded charact
 
 static inline int cjk(Py_UCS4 c) { return c >= 0x4E00 && c <= 0x9FFF; }
 
+/* One automaton step: character c (unfolded) at index i of the text. Returns the next state, STEP_PY when
+   the fold of c is left to Python, STEP_NOMEM on allocation failure; pushes a hit (end i + 1) for every word
+   ending at the new state (its word, then the dictionary-link chain). Shared by scan() and feed(). */
+#define STEP_PY (-1)
+#define STEP_NOMEM (-2)
+static inline __attribute__((always_inline)) int32_t step(const Scanner *S, int32_t st, Py_UCS4 c, Py_ssize_t i, Vec *hits, int *unsorted) {
+    int64_t f = fold_char(c);
+    if (f < 0) return STEP_PY;
+    int32_t k = char_code(S, (Py_UCS4)f);
+    if (!k) return 0;  /* a character in no word resets the automaton */
+    for (;;) {
+        int32_t t = go(S, st, k);
+        if (t >= 0) { st = t; break; }
+        if (st == 0) break;
+        st = S->fail[st];
+    }
+    if (st) {
+        int32_t t = S->word[st] >= 0 ? st : S->dict[st];
+        int first = 1;
+        while (t >= 0) {
+            Hit h = {(int32_t)(i + 1), S->word[t]};
+            if (!first) *unsorted = 1;  /* several words end here: order by index afterwards */
+            if (vec_push(hits, &h) < 0) return STEP_NOMEM;
+            first = 0;
+            t = S->dict[t];
+        }
+    }
+    return st;
+}
+
+/* The automaton pass over text[0:n] from *st (left at the state after the last character). has_digit, when
+   not NULL, is set if a digit or '@' occurs (scan() only). Returns 0, STEP_PY or STEP_NOMEM. One loop per
+   string kind so the character read stays a plain load. */
+static inline __attribute__((always_inline)) int automaton_pass(const Scanner *S, int kind, const void *data, Py_ssize_t n, int32_t *stp, Vec *hits,
+                          int *unsorted, int *has_digit) {
+    int32_t st = *stp;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *d = data;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (has_digit && ((d[i] >= '0' && d[i] <= '9') || d[i] == '@')) *has_digit = 1;
+            if ((st = step(S, st, d[i], i, hits, unsorted)) < 0) return st;
+        }
+    } else if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *d = data;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (has_digit && ((d[i] >= '0' && d[i] <= '9') || d[i] == '@')) *has_digit = 1;
+            if ((st = step(S, st, d[i], i, hits, unsorted)) < 0) return st;
+        }
+    } else {
+        const Py_UCS4 *d = data;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (has_digit && ((d[i] >= '0' && d[i] <= '9') || d[i] == '@')) *has_digit = 1;
+            if ((st = step(S, st, d[i], i, hits, unsorted)) < 0) return st;
+        }
+    }
+    *stp = st;
+    return 0;
+}
+
+/* insertion sort into (end, word) order: hits come in end order, only same-end groups move */
+static void sort_hits(Hit *H, Py_ssize_t n) {
+    for (Py_ssize_t a = 1; a < n; a++) {
+        Hit x = H[a];
+        Py_ssize_t b = a;
+        while (b > 0 && (H[b - 1].end > x.end || (H[b - 1].end == x.end && H[b - 1].word > x.word))) { H[b] = H[b - 1]; b--; }
+        H[b] = x;
+    }
+}
+
 #define RD(i) PyUnicode_READ(kind, data, (i))
 
 /* _name_after: surname (+1-2 given-name characters) right after a prefix cue ending at j */
@@ -462,50 +531,12 @@ static PyObject *Scanner_scan(Scanner *S, PyObject *text) {
     Vec evs = {NULL, 0, 0, sizeof(Event)};
     int has_digit = 0, unsorted = 0;
     PyObject *res = NULL;
-    /* the automaton pass, one copy of the loop per string kind (1, 2 or 4 bytes per character) */
-#define SCAN_LOOP(T)                                                                              \
-    {                                                                                             \
-        const T *d = (const T *)data;                                                             \
-        int32_t st = 0;                                                                           \
-        for (Py_ssize_t i = 0; i < n; i++) {                                                      \
-            Py_UCS4 c = d[i];                                                                     \
-            if ((c >= '0' && c <= '9') || c == '@') has_digit = 1;                                \
-            int64_t f = fold_char(c);                                                             \
-            if (f < 0) goto fallback;                                                             \
-            int32_t k = char_code(S, (Py_UCS4)f);                                                 \
-            if (!k) { st = 0; continue; }                                                         \
-            for (;;) {                                                                            \
-                int32_t t = go(S, st, k);                                                         \
-                if (t >= 0) { st = t; break; }                                                    \
-                if (st == 0) break;                                                               \
-                st = S->fail[st];                                                                 \
-            }                                                                                     \
-            if (st) {                                                                             \
-                int32_t t = S->word[st] >= 0 ? st : S->dict[st];                                  \
-                int first = 1;                                                                    \
-                while (t >= 0) {                                                                  \
-                    Hit h = {(int32_t)(i + 1), S->word[t]};                                       \
-                    if (!first) unsorted = 1; /* several words end here: order by index below */ \
-                    if (vec_push(&hits, &h) < 0) goto nomem;                                      \
-                    first = 0;                                                                    \
-                    t = S->dict[t];                                                               \
-                }                                                                                 \
-            }                                                                                     \
-        }                                                                                         \
-    }
-    if (kind == PyUnicode_1BYTE_KIND) SCAN_LOOP(Py_UCS1)
-    else if (kind == PyUnicode_2BYTE_KIND) SCAN_LOOP(Py_UCS2)
-    else SCAN_LOOP(Py_UCS4)
-#undef SCAN_LOOP
+    int32_t st0 = 0;
+    int rc = automaton_pass(S, kind, data, n, &st0, &hits, &unsorted, &has_digit);
+    if (rc == STEP_PY) goto fallback;
+    if (rc == STEP_NOMEM) goto nomem;
     Hit *H = hits.p;
-    if (unsorted) {  /* insertion sort: hits are already in end order, only same-end groups move */
-        for (Py_ssize_t a = 1; a < hits.n; a++) {
-            Hit x = H[a];
-            Py_ssize_t b = a;
-            while (b > 0 && (H[b - 1].end > x.end || (H[b - 1].end == x.end && H[b - 1].word > x.word))) { H[b] = H[b - 1]; b--; }
-            H[b] = x;
-        }
-    }
+    if (unsorted) sort_hits(H, hits.n);
     for (Py_ssize_t a = 0; a < hits.n; a++) {
         int32_t w = H[a].word, e = H[a].end, s = e - S->wlen[w];
         uint8_t fl = S->wflags[w];
@@ -566,46 +597,11 @@ static PyObject *Scanner_feed(Scanner *S, PyObject *const *args, Py_ssize_t narg
     int unsorted = 0;
     int32_t st = (int32_t)state;
     PyObject *res = NULL, *lst = NULL;
-#define FEED_LOOP(T)                                                                              \
-    {                                                                                             \
-        const T *d = (const T *)data;                                                             \
-        for (Py_ssize_t i = 0; i < n; i++) {                                                      \
-            int64_t f = fold_char(d[i]);                                                          \
-            if (f < 0) goto fallback;                                                             \
-            int32_t k = char_code(S, (Py_UCS4)f);                                                 \
-            if (!k) { st = 0; continue; }                                                         \
-            for (;;) {                                                                            \
-                int32_t t = go(S, st, k);                                                         \
-                if (t >= 0) { st = t; break; }                                                    \
-                if (st == 0) break;                                                               \
-                st = S->fail[st];                                                                 \
-            }                                                                                     \
-            if (st) {                                                                             \
-                int32_t t = S->word[st] >= 0 ? st : S->dict[st];                                  \
-                int first = 1;                                                                    \
-                while (t >= 0) {                                                                  \
-                    Hit h = {(int32_t)(i + 1), S->word[t]};                                       \
-                    if (!first) unsorted = 1;                                                     \
-                    if (vec_push(&hits, &h) < 0) goto nomem;                                      \
-                    first = 0;                                                                    \
-                    t = S->dict[t];                                                               \
-                }                                                                                 \
-            }                                                                                     \
-        }                                                                                         \
-    }
-    if (kind == PyUnicode_1BYTE_KIND) FEED_LOOP(Py_UCS1)
-    else if (kind == PyUnicode_2BYTE_KIND) FEED_LOOP(Py_UCS2)
-    else FEED_LOOP(Py_UCS4)
-#undef FEED_LOOP
+    int rc = automaton_pass(S, kind, data, n, &st, &hits, &unsorted, NULL);
+    if (rc == STEP_PY) goto fallback;
+    if (rc == STEP_NOMEM) goto nomem;
     Hit *H = hits.p;
-    if (unsorted) {
-        for (Py_ssize_t a = 1; a < hits.n; a++) {
-            Hit x = H[a];
-            Py_ssize_t b = a;
-            while (b > 0 && (H[b - 1].end > x.end || (H[b - 1].end == x.end && H[b - 1].word > x.word))) { H[b] = H[b - 1]; b--; }
-            H[b] = x;
-        }
-    }
+    if (unsorted) sort_hits(H, hits.n);
     lst = PyList_New(hits.n);
     if (!lst) goto out;
     for (Py_ssize_t a = 0; a < hits.n; a++) {
