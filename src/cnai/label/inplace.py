@@ -398,7 +398,11 @@ def commit(staged: list) -> dict[str, str]:
         if kind != "rename":
             continue
         try:
-            check_output(dst)  # still not a link, a folder or a device
+            try:  # still not a link, a folder or a device: nothing there is the common case, one lstat
+                os.lstat(dst)
+                check_output(dst)
+            except FileNotFoundError:
+                pass
             os.chmod(tmp, mode)
             os.replace(tmp, dst)
             folders.add(os.path.dirname(os.path.abspath(dst)))
