@@ -10,11 +10,18 @@ from __future__ import annotations
 import os
 
 from cnai.errors import CnaiError, InputError
-from cnai.label import fastcopy, integrity
+from cnai.label import fastcopy
 from cnai.label.codes import new_produce_id, provider_code_problems
 from cnai.label.formats.base import Carrier, Scan, WriteOpts
 from cnai.label.model import LABEL_VALUES, MAX_VALUE_LEN, AIGCLabel
 from cnai.label.registry import carriers, detect
+
+
+def _integrity():
+    # imported on use: digests and signatures (hashlib, OpenSSL) are not needed for a plain label
+    from cnai.label import integrity
+
+    return integrity
 
 
 def carrier(fmt: str | None) -> Carrier | None:
@@ -144,7 +151,7 @@ def write_label(src: str, dst: str, fmt: str, lab: AIGCLabel, opts: WriteOpts) -
 
 
 def content_digest(path: str, fmt: str, alg: str = "sha256") -> bytes:
-    return integrity.digest_chunks(carrier(fmt).essence(path), alg)
+    return _integrity().digest_chunks(carrier(fmt).essence(path), alg)
 
 
 def damage_of(path: str, fmt: str) -> list[str]:
@@ -224,9 +231,9 @@ def embed_file(src: str, dst: str, *, producer: str, produce_id: str | None = No
         if fill_propagator:
             lab.ContentPropagator, lab.PropagateID = producer, pid
         if priv is not None or hash_only:
-            halg = integrity.token_digest_alg(priv, hash_alg)  # an SM2 key always signs an SM3 digest
+            halg = _integrity().token_digest_alg(priv, hash_alg)  # an SM2 key always signs an SM3 digest
             d = content_digest(src, fmt, halg)
-            lab.ReservedCode1 = integrity.make_token(d, priv=priv, label=lab.Label, who=producer, ident=pid,
+            lab.ReservedCode1 = _integrity().make_token(d, priv=priv, label=lab.Label, who=producer, ident=pid,
                                                      alg=halg)
         std_places = {standard_where(fmt), "xmp" if fmt == "pdf" else None}
         if old is not None and old.to_json() == lab.to_json() and not old.extra and \
@@ -324,9 +331,9 @@ def propagate_file(src: str, dst: str, *, propagator: str, propagate_id: str | N
                                else new_produce_id())
         lab.ContentPropagator, lab.PropagateID = propagator, pid
         if priv is not None or hash_only:
-            halg = integrity.token_digest_alg(priv, hash_alg)
+            halg = _integrity().token_digest_alg(priv, hash_alg)
             d = content_digest(src, fmt, halg)
-            lab.ReservedCode2 = integrity.make_token(d, priv=priv, label=lab.Label, who=propagator, ident=pid,
+            lab.ReservedCode2 = _integrity().make_token(d, priv=priv, label=lab.Label, who=propagator, ident=pid,
                                                      alg=halg)
         write_label(src, dst, fmt, lab, WriteOpts())
         rec.update(status="propagated", category=cls["category"], label=lab.to_dict())
@@ -402,11 +409,11 @@ def check_file(path: str, *, trusted: set[str] | None = None, strict_charset: bo
         for code, who, ident in (("ReservedCode1", lab.ContentProducer, lab.ProduceID),
                                  ("ReservedCode2", lab.ContentPropagator, lab.PropagateID)):
             tok = getattr(lab, code)
-            if tok and integrity.is_token(tok):
-                alg = integrity.token_alg(tok)
+            if tok and _integrity().is_token(tok):
+                alg = _integrity().token_alg(tok)
                 if alg not in digests:
                     digests[alg] = content_digest(path, fmt, alg)
-                p = integrity.verify_token(tok, digests[alg], label=lab.Label, who=who, ident=ident,
+                p = _integrity().verify_token(tok, digests[alg], label=lab.Label, who=who, ident=ident,
                                            trusted=trusted)
                 integ[code] = "ok" if not p else "failed"
                 problems += [f"{code}: {x}" for x in p]

@@ -14,12 +14,15 @@ import html
 import io
 import re
 import struct
-import zipfile
 import zlib
+from typing import TYPE_CHECKING
 
 from cnai.label import xmp as X
 from cnai.label.formats.base import Found, FunctionCarrier, Scan, WriteOpts, bad
 from cnai.label.model import KEYS, find_json_blobs
+
+if TYPE_CHECKING:  # zipfile itself is imported where a ZIP is opened: not part of every command's start-up
+    import zipfile
 
 # ---------------------------------------------------------------- PDF
 MARK = b"%cnai-aigc-update "
@@ -367,6 +370,7 @@ MAX_MEMBER = 256 << 20
 
 
 def _zip(data: bytes) -> zipfile.ZipFile:
+    import zipfile
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, NotImplementedError, RuntimeError, OSError, EOFError) as e:
@@ -385,6 +389,7 @@ def _zread_text(z: zipfile.ZipFile, name: str) -> str:
 
 
 def _zread(z: zipfile.ZipFile, name: str) -> bytes:
+    import zipfile
     info = z.getinfo(name)
     if info.file_size > MAX_MEMBER:
         raise bad(f"ZIP member {name} is {info.file_size} bytes uncompressed (limit {MAX_MEMBER})")
@@ -458,6 +463,7 @@ def ooxml_write(data: bytes, label_json: str, opts: WriteOpts) -> bytes:
 
 def zip_replace(z: zipfile.ZipFile, repl: dict[str, bytes]) -> bytes:
     """Rewrite a ZIP keeping member order, names, dates and compression; replace/add the given members."""
+    import zipfile
     repl = dict(repl)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as out:
