@@ -6,7 +6,7 @@ installed in LITELLM_VENV. 127.0.0.1 only; every loop bounded.
 
     .venv/bin/python benchmarks/gateway_bench.py [--requests 2000] [--concurrency 64] [--rounds 2]
         [--before-src DIR] [--no-litellm] [--aiohttp-ab] [--rates 500,1000,1500,2000] [--rate-seconds 1.5]
-        [--rate-repeats 3]
+        [--rate-repeats 3] [--uvicorn-ab]
 
 Two kinds of load, reported apart (Little's law: with C clients sending flat out, latency = C / throughput, so
 a closed loop at saturation measures throughput, not the proxy's own delay):
@@ -245,6 +245,8 @@ def main():
     ap.add_argument("--no-litellm", action="store_true")
     ap.add_argument("--aiohttp-ab", action="store_true",
                     help="also run the gateway with its previous upstream client (aiohttp for non-streamed calls)")
+    ap.add_argument("--uvicorn-ab", action="store_true",
+                    help="also run the gateway on the uvicorn server (--server uvicorn), 1 worker")
     ap.add_argument("--rates", default="500,1000,1500,2000", help="open-loop offered rates (req/s); '' to skip")
     ap.add_argument("--rate-seconds", type=float, default=1.5)
     ap.add_argument("--rate-repeats", type=int, default=3,
@@ -267,14 +269,15 @@ def main():
         targets.append(("direct", up, None))
         pids["direct"] = procs[-1].pid
 
-        def gateway(name, workers=1, src=None, env_extra=None):
+        def gateway(name, workers=1, src=None, env_extra=None, server=None):
             port = free_port()
             env = dict(os.environ, OPENAI_API_KEY="x", **(env_extra or {}))
             if src:
                 env["PYTHONPATH"] = src
             procs.append(subprocess.Popen([PY, "-m", "cnai", "gateway", "serve", "--upstream", up, "--listen",
                                            f"127.0.0.1:{port}", "--log-dir", os.path.join(work, f"logs-{port}"),
-                                           "--workers", str(workers)], env=env, stderr=subprocess.DEVNULL))
+                                           "--workers", str(workers)] + (["--server", server] if server else []),
+                                          env=env, stderr=subprocess.DEVNULL))
             wait_http(f"http://127.0.0.1:{port}/cnai/health", procs[-1])
             targets.append((name, f"http://127.0.0.1:{port}/v1", None))
             pids[name] = procs[-1].pid
@@ -284,6 +287,8 @@ def main():
         if args.aiohttp_ab:
             gateway("cnai gateway, aiohttp upstream client (1 worker)", 1,
                     env_extra={"CNAI_GATEWAY_UPSTREAM_CLIENT": "aiohttp"})
+        if args.uvicorn_ab:
+            gateway("cnai gateway, uvicorn server (1 worker)", 1, server="uvicorn")
         gateway("cnai gateway (1 worker)")
         gateway("cnai gateway (2 workers)", 2)
         lbin = os.path.join(os.environ.get("LITELLM_VENV", "/tmp/litellm-venv"), "bin", "litellm")

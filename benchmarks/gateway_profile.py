@@ -2,6 +2,7 @@
 processes, the gateway in this process. 127.0.0.1 only, bounded run.
 
     .venv/bin/python benchmarks/gateway_profile.py [--requests 3000] [--concurrency 64] [--stream]
+        [--server lean|uvicorn]
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def main():
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--stream", action="store_true")
     ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--server", choices=("lean", "uvicorn"), default="lean")
     ap.add_argument("--wall", action="store_true",
                     help="profile wall time (default: the gateway thread's CPU time, which a busy shared machine "
                          "does not inflate with time spent descheduled)")
@@ -61,8 +63,13 @@ def main():
         port = free_port()
         os.environ.setdefault("OPENAI_API_KEY", "x")
         app = create_app(Settings(upstream=up, log_dir=tempfile.mkdtemp(prefix="gwprof-")))
-        srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", access_log=False,
-                                            proxy_headers=False, server_header=False, date_header=False))  # as the CLI
+        if a.server == "lean":
+            from cnai.gateway.lean import LeanServer
+            srv = LeanServer(app, "127.0.0.1", port)
+        else:
+            srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
+                                                access_log=False, proxy_headers=False, server_header=False,
+                                                date_header=False))  # as the CLI
         import time
         prof = cProfile.Profile() if a.wall else cProfile.Profile(time.thread_time)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 
@@ -36,12 +37,23 @@ def upstream():
     lt.stop()
 
 
+# Which HTTP server hosts the gateway in these tests: both by default (every test using start_gateway runs
+# once on uvicorn and once on the lean server); CNAI_GATEWAY_TEST_SERVER=lean|uvicorn picks one.
+_SERVERS = [s for s in os.environ.get("CNAI_GATEWAY_TEST_SERVER", "uvicorn,lean").split(",") if s]
+
+
+@pytest.fixture(params=_SERVERS)
+def gateway_server(request):
+    return request.param
+
+
 @pytest.fixture
-def start_gateway(tmp_path, upstream, monkeypatch):
+def start_gateway(tmp_path, upstream, monkeypatch, gateway_server):
     """start_gateway(policy_yaml=None, keywords=None) -> (base_url, app_gateway, log_dir)."""
     import uvicorn
 
     from cnai.gateway.app import Settings, create_app
+    from cnai.gateway.lean import LeanServer
     servers = []
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret-123")
 
@@ -55,7 +67,11 @@ def start_gateway(tmp_path, upstream, monkeypatch):
         app = create_app(Settings(upstream=upstream_url or upstream.url, policy_path=str(pol) if pol else None,
                                   log_dir=str(log_dir), keywords=keywords or []))
         port = free_port()
-        srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on"))
+        if gateway_server == "lean":
+            srv = LeanServer(app, "127.0.0.1", port)
+        else:
+            srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
+                                                lifespan="on"))
         th = threading.Thread(target=srv.run, daemon=True)
         th.start()
         for _ in range(200):

@@ -100,10 +100,10 @@ def test_client_disconnect_mid_stream_is_recorded(start_gateway, client):
     assert verify(log_dir)["ok"]
 
 
-def _spawn(tmp_path, upstream_url, log_dir, port):
+def _spawn(tmp_path, upstream_url, log_dir, port, server="lean"):
     env = dict(os.environ, OPENAI_API_KEY="sk-x")
     return subprocess.Popen([sys.executable, "-m", "cnai", "gateway", "serve", "--upstream", upstream_url,
-                             "--listen", f"127.0.0.1:{port}", "--log-dir", str(log_dir)],
+                             "--listen", f"127.0.0.1:{port}", "--log-dir", str(log_dir), "--server", server],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -118,11 +118,11 @@ def _wait_up(base, proc):
     raise AssertionError("gateway did not start")
 
 
-def test_kill_9_never_breaks_the_chain(tmp_path, upstream, cnai):
+def test_kill_9_never_breaks_the_chain(tmp_path, upstream, cnai, gateway_server):
     log_dir = tmp_path / "logs"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = _spawn(tmp_path, upstream.url, log_dir, port)
+    proc = _spawn(tmp_path, upstream.url, log_dir, port, gateway_server)
     try:
         _wait_up(base, proc)
         import concurrent.futures as cf
@@ -152,7 +152,7 @@ def test_kill_9_never_breaks_the_chain(tmp_path, upstream, cnai):
         n1 = res["chains"][0]["records"]
         assert n1 > 5
         # restart: the worker reclaims its chain (w0) and continues it
-        proc = _spawn(tmp_path, upstream.url, log_dir, port)
+        proc = _spawn(tmp_path, upstream.url, log_dir, port, gateway_server)
         _wait_up(base, proc)
         with httpx.Client(timeout=5) as c:
             assert chat(c, base, "after restart").status_code == 200
@@ -167,7 +167,7 @@ def test_kill_9_never_breaks_the_chain(tmp_path, upstream, cnai):
             proc.kill()
 
 
-def test_sighup_reloads_policy(tmp_path, upstream):
+def test_sighup_reloads_policy(tmp_path, upstream, gateway_server):
     log_dir = tmp_path / "logs"
     pol = tmp_path / "p.yaml"
     pol.write_text(DEFAULT_POLICY_YAML, encoding="utf-8")
@@ -175,7 +175,8 @@ def test_sighup_reloads_policy(tmp_path, upstream):
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, OPENAI_API_KEY="sk-x")
     proc = subprocess.Popen([sys.executable, "-m", "cnai", "gateway", "serve", "--upstream", upstream.url,
-                             "--listen", f"127.0.0.1:{port}", "--log-dir", str(log_dir), "--policy", str(pol)],
+                             "--listen", f"127.0.0.1:{port}", "--log-dir", str(log_dir), "--policy", str(pol),
+                             "--server", gateway_server],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         _wait_up(base, proc)
@@ -202,13 +203,14 @@ def test_sighup_reloads_policy(tmp_path, upstream):
             proc.kill()
 
 
-def test_two_workers_two_chains_export_and_verify_all(tmp_path, upstream, cnai):
+def test_two_workers_two_chains_export_and_verify_all(tmp_path, upstream, cnai, gateway_server):
     log_dir = tmp_path / "logs"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, OPENAI_API_KEY="sk-x")
     proc = subprocess.Popen([sys.executable, "-m", "cnai", "gateway", "serve", "--upstream", upstream.url,
-                             "--listen", f"127.0.0.1:{port}", "--log-dir", str(log_dir), "--workers", "2"],
+                             "--listen", f"127.0.0.1:{port}", "--log-dir", str(log_dir), "--workers", "2",
+                             "--server", gateway_server],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         _wait_up(base, proc)

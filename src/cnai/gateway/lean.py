@@ -1,0 +1,364 @@
+"""A lean HTTP/1.1 server for the gateway: asyncio.Protocol + httptools, no ASGI on the proxy routes.
+
+Why: profiled under 64 clients, uvicorn's protocol plus the ASGI/Starlette plumbing (scope dicts, header
+tuples, Request/Response objects sent as ASGI messages) cost about 30 % of the gateway's CPU per proxied
+request. Here the four proxy routes call Gateway.handle with a small request object and a finished Response
+is written as one buffer. Everything else (streamed replies, /cnai/*, /metrics, 404/405) still goes through
+ASGI: the Starlette app and StreamingResponse run against a minimal ASGI shim, so their behaviour is the one
+the uvicorn server has (same handlers, same error bodies).
+
+Scope: one request at a time per connection (a pipelined request waits: reading pauses while one is in
+flight); keep-alive by HTTP/1.1 rules; a request body is buffered up to the policy's max_body_bytes (+1 byte,
+so the handler answers 413; the connection is then closed); headers over 64 KiB or unparsable HTTP get 400
+and a closed connection. Streaming honours transport back-pressure (pause_writing/resume_writing) and a
+client disconnect reaches the handler as an ASGI http.disconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+from http import HTTPStatus
+
+import httptools
+
+_REASON = {s.value: s.phrase.encode() for s in HTTPStatus}
+_MAX_HEADER_BYTES = 64 * 1024
+_BAD = b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 11\r\nconnection: close\r\n\r\nbad request"
+
+
+def _status_line(status: int) -> bytes:
+    return b"HTTP/1.1 %d %s\r\n" % (status, _REASON.get(status, b"Unknown"))
+
+
+class Headers(dict):
+    """Lower-cased header names -> value (the last one wins, as Starlette's .get does for the first; the
+    gateway only reads single-valued headers)."""
+
+
+class LeanRequest:
+    """What Gateway.handle reads from a request: .headers.get() and the ASGI .receive()."""
+
+    __slots__ = ("headers", "receive")
+
+    def __init__(self, headers, receive):
+        self.headers, self.receive = headers, receive
+
+
+class _Conn(asyncio.Protocol):
+    def __init__(self, server: LeanServer):
+        self.srv = server
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport = None
+        self.closed = False
+        self.busy = False
+        self.skip = False          # a too-big body was answered from its header: ignore the rest
+        self.disconnected: asyncio.Future | None = None
+        self._writable = asyncio.Event()
+        self._writable.set()
+        self._reset()
+
+    def _reset(self):
+        self.url = b""
+        self.headers = Headers()
+        self.header_bytes = 0
+        self.body = bytearray()
+        self.over = False          # body went past the limit: buffering stopped
+        self.too_big = False       # content-length over the limit: answered at once, then closed
+
+    # ------------------------------------------------------------------ asyncio.Protocol
+    def connection_made(self, transport):
+        self.transport = transport
+        self.disconnected = asyncio.get_running_loop().create_future()
+        self.srv.conns.add(self)
+
+    def connection_lost(self, exc):
+        self.closed = True
+        self.srv.conns.discard(self)
+        if not self.disconnected.done():
+            self.disconnected.set_result(None)
+        self._writable.set()
+
+    def pause_writing(self):
+        self._writable.clear()
+
+    def resume_writing(self):
+        self._writable.set()
+
+    def data_received(self, data: bytes):
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._bad()
+        except httptools.HttpParserError:
+            self._bad()
+
+    def _bad(self):
+        if not self.closed:
+            self.transport.write(_BAD)
+            self.transport.close()
+            self.closed = True
+
+    # ------------------------------------------------------------------ httptools callbacks
+    def on_url(self, url: bytes):
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes):
+        self.header_bytes += len(name) + len(value)
+        if self.header_bytes > _MAX_HEADER_BYTES:
+            raise httptools.HttpParserError("headers too large")
+        self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_headers_complete(self):
+        cl = self.headers.get("content-length")
+        if cl and cl.isdigit() and int(cl) > self.srv.body_limit():
+            # the handler answers 413 from the header alone; the unread body makes the connection unusable
+            self.too_big = True
+            self.transport.pause_reading()
+            self._dispatch()
+
+    def on_body(self, body: bytes):
+        if self.skip or self.over:
+            return
+        self.body += body
+        if len(self.body) > self.srv.body_limit():
+            self.over = True       # enough to make the handler answer 413; the rest is dropped
+
+    def on_message_complete(self):
+        if not self.skip:
+            self.transport.pause_reading()   # one request at a time; a pipelined one waits in the buffer
+            self._dispatch()
+
+    # ------------------------------------------------------------------ one request
+    def _dispatch(self):
+        method = self.parser.get_method().decode("latin-1")
+        keep = self.parser.should_keep_alive() and not self.too_big and not self.over
+        path = httptools.parse_url(self.url).path.decode("latin-1")
+        headers, body = self.headers, bytes(self.body)
+        self.skip = self.too_big
+        self._reset()
+        self.busy = True
+        t = asyncio.get_running_loop().create_task(self._run(method, path, headers, body, keep))
+        self.srv.tasks.add(t)
+        t.add_done_callback(self.srv.tasks.discard)
+
+    async def _run(self, method, path, headers, body, keep):
+        sent_body = False
+
+        async def receive():
+            nonlocal sent_body
+            if not sent_body:
+                sent_body = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await asyncio.shield(self.disconnected)   # a cancelled waiter must not cancel the shared future
+            return {"type": "http.disconnect"}
+
+        keep = keep and not self.srv.stopping
+        try:
+            route = self.srv.routes.get((method, path))
+            if route is not None:
+                resp = await self.srv.gw.handle(LeanRequest(headers, receive), route)
+                raw = getattr(resp, "body", None)
+                if raw is not None:
+                    self._write_whole(resp.status_code, resp.raw_headers, raw, keep)
+                else:                  # a streamed reply: StreamingResponse over the ASGI shim
+                    keep = await self._asgi(resp, method, path, headers, receive, keep)
+            else:
+                keep = await self._asgi(self.srv.app, method, path, headers, receive, keep)
+        except Exception as e:  # the handler catches its own errors; this is the server's last resort
+            self.srv.gw._log("server error", event="error", error=repr(e))
+            if not self.closed:
+                self.transport.write(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n"
+                                     b"connection: close\r\n\r\n")
+            keep = False
+        finally:
+            self.busy = False
+        if self.closed:
+            return
+        if not keep:
+            self.transport.close()
+            self.closed = True
+            return
+        self.transport.resume_reading()
+        if self.srv.stopping:
+            self.transport.close()
+
+    def _write_whole(self, status, raw_headers, body, keep):
+        if self.closed:
+            return
+        parts = [_status_line(status)]
+        for k, v in raw_headers:
+            parts += (k, b": ", v, b"\r\n")
+        if not keep:
+            parts.append(b"connection: close\r\n")
+        parts += (b"\r\n", body)
+        self.transport.write(b"".join(parts))
+
+    async def _asgi(self, app, method, path, headers, receive, keep) -> bool:
+        """Run an ASGI app (or Response) for this request; returns whether the connection stays open."""
+        scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
+                 "method": method, "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+                 "query_string": b"", "headers": [(k.encode("latin-1"), v.encode("latin-1"))
+                                                   for k, v in headers.items()],
+                 "server": None, "client": None, "app": app}
+        state = {"chunked": False, "started": False, "done": False}
+
+        async def send(msg):
+            if self.closed:
+                raise OSError("client disconnected")
+            if msg["type"] == "http.response.start":
+                hs = list(msg.get("headers", ()))
+                state["chunked"] = not any(k.lower() == b"content-length" for k, _ in hs)
+                parts = [_status_line(msg["status"])]
+                for k, v in hs:
+                    parts += (k, b": ", v, b"\r\n")
+                if state["chunked"]:
+                    parts.append(b"transfer-encoding: chunked\r\n")
+                if not keep:
+                    parts.append(b"connection: close\r\n")
+                parts.append(b"\r\n")
+                self.transport.write(b"".join(parts))
+                state["started"] = True
+            elif msg["type"] == "http.response.body":
+                b = msg.get("body", b"")
+                more = msg.get("more_body", False)
+                if state["chunked"]:
+                    out = (b"%x\r\n%s\r\n" % (len(b), b)) if b else b""
+                    if not more:
+                        out += b"0\r\n\r\n"
+                    if out:
+                        self.transport.write(out)
+                elif b:
+                    self.transport.write(b)
+                if not more:
+                    state["done"] = True
+                if not self._writable.is_set():
+                    await self._writable.wait()      # back-pressure: a slow reader slows the stream
+                    if self.closed:
+                        raise OSError("client disconnected")
+
+        try:
+            await app(scope, receive, send)
+        except OSError:
+            return False
+        return keep and state["done"]
+
+
+class LeanServer:
+    def __init__(self, app, host: str, port: int, sock: socket.socket | None = None,
+                 graceful_timeout: float = 30.0):
+        self.fast = app                 # cnai.gateway.app.FastPath
+        self.gw, self.app, self.routes = app.gw, app.app, app.ROUTES
+        self.host, self.port, self.sock = host, port, sock
+        self.graceful_timeout = graceful_timeout
+        self.conns: set[_Conn] = set()
+        self.tasks: set[asyncio.Task] = set()
+        self.stopping = False
+        self.started = False
+        self.should_exit = False        # as uvicorn.Server: set from another thread to stop
+        self._server = None
+
+    def body_limit(self) -> int:
+        return self.gw.policy.limits.max_body_bytes
+
+    async def serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        await self.gw.startup()
+        try:
+            if self.sock is not None:
+                self._server = await loop.create_server(lambda: _Conn(self), sock=self.sock, backlog=2048)
+            else:
+                self._server = await loop.create_server(lambda: _Conn(self), self.host, self.port,
+                                                        reuse_address=True, backlog=2048)
+            stop = asyncio.Event()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(sig, stop.set)
+            if _early_stop:          # a stop signal came while the worker was still starting up
+                stop.set()
+            self.started = True
+            while not stop.is_set() and not self.should_exit:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0.1)
+            await self._drain()
+        finally:
+            await self.gw.shutdown()
+
+    async def _drain(self) -> None:
+        """Graceful stop: no new connections, idle ones closed, requests in flight finish (up to the
+        timeout), then the rest are cancelled."""
+        self.stopping = True
+        self._server.close()
+        for c in list(self.conns):
+            if not c.busy and not c.closed:
+                c.transport.close()
+        if self.tasks:
+            _, pending = await asyncio.wait(set(self.tasks), timeout=self.graceful_timeout)
+            for t in pending:
+                t.cancel()
+        for c in list(self.conns):
+            if not c.closed:
+                c.transport.close()
+
+    def run(self) -> None:
+        try:
+            import uvloop
+            runner = uvloop.run
+        except ImportError:   # plain asyncio works the same, a little slower
+            runner = asyncio.run
+        runner(self.serve())
+
+
+_early_stop: list[int] = []
+
+
+def serve_workers(app_factory, host: str, port: int, workers: int) -> None:
+    """Run `workers` processes sharing one listening socket (bound here, inherited over fork); SIGTERM/SIGINT
+    stop them gracefully, SIGHUP is passed on (policy reload)."""
+    if workers == 1:
+        LeanServer(app_factory(), host, port).run()
+        return
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    pids = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                # until the loop's own handlers are in: a stop request while the policy and keyword
+                # automaton load is remembered (the worker then starts, records start and stop, and exits)
+                signal.signal(signal.SIGHUP, signal.SIG_IGN)
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    signal.signal(sig, lambda s, f: _early_stop.append(s))
+                LeanServer(app_factory(), host, port, sock=sock).run()
+            except BaseException:
+                import traceback
+                traceback.print_exc()
+                code = 1
+            os._exit(code)
+        pids.append(pid)
+
+    def forward(sig, _frame):
+        for p in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(p, sig)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, forward)
+    for p in pids:
+        while True:
+            try:
+                os.waitpid(p, 0)
+                break
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                break
+    sock.close()
