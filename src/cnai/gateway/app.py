@@ -270,6 +270,23 @@ class Gateway:
         cl = request.headers.get("content-length")
         if cl and cl.isdigit() and int(cl) > limit:
             return oai_error(413, f"request body over {limit} bytes", "invalid_request_error", "body_too_large")
+        buf = getattr(request, "raw_body", None)   # the lean server read the body already (capped at limit + 1)
+        if buf is not None:
+            if len(buf) > limit:
+                return oai_error(413, f"request body over {limit} bytes", "invalid_request_error", "body_too_large")
+        else:
+            buf = await self._receive_body(request, limit)
+            if isinstance(buf, Response):
+                return buf
+        try:
+            body = _loads(bytes(buf))
+        except (ValueError, UnicodeDecodeError) as e:
+            return oai_error(400, f"request body is not valid JSON: {e}", "invalid_request_error", "invalid_json")
+        if not isinstance(body, dict):
+            return oai_error(400, "request body must be a JSON object", "invalid_request_error", "invalid_json")
+        return body
+
+    async def _receive_body(self, request: Request, limit: int) -> bytearray | Response:
         buf = bytearray()
         receive = request.receive            # the ASGI messages themselves: Request.stream() adds a layer per chunk
         while True:
@@ -281,13 +298,7 @@ class Gateway:
                 return oai_error(413, f"request body over {limit} bytes", "invalid_request_error", "body_too_large")
             if not msg.get("more_body", False):
                 break
-        try:
-            body = _loads(bytes(buf))
-        except (ValueError, UnicodeDecodeError) as e:
-            return oai_error(400, f"request body is not valid JSON: {e}", "invalid_request_error", "invalid_json")
-        if not isinstance(body, dict):
-            return oai_error(400, "request body must be a JSON object", "invalid_request_error", "invalid_json")
-        return body
+        return buf
 
     # ------------------------------------------------------------------ input side
     def _check_input(self, route: str, body: dict) -> tuple[Decision, str]:

@@ -40,12 +40,13 @@ class Headers(dict):
 
 
 class LeanRequest:
-    """What Gateway.handle reads from a request: .headers.get() and the ASGI .receive()."""
+    """What Gateway.handle reads from a request: .headers.get(), the body already read (raw_body, at most the
+    limit + 1 bytes) and the ASGI .receive() (for a client disconnect)."""
 
-    __slots__ = ("headers", "receive")
+    __slots__ = ("headers", "receive", "raw_body")
 
-    def __init__(self, headers, receive):
-        self.headers, self.receive = headers, receive
+    def __init__(self, headers, receive, raw_body):
+        self.headers, self.receive, self.raw_body = headers, receive, raw_body
 
 
 class _Conn(asyncio.Protocol):
@@ -160,7 +161,7 @@ class _Conn(asyncio.Protocol):
         try:
             route = self.srv.routes.get((method, path))
             if route is not None:
-                resp = await self.srv.gw.handle(LeanRequest(headers, receive), route)
+                resp = await self.srv.gw.handle(LeanRequest(headers, receive, body), route)
                 raw = getattr(resp, "body", None)
                 if raw is not None:
                     self._write_whole(resp.status_code, resp.raw_headers, raw, keep)
