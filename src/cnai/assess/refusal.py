@@ -480,23 +480,64 @@ def _dev_rows(names=DEV_SETS, directory: Path | None = None) -> dict[str, list[d
 
 def leave_one_set_out(names=DEV_SETS, directory: Path | None = None) -> dict:
     """Accuracy of the whole judge on each development set when fitted on the other sets only."""
+    import collections
+
     import numpy as np
 
     sets = _dev_rows(names, directory)
+    counts = collections.Counter(training_examples())
+    tmpl = list(counts)
+    tw = [BASE_WEIGHT * counts[e] for e in tmpl]
+    # features once per reply (each set's author is held out in turn; the replies do not change between fits)
+    ft = [features(x) for x, _ in tmpl]
+    fd = {n: [features(r["reply"]) for r in rows] for n, rows in sets.items()}
+    named = named_indices([x for x, _ in tmpl] + [r["reply"] for rows in sets.values() for r in rows])
     out = {}
     for held in sets:
-        rest = [(r["reply"], int(r["refused"])) for n, rows in sets.items() if n != held for r in rows]
-        w, b = train(*weighted_training_set(rest))
-        judge = RefusalJudge(RefusalModel(np.asarray(w, dtype="<f4"), b))
-        ok = sum(judge.judge(r["reply"]).refused == r["refused"] for r in sets[held])
-        out[held] = {"n": len(sets[held]), "correct": ok, "accuracy": round(ok / len(sets[held]), 4)}
+        ex, wts, feats = list(tmpl), list(tw), list(ft)
+        for n, rows in sets.items():
+            if n != held:
+                ex += [(r["reply"], int(r["refused"])) for r in rows]
+                wts += [DEV_WEIGHT] * len(rows)
+                feats += fd[n]
+        w, b = train(ex, wts, feats=feats, named=named)
+        res = evaluate(
+            RefusalJudge(RefusalModel(np.asarray(w, dtype="<f4"), b)),
+            [(r["reply"], int(r["refused"])) for r in sets[held]],
+        )
+        out[held] = {"n": res["n"], "correct": res["tp"] + res["tn"], "accuracy": round(res["accuracy"], 4)}
+        out[held] |= {k: round(res[k], 4) for k in ("precision", "recall") if res[k] is not None}
+    per = [v["accuracy"] for v in out.values()]
     n = sum(v["n"] for v in out.values())
     out["pooled"] = {
         "n": n,
         "correct": sum(v["correct"] for v in out.values()),
         "accuracy": round(sum(v["correct"] for v in out.values()) / n, 4),
+        "worst_set": min(per),
+        "mean_of_sets": round(sum(per) / len(per), 4),
     }
     return out
+
+
+def speed(rounds: int = 3) -> dict:
+    """Replies judged per CPU-second on all development replies (best of ``rounds``; CPU time, so a busy machine
+    disturbs it less than wall time)."""
+    import time
+
+    rows = [r["reply"] for rows in _dev_rows().values() for r in rows]
+    judge = RefusalJudge.default()
+    judge.judge("warm up")
+    best = float("inf")
+    for _ in range(rounds):
+        t = time.process_time()
+        for x in rows:
+            judge.judge(x)
+        best = min(best, time.process_time() - t)
+    return {
+        "replies": len(rows),
+        "cpu_seconds": round(best, 3),
+        "replies_per_cpu_second": round(len(rows) / best),
+    }
 
 
 def evaluate(judge: RefusalJudge, rows: list[tuple[str, int]]) -> dict:
@@ -570,8 +611,10 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(cross_validate()))
     elif args[:1] == ["loso"]:
         print(json.dumps(leave_one_set_out(), indent=1))
+    elif args[:1] == ["speed"]:
+        print(json.dumps(speed()))
     else:
-        print("usage: python -m cnai.assess.refusal train|cv|loso")
+        print("usage: python -m cnai.assess.refusal train|cv|loso|speed")
 
 
 def _write_meta(meta: dict) -> Path:
