@@ -204,3 +204,49 @@ def test_long_line_without_punctuation_is_cut_into_pieces():
     assert all(b - a <= names._MAX_PIECE for a, b in pieces)
     assert all(p[1] == q[0] for p, q in zip(pieces, pieces[1:], strict=False))  # contiguous, nothing dropped
     assert [text[s:e] for s, e, *_ in names.find(text)] == ["王建华"]
+
+
+def _rep(text, spans):
+    return [
+        text[s:e] for s, e, *_ in names._repair(text, [(s, e, "person_name", 0.9, "m") for s, e in spans])
+    ]
+
+
+def test_repair_trims_words_glued_to_the_end_of_a_name():
+    assert _rep("黄毅副市长在调研。", [(0, 3)]) == ["黄毅"]
+    assert _rep("老蒋刚说他孙子考上大学了", [(0, 3)]) == ["老蒋"]
+    assert _rep("符晓宇因个人原因申请辞职", [(0, 4)]) == ["符晓宇"]
+    # a name ending in such a character elsewhere is left alone
+    assert _rep("王刚说他来了", [(0, 2)]) == ["王刚"]
+    assert _rep("欧阳振华认为可行", [(0, 4)]) == ["欧阳振华"]
+
+
+def test_repair_drops_place_like_dictionary_words_but_not_names():
+    assert _rep("岳麓山的红叶来得更早。", [(0, 3)]) == []
+    assert _rep("钱塘江大潮什么时候最好看？", [(0, 3)]) == []
+    assert _rep("王建林昨天去了超市。", [(0, 3)]) == ["王建林"]
+
+
+def test_repair_joins_a_dotted_transliteration():
+    t = "米哈伊尔·彼得罗夫和安娜·伊万诺娃获得银牌。"
+    assert _rep(t, [(7, 9), (10, 17)]) == ["米哈伊尔·彼得罗夫", "安娜·伊万诺娃"]
+    t = "伊万·彼得罗维奇第三次来到黑河"
+    assert _rep(t, [(0, 4), (5, 8)]) == ["伊万·彼得罗维奇"]
+    assert _rep("凯文·李明天的航班改到下午了", [(0, 6)]) == ["凯文·李"]
+
+
+def test_training_reads_each_development_set_once_and_never_the_sealed_one():
+    import sys
+
+    from cnai.corpus import namemodel, realeval
+
+    sys.path.insert(0, str(namemodel.DATA))
+    try:
+        import train_crf
+    finally:
+        sys.path.remove(str(namemodel.DATA))
+    items = train_crf.set_items()
+    assert len({it["id"] for it in items}) == len(items)  # no set (heldout4) read twice
+    assert {it["split"] for it in items} == set(train_crf.DEV_SETS)
+    assert all(realeval.DATA.with_name(f"{s}.txt").exists() for s in train_crf.DEV_SETS)
+    assert "heldout6" not in train_crf.DEV_SETS
