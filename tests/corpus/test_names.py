@@ -216,6 +216,9 @@ def test_repair_trims_words_glued_to_the_end_of_a_name():
     assert _rep("黄毅副市长在调研。", [(0, 3)]) == ["黄毅"]
     assert _rep("老蒋刚说他孙子考上大学了", [(0, 3)]) == ["老蒋"]
     assert _rep("符晓宇因个人原因申请辞职", [(0, 4)]) == ["符晓宇"]
+    assert _rep("老陈先帮我占个座", [(0, 4)]) == ["老陈"]
+    assert _rep("上官雨桐刚在群里@你了", [(0, 5)]) == ["上官雨桐"]
+    assert _rep("梓轩刚下高铁", [(0, 3)]) == ["梓轩"]  # a given name alone
     # a name ending in such a character elsewhere is left alone
     assert _rep("王刚说他来了", [(0, 2)]) == ["王刚"]
     assert _rep("欧阳振华认为可行", [(0, 4)]) == ["欧阳振华"]
@@ -250,3 +253,8 @@ def test_training_reads_each_development_set_once_and_never_the_sealed_one():
     assert {it["split"] for it in items} == set(train_crf.DEV_SETS)
     assert all(realeval.DATA.with_name(f"{s}.txt").exists() for s in train_crf.DEV_SETS)
     assert "heldout6" not in train_crf.DEV_SETS
+
+
+def test_a_latin_name_in_three_parts_is_whole():
+    t = "在香港的书展上，Chan Tai Man为读者签名。"
+    assert _names(t) == ["Chan Tai Man"]

@@ -400,11 +400,12 @@ def _famous_rx():
 
 
 REPAIR = True
+_LATIN_THIRD = re.compile(r" [A-Z][a-z]{1,10}(?![A-Za-z])")
 # characters that, right after a name, start the next word (黄毅副市长, 高鹗续写, 符晓宇因): rare as the last
 # character of a given name, so a span ending in one lost its real end (checked on leave-one-set-out)
-_GLUE_HARD = set("副因续")
+_GLUE_HARD = set("副因续挺")
 # after 小/老/阿 + one character the nickname is complete (老蒋刚说, 小唐刚把): an adverb or verb follows
-_GLUE_NICK = set("刚挺说也都就又还才在把被给跟让和的是要会去来")
+_GLUE_NICK = set("刚挺说也都就又还才在把被给跟让和的是要会去来先新问帮")
 # a three-character span that is a dictionary word ending like a place or a thing (岳麓山, 钱塘江, 陆家嘴,
 # 林业局, 黄金周, 温和派) is that word, unless it is a well-known person or its last two characters are a
 # word themselves, as given names often are (潘长江, 钟南山, 林海峰)
@@ -420,17 +421,19 @@ def _repair(text: str, out: list) -> list:
     fixed = []
     for s, e, t, c, r in out:
         n = e - s
+        sur1, sur2 = _tables()[:2]
         if n >= 3 and text[e - 1] in _GLUE_HARD:
             e -= 1
-        elif n == 3 and text[s] in "小老阿" and text[e - 1] in _GLUE_NICK:
-            e -= 1
-        elif (
-            n == 4
-            and "·" not in text[s:e]
-            and text[s : s + 2] not in _tables()[1]
-            and text[e - 1] in _GLUE_NICK
-        ):
-            e -= 1
+        elif n >= 3 and text[s] in "小老阿" and text[s + 2] in _GLUE_NICK:
+            e = s + 2  # 老陈先帮我 -> 老陈
+        elif "·" not in text[s:e] and text[e - 1] in _GLUE_NICK:
+            compound = text[s : s + 2] in sur2
+            if (
+                (n == 4 and not compound)  # 符晓宇因: a single surname takes at most two given characters
+                or (n == 5 and compound)  # 上官雨桐刚
+                or (n == 3 and text[s] not in sur1 and not compound)  # 国栋刚: a given name alone
+            ):
+                e -= 1
         w = text[s:e]
         if (
             len(w) == 3
@@ -523,7 +526,8 @@ def find(
         out = [f for f in out if all(f[1] <= a or b <= f[0] for a, b in addr)]
     for f in rules:
         if f[3] >= 0.5 and text[f[0]].isascii() and all(f[1] <= g[0] or g[1] <= f[0] for g in out):
-            out.append(f)
+            m = _LATIN_THIRD.match(text, f[1]) if REPAIR else None
+            out.append((f[0], m.end(), *f[2:]) if m else f)  # Chan Tai Man, Nguyen Van An: three parts
     kept: list = []
     for f in sorted(out, key=lambda f: -f[3]):  # non-overlapping, the surer first
         if f[3] >= threshold and all(f[1] <= g[0] or g[1] <= f[0] for g in kept):
