@@ -98,3 +98,29 @@ def test_unknown_route_and_wrong_method_go_through_starlette(start_gateway, clie
     base, gw, _ = start_gateway()
     assert client.get(f"{base}/nope").status_code == 404
     assert client.get(f"{base}/v1/chat/completions").status_code == 405
+
+
+def test_expect_100_continue_is_answered_before_the_body(start_gateway):
+    base, gw, _ = start_gateway()
+    s = _conn(base)
+    body = _chat_body("hello")
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+              b"expect: 100-continue\r\ncontent-length: %d\r\n\r\n" % len(body))
+    s.settimeout(0.5)                      # well under curl's 1 s wait
+    assert s.recv(100).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+    s.settimeout(10)
+    s.sendall(body)
+    assert s.recv(65536).startswith(b"HTTP/1.1 200 OK")
+    s.close()
+
+
+def test_head_gets_headers_without_a_body(start_gateway):
+    base, gw, _ = start_gateway()
+    s = _conn(base)
+    s.sendall(b"HEAD /cnai/health HTTP/1.1\r\nhost: x\r\n\r\nGET /cnai/health HTTP/1.1\r\nhost: x\r\n"
+              b"connection: close\r\n\r\n")
+    raw = _read_all(s)
+    s.close()
+    first, _, rest = raw.partition(b"\r\n\r\n")
+    assert rest.startswith(b"HTTP/1.1 ")      # nothing between the HEAD reply's headers and the next reply
+    assert rest.split(b"\r\n\r\n", 1)[1].startswith(b'{"status":"ok"')

@@ -120,6 +120,9 @@ class _Conn(asyncio.Protocol):
             self.too_big = True
             self.transport.pause_reading()
             self._dispatch()
+        elif self.headers.get("expect", "").lower() == "100-continue":
+            # curl sends this for bodies over 1 KiB and waits up to 1 s for it before sending the body
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes):
         if self.skip or self.over:
@@ -164,7 +167,7 @@ class _Conn(asyncio.Protocol):
                 resp = await self.srv.gw.handle(LeanRequest(headers, receive, body), route)
                 raw = getattr(resp, "body", None)
                 if raw is not None:
-                    self._write_whole(resp.status_code, resp.raw_headers, raw, keep)
+                    self._write_whole(resp.status_code, resp.raw_headers, b"" if method == "HEAD" else raw, keep)
                 else:                  # a streamed reply: StreamingResponse over the ASGI shim
                     keep = await self._asgi(resp, method, path, headers, receive, keep)
             else:
@@ -224,7 +227,7 @@ class _Conn(asyncio.Protocol):
                 self.transport.write(b"".join(parts))
                 state["started"] = True
             elif msg["type"] == "http.response.body":
-                b = msg.get("body", b"")
+                b = b"" if method == "HEAD" else msg.get("body", b"")   # HEAD: headers only
                 more = msg.get("more_body", False)
                 if state["chunked"]:
                     out = (b"%x\r\n%s\r\n" % (len(b), b)) if b else b""
