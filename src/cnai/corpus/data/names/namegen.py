@@ -147,6 +147,11 @@ _NEG_WORDS = """高明 方便 文明 黄山 江南 周到 王府井 张家口 �
 路口 路线 师范 文件 云南 云计算 海南 海关 连续 花园 尚未 国家 国际 左右 向前 东方明珠 万达 宁夏 康复 洪水""".split()
 
 
+# two-character name-tagged words (黎明, 田野) up to this frequency bucket are sampled as people; 0 (none):
+# on leave-one-set-out they taught the model more ordinary words (周全, 温馨, 付清) than names it found
+WORD_NAME_MAX_FREQ = 0
+_THING_END = set("山江河湖海林嘴局周派卡树藤松岭峰洲岛湾港桥寺庙塔楼园馆店厂所站院会节杯赛队")
+
 _COMMON_SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
     "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
@@ -192,8 +197,20 @@ class Sampler:
         lex = namemodel.lexicon()
         sur_all = set(sur1) | {s[0] for s in sur2}
         # name-tagged dictionary entries that start with a surname: famous people and name-like words
+        # jieba's name tag is noisy (岳麓山, 常青藤, 黄金周, 温馨, 于本周 are "names" there): as positives they
+        # taught the model places and words; keep the tagged words that do not end like a place or a
+        # thing, whose given part is not itself a frequent word, and (two characters) that are not frequent
         self.famous = sorted(
-            w for w, (f, n) in lex.items() if n and w[0] in sur_all and 2 <= len(w) <= 3 and f >= 1
+            w
+            for w, (f, n) in lex.items()
+            if n
+            and w[0] in sur_all
+            and (sur1.get(w[0], 0.0) >= 1.0 or w[:2] in sur2)
+            and 2 <= len(w) <= 3
+            and f >= 1
+            and w[-1] not in _THING_END
+            and not (len(w) == 3 and lex.get(w[1:], (0, True))[0] >= 3 and not lex[w[1:]][1])
+            and not (len(w) == 2 and f > WORD_NAME_MAX_FREQ)
         )
         self.famous += (
             namemodel._words_file("famous.txt") * FAMOUS_WEIGHT

@@ -1,15 +1,18 @@
 """Train the person-name CRF (cnai.corpus.namemodel) and write data/names/names_crf.bin.
 
     python src/cnai/corpus/data/names/train_crf.py            # train on everything allowed, write the model
-    python src/cnai/corpus/data/names/train_crf.py --cv 5     # development figures: k-fold CV on the dev split
+    python src/cnai/corpus/data/names/train_crf.py --loso     # development figures: leave one set out
+    python src/cnai/corpus/data/names/train_crf.py --cv 5     # older development figures: k-fold CV
 
-Training text (no evaluation file that is held out is read here):
+Training text (the sealed held-out set realeval.HELDOUT is never read here):
 - sentences from data/names/namegen.py (our templates x names sampled from the tables);
 - the assess banks' prompts (ordinary prose we wrote; its real people, listed below, are labelled);
-- the realistic evaluation's development split (realeval.load("dev"), heldout4.txt included, all scored
-  and read in earlier rounds; the held-out set realeval.HELDOUT is never read here), each sentence also copied with its names replaced by sampled names of the
-  same kind, so the model learns the contexts rather than the names.
-Cross-validation folds are fixed by a seeded hash of the item id (CV_SEED), before any tuning.
+- the development sets, read by file name (DEV_SETS: items, dev2, heldout2-5, each scored and read in
+  earlier rounds), each sentence also copied with its names replaced by sampled names of the same kind,
+  so the model learns the contexts rather than the names.
+--loso: each set was written by a different author, so leaving one set out at a time estimates how the
+model does on a new author's text (heldout5, the newest, is the most honest of these estimates).
+CV folds (--cv) are fixed by a seeded hash of the item id (CV_SEED).
 """
 
 from __future__ import annotations
@@ -169,6 +172,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(HERE / "names_crf.bin"))
     ap.add_argument("--keep", help="folder to keep the fold models in (to study gating/thresholds offline)")
     ap.add_argument("--famous-weight", type=int, default=None)
+    ap.add_argument("--word-name-max-freq", type=int, default=None)
     ap.add_argument("--c1", type=float, default=PARAMS["c1"])
     ap.add_argument("--c2", type=float, default=PARAMS["c2"])
     a = ap.parse_args()
@@ -183,6 +187,10 @@ def main() -> None:
         import namegen
 
         namegen.FAMOUS_WEIGHT = a.famous_weight
+    if a.word_name_max_freq is not None:
+        import namegen
+
+        namegen.WORD_NAME_MAX_FREQ = a.word_name_max_freq
     dev = set_items()
     if a.loso:
         loso(dev, a)
