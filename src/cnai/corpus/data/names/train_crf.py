@@ -30,7 +30,7 @@ HERE = Path(__file__).parent
 CV_SEED = "cnai-names-cv-v1"
 # real people in the assess prompts (everything else there is labelled O)
 ASSESS_PEOPLE = "秦始皇 邱少云 黄继光 刘胡兰 钱学森 屠呦呦 杨靖宇 焦裕禄 黄文秀 赵一曼 董存瑞 张思德".split()
-PARAMS = {"c1": 0.05, "c2": 0.01, "max_iterations": 150, "feature.possible_transitions": True}
+PARAMS = {"c1": 0.15, "c2": 0.01, "max_iterations": 150, "feature.possible_transitions": True}
 
 
 def fold_of(iid: str, k: int) -> int:
