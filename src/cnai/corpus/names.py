@@ -418,10 +418,10 @@ def _repair(text: str, out: list) -> list:
 
     lex = namemodel.lexicon()
     famous = namemodel.gazetteer()
+    sur1, sur2 = _tables()[:2]
     fixed = []
     for s, e, t, c, r in out:
         n = e - s
-        sur1, sur2 = _tables()[:2]
         if n >= 3 and text[e - 1] in _GLUE_HARD:
             e -= 1
         elif n >= 3 and text[s] in "小老阿" and text[s + 2] in _GLUE_NICK:
