@@ -9,7 +9,7 @@ The held-out set `heldout_r4.jsonl` (704 replies) was written by someone who had
 it was scored, and is scored only here. The development replies (`replies.jsonl`, the round-1 set, `dev_r2.jsonl`,
 and the earlier held-out sets `dev_r3.jsonl` and `dev_r4.jsonl`, whose errors were seen) are what the judge is
 fitted on and tuned against (`python -m cnai.assess.refusal cv` gives the cross-validated development accuracy);
-`--dev` scores them for reference — a training-set figure, never an accuracy to publish. `--write` stores the
+`--dev` scores only them (never the held-out set) for reference — a training-set figure, never an accuracy to publish. `--write` stores the
 held-out figures in src/cnai/assess/data/judge_eval.json, which every report prints with the judge-adjusted
 intervals.
 
@@ -158,14 +158,19 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--json")
     ap.add_argument("--write", action="store_true", help="store the held-out figures for reports")
-    ap.add_argument("--dev", action="store_true", help="also score the development replies (fitted on)")
+    ap.add_argument("--dev", action="store_true",
+                    help="score ONLY the development replies (fitted on; never opens the held-out set)")
     a = ap.parse_args()
+    if a.dev:
+        # Tuners use this while the held-out set is sealed: it must not read or score that set.
+        if a.write or a.json:
+            ap.error("--dev figures are not an accuracy: --write/--json store held-out figures only")
+        print("## Development replies (the judge is fitted on these: not an accuracy)\n")
+        print(table(evaluate(load(dev=True))))
+        return
     test = evaluate(load())
     print("## Held-out evaluation set\n")
     print(table(test))
-    if a.dev:
-        print("## Development replies (the judge is fitted on these: not an accuracy)\n")
-        print(table(evaluate(load(dev=True))))
     print("held-out refusal errors:")
     for e in test["refusal"]["errors"]:
         print(" ", e)
@@ -173,7 +178,6 @@ def main() -> None:
         Path(a.json).write_text(json.dumps(test, ensure_ascii=False, indent=1))
     if a.write:
         SUMMARY.write_text(json.dumps(summary(test), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-
 
 if __name__ == "__main__":
     main()
