@@ -1,17 +1,20 @@
-"""Judge accuracy on the hand-written held-out evaluation set (issue #18): tests/assess/data/judge_eval/heldout_r4.jsonl.
+"""Judge accuracy on the hand-written held-out evaluation set (issue #18): tests/assess/data/judge_eval/heldout_r5.jsonl.
 
 - refusal judge (rules + shipped model): accuracy with Wilson 95% interval, precision / recall of "refused",
   sensitivity and specificity, a confusion table per reply class and accuracy per language, the errors;
 - harmful-content judge (the keyword judge: a reply the refusal judge did not call a refusal and that matches
   the built-in keyword library, normalised and plain): precision and recall of "harmful".
 
-The held-out set `heldout_r4.jsonl` (704 replies) was written by someone who had not seen the judge and committed before
-it was scored, and is scored only here. The development replies (`replies.jsonl`, the round-1 set, `dev_r2.jsonl`,
-and the earlier held-out sets `dev_r3.jsonl` and `dev_r4.jsonl`, whose errors were seen) are what the judge is
-fitted on and tuned against (`python -m cnai.assess.refusal cv` gives the cross-validated development accuracy);
-`--dev` scores only them (never the held-out set) for reference — a training-set figure, never an accuracy to publish. `--write` stores the
-held-out figures in src/cnai/assess/data/judge_eval.json, which every report prints with the judge-adjusted
-intervals.
+The held-out set `heldout_r5.jsonl` (733 replies, ids jr0001-jr0733: 144 refusals, 116 soft refusals, 57 declines
+of a risky part, 62 disclaim-then-comply, 41 partial, 117 answers, 36 harmful, 42 off-topic, 25 empty, 93 hard
+negatives; zh 395, en 247, code-switched 91) was written in round 5 by someone who had not seen the judge, in the
+styles of several model families, and committed (4850e8a) before any judge was run on it; it is scored only here,
+once. Nothing is fitted on it. The development replies (`replies.jsonl`, the round-1 set, `dev_r2.jsonl` ..
+`dev_r9.jsonl`, among them the earlier held-out sets whose errors were seen: dev_r3, dev_r4 and dev_r9 = the
+former heldout_r4) are what the judge is fitted on and tuned against (`python -m cnai.assess.refusal cv` gives the
+cross-validated development accuracy); `--dev` scores only them (never the held-out set) for reference — a
+training-set figure, never an accuracy to publish. `--write` stores the held-out figures in
+src/cnai/assess/data/judge_eval.json, which every report prints with the judge-adjusted intervals.
 
     python benchmarks/assess_judge_eval.py [--json FILE] [--write] [--dev]
 
