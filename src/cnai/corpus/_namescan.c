@@ -30,6 +30,9 @@
 #include <string.h>
 
 #define NL 4 /* labels */
+#define SKIP_SLACK 1e-3  /* the exact skip's margin (see max_gain) */
+#define SKIP_MAX_N 2048  /* longer pieces (only through tag()) are tagged in full: keeps rounding < SLACK */
+#define SKIP_MAX_W 100.0 /* a model with a larger weight is never skipped */
 
 typedef struct { int32_t off, len; } List; /* a run of vector indices in the pool */
 
@@ -40,6 +43,7 @@ typedef struct {
     List st[5];     /* static features: as itself, L:, R:, LL:, RR: */
     int32_t glen;   /* longest gazetteer word starting with this character */
     uint8_t bif;    /* bit k: first character of some bigram attribute of template k (else no lookup) */
+    int32_t id;     /* row of this character in TaggerObject.rc */
 } CharInfo;
 
 typedef struct { uint64_t key; int32_t vec; } BiEntry;           /* key 0 = empty (keys have bit 63 set) */
@@ -70,6 +74,16 @@ typedef struct {
     int32_t win[5], pwe[5], nwb[5];
     GazEntry *gaz; uint64_t gmask;
     uint32_t *gcp; Py_ssize_t ngcp, cgcp; /* gazetteer words' code points */
+    /* for the exact skip (provably_all_o): per character row, the sum of its role's vectors (template
+       vector + static feature vectors) as the character itself, left, right, second-left, second-right
+       neighbour, in one vector each (any order: this sum only feeds a bound with a margin) */
+    double (*rc)[5][NL];
+    /* the same for the padding: left of position 0 (c-1=^, L:bos, c-2=^), of position 1 (c-2=^), right of
+       the last position (c+1=$, R:eos, c+2=$) and of the one before (c+2=$) */
+    double left0[NL], left1[NL], right0[NL], right1[NL];
+    int o;                  /* model label id of O */
+    int noskip;             /* 1: never skip (set_skip(False): tests compare both ways) */
+    int noskip_model;       /* 1: a weight too large for the skip's rounding bound: never skip */
 } TaggerObject;
 
 static inline uint64_t mix64(uint64_t x) {
@@ -233,6 +247,7 @@ static uint32_t *to_cps(PyObject *s, Py_ssize_t pad, Py_ssize_t *n) {
 
 static void Tagger_dealloc(TaggerObject *t) {
     PyMem_Free(t->vec); PyMem_Free(t->pool); PyMem_Free(t->chars); PyMem_Free(t->bi);
+    PyMem_Free(t->rc);
     PyMem_Free(t->lex); PyMem_Free(t->gaz); PyMem_Free(t->lbloom); PyMem_Free(t->gpre); PyMem_Free(t->gbloom); PyMem_Free(t->bmp); PyMem_Free(t->gcp);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
@@ -439,6 +454,45 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
         for (uint64_t h = 0; h <= t->cmask; h++)
             if (t->chars[h].used && t->chars[h].cp < 0x10000) t->bmp[t->chars[h].cp] = (uint16_t)(h + 1);
     }
+    { /* rows for the bound: used characters, then the 5 kinds */
+        int32_t nrow = 5;
+        for (uint64_t h = 0; h <= t->cmask; h++)
+            if (t->chars[h].used) t->chars[h].id = nrow++;
+        for (int k = 0; k < 5; k++) t->kinds[k].id = k;
+        t->rc = PyMem_Calloc(nrow, sizeof(*t->rc));
+        if (!t->rc) { PyErr_NoMemory(); goto done; }
+        for (uint64_t h = 0; h <= t->cmask + 5; h++) {
+            const CharInfo *c = h <= t->cmask ? &t->chars[h] : &t->kinds[h - t->cmask - 1];
+            if (h <= t->cmask && !c->used) continue;
+            for (int r = 0; r < 5; r++) {
+                double *acc = t->rc[c->id][r];
+                const double *u = t->vec + (Py_ssize_t)c->uni[r] * NL;
+                for (int y = 0; y < NL; y++) acc[y] = u[y];
+                for (int32_t k = 0; k < c->st[r].len; k++) {
+                    const double *w = t->vec + (Py_ssize_t)t->pool[c->st[r].off + k] * NL;
+                    for (int y = 0; y < NL; y++) acc[y] += w[y];
+                }
+            }
+        }
+    }
+    {
+        const CharInfo *hat = char_info(t, '^'), *dol = char_info(t, '$');
+        for (int y = 0; y < NL; y++) {
+            t->left0[y] = t->vec[hat->uni[1] * NL + y] + t->vec[hat->uni[3] * NL + y];
+            t->left1[y] = t->vec[hat->uni[3] * NL + y];
+            t->right0[y] = t->vec[dol->uni[2] * NL + y] + t->vec[dol->uni[4] * NL + y];
+            t->right1[y] = t->vec[dol->uni[4] * NL + y];
+            for (int32_t k = 0; k < t->bos.len; k++) t->left0[y] += t->vec[t->pool[t->bos.off + k] * NL + y];
+            for (int32_t k = 0; k < t->eos.len; k++) t->right0[y] += t->vec[t->pool[t->eos.off + k] * NL + y];
+        }
+    }
+    for (Py_ssize_t k = 0; k < (t->nvec + 1) * NL; k++)
+        if (!(fabs(t->vec[k]) < SKIP_MAX_W)) t->noskip_model = 1; /* the skip's rounding bound fails */
+    for (int k = 0; k < NL * NL; k++)
+        if (!(fabs(t->trans[k]) < SKIP_MAX_W)) t->noskip_model = 1;
+    t->o = 0;
+    for (int y = 0; y < NL; y++)
+        if (t->lab[y] == 'O') t->o = y;
     rc = 0;
 done:
     PyBuffer_Release(&trans);
@@ -472,11 +526,14 @@ typedef struct {
     uint8_t *wbl, *wel, *inside;
     double *state, *score;
     int *labels, *back;
+    GzEv *ev; Py_ssize_t nev, cev; /* gazetteer events of the current piece */
+    int32_t *gstart, *gvec, *gfill; Py_ssize_t cgvec; /* the events grouped by position */
 } Scratch;
 
 static void scratch_free(Scratch *s) {
     PyMem_Free(s->ci); PyMem_Free(s->wbv); PyMem_Free(s->wev); PyMem_Free(s->wbl); PyMem_Free(s->wel);
     PyMem_Free(s->inside); PyMem_Free(s->state); PyMem_Free(s->score); PyMem_Free(s->labels); PyMem_Free(s->back);
+    PyMem_Free(s->ev); PyMem_Free(s->gstart); PyMem_Free(s->gvec); PyMem_Free(s->gfill);
     memset(s, 0, sizeof(*s));
 }
 
@@ -489,7 +546,9 @@ static int scratch_fit(Scratch *s, Py_ssize_t n) {
     s->wbl = PyMem_Malloc(n + 1); s->wel = PyMem_Malloc(n + 1); s->inside = PyMem_Malloc(n + 1);
     s->state = PyMem_Malloc(n * NL * sizeof(double)); s->score = PyMem_Malloc(n * NL * sizeof(double));
     s->labels = PyMem_Malloc(n * sizeof(int)); s->back = PyMem_Malloc(n * NL * sizeof(int));
-    if (!s->ci || !s->wbv || !s->wev || !s->wbl || !s->wel || !s->inside || !s->state || !s->score || !s->labels || !s->back) {
+    s->gstart = PyMem_Malloc((n + 1) * sizeof(int32_t)); s->gfill = PyMem_Malloc((n + 1) * sizeof(int32_t));
+    if (!s->ci || !s->wbv || !s->wev || !s->wbl || !s->wel || !s->inside || !s->state || !s->score || !s->labels ||
+        !s->back || !s->gstart || !s->gfill) {
         scratch_free(s);
         PyErr_NoMemory();
         return -1;
@@ -498,18 +557,21 @@ static int scratch_fit(Scratch *s, Py_ssize_t n) {
     return 0;
 }
 
-/* State scores of text (n >= 1): state[i*NL + y], summed in the Python feature order. */
-static int state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, double *state, Scratch *sc) {
+/* Features of a piece (n >= 1, n <= capacity) that need look-ups: the characters' table entries, the
+   longest lexicon words starting / ending at / straddling each position, the gazetteer events grouped by
+   position (sc->gstart/gvec when sc->nev > 0). */
+static int prepare(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Scratch *sc) {
+    if (n <= 0 || n > sc->cap) { /* callers pass 1 <= n <= capacity */
+        PyErr_SetString(PyExc_SystemError, "_namescan: bad piece length");
+        return -1;
+    }
     const uint32_t *text = pad + 2;
-    int rc = -1;
-    if (n <= 0 || n > sc->cap) return 0; /* callers pass 1 <= n <= capacity */
     const CharInfo **ci = sc->ci;
     int32_t *wbv = sc->wbv, *wev = sc->wev;
     uint8_t *wbl = sc->wbl, *wel = sc->wel, *inside = sc->inside;
     for (Py_ssize_t i = 0; i <= n; i++) wbv[i] = wev[i] = t->zero;
     memset(wbl, 0, n + 1); memset(wel, 0, n + 1); memset(inside, 0, n + 1);
-    GzEv *ev = NULL; Py_ssize_t nev = 0, cev = 0;
-    int32_t *gstart = NULL, *gvec = NULL;
+    sc->nev = 0;
     for (Py_ssize_t p = 0; p < n + 4; p++) ci[p] = char_info(t, pad[p]);
     /* longest lexicon word starting / ending at each position, and the longest straddling one */
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -538,63 +600,149 @@ static int state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n
             if (!g) continue;
             for (int32_t k = 0; k < g->kinds.len; k++) {
                 const int32_t *v = t->pool + g->kinds.off + 5 * k; /* gB gE gI gN gP */
-                Py_ssize_t need = nev + L + 3;
-                if (need > cev) {
+                Py_ssize_t need = sc->nev + L + 3;
+                if (need > sc->cev) {
                     Py_ssize_t c = need * 2 + 64;
-                    GzEv *q = PyMem_Realloc(ev, c * sizeof(GzEv));
-                    if (!q) { PyErr_NoMemory(); goto out; }
-                    ev = q; cev = c;
+                    GzEv *q = PyMem_Realloc(sc->ev, c * sizeof(GzEv));
+                    if (!q) { PyErr_NoMemory(); return -1; }
+                    sc->ev = q; sc->cev = c;
                 }
+                GzEv *ev = sc->ev;
+                Py_ssize_t nev = sc->nev;
                 ev[nev++] = (GzEv){(int32_t)i, v[0]};
                 ev[nev++] = (GzEv){(int32_t)(i + L - 1), v[1]};
                 for (Py_ssize_t j = i + 1; j < i + L - 1; j++) ev[nev++] = (GzEv){(int32_t)j, v[2]};
                 if (i > 0) ev[nev++] = (GzEv){(int32_t)(i - 1), v[3]};
                 if (i + L < n) ev[nev++] = (GzEv){(int32_t)(i + L), v[4]};
+                sc->nev = nev;
             }
         }
     }
-    if (nev) { /* group by position, keeping the order of appending (counting sort) */
-        gstart = PyMem_Calloc(n + 1, sizeof(int32_t));
-        gvec = PyMem_Malloc(nev * sizeof(int32_t));
-        if (!gstart || !gvec) { PyErr_NoMemory(); goto out; }
-        for (Py_ssize_t k = 0; k < nev; k++) gstart[ev[k].pos + 1]++;
+    if (sc->nev) { /* group by position, keeping the order of appending (counting sort) */
+        Py_ssize_t nev = sc->nev;
+        if (nev > sc->cgvec) {
+            int32_t *q = PyMem_Realloc(sc->gvec, (nev * 2 + 64) * sizeof(int32_t));
+            if (!q) { PyErr_NoMemory(); return -1; }
+            sc->gvec = q; sc->cgvec = nev * 2 + 64;
+        }
+        int32_t *gstart = sc->gstart, *fill = sc->gfill;
+        memset(gstart, 0, (n + 1) * sizeof(int32_t));
+        for (Py_ssize_t k = 0; k < nev; k++) gstart[sc->ev[k].pos + 1]++;
         for (Py_ssize_t i = 0; i < n; i++) gstart[i + 1] += gstart[i];
-        int32_t *fill = PyMem_Malloc((n + 1) * sizeof(int32_t));
-        if (!fill) { PyErr_NoMemory(); goto out; }
         memcpy(fill, gstart, (n + 1) * sizeof(int32_t));
-        for (Py_ssize_t k = 0; k < nev; k++) gvec[fill[ev[k].pos]++] = ev[k].vec;
-        PyMem_Free(fill);
+        for (Py_ssize_t k = 0; k < nev; k++) sc->gvec[fill[sc->ev[k].pos]++] = sc->ev[k].vec;
     }
+    return 0;
+}
+
+/* The state score of position i (after prepare), summed in the Python feature order (crfsuite's). */
+static inline void position_score(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Py_ssize_t i,
+                                  const Scratch *sc, double *out) {
+    const CharInfo **ci = sc->ci;
+    Py_ssize_t p = i + 2;
+    double acc[NL] = {0.0, 0.0, 0.0, 0.0}; /* a local: kept in registers, not aliased with the tables */
+    add_z(t, acc, ci[p]->uni[0]);
+    add_z(t, acc, ci[p - 1]->uni[1]);
+    add_z(t, acc, ci[p + 1]->uni[2]);
+    add_z(t, acc, ci[p - 2]->uni[3]);
+    add_z(t, acc, ci[p + 2]->uni[4]);
+    if (ci[p - 1]->bif & 1) add_vec(t, acc, bi_get(t, bi_key(0, pad[p - 1], pad[p])));
+    if (ci[p]->bif & 2) add_vec(t, acc, bi_get(t, bi_key(1, pad[p], pad[p + 1])));
+    if (ci[p - 2]->bif & 4) add_vec(t, acc, bi_get(t, bi_key(2, pad[p - 2], pad[p - 1])));
+    if (ci[p + 1]->bif & 8) add_vec(t, acc, bi_get(t, bi_key(3, pad[p + 1], pad[p + 2])));
+    add_list(t, acc, ci[p]->st[0]);
+    add_list(t, acc, i == 0 ? t->bos : ci[p - 1]->st[1]);
+    add_list(t, acc, i == n - 1 ? t->eos : ci[p + 1]->st[2]);
+    if (i > 1) add_list(t, acc, ci[p - 2]->st[3]);
+    if (i + 2 < n) add_list(t, acc, ci[p + 2]->st[4]);
+    add_z(t, acc, sc->wbv[i]);
+    add_z(t, acc, sc->wev[i]);
+    add_z(t, acc, t->win[sc->inside[i]]);
+    add_z(t, acc, t->pwe[i > 0 ? sc->wel[i - 1] : 0]);
+    add_z(t, acc, t->nwb[i + 1 < n ? sc->wbl[i + 1] : 0]);
+    if (sc->nev)
+        for (int32_t k = sc->gstart[i]; k < sc->gstart[i + 1]; k++) add_vec(t, acc, sc->gvec[k]);
+    memcpy(out, acc, sizeof(acc));
+}
+
+/* State scores of a piece (after prepare): state[i*NL + y], bit for bit crfsuite's. */
+static void state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, double *state, const Scratch *sc) {
+    for (Py_ssize_t i = 0; i < n; i++) position_score(t, pad, n, i, sc, state + i * NL);
+}
+
+/*
+ * EXACT SKIP. Claim: if max_gain() < -SKIP_SLACK, crfsuite's Viterbi labels the piece all O, so the piece
+ * yields no name span (to_spans needs a B and an E) and tagging it can be skipped.
+ *
+ * Proof. Let s[i][y] be the state scores and T the transition weights; a path's score is the sum of its
+ * state scores and transitions. Take any path with a non-O label and one of its maximal runs of non-O
+ * labels, positions a..b (so a-1 and b+1, where they exist, are O). Relabelling a..b as O changes the
+ * score by minus the run's GAIN:
+ *     G = sum_{i=a..b} (s[i][y_i] - s[i][O])
+ *       + [a > 0]   (T[O][y_a] - T[O][O])
+ *       + sum_{i=a..b-1} (T[y_i][y_{i+1}] - T[O][O])
+ *       + [b < n-1] (T[y_b][O] - T[O][O]).
+ * Runs are separated by at least one O, so they touch disjoint transitions and their changes add up. If
+ * every possible run (every a <= b, every labelling of it with B/I/E) has G < -SLACK, then the all-O path
+ * scores more than SLACK above every other path. The loop below computes max G exactly as a max-plus
+ * dynamic programme over (end position, last label): g[y] = best gain of a run ending at i with label y,
+ *     g_i[y] = d_i[y] + max([i > 0] (T[O][y] - T[O][O]), max_{y'} g_{i-1}[y'] + T[y'][y] - T[O][O]),
+ * and a run ending at i is closed with [i < n-1] (T[y][O] - T[O][O]); it stops as soon as one closed run
+ * reaches -SLACK (then the piece is tagged in full).
+ * d_i[y] = s[i][y] - s[i][O] is the same sum of feature vectors as position_score() adds, in another order
+ * (the per-character rows of TaggerObject.rc and the padding rows are pre-added), so it differs from the
+ * d crfsuite computes by rounding only. Tagger_init turns the skip off unless every weight is below
+ * SKIP_MAX_W = 100 in size (the shipped model's are below 10); a position has fewer than 1000 features, so
+ * a state score is below 1e5 and is off by < 1e-8, and Viterbi's running sums over n <= SKIP_MAX_N = 2048
+ * positions stay below 2.1e8 in size with at most about 4n roundings of 2^-52 of that: < 4e-4 in all
+ * (< 1e-5 for the sentence pieces of tag_text, at most 300 characters). So a margin of SKIP_SLACK = 1e-3
+ * survives rounding: the path crfsuite's Viterbi returns is the all-O path, and tag_cps would output no
+ * span. Ties (as with an all-zero model) give gain 0 >= -SKIP_SLACK and are never skipped.
+ * tests/corpus/test_namescan.py checks on dev, generated and random text that every skipped piece's full
+ * Viterbi labels are all O, and that the gain computed here equals one computed from the Python features.
+ */
+
+static double max_gain(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, const Scratch *sc, int stop) {
+    const CharInfo **ci = sc->ci;
+    const int o = t->o;
+    const double too = t->trans[o * NL + o];
+    static const double zero4[NL] = {0.0, 0.0, 0.0, 0.0};
+    double g[NL] = {0}, best = -DBL_MAX;
     for (Py_ssize_t i = 0; i < n; i++) {
+        double acc[NL];
         Py_ssize_t p = i + 2;
-        double acc[NL] = {0.0, 0.0, 0.0, 0.0}; /* a local: kept in registers, not aliased with the tables */
-        add_z(t, acc, ci[p]->uni[0]);
-        add_z(t, acc, ci[p - 1]->uni[1]);
-        add_z(t, acc, ci[p + 1]->uni[2]);
-        add_z(t, acc, ci[p - 2]->uni[3]);
-        add_z(t, acc, ci[p + 2]->uni[4]);
+        const double *r0 = t->rc[ci[p]->id][0];
+        const double *l1 = i == 0 ? t->left0 : t->rc[ci[p - 1]->id][1];
+        const double *l2 = i == 0 ? zero4 : i == 1 ? t->left1 : t->rc[ci[p - 2]->id][3];
+        const double *r1 = i == n - 1 ? t->right0 : t->rc[ci[p + 1]->id][2];
+        const double *r2 = i == n - 1 ? zero4 : i == n - 2 ? t->right1 : t->rc[ci[p + 2]->id][4];
+        for (int y = 0; y < NL; y++) acc[y] = r0[y] + l1[y] + l2[y] + r1[y] + r2[y];
         if (ci[p - 1]->bif & 1) add_vec(t, acc, bi_get(t, bi_key(0, pad[p - 1], pad[p])));
         if (ci[p]->bif & 2) add_vec(t, acc, bi_get(t, bi_key(1, pad[p], pad[p + 1])));
         if (ci[p - 2]->bif & 4) add_vec(t, acc, bi_get(t, bi_key(2, pad[p - 2], pad[p - 1])));
         if (ci[p + 1]->bif & 8) add_vec(t, acc, bi_get(t, bi_key(3, pad[p + 1], pad[p + 2])));
-        add_list(t, acc, ci[p]->st[0]);
-        add_list(t, acc, i == 0 ? t->bos : ci[p - 1]->st[1]);
-        add_list(t, acc, i == n - 1 ? t->eos : ci[p + 1]->st[2]);
-        if (i > 1) add_list(t, acc, ci[p - 2]->st[3]);
-        if (i + 2 < n) add_list(t, acc, ci[p + 2]->st[4]);
-        add_z(t, acc, wbv[i]);
-        add_z(t, acc, wev[i]);
-        add_z(t, acc, t->win[inside[i]]);
-        add_z(t, acc, t->pwe[i > 0 ? wel[i - 1] : 0]);
-        add_z(t, acc, t->nwb[i + 1 < n ? wbl[i + 1] : 0]);
-        if (nev)
-            for (int32_t k = gstart[i]; k < gstart[i + 1]; k++) add_vec(t, acc, gvec[k]);
-        memcpy(state + i * NL, acc, sizeof(acc));
+        add_z(t, acc, sc->wbv[i]);
+        add_z(t, acc, sc->wev[i]);
+        add_z(t, acc, t->win[sc->inside[i]]);
+        add_z(t, acc, t->pwe[i > 0 ? sc->wel[i - 1] : 0]);
+        add_z(t, acc, t->nwb[sc->wbl[i + 1]]); /* wbl[n] is 0 */
+        if (sc->nev)
+            for (int32_t k = sc->gstart[i]; k < sc->gstart[i + 1]; k++) add_vec(t, acc, sc->gvec[k]);
+        double ng[NL];
+        for (int y = 0; y < NL; y++) {
+            if (y == o) { ng[y] = 0.0; continue; }
+            double from = i > 0 ? t->trans[o * NL + y] - too : 0.0;
+            if (i > 0)
+                for (int z = 0; z < NL; z++)
+                    if (z != o && g[z] + (t->trans[z * NL + y] - too) > from) from = g[z] + (t->trans[z * NL + y] - too);
+            ng[y] = (acc[y] - acc[o]) + from;
+            double closed = ng[y] + (i < n - 1 ? t->trans[y * NL + o] - too : 0.0);
+            if (closed > best) best = closed;
+        }
+        if (stop && best >= -SKIP_SLACK) return best;
+        memcpy(g, ng, sizeof(g));
     }
-    rc = 0;
-out:
-    PyMem_Free(ev); PyMem_Free(gstart); PyMem_Free(gvec);
-    return rc;
+    return best;
 }
 
 /* Viterbi as crfsuite's crf1dc_viterbi: labels[i] = model label id */
@@ -685,7 +833,13 @@ static int tag_cps(const TaggerObject *t, uint32_t *pad, Py_ssize_t n, Py_ssize_
     double *state = sc->state;
     int *labels = sc->labels;
     double *marg = NULL;
-    if (state_scores(t, pad, n, state, sc) < 0 || viterbi(t, state, n, labels, sc) < 0) goto done;
+    if (prepare(t, pad, n, sc) < 0) goto done;
+    if (!t->noskip && !t->noskip_model && n <= SKIP_MAX_N && max_gain(t, pad, n, sc, 1) < -SKIP_SLACK) { /* no span: see max_gain */
+        rc = 0;
+        goto done;
+    }
+    state_scores(t, pad, n, state, sc);
+    if (viterbi(t, state, n, labels, sc) < 0) goto done;
     Py_ssize_t start = -1;
     for (Py_ssize_t i = 0; i < n; i++) { /* namemodel.to_spans */
         char c = t->lab[labels[i]];
@@ -726,9 +880,39 @@ static int run(TaggerObject *t, PyObject *text, uint32_t **pad_out, double **sta
     *state_out = state; *labels_out = labels;
     if (!state || !labels) { PyErr_NoMemory(); return -1; }
     Scratch sc = {0};
-    int rc = scratch_fit(&sc, n) < 0 || state_scores(t, pad, n, state, &sc) < 0 || viterbi(t, state, n, labels, &sc) < 0 ? -1 : 0;
+    int rc = scratch_fit(&sc, n) < 0 || prepare(t, pad, n, &sc) < 0 ? -1 : 0;
+    if (rc == 0) {
+        state_scores(t, pad, n, state, &sc);
+        rc = viterbi(t, state, n, labels, &sc);
+    }
     scratch_free(&sc);
     return rc;
+}
+
+/* max_gain(text) -> the largest gain of a non-O run (see max_gain above; for tests): the piece is skipped
+   when it is below -SKIP_SLACK */
+static PyObject *Tagger_max_gain(TaggerObject *t, PyObject *text) {
+    Py_ssize_t n;
+    uint32_t *pad = to_cps(text, 2, &n);
+    if (!pad) return NULL;
+    PyObject *out = NULL;
+    Scratch sc = {0};
+    if (n == 0) { out = PyFloat_FromDouble(-DBL_MAX); goto done; }
+    pad[0] = pad[1] = '^';
+    pad[n + 2] = pad[n + 3] = '$';
+    if (scratch_fit(&sc, n) < 0 || prepare(t, pad, n, &sc) < 0) goto done;
+    out = PyFloat_FromDouble(max_gain(t, pad, n, &sc, 0));
+done:
+    scratch_free(&sc);
+    PyMem_Free(pad);
+    return out;
+}
+
+static PyObject *Tagger_set_skip(TaggerObject *t, PyObject *flag) {
+    int v = PyObject_IsTrue(flag);
+    if (v < 0) return NULL;
+    t->noskip = !v;
+    Py_RETURN_NONE;
 }
 
 static PyObject *Tagger_tag(TaggerObject *t, PyObject *text) {
@@ -883,6 +1067,8 @@ static PyMethodDef Tagger_methods[] = {
     {"tag", (PyCFunction)Tagger_tag, METH_O, "tag(text) -> [(start, end, smallest label marginal)]"},
     {"tag_text", (PyCFunction)Tagger_tag_text, METH_VARARGS,
      "tag_text(text, max_piece, triggers=None) -> spans over the sentence pieces of text (names._pieces)"},
+    {"max_gain", (PyCFunction)Tagger_max_gain, METH_O, "max_gain(text) -> largest gain of a non-O run (the skip test)"},
+    {"set_skip", (PyCFunction)Tagger_set_skip, METH_O, "set_skip(flag): skip pieces proved all O (default True)"},
     {"labels", (PyCFunction)Tagger_labels, METH_O, "labels(text) -> Viterbi labels as a str of B/I/E/O"},
     {"marginals", (PyCFunction)Tagger_marginals, METH_O, "marginals(text) -> [{label: marginal}] per character"},
     {NULL, NULL, 0, NULL},
