@@ -67,7 +67,9 @@ typedef struct {
     List bos, eos;
     BiEntry *bi; uint64_t bmask;
     LexEntry *lex; uint64_t lmask;
-    uint64_t *lbloom; /* blocked Bloom filter in front of the lexicon (two bits in one word): most lookups miss,
+    uint64_t *lbloom; /* Bloom filter in front of the lexicon, in blocks of one cache line chosen by a word's
+                         first two characters (the 3 look-ups at a position read one line), two bits in one
+                         word of the block chosen by the whole word: most lookups miss,
                          and the table is larger than the cache */
     GazPrefix *gpre; uint64_t gpmask; /* gazetteer words by their first two characters: which lengths exist */
     uint64_t *gbloom; /* blocked Bloom filter of those first two characters (32 KB: stays in the cache) */
@@ -177,6 +179,20 @@ static inline int32_t bi_get(const TaggerObject *t, uint64_t key) {
 }
 
 #define LBLOOM_BITS 16 /* 2^16 words: 512 KB */
+#define LBLOCK_BITS (LBLOOM_BITS - 3) /* blocks of 8 words (64 bytes) */
+
+/* the block of words starting with a, b; *ph: the pair's hash, whose own two bits in the block say whether
+   any word starts with the pair (then the three look-ups are skipped: about half the positions) */
+static inline uint64_t *lex_block(const TaggerObject *t, uint32_t a, uint32_t b, uint64_t *ph) {
+    uint64_t h = mix64((1ULL << 62) | ((uint64_t)a << 21) | b);
+    *ph = h;
+    return t->lbloom + ((h >> (64 - LBLOCK_BITS)) << 3);
+}
+
+static inline int lbloom_has(const uint64_t *blk, uint64_t h) {
+    uint64_t m = (1ULL << (h & 63)) | (1ULL << ((h >> 6) & 63));
+    return (blk[(h >> 12) & 7] & m) == m;
+}
 #define GBLOOM_BITS 12 /* 2^12 words: 32 KB */
 
 static inline void lex_key(const uint32_t *w, int L, uint64_t *k1, uint32_t *k2) {
@@ -201,11 +217,12 @@ static GazPrefix *gpre_slot(const TaggerObject *t, uint64_t key) {
     return &t->gpre[h];
 }
 
-static inline const LexEntry *lex_get(const TaggerObject *t, const uint32_t *w, int L) {
+/* blk: lex_block() of the word's first two characters */
+static inline const LexEntry *lex_get(const TaggerObject *t, const uint64_t *blk, const uint32_t *w, int L) {
     uint64_t k1; uint32_t k2;
     lex_key(w, L, &k1, &k2);
     uint64_t hv = mix64(k1 ^ mix64(k2));
-    if (!bloom_has(t->lbloom, LBLOOM_BITS, hv)) return NULL;
+    if (!lbloom_has(blk, hv)) return NULL;
     uint64_t h = hv & t->lmask;
     for (;;) {
         const LexEntry *e = &t->lex[h];
@@ -362,7 +379,11 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
         uint64_t hv = mix64(k1 ^ mix64(k2)), h = hv & t->lmask;
         while (t->lex[h].k2 && !(t->lex[h].k1 == k1 && t->lex[h].k2 == k2)) h = (h + 1) & t->lmask;
         t->lex[h].k1 = k1; t->lex[h].k2 = k2; t->lex[h].wb = (int16_t)wb; t->lex[h].we = (int16_t)we;
-        bloom_add(t->lbloom, LBLOOM_BITS, hv);
+        {
+            uint64_t ph, *blk = lex_block(t, cps[0], cps[1], &ph);
+            blk[(hv >> 12) & 7] |= (1ULL << (hv & 63)) | (1ULL << ((hv >> 6) & 63));
+            blk[(ph >> 12) & 7] |= (1ULL << (ph & 63)) | (1ULL << ((ph >> 6) & 63));
+        }
     }
     /* (win[0..4], pwe[0..4], nwb[0..4]) */
     {
@@ -574,10 +595,13 @@ static int prepare(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Scr
     sc->nev = 0;
     for (Py_ssize_t p = 0; p < n + 4; p++) ci[p] = char_info(t, pad[p]);
     /* longest lexicon word starting / ending at each position, and the longest straddling one */
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (Py_ssize_t i = 0; i + 1 < n; i++) { /* words of 2-4 characters: none starts at the last position */
+        uint64_t ph;
+        const uint64_t *blk = lex_block(t, text[i], text[i + 1], &ph);
+        if (!lbloom_has(blk, ph)) continue; /* no word starts with these two characters */
         for (int L = 4; L >= 2; L--) {
             if (i + L > n) continue;
-            const LexEntry *e = lex_get(t, text + i, L);
+            const LexEntry *e = lex_get(t, blk, text + i, L);
             if (!e) continue;
             if (!wbl[i]) { wbv[i] = e->wb; wbl[i] = (uint8_t)L; }
             Py_ssize_t last = i + L - 1;
@@ -702,12 +726,13 @@ static void state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t 
  * Viterbi labels are all O, and that the gain computed here equals one computed from the Python features.
  */
 
-static double max_gain(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, const Scratch *sc, int stop) {
+static double max_gain(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Scratch *sc, int stop) {
     const CharInfo **ci = sc->ci;
     const int o = t->o;
     const double too = t->trans[o * NL + o];
     static const double zero4[NL] = {0.0, 0.0, 0.0, 0.0};
-    double g[NL] = {0}, best = -DBL_MAX;
+    double best = -DBL_MAX;
+    double *d = sc->score; /* d[i][y] = state[i][y] - state[i][O], up to rounding (see above) */
     for (Py_ssize_t i = 0; i < n; i++) {
         double acc[NL];
         Py_ssize_t p = i + 2;
@@ -728,20 +753,41 @@ static double max_gain(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n,
         add_z(t, acc, t->nwb[sc->wbl[i + 1]]); /* wbl[n] is 0 */
         if (sc->nev)
             for (int32_t k = sc->gstart[i]; k < sc->gstart[i + 1]; k++) add_vec(t, acc, sc->gvec[k]);
-        double ng[NL];
-        for (int y = 0; y < NL; y++) {
-            if (y == o) { ng[y] = 0.0; continue; }
-            double from = i > 0 ? t->trans[o * NL + y] - too : 0.0;
-            if (i > 0)
-                for (int z = 0; z < NL; z++)
-                    if (z != o && g[z] + (t->trans[z * NL + y] - too) > from) from = g[z] + (t->trans[z * NL + y] - too);
-            ng[y] = (acc[y] - acc[o]) + from;
-            double closed = ng[y] + (i < n - 1 ? t->trans[y * NL + o] - too : 0.0);
-            if (closed > best) best = closed;
-        }
-        if (stop && best >= -SKIP_SLACK) return best;
-        memcpy(g, ng, sizeof(g));
+        for (int y = 0; y < NL; y++) d[i * NL + y] = acc[y] - acc[o];
     }
+    /* the runs' dynamic programme over the three other labels (ys), unrolled */
+    int ys[NL - 1], m = 0;
+    for (int y = 0; y < NL; y++)
+        if (y != o) ys[m++] = y;
+    double start[3], close[3], ext[3][3];
+    for (int a = 0; a < 3; a++) {
+        start[a] = t->trans[o * NL + ys[a]] - too;
+        close[a] = t->trans[ys[a] * NL + o] - too;
+        for (int b = 0; b < 3; b++) ext[a][b] = t->trans[ys[a] * NL + ys[b]] - too;
+    }
+    double g0 = d[ys[0]], g1 = d[ys[1]], g2 = d[ys[2]];
+    for (Py_ssize_t i = 1; i < n; i++) {
+        double c0 = g0 + close[0], c1 = g1 + close[1], c2 = g2 + close[2]; /* a run closed before i */
+        if (c0 > best) best = c0;
+        if (c1 > best) best = c1;
+        if (c2 > best) best = c2;
+        if (stop && best >= -SKIP_SLACK) return best;
+        const double *di = d + i * NL;
+        double f0 = start[0], f1 = start[1], f2 = start[2], v;
+        v = g0 + ext[0][0]; if (v > f0) f0 = v;
+        v = g1 + ext[1][0]; if (v > f0) f0 = v;
+        v = g2 + ext[2][0]; if (v > f0) f0 = v;
+        v = g0 + ext[0][1]; if (v > f1) f1 = v;
+        v = g1 + ext[1][1]; if (v > f1) f1 = v;
+        v = g2 + ext[2][1]; if (v > f1) f1 = v;
+        v = g0 + ext[0][2]; if (v > f2) f2 = v;
+        v = g1 + ext[1][2]; if (v > f2) f2 = v;
+        v = g2 + ext[2][2]; if (v > f2) f2 = v;
+        g0 = di[ys[0]] + f0; g1 = di[ys[1]] + f1; g2 = di[ys[2]] + f2;
+    }
+    if (g0 > best) best = g0; /* a run ending at the last position: no closing transition */
+    if (g1 > best) best = g1;
+    if (g2 > best) best = g2;
     return best;
 }
 
