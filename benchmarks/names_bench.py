@@ -7,7 +7,8 @@ Chinese text" of benchmarks/corpus_round2_bench.py; longer documents). Reports M
 - names.find (rules + the CRF on every sentence: the default), with the compiled CRF
   (cnai.corpus._namescan) and on the pure-Python reference path (features + python-crfsuite),
 - names.find(gate=True) (the CRF only on sentences holding a trigger; the rules run first, in Python),
-- namemodel.tag_text (the compiled CRF alone over every sentence of the text),
+- namemodel.tag_text (the compiled CRF alone over every sentence of the text), with and without the exact skip
+  (round 6: pieces the model provably labels all O are not tagged; the share of pieces skipped is printed),
 - the corpus Detector as shipped and with the name recognizer enabled, and Presidio (blank zh pipeline + predefined
   pattern recognizers, as in corpus_round2_bench.py; presidio-analyzer is not a cnai dependency).
 Checks first that the compiled and the Python paths give the same names.find output on the benchmark texts.
@@ -106,6 +107,17 @@ def main() -> None:
             "find(gate=True)": bench(lambda t: names.find(t, gate=True), docs, a.repeat),
             "namemodel.tag_text (CRF alone)": bench(namemodel.tag_text, docs, a.repeat),
         }
+        c = namemodel._compiled()
+        if c is not None:
+            c.set_skip(False)
+            try:
+                row["namemodel.tag_text, exact skip off"] = bench(namemodel.tag_text, docs, a.repeat)
+            finally:
+                c.set_skip(True)
+            pieces = [
+                t[s:e] for t in docs for s, e in names._pieces(t) if names._CJK.search(t, s, e)
+            ]  # pieces tag_text reads
+            row["pieces skipped (share)"] = round(sum(c.max_gain(p) < -1e-3 for p in pieces) / len(pieces), 4)
         with python_path():
             row["find (default), Python path"] = bench(names.find, docs, 1)
         out[label] = row

@@ -86,6 +86,8 @@ typedef struct {
     int o;                  /* model label id of O */
     int noskip;             /* 1: never skip (set_skip(False): tests compare both ways) */
     int noskip_model;       /* 1: a weight too large for the skip's rounding bound: never skip */
+    int ys[NL - 1];         /* the labels other than O */
+    double dstart[3], dclose[3], dext[3][3]; /* transitions of a run, less T[O][O] (max_gain) */
 } TaggerObject;
 
 static inline uint64_t mix64(uint64_t x) {
@@ -514,6 +516,18 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
     t->o = 0;
     for (int y = 0; y < NL; y++)
         if (t->lab[y] == 'O') t->o = y;
+    {
+        const int o = t->o;
+        const double too = t->trans[o * NL + o];
+        int m = 0;
+        for (int y = 0; y < NL; y++)
+            if (y != o) t->ys[m++] = y;
+        for (int a = 0; a < 3; a++) {
+            t->dstart[a] = t->trans[o * NL + t->ys[a]] - too;
+            t->dclose[a] = t->trans[t->ys[a] * NL + o] - too;
+            for (int b = 0; b < 3; b++) t->dext[a][b] = t->trans[t->ys[a] * NL + t->ys[b]] - too;
+        }
+    }
     rc = 0;
 done:
     PyBuffer_Release(&trans);
@@ -729,7 +743,6 @@ static void state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t 
 static double max_gain(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Scratch *sc, int stop) {
     const CharInfo **ci = sc->ci;
     const int o = t->o;
-    const double too = t->trans[o * NL + o];
     static const double zero4[NL] = {0.0, 0.0, 0.0, 0.0};
     double best = -DBL_MAX;
     double *d = sc->score; /* d[i][y] = state[i][y] - state[i][O], up to rounding (see above) */
@@ -756,15 +769,9 @@ static double max_gain(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n,
         for (int y = 0; y < NL; y++) d[i * NL + y] = acc[y] - acc[o];
     }
     /* the runs' dynamic programme over the three other labels (ys), unrolled */
-    int ys[NL - 1], m = 0;
-    for (int y = 0; y < NL; y++)
-        if (y != o) ys[m++] = y;
-    double start[3], close[3], ext[3][3];
-    for (int a = 0; a < 3; a++) {
-        start[a] = t->trans[o * NL + ys[a]] - too;
-        close[a] = t->trans[ys[a] * NL + o] - too;
-        for (int b = 0; b < 3; b++) ext[a][b] = t->trans[ys[a] * NL + ys[b]] - too;
-    }
+    const int *ys = t->ys;
+    const double *start = t->dstart, *close = t->dclose;
+    const double (*ext)[3] = t->dext;
     double g0 = d[ys[0]], g1 = d[ys[1]], g2 = d[ys[2]];
     for (Py_ssize_t i = 1; i < n; i++) {
         double c0 = g0 + close[0], c1 = g1 + close[1], c2 = g2 + close[2]; /* a run closed before i */
