@@ -44,7 +44,11 @@ typedef struct {
     int32_t glen;   /* longest gazetteer word starting with this character */
     uint8_t bif;    /* bit k: first character of some bigram attribute of template k (else no lookup) */
     int32_t id;     /* row of this character in TaggerObject.rc */
+    int32_t boff[4]; uint8_t blen[4]; /* bigram attributes starting with this character, per template: a short
+                                         list in TaggerObject.bitems sorted by the second character */
 } CharInfo;
+
+typedef struct { uint32_t second; int32_t vec; } BiItem;
 
 typedef struct { uint64_t key; int32_t vec; } BiEntry;           /* key 0 = empty (keys have bit 63 set) */
 typedef struct { uint64_t k1; uint32_t k2; int16_t wb, we; } LexEntry; /* k2 holds the length: 0 = empty */
@@ -67,6 +71,7 @@ typedef struct {
     CharInfo kinds[5];      /* H D L W P for characters not in the table */
     List bos, eos;
     BiEntry *bi; uint64_t bmask;
+    BiItem *bitems;
     LexEntry *lex; uint64_t lmask;
     Lex2Entry *lex2; uint32_t l2bits; /* two-character words of the BMP (most look-up hits), 8 bytes each: a
                                          table a quarter the size of lex, so hits miss the cache less */
@@ -173,14 +178,15 @@ static inline uint64_t bi_key(int tmpl, uint32_t a, uint32_t b) {
     return (1ULL << 63) | ((uint64_t)tmpl << 42) | ((uint64_t)a << 21) | (uint64_t)b;
 }
 
-static inline int32_t bi_get(const TaggerObject *t, uint64_t key) {
-    uint64_t h = mix64(key) & t->bmask;
-    for (;;) {
-        const BiEntry *e = &t->bi[h];
-        if (e->key == key) return e->vec;
-        if (e->key == 0) return -1;
-        h = (h + 1) & t->bmask;
+/* the bigram attribute of template tm made of c's character and `second`: its vector, or -1 */
+static inline int32_t bi_find(const TaggerObject *t, const CharInfo *c, int tm, uint32_t second) {
+    const BiItem *it = t->bitems + c->boff[tm];
+    for (int k = 0; k < c->blen[tm]; k++) {
+        if (it[k].second >= second) return it[k].second == second ? it[k].vec : -1;
     }
+    return -1;
+}
+
 }
 
 #define LBLOOM_BITS 16 /* 2^16 words: 512 KB */
@@ -282,7 +288,7 @@ static uint32_t *to_cps(PyObject *s, Py_ssize_t pad, Py_ssize_t *n) {
 }
 
 static void Tagger_dealloc(TaggerObject *t) {
-    PyMem_Free(t->vec); PyMem_Free(t->pool); PyMem_Free(t->chars); PyMem_Free(t->bi);
+    PyMem_Free(t->vec); PyMem_Free(t->pool); PyMem_Free(t->chars); PyMem_Free(t->bi); PyMem_Free(t->bitems);
     PyMem_Free(t->rc);
     PyMem_Free(t->lex); PyMem_Free(t->lex2); PyMem_Free(t->gaz); PyMem_Free(t->lbloom); PyMem_Free(t->gpre); PyMem_Free(t->gbloom); PyMem_Free(t->bmp); PyMem_Free(t->gcp);
     Py_TYPE(t)->tp_free((PyObject *)t);
@@ -376,16 +382,53 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
         while (t->bi[h].key && t->bi[h].key != k) h = (h + 1) & t->bmask;
         t->bi[h].key = k; t->bi[h].vec = v;
     }
+    { /* the same bigrams as per-character lists (no hashing per position) */
+        Py_ssize_t nb = 0;
+        for (uint64_t h = 0; h <= t->bmask; h++) {
+            if (!t->bi[h].key) continue;
+            CharInfo *c = char_slot(t, (uint32_t)(t->bi[h].key >> 21) & 0x1FFFFF);
+            int tm = (int)(t->bi[h].key >> 42) & 3;
+            if (c->blen[tm] == UINT8_MAX) { PyErr_SetString(PyExc_ValueError, "too many bigrams for one character"); goto done; }
+            c->blen[tm]++;
+            nb++;
+        }
+        t->bitems = PyMem_Calloc(nb + 1, sizeof(BiItem));
+        if (!t->bitems) { PyErr_NoMemory(); goto done; }
+        int32_t off = 0;
+        for (uint64_t h = 0; h <= t->cmask; h++)
+            for (int tm = 0; tm < 4; tm++) { t->chars[h].boff[tm] = off; off += t->chars[h].blen[tm]; t->chars[h].blen[tm] = 0; }
+        for (uint64_t h = 0; h <= t->bmask; h++) {
+            if (!t->bi[h].key) continue;
+            CharInfo *c = char_slot(t, (uint32_t)(t->bi[h].key >> 21) & 0x1FFFFF);
+            int tm = (int)(t->bi[h].key >> 42) & 3;
+            BiItem *list = t->bitems + c->boff[tm];
+            BiItem it = {(uint32_t)(t->bi[h].key & 0x1FFFFF), t->bi[h].vec};
+            int k = c->blen[tm]++;
+            while (k > 0 && list[k - 1].second > it.second) { list[k] = list[k - 1]; k--; } /* insertion sort */
+            list[k] = it;
+        }
+    }
 
     /* lexicon: [(word, wb vec, we vec)], words of 2-4 characters */
-    uint64_t ls = table_size(PyList_GET_SIZE(lexicon));
+    /* the general table holds the words lex2 does not: size it for them */
+    Py_ssize_t nlong = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lexicon); i++) {
+        PyObject *it = PyList_GET_ITEM(lexicon, i), *w;
+        if (!PyTuple_Check(it) || PyTuple_GET_SIZE(it) != 3 || !PyUnicode_Check(w = PyTuple_GET_ITEM(it, 0))) {
+            PyErr_SetString(PyExc_TypeError, "lexicon: expected (word, wb, we) tuples");
+            goto done;
+        }
+        if (PyUnicode_GET_LENGTH(w) != 2 || !lex2_key(PyUnicode_READ_CHAR(w, 0), PyUnicode_READ_CHAR(w, 1))) nlong++;
+    }
+    uint64_t ls = table_size(nlong);
+    uint64_t ls2 = table_size(PyList_GET_SIZE(lexicon) - nlong);
     t->lex = PyMem_Calloc(ls, sizeof(LexEntry));
     if (!t->lex) { PyErr_NoMemory(); goto done; }
     t->lmask = ls - 1;
     t->lbloom = PyMem_Calloc((size_t)1 << LBLOOM_BITS, sizeof(uint64_t));
     if (!t->lbloom) { PyErr_NoMemory(); goto done; }
     t->l2bits = 4;
-    while (((uint64_t)1 << t->l2bits) < ls) t->l2bits++; /* at most half full even if every word had 2 characters */
+    while (((uint64_t)1 << t->l2bits) < ls2) t->l2bits++; /* at most half full */
     t->lex2 = PyMem_Calloc((size_t)1 << t->l2bits, sizeof(Lex2Entry));
     if (!t->lex2) { PyErr_NoMemory(); goto done; }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lexicon); i++) {
@@ -725,10 +768,10 @@ static inline void position_score(const TaggerObject *t, const uint32_t *pad, Py
     add_z(t, acc, ci[p + 1]->uni[2]);
     add_z(t, acc, ci[p - 2]->uni[3]);
     add_z(t, acc, ci[p + 2]->uni[4]);
-    if (ci[p - 1]->bif & 1) add_vec(t, acc, bi_get(t, bi_key(0, pad[p - 1], pad[p])));
-    if (ci[p]->bif & 2) add_vec(t, acc, bi_get(t, bi_key(1, pad[p], pad[p + 1])));
-    if (ci[p - 2]->bif & 4) add_vec(t, acc, bi_get(t, bi_key(2, pad[p - 2], pad[p - 1])));
-    if (ci[p + 1]->bif & 8) add_vec(t, acc, bi_get(t, bi_key(3, pad[p + 1], pad[p + 2])));
+    if (ci[p - 1]->bif & 1) add_vec(t, acc, bi_find(t, ci[p - 1], 0, pad[p]));
+    if (ci[p]->bif & 2) add_vec(t, acc, bi_find(t, ci[p], 1, pad[p + 1]));
+    if (ci[p - 2]->bif & 4) add_vec(t, acc, bi_find(t, ci[p - 2], 2, pad[p - 1]));
+    if (ci[p + 1]->bif & 8) add_vec(t, acc, bi_find(t, ci[p + 1], 3, pad[p + 2]));
     add_list(t, acc, ci[p]->st[0]);
     add_list(t, acc, i == 0 ? t->bos : ci[p - 1]->st[1]);
     add_list(t, acc, i == n - 1 ? t->eos : ci[p + 1]->st[2]);
@@ -796,10 +839,10 @@ static double max_gain(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n,
         const double *r1 = i == n - 1 ? t->right0 : t->rc[ci[p + 1]->id][2];
         const double *r2 = i == n - 1 ? zero4 : i == n - 2 ? t->right1 : t->rc[ci[p + 2]->id][4];
         for (int y = 0; y < NL; y++) acc[y] = r0[y] + l1[y] + l2[y] + r1[y] + r2[y];
-        if (ci[p - 1]->bif & 1) add_vec(t, acc, bi_get(t, bi_key(0, pad[p - 1], pad[p])));
-        if (ci[p]->bif & 2) add_vec(t, acc, bi_get(t, bi_key(1, pad[p], pad[p + 1])));
-        if (ci[p - 2]->bif & 4) add_vec(t, acc, bi_get(t, bi_key(2, pad[p - 2], pad[p - 1])));
-        if (ci[p + 1]->bif & 8) add_vec(t, acc, bi_get(t, bi_key(3, pad[p + 1], pad[p + 2])));
+        if (ci[p - 1]->bif & 1) add_vec(t, acc, bi_find(t, ci[p - 1], 0, pad[p]));
+        if (ci[p]->bif & 2) add_vec(t, acc, bi_find(t, ci[p], 1, pad[p + 1]));
+        if (ci[p - 2]->bif & 4) add_vec(t, acc, bi_find(t, ci[p - 2], 2, pad[p - 1]));
+        if (ci[p + 1]->bif & 8) add_vec(t, acc, bi_find(t, ci[p + 1], 3, pad[p + 2]));
         add_z(t, acc, sc->wbv[i]);
         add_z(t, acc, sc->wev[i]);
         add_z(t, acc, t->win[sc->inside[i]]);
