@@ -187,7 +187,6 @@ static inline int32_t bi_find(const TaggerObject *t, const CharInfo *c, int tm, 
     return -1;
 }
 
-}
 
 #define LBLOOM_BITS 16 /* 2^16 words: 512 KB */
 #define LBLOCK_BITS (LBLOOM_BITS - 3) /* blocks of 8 words (64 bytes) */
