@@ -14,7 +14,7 @@ Chinese text" of benchmarks/corpus_round2_bench.py; longer documents). Reports M
 Checks first that the compiled and the Python paths give the same names.find output on the benchmark texts.
 Load-time work (tables, model, pinyin, address index) is done before timing. Accuracy is not measured here
 (see data/names/train_crf.py --cv and `cnai corpus eval --set realistic`).
-Usage: .venv/bin/python benchmarks/names_bench.py [--mb 0.2] [--presidio-mb 0.2] [--repeat 3]
+Usage: .venv/bin/python benchmarks/names_bench.py [--mb 1.0] [--presidio-mb 0.2] [--repeat 3]
 """
 
 import argparse
@@ -72,7 +72,7 @@ class python_path:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mb", type=float, default=0.2)
+    ap.add_argument("--mb", type=float, default=1.0)  # 0.2 MB runs take ~5 ms: too noisy
     ap.add_argument("--presidio-mb", type=float, default=0.2)
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
