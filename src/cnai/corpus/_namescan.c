@@ -191,12 +191,11 @@ static inline int32_t bi_find(const TaggerObject *t, const CharInfo *c, int tm, 
 #define LBLOOM_BITS 16 /* 2^16 words: 512 KB */
 #define LBLOCK_BITS (LBLOOM_BITS - 3) /* blocks of 8 words (64 bytes) */
 
-/* the block of words starting with a, b; *ph: the pair's hash, whose own two bits in the block say whether
-   any word starts with the pair (then the three look-ups are skipped: about half the positions) */
-static inline uint64_t *lex_block(const TaggerObject *t, uint32_t a, uint32_t b, uint64_t *ph) {
-    uint64_t h = mix64((1ULL << 62) | ((uint64_t)a << 21) | b);
-    *ph = h;
-    return t->lbloom + ((h >> (64 - LBLOCK_BITS)) << 3);
+/* the block of words starting with two characters whose pair hash (mix64(pair_key)) is ph; the pair's own
+   two bits in the block say whether any word starts with it (else the three look-ups are skipped: about
+   half the positions). The same pair hash feeds the gazetteer filters: one hash per position. */
+static inline uint64_t *lex_block(const TaggerObject *t, uint64_t ph) {
+    return t->lbloom + ((ph >> (64 - LBLOCK_BITS)) << 3);
 }
 
 static inline int lbloom_has(const uint64_t *blk, uint64_t h) {
@@ -220,6 +219,12 @@ static inline int bloom_has(const uint64_t *b, int bits, uint64_t h) {
 static inline void bloom_add(uint64_t *b, int bits, uint64_t h) { b[h >> (64 - bits)] |= bloom_bits(h); }
 
 static inline uint64_t pair_key(uint32_t a, uint32_t b) { return (1ULL << 63) | ((uint64_t)a << 21) | b; }
+
+static inline GazPrefix *gpre_slot_h(const TaggerObject *t, uint64_t key, uint64_t hash) { /* hash = mix64(key) */
+    uint64_t h = hash & t->gpmask;
+    while (t->gpre[h].key && t->gpre[h].key != key) h = (h + 1) & t->gpmask;
+    return &t->gpre[h];
+}
 
 static GazPrefix *gpre_slot(const TaggerObject *t, uint64_t key) {
     uint64_t h = mix64(key) & t->gpmask;
@@ -452,7 +457,7 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
             t->lex[h].k1 = k1; t->lex[h].k2 = k2; t->lex[h].wb = (int16_t)wb; t->lex[h].we = (int16_t)we;
         }
         {
-            uint64_t ph, *blk = lex_block(t, cps[0], cps[1], &ph);
+            uint64_t ph = mix64(pair_key(cps[0], cps[1])), *blk = lex_block(t, ph);
             blk[(hv >> 12) & 7] |= (1ULL << (hv & 63)) | (1ULL << ((hv >> 6) & 63));
             blk[(ph >> 12) & 7] |= (1ULL << (ph & 63)) | (1ULL << ((ph >> 6) & 63));
         }
@@ -683,36 +688,36 @@ static int prepare(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Scr
     sc->nev = 0;
     for (Py_ssize_t p = 0; p < n + 4; p++) ci[p] = char_info(t, pad[p]);
     /* longest lexicon word starting / ending at each position, and the longest straddling one */
-    for (Py_ssize_t i = 0; i + 1 < n; i++) { /* words of 2-4 characters: none starts at the last position */
-        uint64_t ph;
-        const uint64_t *blk = lex_block(t, text[i], text[i + 1], &ph);
-        if (!lbloom_has(blk, ph)) continue; /* no word starts with these two characters */
-        const uint32_t key2 = lex2_key(text[i], text[i + 1]);
-        for (int L = 4; L >= 2; L--) {
-            if (i + L > n) continue;
-            int16_t wb, we;
-            if (L == 2 && key2) {
-                const Lex2Entry *e = lex2_get(t, key2);
-                if (!e) continue;
-                wb = e->wb; we = e->we;
-            } else {
-                const LexEntry *e = lex_get(t, blk, text + i, L);
-                if (!e) continue;
-                wb = e->wb; we = e->we;
+    /* per position (words and gazetteer entries have 2 characters or more: none starts at the last one):
+       the longest lexicon word starting / ending at each position and the longest straddling one, then
+       the gazetteer events in the order namemodel appends them */
+    for (Py_ssize_t i = 0; i + 1 < n; i++) {
+        const uint64_t pk = pair_key(text[i], text[i + 1]), ph = mix64(pk);
+        const uint64_t *blk = lex_block(t, ph);
+        if (lbloom_has(blk, ph)) { /* some word starts with these two characters */
+            const uint32_t key2 = lex2_key(text[i], text[i + 1]);
+            for (int L = 4; L >= 2; L--) {
+                if (i + L > n) continue;
+                int16_t wb, we;
+                if (L == 2 && key2) {
+                    const Lex2Entry *e = lex2_get(t, key2);
+                    if (!e) continue;
+                    wb = e->wb; we = e->we;
+                } else {
+                    const LexEntry *e = lex_get(t, blk, text + i, L);
+                    if (!e) continue;
+                    wb = e->wb; we = e->we;
+                }
+                if (!wbl[i]) { wbv[i] = wb; wbl[i] = (uint8_t)L; }
+                Py_ssize_t last = i + L - 1;
+                if (wel[last] < L) { wev[last] = we; wel[last] = (uint8_t)L; }
+                for (Py_ssize_t k = i + 1; k < i + L - 1; k++)
+                    if (inside[k] < L) inside[k] = (uint8_t)L;
             }
-            if (!wbl[i]) { wbv[i] = wb; wbl[i] = (uint8_t)L; }
-            Py_ssize_t last = i + L - 1;
-            if (wel[last] < L) { wev[last] = we; wel[last] = (uint8_t)L; }
-            for (Py_ssize_t k = i + 1; k < i + L - 1; k++)
-                if (inside[k] < L) inside[k] = (uint8_t)L;
         }
-    }
-    /* gazetteer events in the order namemodel appends them */
-    for (Py_ssize_t i = 0; i < n; i++) {
         int32_t gl = ci[i + 2]->glen;
-        if (gl == 0 || i + 1 >= n || !bloom_has(t->gbloom, GBLOOM_BITS, mix64(pair_key(text[i], text[i + 1]))))
-            continue;
-        const GazPrefix *gp = gpre_slot(t, pair_key(text[i], text[i + 1]));
+        if (gl == 0 || !bloom_has(t->gbloom, GBLOOM_BITS, ph)) continue;
+        const GazPrefix *gp = gpre_slot_h(t, pk, ph);
         if (!gp->key) continue;
         for (Py_ssize_t L = 2; L <= gl; L++) {
             if (i + L > n) break;
