@@ -18,8 +18,15 @@
  * Viterbi arithmetic follows crfsuite's crf1d context (scaled forward-backward with exp() of the scores,
  * strict "<" when picking a maximum), so labels and marginals are the same doubles.
  *
+ * Exact skip (tag / tag_text): a piece (sentence) is first checked with a bound (max_gain, proof there):
+ * when no run of non-O labels can beat the all-O path by the margin, Viterbi labels it all O and it has
+ * no span, so the ordered sums, Viterbi and marginals are not computed. On ordinary prose almost every
+ * piece is skipped; pieces that may hold a name are tagged in full as before.
+ *
  * Tagger.tag(text) -> [(start, end, smallest marginal of the span's labels)]  (namemodel.tag rounds it)
- * Tagger.labels(text) -> str of B/I/E/O (for tests)
+ * Tagger.tag_text(text, max_piece, triggers=None) -> the same over names._pieces of text
+ * Tagger.labels(text) -> str of B/I/E/O, Tagger.marginals(text), Tagger.max_gain(text) (for tests)
+ * Tagger.set_skip(flag): the exact skip on (default) or off (tests and benchmarks compare)
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
