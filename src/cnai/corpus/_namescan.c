@@ -40,6 +40,7 @@
 #define SKIP_SLACK 1e-3  /* the exact skip's margin (see max_gain) */
 #define SKIP_MAX_N 2048  /* longer pieces (only through tag()) are tagged in full: keeps rounding < SLACK */
 #define SKIP_MAX_W 100.0 /* a model with a larger weight is never skipped */
+#define SKIP_MAX_F 1000  /* ... nor one whose tables allow this many features at a position */
 
 typedef struct { int32_t off, len; } List; /* a run of vector indices in the pool */
 
@@ -486,6 +487,7 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
     }
 
     /* gazetteer: [(word, [(gB, gE, gI, gN, gP) per kind, in order])] */
+    Py_ssize_t gaz_maxlen = 0, gaz_maxkinds = 0; /* for the skip's bound on the features per position */
     uint64_t gs = table_size(PyList_GET_SIZE(gazetteer));
     t->gaz = PyMem_Calloc(gs, sizeof(GazEntry));
     if (!t->gaz) { PyErr_NoMemory(); goto done; }
@@ -538,6 +540,8 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
         CharInfo *ci = char_slot(t, cps[0]);
         if (!ci->used) { PyErr_SetString(PyExc_ValueError, "a gazetteer word's first character must be in the character table"); goto done; }
         if (ci->glen < L) ci->glen = (int32_t)L;
+        if (gaz_maxlen < L) gaz_maxlen = L;
+        if (gaz_maxkinds < e->kinds.len) gaz_maxkinds = e->kinds.len;
     }
     /* absent attributes in fixed slots -> the zero vector (no branch per feature when summing) */
     for (uint64_t h = 0; h <= t->cmask; h++)
@@ -599,6 +603,10 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
         if (!(fabs(t->vec[k]) < SKIP_MAX_W)) t->noskip_model = 1; /* the skip's rounding bound fails */
     for (int k = 0; k < NL * NL; k++)
         if (!(fabs(t->trans[k]) < SKIP_MAX_W)) t->noskip_model = 1;
+    /* features at one position: at most 64 from the templates, static tables and lexicon, plus one
+       gazetteer event per kind of each word covering it (sum of its lengths) or next to it (2 per length) */
+    if (gaz_maxlen > 40 || 64 + gaz_maxkinds * (gaz_maxlen * (gaz_maxlen + 1) / 2 + 2 * gaz_maxlen) >= SKIP_MAX_F)
+        t->noskip_model = 1;
     t->o = 0;
     for (int y = 0; y < NL; y++)
         if (t->lab[y] == 'O') t->o = y;
@@ -825,11 +833,13 @@ static void state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t 
  * d_i[y] = s[i][y] - s[i][O] is the same sum of feature vectors as position_score() adds, in another order
  * (the per-character rows of TaggerObject.rc and the padding rows are pre-added), so it differs from the
  * d crfsuite computes by rounding only. Tagger_init turns the skip off unless every weight is below
- * SKIP_MAX_W = 100 in size (the shipped model's are below 10); a position has fewer than 1000 features, so
- * a state score is below 1e5 and is off by < 1e-8, and Viterbi's running sums over n <= SKIP_MAX_N = 2048
- * positions stay below 2.1e8 in size with at most about 4n roundings of 2^-52 of that: < 4e-4 in all
- * (< 1e-5 for the sentence pieces of tag_text, at most 300 characters). So a margin of SKIP_SLACK = 1e-3
- * survives rounding: the path crfsuite's Viterbi returns is the all-O path, and tag_cps would output no
+ * SKIP_MAX_W = 100 in size (the shipped model's are below 10) and a position has fewer than SKIP_MAX_F =
+ * 1000 features (also checked there, from the gazetteer's longest word: about 190 for the shipped tables), so
+ * a state score is below 1e5 and is off by < 1e-8 (here and in crfsuite), and Viterbi's running sums over
+ * n <= SKIP_MAX_N = 2048 positions stay below 2.1e8 in size with at most about 4n roundings of 2^-53 of
+ * that: < 4e-4; the run programme here errs by as much again, and the per-position errors add < 5e-5
+ * (all far smaller for the sentence pieces of tag_text, at most 300 characters: < 1e-5). Together < 9e-4,
+ * so a margin of SKIP_SLACK = 1e-3 survives rounding: the path crfsuite's Viterbi returns is the all-O path, and tag_cps would output no
  * span. Ties (as with an all-zero model) give gain 0 >= -SKIP_SLACK and are never skipped.
  * tests/corpus/test_namescan.py checks on dev, generated and random text that every skipped piece's full
  * Viterbi labels are all O, and that the gain computed here equals one computed from the Python features.
