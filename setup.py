@@ -11,6 +11,7 @@ setup(ext_modules=[Extension("cnai.corpus._wordscan", ["src/cnai/corpus/_wordsca
                              extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
                                                  "-Wno-missing-field-initializers"]),
                    # the name CRF (cnai.corpus.namemodel); no FP contraction: marginals must equal crfsuite's
+                   # (-O3 keeps IEEE semantics without -ffast-math; about 5 % faster than -O2 here)
                    Extension("cnai.corpus._namescan", ["src/cnai/corpus/_namescan.c"], optional=True,
-                             extra_compile_args=["-O2", "-std=c11", "-ffp-contract=off", "-Wall", "-Wextra",
+                             extra_compile_args=["-O3", "-std=c11", "-ffp-contract=off", "-Wall", "-Wextra",
                                                  "-Wno-unused-parameter", "-Wno-missing-field-initializers"])])
