@@ -40,8 +40,8 @@ def test_scorer_counts_exact_and_overlap():
 def test_held_out_set_is_separate_from_development():
     held = realeval.load("heldout")
     dev = realeval.load("dev")
-    assert realeval.HELDOUT.name == "heldout6.txt"
-    assert len(held) >= 480 and len(dev) >= 1100
+    assert realeval.HELDOUT.name == "heldout7.txt"
+    assert len(held) >= 480 and len(dev) >= 1700
     per_register = Counter(it["register"] for it in held)
     assert set(per_register) == {"news", "chat", "forum", "form"} and min(per_register.values()) >= 120
     spans = Counter(g["type"] for it in held for g in it["labels"])
@@ -50,7 +50,7 @@ def test_held_out_set_is_separate_from_development():
     )
     assert sum(1 for it in held if not it["labels"]) >= 120  # hard negatives
     # earlier held-out sets were scored and read: they are development material now
-    for earlier in ("heldout2", "heldout3", "heldout4", "heldout5"):
+    for earlier in ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6"):
         assert {it["text"] for it in realeval.load(earlier)} <= {it["text"] for it in dev}
     # form-like lines carry no cue words
     assert not [
@@ -74,13 +74,26 @@ def test_no_held_out_sentence_or_span_occurs_in_any_other_set():
     # and no sentence repeats inside the held-out set itself
     assert len({norm(it["text"]) for it in held}) == len(held)
     # every file of the dev split is checked, the newest earlier held-out set included
-    assert realeval.DATA.with_name("heldout5.txt") in files
+    assert realeval.DATA.with_name("heldout6.txt") in files
 
     # nor is any gold name or address of the held-out set a gold span elsewhere (no memorised answers)
     def gold(items):
         return {it["text"][g["start"] : g["end"]] for it in items for g in it["labels"]}
 
     assert not gold(held) & gold(others)
+
+
+def test_heldout7_shares_no_sentence_with_any_other_file_of_the_directory():
+    # every other file next to it, whether or not it is in the dev split, by text with punctuation/spaces removed
+    def norm(text):
+        return re.sub(r"[\W_]+", "", text)
+
+    files = sorted(p for p in realeval.HELDOUT.parent.glob("*.txt") if p != realeval.HELDOUT)
+    assert {f.name for f in files} >= {"items.txt", "dev2.txt", *(f"heldout{n}.txt" for n in range(2, 7))}
+    held = {norm(it["text"]) for it in realeval._read(realeval.HELDOUT)}
+    for f in files:
+        clash = held & {norm(it["text"]) for it in realeval._read(f)}
+        assert not clash, (f.name, sorted(clash)[:3])
 
 
 def test_held_out_table_prints(capsys):
