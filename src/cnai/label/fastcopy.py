@@ -223,20 +223,11 @@ def _pwrite_all(fd: int, data: bytes, off: int) -> None:
 
 
 def _copy(src_fd: int, dst_fd: int, start: int, dst_pos: int, length: int) -> None:
-    """src[start:start+length] to dst at dst_pos: block clone where possible, else copy_file_range, else
-    read/write (file systems or kernels without the in-kernel copy)."""
-    from cnai.label.formats.streamio import _clone_aligned
+    """src[start:start+length] to dst at dst_pos: in the kernel (streamio.copy_fds), else read/write (file
+    systems or kernels without the in-kernel copy)."""
+    from cnai.label.formats.streamio import copy_fds
 
-    done = _clone_aligned(src_fd, dst_fd, start, dst_pos, length)
-    try:
-        while done < length:
-            n = os.copy_file_range(src_fd, dst_fd, length - done, start + done, dst_pos + done)
-            if n == 0:
-                break
-            done += n
-    except OSError as e:
-        if e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL):
-            raise
+    done = copy_fds(src_fd, dst_fd, start, dst_pos, length)
     while done < length:
         buf = os.pread(src_fd, min(1 << 20, length - done), start + done)
         if not buf:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from typing import BinaryIO
 
@@ -16,26 +17,12 @@ def copy_range(src: BinaryIO, dst: BinaryIO, start: int, length: int,
     if not patches:
         dst.flush()
         try:  # in-kernel copy when both are real files
-            src_fd, dst_fd = src.fileno(), dst.fileno()
             dst_pos = dst.tell()
-            os.lseek(dst_fd, dst_pos, os.SEEK_SET)
-            done = _clone_aligned(src_fd, dst_fd, start, dst_pos, length)
-            if done:
-                os.lseek(dst_fd, dst_pos + done, os.SEEK_SET)
-            while done < length:
-                n = os.copy_file_range(src_fd, dst_fd, min(length - done, WRITEOUT_EVERY), start + done)
-                if n == 0:
-                    break
-                done += n
-                if length > WRITEOUT_EVERY:  # a large media copy: let the disk start on it while it goes on
-                    from cnai.label.inplace import writeback
-
-                    writeback.submit(dst_fd)
+            done = copy_fds(src.fileno(), dst.fileno(), start, dst_pos, length, writeout=True)
+            dst.seek(dst_pos + done)
             if done == length:
-                dst.seek(dst_pos + length)
                 return
             start, length = start + done, length - done
-            dst.seek(dst_pos + done)
         except (AttributeError, OSError, ValueError):
             pass
     src.seek(start)
@@ -50,6 +37,33 @@ def copy_range(src: BinaryIO, dst: BinaryIO, start: int, length: int,
                 buf[lo - pos:hi - pos] = rep[lo - off:hi - off]
         dst.write(buf)
         pos += len(buf)
+
+
+# errors that mean "no in-kernel copy here" (another file system, an old kernel, a pipe): copy by hand instead
+_NO_KERNEL_COPY = frozenset({errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL})
+
+
+def copy_fds(src_fd: int, dst_fd: int, start: int, dst_pos: int, length: int, *, writeout: bool = False) -> int:
+    """The in-kernel part of a copy, on descriptors and explicit offsets (neither file position is used or
+    moved): src[start:start+length] to dst at dst_pos, block clone where possible, else copy_file_range.
+    Returns the bytes done; fewer than `length` when the kernel cannot copy here (the caller copies the rest
+    by hand). Other errors (ENOSPC, EIO) raise. `writeout`: hand each 16 MiB piece of a large copy to the
+    early write-out (a large media copy lets the disk start on it while the copy goes on)."""
+    done = _clone_aligned(src_fd, dst_fd, start, dst_pos, length)
+    try:
+        while done < length:
+            n = os.copy_file_range(src_fd, dst_fd, min(length - done, WRITEOUT_EVERY), start + done, dst_pos + done)
+            if n == 0:
+                break
+            done += n
+            if writeout and length > WRITEOUT_EVERY:
+                from cnai.label.inplace import writeback
+
+                writeback.submit(dst_fd)
+    except OSError as e:
+        if e.errno not in _NO_KERNEL_COPY:
+            raise
+    return done
 
 
 def splice(src: BinaryIO, dst: BinaryIO, size: int, cut: int, insert: bytes, resume: int,
