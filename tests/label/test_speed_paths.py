@@ -341,3 +341,30 @@ def test_header_memo_sees_an_outside_change(sample_dir, tmp_path):
     tmp.write_bytes(bytes(data))
     os.replace(tmp, p)  # a new inode under the same name
     assert images.header_memo.get(str(p))[0] == bytes(data[:sos]) != head
+
+
+# ------------------------------------------------------------------ start-up of a JPEG batch (issue 19 round 6)
+def test_jpeg_batch_does_not_import_what_it_does_not_use(sample_dir, tmp_path):
+    """`cnai label embed DIR -o OUT` on JPEGs takes the one-descriptor route: tempfile (with random, shutil),
+    hashlib and zipfile stay unimported once the entry points are cached; the outputs are still labelled (the route ran, not a skip)."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(2):
+        shutil.copy(sample_dir / "sample.jpg", src / f"{i}.jpg")
+    out = tmp_path / "out"
+    code = (
+        "import json, sys\n"
+        "from cnai.cli import main\n"
+        f"argv = ['label', 'embed', {str(src)!r}, '--producer', 'p', '-o', {str(out)!r}, '--no-progress']\n"
+        "try:\n    main(argv)\nexcept SystemExit:\n    pass\n"
+        "mods = ['tempfile', 'random', 'shutil', 'hashlib', 'zipfile']\n"
+        "print(json.dumps({m: m in sys.modules for m in mods}))\n"
+    )
+    env = _env(tmp_path / "cache")  # entry points read from the cache (the first run fills it; a scan needs zipfile)
+    for _run in range(2):
+        shutil.rmtree(out, ignore_errors=True)
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
+        assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout.splitlines()[-1]) == dict.fromkeys(["tempfile", "random", "shutil", "hashlib", "zipfile"], False)
+    assert sorted(os.listdir(out)) == ["0.jpg", "1.jpg"]
+    assert all(read_file(str(out / n))["label"] for n in ("0.jpg", "1.jpg"))

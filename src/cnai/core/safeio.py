@@ -19,7 +19,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -133,6 +132,8 @@ def atomic_writer(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike
         p.parent.mkdir(parents=True, exist_ok=True)
         if mode is None:
             mode = stat.S_IMODE(p.stat().st_mode) if p.exists() else new_file_mode()
+        import tempfile  # on use: `cnai label embed -o` batches of JPEGs never need it (start-up time)
+
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     except OSError as exc:
         raise _os_error(exc, p) from None

@@ -39,7 +39,6 @@ import errno
 import fcntl
 import os
 import stat
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -512,6 +511,8 @@ def write_output(car: Carrier, fmt: str, src: str, dst: str, js: str, opts: Writ
     try:
         os.makedirs(folder, exist_ok=True)
         mode = stat.S_IMODE(os.stat(dst).st_mode) if os.path.exists(dst) else (_file_mode if _file_mode is not None else new_file_mode())
+        import tempfile  # on use (the JPEG fast copy makes its own temporary file)
+
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(dst)}.", suffix=".tmp", dir=folder)
     except OSError as e:
         from cnai.core.safeio import _os_error
