@@ -400,6 +400,7 @@ def _famous_rx():
 
 
 REPAIR = True
+REPAIR6 = True  # round-6 repairs (leading interjections/role words, more glued ends), for A/B runs
 _LATIN_THIRD = re.compile(r" [A-Z][a-z]{1,10}(?![A-Za-z])")
 # characters that, right after a name, start the next word (黄毅副市长, 高鹗续写, 符晓宇因): rare as the last
 # character of a given name, so a span ending in one lost its real end (checked on leave-one-set-out)
@@ -412,6 +413,36 @@ _GLUE_NICK = set("刚挺说也都就又还才在把被给跟让和的是要会�
 _THING_END = set("山江河湖海林嘴局周派卡树藤松岭峰洲岛湾港桥寺庙塔楼园馆店厂所站院会节杯赛队")
 
 
+# an interjection the model ran into a name's start (诶司马琦, 哎呀铁柱): never a surname, so cut off; 哈/呵/嘻
+# only when doubled (哈哈曼曼), since 哈 is also a (Mongolian, Hui) name's first character
+_LEAD_INTERJ = set("诶欸嗯哎唉啊呀喂嘿噢哦哇")
+_LEAD_LAUGH = set("哈呵嘻")
+# role and kinship words written right before a name without a break (房东麦志成, 父毛建军, 接裴志文,
+# 借用人方晴): cut off when what follows starts with a surname and is a name's length
+_LEAD_ROLE = frozenset(
+    "父 母 接 由 经 人 房东 房客 老板 老板娘 店长 邻居 同事 室友 表哥 表姐 表弟 表妹 堂哥 堂姐 师傅 住户 失主 "
+    "新郎 新娘 监理 监交 经手 学长 学姐 同学 老乡 队长 组长 班长 主管 客户 患者".split()
+)
+# characters that start the next word after a name (顾倩调往, 邰明自12月, 兰芳家的猫, 志强哥, 阿米尔·汗第一场):
+# trimmed when what is left is still a name (surname + one or two characters, or a given name)
+_GLUE_SOFT = set("调自第家哥姐叔姨嫂")
+
+
+def _trim_lead(text: str, s: int, e: int, sur1, sur2) -> int:
+    while e - s >= 3 and (
+        text[s] in _LEAD_INTERJ
+        or (text[s] in _LEAD_LAUGH and (text[s + 1] == text[s] or text[s - 1 : s] == text[s]))
+    ):
+        s += 1
+    for k in (3, 2, 1):
+        rest = text[s + k : e]
+        if text[s : s + k] in _LEAD_ROLE and (
+            (rest[:2] in sur2 and 3 <= len(rest) <= 4) or (rest[:1] in sur1 and 2 <= len(rest) <= 3)
+        ):
+            return s + k
+    return s
+
+
 def _repair(text: str, out: list) -> list:
     """Span repair after the model: whole dotted transliterations, words glued to the end, place-like words."""
     from cnai.corpus import namemodel
@@ -421,6 +452,16 @@ def _repair(text: str, out: list) -> list:
     sur1, sur2 = _tables()[:2]
     fixed = []
     for s, e, t, c, r in out:
+        if REPAIR6 and e - s >= 3:
+            s = _trim_lead(text, s, e, sur1, sur2)
+            w = text[s:e]
+            if w[-1] in _GLUE_SOFT and (
+                ("·" in w and w[-2] != "·")
+                or (len(w) in (3, 4) and w[0] in sur1 and w[:2] not in sur2)
+                or (len(w) in (4, 5) and w[:2] in sur2)
+                or (len(w) == 3 and w[0] not in sur1)
+            ):
+                e -= 1
         n = e - s
         if n >= 3 and text[e - 1] in _GLUE_HARD:
             e -= 1
@@ -434,6 +475,18 @@ def _repair(text: str, out: list) -> list:
                 or (n == 3 and text[s] not in sur1 and not compound)  # 国栋刚: a given name alone
             ):
                 e -= 1
+        if REPAIR6 and any(
+            "R" in famous.get(text[s : s + k], "") for k in range(e - s + 1, e - s + 4)
+        ):  # the start of a brand named after a person (乔丹体育, 谭木匠): not a person
+            continue
+        if (
+            REPAIR6
+            and e - s == 2
+            and text[s] == "老"
+            and text[s + 1] not in sur1
+            and "F" not in famous.get(text[s:e], "")
+        ):
+            continue  # 老 + a character that is no surname: a kinship or role word (老妈, 老公, 老板), not 老王
         w = text[s:e]
         if (
             len(w) == 3
@@ -494,6 +547,9 @@ def find(
         trig.sort()
     # the model on each sentence piece (_pieces) holding a Chinese character (and, gated, a trigger): one
     # compiled call for the whole text (namemodel.tag_text; the per-piece Python loop without the extension)
+    tagged = namemodel.tag_text(text, trig if gate else None, tagger, rules)
+    if not tagged and not rules:  # nothing from the model nor the rules (most prose): nothing to merge
+        return []
     why = {(s, e): r for s, e, _t, _c, r in rules}
     out = [
         (
@@ -503,7 +559,7 @@ def find(
             _rescale(c),
             "name model" + (f"; rules: {why[(s, e)]}" if (s, e) in why else ""),
         )
-        for s, e, c in namemodel.tag_text(text, trig if gate else None, tagger, rules)
+        for s, e, c in tagged
         if not any(ch.isascii() for ch in text[s:e])
     ]  # Latin names: the rules' patterns
     if REPAIR and out:
