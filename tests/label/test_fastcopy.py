@@ -116,10 +116,10 @@ def test_damaged_input_is_refused_then_labelled_when_allowed(sample_dir, tmp_pat
 def _broken(monkeypatch, how: str):
     real = fastcopy._copy
 
-    def copy(src_fd, dst_fd, start, dst_pos, length):
+    def copy(src_fd, dst_fd, start, dst_pos, length, src_dev=None):
         if how == "short":
-            return real(src_fd, dst_fd, start, dst_pos, length - 1)
-        real(src_fd, dst_fd, start, dst_pos, length)
+            return real(src_fd, dst_fd, start, dst_pos, length - 1, src_dev)
+        real(src_fd, dst_fd, start, dst_pos, length, src_dev)
         if how == "tail":
             os.pwrite(dst_fd, b"\x00", dst_pos + length - 2)
         elif how == "header":
@@ -209,3 +209,33 @@ def test_nested_output_folders_are_made(sample_dir, tmp_path, monkeypatch):
     assert [x["status"] for x in r.records] == ["labelled", "labelled"]
     assert read_file(str(tmp_path / "o" / "sub" / "deeper" / "a.jpg"))["label"]["ProduceID"] == "id-2"
     assert sorted(os.listdir(tmp_path / "o" / "sub" / "deeper")) == ["a.jpg"]
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
+@pytest.mark.parametrize("early_writeback", [True, False])
+def test_mode_follows_the_umask_and_no_descriptor_leaks(inputs, tmp_path, monkeypatch, mask, early_writeback):
+    """The fast route sets the mode on the temporary file's descriptor (staged with mode None) and hands that
+    descriptor to the write-out; the final mode is the general route's (0o666 & ~umask) and no descriptor is
+    left open, with the early write-out on or off."""
+    if not early_writeback:
+        monkeypatch.setenv("CNAI_NO_EARLY_WRITEBACK", "1")
+    used = []
+    real = fastcopy.Source.write
+    monkeypatch.setattr(fastcopy.Source, "write", lambda self, *a: (used.append(1), real(self, *a))[1])
+    fds = set(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    old = os.umask(mask)
+    try:
+        fast = _run(inputs, tmp_path / "f", monkeypatch, fast=True)
+        slow = _run(inputs, tmp_path / "s", monkeypatch, fast=False)
+    finally:
+        os.umask(old)
+    from cnai.label import inplace
+
+    inplace.writeback.drain()
+    assert fast.exit_code == slow.exit_code == 0 and used  # the fast route ran
+    for name in os.listdir(inputs):
+        mf = (tmp_path / "f" / name).stat().st_mode & 0o777
+        ms = (tmp_path / "s" / name).stat().st_mode & 0o777
+        assert mf == ms == 0o666 & ~mask, (name, oct(mf), oct(ms))
+    if fds is not None:
+        assert set(os.listdir("/proc/self/fd")) <= fds

@@ -58,7 +58,9 @@ def test_early_writeback_changes_no_byte_and_leaks_no_descriptor(sample_dir, tmp
     src = _inputs(sample_dir, tmp_path)
     calls = []
     real = inplace.writeback.submit
-    monkeypatch.setattr(inplace.writeback, "submit", lambda fd, size=None: (calls.append(fd), real(fd, size)))
+    monkeypatch.setattr(
+        inplace.writeback, "submit", lambda fd, size=None, owned=False: (calls.append(fd), real(fd, size, owned=owned))
+    )
     fds = _open_fds()
     with_wb = embed([str(src)], producer=PRODUCER, out=str(tmp_path / "a"), produce_id="x-{n}")
     inplace.writeback.drain()

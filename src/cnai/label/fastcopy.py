@@ -36,6 +36,9 @@ import stat
 from cnai.label.formats.base import FormatError, WriteOpts
 
 _seq = itertools.count()  # temporary-file names: pid + sequence, O_EXCL guards against any clash
+_pid = [os.getpid()]  # one getpid per process, not per file; a forked worker gets its own
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _pid.__setitem__(0, os.getpid()))
 _FLAGS_IN = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _FLAGS_OUT = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
 TAIL = 4096
@@ -59,11 +62,11 @@ def usable(dst: str | None) -> bool:
 class Source:
     """An open JPEG input: descriptor, size, header (bytes before SOS), format warnings."""
 
-    __slots__ = ("path", "fd", "size", "head", "sos", "segs", "warns", "tail")
+    __slots__ = ("path", "fd", "size", "dev", "head", "sos", "segs", "warns", "tail")
 
-    def __init__(self, path: str, fd: int, size: int, head: bytes, sos: int, segs: list, warns: list[str]):
-        self.path, self.fd, self.size, self.head, self.sos, self.segs = path, fd, size, head, sos, segs
-        self.warns, self.tail = warns, b""
+    def __init__(self, path: str, fd: int, st, head: bytes, sos: int, segs: list, warns: list[str]):
+        self.path, self.fd, self.size, self.dev = path, fd, st.st_size, st.st_dev
+        self.head, self.sos, self.segs, self.warns, self.tail = head, sos, segs, warns, b""
 
     def close(self) -> None:
         if self.fd >= 0:
@@ -112,7 +115,7 @@ class Source:
         fd, tmp = _create(dst)
         try:
             _pwrite_all(fd, new, 0)
-            _copy(self.fd, fd, self.sos, len(new), body)
+            _copy(self.fd, fd, self.sos, len(new), body, self.dev)
             # verification (module docstring, step 5)
             want = len(new) + body
             got = os.fstat(fd).st_size
@@ -128,7 +131,13 @@ class Source:
                 raise SkipError("verification failed", "label not found in the written file on read-back")
             if self.tail and os.pread(fd, len(self.tail), want - len(self.tail)) != self.tail:
                 raise SkipError("verification failed", "output's image data does not end as the input's does")
-            inplace.writeback.submit(fd, want)
+            mode = inplace._file_mode
+            if mode is None:
+                from cnai.core.safeio import new_file_mode
+
+                mode = new_file_mode()
+            # on the descriptor: no path lookup at the group commit (staged with mode None)
+            os.fchmod(fd, mode)
         except BaseException as e:
             os.close(fd)
             try:
@@ -140,13 +149,8 @@ class Source:
 
                 raise _os_error(e, dst) from None
             raise
-        os.close(fd)
-        mode = inplace._file_mode
-        if mode is None:
-            from cnai.core.safeio import new_file_mode
-
-            mode = new_file_mode()
-        inplace._item.pending.append((tmp, dst, mode))
+        inplace.writeback.submit(fd, want, owned=True)  # the write-out closes fd
+        inplace._item.pending.append((tmp, dst, None))
         return how
 
 
@@ -182,7 +186,7 @@ def open_source(path: str) -> Source | None:
                     raise
                 n *= 4
                 buf = os.pread(fd, n, 0)
-        return Source(path, fd, st.st_size, buf[:sos], sos, segs, warns)
+        return Source(path, fd, st, buf[:sos], sos, segs, warns)
     except BaseException:
         os.close(fd)
         raise
@@ -192,7 +196,7 @@ def _create(dst: str) -> tuple[int, str]:
     """A new hidden temporary file beside dst (the readers skip hidden files; the group commit renames it)."""
     folder, base = os.path.split(dst)
     folder = folder or "."
-    pid = os.getpid()
+    pid = _pid[0]
     for attempt in range(100):
         tmp = os.path.join(folder, f".{base}.{pid:x}-{next(_seq):x}.tmp")
         try:
@@ -222,12 +226,14 @@ def _pwrite_all(fd: int, data: bytes, off: int) -> None:
         view, off = view[n:], off + n
 
 
-def _copy(src_fd: int, dst_fd: int, start: int, dst_pos: int, length: int) -> None:
+def _copy(
+    src_fd: int, dst_fd: int, start: int, dst_pos: int, length: int, src_dev: int | None = None
+) -> None:
     """src[start:start+length] to dst at dst_pos: in the kernel (streamio.copy_fds), else read/write (file
     systems or kernels without the in-kernel copy)."""
     from cnai.label.formats.streamio import copy_fds
 
-    done = copy_fds(src_fd, dst_fd, start, dst_pos, length)
+    done = copy_fds(src_fd, dst_fd, start, dst_pos, length, src_dev=src_dev)
     while done < length:
         buf = os.pread(src_fd, min(1 << 20, length - done), start + done)
         if not buf:

@@ -279,13 +279,15 @@ class _Writeback:
             finally:
                 q.task_done()
 
-    def submit(self, fd: int, size: int | None = None) -> None:
+    def submit(self, fd: int, size: int | None = None, *, owned: bool = False) -> None:
         """Start the write-out of fd's file. Files of known `size` below BATCH_BYTES are handed over in groups
         of up to BATCH_FILES / BATCH_BYTES (each hand-over wakes the thread, which then wants the GIL); others
-        at once."""
+        at once. `owned`: the caller hands fd itself over (closed here or by the thread), sparing a dup + close."""
         if os.environ.get("CNAI_NO_EARLY_WRITEBACK") or not self._start():
+            if owned:
+                os.close(fd)
             return
-        dup = os.dup(fd)
+        dup = fd if owned else os.dup(fd)
         with self.lock:
             self.batch.append(dup)
             self.batch_bytes += self.BATCH_BYTES if size is None else size
@@ -387,9 +389,15 @@ def commit(staged: list) -> dict[str, str]:
         return errors
     writeback.drain()
     devs: dict[int, str] = {}
+    seen: set[str] = set()
     for _k, tmp, _d, _m in staged:
+        # a file lives on its folder's file system: one stat per folder, not per file
+        folder = os.path.dirname(tmp) or "."
+        if folder in seen:
+            continue
+        seen.add(folder)
         with contextlib.suppress(OSError):
-            devs.setdefault(os.stat(tmp).st_dev, tmp)
+            devs.setdefault(os.stat(folder).st_dev, folder)
     for p in devs.values():
         _syncfs(p)
     folders = set()
@@ -402,14 +410,15 @@ def commit(staged: list) -> dict[str, str]:
                 check_output(dst)
             except FileNotFoundError:
                 pass
-            os.chmod(tmp, mode)
+            if mode is not None:  # None: the writer set the mode on its descriptor (fastcopy)
+                os.chmod(tmp, mode)
             os.replace(tmp, dst)
-            folders.add(os.path.dirname(os.path.abspath(dst)))
+            folders.add(os.path.dirname(dst))
         except Exception as e:  # noqa: BLE001 - reported on the file's record
             errors[dst] = f"cannot put the output in place: {e}"
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-    for d in folders:
+    for d in {os.path.abspath(f or ".") for f in folders}:
         _fsync_dir(d)
     return errors
 

@@ -43,13 +43,16 @@ def copy_range(src: BinaryIO, dst: BinaryIO, start: int, length: int,
 _NO_KERNEL_COPY = frozenset({errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL})
 
 
-def copy_fds(src_fd: int, dst_fd: int, start: int, dst_pos: int, length: int, *, writeout: bool = False) -> int:
+def copy_fds(
+    src_fd: int, dst_fd: int, start: int, dst_pos: int, length: int, *, writeout: bool = False, src_dev: int | None = None
+) -> int:
     """The in-kernel part of a copy, on descriptors and explicit offsets (neither file position is used or
     moved): src[start:start+length] to dst at dst_pos, block clone where possible, else copy_file_range.
     Returns the bytes done; fewer than `length` when the kernel cannot copy here (the caller copies the rest
     by hand). Other errors (ENOSPC, EIO) raise. `writeout`: hand each 16 MiB piece of a large copy to the
-    early write-out (a large media copy lets the disk start on it while the copy goes on)."""
-    done = _clone_aligned(src_fd, dst_fd, start, dst_pos, length)
+    early write-out (a large media copy lets the disk start on it while the copy goes on). `src_dev`: the input's
+    device when the caller has it (spares a stat per file on a file system known to refuse clones)."""
+    done = _clone_aligned(src_fd, dst_fd, start, dst_pos, length, src_dev)
     try:
         while done < length:
             n = os.copy_file_range(src_fd, dst_fd, min(length - done, WRITEOUT_EVERY), start + done, dst_pos + done)
@@ -84,7 +87,7 @@ FICLONERANGE = 0x4020940D  # _IOW(0x94, 13, struct file_clone_range), linux/fs.h
 _no_reflink: set[int] = set()  # devices that refused a clone (ext4, tmpfs): not asked again
 
 
-def _clone_aligned(src_fd: int, dst_fd: int, start: int, dst_pos: int, length: int) -> int:
+def _clone_aligned(src_fd: int, dst_fd: int, start: int, dst_pos: int, length: int, src_dev: int | None = None) -> int:
     """Share blocks instead of copying them (FICLONERANGE, as `cp --reflink=auto` does) when source and
     destination offsets have the same position inside a 4 KiB block -- the carriers arrange that by padding
     the metadata (JPEG) -- and the file system can. Copies the unaligned head with copy_file_range, then
@@ -92,8 +95,8 @@ def _clone_aligned(src_fd: int, dst_fd: int, start: int, dst_pos: int, length: i
     import fcntl
     import struct
 
-    if length < 4 * BLOCK or (start - dst_pos) % BLOCK:
-        return 0
+    if length < 4 * BLOCK or (start - dst_pos) % BLOCK or src_dev in _no_reflink:
+        return 0  # (a clone needs one device: the input's refused before, so does any pair with it)
     try:
         dev = os.fstat(dst_fd).st_dev
         if dev in _no_reflink or os.fstat(src_fd).st_dev != dev:
