@@ -193,7 +193,7 @@ def main() -> None:
                 sync()
         load1 = os.getloadavg()[0]
         rows.append((name, n, mb, runs, routes(labelled, work), load0, load1))
-    lines = [f"## Issue 19 round 5: new copies next to cp ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
+    lines = [f"## Issue 19 (round 6 code): new copies next to cp ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
              f"Script: `benchmarks/label_speed.py --jpegs {a.jpegs} --mp4s {a.mp4s} --repeat {a.repeat}"
              + (f" --before {a.before}" if a.before else "") + "`. Machine: "
              f"{os.cpu_count()} cores shared with other engineers' work, {platform.platform()}, file system "
