@@ -5,6 +5,7 @@ seconds, not wall time: the shared machine's load moves them much less (psutil; 
 4,000 requests resolves ~2.5 µs). 127.0.0.1 only.
 
     .venv/bin/python benchmarks/gateway_cpu_ab.py [--before-src DIR] [--rounds 5] [--requests 4000]
+        [--servers lean,uvicorn]
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--requests", type=int, default=4000)
     ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--servers", default="lean,uvicorn", help="this tree's servers to measure (comma-separated)")
     a = ap.parse_args()
     up_port = free_port()
     procs = [subprocess.Popen([PY, "-m", "cnai.gateway.mock", str(up_port)], stdout=subprocess.DEVNULL)]
@@ -36,7 +38,7 @@ def main():
     targets: dict[str, tuple[int, str]] = {}
     try:
         wait_http(up + "/models", procs[0])
-        for name in ["lean", "uvicorn"] + (["before"] if a.before_src else []):
+        for name in [x for x in a.servers.split(",") if x] + (["before"] if a.before_src else []):
             port = free_port()
             env = dict(os.environ, OPENAI_API_KEY="x")
             extra = ["--server", name]

@@ -322,3 +322,31 @@ def test_fast_hash_equals_record_hash_for_any_strings():
         w, k = ("".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 10))) for _ in range(2))
         ts = iso(rnd.uniform(0, 2e9))
         assert _fast_hash("ab" * 32, 7, ts, w, k, body) == record_hash("ab" * 32, 7, ts, w, k, body), (w, k)
+
+
+ODD_VALUES = [1.234, 0.001, 1e-05, -3.22e-08, 1e16, 1.5e300, 5e-324, -0.0, float("nan"), float("inf"), 2**63 - 1,
+              2**70, -(2**64), True, None, "", "请求 é \x00\x1f\x7f\u2028 \"\\ ,0.00001 :1e5", {"z": 1, "a": [1.5, {}]},
+              {1: "int key"}, {"é": 1, "e": 2, "请": 3, "\U0001f600": 4}, [[], [0.1, 0.2, 0.30000000000000004]]]
+
+
+@pytest.mark.parametrize("value", ODD_VALUES, ids=range(len(ODD_VALUES)))
+def test_record_text_is_canonical_for_odd_values(value):
+    """_dumps (orjson where it writes json.dumps's bytes, json otherwise) gives text that re-canonicalises to
+    itself, which is what the record hash covers; for valid-JSON values it is json.dumps's canonical text."""
+    from cnai.core.chain import canonical
+    from cnai.gateway.chainlog import _dumps
+    text = _dumps({"v": value, "outcome": "ok"})
+    assert canonical(json.loads(text)).decode() == text
+    if not (isinstance(value, float) and value != value or value in (float("inf"),)):
+        assert text == json.dumps({"v": value, "outcome": "ok"}, ensure_ascii=False, sort_keys=True,
+                                  separators=(",", ":"))
+
+
+def test_chain_with_odd_values_verifies(tmp_path):
+    log = ChainLog(str(tmp_path), "w0", signer=False)
+    for v in ODD_VALUES:
+        log.append("request", {"model": v, "outcome": "ok"})
+    log.close()
+    res = verify(str(tmp_path))
+    assert res["ok"], res
+    assert [r["data"]["model"] for r in export(str(tmp_path))][:3] == [1.234, 0.001, 1e-05]

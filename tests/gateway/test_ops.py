@@ -30,3 +30,44 @@ def test_upstream_key_with_line_break_is_refused_not_injected(start_gateway, cli
     rec = [x for x in export(log_dir) if x["kind"] == "request"][-1]["data"]
     assert rec["outcome"] == "gateway_error"
     assert "sk-x" not in json.dumps(rec)                    # the key is never logged
+
+
+def test_direct_log_line_matches_the_logging_path_and_yields_to_other_setups(tmp_path, monkeypatch):
+    """Gateway._log writes straight to the stream only when the logger is exactly app_factory's setup; the
+    line then has the same fields as the logging path. Any other setup (a filter, a second handler) still
+    sees every record through logging."""
+    import io
+
+    from cnai.gateway import app as appmod
+
+    gw = appmod.Gateway(appmod.Settings(upstream="http://127.0.0.1:9/v1", log_dir=str(tmp_path)))
+    lg = appmod.log
+    saved = (lg.handlers[:], lg.level, lg.propagate, lg.filters[:])
+    try:
+        direct, via = io.StringIO(), io.StringIO()
+        h = logging.StreamHandler(direct)
+        h.setFormatter(JsonFormatter())
+        lg.handlers[:], lg.propagate = [h], False
+        lg.setLevel(logging.INFO)
+        assert appmod._plain_handler() is h
+        gw._log("request", event="request", id="req-1", ms=2.5, note="请求")
+        h2 = logging.StreamHandler(via)
+        h2.setFormatter(JsonFormatter())
+        h2.addFilter(lambda r: True)               # a filter: logging must run it, so no direct write
+        lg.handlers[:] = [h2]
+        assert appmod._plain_handler() is None
+        gw._log("request", event="request", id="req-1", ms=2.5, note="请求")
+        a, b = json.loads(direct.getvalue()), json.loads(via.getvalue())
+        assert direct.getvalue().endswith("\n") and direct.getvalue().count("\n") == 1
+        a.pop("ts"), b.pop("ts")
+        assert a == b == {"level": "INFO", "msg": "request", "worker": gw.worker, "event": "request",
+                          "id": "req-1", "ms": 2.5, "note": "请求"}
+        lg.setLevel(logging.WARNING)                # INFO off: nothing written either way
+        lg.handlers[:] = [h]
+        gw._log("request", event="request")
+        assert direct.getvalue().count("\n") == 1
+    finally:
+        lg.handlers[:], lg.propagate, lg.filters[:] = saved[0], saved[2], saved[3]
+        lg.setLevel(saved[1])
+        gw.chain.close()
+        gw.violations.close()

@@ -46,13 +46,31 @@ class Settings:
 
 class JsonFormatter(logging.Formatter):
     def format(self, r: logging.LogRecord) -> str:
-        d = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": r.levelname,
-             "msg": r.getMessage()}
-        d.update(getattr(r, "fields", {}) or {})
+        return self.line(r.levelname, r.getMessage(), getattr(r, "fields", None))
+
+    @staticmethod
+    def line(level: str, msg: str, fields: dict | None) -> str:
+        d = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": level, "msg": msg}
+        d.update(fields or {})
         try:                  # one line per request: orjson is ~3x cheaper than json here
             return orjson.dumps(d).decode()
         except TypeError:
             return json.dumps(d, ensure_ascii=False, default=str)
+
+
+def _plain_handler() -> logging.StreamHandler | None:
+    """The gateway logger's handler when it is exactly the one app_factory installs (one StreamHandler with
+    JsonFormatter, no filters, no propagation): then a log line can be written without building a LogRecord
+    and walking the handler chain (~10 µs per request of the CPU measured at 64 clients) with the same bytes
+    out. Anything else configured (tests' caplog, a user's logging setup) goes through logging as usual."""
+    hs = log.handlers
+    if len(hs) != 1 or log.propagate or log.filters:
+        return None
+    h = hs[0]
+    if type(h) is not logging.StreamHandler or type(h.formatter) is not JsonFormatter or h.filters \
+            or h.level > logging.INFO or not log.isEnabledFor(logging.INFO):
+        return None
+    return h
 
 
 def _sha(text: str) -> str:
@@ -188,7 +206,17 @@ class Gateway:
             self._log("policy reload failed; keeping the old policy", event="reload_failed", error=str(e))
 
     def _log(self, msg: str, **fields) -> None:
-        log.info(msg, extra={"fields": {"worker": self.worker, **fields}})
+        h = _plain_handler()
+        if h is None:
+            log.info(msg, extra={"fields": {"worker": self.worker, **fields}})
+            return
+        try:                   # what StreamHandler.emit does, minus the LogRecord
+            line = JsonFormatter.line("INFO", msg, {"worker": self.worker, **fields}) + h.terminator
+            with h.lock:
+                h.stream.write(line)
+                h.stream.flush()
+        except Exception:      # as logging: a broken stderr never takes the proxy down
+            log.info(msg, extra={"fields": {"worker": self.worker, **fields}})
 
     async def startup(self) -> None:
         lim = self.policy.limits

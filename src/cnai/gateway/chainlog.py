@@ -33,6 +33,8 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import orjson
+
 from cnai.core.chain import GENESIS, LinkChecker, canonical, sha256_hex
 
 SIGNING_ENV = "CNAI_GATEWAY_SIGNING_KEY"
@@ -45,8 +47,24 @@ _PROBLEMS = {"link": "prev hash does not match the previous record",
              "malformed": "record data is not valid JSON (edited)"}
 
 
+# a number token orjson writes differently from json.dumps: 0.00001 (json: 1e-05) or an exponent (json: e-07,
+# e+16; orjson: e-7, e16). Matching only after , : [ means a string rarely matches; when one does, json is used.
+_ORJSON_DIFFERS = re.compile(rb"[:,\[]-?(?:0\.0000|[0-9.]+[eE])").search
+
+
 def _dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """Canonical JSON (cnai.core.chain.canonical's text). orjson writes the same bytes ~3x cheaper for what a
+    record holds (str, int, bool, None, short floats, dicts, lists), sorted by the same order (UTF-8 byte order
+    is code-point order); json is used for what orjson refuses (ints beyond 64 bits, non-str keys, lone
+    surrogates) or writes differently (the number forms above). NaN/inf become null (json would write NaN,
+    which is not JSON); either way the stored text re-canonicalises to itself, which is what the hash needs."""
+    try:
+        out = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        out = None
+    if out is None or _ORJSON_DIFFERS(out):
+        return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return out.decode()
 
 
 def record_hash(prev: str, seq: int, ts: str, worker: str, kind: str, data: str) -> str:
