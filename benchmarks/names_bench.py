@@ -9,6 +9,8 @@ Chinese text" of benchmarks/corpus_round2_bench.py; longer documents). Reports M
 - names.find(gate=True) (the CRF only on sentences holding a trigger; the rules run first, in Python),
 - namemodel.tag_text (the compiled CRF alone over every sentence of the text), with and without the exact skip
   (round 6: pieces the model provably labels all O are not tagged; the share of pieces skipped is printed),
+  namemodel.tag_text_upper (the same call also answering names.find's "holds an ASCII capital" test) and that
+  test's regex pass alone (names._UPPER.search),
 - the corpus Detector as shipped and with the name recognizer enabled, and Presidio (blank zh pipeline + predefined
   pattern recognizers, as in corpus_round2_bench.py; presidio-analyzer is not a cnai dependency).
 Checks first that the compiled and the Python paths give the same names.find output on the benchmark texts.
@@ -106,6 +108,10 @@ def main() -> None:
             "find (default)": bench(names.find, docs, a.repeat),
             "find(gate=True)": bench(lambda t: names.find(t, gate=True), docs, a.repeat),
             "namemodel.tag_text (CRF alone)": bench(namemodel.tag_text, docs, a.repeat),
+            # round 6 part 2: the CRF and names.find's "has an ASCII capital" test in one compiled call,
+            # side by side with the regex pass it would replace in names.find
+            "namemodel.tag_text_upper (CRF + capital flag)": bench(namemodel.tag_text_upper, docs, a.repeat),
+            "names._UPPER.search alone": bench(names._UPPER.search, docs, a.repeat),
         }
         c = namemodel._compiled()
         if c is not None:

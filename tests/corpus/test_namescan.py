@@ -224,6 +224,49 @@ def test_tag_text_random(text, trig):
     assert namemodel.tag_text(text, trig) == _pieces_reference(text, trig)
 
 
+def _upper_cases() -> list[str]:
+    """Texts of every str kind (1, 2, 4 bytes per character) with a capital at the start, end, just past the
+    4096-character blocks of the C scan, and none (lower-case, digits, the characters just around A-Z)."""
+    out = []
+    for filler in ("a", "王", "\U00020000"):
+        for n in (0, 1, 4095, 4096, 4097, 9000):
+            base = filler * n
+            out += [base, "@[" + base + "`{", base + "Z", "A" + base, base[: n // 2] + "Q" + base[n // 2 :]]
+            out.append(base + "Ａ")  # a full-width capital is not an ASCII capital (names._UPPER)
+    return out
+
+
+def test_tag_text_upper_flag(compiled, dev_texts, generated):
+    texts = (
+        _upper_cases()
+        + ["".join(dev_texts[k : k + 7]) for k in range(0, len(dev_texts), 7)]
+        + generated[:100]
+    )
+    texts += ["Zhang Wei 和王小明。", "wang xiaoming 和王小明。"]
+    for text in texts:
+        spans, up = compiled.tag_text(text, namemodel._MAX_PIECE, None, True)
+        assert up is (names._UPPER.search(text) is not None), text[:40]
+        assert spans == compiled.tag_text(text, namemodel._MAX_PIECE, None)
+        assert namemodel.tag_text_upper(text) == (namemodel.tag_text(text), up)
+    seen = {type(compiled.tag_text(t, namemodel._MAX_PIECE, None, True)[1]) for t in texts}
+    assert seen == {bool}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.sampled_from(_ALPHABET + "AZaz@[`{"), max_size=200) | st.text(max_size=60))
+def test_tag_text_upper_random(text):
+    up = names._UPPER.search(text) is not None
+    assert namemodel.tag_text_upper(text) == (namemodel.tag_text(text), up)
+
+
+def test_tag_text_upper_python_path(monkeypatch):
+    text = "Zhang Wei 和王小明说，李娜也来了。"
+    fast = namemodel.tag_text_upper(text)
+    monkeypatch.setitem(namemodel._COMPILED, "t", None)  # no extension: tag_text's loop and the regex
+    assert namemodel.tag_text_upper(text) == fast == (namemodel.tag_text(text), True)
+    assert namemodel.tag_text_upper("王小明说。")[1] is False
+
+
 def test_constructor_rejects_bad_input():
     kinds = [([], [], [], [], [])] * 5
     rest = ({}, kinds, [], [], {}, [], ([-1] * 5,) * 3, [])

@@ -24,7 +24,8 @@
  * piece is skipped; pieces that may hold a name are tagged in full as before.
  *
  * Tagger.tag(text) -> [(start, end, smallest marginal of the span's labels)]  (namemodel.tag rounds it)
- * Tagger.tag_text(text, max_piece, triggers=None) -> the same over names._pieces of text
+ * Tagger.tag_text(text, max_piece, triggers=None, upper=False) -> the same over names._pieces of text
+ *   (upper=True: (spans, whether the text holds an ASCII capital), so names.find needs no regex pass for it)
  * Tagger.labels(text) -> str of B/I/E/O, Tagger.marginals(text), Tagger.max_gain(text) (for tests)
  * Tagger.set_skip(flag): the exact skip on (default) or off (tests and benchmarks compare)
  */
@@ -657,12 +658,15 @@ typedef struct {
     int *labels, *back;
     GzEv *ev; Py_ssize_t nev, cev; /* gazetteer events of the current piece */
     int32_t *gstart, *gvec, *gfill; Py_ssize_t cgvec; /* the events grouped by position */
+    uint64_t *ph;           /* prepare: hash of the pair of characters starting at each position */
+    uint8_t *hit;           /* prepare: bit 0 the lexicon filter, bit 1 the gazetteer filter passes there */
 } Scratch;
 
 static void scratch_free(Scratch *s) {
     PyMem_Free(s->ci); PyMem_Free(s->wbv); PyMem_Free(s->wev); PyMem_Free(s->wbl); PyMem_Free(s->wel);
     PyMem_Free(s->inside); PyMem_Free(s->state); PyMem_Free(s->score); PyMem_Free(s->labels); PyMem_Free(s->back);
     PyMem_Free(s->ev); PyMem_Free(s->gstart); PyMem_Free(s->gvec); PyMem_Free(s->gfill);
+    PyMem_Free(s->ph); PyMem_Free(s->hit);
     memset(s, 0, sizeof(*s));
 }
 
@@ -676,8 +680,9 @@ static int scratch_fit(Scratch *s, Py_ssize_t n) {
     s->state = PyMem_Malloc(n * NL * sizeof(double)); s->score = PyMem_Malloc(n * NL * sizeof(double));
     s->labels = PyMem_Malloc(n * sizeof(int)); s->back = PyMem_Malloc(n * NL * sizeof(int));
     s->gstart = PyMem_Malloc((n + 1) * sizeof(int32_t)); s->gfill = PyMem_Malloc((n + 1) * sizeof(int32_t));
+    s->ph = PyMem_Malloc((n + 1) * sizeof(uint64_t)); s->hit = PyMem_Malloc(n + 1);
     if (!s->ci || !s->wbv || !s->wev || !s->wbl || !s->wel || !s->inside || !s->state || !s->score || !s->labels ||
-        !s->back || !s->gstart || !s->gfill) {
+        !s->back || !s->gstart || !s->gfill || !s->ph || !s->hit) {
         scratch_free(s);
         PyErr_NoMemory();
         return -1;
@@ -706,10 +711,23 @@ static int prepare(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Scr
     /* per position (words and gazetteer entries have 2 characters or more: none starts at the last one):
        the longest lexicon word starting / ending at each position and the longest straddling one, then
        the gazetteer events in the order namemodel appends them */
+    /* pass 1, without a branch on the filters: both filters' answers for every position. The lexicon filter
+       (512 KB) misses the cache often; with no branch between them the processor overlaps these loads
+       instead of waiting for each behind a mispredicted branch (half the positions pass) */
+    uint64_t *phs = sc->ph;
+    uint8_t *hit = sc->hit;
     for (Py_ssize_t i = 0; i + 1 < n; i++) {
-        const uint64_t pk = pair_key(text[i], text[i + 1]), ph = mix64(pk);
+        const uint64_t ph = mix64(pair_key(text[i], text[i + 1]));
+        phs[i] = ph;
+        hit[i] = (uint8_t)(lbloom_has(lex_block(t, ph), ph) |
+                           ((ci[i + 2]->glen != 0) & bloom_has(t->gbloom, GBLOOM_BITS, ph)) << 1);
+    }
+    /* pass 2: the look-ups where a filter passed */
+    for (Py_ssize_t i = 0; i + 1 < n; i++) {
+        if (!hit[i]) continue;
+        const uint64_t ph = phs[i], pk = pair_key(text[i], text[i + 1]);
         const uint64_t *blk = lex_block(t, ph);
-        if (lbloom_has(blk, ph)) { /* some word starts with these two characters */
+        if (hit[i] & 1) { /* some word starts with these two characters */
             const uint32_t key2 = lex2_key(text[i], text[i + 1]);
             for (int L = 4; L >= 2; L--) {
                 if (i + L > n) continue;
@@ -730,8 +748,8 @@ static int prepare(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Scr
                     if (inside[k] < L) inside[k] = (uint8_t)L;
             }
         }
+        if (!(hit[i] & 2)) continue;
         int32_t gl = ci[i + 2]->glen;
-        if (gl == 0 || !bloom_has(t->gbloom, GBLOOM_BITS, ph)) continue;
         const GazPrefix *gp = gpre_slot_h(t, pk, ph);
         if (!gp->key) continue;
         for (Py_ssize_t L = 2; L <= gl; L++) {
@@ -1104,13 +1122,39 @@ static int trig_cmp(const void *x, const void *y) {
     return a->s < b->s ? -1 : a->s > b->s;
 }
 
-/* tag_text(text, max_piece, triggers=None) -> [(start, end, smallest marginal)] over the whole text: the
-   pieces of names._pieces, skipping a piece without a Chinese character (U+4E00..U+9FFF) or, when triggers
-   (sorted (start, end) pairs) are given, a piece no trigger overlaps; one call instead of one per piece. */
+/* tag_text(text, max_piece, triggers=None, upper=False) -> [(start, end, smallest marginal)] over the whole
+   text: the pieces of names._pieces, skipping a piece without a Chinese character (U+4E00..U+9FFF) or, when
+   triggers (sorted (start, end) pairs) are given, a piece no trigger overlaps; one call instead of one per
+   piece. upper=True: (that list, whether the text holds an ASCII capital A-Z). */
+/* 1 if text holds an ASCII capital A-Z (names.py's _UPPER): branch-free per character, so the compiler
+   vectorises it; checked in blocks of 4096 characters so a capital near the start ends the scan early */
+#define HAS_UPPER_LOOP(T)                                                        \
+    do {                                                                         \
+        const T *s_ = (const T *)data;                                           \
+        for (Py_ssize_t a_ = 0; a_ < n; a_ += 4096) {                             \
+            Py_ssize_t e_ = a_ + 4096 < n ? a_ + 4096 : n;                        \
+            unsigned f_ = 0;                                                     \
+            for (Py_ssize_t k_ = a_; k_ < e_; k_++) f_ |= (uint32_t)s_[k_] - 'A' < 26u; \
+            if (f_) return 1;                                                    \
+        }                                                                        \
+    } while (0)
+static int has_upper(PyObject *text) {
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const void *data = PyUnicode_DATA(text);
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND: HAS_UPPER_LOOP(Py_UCS1); break;
+    case PyUnicode_2BYTE_KIND: HAS_UPPER_LOOP(Py_UCS2); break;
+    default: HAS_UPPER_LOOP(Py_UCS4); break;
+    }
+    return 0;
+}
+#undef HAS_UPPER_LOOP
+
 static PyObject *Tagger_tag_text(TaggerObject *t, PyObject *args) {
     PyObject *text, *trig = Py_None;
     Py_ssize_t maxp;
-    if (!PyArg_ParseTuple(args, "Un|O", &text, &maxp, &trig)) return NULL;
+    int want_upper = 0;
+    if (!PyArg_ParseTuple(args, "Un|Op", &text, &maxp, &trig, &want_upper)) return NULL;
     if (maxp < 2) { PyErr_SetString(PyExc_ValueError, "max_piece must be at least 2"); return NULL; }
     Trig *ts = NULL;
     Py_ssize_t nt = 0;
@@ -1174,6 +1218,11 @@ static PyObject *Tagger_tag_text(TaggerObject *t, PyObject *args) {
 done:
     scratch_free(&sc);
     PyMem_Free(pad); PyMem_Free(ts);
+    if (out && want_upper) { /* (spans, has an ASCII capital): names.find's _UPPER.search without a regex pass */
+        PyObject *pair = Py_BuildValue("(OO)", out, has_upper(text) ? Py_True : Py_False);
+        Py_DECREF(out);
+        return pair;
+    }
     return out;
 }
 
@@ -1224,7 +1273,8 @@ done:
 static PyMethodDef Tagger_methods[] = {
     {"tag", (PyCFunction)Tagger_tag, METH_O, "tag(text) -> [(start, end, smallest label marginal)]"},
     {"tag_text", (PyCFunction)Tagger_tag_text, METH_VARARGS,
-     "tag_text(text, max_piece, triggers=None) -> spans over the sentence pieces of text (names._pieces)"},
+     "tag_text(text, max_piece, triggers=None, upper=False) -> spans over the sentence pieces of text "
+     "(names._pieces); upper=True: (spans, whether the text holds an ASCII capital A-Z)"},
     {"max_gain", (PyCFunction)Tagger_max_gain, METH_O, "max_gain(text) -> largest gain of a non-O run (the skip test)"},
     {"set_skip", (PyCFunction)Tagger_set_skip, METH_O, "set_skip(flag): skip pieces proved all O (default True)"},
     {"labels", (PyCFunction)Tagger_labels, METH_O, "labels(text) -> Viterbi labels as a str of B/I/E/O"},

@@ -327,6 +327,24 @@ def tag_text(text: str, triggers=None, model=None, rules=None) -> list[tuple[int
     return out
 
 
+def tag_text_upper(
+    text: str, triggers=None, model=None, rules=None
+) -> tuple[list[tuple[int, int, float]], bool]:
+    """(tag_text(text, ...), whether text holds an ASCII capital A-Z): the compiled call answers both in one
+    pass (names.find reads the second to decide whether the Latin-letter rules must run)."""
+    if not USE_RULES and (model is None or model is getattr(_LOCAL, "tagger", None)) and (model or tagger()):
+        c = _COMPILED.get("t", False)
+        if c is False:
+            c = _compiled()
+        if c is not None:
+            r, up = c.tag_text(text, _MAX_PIECE, triggers, True)
+            return ([(s, e, round(m, 3)) for s, e, m in r] if r else r), up
+    return tag_text(text, triggers, model, rules), _UPPER.search(text) is not None
+
+
+_UPPER = re.compile("[A-Z]")  # names._UPPER
+
+
 def tag_python(text: str, rule_spans=None, model=None) -> list[tuple[int, int, float]]:
     """The reference path: feature strings + python-crfsuite."""
     t = model or tagger()
