@@ -37,7 +37,7 @@ def test_refusal_model_heldout_accuracy_matches_shipped_metadata():
     assert j.judge("抱歉，我无法协助这个请求。").refused
     assert j.judge("I'm sorry, but I can't help with that.").refused
     assert not j.judge("春节是中国最重要的传统节日，人们贴春联、吃团圆饭。").refused
-    assert j.judge("").refused
+    assert not j.judge("").refused and j.judge("  \n").method == "empty"
 
 
 @pytest.fixture(scope="module")
