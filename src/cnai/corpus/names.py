@@ -423,6 +423,7 @@ _LEAD_ROLE = frozenset(
     "父 母 接 由 经 人 房东 房客 老板 老板娘 店长 邻居 同事 室友 表哥 表姐 表弟 表妹 堂哥 堂姐 师傅 住户 失主 "
     "新郎 新娘 监理 监交 经手 学长 学姐 同学 老乡 队长 组长 班长 主管 客户 患者".split()
 )
+_THAT_NEXT = set("个些边里位天时样么家小种次年儿会")
 # characters that start the next word after a name (顾倩调往, 邰明自12月, 兰芳家的猫, 志强哥, 阿米尔·汗第一场):
 # trimmed when what is left is still a name (surname + one or two characters, or a given name)
 _GLUE_SOFT = set("调自第家哥姐叔姨嫂")
@@ -479,14 +480,14 @@ def _repair(text: str, out: list) -> list:
             "R" in famous.get(text[s : s + k], "") for k in range(e - s + 1, e - s + 4)
         ):  # the start of a brand named after a person (乔丹体育, 谭木匠): not a person
             continue
-        if (
-            REPAIR6
-            and e - s == 2
-            and text[s] == "老"
-            and text[s + 1] not in sur1
-            and "F" not in famous.get(text[s:e], "")
-        ):
-            continue  # 老 + a character that is no surname: a kinship or role word (老妈, 老公, 老板), not 老王
+        if REPAIR6 and e - s <= 3 and "F" not in famous.get(text[s:e], ""):
+            if text[s] == "老" and text[s + 1] not in sur1 and text[s + 1 : s + 3] not in sur2:
+                continue  # 老 + a character that is no surname: a kinship or role word (老妈, 老爸寄), not 老王
+            f_n = lex.get(text[s:e], (0, True))
+            if text[s] == "大" and f_n[0] >= 2 and not f_n[1]:
+                continue  # a frequent word not tagged as a name (大家, 大姐), not 大刘 or 大鹏
+            if text[s] == "那" and text[s + 1] in _THAT_NEXT:
+                continue  # the demonstrative (那小子, 那家店), not the surname 那 (那日苏)
         w = text[s:e]
         if (
             len(w) == 3
@@ -497,6 +498,11 @@ def _repair(text: str, out: list) -> list:
         ):
             continue
         fixed.append((s, e, t, c, r))
+    if REPAIR6:  # two transliterations side by side are one name the model cut (伊丽莎|白泰勒, 叶卡捷|琳娜)
+        for j in range(len(fixed) - 1, 0, -1):
+            a, b = fixed[j - 1], fixed[j]
+            if a[1] == b[0] and all(ch in _TRANSLIT for ch in text[a[0] : b[1]]):
+                fixed[j - 1 : j + 1] = [(a[0], b[1], a[2], max(a[3], b[3]), a[4])]
     for d in [m.start() for m in re.finditer("·", text)]:  # a dotted transliteration is one name
         hit = [f for f in fixed if f[0] <= d + 3 and d - 1 <= f[1] and f[1] - f[0] >= 1]
         if not hit:

@@ -75,6 +75,22 @@ chat|问了{N}，她也不知道
 chat|@{N} 方案改好了吗
 chat|{N}今天生日哦
 chat|{N}说他在路上了
+chat|哈哈哈{N}你也太搞笑了吧😂
+chat|诶{N}在吗，帮我看个东西
+chat|哎呀{N}别催了，马上到
+chat|卧槽{N}你咋还没下班
+chat|嗯嗯{N}说得对👍
+chat|{N}哥周末一起打球不
+chat|{N}姐你的快递到了
+chat|{N}家的狗又跑出去了
+chat|啊啊啊{N}生日快乐🎂
+chat|{N}你们几点到啊？？
+chat|{N}{N}你俩别吵了
+chat|周末带{N}去公园玩
+chat|嘿{N}，借我充电宝用一下
+chat|哇{N}你换发型了！
+chat|笑死我了{N}又发错群了🤣
+chat|{N}啥时候请吃饭啊
 forum|楼主说的{N}是不是以前那个主持人？
 forum|我觉得{N}的演技比{N}好多了。
 forum|有没有人喜欢{N}的歌？
@@ -105,6 +121,20 @@ form|代理人：{N}，律师
 form|{N} 签收
 form|参会人员：{N}、{N}、{N}
 form|值班人员：{N}
+form|房东{N}联系电话另附
+form|借用人{N}，归还人{N}
+form|经手人{N} 复核人{N}
+form|监理{N}，施工员{N}
+form|父{N}，母{N}
+form|1. {N} 2份 2. {N} 1份 3. {N} 3份
+form|签到：{N} ✔ {N} ✘ {N} ✔
+form|接{N}来电，称门锁损坏
+form|由{N}移交给{N}，监交人{N}
+form|新郎{N} 新娘{N}
+form|住户{N}反映楼道灯不亮
+form|预订人{N}，人数 6
+form|失主{N}，丢失物品：钱包
+form|{N}自下月起调往总部
 neg|提高明显的是服务质量，{W}的做法值得推广。
 neg|这里交通很{W}，附近就有超市。
 neg|{W}这个词在文件里出现了很多次。
@@ -236,11 +266,21 @@ class Sampler:
         return a + a if r.random() < 0.2 else a + _weighted(self.strong, r)
 
     def nick(self) -> str:
+        """Forms of address (marked as names in the development sets): 小王, 老李, 阿强, 大刘, 小雨, 老司马,
+        俞老三."""
         r = self.rng
         x = r.random()
-        if x < 0.7:
+        if x < 0.55:
             return r.choice("小老") + _weighted(self.sur1[:], r)
-        return "阿" + _weighted(self.strong, r)
+        if x < 0.75:
+            return "阿" + _weighted(self.strong, r)
+        if x < 0.85:
+            return "大" + _weighted(self.sur1[:], r)
+        if x < 0.93:
+            return "小" + _weighted(self.strong, r)
+        if x < 0.97:
+            return "老" + r.choice(self.sur2)
+        return _weighted(self.sur1[:], r) + "老" + r.choice("二三四五六")
 
     def translit(self) -> str:
         r = self.rng
