@@ -290,3 +290,12 @@ def test_repair_drops_brand_starts_and_kinship_words_with_lao():
     assert _repaired("乔丹体育的官司有了判决", "乔丹") == []
     assert _repaired("老妈说晚上回家吃饭", "老妈") == []
     assert _repaired("老王说晚上回家吃饭", "老王") == ["老王"]
+
+
+def test_repair_drops_demonstratives_and_frequent_da_words_and_joins_transliterations():
+    assert _repaired("邵文博那小子终于脱单了", "那小子") == []
+    assert _repaired("跟大家说一声", "大家") == []
+    assert _repaired("大刘你太逗了", "大刘") == ["大刘"]
+    t = "叶卡捷琳娜的花滑表演"
+    got = names._repair(t, [(0, 3, "person_name", 0.9, "m"), (3, 5, "person_name", 0.8, "m")])
+    assert [t[a:b] for a, b, *_ in got] == ["叶卡捷琳娜"]
