@@ -59,7 +59,9 @@ def test_early_writeback_changes_no_byte_and_leaks_no_descriptor(sample_dir, tmp
     calls = []
     real = inplace.writeback.submit
     monkeypatch.setattr(
-        inplace.writeback, "submit", lambda fd, size=None, owned=False: (calls.append(fd), real(fd, size, owned=owned))
+        inplace.writeback,
+        "submit",
+        lambda fd, size=None, owned=False: (calls.append(fd), real(fd, size, owned=owned)),
     )
     fds = _open_fds()
     with_wb = embed([str(src)], producer=PRODUCER, out=str(tmp_path / "a"), produce_id="x-{n}")
@@ -362,11 +364,15 @@ def test_jpeg_batch_does_not_import_what_it_does_not_use(sample_dir, tmp_path):
         "mods = ['tempfile', 'random', 'shutil', 'hashlib', 'zipfile']\n"
         "print(json.dumps({m: m in sys.modules for m in mods}))\n"
     )
-    env = _env(tmp_path / "cache")  # entry points read from the cache (the first run fills it; a scan needs zipfile)
+    env = _env(
+        tmp_path / "cache"
+    )  # entry points read from the cache (the first run fills it; a scan needs zipfile)
     for _run in range(2):
         shutil.rmtree(out, ignore_errors=True)
         r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
         assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout.splitlines()[-1]) == dict.fromkeys(["tempfile", "random", "shutil", "hashlib", "zipfile"], False)
+    assert json.loads(r.stdout.splitlines()[-1]) == dict.fromkeys(
+        ["tempfile", "random", "shutil", "hashlib", "zipfile"], False
+    )
     assert sorted(os.listdir(out)) == ["0.jpg", "1.jpg"]
     assert all(read_file(str(out / n))["label"] for n in ("0.jpg", "1.jpg"))
