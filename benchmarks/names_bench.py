@@ -72,37 +72,6 @@ class python_path:
         namemodel._COMPILED.update(self.saved)
 
 
-# round 6 part 2: names.find with the change proposed for names.py (notes/issue-16-round6-speed.md, Part 2): the
-# model and the ASCII-capital test in one compiled call (namemodel.tag_text_upper) instead of a regex pass first
-_OLD = """    latin = _UPPER.search(text) is not None
-    rules = (
-        find_rules(text, 0.0, skip_addresses=skip_addresses) if namemodel.USE_RULES or gate or latin else []
-    )"""
-_NEW = """    if not gate and not namemodel.USE_RULES:  # one compiled call: the model and the capital test
-        tagged, latin = namemodel.tag_text_upper(text, None, tagger)
-        rules = find_rules(text, 0.0, skip_addresses=skip_addresses) if latin else []
-    else:
-        latin = _UPPER.search(text) is not None
-        rules = find_rules(text, 0.0, skip_addresses=skip_addresses)
-        tagged = None"""
-_OLD2 = "    tagged = namemodel.tag_text(text, trig if gate else None, tagger, rules)"
-_NEW2 = """    if tagged is None:
-        tagged = namemodel.tag_text(text, trig if gate else None, tagger, rules)"""
-
-
-def proposed_find():
-    """names.find with the proposed change applied to its current source, or None if that source has changed
-    (then the proposal must be redone by hand)."""
-    import inspect
-
-    src = inspect.getsource(names.find)
-    if src.count(_OLD) != 1 or src.count(_OLD2) != 1:
-        return None
-    ns = dict(names.__dict__)
-    exec(compile(src.replace(_OLD, _NEW).replace(_OLD2, _NEW2), names.__file__, "exec"), ns)
-    return ns["find"]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=float, default=1.0)  # 0.2 MB runs take ~5 ms: too noisy
@@ -130,12 +99,6 @@ def main() -> None:
             slow = [names.find(t) for t in prose + faker_docs]
         out["same_output_compiled_vs_python"] = fast == slow
         out["names_found"] = sum(map(len, fast))
-    find2 = proposed_find()
-    if find2 is not None:
-        out["proposed find: same output"] = all(
-            names.find(t) == find2(t) and names.find(t, gate=True) == find2(t, gate=True)
-            for t in prose + faker_docs
-        )
     for label, docs in (
         ("assess prose (0.19 MB)", prose),
         (f"faker zh_CN ({fsize / 1e6:.2f} MB)", faker_docs),
@@ -144,12 +107,11 @@ def main() -> None:
             "find_rules": bench(names.find_rules, docs, a.repeat),
             "find (default)": bench(names.find, docs, a.repeat),
             "find(gate=True)": bench(lambda t: names.find(t, gate=True), docs, a.repeat),
-            "find, proposed names.py change": bench(find2, docs, a.repeat) if find2 else None,
             "namemodel.tag_text (CRF alone)": bench(namemodel.tag_text, docs, a.repeat),
-            # round 6 part 2: the CRF and names.find's "has an ASCII capital" test in one compiled call,
-            # side by side with the regex pass it would replace in names.find
+            # the CRF and the "has an ASCII capital" test in one compiled call (what names.find runs), side by
+            # side with the regex pass it replaced
             "namemodel.tag_text_upper (CRF + capital flag)": bench(namemodel.tag_text_upper, docs, a.repeat),
-            "names._UPPER.search alone": bench(names._UPPER.search, docs, a.repeat),
+            "namemodel._UPPER.search alone": bench(namemodel._UPPER.search, docs, a.repeat),
         }
         c = namemodel._compiled()
         if c is not None:

@@ -232,7 +232,7 @@ def _upper_cases() -> list[str]:
         for n in (0, 1, 4095, 4096, 4097, 9000):
             base = filler * n
             out += [base, "@[" + base + "`{", base + "Z", "A" + base, base[: n // 2] + "Q" + base[n // 2 :]]
-            out.append(base + "Ａ")  # a full-width capital is not an ASCII capital (names._UPPER)
+            out.append(base + "Ａ")  # a full-width capital is not an ASCII capital (namemodel._UPPER)
     return out
 
 
@@ -245,7 +245,7 @@ def test_tag_text_upper_flag(compiled, dev_texts, generated):
     texts += ["Zhang Wei 和王小明。", "wang xiaoming 和王小明。"]
     for text in texts:
         spans, up = compiled.tag_text(text, namemodel._MAX_PIECE, None, True)
-        assert up is (names._UPPER.search(text) is not None), text[:40]
+        assert up is (namemodel._UPPER.search(text) is not None), text[:40]
         assert spans == compiled.tag_text(text, namemodel._MAX_PIECE, None)
         assert namemodel.tag_text_upper(text) == (namemodel.tag_text(text), up)
     seen = {type(compiled.tag_text(t, namemodel._MAX_PIECE, None, True)[1]) for t in texts}
@@ -255,7 +255,7 @@ def test_tag_text_upper_flag(compiled, dev_texts, generated):
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet=st.sampled_from(_ALPHABET + "AZaz@[`{"), max_size=200) | st.text(max_size=60))
 def test_tag_text_upper_random(text):
-    up = names._UPPER.search(text) is not None
+    up = namemodel._UPPER.search(text) is not None
     assert namemodel.tag_text_upper(text) == (namemodel.tag_text(text), up)
 
 

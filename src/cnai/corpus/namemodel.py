@@ -302,16 +302,38 @@ def tag_text(text: str, triggers=None, model=None, rules=None) -> list[tuple[int
     triggers (sorted (start, end) pairs) pieces that none overlaps. rules: names.find_rules' output, read
     only when USE_RULES (candidates as features). The shipped model runs in one compiled call; otherwise
     (another model, rule features, no extension) the loop below, one tag() per piece: the same output."""
+    return _tag_text(text, triggers, model, rules, False)[0]
+
+
+def tag_text_upper(
+    text: str, triggers=None, model=None, rules=None
+) -> tuple[list[tuple[int, int, float]], bool]:
+    """(tag_text(text, ...), whether text holds an ASCII capital A-Z): the compiled call answers both in one
+    pass (names.find reads the second to decide whether the Latin-letter rules must run)."""
+    spans, up = _tag_text(text, triggers, model, rules, True)
+    return spans, (_UPPER.search(text) is not None) if up is None else up
+
+
+_UPPER = re.compile("[A-Z]")  # the Python path's capital test (names.find reads the flag)
+
+
+def _tag_text(
+    text: str, triggers, model, rules, upper: bool
+) -> tuple[list[tuple[int, int, float]], bool | None]:
+    """tag_text's spans and, when `upper` and the compiled call ran, its capital flag (else None)."""
     t = model or tagger()
     if t is None:
-        return []
+        return [], None
     if not USE_RULES and (model is None or model is getattr(_LOCAL, "tagger", None)):
         c = _COMPILED.get("t", False)
         if c is False:
             c = _compiled()
         if c is not None:
-            r = c.tag_text(text, _MAX_PIECE, triggers)
-            return [(s, e, round(m, 3)) for s, e, m in r] if r else r
+            if upper:
+                r, up = c.tag_text(text, _MAX_PIECE, triggers, True)
+            else:
+                r, up = c.tag_text(text, _MAX_PIECE, triggers), None
+            return ([(s, e, round(m, 3)) for s, e, m in r] if r else r), up
     from cnai.corpus import names
 
     out = []
@@ -324,25 +346,7 @@ def tag_text(text: str, triggers=None, model=None, rules=None) -> list[tuple[int
             [(s - a, e - a, c) for s, e, _t, c, _r in rules or () if a <= s and e <= b] if USE_RULES else None
         )
         out += [(a + s, a + e, c) for s, e, c in tag(text[a:b], rs, t)]
-    return out
-
-
-def tag_text_upper(
-    text: str, triggers=None, model=None, rules=None
-) -> tuple[list[tuple[int, int, float]], bool]:
-    """(tag_text(text, ...), whether text holds an ASCII capital A-Z): the compiled call answers both in one
-    pass (names.find reads the second to decide whether the Latin-letter rules must run)."""
-    if not USE_RULES and (model is None or model is getattr(_LOCAL, "tagger", None)) and (model or tagger()):
-        c = _COMPILED.get("t", False)
-        if c is False:
-            c = _compiled()
-        if c is not None:
-            r, up = c.tag_text(text, _MAX_PIECE, triggers, True)
-            return ([(s, e, round(m, 3)) for s, e, m in r] if r else r), up
-    return tag_text(text, triggers, model, rules), _UPPER.search(text) is not None
-
-
-_UPPER = re.compile("[A-Z]")  # names._UPPER
+    return out, None
 
 
 def tag_python(text: str, rule_spans=None, model=None) -> list[tuple[int, int, float]]:

@@ -360,7 +360,6 @@ def find_rules(
 GATE = 0.05
 GIVEN_TRIGGER = True
 SNAP = True
-_UPPER = re.compile("[A-Z]")
 _SENT = re.compile(r"[^。！？!?；;\n]+[。！？!?；;\n]*|[。！？!?；;\n]+")
 
 
@@ -538,10 +537,12 @@ def find(
     if tagger is None:
         return find_rules(text, threshold, skip_addresses=skip_addresses)
     # the rules run when the model reads their candidates, for the gate, and for Latin-letter names
-    latin = _UPPER.search(text) is not None
-    rules = (
-        find_rules(text, 0.0, skip_addresses=skip_addresses) if namemodel.USE_RULES or gate or latin else []
-    )
+    if not gate and not namemodel.USE_RULES:  # one compiled call: the model and the capital test
+        tagged, latin = namemodel.tag_text_upper(text, None, tagger)
+        rules = find_rules(text, 0.0, skip_addresses=skip_addresses) if latin else []
+    else:
+        rules = find_rules(text, 0.0, skip_addresses=skip_addresses)
+        tagged = None
     if gate:
         trig = [(f[0], f[1]) for f in rules if f[3] >= GATE]
         trig += [(m.start(), m.end()) for m in _famous_rx().finditer(text)]
@@ -554,7 +555,8 @@ def find(
         trig.sort()
     # the model on each sentence piece (_pieces) holding a Chinese character (and, gated, a trigger): one
     # compiled call for the whole text (namemodel.tag_text; the per-piece Python loop without the extension)
-    tagged = namemodel.tag_text(text, trig if gate else None, tagger, rules)
+    if tagged is None:
+        tagged = namemodel.tag_text(text, trig if gate else None, tagger, rules)
     if not tagged and not rules:  # nothing from the model nor the rules (most prose): nothing to merge
         return []
     why = {(s, e): r for s, e, _t, _c, r in rules}
