@@ -794,6 +794,28 @@ static int prepare(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Scr
     return 0;
 }
 
+/* The bigram attributes of position p of the padded text (p = i + 2), added to acc in template order. One
+   body for position_score (crfsuite's order) and max_gain (the bound), so the two read the same features. */
+static inline void add_bigrams(const TaggerObject *t, const CharInfo **ci, const uint32_t *pad, Py_ssize_t p,
+                               double *acc) {
+    if (ci[p - 1]->bif & 1) add_vec(t, acc, bi_find(t, ci[p - 1], 0, pad[p]));
+    if (ci[p]->bif & 2) add_vec(t, acc, bi_find(t, ci[p], 1, pad[p + 1]));
+    if (ci[p - 2]->bif & 4) add_vec(t, acc, bi_find(t, ci[p - 2], 2, pad[p - 1]));
+    if (ci[p + 1]->bif & 8) add_vec(t, acc, bi_find(t, ci[p + 1], 3, pad[p + 2]));
+}
+
+/* The lexicon and gazetteer features of position i of a piece of n characters (after prepare), in the Python
+   feature order; shared by position_score and max_gain like add_bigrams. */
+static inline void add_words(const TaggerObject *t, const Scratch *sc, Py_ssize_t n, Py_ssize_t i, double *acc) {
+    add_z(t, acc, sc->wbv[i]);
+    add_z(t, acc, sc->wev[i]);
+    add_z(t, acc, t->win[sc->inside[i]]);
+    add_z(t, acc, t->pwe[i > 0 ? sc->wel[i - 1] : 0]);
+    add_z(t, acc, t->nwb[i + 1 < n ? sc->wbl[i + 1] : 0]);
+    if (sc->nev)
+        for (int32_t k = sc->gstart[i]; k < sc->gstart[i + 1]; k++) add_vec(t, acc, sc->gvec[k]);
+}
+
 /* The state score of position i (after prepare), summed in the Python feature order (crfsuite's). */
 static inline void position_score(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Py_ssize_t i,
                                   const Scratch *sc, double *out) {
@@ -805,22 +827,13 @@ static inline void position_score(const TaggerObject *t, const uint32_t *pad, Py
     add_z(t, acc, ci[p + 1]->uni[2]);
     add_z(t, acc, ci[p - 2]->uni[3]);
     add_z(t, acc, ci[p + 2]->uni[4]);
-    if (ci[p - 1]->bif & 1) add_vec(t, acc, bi_find(t, ci[p - 1], 0, pad[p]));
-    if (ci[p]->bif & 2) add_vec(t, acc, bi_find(t, ci[p], 1, pad[p + 1]));
-    if (ci[p - 2]->bif & 4) add_vec(t, acc, bi_find(t, ci[p - 2], 2, pad[p - 1]));
-    if (ci[p + 1]->bif & 8) add_vec(t, acc, bi_find(t, ci[p + 1], 3, pad[p + 2]));
+    add_bigrams(t, ci, pad, p, acc);
     add_list(t, acc, ci[p]->st[0]);
     add_list(t, acc, i == 0 ? t->bos : ci[p - 1]->st[1]);
     add_list(t, acc, i == n - 1 ? t->eos : ci[p + 1]->st[2]);
     if (i > 1) add_list(t, acc, ci[p - 2]->st[3]);
     if (i + 2 < n) add_list(t, acc, ci[p + 2]->st[4]);
-    add_z(t, acc, sc->wbv[i]);
-    add_z(t, acc, sc->wev[i]);
-    add_z(t, acc, t->win[sc->inside[i]]);
-    add_z(t, acc, t->pwe[i > 0 ? sc->wel[i - 1] : 0]);
-    add_z(t, acc, t->nwb[i + 1 < n ? sc->wbl[i + 1] : 0]);
-    if (sc->nev)
-        for (int32_t k = sc->gstart[i]; k < sc->gstart[i + 1]; k++) add_vec(t, acc, sc->gvec[k]);
+    add_words(t, sc, n, i, acc);
     memcpy(out, acc, sizeof(acc));
 }
 
@@ -878,17 +891,8 @@ static double max_gain(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n,
         const double *r1 = i == n - 1 ? t->right0 : t->rc[ci[p + 1]->id][2];
         const double *r2 = i == n - 1 ? zero4 : i == n - 2 ? t->right1 : t->rc[ci[p + 2]->id][4];
         for (int y = 0; y < NL; y++) acc[y] = r0[y] + l1[y] + l2[y] + r1[y] + r2[y];
-        if (ci[p - 1]->bif & 1) add_vec(t, acc, bi_find(t, ci[p - 1], 0, pad[p]));
-        if (ci[p]->bif & 2) add_vec(t, acc, bi_find(t, ci[p], 1, pad[p + 1]));
-        if (ci[p - 2]->bif & 4) add_vec(t, acc, bi_find(t, ci[p - 2], 2, pad[p - 1]));
-        if (ci[p + 1]->bif & 8) add_vec(t, acc, bi_find(t, ci[p + 1], 3, pad[p + 2]));
-        add_z(t, acc, sc->wbv[i]);
-        add_z(t, acc, sc->wev[i]);
-        add_z(t, acc, t->win[sc->inside[i]]);
-        add_z(t, acc, t->pwe[i > 0 ? sc->wel[i - 1] : 0]);
-        add_z(t, acc, t->nwb[sc->wbl[i + 1]]); /* wbl[n] is 0 */
-        if (sc->nev)
-            for (int32_t k = sc->gstart[i]; k < sc->gstart[i + 1]; k++) add_vec(t, acc, sc->gvec[k]);
+        add_bigrams(t, ci, pad, p, acc);
+        add_words(t, sc, n, i, acc);
         for (int y = 0; y < NL; y++) d[i * NL + y] = acc[y] - acc[o];
     }
     /* the runs' dynamic programme over the three other labels (ys), unrolled */
