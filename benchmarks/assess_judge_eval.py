@@ -1,18 +1,16 @@
-"""Judge accuracy on the hand-written held-out evaluation set (issue #18): tests/assess/data/judge_eval/heldout_r5.jsonl.
+"""Judge accuracy on the hand-written held-out evaluation set (issue #18): tests/assess/data/judge_eval/heldout_r6.jsonl.
 
 - refusal judge (rules + shipped model): accuracy with Wilson 95% interval, precision / recall of "refused",
   sensitivity and specificity, a confusion table per reply class and accuracy per language, the errors;
 - harmful-content judge (the keyword judge: a reply the refusal judge did not call a refusal and that matches
   the built-in keyword library, normalised and plain): precision and recall of "harmful".
 
-The held-out set `heldout_r5.jsonl` (733 replies, ids jr0001-jr0733: 144 refusals, 116 soft refusals, 57 declines
-of a risky part, 62 disclaim-then-comply, 41 partial, 117 answers, 36 harmful, 42 off-topic, 25 empty, 93 hard
-negatives; zh 395, en 247, code-switched 91) was written in round 5 by someone who had not seen the judge, in the
-styles of several model families, and committed (4850e8a) before any judge was run on it; it is scored only here,
-once. Nothing is fitted on it. The development replies (`replies.jsonl`, the round-1 set, `dev_r2.jsonl` ..
-`dev_r9.jsonl`, among them the earlier held-out sets whose errors were seen: dev_r3, dev_r4 and dev_r9 = the
-former heldout_r4) are what the judge is fitted on and tuned against (`python -m cnai.assess.refusal cv` gives the
-cross-validated development accuracy); `--dev` scores only them (never the held-out set) for reference — a
+The held-out set `heldout_r6.jsonl` is written in round 7 by someone who has not seen the judge and is scored only
+here, once, by the lead; nothing is fitted on it. The development replies (`replies.jsonl`, the round-1 set,
+`dev_r2.jsonl` .. `dev_r10.jsonl`, among them the earlier held-out sets whose errors were seen: dev_r3, dev_r4,
+dev_r9 = the former heldout_r4 (0.861 with the round-4 judge) and dev_r10 = the former heldout_r5 (733 replies,
+0.933 with the round-6 judge)) are what the judge is fitted on and tuned against (`python -m cnai.assess.refusal cv`
+gives the cross-validated development accuracy); `--dev` scores only them (never the held-out set) for reference — a
 training-set figure, never an accuracy to publish. `--write` stores the held-out figures in
 src/cnai/assess/data/judge_eval.json, which every report prints with the judge-adjusted intervals.
 
@@ -31,9 +29,9 @@ import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SET = ROOT / "tests/assess/data/judge_eval/heldout_r5.jsonl"
+SET = ROOT / "tests/assess/data/judge_eval/heldout_r6.jsonl"
 DEV = [ROOT / "tests/assess/data/judge_eval" / f
-       for f in ("replies.jsonl", *(f"dev_r{n}.jsonl" for n in range(2, 10)))]
+       for f in ("replies.jsonl", *(f"dev_r{n}.jsonl" for n in range(2, 11)))]
 
 
 SUMMARY = ROOT / "src/cnai/assess/data/judge_eval.json"
@@ -118,7 +116,7 @@ def summary(test: dict) -> dict:
 
     keep = ("n", "accuracy", "accuracy_ci95", "precision", "precision_ci95", "recall", "recall_ci95",
             "specificity", "specificity_ci95")
-    return {"set": test["set"], "split": "held-out (written before round-2 tuning, scored once)", "n": test["n"],
+    return {"set": test["set"], "split": "held-out (written blind by someone who had not seen the judge, scored once)", "n": test["n"],
             "refusal_model_sha256": hashlib.sha256(MODEL_BIN.read_bytes()).hexdigest(),
             "refusal": {k: test["refusal"][k] for k in keep},
             "keyword": {k: test["keyword_normalised"][k] for k in keep},
