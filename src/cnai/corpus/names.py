@@ -400,6 +400,13 @@ def _famous_rx():
 
 REPAIR = True
 REPAIR6 = True  # round-6 repairs (leading interjections/role words, more glued ends), for A/B runs
+REPAIR7 = True  # round-7 repairs (dotted names, Latin single names, compound surnames), for A/B runs
+# a Latin-letter name the model found inside Chinese text (Amy, Tony, Anna Müller): one to three capitalised
+# words of letters only (no digits, no all-capitals: those are codes and acronyms)
+_LATIN_NAME = re.compile(r"[A-Z][a-zà-öø-ÿ]{1,12}(?: [A-Z][a-zà-öø-ÿ]{1,14}){0,2}")
+# characters that start a transliterated given name more often than the table says (亚历山大·, 亚历山德拉):
+# the dotted-name walk to the left reads them as transliteration characters too
+_TRANSLIT_WALK = set(_TRANSLIT) | set("历山大捷叶")
 _LATIN_THIRD = re.compile(r" [A-Z][a-z]{1,10}(?![A-Za-z])")
 # characters that, right after a name, start the next word (黄毅副市长, 高鹗续写, 符晓宇因): rare as the last
 # character of a given name, so a span ending in one lost its real end (checked on leave-one-set-out)
@@ -410,6 +417,9 @@ _GLUE_NICK = set("刚挺说也都就又还才在把被给跟让和的是要会�
 # 林业局, 黄金周, 温和派) is that word, unless it is a well-known person or its last two characters are a
 # word themselves, as given names often are (潘长江, 钟南山, 林海峰)
 _THING_END = set("山江河湖海林嘴局周派卡树藤松岭峰洲岛湾港桥寺庙塔楼园馆店厂所站院会节杯赛队")
+_THING_END7 = (_THING_END - {"林"}) | {"洞"}  # 林: see _repair (季羡林 is a name, 胡杨林 a wood); 洪崖洞
+# capital numerals of amounts in receipts and IOUs (伍仟元整, 陆佰元): 伍/陆 are surnames, the rest is money
+_AMOUNT = set("壹贰叁肆伍陆柒捌玖拾佰仟万亿元圆角整零")
 
 
 # an interjection the model ran into a name's start (诶司马琦, 哎呀铁柱): never a surname, so cut off; 哈/呵/嘻
@@ -426,6 +436,7 @@ _THAT_NEXT = set("个些边里位天时样么家小种次年儿会")
 # characters that start the next word after a name (顾倩调往, 邰明自12月, 兰芳家的猫, 志强哥, 阿米尔·汗第一场):
 # trimmed when what is left is still a name (surname + one or two characters, or a given name)
 _GLUE_SOFT = set("调自第家哥姐叔姨嫂")
+_GLUE_SOFT7 = set("寄")  # round 7: 丹丹寄到 ...
 
 
 def _trim_lead(text: str, s: int, e: int, sur1, sur2) -> int:
@@ -449,13 +460,13 @@ def _repair(text: str, out: list) -> list:
 
     lex = namemodel.lexicon()
     famous = namemodel.gazetteer()
-    sur1, sur2 = _tables()[:2]
+    sur1, sur2, given = _tables()[:3]
     fixed = []
     for s, e, t, c, r in out:
         if REPAIR6 and e - s >= 3:
             s = _trim_lead(text, s, e, sur1, sur2)
             w = text[s:e]
-            if w[-1] in _GLUE_SOFT and (
+            if (w[-1] in _GLUE_SOFT or (REPAIR7 and w[-1] in _GLUE_SOFT7)) and (
                 ("·" in w and w[-2] != "·")
                 or (len(w) in (3, 4) and w[0] in sur1 and w[:2] not in sur2)
                 or (len(w) in (4, 5) and w[:2] in sur2)
@@ -487,10 +498,28 @@ def _repair(text: str, out: list) -> list:
                 continue  # a frequent word not tagged as a name (大家, 大姐), not 大刘 or 大鹏
             if text[s] == "那" and text[s + 1] in _THAT_NEXT:
                 continue  # the demonstrative (那小子, 那家店), not the surname 那 (那日苏)
+        if (
+            REPAIR7
+            and e - s == 3
+            and text[s : s + 2] in sur2
+            and e < len(text)
+            and text[e] not in _STOP
+            and text[e] not in _RIGHT_OK
+            and text[e] not in _GLUE_NICK
+            and given.get(text[e], -3.0) >= 0.5
+            and lex.get(text[e : e + 2], (0, False))[0] < 3  # not the start of a word (宇文嘉|博士)
+        ):  # a compound surname takes one or two given characters: 闻人秀|英 -> 闻人秀英
+            e += 1
         w = text[s:e]
+        if REPAIR7 and all(ch in _AMOUNT for ch in w[1:]) and any(ch in "拾佰仟元圆角整" for ch in w):
+            continue  # an amount in capital numerals (伍仟元), not 伍 + a given name
         if (
             len(w) == 3
-            and w[-1] in _THING_END
+            and (
+                w[-1] in _THING_END7 or (w[-1] == "林" and w[:2] in lex)  # 胡杨林, but 季羡林
+                if REPAIR7
+                else w[-1] in _THING_END
+            )
             and w in lex
             and w[1:] not in lex
             and "F" not in famous.get(w, "")
@@ -504,11 +533,23 @@ def _repair(text: str, out: list) -> list:
             if a[1] == b[0] and sum(ch in _TRANSLIT for ch in w) >= 0.6 * len(w):  # the table misses 叶, 捷
                 fixed[j - 1 : j + 1] = [(a[0], b[1], a[2], max(a[3], b[3]), a[4])]
     for d in [m.start() for m in re.finditer("·", text)]:  # a dotted transliteration is one name
-        hit = [f for f in fixed if f[0] <= d + 3 and d - 1 <= f[1] and f[1] - f[0] >= 1]
+        hit = [
+            f
+            for f in fixed
+            if f[0] <= d + 3
+            and d - 1 <= f[1]
+            and f[1] - f[0] >= 1
+            and (  # not a name after the dotted one (詹姆斯·李和汤慧): only what runs on from the dot
+                not REPAIR7
+                or f[0] <= d + 1
+                or not any(ch in "和与及跟同或、，,；; " for ch in text[d + 1 : f[0]])
+            )
+        ]
         if not hit:
             continue
         lo = d
-        while lo > 0 and text[lo - 1] in _TRANSLIT and d - lo < 6:
+        walk = _TRANSLIT_WALK if REPAIR7 else _TRANSLIT
+        while lo > 0 and text[lo - 1] in walk and d - lo < 6:
             lo -= 1
         lo, hi = min([lo] + [f[0] for f in hit]), max([d + 2] + [f[1] for f in hit])
         for k in range(d + 2, hi - 1):  # less a dictionary word the model ran into (凯文·李|明天)
@@ -519,6 +560,38 @@ def _repair(text: str, out: list) -> list:
             conf = max(f[3] for f in hit)
             fixed = [f for f in fixed if f not in hit] + [(lo, hi, "person_name", conf, hit[0][4])]
     return sorted(fixed)
+
+
+_LIST_SEP = "、 "
+
+
+def _list_items(text: str, out: list) -> list:
+    """A list of names set apart by 、 or spaces (嘉琪 雅琴 海燕 明天都来吗): an item of two or three Chinese
+    characters right after two found names in that list, ended by the same separator, is a name too."""
+    from cnai.corpus import namemodel
+
+    lex = namemodel.lexicon()
+    spans = sorted((f[0], f[1]) for f in out if f[3] >= 0.5)
+    add = []
+    for (_a0, a1), (b0, b1) in zip(spans, spans[1:], strict=False):
+        if b0 != a1 + 1 or text[a1] not in _LIST_SEP or b1 >= len(text) or text[b1] != text[a1]:
+            continue
+        sep, j = text[a1], b1 + 1
+        k = j
+        while k < len(text) and k - j < 4 and _CJK.match(text[k]):
+            k += 1
+        w = text[j:k]
+        f = lex.get(w, (0, True))
+        if (
+            2 <= len(w) <= 3
+            and k < len(text)
+            and text[k] == sep
+            and not any(c in _STOP for c in w)
+            and (f[1] or f[0] < 3)  # not an ordinary word (明天, 大家)
+            and not any(g0 < k and j < g1 for g0, g1 in spans)
+        ):
+            add.append((j, k, "person_name", 0.55, "name model; in a list of names"))
+    return add
 
 
 def find(
@@ -570,7 +643,19 @@ def find(
         )
         for s, e, c in tagged
         if not any(ch.isascii() for ch in text[s:e])
-    ]  # Latin names: the rules' patterns
+    ]  # Latin names: the rules' patterns, and (REPAIR7) the model's when they look like a name (Amy, Tony)
+    if REPAIR7:  # the rules' Latin patterns first (David Chen), the model's Latin spans elsewhere
+        latin_rules = [(f[0], f[1]) for f in rules if f[3] >= 0.5 and text[f[0]].isascii()]
+        out += [
+            (s, e, "person_name", _rescale(c), "name model (Latin letters)")
+            for s, e, c in tagged
+            if text[s].isascii()
+            and not any(s < b and a < e for a, b in latin_rules)
+            and _LATIN_NAME.fullmatch(text, s, e)
+            and not (s > 0 and text[s - 1].isalnum() and text[s - 1].isascii())
+            and not (e < len(text) and text[e].isalnum() and text[e].isascii())
+        ]
+        out.sort()
     if REPAIR and out:
         out = _repair(text, out)
     if SNAP and out:  # a span one character short of a well-known name is that name (马伊 -> 马伊琍)
@@ -593,6 +678,8 @@ def find(
         if f[3] >= 0.5 and text[f[0]].isascii() and all(f[1] <= g[0] or g[1] <= f[0] for g in out):
             m = _LATIN_THIRD.match(text, f[1]) if REPAIR else None
             out.append((f[0], m.end(), *f[2:]) if m else f)  # Chan Tai Man, Nguyen Van An: three parts
+    if REPAIR7 and len(out) >= 2:
+        out += _list_items(text, out)
     kept: list = []
     for f in sorted(out, key=lambda f: -f[3]):  # non-overlapping, the surer first
         if f[3] >= threshold and all(f[1] <= g[0] or g[1] <= f[0] for g in kept):
