@@ -567,13 +567,26 @@ _LIST_SEP = "、 "
 
 def _list_items(text: str, out: list) -> list:
     """A list of names set apart by 、 or spaces (嘉琪 雅琴 海燕 明天都来吗): an item of two or three Chinese
-    characters right after two found names in that list, ended by the same separator, is a name too."""
+    characters between two found names, or right after two of them and ended by the same separator, is a
+    name too."""
     from cnai.corpus import namemodel
 
     lex = namemodel.lexicon()
     spans = sorted((f[0], f[1]) for f in out if f[3] >= 0.5)
     add = []
     for (_a0, a1), (b0, b1) in zip(spans, spans[1:], strict=False):
+        w = text[a1 + 1 : b0 - 1]
+        f = lex.get(w, (0, True))
+        if (  # one item between two found names (俞子墨、钱多多、蒋一鸣)
+            a1 < len(text)
+            and text[a1] == "、"  # not spaces: forms alternate labels and names (周一 司马文静 周二 巫晓梅)
+            and text[b0 - 1] == "、"
+            and 2 <= len(w) <= 3
+            and all(_CJK.match(c) and c not in _STOP for c in w)
+            and (f[1] or f[0] < 3)
+        ):
+            add.append((a1 + 1, b0 - 1, "person_name", 0.55, "name model; in a list of names"))
+            continue
         if b0 != a1 + 1 or text[a1] not in _LIST_SEP or b1 >= len(text) or text[b1] != text[a1]:
             continue
         sep, j = text[a1], b1 + 1
