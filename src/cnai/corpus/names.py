@@ -437,6 +437,9 @@ _THAT_NEXT = set("个些边里位天时样么家小种次年儿会")
 # trimmed when what is left is still a name (surname + one or two characters, or a given name)
 _GLUE_SOFT = set("调自第家哥姐叔姨嫂")
 _GLUE_SOFT7 = set("寄")  # round 7: 丹丹寄到 ...
+_KIN_AFTER = frozenset("叔叔 哥哥 姐姐 大哥 大姐 阿姨".split())
+# what ends a list of names (郦晓晨、鞠海波、佘志刚四人被授予 ...): a count of people, 等, or a break
+_LIST_END = re.compile(r"[一二两三四五六七八九十几]+(?:位|个人|人|名)|等|都|共|[、，。；;,｜|）)]")
 
 
 def _trim_lead(text: str, s: int, e: int, sur1, sur2) -> int:
@@ -486,6 +489,15 @@ def _repair(text: str, out: list) -> list:
                 or (n == 3 and text[s] not in sur1 and not compound)  # 国栋刚: a given name alone
             ):
                 e -= 1
+        if (
+            REPAIR7
+            and e - s == 2
+            and s > 0
+            and text[e - 1 : e + 1] in _KIN_AFTER
+            and _CJK.match(text[s - 1])
+            and text[s - 1] not in _LEAD_INTERJ
+        ):  # the model took a form of address for the name's end (建国|叔叔 tagged 国叔, 和平|大哥 tagged 平大)
+            s, e = s - 1, e - 1
         if REPAIR6 and any(
             "R" in famous.get(text[s : s + k], "") for k in range(e - s + 1, e - s + 4)
         ):  # the start of a brand named after a person (乔丹体育, 谭木匠): not a person
@@ -572,6 +584,7 @@ def _list_items(text: str, out: list) -> list:
     from cnai.corpus import namemodel
 
     lex = namemodel.lexicon()
+    sur1, sur2 = _tables()[:2]
     spans = sorted((f[0], f[1]) for f in out if f[3] >= 0.5)
     add = []
     for (_a0, a1), (b0, b1) in zip(spans, spans[1:], strict=False):
@@ -590,6 +603,21 @@ def _list_items(text: str, out: list) -> list:
         if b0 != a1 + 1 or text[a1] not in _LIST_SEP or b1 >= len(text) or text[b1] != text[a1]:
             continue
         sep, j = text[a1], b1 + 1
+        if sep == "、":  # the last item of a 、 list: two or three characters, then a count or a break
+            for k in (j + 3, j + 2):
+                w = text[j:k]
+                f = lex.get(w, (0, True))
+                if (
+                    len(w) == k - j
+                    and all(_CJK.match(c) and c not in _STOP for c in w)
+                    and (f[1] or f[0] < 3)
+                    and _LIST_END.match(text, k)
+                    and (k == j + 2 or w[0] in sur1 or w[:2] in sur2)
+                    and not any(g0 < k and j < g1 for g0, g1 in spans)
+                ):
+                    add.append((j, k, "person_name", 0.55, "name model; in a list of names"))
+                    break
+            continue
         k = j
         while k < len(text) and k - j < 4 and _CJK.match(text[k]):
             k += 1
