@@ -577,6 +577,11 @@ def _repair(text: str, out: list) -> list:
 _LIST_SEP = "、 "
 
 
+def _list_word(w: str, sur1) -> bool:
+    """Chinese characters, none a function word, but a surname may lead (向阳 in 田原、向阳三位)."""
+    return all(_CJK.match(c) and (c not in _STOP or (k == 0 and c in sur1)) for k, c in enumerate(w))
+
+
 def _list_items(text: str, out: list) -> list:
     """A list of names set apart by 、 or spaces (嘉琪 雅琴 海燕 明天都来吗): an item of two or three Chinese
     characters between two found names, or right after two of them and ended by the same separator, is a
@@ -595,7 +600,7 @@ def _list_items(text: str, out: list) -> list:
             and text[a1] == "、"  # not spaces: forms alternate labels and names (周一 司马文静 周二 巫晓梅)
             and text[b0 - 1] == "、"
             and 2 <= len(w) <= 3
-            and all(_CJK.match(c) and c not in _STOP for c in w)
+            and _list_word(w, sur1)
             and (f[1] or f[0] < 3)
         ):
             add.append((a1 + 1, b0 - 1, "person_name", 0.55, "name model; in a list of names"))
@@ -609,7 +614,7 @@ def _list_items(text: str, out: list) -> list:
                 f = lex.get(w, (0, True))
                 if (
                     len(w) == k - j
-                    and all(_CJK.match(c) and c not in _STOP for c in w)
+                    and _list_word(w, sur1)
                     and (f[1] or f[0] < 3)
                     and _LIST_END.match(text, k)
                     and (k == j + 2 or w[0] in sur1 or w[:2] in sur2)
