@@ -437,6 +437,7 @@ _THAT_NEXT = set("个些边里位天时样么家小种次年儿会")
 # trimmed when what is left is still a name (surname + one or two characters, or a given name)
 _GLUE_SOFT = set("调自第家哥姐叔姨嫂")
 _GLUE_SOFT7 = set("寄")  # round 7: 丹丹寄到 ...
+_TITLE_ONLY = frozenset("老师 师傅 医生 大夫 经理 主任 教授 律师 阿姨 叔叔 大爷 大妈 同学 老板".split())
 _KIN_AFTER = frozenset("叔叔 哥哥 姐姐 大哥 大姐 阿姨".split())
 # what ends a list of names (郦晓晨、鞠海波、佘志刚四人被授予 ...): a count of people, 等, or a break
 _LIST_END = re.compile(r"[一二两三四五六七八九十几]+(?:位|个人|人|名)|等|都|共|[、，。；;,｜|）)]")
@@ -523,6 +524,13 @@ def _repair(text: str, out: list) -> list:
         ):  # a compound surname takes one or two given characters: 闻人秀|英 -> 闻人秀英
             e += 1
         w = text[s:e]
+        if (
+            REPAIR7
+            and 2 <= len(w) <= 3
+            and w[0] in sur1
+            and (w[1:] in _TITLE_ONLY or w[1:] + text[e : e + 1] in _TITLE_ONLY)
+        ):
+            continue  # a surname and a title alone (缪老师, 王师傅) is a form of address, not a name
         if REPAIR7 and all(ch in _AMOUNT for ch in w[1:]) and any(ch in "拾佰仟元圆角整" for ch in w):
             continue  # an amount in capital numerals (伍仟元), not 伍 + a given name
         if (
