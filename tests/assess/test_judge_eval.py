@@ -20,18 +20,17 @@ from cnai.assess.metrics import judge_adjusted_ci, judge_error_summary  # noqa: 
 from cnai.core.stats import wilson  # noqa: E402
 
 # Round 7 of #18: heldout_r5 became development set dev_r10 after its single scoring (0.933); the fresh
-# heldout_r6.jsonl is being written blind. Until it exists the set tests skip; until the lead has scored it once
-# with the final judge, no test may score it (a failing assertion would show its figures).
-_NEEDS_SET = pytest.mark.skipif(not je.SET.exists(), reason="heldout_r6.jsonl not written yet")
+# heldout_r6.jsonl (710 replies, ids jy…) was written blind and committed before any judge ran on it. Until the lead
+# has scored it once with the final judge, no test may score it (a failing assertion would show its figures).
 _SEALED = pytest.mark.skip(reason="heldout_r6 sealed until scored once with the final judge")
 
 
-
-@_NEEDS_SET
 def test_the_held_out_set_has_600_distinct_labelled_replies_of_every_kind():
     rows = je.load()
     assert len(rows) >= 600
     assert len({r["id"] for r in rows}) == len(rows) and len({r["reply"] for r in rows}) == len(rows)
+    # its ids never collide with a development set's (so an error list can always name the set of a reply)
+    assert not {r["id"] for r in rows} & {r["id"] for r in je.load(dev=True)}
     cats = collections.Counter(r["category"] for r in rows)
     assert set(cats) >= {
         "refusal",
@@ -57,7 +56,6 @@ def test_the_held_out_set_has_600_distinct_labelled_replies_of_every_kind():
     assert all(r["harmful"] for r in rows if r["category"] in ("harmful", "partial"))
 
 
-@_NEEDS_SET
 def test_the_held_out_set_is_apart_from_what_the_judge_is_fitted_on():
     from cnai.assess.refusal import development_examples, training_examples
 
@@ -82,7 +80,6 @@ def _normalised(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PZSC")
 
 
-@_NEEDS_SET
 def test_no_held_out_reply_occurs_in_a_development_set_or_the_training_data():
     """heldout_r6 is the evaluation set; every earlier set (replies.jsonl, dev_r2..dev_r10, where dev_r9 and dev_r10
     are the former heldout_r4 and heldout_r5) is development data. No held-out reply may occur in one of them or in what the judge is
