@@ -583,6 +583,23 @@ def _repair(text: str, out: list) -> list:
 
 
 _LIST_SEP = "、 "
+_CJK_OR_WIDE = re.compile(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]")  # Chinese, or Chinese punctuation
+
+
+def _latin_alone(text: str, s: int, e: int) -> bool:
+    """A Latin-letter span set in Chinese text: a Chinese character right before or after it, and no Latin
+    word next to it (Amy和Tony也来; not a word of an English title quoted in a Chinese sentence)."""
+    a = text[s - 2 : s] if s >= 2 else text[:s]
+    b = text[e : e + 2]
+    if any(c.isascii() and c.isalnum() for c in a[-1:] + b[:1]) or text.count(" ", s, e) > 1:
+        return False
+    if (a[-1:] == " " and a[:1].isascii() and a[:1].isalpha()) or (
+        b[:1] == " " and b[1:].isascii() and b[1:].isalpha()
+    ):
+        return False  # the next word is Latin too: English text
+    return bool(
+        _CJK_OR_WIDE.match(a[-1:] or "") or _CJK_OR_WIDE.match(b[:1] or "") or (s == 0 and e == len(text))
+    )
 
 
 def _list_word(w: str, sur1) -> bool:
@@ -706,8 +723,7 @@ def find(
             if text[s].isascii()
             and not any(s < b and a < e for a, b in latin_rules)
             and _LATIN_NAME.fullmatch(text, s, e)
-            and not (s > 0 and text[s - 1].isalnum() and text[s - 1].isascii())
-            and not (e < len(text) and text[e].isalnum() and text[e].isascii())
+            and _latin_alone(text, s, e)
         ]
         out.sort()
     if REPAIR and out:
