@@ -81,6 +81,36 @@ def batch_opts(f):
     return f
 
 
+def embed_batch_opts(f):
+    """batch_opts with `-j auto` as the default: labelling new copies spends most of its time in the kernel's
+    copy, so two worker threads overlap one file's copy with the next file's parsing (issue #19: a labelled
+    copy within 1.2x of `cp`)."""
+    jobs = click.option("--workers", "-j", type=JOBS, default="auto", show_default=True,
+                        help="Parallel workers; auto = 2 threads for plain labelling on a machine with 2 or more "
+                        "cores, 1 when signing (SM2 or C2PA) or for a single file.")
+    for o in reversed([common_batch[0], jobs, common_batch[2]]):
+        f = o(f)
+    return f
+
+
+class _Jobs(click.ParamType):
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if value is None or value == "auto":
+            return None
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a whole number or 'auto'", param, ctx)
+        if not 1 <= n <= 64:
+            self.fail(f"{n} is not in the range 1<=x<=64", param, ctx)
+        return n
+
+
+JOBS = _Jobs()
+
+
 def producer_opts(*, producer_help: str, produce_id_help: str, out_help: str, out_required: bool = False):
     """The label fields a writing command takes (paths, producer, ProduceID, Label, -o), shared by
     `embed` and `watermark embed` so they parse and document them alike."""
@@ -128,7 +158,7 @@ def label() -> None:
               "c2pa.actions with the IPTC source type) with this PEM certificate chain, signer first.")
 @click.option("--c2pa-key", type=click.Path(dir_okay=False), help="PEM private key of the C2PA signer (default: "
               "the PEM in $CNAI_C2PA_KEY). Never logged.")
-@batch_opts
+@embed_batch_opts
 def embed(paths, producer, produce_id, label_value, outdir, in_place, fill_propagator, hash_only, sign, iptc, hash_alg,
           allow_damaged, resume, c2pa_cert, c2pa_key, fmt, workers, progress) -> None:
     """Write (or replace) the implicit label. Pixels and samples are never re-encoded."""

@@ -130,7 +130,7 @@ def _embed_one(item, *, producer, produce_id, label, in_place, fill, hash_only, 
 def embed(paths: Iterable[str], *, producer: str, out: str | None = None, in_place: bool = False,
           produce_id: str | None = None, label: str = "1", fill_propagator: bool = False, hash: bool = False,
           sign: bool = False, iptc: bool = False, hash_alg: str = "sha256", allow_damaged: bool = False,
-          resume: bool = False, workers: int = 1, progress: bool | None = False,
+          resume: bool = False, workers: int | None = 1, progress: bool | None = False,
           on_record: Callable[[dict], None] | None = None, c2pa_cert: str | None = None,
           c2pa_key: str | None = None) -> BatchResult:
     """Write (or replace) the implicit label; pixels and samples are never re-encoded. `out` (a folder) or
@@ -162,9 +162,15 @@ def embed(paths: Iterable[str], *, producer: str, out: str | None = None, in_pla
                            fill=fill_propagator, hash_only=hash, sign=sign, dst_type=DST_AI if iptc else None,
                            many=len(items) > 1, hash_alg=hash_alg, allow_damaged=allow_damaged, resume=resume)
     # -j N: worker threads for plain labelling (its time goes to system calls that release the GIL); processes
-    # when signing (SM2 key objects, c2pa-python) -- thread safety of those libraries is not promised
+    # when signing (SM2 key objects, c2pa-python) -- thread safety of those libraries is not promised.
+    # workers=None (the CLI's -j auto): two threads for plain labelling of several files on 2+ cores, so the
+    # kernel's copy of one file overlaps the parsing of the next; one worker when signing (process start-up
+    # would cost more than it saves on a typical batch)
+    threads = not sign and _C2PA is None
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if threads and len(items) > 1 else 1
     return _collect("embed", items, fn, workers=workers, progress=progress, on_record=on_record,
-                    threads=not sign and _C2PA is None)
+                    threads=threads)
 
 
 def load_anchors(path: str | None) -> bytes | None:
