@@ -18,7 +18,7 @@ import random
 import re
 
 # {N}: a person; {W}: an ordinary word starting with a surname character (a hard negative); {B}: a brand;
-# {P}: a place; {C}: a frequent ordinary word
+# {P}: a place; {C}: a frequent ordinary word; {A}: a street address (Sampler.address, not a person)
 TEMPLATES = """
 news|{N}昨天在会上介绍了今年的工作安排。
 news|据{N}介绍，这座桥梁将在年底前合龙。
@@ -135,6 +135,40 @@ form|住户{N}反映楼道灯不亮
 form|预订人{N}，人数 6
 form|失主{N}，丢失物品：钱包
 form|{N}自下月起调往总部
+form|{A} {N} 到付
+form|{A} {N} 收
+form|{A}  {N}  电话另附
+form|{A} {N} 3件 已付
+form|{A} {N}  {A} {N}
+form|寄件：{A} {N}
+form|收件：{N} {A}
+form|{N} {A} 代收
+form|邮寄：{A} {N}收
+form|{A}→{A} 经办{N}
+form|兹证明{N}系本公司员工，住{A}。
+form|今借到{N}现金贰仟元整，三个月内还清。 借款人：{N}
+form|本人{N}因身体原因，申请休假一周。
+form|{N} 女 汉族 会计 {A}
+form|{N}于去年9月入职，现任项目经理。
+form|发货人 {N} {A}
+chat|{N}刚说她搬去{A}了
+chat|{N}寄到{A}就行
+chat|{N} 钥匙我放{A}门卫那了
+chat|{N} {N} {N} 周末都有空吗
+chat|{N}妈妈叫你回个电话
+chat|{N}和{N}也来 人齐了
+news|{N}透露，{A}的改造工程已经过半。
+news|村民{N}获评种粮能手。
+news|本年度的奖项授予了{N}领衔的团队。
+news|{N}在会上感谢了他的导师{N}。
+news|{N}院士指出，原始创新需要长期积累。
+news|{N}今年九十二岁，仍每天坚持锻炼。
+news|{N}带领乡亲们在{A}发展养殖。
+forum|{N}的店就开在{A}，面做得一绝
+forum|楼上说的{N}我认识，以前是我们单位的。
+forum|{N}和{N}两位版主的帖子写得真好
+forum|{N}、{N}、{N}几位新人欢迎来玩
+forum|{N}大哥，你说的{A}到底在哪
 neg|提高明显的是服务质量，{W}的做法值得推广。
 neg|这里交通很{W}，附近就有超市。
 neg|{W}这个词在文件里出现了很多次。
@@ -176,6 +210,14 @@ _NEG_WORDS = """高明 方便 文明 黄山 江南 周到 王府井 张家口 �
 毛衣 邓州 曹操 彭湖 袁州 潘多拉 汪洋 易经 易拉罐 包括 包装 任何 管理 计划 原因 原来 应该 全部 全国 车站 车间
 路口 路线 师范 文件 云南 云计算 海南 海关 连续 花园 尚未 国家 国际 左右 向前 东方明珠 万达 宁夏 康复 洪水""".split()
 
+
+# road names for {A} (our own list of common stems)
+_ROAD_STEMS = (
+    "中山 人民 解放 建设 新华 和平 胜利 文化 朝阳 长江 黄河 东风 迎宾 滨江 学府 工业 光明 幸福 青年 友谊 "
+    "健康 花园 环城 体育 公园 江滨 湖滨 五一 八一 红旗 金桥 长安 延安 凤凰 航空 机场 火车站 沿江 南湖"
+).split()
+_ROAD_KINDS = ("路", "路", "路", "大道", "街", "大街")
+_CN_NUMS = "一 二 三 五 八 十二 二十 三十九 五十 六十六 一百 一百零八 二百 三百".split()
 
 # two-character name-tagged words (黎明, 田野) up to this frequency bucket are sampled as people; 0 (none):
 # on leave-one-set-out they taught the model more ordinary words (周全, 温馨, 付清) than names it found
@@ -247,12 +289,27 @@ class Sampler:
         )  # people everyone writes about, more often
         self.brands = [w for w in namemodel._words_file("brands.txt") if not w.isascii()]
         self.places = sorted(w for w, k in namemodel.gazetteer().items() if k == "P" and len(w) <= 4)
+        self.cities = [w for w in self.places if len(w) >= 3 and w[-1] in "市县区"]
         self.trans = names._TRANSLIT
         # frequent ordinary words of any kind (文化, 历史, 帖子): enumerations and sentence starts are not names
         self.common = sorted(w for w, (f, n) in lex.items() if not n and f >= 3 and len(w) == 2)
         self.neg = _NEG_WORDS + sorted(
             w for w, (f, n) in lex.items() if not n and f >= 3 and w[0] in sur1 and len(w) in (2, 3)
         )
+
+    def address(self) -> str:
+        """A street address as labels and forms write it (湖南省怀化市鹤城区 迎丰中路 99号): a city or county
+        from the gazetteer, a road from our stems, a number; parts sometimes set apart by spaces."""
+        r = self.rng
+        sep = " " if r.random() < 0.4 else ""
+        road = (
+            r.choice(_ROAD_STEMS) + r.choice(("", "", "东", "西", "南", "北", "中")) + r.choice(_ROAD_KINDS)
+        )
+        num = str(r.randint(1, 399)) if r.random() < 0.7 else r.choice(_CN_NUMS)
+        tail = r.choice(
+            ("", "", "", f"{r.randint(1, 20)}栋", f"{r.randint(1, 9)}号楼", f"{r.randint(101, 1902)}室")
+        )
+        return r.choice(self.cities) + sep + road + sep + num + "号" + tail
 
     def full(self) -> str:
         r = self.rng
@@ -323,7 +380,7 @@ def templates() -> list[tuple[str, str]]:
 
 def fill(template: str, sampler: Sampler, register: str) -> tuple[str, list[tuple[int, int]]]:
     out, spans, pos, last = [], [], 0, 0
-    for m in re.finditer(r"\{([NWBPC])\}", template):
+    for m in re.finditer(r"\{([NWBPCA])\}", template):
         lit = template[last : m.start()]
         out.append(lit)
         pos += len(lit)
@@ -333,6 +390,8 @@ def fill(template: str, sampler: Sampler, register: str) -> tuple[str, list[tupl
             if kind == "N"
             else sampler.rng.choice(sampler.neg)
             if kind == "W"
+            else sampler.address()
+            if kind == "A"
             else sampler.rng.choice(
                 sampler.brands if kind == "B" else sampler.places if kind == "P" else sampler.common
             )
