@@ -6,7 +6,7 @@ installed in LITELLM_VENV. 127.0.0.1 only; every loop bounded.
 
     .venv/bin/python benchmarks/gateway_bench.py [--requests 2000] [--concurrency 64] [--rounds 2]
         [--before-src DIR] [--no-litellm] [--aiohttp-ab] [--rates 500,1000,1500,2000] [--rate-seconds 1.5]
-        [--rate-repeats 3] [--uvicorn-ab]
+        [--rate-repeats 3] [--uvicorn-ab] [--relay]
 
 Two kinds of load, reported apart (Little's law: with C clients sending flat out, latency = C / throughput, so
 a closed loop at saturation measures throughput, not the proxy's own delay):
@@ -19,7 +19,10 @@ run, per request: a figure the shared machine's load does not inflate the way it
 
 Targets are measured in interleaved rounds (A B C ... A B C ...) so the shared machine's load falls on all
 of them alike; each figure is the median over rounds, and the load average is printed per round.
-Load generator: aiohttp (cheaper per request than httpx, so the client saturates later).
+Load generator: aiohttp (cheaper per request than httpx, so the client saturates later); its own CPU per
+request is printed too, so the arithmetic of "% of direct" on a box whose cores the load generator, the mock and
+the proxy share is visible. `--relay` adds benchmarks/tcp_relay.py, a byte relay on uvloop with no HTTP parsing,
+policy or log: the ceiling of any Python proxy here.
 """
 
 from __future__ import annotations
@@ -245,6 +248,7 @@ def main():
     ap.add_argument("--no-litellm", action="store_true")
     ap.add_argument("--aiohttp-ab", action="store_true",
                     help="also run the gateway with its previous upstream client (aiohttp for non-streamed calls)")
+    ap.add_argument("--relay", action="store_true", help="also a bare uvloop byte relay (the Python-proxy ceiling)")
     ap.add_argument("--uvicorn-ab", action="store_true",
                     help="also run the gateway on the uvicorn server (--server uvicorn), 1 worker")
     ap.add_argument("--rates", default="500,1000,1500,2000", help="open-loop offered rates (req/s); '' to skip")
@@ -282,6 +286,14 @@ def main():
             targets.append((name, f"http://127.0.0.1:{port}/v1", None))
             pids[name] = procs[-1].pid
 
+        if args.relay:
+            rport = free_port()
+            procs.append(subprocess.Popen([PY, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                            "tcp_relay.py"), str(rport), str(up_port)]))
+            wait_http(f"http://127.0.0.1:{rport}/v1/models", procs[-1])
+            targets.append(("bare byte relay (uvloop; no parsing, policy or log)", f"http://127.0.0.1:{rport}/v1",
+                            None))
+            pids[targets[-1][0]] = procs[-1].pid
         if args.before_src:
             gateway("cnai gateway, before (1 worker)", 1, args.before_src)
         if args.aiohttp_ab:
@@ -321,12 +333,16 @@ def main():
                 n = args.litellm_requests if name.startswith("LiteLLM") and args.litellm_requests else args.requests
                 small = n < args.requests
                 c0 = tree_cpu(pids[name]) if name in pids else float("nan")
+                m0 = tree_cpu(pids["direct"]) if name != "direct" else float("nan")
+                g0 = time.process_time()
                 lat, rps = asyncio.run(load(url, n, args.concurrency, h))
+                client_us = (time.process_time() - g0) / n * 1e6
                 cpu_us = (tree_cpu(pids[name]) - c0) / n * 1e6 if name in pids else float("nan")
+                mock_us = (tree_cpu(pids["direct"]) - m0) / n * 1e6 if name != "direct" else cpu_us
                 seq, _ = asyncio.run(load(url, 60 if small else 300, 1, h))
                 tt = asyncio.run(ttft(url, 40 if small else 150, h))
                 r = {"p50": pct(lat, 50), "p99": pct(lat, 99), "rps": rps, "s50": pct(seq, 50), "s99": pct(seq, 99),
-                     "ttft50": pct(tt, 50), "cpu_us": cpu_us}
+                     "ttft50": pct(tt, 50), "cpu_us": cpu_us, "client_us": client_us, "mock_us": mock_us}
                 res[name].append(r)
                 print(f"round {rnd + 1} {name}: {json.dumps({k: round(v, 2) for k, v in r.items()})}",
                       file=sys.stderr)
@@ -367,14 +383,16 @@ def main():
           f"(1 min) at round start/end: {', '.join(f'{a:.1f}/{b:.1f}' for a, b in loads)}\n")
     print("Closed loop (64 clients flat out = saturation; then 1 client):\n")
     print("| target | 64-client p50 ms | p99 ms | added p50 | added p99 | req/s | % of direct | CPU µs/req | "
-          "1-client p50 ms | added p50 | added p99 | stream TTFT p50 ms | TTFT added |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "1-client p50 ms | added p50 | added p99 | stream TTFT p50 ms | TTFT added | load generator CPU µs/req | "
+          "mock upstream CPU µs/req |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in res:
         print(f"| {name} | {med(name, 'p50'):.2f} | {med(name, 'p99'):.2f} | {med(name, 'p50') - med(d, 'p50'):+.2f} | "
               f"{med(name, 'p99') - med(d, 'p99'):+.2f} | {med(name, 'rps'):.0f} | "
               f"{100 * med(name, 'rps') / med(d, 'rps'):.0f}% | {med(name, 'cpu_us'):.0f} | {med(name, 's50'):.2f} | "
               f"{med(name, 's50') - med(d, 's50'):+.2f} | {med(name, 's99') - med(d, 's99'):+.2f} | "
-              f"{med(name, 'ttft50'):.2f} | {med(name, 'ttft50') - med(d, 'ttft50'):+.2f} |")
+              f"{med(name, 'ttft50'):.2f} | {med(name, 'ttft50') - med(d, 'ttft50'):+.2f} | "
+              f"{med(name, 'client_us'):.0f} | {med(name, 'mock_us'):.0f} |")
     if opened:
         print(f"\nOpen loop ({args.concurrency} connections, fixed offered rate, {args.rate_repeats} interleaved slices "
               f"of {args.rate_seconds:g} s per rate and target, medians; latency from the scheduled send time; "
