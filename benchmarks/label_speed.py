@@ -53,6 +53,18 @@ from label_bench import (  # noqa: E402 - the same inputs, exiftool set-up and t
 )
 
 
+def _head() -> str:
+    """The commit the measured code comes from (with '+changes' when the tree differs from it)."""
+    try:
+        rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"], capture_output=True,
+                               text=True).stdout.strip()
+        return rev + ("+changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def tool_env(work: Path, bytecode: bool = True, pythonpath: str | None = None) -> dict:
     """The environment of the cnai processes: with a bytecode cache outside the source tree (as an installed
     cnai has), or without one (every module compiled at start-up, as this machine's default makes it)."""
@@ -193,7 +205,7 @@ def main() -> None:
                 sync()
         load1 = os.getloadavg()[0]
         rows.append((name, n, mb, runs, routes(labelled, work), load0, load1))
-    lines = [f"## Issue 19 (round 6 code): new copies next to cp ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
+    lines = [f"## Issue 19 (code at {_head()}): new copies next to cp ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
              f"Script: `benchmarks/label_speed.py --jpegs {a.jpegs} --mp4s {a.mp4s} --repeat {a.repeat}"
              + (f" --before {a.before}" if a.before else "") + "`. Machine: "
              f"{os.cpu_count()} cores shared with other engineers' work, {platform.platform()}, file system "
