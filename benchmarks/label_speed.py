@@ -183,26 +183,40 @@ def main() -> None:
         labelled = work / f"labelled-{d.name}"  # input for the relabel case: labelled once by cnai
         if not labelled.exists():
             run_cnai(d, labelled, env_now)
-        tools = [("cp -r", lambda d=d: run_cp(d, work / "out")),
-                 ("exiftool -stay_open", lambda d=d: run_exiftool(d, work / "out", cfg)),
-                 ("cnai copy (-o)", lambda d=d: run_cnai(d, work / "out", env_now)),
-                 ("cnai copy (-o) -j 2", lambda d=d: run_cnai(d, work / "out", env_now, 2)),
-                 ("cnai copy (-o), no bytecode cache", lambda d=d: run_cnai(d, work / "out", env_nobc)),
-                 ("cnai copy (-o), general route only", lambda d=d: run_cnai(d, work / "out", env_general)),
-                 ("cnai in-place, first label", lambda d=d: run_in_place(d, work, False, env_now)),
-                 ("cnai in-place, relabel", lambda lab=labelled: run_in_place(lab, work, True, env_now))]
+        def in_place(o: Path, src: Path, relabel: bool):
+            o.mkdir(parents=True, exist_ok=True)
+            return run_in_place(src, o, relabel, env_now)
+
+        tools = [("cp -r", lambda o, d=d: run_cp(d, o)),
+                 ("exiftool -stay_open", lambda o, d=d: run_exiftool(d, o, cfg)),
+                 ("cnai copy (-o)", lambda o, d=d: run_cnai(d, o, env_now)),
+                 ("cnai copy (-o) -j 2", lambda o, d=d: run_cnai(d, o, env_now, 2)),
+                 ("cnai copy (-o), no bytecode cache", lambda o, d=d: run_cnai(d, o, env_nobc)),
+                 ("cnai copy (-o), general route only", lambda o, d=d: run_cnai(d, o, env_general)),
+                 ("cnai in-place, first label", lambda o, d=d: in_place(o, d, False)),
+                 ("cnai in-place, relabel", lambda o, lab=labelled: in_place(o, lab, True))]
         if env_old:
-            tools.insert(5, (f"cnai copy (-o), before ({a.before})", lambda d=d: run_cnai(d, work / "out", env_old)))
+            tools.insert(5, (f"cnai copy (-o), before ({a.before})", lambda o, d=d: run_cnai(d, o, env_old)))
         runs: dict[str, list] = {}
         load0 = os.getloadavg()[0]
+        # Every tool writes into a folder of its own, and a round's outputs are deleted together before the
+        # next round, followed by one untimed copy. Why: on this VM the first process to write after a large
+        # delete paid up to ~1 CPU-s extra (a plain cp right after exiftool's outputs were deleted: 0.69-1.02
+        # CPU-s instead of 0.13), and with a delete before every tool that cost fell on whichever tool came
+        # next -- in earlier rounds usually the one-worker cnai row, which followed exiftool.
+        rep_dir = work / "round"
         for rep in range(a.repeat):
-            for tool, fn in tools:
-                runs.setdefault(tool, []).append(fn())
+            shutil.rmtree(rep_dir, ignore_errors=True)
+            sync()
+            rep_dir.mkdir()
+            run_cp(d, rep_dir / "settle")  # untimed: absorbs the cost of reusing the memory just freed
+            for i, (tool, fn) in enumerate(tools):
+                o = rep_dir / f"t{i}"
+                runs.setdefault(tool, []).append(fn(o))
                 if rep == 0 and tool.startswith("cnai copy (-o)"):
-                    verify(work / "out", n)
-                shutil.rmtree(work / "out", ignore_errors=True)
-                shutil.rmtree(work / "inplace", ignore_errors=True)
-                sync()
+                    verify(o, n)
+        shutil.rmtree(rep_dir, ignore_errors=True)
+        sync()
         load1 = os.getloadavg()[0]
         rows.append((name, n, mb, runs, routes(labelled, work), load0, load1))
     lines = [f"## Issue 19 (code at {_head()}): new copies next to cp ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
@@ -212,7 +226,9 @@ def main() -> None:
              f"{_fstype(work)} ({_reflinks(work)}). {a.repeat} interleaved runs per tool; inputs in the page "
              "cache. **wall** = until the tool exits, **durable** = wall + `sync` (best and median of the runs), "
              "**CPU** = user+sys of the tool's processes (median). The ratios compare durable times with "
-             "`cp -r` + `sync` of the same run (best with best, median with median). In-place runs work on a "
+             "`cp -r` + `sync` of the same run (best with best, median with median). Each tool writes into a "
+             "folder of its own; a round's outputs are deleted together before the next round, then one untimed "
+             "copy runs (the first write after a large delete costs extra CPU on this VM). In-place runs work on a "
              "fresh copy made (and synced) before the clock starts. cnai runs with a bytecode cache unless the "
              "row says otherwise (see the script's docstring).", "",
              "| set | files | MB | tool | wall s (best) | durable s (best) | durable s (median) | CPU s (median) "
