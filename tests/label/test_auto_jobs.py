@@ -64,7 +64,7 @@ def test_auto_is_one_worker_for_one_file_or_one_core(sample_dir, tmp_path, seen,
     assert seen["workers"] == 1
 
 
-@pytest.mark.parametrize("value,ok", [("auto", True), ("3", True), ("0", False), ("x", False), ("65", False)])
+@pytest.mark.parametrize("value,ok", [("auto", True), ("3", True), ("0", False), ("-3", False), ("x", False), ("65", False)])
 def test_jobs_option_values(sample_dir, tmp_path, value, ok, cnai):
     one = tmp_path / "one.jpg"
     shutil.copy(sample_dir / "sample.jpg", one)

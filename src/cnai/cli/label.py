@@ -67,48 +67,54 @@ def _row(rec: dict) -> str:
                                  (dumps(lab, indent=None) if lab else "no label"), where, extra] if x is not None)
 
 
+_FORMAT = click.option("--format", "fmt", type=FORMATS, default="jsonl", show_default=True, help="Output format.")
+_PROGRESS = click.option("--progress/--no-progress", default=None,
+                         help="Progress bar on stderr (default: if a TTY).")
+_WORKERS_RANGE = click.IntRange(1, 64)
 common_batch = [
-    click.option("--format", "fmt", type=FORMATS, default="jsonl", show_default=True, help="Output format."),
-    click.option("--workers", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+    _FORMAT,
+    click.option("--workers", "-j", type=_WORKERS_RANGE, default=1, show_default=True,
                  help="Parallel worker processes."),
-    click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: if a TTY)."),
+    _PROGRESS,
 ]
 
 
-def batch_opts(f):
-    for o in reversed(common_batch):
-        f = o(f)
-    return f
-
-
-def embed_batch_opts(f):
-    """batch_opts with `-j auto` as the default: labelling new copies spends most of its time in the kernel's
-    copy, so two worker threads overlap one file's copy with the next file's parsing (issue #19: a labelled
-    copy within 1.2x of `cp`)."""
-    jobs = click.option("--workers", "-j", type=JOBS, default="auto", show_default=True,
-                        help="Parallel workers; auto = 2 threads for plain labelling on a machine with 2 or more "
-                        "cores, 1 when signing (SM2 or C2PA) or for a single file.")
-    for o in reversed([common_batch[0], jobs, common_batch[2]]):
-        f = o(f)
-    return f
-
-
 class _Jobs(click.ParamType):
+    """-j N as every batch command takes it (the same range and messages), or `auto` (None)."""
+
     name = "N|auto"
 
     def convert(self, value, param, ctx):
-        if value is None or value == "auto":
+        if value in (None, "auto"):
             return None
-        try:
-            n = int(value)
-        except (TypeError, ValueError):
+        if not str(value).strip().isdigit():
             self.fail(f"{value!r} is not a whole number or 'auto'", param, ctx)
-        if not 1 <= n <= 64:
-            self.fail(f"{n} is not in the range 1<=x<=64", param, ctx)
-        return n
+        return _WORKERS_RANGE.convert(value, param, ctx)
 
 
-JOBS = _Jobs()
+# embed's -j defaults to auto: labelling new copies spends most of its time in the kernel's copy, so two worker
+# threads overlap one file's copy with the next file's parsing (issue #19: a labelled copy within 1.2x of `cp`)
+embed_batch = [
+    _FORMAT,
+    click.option("--workers", "-j", type=_Jobs(), default="auto", show_default=True,
+                 help="Parallel workers; auto = 2 threads for plain labelling on a machine with 2 or more cores, "
+                 "1 when signing (SM2 or C2PA) or for a single file."),
+    _PROGRESS,
+]
+
+
+def _with(opts, f):
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def batch_opts(f):
+    return _with(common_batch, f)
+
+
+def embed_batch_opts(f):
+    return _with(embed_batch, f)
 
 
 def producer_opts(*, producer_help: str, produce_id_help: str, out_help: str, out_required: bool = False):
