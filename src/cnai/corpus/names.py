@@ -617,18 +617,26 @@ def _list_items(text: str, out: list) -> list:
     sur1, sur2 = _tables()[:2]
     spans = sorted((f[0], f[1]) for f in out if f[3] >= 0.5)
     add = []
+
+    def uncommon(w: str) -> bool:
+        """Not an ordinary word (明天, 大家): unknown to the lexicon, a name there, or rare."""
+        f = lex.get(w, (0, True))
+        return f[1] or f[0] < 3
+
+    def item(j: int, k: int) -> tuple:
+        return (j, k, "person_name", 0.55, "name model; in a list of names")
+
     for (_a0, a1), (b0, b1) in zip(spans, spans[1:], strict=False):
         w = text[a1 + 1 : b0 - 1]
-        f = lex.get(w, (0, True))
         if (  # one item between two found names (俞子墨、钱多多、蒋一鸣)
             a1 < len(text)
             and text[a1] == "、"  # not spaces: forms alternate labels and names (周一 司马文静 周二 巫晓梅)
             and text[b0 - 1] == "、"
             and 2 <= len(w) <= 3
             and _list_word(w, sur1)
-            and (f[1] or f[0] < 3)
+            and uncommon(w)
         ):
-            add.append((a1 + 1, b0 - 1, "person_name", 0.55, "name model; in a list of names"))
+            add.append(item(a1 + 1, b0 - 1))
             continue
         if b0 != a1 + 1 or text[a1] not in _LIST_SEP or b1 >= len(text) or text[b1] != text[a1]:
             continue
@@ -636,32 +644,30 @@ def _list_items(text: str, out: list) -> list:
         if sep == "、":  # the last item of a 、 list: two or three characters, then a count or a break
             for k in (j + 3, j + 2):
                 w = text[j:k]
-                f = lex.get(w, (0, True))
                 if (
                     len(w) == k - j
                     and _list_word(w, sur1)
-                    and (f[1] or f[0] < 3)
+                    and uncommon(w)
                     and _LIST_END.match(text, k)
                     and (k == j + 2 or w[0] in sur1 or w[:2] in sur2)
                     and not any(g0 < k and j < g1 for g0, g1 in spans)
                 ):
-                    add.append((j, k, "person_name", 0.55, "name model; in a list of names"))
+                    add.append(item(j, k))
                     break
             continue
         k = j
         while k < len(text) and k - j < 4 and _CJK.match(text[k]):
             k += 1
         w = text[j:k]
-        f = lex.get(w, (0, True))
         if (
             2 <= len(w) <= 3
             and k < len(text)
             and text[k] == sep
             and not any(c in _STOP for c in w)
-            and (f[1] or f[0] < 3)  # not an ordinary word (明天, 大家)
+            and uncommon(w)
             and not any(g0 < k and j < g1 for g0, g1 in spans)
         ):
-            add.append((j, k, "person_name", 0.55, "name model; in a list of names"))
+            add.append(item(j, k))
     return add
 
 
