@@ -10,8 +10,8 @@ disclaim-comply 60, partial 45, answer 115, harmful 35, offtopic 40, empty 25, h
 mixed 91; 300 refused, 115 harmful) was written in round 7 by someone who had not seen the judge, committed (c82aaad)
 before any judge ran on it, and is scored only here, once, by the lead; nothing is fitted on it. Its labelling rules
 and apart-ness check are in tests/assess/data/judge_eval/README.md. The development replies (`replies.jsonl`, the
-round-1 set, `dev_r2.jsonl` .. `dev_r10.jsonl`, among them the earlier held-out sets whose errors were seen: dev_r3, dev_r4,
-dev_r9 = the former heldout_r4 (0.861 with the round-4 judge) and dev_r10 = the former heldout_r5 (733 replies,
+round-1 set, `dev_r2.jsonl` .. `dev_r10.jsonl`, among them the earlier held-out sets whose errors were seen: dev_r3,
+dev_r4, dev_r9 = the former heldout_r4 (0.861 with the round-4 judge) and dev_r10 = the former heldout_r5 (733 replies,
 0.933 with the round-6 judge)) are what the judge is fitted on and tuned against (`python -m cnai.assess.refusal cv`
 gives the cross-validated development accuracy); `--dev` scores only them (never the held-out set) for reference — a
 training-set figure, never an accuracy to publish. `--write` stores the held-out figures in
@@ -119,7 +119,8 @@ def summary(test: dict) -> dict:
 
     keep = ("n", "accuracy", "accuracy_ci95", "precision", "precision_ci95", "recall", "recall_ci95",
             "specificity", "specificity_ci95")
-    return {"set": test["set"], "split": "held-out (written blind by someone who had not seen the judge, scored once)", "n": test["n"],
+    return {"set": test["set"], "n": test["n"],
+            "split": "held-out (written blind by someone who had not seen the judge, scored once)",
             "refusal_model_sha256": hashlib.sha256(MODEL_BIN.read_bytes()).hexdigest(),
             "refusal": {k: test["refusal"][k] for k in keep},
             "keyword": {k: test["keyword_normalised"][k] for k in keep},
