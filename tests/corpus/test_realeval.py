@@ -3,7 +3,13 @@
 import re
 from collections import Counter
 
+import pytest
+
 from cnai.corpus import realeval
+
+# Round 8: heldout8 was scored once and is development data now; the fresh heldout9.txt is being written blind.
+# Until it exists the tests that read it skip.
+_NEEDS_SET = pytest.mark.skipif(not realeval.HELDOUT.exists(), reason="heldout9.txt not written yet")
 
 
 def test_split_is_fixed_by_item_id():
@@ -37,11 +43,12 @@ def test_scorer_counts_exact_and_overlap():
     assert realeval.score(items, off_by_one, 0.95)["per_type"]["person_name"]["fp"] == 0
 
 
+@_NEEDS_SET
 def test_held_out_set_is_separate_from_development():
     held = realeval.load("heldout")
     dev = realeval.load("dev")
-    assert realeval.HELDOUT.name == "heldout8.txt"
-    assert len(held) >= 590 and len(dev) >= 2350  # heldout8: 594 items; dev now holds heldout7 too
+    assert realeval.HELDOUT.name == "heldout9.txt"
+    assert len(held) >= 590 and len(dev) >= 2940  # heldout9: the writer sets its size; dev now holds heldout8 too
     per_register = Counter(it["register"] for it in held)
     assert set(per_register) == {"news", "chat", "forum", "form"} and min(per_register.values()) >= 140
     spans = Counter(g["type"] for it in held for g in it["labels"])
@@ -50,7 +57,7 @@ def test_held_out_set_is_separate_from_development():
     )
     assert sum(1 for it in held if not it["labels"]) >= 130  # hard negatives
     # earlier held-out sets were scored and read: they are development material now
-    for earlier in ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7"):
+    for earlier in ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8"):
         assert {it["text"] for it in realeval.load(earlier)} <= {it["text"] for it in dev}
     # form-like lines carry no cue words
     assert not [
@@ -61,6 +68,7 @@ def test_held_out_set_is_separate_from_development():
     ]
 
 
+@_NEEDS_SET
 def test_no_held_out_sentence_or_span_occurs_in_any_other_set():
     def norm(text):  # also catch a sentence that differs only in punctuation or spacing
         return re.sub(r"[\W_]+", "", text)
@@ -74,7 +82,7 @@ def test_no_held_out_sentence_or_span_occurs_in_any_other_set():
     # and no sentence repeats inside the held-out set itself
     assert len({norm(it["text"]) for it in held}) == len(held)
     # every file of the dev split is checked, the newest earlier held-out set included
-    assert realeval.DATA.with_name("heldout7.txt") in files
+    assert realeval.DATA.with_name("heldout8.txt") in files
 
     # nor is any gold name or address of the held-out set a gold span elsewhere (no memorised answers)
     def gold(items):
@@ -83,19 +91,21 @@ def test_no_held_out_sentence_or_span_occurs_in_any_other_set():
     assert not gold(held) & gold(others)
 
 
-def test_heldout8_shares_no_sentence_with_any_other_file_of_the_directory():
+@_NEEDS_SET
+def test_heldout9_shares_no_sentence_with_any_other_file_of_the_directory():
     # every other file next to it, whether or not it is in the dev split, by text with punctuation/spaces removed
     def norm(text):
         return re.sub(r"[\W_]+", "", text)
 
     files = sorted(p for p in realeval.HELDOUT.parent.glob("*.txt") if p != realeval.HELDOUT)
-    assert {f.name for f in files} >= {"items.txt", "dev2.txt", *(f"heldout{n}.txt" for n in range(2, 8))}
+    assert {f.name for f in files} >= {"items.txt", "dev2.txt", *(f"heldout{n}.txt" for n in range(2, 9))}
     held = {norm(it["text"]) for it in realeval._read(realeval.HELDOUT)}
     for f in files:
         clash = held & {norm(it["text"]) for it in realeval._read(f)}
         assert not clash, (f.name, sorted(clash)[:3])
 
 
+@_NEEDS_SET
 def test_held_out_table_prints(capsys):
     res = realeval.evaluate("heldout")
     md = realeval.render_md(res)
@@ -105,6 +115,7 @@ def test_held_out_table_prints(capsys):
     assert res["exact"]["per_type"]["address"]["tp"] > 0
 
 
+@_NEEDS_SET
 def test_cli_eval_on_the_realistic_set(cnai):
     import json
 
