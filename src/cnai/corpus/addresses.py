@@ -61,10 +61,19 @@ _DIGITS = "0-9０-９"
 # 1266号楼下: "below building No. 1266" reads as house number + 楼下 (also 楼顶, 楼道, 楼梯)
 _NEAR = "[下上里前后旁边门外顶道梯]"
 _CNUM = "一二三四五六七八九十百零〇"
+# what ends an address when it follows the house number: a verb or a place word (126号|调研, 9号|附近)
+_VERB_AFTER = (
+    "调研|考察|视察|参观|开会|举行|举办|召开|上班|办公|工作|吃饭|喝茶|见面|集合|等你|等我|取件|取货|附近|门口|对面|旁边|"
+    "楼下|一带|周边|驿站"
+)
+# 一栋居民楼 / 两栋别墅: a number of buildings, not building No. 1
+_COUNTED = "居民|住宅|民房|楼|房|高楼|大楼|别墅|小楼|建筑|厂房|平房|老楼|新楼|宿舍"
 _NUMCH = f"{_DIGITS}{_CNUM}千万两"  # a house number's characters (一千八百号, 一万一千号)
 _ROAD_END = (
     f"(?:大街|大道|路|街|巷子?|胡同|弄|道(?!口)|(?<=[{_CNUM}])条(?={_SEP}[{_NUMCH}]{{1,8}}号))(?!段)(?:{_SEP}[东西南北中]?[{_CNUM}{_DIGITS}]{{0,2}}段|"
-    f"[东西南北中](?![{_H}]{{2}}))?(?:{_SEP}(?:步行街|商业街|美食街|小吃街))?"
+    # a named section before a house number (105国道大石段61号, 东大街 紫东楼段 35号)
+    f"{_SEP}(?:(?![{_NOT_NAME}路街])[{_H}]){{1,5}}?段(?={_SEP}[甲乙丙丁]?[{_NUMCH}]{{1,8}}号)|"
+    f"[东西南北中](?![{_H}]{{2}})|[东西南北中](?=[{_NUMCH}]{{1,8}}号))?(?:{_SEP}(?:步行街|商业街|美食街|小吃街))?"
 )
 # 区长 / 县长 / 镇长 are office holders, unless a lower level follows (城关镇长兴南路, 望江县长岭镇)
 _HEAD = f"长(?![{_H}]{{1,4}}?(?:区|县|镇|乡|街道|路|街|大道|村))"
@@ -82,11 +91,13 @@ _COMPONENTS = [
     # 西乡街道, not 西乡; state farms are town-level (龙镇农场, not 龙镇)
     (
         "town",
-        re.compile(f"{_NAMECH}{{1,5}}?(?:街道|农场|林场|牧场|镇(?!农场|林场)|乡(?!街|镇))(?!政|{_HEAD})"),
+        re.compile(f"{_NAMECH}{{1,5}}?(?:街道|农场|林场|牧场|镇(?!农场|林场|镇)|乡(?!街|镇))(?!政|{_HEAD})"),
     ),
     (
         "park",
-        re.compile(f"{_ZONECH}{{0,8}}?(?:{_ZONE}|园区|工业园|科技园|新城|大学城|(?<![路街道])商圈)"),
+        re.compile(
+            f"{_ZONECH}{{0,8}}?(?:{_ZONE}|园区|工业园|科技园|新城|大学城|(?<![路街道])商圈)(?!路|街|大道|大街|巷)"
+        ),
     ),  # 滨江道|商圈: a road's area
     (
         "village",
@@ -96,7 +107,7 @@ _COMPONENTS = [
         ),
     ),
     ("group", re.compile(f"[{_DIGITS}{_CNUM}]{{1,3}}(?:组|队)(?!人员|[数员长织成合])")),  # not 三组数据
-    ("road", re.compile(f"(?:{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")),
+    ("road", re.compile(f"(?:向阳|{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")),
     # 农业路 与 花园路 交叉口: a crossing of two roads
     (
         "crossing",
@@ -111,14 +122,14 @@ _COMPONENTS = [
     (
         "number",
         re.compile(
-            f"[甲乙丙丁]?(?:[东西南北](?=[{_CNUM}]))?[{_NUMCH}]{{1,8}}(?:[-－][{_DIGITS}]{{1,4}})?号(?:院(?![内里外中]))?"
+            f"[甲乙丙丁]?(?:[东西南北](?=[{_CNUM}])|[东西南北]{_SEP}(?=[{_DIGITS}]))?[{_NUMCH}]{{1,8}}(?:[-－][{_DIGITS}]{{1,4}})?号(?:院(?![内里外中]))?"
             f"(?:之[{_CNUM}]{{1,2}}|附[{_DIGITS}]{{1,3}}号)?(?!楼(?!{_NEAR}))"
         ),  # 22799号|院内, 128号之一, 35号附1号, 甲48号
     ),
     (
         "building",
         re.compile(
-            f"(?:[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|[{_CNUM}]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢)|(?:[东西南北中][{_CNUM}]{{0,3}}|[{_CNUM}]{{1,3}})区|"
+            f"(?!{_VERB_AFTER})(?:[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|[{_CNUM}]{{1,4}}(?:号楼(?!{_NEAR})|(?:栋|幢)(?!{_COUNTED}))|(?:[东西南北中][{_CNUM}]{{0,3}}|[{_CNUM}]{{1,3}})区|"
             f"{_NAMECH}{{1,4}}{_SEP}(?:[{_DIGITS}]{{1,3}}|[{_CNUM}]{{1,4}})区|"  # 宝城76区, 宝城 三十三区
             f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?{_SEP}[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑(?:小区|花园)?|{_NAMECH}{{2,8}}?"
             f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|园(?!区)|城(?![市区里外])|大楼)(?:小区|花园)?(?:[{_CNUM}{_DIGITS}]{{1,2}}期)?|"
@@ -137,7 +148,7 @@ _COMPONENTS = [
     (
         "floor",
         re.compile(
-            f"(?:(?:[BbＢ]|负|地下)?[{_DIGITS}]{{1,2}}|[{_CNUM}]{{1,3}})(?:楼|层|F)(?![{_H}]{{0}}[房盘道])"
+            f"(?:(?:[BbＢ]|负|地下)?[{_DIGITS}]{{1,2}}|[{_CNUM}]{{1,3}})(?:楼|层|F)(?![{_H}]{{0}}[房盘道])|[首底]层"
         ),
     ),  # B1层
     (
@@ -150,6 +161,18 @@ _COMPONENTS = [
     ),  # 2-3-201: building-unit-room
 ]
 _NUMBER = dict(_COMPONENTS)["number"]
+# floor-door after a house number (三峡广场 9号 3-2, 红锦大道502号12-3), not a date or a score
+_FLOOR_DOOR = re.compile(f"[{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,2}}(?![{_DIGITS}]|[-－.:/])")
+# a building named without a known suffix, then its number or tower code (金融港B18栋, 梦想小镇 5幢,
+# 光谷新世界T2-2405)
+_NAMED_BUILDING = re.compile(
+    f"(?!{_VERB_AFTER})(?:(?![{_NOT_NAME}号楼层室])[{_H}]){{2,8}}?{_SEP}"
+    f"(?:[A-Za-z]?[{_DIGITS}]{{1,4}}(?:栋|幢|座|号楼(?!{_NEAR}))|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}]))"
+)
+# a neighbourhood, estate or landmark between a district and its street, set off by spaces (昌平区 回龙观 西大街
+# 85号, 渝北区 新牌坊 龙溪街道, 康巴什区 北区 文化西路): read only when a street with a number, a town or a
+# village follows it
+_AREA = re.compile(f"(?:(?![{_NOT_NAME}号楼层室])[{_H}]){{2,6}}")
 _ZONE_RX = re.compile(f"{_ZONECH}{{0,10}}?(?:{_ZONE})")
 # a landmark or area right after a district or town, named without a suffix the components know (秦淮区夫子庙,
 # 渝中区解放碑, 江夏区 藏龙岛): a short name ending in a landmark word, then no further name characters
@@ -193,9 +216,9 @@ def _generic_road(g: str) -> bool:
     return g in _GENERIC_ROAD or g[-2:] in _GENERIC_END
 
 
-_FIRST_ROAD = re.compile(f"(?:{_ROADCH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")
+_FIRST_ROAD = re.compile(f"(?:向阳|{_ROADCH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")
 _BOUNDARY = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|在到住于自是往去了停寄搬")
-_ROAD_BOUNDARY = _BOUNDARY | set(_LOCATIVE) | {"的", "来"}  # 你来建国路93号
+_ROAD_BOUNDARY = _BOUNDARY | set(_LOCATIVE) | {"的", "来", "个"}  # 你来建国路93号, 那个中山大道 818号
 _SUFFIX = re.compile(r"(?:省|市|自治州|地区|盟|新区|区|县|旗|镇|乡|街道)")
 _GOES_ON = re.compile(f"[{_H}]{{1,4}}?(?:区|县|镇|乡|街道|路|街|大道|村)")
 # a table name directly followed by one of these is another word (南京市民, 北京市长, 上海市区, 海淀区长)
@@ -221,7 +244,8 @@ def _places() -> frozenset[str]:
 
 
 # generic names in the table that are ordinary words in prose (山西阳泉's 城区 / 郊区 / 矿区)
-_TABLE_SKIP = {"城区", "郊区", "矿区", "新区", "市中区"}
+# 东区 / 西区 ... (攀枝花, 台中) alone are a campus's or estate's parts; after their city the district regex reads them
+_TABLE_SKIP = {"城区", "郊区", "矿区", "新区", "市中区", "东区", "西区", "南区", "北区", "中区"}
 _RANK = {"province": 0, "city": 1, "district": 2, "town": 3}
 
 
@@ -269,6 +293,12 @@ def _table_match(text: str, i: int) -> tuple[int, str] | None:
     return None
 
 
+# minority names as they appear in autonomous units' names (大理白族自治州 -> 大理州)
+_ETHNIC = tuple(
+    "壮族 回族 满族 维吾尔 苗族 彝族 土家族 藏族 蒙古 侗族 布依族 瑶族 白族 朝鲜族 哈尼族 黎族 哈萨克 傣族 畲族 傈僳族 "
+    "东乡族 仡佬族 拉祜族 佤族 水族 纳西族 羌族 土族 仫佬族 锡伯族 柯尔克孜 景颇族 达斡尔族 撒拉族 布朗族 毛南族 "
+    "塔吉克族 普米族 阿昌族 怒族 鄂温克族 京族 基诺族 德昂族 保安族 裕固族 门巴族 鄂伦春族 独龙族 赫哲族 珞巴族 各族".split()
+)
 _SHORT_SUFFIX = re.compile("(?:省|市|维吾尔自治区|壮族自治区|回族自治区|自治区|特别行政区|地区|盟)$")
 
 
@@ -286,6 +316,22 @@ def _shorts() -> dict[str, str]:
                 and (short not in out or _RANK[level] < _RANK[out[short]])
             ):  # 吉林: the province
                 out[short] = level
+    # autonomous prefectures and counties by their place name and the bare suffix (延边州, 大理州, 黔东南州,
+    # 长阳县); like every short name they start an address only when a lower level follows
+    for name, level in divisions().items():
+        for suf in ("自治州", "自治县"):
+            if name.endswith(suf):
+                cut = min((p for p in (name.find(e) for e in _ETHNIC) if p > 0), default=0)
+                short = name[:cut] + suf[-1] if cut >= 2 else ""
+                if short and short not in divisions() and short not in out:
+                    out[short] = level
+    for short, full in (
+        ("博州", "博尔塔拉蒙古自治州"),
+        ("巴州", "巴音郭楞蒙古自治州"),
+        ("克州", "克孜勒苏柯尔克孜自治州"),
+    ):
+        if full in divisions():
+            out.setdefault(short, divisions()[full])
     return out
 
 
@@ -345,6 +391,10 @@ def _swallows_verb(text: str, m: re.Match) -> bool:
     return False
 
 
+# a pilot free-trade zone and its area (中国（云南）自由贸易试验区 昆明片区): a district-level first component
+_FTZ = re.compile(f"中国[（(][{_H}]{{2,3}}[）)]自由贸易试验区(?:{_SEP}{_NAMECH}{{2,4}}片区)?")
+
+
 def _first(text: str, i: int) -> tuple[int, str] | None:
     """End and level of an address's first component starting at i, or None."""
     m = _PROV.match(text, i)
@@ -353,6 +403,9 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
     t = _table_match(text, i) or _short_match(text, i)
     if t:
         return t
+    m = _FTZ.match(text, i)
+    if m:
+        return m.end(), "district"
     for k in (2, 3):  # a county-level city's short name before its zone (昆山高新区, 义乌经济技术开发区)
         if divisions().get(text[i : i + k] + "市") == "district":
             zm = _ZONE_RX.match(text, i + k)
@@ -398,6 +451,27 @@ def _road_end(text: str, end: int) -> int:
     return end
 
 
+def _area(text: str, k: int) -> int | None:
+    """End of a neighbourhood name at k set off by a space, when a street with a number, a town or a village
+    follows it (昌平区 回龙观 西大街 85号); None otherwise."""
+    am = _AREA.match(text, k)
+    if not am or _IS_HAN.match(text, am.end()) or _ORG.match(text, k):
+        return None
+    nx = _SEP_RX.match(text, am.end()).end()
+    if nx == am.end() or nx >= len(text):
+        return None
+    for lvl in ("town", "village"):
+        m = _COMPONENTS[_LEVEL[lvl]][1].match(text, nx)
+        if m and m.end() - nx >= 3:
+            return am.end()
+    m = _COMPONENTS[_LEVEL["road"]][1].match(text, nx)
+    if m and not _generic_road(m.group()):
+        after = _SEP_RX.match(text, _road_end(text, m.end())).end()
+        if _NUMBER.match(text, after) or dict(_COMPONENTS)["lane"].match(text, after):
+            return am.end()
+    return None
+
+
 def _chain(text: str, i: int):
     first = _first(text, i)
     if first is None:
@@ -411,7 +485,7 @@ def _chain(text: str, i: int):
         if k >= n:
             break
         last = comps[-1]
-        lvl = _LEVEL.get(last, -1)
+        lvl = _LEVEL.get(last if last != "area" else "district", -1)  # a town or street follows an area
         if last == "city" and text[j - 1] in "州区盟":  # 大理白族自治州 + 大理市: county-level city
             lvl -= 1
         got = None
@@ -422,6 +496,10 @@ def _chain(text: str, i: int):
         if last == "floor":
             fm = _FLOOR_ROOM.match(text, k)
             if fm:
+                got = ("room", fm.end())
+        if last == "number":
+            fm = _FLOOR_DOOR.match(text, k)
+            if fm and not text.startswith(tuple("天个月日年周次件"), fm.end()):
                 got = ("room", fm.end())
         zm = _ZONE_RX.match(text, k) if last in ("province", "city") else None
         if zm and not _ORG.match(text, zm.end()):  # 合肥市 + 经济技术开发区: a zone at district level
@@ -465,6 +543,14 @@ def _chain(text: str, i: int):
             if m:
                 got = (name, _road_end(text, m.end()) if name == "road" else m.end())
                 break
+        if (got is None or got[0] == "building") and last in ("district", "town"):
+            area = _area(text, k)
+            if area:
+                got = ("area", area)
+        if got is None and last in ("number", "road"):
+            bm = _NAMED_BUILDING.match(text, k)
+            if bm:
+                got = ("building", bm.end())
         if got is None and last in ("district", "town") and k == j:
             # a known place right after a district (朝阳区三里屯, 海淀区中关村): part of the address
             places = _places()
@@ -501,7 +587,7 @@ def _chain(text: str, i: int):
 # one in that window cannot begin an address
 # (族: 双江拉祜族佤族布朗族傣族自治县 is longer than the window)
 _SUFFIX_FIRST = re.compile(
-    "[省市州盟区县旗镇乡街路巷弄村组栋幢座族层楼]|自治|地区|新疆|西藏|内蒙古|广西|宁夏|大道|胡同|单元|[^知报频赤轨渠]道"
+    "[省市州盟区县旗镇乡街路巷弄村组栋幢座族层楼]|自治|地区|试验区|新疆|西藏|内蒙古|广西|宁夏|大道|胡同|单元|[^知报频赤轨渠]道"
 )
 # what a partial address (no administrative level) needs after its first component
 _PARTIAL_NEXT = {

@@ -74,7 +74,9 @@ def main(argv: list[str]) -> None:
             gold = {it["id"]: it for it in items}
             for kind, iid, typ, span, text in res["errors"]:
                 if typ == "address":
-                    golds = [text[g["start"] : g["end"]] for g in gold[iid]["labels"] if g["type"] == "address"]
+                    golds = [
+                        text[g["start"] : g["end"]] for g in gold[iid]["labels"] if g["type"] == "address"
+                    ]
                     print(f"{name}\t{kind}\t{span!r}\tgold={golds}\t{text!r}")
 
 
