@@ -92,8 +92,18 @@ def _dumps(obj) -> bytes:
         return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+_CT_JSON = (b"content-type", b"application/json")
+
+
 class FastJSON(Response):
+    """A JSON response built without Starlette's generic header logic (the same two headers, same order)."""
+
     media_type = "application/json"
+
+    def __init__(self, content, status_code: int = 200):
+        self.status_code, self.background = status_code, None
+        self.body = b = _dumps(content)
+        self.raw_headers = [(b"content-length", b"%d" % len(b)), _CT_JSON]
 
     def render(self, content) -> bytes:
         return _dumps(content)
@@ -212,11 +222,18 @@ class Gateway:
             return
         try:                   # what StreamHandler.emit does, minus the LogRecord
             line = JsonFormatter.line("INFO", msg, {"worker": self.worker, **fields}) + h.terminator
-            with h.lock:
-                h.stream.write(line)
-                h.stream.flush()
         except Exception:      # as logging: a broken stderr never takes the proxy down
             log.info(msg, extra={"fields": {"worker": self.worker, **fields}})
+            return
+        if self._flush_pending:          # a group commit is due this turn: one write for all its lines
+            self._log_lines.append(line)
+            return
+        self._write_lines(h, line)
+
+    def _write_lines(self, h: logging.StreamHandler | None, text: str) -> None:
+        with contextlib.suppress(Exception), h.lock:   # as logging: a broken stderr never takes the proxy down
+            h.stream.write(text)
+            h.stream.flush()
 
     async def startup(self) -> None:
         lim = self.policy.limits
@@ -240,6 +257,8 @@ class Gateway:
         self._log("gateway started", event="start", upstream=self.upstream)
 
     async def shutdown(self) -> None:
+        if self._flush_pending:
+            self._flush_now()
         if self.client is not None:
             await self.client.close()
         if self.pool is not None:
@@ -258,28 +277,59 @@ class Gateway:
         return h
 
     # group commit: records appended during one event-loop turn share one transaction, committed at the end
-    # of the turn; a request's response waits for that commit (_committed), so what a client was answered
-    # is on disk, while the commits cost one per turn instead of one per record
+    # of the turn; a request's response waits for that commit (_committed, or after_commit for the lean
+    # server's whole replies), so what a client was answered is on disk, while the commits cost one per turn
+    # instead of one per record. The turn's log lines are written in one go with the commit too.
     _flush_waiter: asyncio.Future | None = None
+    _flush_pending = False
+    _log_lines: list[str] = []            # replaced per instance in _schedule_flush
+    _after: list = []
 
     def _schedule_flush(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._flush_waiter = loop.create_future()
-        loop.call_soon(self._flush_now)
+        if self._flush_pending:          # a rotation committed and began anew within this turn: one flush
+            return
+        self._flush_pending = True
+        self._log_lines, self._after = [], []
+        asyncio.get_running_loop().call_soon(self._flush_now)
 
     def _flush_now(self) -> None:
+        if not self._flush_pending:
+            return
         w, self._flush_waiter = self._flush_waiter, None
+        after, lines, err = self._after, self._log_lines, None
         try:
             self.chain.flush()
         except Exception as e:
-            self._log("log write failed", event="log_error", error=str(e))
+            err = e
         finally:
+            self._flush_pending = False
+            if err is not None:
+                self._log("log write failed", event="log_error", error=str(err))
+            if lines:
+                h = _plain_handler()
+                if h is not None:
+                    self._write_lines(h, "".join(lines))
             if w is not None and not w.done():
                 w.set_result(None)
+            for fn, a, b in after:
+                try:
+                    fn(a, b)
+                except Exception as e:  # one failed reply write must not keep the others back
+                    self._log("server error", event="error", error=repr(e))
+
+    def after_commit(self, fn, a, b) -> bool:
+        """Run fn(a, b) once the records appended so far are committed: False (and nothing queued) when
+        nothing is waiting for a commit, so the caller goes on at once."""
+        if not self._flush_pending:
+            return False
+        self._after.append((fn, a, b))
+        return True
 
     async def _committed(self) -> None:
-        w = self._flush_waiter
-        if w is not None:
+        if self._flush_pending:
+            w = self._flush_waiter
+            if w is None:
+                w = self._flush_waiter = asyncio.get_running_loop().create_future()
             await asyncio.shield(w)
 
     def _record(self, rec: dict) -> None:
@@ -360,7 +410,9 @@ class Gateway:
         return total, "\n".join(texts)
 
     # ------------------------------------------------------------------ main handler
-    async def handle(self, request: Request, route: str) -> Response:
+    async def handle(self, request: Request, route: str, defer: bool = False) -> Response:
+        """The proxy routes. defer=True: a whole reply is returned before its record is committed; the caller
+        must release it only after the commit (after_commit)."""
         t0 = time.perf_counter()
         rid = f"req-{os.urandom(8).hex()}"
         rec: dict = {"id": rid, "route": route, "user": request.headers.get("x-cnai-user"),
@@ -378,7 +430,8 @@ class Gateway:
             rec.setdefault("outcome", "ok")
             rec["ms"] = round((time.perf_counter() - t0) * 1000, 3)
             self._finish(route, rec)
-            await self._committed()
+            if not defer:
+                await self._committed()
         return resp
 
     def _finish(self, route: str, rec: dict) -> None:
