@@ -72,7 +72,7 @@ _NUMCH = f"{_DIGITS}{_CNUM}千万两"  # a house number's characters (一千八�
 _ROAD_END = (
     f"(?:大街|大道|路|街|巷子?|胡同|弄|道(?!口)|(?<=[{_CNUM}])条(?={_SEP}[{_NUMCH}]{{1,8}}号))(?!段)(?:{_SEP}[东西南北中]?[{_CNUM}{_DIGITS}]{{0,2}}段|"
     # a named section before a house number (105国道大石段61号, 东大街 紫东楼段 35号)
-    f"{_SEP}(?:(?![{_NOT_NAME}路街])[{_H}]){{1,5}}?段(?={_SEP}[甲乙丙丁]?[{_NUMCH}]{{1,8}}号)|"
+    f"{_SEP}(?:(?![{_NOT_NAME}路])[{_H}]){{1,5}}?段(?={_SEP}[甲乙丙丁]?[{_NUMCH}]{{1,8}}号)|"
     f"[东西南北中](?![{_H}]{{2}})|[东西南北中](?=[{_NUMCH}]{{1,8}}号))?(?:{_SEP}(?:步行街|商业街|美食街|小吃街))?"
 )
 # 区长 / 县长 / 镇长 are office holders, unless a lower level follows (城关镇长兴南路, 望江县长岭镇)
@@ -123,7 +123,7 @@ _COMPONENTS = [
         "number",
         re.compile(
             f"[甲乙丙丁]?(?:[东西南北](?=[{_CNUM}])|[东西南北]{_SEP}(?=[{_DIGITS}]))?[{_NUMCH}]{{1,8}}(?:[-－][{_DIGITS}]{{1,4}})?号(?:院(?![内里外中]))?"
-            f"(?:之[{_CNUM}]{{1,2}}|附[{_DIGITS}]{{1,3}}号)?(?!楼(?!{_NEAR}))"
+            f"(?:之[{_CNUM}]{{1,2}}|{_SEP}附[{_DIGITS}]{{1,3}}号)?(?!楼(?!{_NEAR}))"
         ),  # 22799号|院内, 128号之一, 35号附1号, 甲48号
     ),
     (
@@ -166,7 +166,7 @@ _FLOOR_DOOR = re.compile(f"[{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,2}}(?![{_DIGIT
 # a building named without a known suffix, then its number or tower code (金融港B18栋, 梦想小镇 5幢,
 # 光谷新世界T2-2405)
 _NAMED_BUILDING = re.compile(
-    f"(?!{_VERB_AFTER})(?:(?![{_NOT_NAME}号楼层室])[{_H}]){{2,8}}?{_SEP}"
+    f"(?!{_VERB_AFTER})(?:(?![的了是在与及或和对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?{_SEP}"
     f"(?:[A-Za-z]?[{_DIGITS}]{{1,4}}(?:栋|幢|座|号楼(?!{_NEAR}))|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}]))"
 )
 # a neighbourhood, estate or landmark between a district and its street, set off by spaces (昌平区 回龙观 西大街
@@ -464,6 +464,12 @@ def _area(text: str, k: int) -> int | None:
         m = _COMPONENTS[_LEVEL[lvl]][1].match(text, nx)
         if m and m.end() - nx >= 3:
             return am.end()
+    # an estate with its building (方庄 芳城园一区 12号楼, 仓前街道 梦想小镇 3幢)
+    m = _COMPONENTS[_LEVEL["building"]][1].match(text, nx) or _NAMED_BUILDING.match(text, nx)
+    if m and m.end() - nx >= 3:
+        after = _SEP_RX.match(text, m.end()).end()
+        if _NAMED_BUILDING.match(text, nx) or _COMPONENTS[_LEVEL["building"]][1].match(text, after):
+            return am.end()
     m = _COMPONENTS[_LEVEL["road"]][1].match(text, nx)
     if m and not _generic_road(m.group()):
         after = _SEP_RX.match(text, _road_end(text, m.end())).end()
@@ -543,11 +549,11 @@ def _chain(text: str, i: int):
             if m:
                 got = (name, _road_end(text, m.end()) if name == "road" else m.end())
                 break
-        if (got is None or got[0] == "building") and last in ("district", "town"):
+        if (got is None or got[0] == "building") and last in ("city", "district", "town"):
             area = _area(text, k)
             if area:
                 got = ("area", area)
-        if got is None and last in ("number", "road"):
+        if got is None and last in ("number", "road", "town", "area"):
             bm = _NAMED_BUILDING.match(text, k)
             if bm:
                 got = ("building", bm.end())
