@@ -51,7 +51,8 @@ typedef struct {
     int32_t uni[5]; /* c=, c-1=, c+1=, c-2=, c+2= : vector index or -1 */
     List st[5];     /* static features: as itself, L:, R:, LL:, RR: */
     int32_t glen;   /* longest gazetteer word starting with this character */
-    uint8_t bif;    /* bit k: first character of some bigram attribute of template k (else no lookup) */
+    uint64_t bm[4]; /* per template k: bit bi_bit(b) set for each bigram attribute (this character, b) of k: a
+                       clear bit means no attribute, so most positions skip the list scan (bi_find) */
     int32_t id;     /* row of this character in TaggerObject.rc */
     int32_t boff[4]; uint8_t blen[4]; /* bigram attributes starting with this character, per template: a short
                                          list in TaggerObject.bitems sorted by the second character */
@@ -186,6 +187,9 @@ static inline const CharInfo *char_info(const TaggerObject *t, uint32_t cp) {
 static inline uint64_t bi_key(int tmpl, uint32_t a, uint32_t b) {
     return (1ULL << 63) | ((uint64_t)tmpl << 42) | ((uint64_t)a << 21) | (uint64_t)b;
 }
+
+/* the bit of a bigram's second character in CharInfo.bm (a 64-bit filter per first character and template) */
+static inline unsigned bi_bit(uint32_t second) { return (second * 0x9E3779B1u) >> 26; }
 
 /* the bigram attribute of template tm made of c's character and `second`: its vector, or -1 */
 static inline int32_t bi_find(const TaggerObject *t, const CharInfo *c, int tm, uint32_t second) {
@@ -390,7 +394,7 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
         if (tm < 0 || tm > 3 || a > 0x10FFFF || b > 0x10FFFF) { PyErr_SetString(PyExc_ValueError, "bad bigram"); goto done; }
         CharInfo *first = char_slot(t, (uint32_t)a);
         if (!first->used) { PyErr_SetString(PyExc_ValueError, "a bigram's first character must be in the character table"); goto done; }
-        first->bif |= (uint8_t)(1 << tm);
+        first->bm[tm] |= 1ULL << bi_bit((uint32_t)b);
         uint64_t k = bi_key(tm, (uint32_t)a, (uint32_t)b), h = mix64(k) & t->bmask;
         while (t->bi[h].key && t->bi[h].key != k) h = (h + 1) & t->bmask;
         t->bi[h].key = k; t->bi[h].vec = v;
@@ -798,10 +802,10 @@ static int prepare(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Scr
    body for position_score (crfsuite's order) and max_gain (the bound), so the two read the same features. */
 static inline void add_bigrams(const TaggerObject *t, const CharInfo **ci, const uint32_t *pad, Py_ssize_t p,
                                double *acc) {
-    if (ci[p - 1]->bif & 1) add_vec(t, acc, bi_find(t, ci[p - 1], 0, pad[p]));
-    if (ci[p]->bif & 2) add_vec(t, acc, bi_find(t, ci[p], 1, pad[p + 1]));
-    if (ci[p - 2]->bif & 4) add_vec(t, acc, bi_find(t, ci[p - 2], 2, pad[p - 1]));
-    if (ci[p + 1]->bif & 8) add_vec(t, acc, bi_find(t, ci[p + 1], 3, pad[p + 2]));
+    if (ci[p - 1]->bm[0] >> bi_bit(pad[p]) & 1) add_vec(t, acc, bi_find(t, ci[p - 1], 0, pad[p]));
+    if (ci[p]->bm[1] >> bi_bit(pad[p + 1]) & 1) add_vec(t, acc, bi_find(t, ci[p], 1, pad[p + 1]));
+    if (ci[p - 2]->bm[2] >> bi_bit(pad[p - 1]) & 1) add_vec(t, acc, bi_find(t, ci[p - 2], 2, pad[p - 1]));
+    if (ci[p + 1]->bm[3] >> bi_bit(pad[p + 2]) & 1) add_vec(t, acc, bi_find(t, ci[p + 1], 3, pad[p + 2]));
 }
 
 /* The lexicon and gazetteer features of position i of a piece of n characters (after prepare), in the Python
@@ -876,12 +880,18 @@ static void state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t 
  * Viterbi labels are all O, and that the gain computed here equals one computed from the Python features.
  */
 
+#define MAX2(a, b) ((a) > (b) ? (a) : (b))
 static double max_gain(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Scratch *sc, int stop) {
     const CharInfo **ci = sc->ci;
     const int o = t->o;
     static const double zero4[NL] = {0.0, 0.0, 0.0, 0.0};
-    double best = -DBL_MAX;
-    double *d = sc->score; /* d[i][y] = state[i][y] - state[i][O], up to rounding (see above) */
+    const int *ys = t->ys;
+    const double *start = t->dstart, *close = t->dclose;
+    const double (*ext)[3] = t->dext;
+    double best = -DBL_MAX, g0 = 0.0, g1 = 0.0, g2 = 0.0;
+    /* one loop: d_i (independent per position) and the run programme's step (a dependency chain from one
+       position to the next), so the processor overlaps the chain with the next positions' sums. The maxima
+       are taken as a tree (shorter chain); a maximum of the same numbers in another order is the same number. */
     for (Py_ssize_t i = 0; i < n; i++) {
         double acc[NL];
         Py_ssize_t p = i + 2;
@@ -893,37 +903,26 @@ static double max_gain(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n,
         for (int y = 0; y < NL; y++) acc[y] = r0[y] + l1[y] + l2[y] + r1[y] + r2[y];
         add_bigrams(t, ci, pad, p, acc);
         add_words(t, sc, n, i, acc);
-        for (int y = 0; y < NL; y++) d[i * NL + y] = acc[y] - acc[o];
-    }
-    /* the runs' dynamic programme over the three other labels (ys), unrolled */
-    const int *ys = t->ys;
-    const double *start = t->dstart, *close = t->dclose;
-    const double (*ext)[3] = t->dext;
-    double g0 = d[ys[0]], g1 = d[ys[1]], g2 = d[ys[2]];
-    for (Py_ssize_t i = 1; i < n; i++) {
-        double c0 = g0 + close[0], c1 = g1 + close[1], c2 = g2 + close[2]; /* a run closed before i */
-        if (c0 > best) best = c0;
-        if (c1 > best) best = c1;
-        if (c2 > best) best = c2;
+        /* d_i[y] = state[i][y] - state[i][O], up to rounding (see above) */
+        const double d0 = acc[ys[0]] - acc[o], d1 = acc[ys[1]] - acc[o], d2 = acc[ys[2]] - acc[o];
+        if (i == 0) {
+            g0 = d0; g1 = d1; g2 = d2;
+            continue;
+        }
+        /* a run closed before i */
+        best = MAX2(best, MAX2(g0 + close[0], MAX2(g1 + close[1], g2 + close[2])));
         if (stop && best >= -SKIP_SLACK) return best;
-        const double *di = d + i * NL;
-        double f0 = start[0], f1 = start[1], f2 = start[2], v;
-        v = g0 + ext[0][0]; if (v > f0) f0 = v;
-        v = g1 + ext[1][0]; if (v > f0) f0 = v;
-        v = g2 + ext[2][0]; if (v > f0) f0 = v;
-        v = g0 + ext[0][1]; if (v > f1) f1 = v;
-        v = g1 + ext[1][1]; if (v > f1) f1 = v;
-        v = g2 + ext[2][1]; if (v > f1) f1 = v;
-        v = g0 + ext[0][2]; if (v > f2) f2 = v;
-        v = g1 + ext[1][2]; if (v > f2) f2 = v;
-        v = g2 + ext[2][2]; if (v > f2) f2 = v;
-        g0 = di[ys[0]] + f0; g1 = di[ys[1]] + f1; g2 = di[ys[2]] + f2;
+        const double e00 = g0 + ext[0][0], e10 = g1 + ext[1][0], e20 = g2 + ext[2][0];
+        const double e01 = g0 + ext[0][1], e11 = g1 + ext[1][1], e21 = g2 + ext[2][1];
+        const double e02 = g0 + ext[0][2], e12 = g1 + ext[1][2], e22 = g2 + ext[2][2];
+        g0 = d0 + MAX2(MAX2(start[0], e00), MAX2(e10, e20));
+        g1 = d1 + MAX2(MAX2(start[1], e01), MAX2(e11, e21));
+        g2 = d2 + MAX2(MAX2(start[2], e02), MAX2(e12, e22));
     }
-    if (g0 > best) best = g0; /* a run ending at the last position: no closing transition */
-    if (g1 > best) best = g1;
-    if (g2 > best) best = g2;
-    return best;
+    /* a run ending at the last position: no closing transition */
+    return MAX2(best, MAX2(g0, MAX2(g1, g2)));
 }
+#undef MAX2
 
 /* Viterbi as crfsuite's crf1dc_viterbi: labels[i] = model label id */
 static int viterbi(const TaggerObject *t, const double *state, Py_ssize_t n, int *labels, Scratch *sc) {
