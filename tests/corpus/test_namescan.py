@@ -14,6 +14,7 @@ _namescan = pytest.importorskip("cnai.corpus._namescan")
 
 from cnai.corpus import namemodel, names, realeval  # noqa: E402
 
+
 @pytest.fixture(scope="module")
 def compiled():
     c = namemodel._compiled()
