@@ -224,3 +224,129 @@ def cases_round5(n: int, seed: int = 11) -> list[Case]:
         text = lead + addr + tail
         out.append(Case(text, len(lead), len(lead) + len(addr), tuple(lvl for _p, lvl in parts)))
     return out
+
+
+# ---------------------------------------------------------------- round 8: the styles heldout8 showed
+
+# invented neighbourhood, estate and landmark names of the kind people put between a district and its street
+_AREAS = (
+    "青石湾",
+    "柳荫",
+    "东坝",
+    "金沙",
+    "新桥头",
+    "南坪",
+    "北苑",
+    "水磨沟",
+    "老城",
+    "望湖",
+    "西二旗",
+    "梨园",
+)
+_NAMED = ("梦想小镇", "金融港", "创智天地", "智汇谷", "云栖", "未来之光")  # buildings without a known suffix
+_HAMLETS = ("东升屯", "前屯", "李家屯")
+# what ends the address in running text (not part of the span)
+_TAILS8 = (
+    "附近",
+    "门口",
+    "楼下",
+    "驿站",
+    " 王建国收",
+    " 电话 13912345678",
+    "调研",
+    "开会",
+    "，到了打电话",
+    "的那家面馆",
+    "",
+)
+
+
+def _short_prefecture(name: str) -> str | None:
+    """大理白族自治州 -> 大理州 (the form people write); None for other prefectures."""
+    from cnai.corpus.addresses import _ETHNIC
+
+    if not name.endswith("自治州"):
+        return None
+    cut = min((p for p in (name.find(e) for e in _ETHNIC) if p > 0), default=0)
+    return name[:cut] + "州" if cut >= 2 else None
+
+
+def cases_round8(n: int, seed: int = 13) -> list[Case]:
+    """Addresses in the round-8 styles, each with its expected span and levels: a neighbourhood set off by
+    spaces between the district (or city, town, village) and the street, short autonomous-prefecture names,
+    parts after the house number (3-2, 附1号, a building named without a suffix with its number, 12楼C座,
+    Chinese-numeral buildings and units), named road sections, a direction before the number, hamlets (屯)
+    and Sichuan's 社, and the words that end an address (附近, 驿站, a name, a phone number, a verb)."""
+    rng = random.Random(seed)
+    pool = [c for c in chains() if c[1] and not c[0].startswith(("香港", "澳门", "台湾"))]
+    autonomous = [c for c in pool if _short_prefecture(c[1])]
+    out = []
+    while len(out) < n:
+        kind = rng.random()
+        prov, city, dist = rng.choice(autonomous if kind < 0.25 else pool)
+        parts: list[tuple[str, str]] = []
+        short = _short_prefecture(city)
+        if short and rng.random() < 0.8:
+            parts.append((short, "city"))
+        else:
+            parts += ([(prov, "province")] if rng.random() < 0.4 else []) + [(city, "city")]
+        parts.append((dist, "district"))
+        road = rng.choice(_ROADS) + rng.choice(_ROAD_SUFFIX)
+        if rng.random() < 0.5:  # 昌平区 回龙观 西大街 85号
+            parts.append(
+                (rng.choice(_AREAS) + " ", "area")
+            )  # set off by a space (glued, it is the road's name)
+        elif rng.random() < 0.3:
+            parts.append((rng.choice(_TOWNS), "town"))
+        if rng.random() < 0.15:  # 白山镇 东升屯 / 马鞍镇 檬垭村 三社
+            if parts[-1][1] != "town":
+                parts.append((rng.choice(_TOWNS), "town"))
+            if rng.random() < 0.5:
+                parts.append((rng.choice(_HAMLETS), "village"))
+            else:
+                parts.append((rng.choice(_VILLAGES), "village"))
+                parts.append((chinese_number(rng.randint(1, 9)) + rng.choice("组社"), "group"))
+        else:
+            r = rng.random()
+            if r < 0.15:  # 105国道大石段61号
+                road += rng.choice((" ", "")) + rng.choice(("大石段", "紫东楼段", "城南段"))
+            num = f"{rng.randint(1, 999)}号"
+            if r > 0.9:
+                num = rng.choice("东西南北") + " " + num  # 五和大道 南 62号
+            parts.append((road, "road"))
+            parts.append((num, "number"))
+            d = rng.random()
+            if d < 0.2:
+                parts.append((f"{rng.randint(1, 30)}-{rng.randint(1, 8)}", "room"))  # 9号 3-2
+            elif d < 0.3:
+                parts[-1] = (parts[-1][0] + rng.choice((" ", "")) + f"附{rng.randint(1, 9)}号", "number")
+            elif d < 0.55:
+                name = rng.choice(_NAMED)
+                parts.append(
+                    (name + rng.choice((" ", "")) + f"{rng.randint(1, 30)}{rng.choice('栋幢')}", "building")
+                )
+                if rng.random() < 0.5:
+                    parts.append((f"{rng.randint(1, 6)}单元", "unit"))
+                    parts.append((f"{rng.randint(1, 30)}{rng.randint(1, 8):02d}", "room"))
+            elif d < 0.7:
+                parts.append((f"{rng.randint(1, 30)}楼", "floor"))
+                parts.append((rng.choice("ABCD") + "座", "room"))
+            elif d < 0.85:
+                parts.append((chinese_number(rng.randint(1, 20)) + rng.choice("栋幢"), "building"))
+                parts.append((chinese_number(rng.randint(1, 6)) + "单元", "unit"))
+                parts.append(
+                    (
+                        "".join(rng.choice("一二三四五六七八九") for _ in range(1))
+                        + "〇"
+                        + rng.choice("一二三四五六"),
+                        "room",
+                    )
+                )
+        addr = _join([p for p, _l in parts], rng, True)
+        lead = rng.choice(_LEADS)
+        tail = rng.choice(_TAILS8)
+        if parts[-1][1] in ("village", "group") and tail in ("附近", "门口", "楼下", "驿站"):
+            tail = "，" + tail  # 东升屯附近 reads as one name
+        text = lead + addr + tail
+        out.append(Case(text, len(lead), len(lead) + len(addr), tuple(lvl for _p, lvl in parts)))
+    return out

@@ -102,11 +102,12 @@ _COMPONENTS = [
     (
         "village",
         re.compile(
-            f"(?:{_NAMECH}{{1,6}}?(?:村|社区|居委会|嘎查|管理区|作业区)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
+            f"(?:{_NAMECH}{{1,6}}?(?:村|屯|社区|居委会|嘎查|管理区|作业区)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
             f"|[{_CNUM}]{{2,4}}团(?![队体员长结购]))"  # 一四三团: a Xinjiang corps regiment
         ),
     ),
-    ("group", re.compile(f"[{_DIGITS}{_CNUM}]{{1,3}}(?:组|队)(?!人员|[数员长织成合])")),  # not 三组数据
+    # 三组 / 三社 (Sichuan's name for a village group), not 三组数据 / 三社区
+    ("group", re.compile(f"[{_DIGITS}{_CNUM}]{{1,3}}(?:组|队|社(?![区会员团长]))(?!人员|[数员长织成合])")),
     ("road", re.compile(f"(?:向阳|{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")),
     # 农业路 与 花园路 交叉口: a crossing of two roads
     (
@@ -148,14 +149,14 @@ _COMPONENTS = [
     (
         "floor",
         re.compile(
-            f"(?:(?:[BbＢ]|负|地下)?[{_DIGITS}]{{1,2}}|[{_CNUM}]{{1,3}})(?:楼|层|F)(?![{_H}]{{0}}[房盘道])|[首底]层"
+            f"(?:(?:[BbＢ]|负|地下)?[{_DIGITS}]{{1,2}}|[一二三四五六七八九十]{{1,3}})(?:楼|层|F)(?![{_H}]{{0}}[房盘道])|[首底]层"
         ),
     ),  # B1层
     (
         "room",
         re.compile(
             f"(?:(?:[{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{2,5}}|[{_DIGITS}]{{3,5}}|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,4}})"
-            f"(?:室|房|号(?!楼))?|[{_CNUM}]{{3,4}}室|[一二三四五六七八九〇零]{{3,4}}(?![十百千万号楼层]))"
+            f"(?:室|房|号(?!楼))?|[{_CNUM}]{{3,4}}室|[一二三四五六七八九〇零]{{3,4}}(?![十百千万号层]|楼(?!{_NEAR})))"
             f"(?![{_DIGITS}])"
         ),
     ),  # 2-3-201: building-unit-room
@@ -167,7 +168,7 @@ _FLOOR_DOOR = re.compile(f"[{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,2}}(?![{_DIGIT
 # 光谷新世界T2-2405)
 _NAMED_BUILDING = re.compile(
     f"(?!{_VERB_AFTER})(?:(?![的了是在与及或和对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?{_SEP}"
-    f"(?:[A-Za-z]?[{_DIGITS}]{{1,4}}(?:栋|幢|座|号楼(?!{_NEAR}))|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}]))"
+    f"(?:[A-Za-z]?[{_DIGITS}]{{1,4}}(?:栋|幢|座|号楼(?!{_NEAR}))|[{_DIGITS}]{{1,2}}(?:F|层|楼(?![{_H}]))|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}]))"
 )
 # a neighbourhood, estate or landmark between a district and its street, set off by spaces (昌平区 回龙观 西大街
 # 85号, 渝北区 新牌坊 龙溪街道, 康巴什区 北区 文化西路): read only when a street with a number, a town or a
@@ -183,6 +184,7 @@ _LANDMARK = re.compile(
 _BUILDING_NO = re.compile(
     f"(?:[{_DIGITS}]{{1,4}}|[{_CNUM}]{{1,4}})号(?:楼|库|仓|馆|厅)"
 )  # 2号楼, 2号库 (a warehouse)
+_FLOOR_TOWER = re.compile("[A-Z]座")  # 12楼C座: tower C on floor 12
 _FLOOR_ROOM = re.compile(
     f"[{_DIGITS}]{{1,2}}(?:号|室)(?!楼(?!{_NEAR})|[{_DIGITS}])"
 )  # 4楼 2号: a door on that floor
@@ -338,7 +340,7 @@ def _shorts() -> dict[str, str]:
 def _short_match(text: str, i: int, depth: int = 0) -> tuple[int, str] | None:
     """A short province/prefecture name at i, only when a lower division follows (浙江杭州西湖区, 北京朝阳区)."""
     shorts = _shorts()
-    for k in (4, 3, 2):
+    for k in (5, 4, 3, 2):  # 西双版纳州
         w = text[i : i + k]
         if len(w) == k and w in shorts:
             lvl = shorts[w]
@@ -500,7 +502,7 @@ def _chain(text: str, i: int):
             if bm:
                 got = ("building", bm.end())
         if last == "floor":
-            fm = _FLOOR_ROOM.match(text, k)
+            fm = _FLOOR_ROOM.match(text, k) or _FLOOR_TOWER.match(text, k)
             if fm:
                 got = ("room", fm.end())
         if last == "number":
@@ -542,6 +544,8 @@ def _chain(text: str, i: int):
                 continue  # 问路 is no road; 600弄 is a lane
             if m and name == "building" and m.group().endswith(_FACILITY):
                 continue
+            if m and name == "village" and m.group()[-1] == "屯" and last not in ("town", "village"):
+                continue  # 白山镇 东升屯 is a hamlet; 朝阳区 三里屯 is a neighbourhood's name
             if m and name == "road" and lv == lvl:  # a second road only before a number (市桥街 繁华路 8号)
                 sep2 = _SEP_RX.match(text, m.end())
                 if not _NUMBER.match(text, sep2.end() if sep2 else m.end()):
@@ -549,7 +553,7 @@ def _chain(text: str, i: int):
             if m:
                 got = (name, _road_end(text, m.end()) if name == "road" else m.end())
                 break
-        if (got is None or got[0] == "building") and last in ("city", "district", "town"):
+        if (got is None or got[0] == "building") and last in ("city", "district", "town", "village"):
             area = _area(text, k)
             if area:
                 got = ("area", area)
