@@ -7,11 +7,11 @@
 Training text (the sealed held-out set realeval.HELDOUT is never read here):
 - sentences from data/names/namegen.py (our templates x names sampled from the tables);
 - the assess banks' prompts (ordinary prose we wrote; its real people, listed below, are labelled);
-- the development sets, read by file name (DEV_SETS: items, dev2, heldout2-7, each scored and read in
+- the development sets, read by file name (DEV_SETS: items, dev2, heldout2-8, each scored and read in
   earlier rounds), each sentence also copied with its names replaced by sampled names of the same kind,
   so the model learns the contexts rather than the names.
 --loso: each set was written by a different author, so leaving one set out at a time estimates how the
-model does on a new author's text (heldout7 is the newest; every set's errors have been read, so all folds
+model does on a new author's text (heldout8 is the newest; every set's errors have been read, so all folds
 are optimistic to a degree, the newest set's fold the most).
 CV folds (--cv) are fixed by a seeded hash of the item id (CV_SEED).
 """
@@ -39,7 +39,7 @@ def fold_of(iid: str, k: int) -> int:
 
 
 # the development sets, one author each, named by file (never realeval.HELDOUT: that is the sealed set)
-DEV_SETS = ("items", "dev2", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7")
+DEV_SETS = ("items", "dev2", *(f"heldout{n}" for n in range(2, 9)))
 
 
 def set_items() -> list[dict]:
