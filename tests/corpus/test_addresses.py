@@ -60,7 +60,6 @@ def _mismatches(cases) -> list:
     return bad
 
 
-
 @pytest.mark.parametrize("seed", [1, 2])
 def test_generated_addresses_parse_with_exact_span_and_levels(seed):
     cases = address_gen.cases(300, seed=seed)
@@ -321,6 +320,133 @@ def test_round5_boundaries(text, expected):
 )
 def test_round5_hard_negatives(text):
     assert _spans(text) == []
+
+
+# ---------------------------------------------------------------- round 8: spaced styles, short names, parts after the number
+
+
+@pytest.mark.parametrize("seed", [13, 14])
+def test_generated_round8_cases_parse_with_exact_span_and_levels(seed):
+    """Neighbourhoods set off by spaces, short autonomous-prefecture names, parts after the number, hamlets and
+    三社 groups, and the words that end an address (generated from the division table: structure, not evaluation)."""
+    cases = address_gen.cases_round8(250, seed=seed)
+    assert {"area", "room", "group", "building"} <= {lvl for c in cases for lvl in c.levels}
+    assert any(c.address.startswith(("大理州", "延边州", "凉山州", "甘孜州", "恩施州")) for c in cases)
+    assert _mismatches(cases) == []
+
+
+@pytest.mark.parametrize(
+    "text,expected,levels",
+    [
+        # a neighbourhood, estate or landmark between the levels, set off by spaces
+        (
+            "我搬到丰台区 六里桥 西三环南路 16号了",
+            "丰台区 六里桥 西三环南路 16号",
+            "district+area+road+number",
+        ),
+        (
+            "江宁区 百家湖 双龙大道 1222号 楼下见",
+            "江宁区 百家湖 双龙大道 1222号",
+            "district+area+road+number",
+        ),
+        (
+            "仓库在武侯区 簇桥 龙腾西路 三段 28号",
+            "武侯区 簇桥 龙腾西路 三段 28号",
+            "district+area+road+number",
+        ),
+        (
+            "九龙坡区 谢家湾 华润二十四城 6栋",
+            "九龙坡区 谢家湾 华润二十四城 6栋",
+            "district+area+building+building",
+        ),
+        ("龙岗区 坂田 五和大道 南 2号", "龙岗区 坂田 五和大道 南 2号", "district+area+road+number"),
+        (
+            "渝中区 大坪 石油路街道 长江二路 65号",
+            "渝中区 大坪 石油路街道 长江二路 65号",
+            "district+area+town+road+number",
+        ),
+        ("佛山市 南海 桂澜北路 6号", "佛山市 南海 桂澜北路 6号", "city+area+road+number"),
+        # short names of autonomous prefectures
+        ("寄到凉山州 西昌市 航天大道 2号", "凉山州 西昌市 航天大道 2号", "city+district+road+number"),
+        (
+            "湖北省恩施州 来凤县 翔凤镇 老虎洞村 四组",
+            "湖北省恩施州 来凤县 翔凤镇 老虎洞村 四组",
+            "province+city+district+town+village+group",
+        ),
+        ("西双版纳州景洪市 宣慰大道 55号", "西双版纳州景洪市 宣慰大道 55号", "city+district+road+number"),
+        # parts after the house number
+        ("渝北区 金开大道 88号 5-2 有人吗", "渝北区 金开大道 88号 5-2", "district+road+number+room"),
+        (
+            "武昌区 中北路 109号 楚河汉街 C12栋 三楼",
+            "武昌区 中北路 109号 楚河汉街 C12栋 三楼",
+            "district+road+number+building+floor",
+        ),
+        (
+            "余杭区 良睦路 1399号 梦想小镇 2幢 前台",
+            "余杭区 良睦路 1399号 梦想小镇 2幢",
+            "district+road+number+building",
+        ),
+        ("西湖区 文三路 90号 12楼C座", "西湖区 文三路 90号 12楼C座", "district+road+number+floor+room"),
+        ("青羊区 人民中路 二段 6号 附3号", "青羊区 人民中路 二段 6号 附3号", "district+road+number"),
+        (
+            "福田区 深南大道 6008号 特区报业大厦 3栋 二单元 一〇二室",
+            "福田区 深南大道 6008号 特区报业大厦 3栋 二单元 一〇二室",
+            "district+road+number+building+building+unit+room",
+        ),
+        (
+            "番禺区 洛溪街道 107国道洛溪段 22号",
+            "番禺区 洛溪街道 107国道洛溪段 22号",
+            "district+town+road+number",
+        ),
+        (
+            "广州市越秀区解放南路中三十九号首层",
+            "广州市越秀区解放南路中三十九号首层",
+            "city+district+road+number+floor",
+        ),
+        # villages: hamlets (屯) and Sichuan's 社
+        ("吉林省榆树市 大岭镇 王家屯", "吉林省榆树市 大岭镇 王家屯", "province+district+town+village"),
+        (
+            "四川省绵阳市 三台县 芦溪镇 红星村 五社",
+            "四川省绵阳市 三台县 芦溪镇 红星村 五社",
+            "province+city+district+town+village+group",
+        ),
+        # free-trade zones
+        (
+            "中国（四川）自由贸易试验区 成都天府新区片区 天府大道 1号",
+            "中国（四川）自由贸易试验区 成都天府新区片区 天府大道 1号",
+            "district+road+number",
+        ),
+    ],
+)
+def test_round8_structure(text, expected, levels):
+    assert _spans(text) == [expected]
+    assert _levels(text) == ["address chain: " + levels]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # where an address ends
+        ("西城区 金融大街 7号 英蓝国际 附近停车难", "西城区 金融大街 7号"),
+        ("东城区 东四北大街 107号 驿站取件", "东城区 东四北大街 107号"),
+        ("闵行区 莘庄 莘松路 380号 李红梅收", "闵行区 莘庄 莘松路 380号"),
+        ("宝山区 友谊路 15号 电话 13700001111", "宝山区 友谊路 15号"),
+        ("市领导在南岗区 学府路 74号调研教育工作", "南岗区 学府路 74号"),
+        ("南京市建邺区 江东中路 108号一栋高楼正在施工", "南京市建邺区 江东中路 108号"),
+        ("那个淮海中路 999号你去过没", "淮海中路 999号"),
+        # the old behaviour kept: neighbourhoods without a street, single levels, prose
+        ("朝阳区 三里屯 太古里 今晚有灯光秀。", None),
+        ("延边州今年的旅游收入再创新高。", None),
+        ("从顺义区 后沙峪 开车过来要一个小时", None),
+        ("海淀区 开车 建国路 88号 要半小时", "建国路 88号"),
+        ("北京市 周六 建国路 8号 有活动", "建国路 8号"),
+        ("这栋楼一共 18层，我住 12楼", None),
+        ("比分 3-2，第 12号 球员进球", None),
+        ("大理州 洱海保护条例正式施行。", None),
+    ],
+)
+def test_round8_boundaries(text, expected):
+    assert _spans(text) == ([expected] if expected else [])
 
 
 # ---------------------------------------------------------------- entry point and robustness

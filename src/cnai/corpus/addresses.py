@@ -173,7 +173,11 @@ _NAMED_BUILDING = re.compile(
 # a neighbourhood, estate or landmark between a district and its street, set off by spaces (昌平区 回龙观 西大街
 # 85号, 渝北区 新牌坊 龙溪街道, 康巴什区 北区 文化西路): read only when a street with a number, a town or a
 # village follows it
-_AREA = re.compile(f"(?:(?![{_NOT_NAME}号楼层室])[{_H}]){{2,6}}")
+_AREA = re.compile(
+    "(?!今天|明天|昨天|后天|周[一二三四五六日末]|上午|下午|晚上|早上|中午|开车|坐车|打车|骑车|步行|前往|经过|路过|就是|"
+    "还是|或者|以及|还有|然后|但是|不过|附近|旁边|对面|一带|周边|那边|这边|地址|电话|收件|联系|快递|送货)"
+    f"(?:(?![{_NOT_NAME}号楼层室])[{_H}]){{2,6}}"
+)  # not a time, a verb or a connective set between two places (海淀区 开车 建国路 88号)
 _ZONE_RX = re.compile(f"{_ZONECH}{{0,10}}?(?:{_ZONE})")
 # a landmark or area right after a district or town, named without a suffix the components know (秦淮区夫子庙,
 # 渝中区解放碑, 江夏区 藏龙岛): a short name ending in a landmark word, then no further name characters
@@ -394,7 +398,7 @@ def _swallows_verb(text: str, m: re.Match) -> bool:
 
 
 # a pilot free-trade zone and its area (中国（云南）自由贸易试验区 昆明片区): a district-level first component
-_FTZ = re.compile(f"中国[（(][{_H}]{{2,3}}[）)]自由贸易试验区(?:{_SEP}{_NAMECH}{{2,4}}片区)?")
+_FTZ = re.compile(f"中国[（(][{_H}]{{2,3}}[）)]自由贸易试验区(?:{_SEP}{_NAMECH}{{2,8}}?片区)?")
 
 
 def _first(text: str, i: int) -> tuple[int, str] | None:
@@ -453,7 +457,7 @@ def _road_end(text: str, end: int) -> int:
     return end
 
 
-def _area(text: str, k: int) -> int | None:
+def _area(text: str, k: int, depth: int = 0) -> int | None:
     """End of a neighbourhood name at k set off by a space, when a street with a number, a town or a village
     follows it (昌平区 回龙观 西大街 85号); None otherwise."""
     am = _AREA.match(text, k)
@@ -462,16 +466,22 @@ def _area(text: str, k: int) -> int | None:
     nx = _SEP_RX.match(text, am.end()).end()
     if nx == am.end() or nx >= len(text):
         return None
+    if depth == 0 and _area(text, nx, 1):  # 朝阳区 三里屯 太古里 南区 3号楼
+        return am.end()
     for lvl in ("town", "village"):
         m = _COMPONENTS[_LEVEL[lvl]][1].match(text, nx)
         if m and m.end() - nx >= 3:
             return am.end()
     # an estate with its building (方庄 芳城园一区 12号楼, 仓前街道 梦想小镇 3幢)
-    m = _COMPONENTS[_LEVEL["building"]][1].match(text, nx) or _NAMED_BUILDING.match(text, nx)
-    if m and m.end() - nx >= 3:
-        after = _SEP_RX.match(text, m.end()).end()
-        if _NAMED_BUILDING.match(text, nx) or _COMPONENTS[_LEVEL["building"]][1].match(text, after):
-            return am.end()
+    if _NAMED_BUILDING.match(text, nx):
+        return am.end()
+    m = _COMPONENTS[_LEVEL["building"]][1].match(text, nx)
+    if (
+        m
+        and m.end() - nx >= 3
+        and _COMPONENTS[_LEVEL["building"]][1].match(text, _SEP_RX.match(text, m.end()).end())
+    ):
+        return am.end()
     m = _COMPONENTS[_LEVEL["road"]][1].match(text, nx)
     if m and not _generic_road(m.group()):
         after = _SEP_RX.match(text, _road_end(text, m.end())).end()
@@ -553,8 +563,8 @@ def _chain(text: str, i: int):
             if m:
                 got = (name, _road_end(text, m.end()) if name == "road" else m.end())
                 break
-        if (got is None or got[0] == "building") and last in ("city", "district", "town", "village"):
-            area = _area(text, k)
+        if (got is None or got[0] == "building") and last in ("city", "district", "town", "village", "area"):
+            area = _area(text, k, 1 if last == "area" else 0)
             if area:
                 got = ("area", area)
         if got is None and last in ("number", "road", "town", "area"):
