@@ -350,12 +350,21 @@ class Gateway:
             return oai_error(413, f"request body over {limit} bytes", "invalid_request_error", "body_too_large")
         buf = getattr(request, "raw_body", None)   # the lean server read the body already (capped at limit + 1)
         if buf is not None:
-            if len(buf) > limit:
-                return oai_error(413, f"request body over {limit} bytes", "invalid_request_error", "body_too_large")
-        else:
-            buf = await self._receive_body(request, limit)
-            if isinstance(buf, Response):
-                return buf
+            return self.parse_body(request.headers, buf)
+        buf = await self._receive_body(request, limit)
+        if isinstance(buf, Response):
+            return buf
+        return self._parse(buf)
+
+    def parse_body(self, headers, buf: bytes) -> dict | Response:
+        """A body read whole already (at most the limit + 1 bytes): the JSON object, or the refusal."""
+        limit = self.policy.limits.max_body_bytes
+        cl = headers.get("content-length")
+        if len(buf) > limit or (cl and cl.isdigit() and int(cl) > limit):
+            return oai_error(413, f"request body over {limit} bytes", "invalid_request_error", "body_too_large")
+        return self._parse(buf)
+
+    def _parse(self, buf) -> dict | Response:
         try:
             body = _loads(bytes(buf))
         except (ValueError, UnicodeDecodeError) as e:
@@ -414,25 +423,34 @@ class Gateway:
         """The proxy routes. defer=True: a whole reply is returned before its record is committed; the caller
         must release it only after the commit (after_commit)."""
         t0 = time.perf_counter()
-        rid = f"req-{os.urandom(8).hex()}"
-        rec: dict = {"id": rid, "route": route, "user": request.headers.get("x-cnai-user"),
-                     "tenant": request.headers.get("x-cnai-tenant"), "worker": self.worker}
+        rec = self.new_record(request.headers, route)
         try:
             resp = await self._handle(request, route, rec)
         except ClientDisconnect:
             rec.update(outcome="client_disconnected")
             resp = Response(status_code=499)
         except Exception as e:  # last resort: never crash, never lose the record
-            rec.update(outcome="gateway_error", error=type(e).__name__)
-            self._log("unexpected error", event="error", id=rid, error=repr(e))
-            resp = oai_error(500, "internal gateway error", "server_error")
+            resp = self.unexpected(rec, e)
         if not isinstance(resp, StreamingResponse):
-            rec.setdefault("outcome", "ok")
-            rec["ms"] = round((time.perf_counter() - t0) * 1000, 3)
-            self._finish(route, rec)
+            self.done(route, rec, t0)
             if not defer:
                 await self._committed()
         return resp
+
+    def new_record(self, headers, route: str) -> dict:
+        return {"id": f"req-{os.urandom(8).hex()}", "route": route, "user": headers.get("x-cnai-user"),
+                "tenant": headers.get("x-cnai-tenant"), "worker": self.worker}
+
+    def unexpected(self, rec: dict, e: Exception) -> Response:
+        rec.update(outcome="gateway_error", error=type(e).__name__)
+        self._log("unexpected error", event="error", id=rec["id"], error=repr(e))
+        return oai_error(500, "internal gateway error", "server_error")
+
+    def done(self, route: str, rec: dict, t0: float) -> None:
+        """A whole reply is decided: its record is appended (committed with this turn's group)."""
+        rec.setdefault("outcome", "ok")
+        rec["ms"] = round((time.perf_counter() - t0) * 1000, 3)
+        self._finish(route, rec)
 
     def _finish(self, route: str, rec: dict) -> None:
         self._record(rec)
@@ -460,18 +478,34 @@ class Gateway:
                                         "hours": self.policy.suspension.suspend_hours})
 
     async def _handle(self, request: Request, route: str, rec: dict) -> Response:
+        r = self.suspended(rec)
+        if r is not None:
+            return r
+        body = {} if route == "models" else await self._body(request)
+        text_label = self.admit(request.headers, route, body, rec)
+        if isinstance(text_label, Response):
+            return text_label
+        if body.get("stream") and route in ("chat", "completions"):
+            return await self._stream(route, body, rec, text_label)
+        return await self._plain(route, body, rec, text_label)
+
+    def suspended(self, rec: dict) -> Response | None:
         user = rec.get("user")
         if user and self.violations.suspended(user, time.time()):
             rec["outcome"] = "user_suspended"
             return oai_error(403, "this user is suspended after repeated policy violations", "permission_error",
                              "user_suspended")
-        body = {} if route == "models" else await self._body(request)
+        return None
+
+    def admit(self, headers, route: str, body: dict | Response, rec: dict) -> bool | Response:
+        """The input side (body parsed or refused, label opt-out, prompt policy; the prompt redacted in place):
+        the text-label flag for the reply, or the refusal."""
         if isinstance(body, Response):
             rec["outcome"] = "bad_request"
             return body
         text_label = self.policy.labels.text
         if route != "models":
-            text_label = self._text_label(request, body, rec)
+            text_label = self._text_label(headers, body, rec)
             dec, prompt = self._check_input(route, body)
             self._text_field(rec, "prompt", prompt)
             rec["input"] = {"action": dec.action, "findings": dec.findings}
@@ -481,11 +515,9 @@ class Gateway:
                 self._violation(rec)
                 return oai_error(400, self.policy.refusal, "invalid_request_error", "content_policy_violation")
         rec["model"] = body.get("model")
-        if body.get("stream") and route in ("chat", "completions"):
-            return await self._stream(route, body, rec, text_label)
-        return await self._plain(route, body, rec, text_label)
+        return text_label
 
-    def _text_label(self, request: Request, body: dict, rec: dict) -> bool:
+    def _text_label(self, headers, body: dict, rec: dict) -> bool:
         """Whether this reply gets the explicit text label. ai-labeling:9 [confidence: secondary]: a user may ask
         for content without it; the provider may supply it only once the user agreement states the user's own
         labelling duties, and keeps logs of such supply (this record: who, under which agreement) for at least
@@ -494,7 +526,7 @@ class Gateway:
         metadata, ProduceID) is never affected."""
         lab = self.policy.labels
         nv = lab.no_visible_label
-        asked = (request.headers.get(nv.header) or "").strip().lower() in ("1", "true", "yes", "on")
+        asked = (headers.get(nv.header) or "").strip().lower() in ("1", "true", "yes", "on")
         if nv.body_field in body:           # a cnai field: never forwarded upstream
             v = body.pop(nv.body_field)
             asked = asked or v is True or v == 1 or (isinstance(v, str) and v.strip().lower() in ("1", "true", "yes"))
@@ -533,21 +565,32 @@ class Gateway:
             del h["content-type"]
         try:
             return await self.pool.request(method, path, None if body is None else _dumps(body), h)
-        except TimeoutError:
+        except (TimeoutError, UpstreamMalformed, OSError) as e:
+            return self.upstream_failed(e, rec)
+
+    def upstream_request(self, route: str, body: dict) -> bytes:
+        """The bytes of a non-streamed chat/completions call to the upstream (RawPool's request form)."""
+        return self.pool.build("POST", "/chat/completions" if route == "chat" else "/completions",
+                               _dumps(body), self._headers())
+
+    def upstream_failed(self, e: BaseException, rec: dict) -> Response:
+        """The reply for a failed upstream call (RawPool's exceptions)."""
+        if isinstance(e, TimeoutError):
             rec["outcome"] = "upstream_timeout"
             return oai_error(504, "upstream model timed out", "upstream_error", "upstream_timeout")
-        except UpstreamReset:
+        if isinstance(e, UpstreamReset):
             rec["outcome"] = "upstream_reset"
             return oai_error(502, "upstream connection reset while reading the reply", "upstream_error",
                              "upstream_reset")
-        except UpstreamMalformed:
+        if isinstance(e, UpstreamMalformed):
             rec["outcome"] = "upstream_malformed"
             return oai_error(502, "upstream returned malformed HTTP", "upstream_error", "upstream_malformed")
-        except OSError as e:
+        if isinstance(e, OSError):
             rec["outcome"] = "upstream_unreachable"
             rec["error"] = type(e).__name__
             return oai_error(502, "upstream model unreachable or connection reset", "upstream_error",
                              "upstream_unreachable")
+        raise e
 
     def _upstream_error(self, status: int, raw: bytes, rec: dict) -> Response:
         rec["outcome"] = "upstream_error"
@@ -586,6 +629,10 @@ class Gateway:
             finally:
                 r.release()
             status = r.status
+        return self.reply(route, status, raw, rec, text_label)
+
+    def reply(self, route: str, status: int, raw: bytes, rec: dict, text_label: bool = True) -> Response:
+        """The output side of a whole upstream reply: status and JSON checked, policy, label."""
         rec["upstream_status"] = status
         if status >= 400:
             return self._upstream_error(status, raw, rec)

@@ -24,14 +24,19 @@ import gc
 import os
 import signal
 import socket
+import time
 from http import HTTPStatus
 
 import httptools
+from starlette.responses import Response
 
 from cnai.gateway.app import FastJSON
+from cnai.gateway.upstream import Sink, _expire
 
 _REASON = {s.value: s.phrase.encode() for s in HTTPStatus}
 _MAX_HEADER_BYTES = 64 * 1024
+_ERROR_500 = b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+_FAST = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
 _BAD = b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 11\r\nconnection: close\r\n\r\nbad request"
 
 
@@ -84,6 +89,7 @@ class _Conn(asyncio.Protocol):
         self.queue: collections.deque = collections.deque()   # pipelined requests waiting their turn
         self.paused = False
         self.eof = False                # the client half-closed: answer what is in flight, then close
+        self.up = None                  # upstream connection pinned to this one (fast path), idle
         self._reset()
 
     def _reset(self):
@@ -103,6 +109,12 @@ class _Conn(asyncio.Protocol):
     def connection_lost(self, exc):
         self.closed = True
         self.srv.conns.discard(self)
+        if self.up is not None:             # the pinned upstream connection goes back to the pool
+            up, self.up = self.up, None
+            if self.srv.gw.pool is not None:
+                self.srv.gw.pool.put_idle(up)
+            else:
+                up.transport.close()
         if not self.disconnected.done():
             self.disconnected.set_result(None)
         self._writable.set()
@@ -189,6 +201,8 @@ class _Conn(asyncio.Protocol):
 
     def _start(self, req):
         self.busy = True
+        if req[0] == "POST" and req[1] in _FAST and self._fast(req):
+            return
         t = asyncio.get_running_loop().create_task(self._run(*req))
         self.srv.tasks.add(t)
         t.add_done_callback(self.srv.tasks.discard)
@@ -213,6 +227,88 @@ class _Conn(asyncio.Protocol):
         if self.paused:
             self.paused = False
             self.transport.resume_reading()
+
+    # ------------------------------------------------------------------ the fast path
+    # A non-streamed chat/completions call with an upstream connection at hand (this client connection's own,
+    # pinned while both sides keep alive, or an idle one of the pool) runs as callbacks: no task, no
+    # coroutines, no futures. The steps are the Gateway's own (suspended, admit, reply, done), as on the
+    # task path; everything else (a new upstream connection, streams, other routes) takes the task path.
+    def _fast(self, req) -> bool:
+        gw = self.srv.gw
+        pool = gw.pool
+        if pool is None:
+            return False
+        method, path, headers, raw, keep = req
+        body = gw.parse_body(headers, raw)
+        if type(body) is dict and body.get("stream"):
+            return False
+        loop = asyncio.get_running_loop()
+        up, self.up = self.up, None
+        if up is not None and not pool.reusable(up, loop.time()):
+            up.transport.close()
+            up = None
+        if up is None:
+            up = pool.take_idle()
+            if up is None:
+                return False
+        t0 = time.perf_counter()
+        route = _FAST[path]
+        keep = keep and not self.srv.stopping and not self.eof
+        rec = gw.new_record(headers, route)
+        started = False
+        try:
+            r = gw.suspended(rec)
+            if r is None:
+                r = gw.admit(headers, route, body, rec)
+                if not isinstance(r, Response):
+                    data = gw.upstream_request(route, body)
+                    ctx = [route, rec, t0, r, keep, up, None]
+                    sink = Sink(self._fast_reply, ctx)
+                    started = True
+                    up.start(data, sink)
+                    if not sink.done():
+                        ctx[6] = loop.call_later(pool.read_timeout, _expire, sink)
+                    return True
+        except Exception as e:
+            if started:
+                up.transport.abort()
+                up = None
+            r = gw.unexpected(rec, e)
+        self.up = up                        # not used: stays this connection's
+        self._fast_done(route, rec, t0, r, keep)
+        return True
+
+    def _fast_reply(self, ctx, result, exc) -> None:
+        route, rec, t0, text_label, keep, up, timer = ctx
+        if timer is not None:
+            timer.cancel()
+        gw = self.srv.gw
+        try:
+            if exc is not None:
+                up.transport.abort()        # half-read reply or timed out: not reusable
+                r = gw.upstream_failed(exc, rec)
+            else:
+                if up.keep and not up.closed and not self.closed:
+                    up.waiter = None
+                    up.idle_since = asyncio.get_running_loop().time()
+                    self.up = up
+                else:
+                    gw.pool.put_idle(up)
+                r = gw.reply(route, result[0], result[1], rec, text_label)
+        except Exception as e:
+            r = gw.unexpected(rec, e)
+        self._fast_done(route, rec, t0, r, keep)
+
+    def _fast_done(self, route, rec, t0, r, keep) -> None:
+        gw = self.srv.gw
+        try:
+            gw.done(route, rec, t0)
+            data = _whole(r, r.body, keep)
+        except Exception as e:  # the server's last resort, as on the task path
+            gw._log("server error", event="error", error=repr(e))
+            data, keep = _ERROR_500, False
+        if not gw.after_commit(self._send_whole, data, keep):
+            self._send_whole(data, keep)
 
     def _send_whole(self, data: bytes, keep: bool) -> None:
         if not self.closed:
@@ -251,8 +347,7 @@ class _Conn(asyncio.Protocol):
         except Exception as e:  # the handler catches its own errors; this is the server's last resort
             gw._log("server error", event="error", error=repr(e))
             if not self.closed:
-                self.transport.write(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n"
-                                     b"connection: close\r\n\r\n")
+                self.transport.write(_ERROR_500)
             keep = False
         self._end(keep)
 
@@ -358,10 +453,14 @@ class LeanServer:
         for c in list(self.conns):
             if not c.busy and not c.closed:
                 c.transport.close()
+        deadline = time.monotonic() + self.graceful_timeout
         if self.tasks:
             _, pending = await asyncio.wait(set(self.tasks), timeout=self.graceful_timeout)
             for t in pending:
                 t.cancel()
+        # fast-path requests have no task: wait for their connections to finish the reply
+        while any(c.busy and not c.closed for c in self.conns) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
         for c in list(self.conns):
             if not c.closed:
                 c.transport.close()

@@ -94,12 +94,34 @@ class _Conn(asyncio.Protocol):
         if w is not None and not w.done():
             w.set_exception(exc)
 
-    def start(self, data: bytes) -> asyncio.Future:
-        self.waiter = asyncio.get_running_loop().create_future()
+    def start(self, data: bytes, waiter=None) -> asyncio.Future:
+        """Send one request; its (status, body) or exception goes to waiter (a Future, or a Sink)."""
+        self.waiter = asyncio.get_running_loop().create_future() if waiter is None else waiter
         self.status, self.body, self.headers_done, self.framed, self.keep = 0, [], False, False, False
         self.parser = httptools.HttpResponseParser(self)
         self.transport.write(data)
         return self.waiter
+
+
+class Sink:
+    """A Future's set_result/set_exception/done for a callback: fn(arg, (status, body), None) or
+    fn(arg, None, exception), called once, at once (no task wake-up). fn must not raise."""
+
+    __slots__ = ("fn", "arg", "_done")
+
+    def __init__(self, fn, arg):
+        self.fn, self.arg, self._done = fn, arg, False
+
+    def done(self) -> bool:
+        return self._done
+
+    def set_result(self, result) -> None:
+        self._done = True
+        self.fn(self.arg, result, None)
+
+    def set_exception(self, exc: BaseException) -> None:
+        self._done = True
+        self.fn(self.arg, None, exc)
 
 
 def _expire(fut: asyncio.Future) -> None:
@@ -127,6 +149,7 @@ class RawPool:
         self.connect_timeout, self.read_timeout, self.max_idle = connect_timeout, read_timeout, max_idle
         self.idle_timeout = idle_timeout
         self._idle: list[_Conn] = []
+        self._heads: dict[tuple, bytes] = {}
         self._ssl = ssl.create_default_context() if self.tls else None
 
     async def _connect(self) -> _Conn:
@@ -141,32 +164,57 @@ class RawPool:
             raise UpstreamUnreachable(f"cannot connect to the upstream: {e}") from e
         return conn
 
-    def _build(self, method: str, path: str, body: bytes | None, headers: dict) -> bytes:
-        head = [f"{method} {self.prefix}{path} HTTP/1.1\r\nhost: {self.host_header}\r\n"]
-        for k, v in headers.items():
-            if "\n" in v or "\r" in v or "\n" in k or "\r" in k:   # e.g. a key variable with a line break
-                raise ValueError(f"upstream header {k!r} contains a line break")
-            head.append(f"{k}: {v}\r\n")
-        if body is not None:
-            head.append(f"content-length: {len(body)}\r\n")
-        head.append("\r\n")
-        data = "".join(head).encode("latin-1")
-        return data + body if body else data
+    def build(self, method: str, path: str, body: bytes | None, headers: dict) -> bytes:
+        """The request's bytes. The head up to content-length is the same for every call with the same
+        method, path and headers: built once (a few per gateway) and kept."""
+        key = (method, path, *headers.items())
+        head = self._heads.get(key)
+        if head is None:
+            parts = [f"{method} {self.prefix}{path} HTTP/1.1\r\nhost: {self.host_header}\r\n"]
+            for k, v in headers.items():
+                if "\n" in v or "\r" in v or "\n" in k or "\r" in k:   # e.g. a key variable with a line break
+                    raise ValueError(f"upstream header {k!r} contains a line break")
+                parts.append(f"{k}: {v}\r\n")
+            head = "".join(parts).encode("latin-1")
+            if len(self._heads) >= 64:      # keys rotate (the key variable changed): start afresh
+                self._heads.clear()
+            self._heads[key] = head
+        if body is None:
+            return head + b"\r\n"
+        return b"%scontent-length: %d\r\n\r\n%s" % (head, len(body), body)
+
+    _build = build
+
+    def take_idle(self) -> _Conn | None:
+        """A kept-alive connection fit for reuse, or None."""
+        if not self._idle:
+            return None
+        now = asyncio.get_running_loop().time()
+        while self._idle:
+            c = self._idle.pop()        # newest first; anything older than it is older still
+            if self.reusable(c, now):
+                return c
+            c.transport.close()
+        return None
+
+    def reusable(self, c: _Conn, now: float) -> bool:
+        return not c.closed and not c.transport.is_closing() and now - c.idle_since <= self.idle_timeout
+
+    def put_idle(self, conn: _Conn) -> None:
+        """A connection whose reply is complete: kept for reuse when the upstream keeps it alive."""
+        conn.waiter = None
+        if conn.keep and not conn.closed and len(self._idle) < self.max_idle:
+            conn.idle_since = asyncio.get_running_loop().time()
+            self._idle.append(conn)
+        else:
+            conn.transport.close()
 
     async def request(self, method: str, path: str, body: bytes | None, headers: dict) -> tuple[int, bytes]:
         """(status, body) of one request; see the module docstring for the exceptions."""
-        conn = None
-        if self._idle:
-            now = asyncio.get_running_loop().time()
-            while self._idle:
-                c = self._idle.pop()        # newest first; anything older than it is older still
-                if not c.closed and not c.transport.is_closing() and now - c.idle_since <= self.idle_timeout:
-                    conn = c
-                    break
-                c.transport.close()
+        conn = self.take_idle()
         if conn is None:
             conn = await self._connect()
-        fut = conn.start(self._build(method, path, body, headers))
+        fut = conn.start(self.build(method, path, body, headers))
         # a timer that fails the waiter, not asyncio.timeout(): same TimeoutError, a third of the CPU (no
         # context manager, no task cancel/uncancel)
         timer = asyncio.get_running_loop().call_later(self.read_timeout, _expire, fut)
@@ -177,12 +225,7 @@ class RawPool:
             raise
         finally:
             timer.cancel()
-        conn.waiter = None
-        if conn.keep and not conn.closed and len(self._idle) < self.max_idle:
-            conn.idle_since = asyncio.get_running_loop().time()
-            self._idle.append(conn)
-        else:
-            conn.transport.close()
+        self.put_idle(conn)
         return status, raw
 
     def close(self) -> None:
