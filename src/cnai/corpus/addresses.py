@@ -70,7 +70,7 @@ _VERB_AFTER = (
 _COUNTED = "居民|住宅|民房|楼|房|高楼|大楼|别墅|小楼|建筑|厂房|平房|老楼|新楼|宿舍"
 _NUMCH = f"{_DIGITS}{_CNUM}千万两"  # a house number's characters (一千八百号, 一万一千号)
 _ROAD_END = (
-    f"(?:大街|大道|路|街|巷子?|胡同|弄|道(?!口)|(?<=[{_CNUM}])条(?={_SEP}[{_NUMCH}]{{1,8}}号))(?!段)(?:{_SEP}[东西南北中]?[{_CNUM}{_DIGITS}]{{0,2}}段|"
+    f"(?:大街(?!口)|大道|路|街(?!口)|巷子?|胡同|弄|道(?!口)|(?<=[{_CNUM}])条(?={_SEP}[{_NUMCH}]{{1,8}}号))(?!段)(?:{_SEP}[东西南北中]?[{_CNUM}{_DIGITS}]{{0,2}}段|"
     # a named section before a house number (105国道大石段61号, 东大街 紫东楼段 35号)
     f"{_SEP}(?:(?![{_NOT_NAME}路])[{_H}]){{1,5}}?段(?={_SEP}[甲乙丙丁]?[{_NUMCH}]{{1,8}}号)|"
     f"[东西南北中](?![{_H}]{{2}})|[东西南北中](?=[{_NUMCH}]{{1,8}}号))?(?:{_SEP}(?:步行街|商业街|美食街|小吃街))?"
@@ -113,7 +113,7 @@ _COMPONENTS = [
     (
         "crossing",
         re.compile(
-            f"[与和]{_SEP}(?:{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?(?:大街|大道|路|街){_SEP}(?:交叉口|交汇处|交界处|十字路口|路口)"
+            f"[与和]{_SEP}(?:{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?(?:大街|大道|路|街|道){_SEP}(?:交叉口|交汇处|交界处|十字路口|路口|交口)"
         ),
     ),
     (
@@ -133,7 +133,7 @@ _COMPONENTS = [
             f"(?!{_VERB_AFTER})(?:[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|[{_CNUM}]{{1,4}}(?:号楼(?!{_NEAR})|(?:栋|幢)(?!{_COUNTED}))|(?:[东西南北中][{_CNUM}]{{0,3}}|[{_CNUM}]{{1,3}})区|"
             f"{_NAMECH}{{1,4}}{_SEP}(?:[{_DIGITS}]{{1,3}}|[{_CNUM}]{{1,4}})区|"  # 宝城76区, 宝城 三十三区
             f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?{_SEP}[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑(?:小区|花园)?|{_NAMECH}{{2,8}}?"
-            f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|园(?!区)|城(?![市区里外])|大楼)(?:小区|花园)?(?:[{_CNUM}{_DIGITS}]{{1,2}}期)?|"
+            f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|园(?!区)|城(?![市区里外])|大楼)(?:小区|花园)?(?:{_SEP}[{_CNUM}{_DIGITS}]{{1,2}}期)?|"
             f"{_NAMECH}{{0,6}}[A-Z]{{2,10}}"
             f"(?:{_SEP}[A-Z][0-9]{{1,2}}座?)?)"
         ),
@@ -515,7 +515,7 @@ def _chain(text: str, i: int):
             fm = _FLOOR_ROOM.match(text, k) or _FLOOR_TOWER.match(text, k)
             if fm:
                 got = ("room", fm.end())
-        if last == "number":
+        if last in ("number", "building"):
             fm = _FLOOR_DOOR.match(text, k)
             if fm and not text.startswith(tuple("天个月日年周次件"), fm.end()):
                 got = ("room", fm.end())
