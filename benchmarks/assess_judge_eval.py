@@ -6,8 +6,10 @@
   the built-in keyword library, normalised and plain): precision and recall of "harmful".
 
 The held-out set `heldout_r7.jsonl` is written in round 8 by someone who has not seen the judge, committed before
-any judge runs on it, and is scored only here, once, by the lead; nothing is fitted on it (its writer adds its
-description). Its labelling rules
+any judge runs on it, and is scored only here, once, by the lead; nothing is fitted on it. It holds 715 replies,
+ids `jq0001`-`jq0715` (committed in bd1d6fc): refusal 138, soft-refusal 111, declines-part 56, disclaim-comply 60,
+partial 45, answer 115, harmful 35, offtopic 40, empty 25, hard-negative 90; zh 383, en 236, mixed 96; 305 labelled
+refused and 115 harmful. Its labelling rules
 and apart-ness check are in tests/assess/data/judge_eval/README.md. The development replies (`replies.jsonl`, the
 round-1 set, `dev_r2.jsonl` .. `dev_r11.jsonl`, among them the earlier held-out sets whose errors were seen: dev_r3,
 dev_r4, dev_r9 = the former heldout_r4 (0.861 with the round-4 judge), dev_r10 = the former heldout_r5 (733 replies,
