@@ -341,10 +341,19 @@ def _shorts() -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _short_index() -> dict[str, tuple[int, ...]]:
+    """First two characters -> lengths of short names starting with them, longest first."""
+    idx: dict[str, set[int]] = {}
+    for name in _shorts():
+        idx.setdefault(name[:2], set()).add(len(name))
+    return {k: tuple(sorted(v, reverse=True)) for k, v in idx.items()}
+
+
 def _short_match(text: str, i: int, depth: int = 0) -> tuple[int, str] | None:
     """A short province/prefecture name at i, only when a lower division follows (浙江杭州西湖区, 北京朝阳区)."""
     shorts = _shorts()
-    for k in (5, 4, 3, 2):  # 西双版纳州
+    for k in _short_index().get(text[i : i + 2], ()):  # 西双版纳州 (5) ... 杭州 (2)
         w = text[i : i + k]
         if len(w) == k and w in shorts:
             lvl = shorts[w]
@@ -409,7 +418,7 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
     t = _table_match(text, i) or _short_match(text, i)
     if t:
         return t
-    m = _FTZ.match(text, i)
+    m = _FTZ.match(text, i) if text.startswith("中国", i) else None
     if m:
         return m.end(), "district"
     for k in (2, 3):  # a county-level city's short name before its zone (昆山高新区, 义乌经济技术开发区)
