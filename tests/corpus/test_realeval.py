@@ -7,8 +7,8 @@ import pytest
 
 from cnai.corpus import realeval
 
-# Round 8: heldout8 was scored once and is development data now; the fresh heldout9.txt is being written blind.
-# Until it exists the tests that read it skip.
+# Round 8: heldout8 was scored once and is development data now; heldout9.txt (744 items) was written blind and
+# committed before scoring. The tests that read it skip if it is absent.
 _NEEDS_SET = pytest.mark.skipif(not realeval.HELDOUT.exists(), reason="heldout9.txt not written yet")
 
 
@@ -48,14 +48,16 @@ def test_held_out_set_is_separate_from_development():
     held = realeval.load("heldout")
     dev = realeval.load("dev")
     assert realeval.HELDOUT.name == "heldout9.txt"
-    assert len(held) >= 590 and len(dev) >= 2940  # heldout9: the writer sets its size; dev now holds heldout8 too
+    # heldout9 as written: 744 items (news 192, chat 184, forum 183, form 185), 471 names, 280 addresses,
+    # 226 hard negatives; the floors sit just under, so a lost or truncated line fails
+    assert len(held) >= 740 and len(dev) >= 2940  # dev holds heldout8 too
     per_register = Counter(it["register"] for it in held)
-    assert set(per_register) == {"news", "chat", "forum", "form"} and min(per_register.values()) >= 140
+    assert set(per_register) == {"news", "chat", "forum", "form"} and min(per_register.values()) >= 180
     spans = Counter(g["type"] for it in held for g in it["labels"])
     assert (
-        spans["person_name"] >= 420 and spans["address"] >= 265 and set(spans) == {"person_name", "address"}
+        spans["person_name"] >= 465 and spans["address"] >= 275 and set(spans) == {"person_name", "address"}
     )
-    assert sum(1 for it in held if not it["labels"]) >= 130  # hard negatives
+    assert sum(1 for it in held if not it["labels"]) >= 220  # hard negatives
     # earlier held-out sets were scored and read: they are development material now
     for earlier in ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8"):
         assert {it["text"] for it in realeval.load(earlier)} <= {it["text"] for it in dev}
