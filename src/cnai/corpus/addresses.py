@@ -113,7 +113,7 @@ _COMPONENTS = [
     (
         "crossing",
         re.compile(
-            f"[与和]{_SEP}(?:{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?(?:大街|大道|路|街|道){_SEP}(?:交叉口|交汇处|交界处|十字路口|路口|交口)"
+            f"[与和]{_SEP}(?:{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?(?:大街|大道|路|街|道){_SEP}(?:交叉口|交汇处|交界处|十字路口|路口|交口)(?:{_SEP}[东西南北]{{1,2}}角)?"
         ),
     ),
     (
@@ -167,7 +167,7 @@ _FLOOR_DOOR = re.compile(f"[{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,2}}(?![{_DIGIT
 # a building named without a known suffix, then its number or tower code (金融港B18栋, 梦想小镇 5幢,
 # 光谷新世界T2-2405)
 _NAMED_BUILDING = re.compile(
-    f"(?!{_VERB_AFTER})(?:(?![的了是在与及或和对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?{_SEP}"
+    f"(?!{_VERB_AFTER}|和)(?:(?![的了是在与及或对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?{_SEP}"
     f"(?:[A-Za-z]?[{_DIGITS}]{{1,4}}(?:栋|幢|座|号楼(?!{_NEAR}))|[{_DIGITS}]{{1,2}}(?:F|层|楼(?![{_H}]))|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}]))"
 )
 # a neighbourhood, estate or landmark between a district and its street, set off by spaces (昌平区 回龙观 西大街
@@ -370,6 +370,8 @@ def _short_match(text: str, i: int, depth: int = 0) -> tuple[int, str] | None:
                     g[-2:] not in _GENERIC or (len(g) >= 4 and g.endswith("园区"))
                 ):  # 工业园区
                     nxt = (m.end(), "district")
+            if not nxt and w in ("香港", "澳门") and text.startswith(_SAR_AREAS, j):
+                nxt = (j, "district")
             if nxt and _RANK[nxt[1]] > _RANK[lvl]:
                 return i + k, lvl
     return None
