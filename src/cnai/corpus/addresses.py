@@ -528,7 +528,7 @@ def _chain(text: str, i: int):
             fm = _FLOOR_ROOM.match(text, k) or _FLOOR_TOWER.match(text, k)
             if fm:
                 got = ("room", fm.end())
-        if last in ("number", "building"):
+        if last in ("number", "building", "unit"):  # 88号 3-2, 5栋 12-4, 4单元 3-1
             fm = _FLOOR_DOOR.match(text, k)
             if fm and not text.startswith(tuple("天个月日年周次件"), fm.end()):
                 got = ("room", fm.end())
