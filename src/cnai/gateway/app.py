@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import contextlib
 import hashlib
 import json
@@ -113,21 +114,56 @@ def oai_error(status: int, message: str, typ: str, code: str | None = None) -> R
     return FastJSON({"error": {"message": message, "type": typ, "param": None, "code": code}}, status_code=status)
 
 
+_LATENCY_BUCKETS = (.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
+class RequestStats:
+    """cnai_gateway_requests_total{route,outcome} and cnai_gateway_latency_seconds{route} kept as plain
+    counts, exported at scrape time (a prometheus_client collector). Per request that is two dict updates and
+    a bisect instead of a Counter and a Histogram child with their locks (~1 µs of the CPU per request).
+    Updated and read on the event loop's thread only."""
+
+    def __init__(self):
+        self.counts: dict[tuple[str, str], int] = {}
+        self.lat: dict[str, list] = {}          # route -> [bucket counts (last: +Inf), sum]
+
+    def add(self, route: str, outcome: str, seconds: float) -> None:
+        key = (route, outcome)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        h = self.lat.get(route)
+        if h is None:
+            h = self.lat[route] = [[0] * (len(_LATENCY_BUCKETS) + 1), 0.0]
+        h[0][bisect.bisect_left(_LATENCY_BUCKETS, seconds)] += 1
+        h[1] += seconds
+
+    def collect(self):
+        from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+        c = CounterMetricFamily("cnai_gateway_requests", "Requests by route and outcome", labels=["route", "outcome"])
+        for (route, outcome), n in sorted(self.counts.items()):
+            c.add_metric([route, outcome], n)
+        yield c
+        h = HistogramMetricFamily("cnai_gateway_latency_seconds", "Request latency through the gateway",
+                                  labels=["route"])
+        for route, (counts, total) in sorted(self.lat.items()):
+            acc, buckets = 0, []
+            for le, n in zip((*(repr(float(b)) for b in _LATENCY_BUCKETS), "+Inf"), counts, strict=True):
+                acc += n
+                buckets.append((le, acc))
+            h.add_metric([route], buckets, total)
+        yield h
+
+
 class Metrics:
     def __init__(self):
-        self.children: dict[tuple[str, str], tuple] = {}
-        from prometheus_client import CollectorRegistry, Counter, Histogram
+        from prometheus_client import CollectorRegistry, Counter
         self.registry = CollectorRegistry()
-        self.requests = Counter("cnai_gateway_requests", "Requests by route and outcome", ["route", "outcome"],
-                                registry=self.registry)
+        self.stats = RequestStats()
+        self.registry.register(self.stats)
         self.blocks = Counter("cnai_gateway_blocks", "Blocks by direction and category", ["direction", "category"],
                               registry=self.registry)
         self.redactions = Counter("cnai_gateway_redactions", "Redactions by PI type", ["type"], registry=self.registry)
         self.label_opt_out = Counter("cnai_gateway_label_opt_out", "Requests asking for no visible label "
                                      "(ai-labeling:9), by outcome", ["outcome"], registry=self.registry)
-        self.latency = Histogram("cnai_gateway_latency_seconds", "Request latency through the gateway", ["route"],
-                                 registry=self.registry, buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1,
-                                                                  2.5, 5, 10, 30, 60, 120))
 
 
 class Violations:
@@ -454,13 +490,7 @@ class Gateway:
 
     def _finish(self, route: str, rec: dict) -> None:
         self._record(rec)
-        m = self.metrics
-        key = (route, rec.get("outcome", "ok"))
-        c = m.children.get(key)             # labelled children cached: .labels() is a lock + dict build per call
-        if c is None:
-            c = m.children[key] = (m.requests.labels(*key), m.latency.labels(route))
-        c[0].inc()
-        c[1].observe(rec.get("ms", 0) / 1000)
+        self.metrics.stats.add(route, rec.get("outcome", "ok"), rec.get("ms", 0) / 1000)
         self._log("request", event="request", **{k: rec[k] for k in ("id", "route", "outcome", "ms") if k in rec})
 
     def _count_findings(self, direction: str, findings: list[dict]) -> None:

@@ -52,6 +52,18 @@ _PROBLEMS = {"link": "prev hash does not match the previous record",
 _ORJSON_DIFFERS = re.compile(rb"[:,\[]-?(?:0\.0000|[0-9.]+[eE])").search
 
 
+def _literal_differs(out: bytes) -> bool:
+    """The same test by two substring searches (~3x cheaper than the regex) where orjson writes positive
+    exponents as json does (1e+16): then only 0.0000x and negative exponents differ. "e-" and "0.0000" in a
+    string also match (json is then used, same text); SHA-256 hex never holds "e-"."""
+    return b"0.0000" in out or b"e-" in out
+
+
+# checked once at import, so an orjson that writes positive exponents otherwise keeps the regex
+if all(orjson.dumps(x) == json.dumps(x).encode() for x in (1e16, 1.5e300, -2.5e22, 1.2345678901234568e+17)):
+    _ORJSON_DIFFERS = _literal_differs  # noqa: F811
+
+
 def _dumps(obj) -> str:
     """Canonical JSON (cnai.core.chain.canonical's text). orjson writes the same bytes ~3x cheaper for what a
     record holds (str, int, bool, None, short floats, dicts, lists), sorted by the same order (UTF-8 byte order
@@ -79,9 +91,22 @@ def _q(s: str) -> str:
     return f'"{s}"' if _PLAIN(s) else _dumps(s)
 
 
-def _fast_hash(prev: str, seq: int, ts: str, worker: str, kind: str, body: str) -> str:
-    """record_hash for a body that is already canonical JSON (what append writes): same bytes, no re-parse."""
-    return sha256_hex(f"{prev}[{seq},{_q(ts)},{_q(worker)},{_q(kind)},{body}]".encode())
+_QUOTED: dict[str, str] = {}      # worker and kind names: a handful per process
+
+
+def _fast_hash(prev: str, seq: int, ts: str, worker: str, kind: str, body: str, ts_plain: bool = False) -> str:
+    """record_hash for a body that is already canonical JSON (what append writes): same bytes, no re-parse.
+    ts_plain: ts is iso()'s output (digits, - : . + T only), which needs no escaping."""
+    qw = _QUOTED.get(worker)
+    if qw is None:
+        qw = _QUOTED[worker] = _q(worker)
+    qk = _QUOTED.get(kind)
+    if qk is None:
+        qk = _QUOTED[kind] = _q(kind)
+    if len(_QUOTED) > 1024:
+        _QUOTED.clear()
+    qt = f'"{ts}"' if ts_plain else _q(ts)
+    return sha256_hex(f"{prev}[{seq},{qt},{qw},{qk},{body}]".encode())
 
 
 def iso(t: float) -> str:
@@ -193,6 +218,8 @@ class ChainLog:
         # records are inserted into an open transaction and committed together; None: one commit per record
         self.on_pending = None
         self._pending = 0
+        self._rows: list[tuple] = []
+        self._committed: tuple[int, str] = (0, GENESIS)
         segs = segments(log_dir).get(worker, [])
         self.seq, self.head = 0, GENESIS
         for _n, path in reversed(segs):       # the newest record (the newest segment may still be empty)
@@ -239,24 +266,41 @@ class ChainLog:
 
     def _insert(self, kind: str, data: dict, now: float) -> dict:
         seq, ts, body = self.seq + 1, iso(now), _dumps(data)
-        h = _fast_hash(self.head, seq, ts, self.worker, kind, body)
-        if self.on_pending is not None and not self._pending:
-            self.db.execute("BEGIN")
-            self._pending = 1
-            self.on_pending()
-        elif self._pending:
-            self._pending += 1
-        self.db.execute("INSERT INTO records VALUES (?,?,?,?,?,?,?)", (seq, ts, self.worker, kind, body, self.head, h))
+        h = _fast_hash(self.head, seq, ts, self.worker, kind, body, ts_plain=True)
+        row = (seq, ts, self.worker, kind, body, self.head, h)
+        if self.on_pending is not None:
+            # group commit: the rows wait in memory and go in with one executemany in the commit's transaction
+            if not self._pending:
+                self._committed = (self.seq, self.head)
+                self._rows = [row]
+                self._pending = 1
+                self.on_pending()
+            else:
+                self._rows.append(row)
+                self._pending += 1
+        else:
+            self.db.execute("INSERT INTO records VALUES (?,?,?,?,?,?,?)", row)
         self.seq, self.head = seq, h
         self.seg_records += 1
         self.seg_bytes += len(body) + len(kind) + 200     # estimate: row + index overhead; no stat per request
         return {"seq": seq, "ts": ts, "hash": h}
 
     def flush(self) -> None:
-        """Commit the records of a group commit (no-op when none is open)."""
+        """Commit the records of a group commit (no-op when none is pending). If the write fails, none of them
+        is in the chain and the next record links to the last committed one (the chain stays whole)."""
         if self._pending:
-            self._pending = 0
-            self.db.execute("COMMIT")
+            rows, self._rows, self._pending = self._rows, [], 0
+            try:
+                self.db.execute("BEGIN")
+                self.db.executemany("INSERT INTO records VALUES (?,?,?,?,?,?,?)", rows)
+                self.db.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self.db.execute("ROLLBACK")
+                self.seq, self.head = self._committed
+                self.seg_records -= len(rows)
+                raise
             self._maybe_sign(self.clock())    # only committed records are named by a signed head
 
     def rotate(self) -> None:
