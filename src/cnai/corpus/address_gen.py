@@ -5,6 +5,8 @@ invented street part (road, number, building, unit, room, or village and group),
 write them: full names, suffix-less provincial/prefecture names (浙江杭州西湖区), levels left out (district
 first), spaces or a line break between parts, and set in a sentence. The expected span and the expected
 component levels come with each case, so a test can check structure parsing and not only a hit.
+cases_round5 and cases_round8 add the styles those rounds' held-out sets showed (Chinese numerals and zones;
+neighbourhoods between levels, short prefecture names, parts after the number, words that end an address).
 """
 
 from __future__ import annotations

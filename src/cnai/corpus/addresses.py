@@ -16,6 +16,12 @@ boundary (a partial address). A chain of one component is not an address (张家
 and administrative levels followed by an organisation's name (杭州市西湖区人民政府, 北京市海淀区人民法院)
 are the organisation, not an address.
 
+Between the levels people put a neighbourhood, estate or landmark set off by spaces (昌平区 回龙观 西大街
+85号): it is read as an "area" when a street with a number, a town, a village or an estate with its building
+follows it. Autonomous prefectures and counties are also written by place name and bare suffix (延边州, 大理州).
+After the house number come floor-door pairs (3-2), named buildings with their number (金融港B18栋), 附1号;
+a verb, a place word (附近, 门口, 驿站), a name or a phone number ends the span.
+
 find(text) -> [(start, end, "address", confidence, reason)].
 """
 

@@ -26,7 +26,9 @@ DEV_FILES = ("items.txt", "dev2.txt", "heldout2.txt", "heldout3.txt", "heldout4.
 # change it prompted: dev3 86231b6 (before the round-3 rules), dev4 b3bbe63, dev5 06e675b, dev6 55c4b3a, dev7
 # fd1cda5, dev8 0a40b9b, dev9 1f6498e, dev10 85921aa, dev11 31a04d2, dev12 b91a704, dev13 7bae464, dev14 0009359,
 # dev15 d8d881f (no rule change afterwards). Round 5 (loso_eval.py is its protocol): dev16 3e36d40, dev17 41b85b5,
-# dev18 4852d26, dev19 22ecbd6, dev20 64b5ac5, each committed and then scored once before the change it prompted
+# dev18 4852d26, dev19 22ecbd6, dev20 64b5ac5, each committed and then scored once before the change it prompted.
+# Round 8 (round8_eval.py is its table): dev21 436726e (scored with ea30b47), dev22 8322027 (145cc98), dev23 38c32fa
+# (e7feb34), dev24 5be562e (810b4c7)
 ROUND3 = sorted(Path(__file__).parent.glob("dev[0-9]*.txt"), key=lambda p: int(p.stem[3:]))
 SEED = "cnai-addr-round3-v1"
 CHECK_SHARE = 30  # percent
