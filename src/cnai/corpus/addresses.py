@@ -198,8 +198,8 @@ _BUILDING_NO = re.compile(
 )  # 2号楼, 2号库 (a warehouse)
 _FLOOR_TOWER = re.compile("[A-Z]座")  # 12楼C座: tower C on floor 12
 _FLOOR_ROOM = re.compile(
-    f"[{_DIGITS}]{{1,2}}(?:号|室)(?!楼(?!{_NEAR})|[{_DIGITS}])"
-)  # 4楼 2号: a door on that floor
+    f"[{_DIGITS}]{{1,2}}(?:号|室)(?!楼(?!{_NEAR})|[{_DIGITS}])|[东西中]户(?![{_H}])"
+)  # 4楼 2号: a door on that floor; 7楼 东户: the east flat
 # a named place with a house number right after a district or town (江阳区大山坪二号)
 _PLACE_NO = re.compile(
     f"(?:(?![{_NOT_NAME}年月日天周期时点])[{_H}]){{2,4}}?(?={_SEP}[{_NUMCH}]{{1,8}}号(?!楼|线|院))"
@@ -476,7 +476,7 @@ def _road_end(text: str, end: int) -> int:
     return end
 
 
-def _area(text: str, k: int, depth: int = 0) -> int | None:
+def _area(text: str, k: int, depth: int = 0, after_village: bool = False) -> int | None:
     """End of a neighbourhood name at k set off by a space, when a street with a number, a town or a village
     follows it (昌平区 回龙观 西大街 85号); None otherwise."""
     am = _AREA.match(text, k)
@@ -493,6 +493,8 @@ def _area(text: str, k: int, depth: int = 0) -> int | None:
             return am.end()
     # an estate with its building (方庄 芳城园一区 12号楼, 仓前街道 梦想小镇 3幢)
     if _NAMED_BUILDING.match(text, nx):
+        return am.end()
+    if after_village and _NUMBER.match(text, nx):  # 新华村 前庄 12号: a hamlet and its house number
         return am.end()
     m = _COMPONENTS[_LEVEL["building"]][1].match(text, nx)
     if (
@@ -583,7 +585,7 @@ def _chain(text: str, i: int):
                 got = (name, _road_end(text, m.end()) if name == "road" else m.end())
                 break
         if (got is None or got[0] == "building") and last in ("city", "district", "town", "village", "area"):
-            area = _area(text, k, 1 if last == "area" else 0)
+            area = _area(text, k, 1 if last == "area" else 0, last == "village")
             if area:
                 got = ("area", area)
         if got is None and last in ("number", "road", "town", "area"):
