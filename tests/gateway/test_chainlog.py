@@ -350,3 +350,56 @@ def test_chain_with_odd_values_verifies(tmp_path):
     res = verify(str(tmp_path))
     assert res["ok"], res
     assert [r["data"]["model"] for r in export(str(tmp_path))][:3] == [1.234, 0.001, 1e-05]
+
+
+class _FailingDB:
+    """A connection whose group insert fails (disk full, I/O error), delegating everything else."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def executemany(self, *a):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    def __getattr__(self, name):
+        return getattr(self.db, name)
+
+
+def test_failed_group_commit_leaves_a_whole_chain(tmp_path):
+    """The rows of a group commit go in at flush(); if that write fails, none of them is in the chain and the
+    next record links to the last committed one, so the chain still verifies."""
+    log = ChainLog(str(tmp_path), "w0")
+    log.on_pending = lambda: None
+    fill(log, 2)
+    log.flush()
+    real = log.db
+    log.db = _FailingDB(real)
+    fill(log, 3)
+    with pytest.raises(sqlite3.OperationalError):
+        log.flush()
+    assert not real.in_transaction
+    log.db = real
+    assert log.seq == 2
+    fill(log, 2)
+    log.flush()
+    log.close()
+    assert [r["seq"] for r in export(str(tmp_path))] == [1, 2, 3, 4]
+    assert verify(str(tmp_path))["ok"]
+
+
+def test_orjson_number_check_catches_every_differing_float():
+    """_dumps writes json's canonical text for any float: orjson's output is used only when the cheap check
+    says it cannot differ."""
+    import random
+    import struct
+
+    from cnai.gateway.chainlog import _dumps
+    rnd = random.Random(8)
+    for i in range(40000):
+        if i % 2:
+            x = struct.unpack("d", struct.pack("Q", rnd.getrandbits(64)))[0]
+        else:
+            x = rnd.uniform(-1, 1) * 10.0 ** rnd.randint(-325, 307)
+        if x != x or x in (float("inf"), float("-inf")):
+            continue
+        assert _dumps({"v": x, "w": [x]}) == json.dumps({"v": x, "w": [x]}, sort_keys=True, separators=(",", ":"))

@@ -124,3 +124,77 @@ def test_head_gets_headers_without_a_body(start_gateway):
     first, _, rest = raw.partition(b"\r\n\r\n")
     assert rest.startswith(b"HTTP/1.1 ")      # nothing between the HEAD reply's headers and the next reply
     assert rest.split(b"\r\n\r\n", 1)[1].startswith(b'{"status":"ok"')
+
+
+# ---------------------------------------------------------------------------------------------- the fast path
+FAST_FAULTS = DEFAULT_POLICY_YAML.replace("upstream_timeout_s: 120", "upstream_timeout_s: 0.5")
+
+
+@pytest.mark.parametrize("fault,status,code", [
+    ("timeout", 504, "upstream_timeout"),
+    ("reset", 502, "upstream_unreachable"),
+    ("500", 502, "upstream_error"),
+    ("badjson", 502, "upstream_malformed"),
+])
+def test_fast_path_faults_match_the_task_path(start_gateway, client, fault, status, code):
+    """On a kept-alive client connection the second request runs on the fast path (the upstream connection the
+    first one left pinned): its faults must end as on the task path, in the reply and in the chain."""
+    from cnai.gateway.chainlog import export, verify
+
+    from .test_proxy import chat
+    base, gw, log_dir = start_gateway(FAST_FAULTS)
+    assert chat(client, base, "warm up").status_code == 200       # task path: connects, then pins
+    before = gw.fast_requests
+    r = chat(client, base, "hi", model=f"fault:{fault}")
+    assert gw.fast_requests == before + 1
+    assert r.status_code == status and r.json()["error"]["code"] == code
+    recs = [x["data"] for x in export(log_dir) if x["kind"] == "request"]
+    assert recs[-1]["outcome"] == code
+    ok = chat(client, base, "still alive")
+    assert ok.status_code == 200 and "still alive" in ok.json()["choices"][0]["message"]["content"]
+    assert verify(log_dir)["ok"]
+
+
+def test_fast_path_runs_the_policy_and_records_like_the_task_path(start_gateway, client):
+    """Same request on the task path (first on its connection) and on the fast path: same reply, same record
+    fields (redaction, label, hashes)."""
+    from cnai.gateway.chainlog import export
+
+    from .test_proxy import chat
+    base, gw, log_dir = start_gateway()
+    text = "我的手机号是13812345678，请回复"
+    a = chat(client, base, text)
+    before = gw.fast_requests
+    b = chat(client, base, text)
+    assert gw.fast_requests == before + 1
+    assert a.status_code == b.status_code == 200
+    strip = lambda j: {k: v for k, v in j.items() if k not in ("id", "created")}  # noqa: E731
+    assert strip(a.json()) == strip(b.json())
+    assert "13812345678" not in b.text
+    ra, rb = [x["data"] for x in export(log_dir) if x["kind"] == "request"][-2:]
+    drop = ("id", "ms")
+    assert {k: v for k, v in ra.items() if k not in drop} == {k: v for k, v in rb.items() if k not in drop}
+    assert rb["input"]["findings"]
+
+
+def test_fast_path_blocked_and_bad_requests_keep_the_connection(start_gateway, tmp_path):
+    """Refusals decided before the upstream (bad JSON, a blocked prompt) leave the pinned upstream connection
+    unused and the client connection open."""
+    kw = tmp_path / "extra.txt"
+    kw.write_text("禁词测试\tA.1.b\n", encoding="utf-8")
+    pol = DEFAULT_POLICY_YAML.replace('    "*": log ', '    "*": block ', 1)     # input keywords: block
+    base, gw, _ = start_gateway(pol, keywords=[str(kw)])
+    s = _conn(base)
+    s.sendall(_post("/v1/chat/completions", _chat_body("warm")))
+    first = s.recv(65536)
+    assert first.startswith(b"HTTP/1.1 200 ")
+    before = gw.fast_requests
+    s.sendall(_post("/v1/chat/completions", b"{not json"))
+    assert s.recv(65536).startswith(b"HTTP/1.1 400 ")
+    s.sendall(_post("/v1/chat/completions", _chat_body("这里有禁词测试")))
+    assert s.recv(65536).startswith(b"HTTP/1.1 400 ")
+    s.sendall(_post("/v1/chat/completions", _chat_body("again"), b"connection: close\r\n"))
+    raw = _read_all(s)
+    s.close()
+    assert raw.startswith(b"HTTP/1.1 200 ") and b"again" in raw
+    assert gw.fast_requests == before + 3

@@ -71,3 +71,30 @@ def test_direct_log_line_matches_the_logging_path_and_yields_to_other_setups(tmp
         lg.setLevel(saved[1])
         gw.chain.close()
         gw.violations.close()
+
+
+def test_request_stats_export_like_prometheus_client():
+    """The request counter and latency histogram kept as plain counts print the same samples as
+    prometheus_client's own Counter and Histogram fed the same requests (bar the *_created series)."""
+    from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from cnai.gateway.app import _LATENCY_BUCKETS, Metrics
+    m = Metrics()
+    ref = CollectorRegistry()
+    c = Counter("cnai_gateway_requests", "x", ["route", "outcome"], registry=ref)
+    h = Histogram("cnai_gateway_latency_seconds", "x", ["route"], registry=ref, buckets=_LATENCY_BUCKETS)
+    for route, outcome, s in [("chat", "ok", 0.0004), ("chat", "ok", 0.001), ("chat", "blocked_input", 0.0031),
+                              ("completions", "ok", 7.5), ("chat", "ok", 250.0), ("models", "ok", 0.0)]:
+        m.stats.add(route, outcome, s)
+        c.labels(route, outcome).inc()
+        h.labels(route).observe(s)
+
+    def samples(reg, names):
+        return sorted((s.name, tuple(sorted(s.labels.items())), s.value)
+                      for f in text_string_to_metric_families(generate_latest(reg).decode())
+                      for s in f.samples if s.name.startswith(names) and not s.name.endswith("_created"))
+
+    names = ("cnai_gateway_requests", "cnai_gateway_latency_seconds")
+    assert samples(m.registry, names) == samples(ref, names)
+    assert len(samples(ref, names)) > 20

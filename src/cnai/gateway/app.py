@@ -226,6 +226,7 @@ class Gateway:
         self.client: aiohttp.ClientSession | None = None
         self.pool: RawPool | None = None       # non-streamed calls (CNAI_GATEWAY_UPSTREAM_CLIENT=aiohttp: not used)
         self.upstream = settings.upstream.rstrip("/")
+        self.fast_requests = 0                 # requests the lean server answered on its fast path
 
     def _build_engine(self) -> Engine:
         return Engine(load_policy(self.settings.policy_path), self.settings.keywords)

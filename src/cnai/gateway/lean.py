@@ -252,6 +252,7 @@ class _Conn(asyncio.Protocol):
             if up is None:
                 return False
         t0 = time.perf_counter()
+        gw.fast_requests += 1
         route = _FAST[path]
         keep = keep and not self.srv.stopping and not self.eof
         rec = gw.new_record(headers, route)
