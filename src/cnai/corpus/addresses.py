@@ -141,7 +141,7 @@ _COMPONENTS = [
             f"[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|[{_CNUM}]{{1,4}}(?:号楼(?!{_NEAR})|(?:栋|幢)(?!{_COUNTED}))|(?:[东西南北中][{_CNUM}]{{0,3}}|[{_CNUM}]{{1,3}})区|"
             f"{_NAMECH}{{1,4}}{_SEP}(?:[{_DIGITS}]{{1,3}}|[{_CNUM}]{{1,4}})区|"  # 宝城76区, 宝城 三十三区
             f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?{_SEP}[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑(?:小区|花园)?|{_NAMECH}{{2,8}}?"
-            f"(?:大厦|广场|中心|小区|花园|公寓|家园|新村|苑|园(?!区)|城(?![市区里外])|大楼)(?:小区|花园)?(?:{_SEP}[{_CNUM}{_DIGITS}]{{1,2}}期)?|"
+            f"(?:大厦|广场|中心(?!区)|小区|花园|公寓|家园|新村|苑|园(?!区)|城(?![市区里外])|大楼)(?:小区|花园)?(?:{_SEP}[{_CNUM}{_DIGITS}]{{1,2}}期)?|"
             f"{_NAMECH}{{0,6}}[A-Z]{{2,10}}"
             f"(?:{_SEP}[A-Z][0-9]{{1,2}}座?)?)"
         ),
@@ -176,7 +176,7 @@ _FLOOR_DOOR = re.compile(f"[{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,2}}(?![{_DIGIT
 # 光谷新世界T2-2405)
 _NAMED_BUILDING = re.compile(
     f"(?!{_VERB_AFTER}|和)(?:(?![的了是在与及或对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?{_SEP}"
-    f"(?:[A-Za-z]?[{_DIGITS}]{{1,4}}(?:栋|幢|座|号楼(?!{_NEAR}))|[{_DIGITS}]{{1,2}}(?:F|层|楼(?![{_H}]))|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}]))"
+    f"(?:(?:[A-Za-z]?[{_DIGITS}]{{1,4}}|[A-Za-z])(?:栋|幢|座|号楼(?!{_NEAR}))|[{_DIGITS}]{{1,2}}(?:F|层|楼(?![{_H}]))|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}]))"
 )
 # a neighbourhood, estate or landmark between a district and its street, set off by spaces (昌平区 回龙观 西大街
 # 85号, 渝北区 新牌坊 龙溪街道, 康巴什区 北区 文化西路): read only when a street with a number, a town or a
