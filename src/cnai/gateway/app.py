@@ -45,13 +45,25 @@ class Settings:
         return cls(**json.loads(os.environ["CNAI_GATEWAY_SETTINGS"]))
 
 
+_LOG_SECOND: list = [None, ""]
+
+
+def _now_ms() -> str:
+    """datetime.now(UTC).isoformat(timespec="milliseconds"), the date and time of the second cached."""
+    sec, ns = divmod(time.time_ns(), 1_000_000_000)
+    c = _LOG_SECOND
+    if c[0] != sec:
+        c[1], c[0] = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S"), sec
+    return f"{c[1]}.{ns // 1_000_000:03d}+00:00"
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, r: logging.LogRecord) -> str:
         return self.line(r.levelname, r.getMessage(), getattr(r, "fields", None))
 
     @staticmethod
     def line(level: str, msg: str, fields: dict | None) -> str:
-        d = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": level, "msg": msg}
+        d = {"ts": _now_ms(), "level": level, "msg": msg}
         d.update(fields or {})
         try:                  # one line per request: orjson is ~3x cheaper than json here
             return orjson.dumps(d).decode()
@@ -72,6 +84,19 @@ def _plain_handler() -> logging.StreamHandler | None:
             or h.level > logging.INFO or not log.isEnabledFor(logging.INFO):
         return None
     return h
+
+
+_RID = [b"", 0]
+os.register_at_fork(after_in_child=lambda: _RID.__setitem__(slice(None), [b"", 0]))   # no shared ids
+
+
+def _rid() -> str:
+    """16 hex digits of os.urandom, drawn 4 KiB at a time (one system call per 512 request ids)."""
+    buf, i = _RID
+    if i >= len(buf):
+        buf, i = _RID[0], _RID[1] = os.urandom(4096), 0
+    _RID[1] = i + 8
+    return buf[i:i + 8].hex()
 
 
 def _sha(text: str) -> str:
@@ -475,7 +500,7 @@ class Gateway:
         return resp
 
     def new_record(self, headers, route: str) -> dict:
-        return {"id": f"req-{os.urandom(8).hex()}", "route": route, "user": headers.get("x-cnai-user"),
+        return {"id": f"req-{_rid()}", "route": route, "user": headers.get("x-cnai-user"),
                 "tenant": headers.get("x-cnai-tenant"), "worker": self.worker}
 
     def unexpected(self, rec: dict, e: Exception) -> Response:

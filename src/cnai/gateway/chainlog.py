@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import math
 import os
 import re
 import sqlite3
@@ -109,8 +110,20 @@ def _fast_hash(prev: str, seq: int, ts: str, worker: str, kind: str, body: str, 
     return sha256_hex(f"{prev}[{seq},{qt},{qw},{qk},{body}]".encode())
 
 
+_ISO_SECOND: list = [None, ""]       # [whole second, its "YYYY-MM-DDTHH:MM:SS" text]
+
+
 def iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat(timespec="microseconds")
+    """datetime.fromtimestamp(t, UTC).isoformat(timespec="microseconds"), the date and time text of the
+    second cached: the same rounding (modf, then microseconds rounded half to even, as datetime does)."""
+    frac, whole = math.modf(t)
+    us = round(frac * 1e6)
+    if us >= 1_000_000 or frac < 0:       # rounded up to the next second, or before 1970: the general way
+        return datetime.fromtimestamp(t, UTC).isoformat(timespec="microseconds")
+    c = _ISO_SECOND
+    if c[0] != whole:
+        c[1], c[0] = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S"), whole
+    return f"{c[1]}.{us:06d}+00:00"
 
 
 def now_iso() -> str:

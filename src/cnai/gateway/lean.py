@@ -31,7 +31,7 @@ import httptools
 from starlette.responses import Response
 
 from cnai.gateway.app import FastJSON
-from cnai.gateway.upstream import Sink, _expire
+from cnai.gateway.upstream import Sink
 
 _REASON = {s.value: s.phrase.encode() for s in HTTPStatus}
 _MAX_HEADER_BYTES = 64 * 1024
@@ -263,12 +263,10 @@ class _Conn(asyncio.Protocol):
                 r = gw.admit(headers, route, body, rec)
                 if not isinstance(r, Response):
                     data = gw.upstream_request(route, body)
-                    ctx = [route, rec, t0, r, keep, up, None]
-                    sink = Sink(self._fast_reply, ctx)
+                    sink = Sink(self._fast_reply, (route, rec, t0, r, keep, up))
                     started = True
                     up.start(data, sink)
-                    if not sink.done():
-                        ctx[6] = loop.call_later(pool.read_timeout, _expire, sink)
+                    pool.watch(sink)
                     return True
         except Exception as e:
             if started:
@@ -279,11 +277,10 @@ class _Conn(asyncio.Protocol):
         self._fast_done(route, rec, t0, r, keep)
         return True
 
-    def _fast_reply(self, ctx, result, exc) -> None:
-        route, rec, t0, text_label, keep, up, timer = ctx
-        if timer is not None:
-            timer.cancel()
+    def _fast_reply(self, sink, result, exc) -> None:
+        route, rec, t0, text_label, keep, up = sink.arg
         gw = self.srv.gw
+        gw.pool.unwatch(sink)
         try:
             if exc is not None:
                 up.transport.abort()        # half-read reply or timed out: not reusable
