@@ -164,7 +164,7 @@ _COMPONENTS = [
         "room",
         re.compile(
             f"(?:(?:[{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{2,5}}|[{_DIGITS}]{{3,5}}|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,4}})"
-            f"(?:室|房|号(?!楼))?|[{_CNUM}]{{3,4}}室|[一二三四五六七八九〇零]{{3,4}}(?![十百千万号层]|楼(?!{_NEAR})))"
+            f"(?:室|房|号(?!楼))?|[A-Za-z][{_DIGITS}]{{2,5}}室|[{_CNUM}]{{3,4}}室|[一二三四五六七八九〇零]{{3,4}}(?![十百千万号层]|楼(?!{_NEAR})))"
             f"(?![{_DIGITS}])"
         ),
     ),  # 2-3-201: building-unit-room
@@ -176,7 +176,7 @@ _FLOOR_DOOR = re.compile(f"[{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,2}}(?![{_DIGIT
 # 光谷新世界T2-2405)
 _NAMED_BUILDING = re.compile(
     f"(?!{_VERB_AFTER}|和)(?:(?![的了是在与及或对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?{_SEP}"
-    f"(?:(?:[A-Za-z]?[{_DIGITS}]{{1,4}}|[A-Za-z])(?:栋|幢|座|号楼(?!{_NEAR}))|[{_DIGITS}]{{1,2}}(?:F|层|楼(?![{_H}]))|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}]))"
+    f"(?:(?:[A-Za-z]?[{_DIGITS}]{{1,4}}|[A-Za-z])(?:栋|幢|座|号楼(?!{_NEAR}))|[{_DIGITS}]{{1,2}}(?:F|层|楼(?!{_NEAR}|[房盘]))|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}]))"
 )
 # a neighbourhood, estate or landmark between a district and its street, set off by spaces (昌平区 回龙观 西大街
 # 85号, 渝北区 新牌坊 龙溪街道, 康巴什区 北区 文化西路): read only when a street with a number, a town or a
