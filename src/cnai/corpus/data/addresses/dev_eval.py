@@ -28,7 +28,7 @@ DEV_FILES = ("items.txt", "dev2.txt", "heldout2.txt", "heldout3.txt", "heldout4.
 # dev15 d8d881f (no rule change afterwards). Round 5 (loso_eval.py is its protocol): dev16 3e36d40, dev17 41b85b5,
 # dev18 4852d26, dev19 22ecbd6, dev20 64b5ac5, each committed and then scored once before the change it prompted.
 # Round 8 (round8_eval.py is its table): dev21 436726e (scored with ea30b47), dev22 8322027 (145cc98), dev23 38c32fa
-# (e7feb34), dev24 5be562e (810b4c7)
+# (e7feb34), dev24 5be562e (810b4c7), dev25 9bf23c0 (7466d88), dev26 26d6305 (1505272), dev27 90dd852 (82aed0f)
 ROUND3 = sorted(Path(__file__).parent.glob("dev[0-9]*.txt"), key=lambda p: int(p.stem[3:]))
 SEED = "cnai-addr-round3-v1"
 CHECK_SHARE = 30  # percent
