@@ -10,6 +10,8 @@ from cnai.corpus import realeval
 # Round 8: heldout8 was scored once and is development data now; heldout9.txt (744 items) was written blind and
 # committed before scoring. The tests that read it skip if it is absent.
 _NEEDS_SET = pytest.mark.skipif(not realeval.HELDOUT.exists(), reason="heldout9.txt not written yet")
+# Until the lead has scored heldout9 once with the round's final code, no test runs a recognizer on it.
+_SEALED = pytest.mark.skip(reason="heldout9 sealed until scored once with the final code")
 
 
 def test_split_is_fixed_by_item_id():
@@ -107,7 +109,7 @@ def test_heldout9_shares_no_sentence_with_any_other_file_of_the_directory():
         assert not clash, (f.name, sorted(clash)[:3])
 
 
-@_NEEDS_SET
+@_SEALED
 def test_held_out_table_prints(capsys):
     res = realeval.evaluate("heldout")
     md = realeval.render_md(res)
@@ -117,7 +119,7 @@ def test_held_out_table_prints(capsys):
     assert res["exact"]["per_type"]["address"]["tp"] > 0
 
 
-@_NEEDS_SET
+@_SEALED
 def test_cli_eval_on_the_realistic_set(cnai):
     import json
 
