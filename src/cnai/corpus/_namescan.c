@@ -94,13 +94,17 @@ typedef struct {
     int32_t win[5], pwe[5], nwb[5];
     GazEntry *gaz; uint64_t gmask;
     uint32_t *gcp; Py_ssize_t ngcp, cgcp; /* gazetteer words' code points */
-    /* for the exact skip (provably_all_o): per character row, the sum of its role's vectors (template
-       vector + static feature vectors) as the character itself, left, right, second-left, second-right
-       neighbour, in one vector each (any order: this sum only feeds a bound with a margin) */
+    /* for the exact skip (max_gain), in differences: dvec[v] = (w[ys[0]] - w[O], w[ys[1]] - w[O], w[ys[2]] - w[O],
+       0) for each vector w of vec, so a sum of them is d directly (no subtraction, no label shuffle) */
+    double *dvec;
+    /* per character row, the sum of its role's dvec (template vector + static feature vectors) as the
+       character itself, left, right, second-left, second-right neighbour, in one vector each (any order:
+       this sum only feeds a bound with a margin). Three more rows for the padding slots of a piece:
+       ROW_PADL (pad[1], next to position 0: role 1 = c-1=^ + L:bos + c-2=^, role 3 = c-2=^ of position 1),
+       ROW_PADR (pad[n+2]: role 2 = c+1=$ + R:eos + c+2=$, role 4 = c+2=$ of position n-2), ROW_ZERO (pad[0],
+       pad[n+3]): so the bound reads five rows per position without a branch */
     double (*rc)[5][NL];
-    /* the same for the padding: left of position 0 (c-1=^, L:bos, c-2=^), of position 1 (c-2=^), right of
-       the last position (c+1=$, R:eos, c+2=$) and of the one before (c+2=$) */
-    double left0[NL], left1[NL], right0[NL], right1[NL];
+    int32_t row_padl, row_padr, row_zero;
     int o;                  /* model label id of O */
     int noskip;             /* 1: never skip (set_skip(False): tests compare both ways) */
     int noskip_model;       /* 1: a weight too large for the skip's rounding bound: never skip */
@@ -194,10 +198,16 @@ static inline unsigned bi_bit(uint32_t second) { return (second * 0x9E3779B1u) >
 /* the bigram attribute of template tm made of c's character and `second`: its vector, or -1 */
 static inline int32_t bi_find(const TaggerObject *t, const CharInfo *c, int tm, uint32_t second) {
     const BiItem *it = t->bitems + c->boff[tm];
-    for (int k = 0; k < c->blen[tm]; k++) {
-        if (it[k].second >= second) return it[k].second == second ? it[k].vec : -1;
+    uint32_t len = c->blen[tm];
+    if (!len) return -1;
+    /* branch-free binary search (lists are sorted by the second character): the lists of the padding '^'
+       hold 50-80 items and are read at the start of every piece */
+    while (len > 1) { /* the item sought, if present, is in [it, it + len) */
+        uint32_t half = len >> 1;
+        it = it[half].second <= second ? it + half : it;
+        len -= half;
     }
-    return -1;
+    return it->second == second ? it->vec : -1;
 }
 
 
@@ -221,6 +231,13 @@ static inline void lex_key(const uint32_t *w, int L, uint64_t *k1, uint32_t *k2)
     *k1 = (uint64_t)w[0] | ((uint64_t)w[1] << 21) | (L > 2 ? (uint64_t)w[2] << 42 : 0);
     *k2 = (L > 3 ? w[3] : 0) | ((uint32_t)L << 21);
 }
+
+/* a lexicon word's hash (one mix: k2 is small, the multiplication spreads it over the word before the mix) */
+static inline uint64_t lex_hash(uint64_t k1, uint32_t k2) { return mix64(k1 ^ ((uint64_t)k2 * 0x9E3779B97F4A7C15ULL)); }
+
+/* the second bit pair of a two-character prefix in its block: "some word of 3 or 4 characters starts with
+   it" (bits of ph that the block index and the first bit pair do not use) */
+static inline uint64_t long_bits(uint64_t ph) { return ph >> 20; }
 
 static inline uint64_t bloom_bits(uint64_t h) { return (1ULL << (h & 63)) | (1ULL << ((h >> 6) & 63)); }
 
@@ -249,7 +266,7 @@ static GazPrefix *gpre_slot(const TaggerObject *t, uint64_t key) {
 static inline const LexEntry *lex_get(const TaggerObject *t, const uint64_t *blk, const uint32_t *w, int L) {
     uint64_t k1; uint32_t k2;
     lex_key(w, L, &k1, &k2);
-    uint64_t hv = mix64(k1 ^ mix64(k2));
+    uint64_t hv = lex_hash(k1, k2);
     if (!lbloom_has(blk, hv)) return NULL;
     uint64_t h = hv & t->lmask;
     for (;;) {
@@ -306,7 +323,7 @@ static uint32_t *to_cps(PyObject *s, Py_ssize_t pad, Py_ssize_t *n) {
 
 static void Tagger_dealloc(TaggerObject *t) {
     PyMem_Free(t->vec); PyMem_Free(t->pool); PyMem_Free(t->chars); PyMem_Free(t->bi); PyMem_Free(t->bitems);
-    PyMem_Free(t->rc);
+    PyMem_Free(t->rc); PyMem_Free(t->dvec);
     PyMem_Free(t->lex); PyMem_Free(t->lex2); PyMem_Free(t->gaz); PyMem_Free(t->lbloom); PyMem_Free(t->gpre); PyMem_Free(t->gbloom); PyMem_Free(t->bmp); PyMem_Free(t->gcp);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
@@ -459,7 +476,7 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
         if (wb > INT16_MAX || we > INT16_MAX) { PyErr_SetString(PyExc_ValueError, "too many model attributes"); goto done; }
         uint64_t k1; uint32_t k2;
         lex_key(cps, (int)L, &k1, &k2);
-        uint64_t hv = mix64(k1 ^ mix64(k2)), h = hv & t->lmask;
+        uint64_t hv = lex_hash(k1, k2), h = hv & t->lmask;
         uint32_t key2 = L == 2 ? lex2_key(cps[0], cps[1]) : 0;
         if (key2) {
             uint32_t m2 = (1u << t->l2bits) - 1, h2 = (key2 * 0x9E3779B1u) >> (32 - t->l2bits);
@@ -473,6 +490,10 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
             uint64_t ph = mix64(pair_key(cps[0], cps[1])), *blk = lex_block(t, ph);
             blk[(hv >> 12) & 7] |= (1ULL << (hv & 63)) | (1ULL << ((hv >> 6) & 63));
             blk[(ph >> 12) & 7] |= (1ULL << (ph & 63)) | (1ULL << ((ph >> 6) & 63));
+            if (L > 2) {
+                const uint64_t lb = long_bits(ph);
+                blk[(lb >> 12) & 7] |= (1ULL << (lb & 63)) | (1ULL << ((lb >> 6) & 63));
+            }
         }
     }
     /* (win[0..4], pwe[0..4], nwb[0..4]) */
@@ -572,11 +593,24 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
         for (uint64_t h = 0; h <= t->cmask; h++)
             if (t->chars[h].used && t->chars[h].cp < 0x10000) t->bmp[t->chars[h].cp] = (uint16_t)(h + 1);
     }
-    { /* rows for the bound: used characters, then the 5 kinds */
+    t->o = 0;
+    for (int y = 0; y < NL; y++)
+        if (t->lab[y] == 'O') t->o = y;
+    {
+        int m = 0;
+        for (int y = 0; y < NL; y++)
+            if (y != t->o) t->ys[m++] = y;
+    }
+    t->dvec = PyMem_Calloc(t->nvec + 1, sizeof(double) * NL);
+    if (!t->dvec) { PyErr_NoMemory(); goto done; }
+    for (Py_ssize_t v = 0; v <= t->nvec; v++)
+        for (int k = 0; k < 3; k++) t->dvec[v * NL + k] = t->vec[v * NL + t->ys[k]] - t->vec[v * NL + t->o];
+    { /* rows for the bound: the 5 kinds, used characters, then the padding rows */
         int32_t nrow = 5;
         for (uint64_t h = 0; h <= t->cmask; h++)
             if (t->chars[h].used) t->chars[h].id = nrow++;
         for (int k = 0; k < 5; k++) t->kinds[k].id = k;
+        t->row_padl = nrow++; t->row_padr = nrow++; t->row_zero = nrow++;
         t->rc = PyMem_Calloc(nrow, sizeof(*t->rc));
         if (!t->rc) { PyErr_NoMemory(); goto done; }
         for (uint64_t h = 0; h <= t->cmask + 5; h++) {
@@ -584,24 +618,25 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
             if (h <= t->cmask && !c->used) continue;
             for (int r = 0; r < 5; r++) {
                 double *acc = t->rc[c->id][r];
-                const double *u = t->vec + (Py_ssize_t)c->uni[r] * NL;
+                const double *u = t->dvec + (Py_ssize_t)c->uni[r] * NL;
                 for (int y = 0; y < NL; y++) acc[y] = u[y];
                 for (int32_t k = 0; k < c->st[r].len; k++) {
-                    const double *w = t->vec + (Py_ssize_t)t->pool[c->st[r].off + k] * NL;
+                    const double *w = t->dvec + (Py_ssize_t)t->pool[c->st[r].off + k] * NL;
                     for (int y = 0; y < NL; y++) acc[y] += w[y];
                 }
             }
         }
-    }
-    {
         const CharInfo *hat = char_info(t, '^'), *dol = char_info(t, '$');
+        double *left0 = t->rc[t->row_padl][1], *left1 = t->rc[t->row_padl][3];
+        double *right0 = t->rc[t->row_padr][2], *right1 = t->rc[t->row_padr][4];
+        const double *dv = t->dvec;
         for (int y = 0; y < NL; y++) {
-            t->left0[y] = t->vec[hat->uni[1] * NL + y] + t->vec[hat->uni[3] * NL + y];
-            t->left1[y] = t->vec[hat->uni[3] * NL + y];
-            t->right0[y] = t->vec[dol->uni[2] * NL + y] + t->vec[dol->uni[4] * NL + y];
-            t->right1[y] = t->vec[dol->uni[4] * NL + y];
-            for (int32_t k = 0; k < t->bos.len; k++) t->left0[y] += t->vec[t->pool[t->bos.off + k] * NL + y];
-            for (int32_t k = 0; k < t->eos.len; k++) t->right0[y] += t->vec[t->pool[t->eos.off + k] * NL + y];
+            left0[y] = dv[hat->uni[1] * NL + y] + dv[hat->uni[3] * NL + y];
+            left1[y] = dv[hat->uni[3] * NL + y];
+            right0[y] = dv[dol->uni[2] * NL + y] + dv[dol->uni[4] * NL + y];
+            right1[y] = dv[dol->uni[4] * NL + y];
+            for (int32_t k = 0; k < t->bos.len; k++) left0[y] += dv[t->pool[t->bos.off + k] * NL + y];
+            for (int32_t k = 0; k < t->eos.len; k++) right0[y] += dv[t->pool[t->eos.off + k] * NL + y];
         }
     }
     for (Py_ssize_t k = 0; k < (t->nvec + 1) * NL; k++)
@@ -612,15 +647,9 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
        gazetteer event per kind of each word covering it (sum of its lengths) or next to it (2 per length) */
     if (gaz_maxlen > 40 || 64 + gaz_maxkinds * (gaz_maxlen * (gaz_maxlen + 1) / 2 + 2 * gaz_maxlen) >= SKIP_MAX_F)
         t->noskip_model = 1;
-    t->o = 0;
-    for (int y = 0; y < NL; y++)
-        if (t->lab[y] == 'O') t->o = y;
     {
         const int o = t->o;
         const double too = t->trans[o * NL + o];
-        int m = 0;
-        for (int y = 0; y < NL; y++)
-            if (y != o) t->ys[m++] = y;
         for (int a = 0; a < 3; a++) {
             t->dstart[a] = t->trans[o * NL + t->ys[a]] - too;
             t->dclose[a] = t->trans[t->ys[a] * NL + o] - too;
@@ -634,20 +663,21 @@ done:
     return rc;
 }
 
-static inline void add_vec(const TaggerObject *t, double *acc, int32_t v) {
+/* vt: t->vec (state scores) or t->dvec (the skip bound's differences) */
+static inline void add_vec(const double *vt, double *acc, int32_t v) {
     if (v >= 0) {
-        const double *w = t->vec + (Py_ssize_t)v * NL;
+        const double *w = vt + (Py_ssize_t)v * NL;
         for (int y = 0; y < NL; y++) acc[y] += w[y];
     }
 }
 
-static inline void add_z(const TaggerObject *t, double *acc, int32_t v) { /* v >= 0 (maybe the zero vector) */
-    const double *w = t->vec + (Py_ssize_t)v * NL;
+static inline void add_z(const double *vt, double *acc, int32_t v) { /* v >= 0 (maybe the zero vector) */
+    const double *w = vt + (Py_ssize_t)v * NL;
     for (int y = 0; y < NL; y++) acc[y] += w[y];
 }
 
 static inline void add_list(const TaggerObject *t, double *acc, List l) {
-    for (int32_t k = 0; k < l.len; k++) add_vec(t, acc, t->pool[l.off + k]);
+    for (int32_t k = 0; k < l.len; k++) add_vec(t->vec, acc, t->pool[l.off + k]);
 }
 
 typedef struct { int32_t pos, vec; } GzEv;
@@ -656,6 +686,8 @@ typedef struct { int32_t pos, vec; } GzEv;
 typedef struct {
     Py_ssize_t cap;
     const CharInfo **ci;
+    const double **row;     /* the bound's row (TaggerObject.rc) of each padded slot (prepare) */
+    uint8_t *bb;            /* bi_bit() of each padded slot's character (prepare) */
     int32_t *wbv, *wev;     /* vector of the longest word starting / ending here (zero vector: none) */
     uint8_t *wbl, *wel, *inside;
     double *state, *score;
@@ -667,7 +699,7 @@ typedef struct {
 } Scratch;
 
 static void scratch_free(Scratch *s) {
-    PyMem_Free(s->ci); PyMem_Free(s->wbv); PyMem_Free(s->wev); PyMem_Free(s->wbl); PyMem_Free(s->wel);
+    PyMem_Free(s->ci); PyMem_Free(s->row); PyMem_Free(s->bb); PyMem_Free(s->wbv); PyMem_Free(s->wev); PyMem_Free(s->wbl); PyMem_Free(s->wel);
     PyMem_Free(s->inside); PyMem_Free(s->state); PyMem_Free(s->score); PyMem_Free(s->labels); PyMem_Free(s->back);
     PyMem_Free(s->ev); PyMem_Free(s->gstart); PyMem_Free(s->gvec); PyMem_Free(s->gfill);
     PyMem_Free(s->ph); PyMem_Free(s->hit);
@@ -678,6 +710,8 @@ static int scratch_fit(Scratch *s, Py_ssize_t n) {
     if (n <= s->cap) return 0;
     scratch_free(s);
     s->ci = PyMem_Malloc((n + 4) * sizeof(CharInfo *));
+    s->row = PyMem_Malloc((n + 4) * sizeof(double *));
+    s->bb = PyMem_Malloc(n + 4);
     s->wbv = PyMem_Malloc((n + 1) * sizeof(int32_t));
     s->wev = PyMem_Malloc((n + 1) * sizeof(int32_t));
     s->wbl = PyMem_Malloc(n + 1); s->wel = PyMem_Malloc(n + 1); s->inside = PyMem_Malloc(n + 1);
@@ -685,7 +719,7 @@ static int scratch_fit(Scratch *s, Py_ssize_t n) {
     s->labels = PyMem_Malloc(n * sizeof(int)); s->back = PyMem_Malloc(n * NL * sizeof(int));
     s->gstart = PyMem_Malloc((n + 1) * sizeof(int32_t)); s->gfill = PyMem_Malloc((n + 1) * sizeof(int32_t));
     s->ph = PyMem_Malloc((n + 1) * sizeof(uint64_t)); s->hit = PyMem_Malloc(n + 1);
-    if (!s->ci || !s->wbv || !s->wev || !s->wbl || !s->wel || !s->inside || !s->state || !s->score || !s->labels ||
+    if (!s->ci || !s->row || !s->bb || !s->wbv || !s->wev || !s->wbl || !s->wel || !s->inside || !s->state || !s->score || !s->labels ||
         !s->back || !s->gstart || !s->gfill || !s->ph || !s->hit) {
         scratch_free(s);
         PyErr_NoMemory();
@@ -710,7 +744,16 @@ static int prepare(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Scr
     for (Py_ssize_t i = 0; i <= n; i++) wbv[i] = wev[i] = t->zero;
     memset(wbl, 0, n + 1); memset(wel, 0, n + 1); memset(inside, 0, n + 1);
     sc->nev = 0;
-    for (Py_ssize_t p = 0; p < n + 4; p++) ci[p] = char_info(t, pad[p]);
+    const double **row = sc->row;
+    uint8_t *bb = sc->bb;
+    for (Py_ssize_t p = 0; p < n + 4; p++) {
+        ci[p] = char_info(t, pad[p]);
+        row[p] = t->rc[ci[p]->id][0];
+        bb[p] = (uint8_t)bi_bit(pad[p]);
+    }
+    row[0] = row[n + 3] = t->rc[t->row_zero][0];
+    row[1] = t->rc[t->row_padl][0];
+    row[n + 2] = t->rc[t->row_padr][0];
     /* longest lexicon word starting / ending at each position, and the longest straddling one */
     /* per position (words and gazetteer entries have 2 characters or more: none starts at the last one):
        the longest lexicon word starting / ending at each position and the longest straddling one, then
@@ -733,8 +776,9 @@ static int prepare(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Scr
         const uint64_t *blk = lex_block(t, ph);
         if (hit[i] & 1) { /* some word starts with these two characters */
             const uint32_t key2 = lex2_key(text[i], text[i + 1]);
+            const int longer = lbloom_has(blk, long_bits(ph)); /* else no 3-4 character word starts here */
             for (int L = 4; L >= 2; L--) {
-                if (i + L > n) continue;
+                if (i + L > n || (L > 2 && !longer)) continue;
                 int16_t wb, we;
                 if (L == 2 && key2) {
                     const Lex2Entry *e = lex2_get(t, key2);
@@ -800,24 +844,27 @@ static int prepare(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Scr
 
 /* The bigram attributes of position p of the padded text (p = i + 2), added to acc in template order. One
    body for position_score (crfsuite's order) and max_gain (the bound), so the two read the same features. */
-static inline void add_bigrams(const TaggerObject *t, const CharInfo **ci, const uint32_t *pad, Py_ssize_t p,
-                               double *acc) {
-    if (ci[p - 1]->bm[0] >> bi_bit(pad[p]) & 1) add_vec(t, acc, bi_find(t, ci[p - 1], 0, pad[p]));
-    if (ci[p]->bm[1] >> bi_bit(pad[p + 1]) & 1) add_vec(t, acc, bi_find(t, ci[p], 1, pad[p + 1]));
-    if (ci[p - 2]->bm[2] >> bi_bit(pad[p - 1]) & 1) add_vec(t, acc, bi_find(t, ci[p - 2], 2, pad[p - 1]));
-    if (ci[p + 1]->bm[3] >> bi_bit(pad[p + 2]) & 1) add_vec(t, acc, bi_find(t, ci[p + 1], 3, pad[p + 2]));
+static inline void add_bigrams(const TaggerObject *t, const double *vt, const Scratch *sc, const uint32_t *pad,
+                               Py_ssize_t p, double *acc) {
+    const CharInfo **ci = sc->ci;
+    const uint8_t *bb = sc->bb;
+    if (ci[p - 1]->bm[0] >> bb[p] & 1) add_vec(vt, acc, bi_find(t, ci[p - 1], 0, pad[p]));
+    if (ci[p]->bm[1] >> bb[p + 1] & 1) add_vec(vt, acc, bi_find(t, ci[p], 1, pad[p + 1]));
+    if (ci[p - 2]->bm[2] >> bb[p - 1] & 1) add_vec(vt, acc, bi_find(t, ci[p - 2], 2, pad[p - 1]));
+    if (ci[p + 1]->bm[3] >> bb[p + 2] & 1) add_vec(vt, acc, bi_find(t, ci[p + 1], 3, pad[p + 2]));
 }
 
 /* The lexicon and gazetteer features of position i of a piece of n characters (after prepare), in the Python
    feature order; shared by position_score and max_gain like add_bigrams. */
-static inline void add_words(const TaggerObject *t, const Scratch *sc, Py_ssize_t n, Py_ssize_t i, double *acc) {
-    add_z(t, acc, sc->wbv[i]);
-    add_z(t, acc, sc->wev[i]);
-    add_z(t, acc, t->win[sc->inside[i]]);
-    add_z(t, acc, t->pwe[i > 0 ? sc->wel[i - 1] : 0]);
-    add_z(t, acc, t->nwb[i + 1 < n ? sc->wbl[i + 1] : 0]);
+static inline void add_words(const TaggerObject *t, const double *vt, const Scratch *sc, Py_ssize_t n, Py_ssize_t i,
+                             double *acc) {
+    add_z(vt, acc, sc->wbv[i]);
+    add_z(vt, acc, sc->wev[i]);
+    add_z(vt, acc, t->win[sc->inside[i]]);
+    add_z(vt, acc, t->pwe[i > 0 ? sc->wel[i - 1] : 0]);
+    add_z(vt, acc, t->nwb[i + 1 < n ? sc->wbl[i + 1] : 0]);
     if (sc->nev)
-        for (int32_t k = sc->gstart[i]; k < sc->gstart[i + 1]; k++) add_vec(t, acc, sc->gvec[k]);
+        for (int32_t k = sc->gstart[i]; k < sc->gstart[i + 1]; k++) add_vec(vt, acc, sc->gvec[k]);
 }
 
 /* The state score of position i (after prepare), summed in the Python feature order (crfsuite's). */
@@ -826,18 +873,18 @@ static inline void position_score(const TaggerObject *t, const uint32_t *pad, Py
     const CharInfo **ci = sc->ci;
     Py_ssize_t p = i + 2;
     double acc[NL] = {0.0, 0.0, 0.0, 0.0}; /* a local: kept in registers, not aliased with the tables */
-    add_z(t, acc, ci[p]->uni[0]);
-    add_z(t, acc, ci[p - 1]->uni[1]);
-    add_z(t, acc, ci[p + 1]->uni[2]);
-    add_z(t, acc, ci[p - 2]->uni[3]);
-    add_z(t, acc, ci[p + 2]->uni[4]);
-    add_bigrams(t, ci, pad, p, acc);
+    add_z(t->vec, acc, ci[p]->uni[0]);
+    add_z(t->vec, acc, ci[p - 1]->uni[1]);
+    add_z(t->vec, acc, ci[p + 1]->uni[2]);
+    add_z(t->vec, acc, ci[p - 2]->uni[3]);
+    add_z(t->vec, acc, ci[p + 2]->uni[4]);
+    add_bigrams(t, t->vec, sc, pad, p, acc);
     add_list(t, acc, ci[p]->st[0]);
     add_list(t, acc, i == 0 ? t->bos : ci[p - 1]->st[1]);
     add_list(t, acc, i == n - 1 ? t->eos : ci[p + 1]->st[2]);
     if (i > 1) add_list(t, acc, ci[p - 2]->st[3]);
     if (i + 2 < n) add_list(t, acc, ci[p + 2]->st[4]);
-    add_words(t, sc, n, i, acc);
+    add_words(t, t->vec, sc, n, i, acc);
     memcpy(out, acc, sizeof(acc));
 }
 
@@ -863,11 +910,14 @@ static void state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t 
  * scores more than SLACK above every other path. The loop below computes max G exactly as a max-plus
  * dynamic programme over (end position, last label): g[y] = best gain of a run ending at i with label y,
  *     g_i[y] = d_i[y] + max([i > 0] (T[O][y] - T[O][O]), max_{y'} g_{i-1}[y'] + T[y'][y] - T[O][O]),
- * and a run ending at i is closed with [i < n-1] (T[y][O] - T[O][O]); it stops as soon as one closed run
- * reaches -SLACK (then the piece is tagged in full).
- * d_i[y] = s[i][y] - s[i][O] is the same sum of feature vectors as position_score() adds, in another order
+ * and a run ending at i is closed with [i < n-1] (T[y][O] - T[O][O]). The closed runs are kept as the largest
+ * g per label before the last position, their closing transition added at the end (rounding is monotonic, so
+ * max_i g_i[y] + c is max_i (g_i[y] + c) exactly); maxima are exact in any order.
+ * d_i[y] = s[i][y] - s[i][O] is summed from the same feature vectors as position_score() adds, as their
+ * differences (TaggerObject.dvec: w[y] - w[O], each rounded once, < 100 * 2^-53 off) and in another order
  * (the per-character rows of TaggerObject.rc and the padding rows are pre-added), so it differs from the
- * d crfsuite computes by rounding only. Tagger_init turns the skip off unless every weight is below
+ * d crfsuite computes by rounding only (the differences add < 1.2e-11 per position, < 3e-8 over a piece:
+ * inside the 5e-5 below). Tagger_init turns the skip off unless every weight is below
  * SKIP_MAX_W = 100 in size (the shipped model's are below 10) and a position has fewer than SKIP_MAX_F =
  * 1000 features (also checked there, from the gazetteer's longest word: about 190 for the shipped tables), so
  * a state score is below 1e5 and is off by < 1e-8 (here and in crfsuite), and Viterbi's running sums over
@@ -881,37 +931,33 @@ static void state_scores(const TaggerObject *t, const uint32_t *pad, Py_ssize_t 
  */
 
 #define MAX2(a, b) ((a) > (b) ? (a) : (b))
-static double max_gain(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Scratch *sc, int stop) {
-    const CharInfo **ci = sc->ci;
-    const int o = t->o;
-    static const double zero4[NL] = {0.0, 0.0, 0.0, 0.0};
-    const int *ys = t->ys;
+static double max_gain(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Scratch *sc) {
     const double *start = t->dstart, *close = t->dclose;
     const double (*ext)[3] = t->dext;
-    double best = -DBL_MAX, g0 = 0.0, g1 = 0.0, g2 = 0.0;
+    double g0 = 0.0, g1 = 0.0, g2 = 0.0;
+    double m0 = -DBL_MAX, m1 = -DBL_MAX, m2 = -DBL_MAX; /* the largest g of each label before the current position */
     /* one loop: d_i (independent per position) and the run programme's step (a dependency chain from one
        position to the next), so the processor overlaps the chain with the next positions' sums. The maxima
        are taken as a tree (shorter chain); a maximum of the same numbers in another order is the same number. */
+    const double *const *row = sc->row;
     for (Py_ssize_t i = 0; i < n; i++) {
-        double acc[NL];
         Py_ssize_t p = i + 2;
-        const double *r0 = t->rc[ci[p]->id][0];
-        const double *l1 = i == 0 ? t->left0 : t->rc[ci[p - 1]->id][1];
-        const double *l2 = i == 0 ? zero4 : i == 1 ? t->left1 : t->rc[ci[p - 2]->id][3];
-        const double *r1 = i == n - 1 ? t->right0 : t->rc[ci[p + 1]->id][2];
-        const double *r2 = i == n - 1 ? zero4 : i == n - 2 ? t->right1 : t->rc[ci[p + 2]->id][4];
-        for (int y = 0; y < NL; y++) acc[y] = r0[y] + l1[y] + l2[y] + r1[y] + r2[y];
-        add_bigrams(t, ci, pad, p, acc);
-        add_words(t, sc, n, i, acc);
-        /* d_i[y] = state[i][y] - state[i][O], up to rounding (see above) */
-        const double d0 = acc[ys[0]] - acc[o], d1 = acc[ys[1]] - acc[o], d2 = acc[ys[2]] - acc[o];
+        /* the padding slots' rows (ROW_PADL/PADR/ZERO) stand for the boundary cases */
+        const double *r0 = row[p], *l1 = row[p - 1] + NL, *l2 = row[p - 2] + 3 * NL;
+        const double *r1 = row[p + 1] + 2 * NL, *r2 = row[p + 2] + 4 * NL;
+        double bw[NL] = {0.0, 0.0, 0.0, 0.0}, ww[NL] = {0.0, 0.0, 0.0, 0.0}, acc[NL];
+        add_bigrams(t, t->dvec, sc, pad, p, bw);
+        add_words(t, t->dvec, sc, n, i, ww);
+        /* summed as a tree (shorter chains); d_i[y] = state[i][y] - state[i][O] up to rounding (see above) */
+        for (int y = 0; y < NL; y++) acc[y] = ((r0[y] + l1[y]) + (l2[y] + r1[y])) + (r2[y] + (bw[y] + ww[y]));
+        const double d0 = acc[0], d1 = acc[1], d2 = acc[2];
         if (i == 0) {
             g0 = d0; g1 = d1; g2 = d2;
             continue;
         }
-        /* a run closed before i */
-        best = MAX2(best, MAX2(g0 + close[0], MAX2(g1 + close[1], g2 + close[2])));
-        if (stop && best >= -SKIP_SLACK) return best;
+        /* a run closed before i: its gain is g + close, taken at the end (rounding is monotonic, so
+           max(g) + close is max(g + close) exactly) */
+        m0 = MAX2(m0, g0); m1 = MAX2(m1, g1); m2 = MAX2(m2, g2);
         const double e00 = g0 + ext[0][0], e10 = g1 + ext[1][0], e20 = g2 + ext[2][0];
         const double e01 = g0 + ext[0][1], e11 = g1 + ext[1][1], e21 = g2 + ext[2][1];
         const double e02 = g0 + ext[0][2], e12 = g1 + ext[1][2], e22 = g2 + ext[2][2];
@@ -919,7 +965,8 @@ static double max_gain(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n,
         g1 = d1 + MAX2(MAX2(start[1], e01), MAX2(e11, e21));
         g2 = d2 + MAX2(MAX2(start[2], e02), MAX2(e12, e22));
     }
-    /* a run ending at the last position: no closing transition */
+    /* closed runs, and a run ending at the last position (no closing transition) */
+    const double best = MAX2(m0 + close[0], MAX2(m1 + close[1], m2 + close[2]));
     return MAX2(best, MAX2(g0, MAX2(g1, g2)));
 }
 #undef MAX2
@@ -1013,7 +1060,7 @@ static int tag_cps(const TaggerObject *t, uint32_t *pad, Py_ssize_t n, Py_ssize_
     int *labels = sc->labels;
     double *marg = NULL;
     if (prepare(t, pad, n, sc) < 0) goto done;
-    if (!t->noskip && !t->noskip_model && n <= SKIP_MAX_N && max_gain(t, pad, n, sc, 1) < -SKIP_SLACK) { /* no span: see max_gain */
+    if (!t->noskip && !t->noskip_model && n <= SKIP_MAX_N && max_gain(t, pad, n, sc) < -SKIP_SLACK) { /* no span: see max_gain */
         rc = 0;
         goto done;
     }
@@ -1080,7 +1127,7 @@ static PyObject *Tagger_max_gain(TaggerObject *t, PyObject *text) {
     pad[0] = pad[1] = '^';
     pad[n + 2] = pad[n + 3] = '$';
     if (scratch_fit(&sc, n) < 0 || prepare(t, pad, n, &sc) < 0) goto done;
-    out = PyFloat_FromDouble(max_gain(t, pad, n, &sc, 0));
+    out = PyFloat_FromDouble(max_gain(t, pad, n, &sc));
 done:
     scratch_free(&sc);
     PyMem_Free(pad);
