@@ -287,7 +287,7 @@ class Gateway:
         except Exception:      # as logging: a broken stderr never takes the proxy down
             log.info(msg, extra={"fields": {"worker": self.worker, **fields}})
             return
-        if self._flush_pending:          # a group commit is due this turn: one write for all its lines
+        if self._flush_pending and self._batch_handler is h:   # a group commit is due: one write for all
             self._log_lines.append(line)
             return
         self._write_lines(h, line)
@@ -345,6 +345,7 @@ class Gateway:
     _flush_waiter: asyncio.Future | None = None
     _flush_pending = False
     _log_lines: list[str] = []            # replaced per instance in _schedule_flush
+    _batch_handler: logging.StreamHandler | None = None     # _plain_handler(), checked once per group commit
     _after: list = []
 
     def _schedule_flush(self) -> None:
@@ -352,6 +353,7 @@ class Gateway:
             return
         self._flush_pending = True
         self._log_lines, self._after = [], []
+        self._batch_handler = _plain_handler()
         asyncio.get_running_loop().call_soon(self._flush_now)
 
     def _flush_now(self) -> None:
@@ -367,10 +369,8 @@ class Gateway:
             self._flush_pending = False
             if err is not None:
                 self._log("log write failed", event="log_error", error=str(err))
-            if lines:
-                h = _plain_handler()
-                if h is not None:
-                    self._write_lines(h, "".join(lines))
+            if lines and self._batch_handler is not None:
+                self._write_lines(self._batch_handler, "".join(lines))
             if w is not None and not w.done():
                 w.set_result(None)
             for fn, a, b in after:
@@ -517,6 +517,19 @@ class Gateway:
     def _finish(self, route: str, rec: dict) -> None:
         self._record(rec)
         self.metrics.stats.add(route, rec.get("outcome", "ok"), rec.get("ms", 0) / 1000)
+        h = self._batch_handler
+        if self._flush_pending and h is not None:
+            # the request line of the default setup, as _log writes it (same keys, same order), minus the
+            # generic kwargs merging and the handler check (done once per group commit)
+            d = {"ts": _now_ms(), "level": "INFO", "msg": "request", "worker": self.worker, "event": "request"}
+            for k in ("id", "route", "outcome", "ms"):
+                if k in rec:
+                    d[k] = rec[k]
+            try:
+                self._log_lines.append(orjson.dumps(d).decode() + h.terminator)
+                return
+            except TypeError:
+                pass
         self._log("request", event="request", **{k: rec[k] for k in ("id", "route", "outcome", "ms") if k in rec})
 
     def _count_findings(self, direction: str, findings: list[dict]) -> None:

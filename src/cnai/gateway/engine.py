@@ -15,8 +15,10 @@ class Decision:
     text: str | None = None                               # text after redaction
 
     def merge(self, other: Decision) -> None:
-        self.action = strongest([self.action, other.action])
-        self.findings.extend(other.findings)
+        if other.action != "allow":          # "allow" is the weakest: nothing to compare (the common case)
+            self.action = strongest([self.action, other.action])
+        if other.findings:
+            self.findings.extend(other.findings)
 
 
 class Engine:
