@@ -464,6 +464,68 @@ def test_round8_boundaries(text, expected):
     assert _spans(text) == ([expected] if expected else [])
 
 
+@pytest.mark.parametrize(
+    "text,expected,levels",
+    [
+        # a numbered 巷 (and 弄) between a road and the house number (Taiwan, Guangdong, Fujian)
+        (
+            "新竹市 东区 光复路二段 101巷 3弄 8号 2楼",
+            "新竹市 东区 光复路二段 101巷 3弄 8号 2楼",
+            "city+district+road+lane+number+floor",
+        ),
+        ("寄到荔湾区 龙津西路 12巷 6号", "荔湾区 龙津西路 12巷 6号", "district+road+lane+number"),
+        # Zhuang and Dai names starting with 那, hamlets (屯) after a village
+        (
+            "广西南宁市 武鸣区 那马镇 那汉村 那汉屯 8号",
+            "广西南宁市 武鸣区 那马镇 那汉村 那汉屯 8号",
+            "province+city+district+town+village+village+number",
+        ),
+        # long transliterated village names
+        (
+            "新疆和田地区 墨玉县 喀瓦克乡 阿克萨拉依巴格村 5组",
+            "新疆和田地区 墨玉县 喀瓦克乡 阿克萨拉依巴格村 5组",
+            "province+city+district+town+village+group",
+        ),
+        # 香港 / 澳门 and a prefecture's or district's short name as a form field before a street and its number
+        ("澳门 南湾大马路 517号", "澳门 南湾大马路 517号", "province+road+number"),
+        ("长春 人民大街 5988号 3楼", "长春 人民大街 5988号 3楼", "city+road+number+floor"),
+        ("房东：徐汇 漕溪北路 88号 12楼 看房", "徐汇 漕溪北路 88号 12楼", "district+road+number+floor"),
+        ("合租 浦东 金桥 金海路 2588号", "浦东 金桥 金海路 2588号", "district+area+road+number"),
+        # a road name split by a stray space before its ending (OCR)
+        (
+            "湖北省襄阳市 襄城区 檀溪 路 199号",
+            "湖北省襄阳市 襄城区 檀溪 路 199号",
+            "province+city+district+road+number",
+        ),
+        ("荔湾区 龙津西路12巷6号", "荔湾区 龙津西路12巷6号", "district+road+lane+number"),
+        ("龙津西路12巷6号", "龙津西路12巷6号", "road+lane+number"),
+    ],
+)
+def test_round8b_structure(text, expected, levels):
+    assert _spans(text) == [expected]
+    assert _levels(text) == ["address chain: " + levels]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("我就在那个村里长大", None),
+        ("那边镇上有集市", None),
+        ("徐汇 滨江 的夜景很美", None),  # a district's short name without a street and number
+        ("徐汇滨江 3号 码头", None),
+        ("深圳南山，离科技园很近", None),
+        ("浦东 机场 T2 出发", None),
+        ("长春 今天 下雪了", None),
+        ("澳门 旅游 攻略 第3号", None),
+        ("那赖村 在哪", None),  # one level alone
+        ("麓山 南路 风景好", None),  # a split road without a number
+        ("中山北路 8号", "中山北路 8号"),
+    ],
+)
+def test_round8b_boundaries(text, expected):
+    assert _spans(text) == ([expected] if expected else [])
+
+
 # ---------------------------------------------------------------- entry point and robustness
 
 

@@ -46,6 +46,8 @@ _ZONE = (
 # zone and park names are often ordinary words (未来科技城, 中国（上海）自由贸易试验区 aside): only function words stop them
 _ZONECH = f"(?:(?![的了是在与及或和对向给把被从到为于说这那你我他她它们个])[{_H}])"
 _NAMECH = f"(?:(?![{_NOT_NAME}])[{_H}])"
+# 那 starts many Zhuang and Dai place names (那坡镇, 那赖村, 那大镇); not 那个 / 那边 (the pronoun)
+_NA = "(?:那(?![个边里些种样么时儿就是也还]))?"
 # a partial address (road + number) may not swallow the verb that puts something there: 快递放南京东路 299号
 # starts after 放, but 解放路 keeps its 放 (see _swallows_verb)
 _LOCATIVE = "放寄送住在到往至搬去回位于停走"
@@ -97,7 +99,9 @@ _COMPONENTS = [
     # 西乡街道, not 西乡; state farms are town-level (龙镇农场, not 龙镇)
     (
         "town",
-        re.compile(f"{_NAMECH}{{1,5}}?(?:街道|农场|林场|牧场|镇(?!农场|林场|镇)|乡(?!街|镇))(?!政|{_HEAD})"),
+        re.compile(
+            f"{_NA}{_NAMECH}{{1,5}}?(?:街道|农场|林场|牧场|镇(?!农场|林场|镇)|乡(?!街|镇))(?!政|{_HEAD})"
+        ),
     ),
     (
         "park",
@@ -108,7 +112,7 @@ _COMPONENTS = [
     (
         "village",
         re.compile(
-            f"(?:{_NAMECH}{{1,6}}?(?:村|屯|社区|居委会|嘎查|管理区|作业区)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
+            f"(?:{_NA}{_NAMECH}{{1,8}}?(?:村|屯|社区|居委会|嘎查|管理区|作业区)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
             f"|[{_CNUM}]{{2,4}}团(?![队体员长结购]))"  # 一四三团: a Xinjiang corps regiment
         ),
     ),
@@ -124,8 +128,11 @@ _COMPONENTS = [
     ),
     (
         "lane",
-        re.compile(f"[{_DIGITS}{_CNUM}]{{1,4}}弄(?:{_SEP}[{_DIGITS}{_CNUM}]{{1,3}}支弄)?"),
-    ),  # 600弄 3号, 1331弄 12支弄
+        re.compile(
+            f"[{_DIGITS}{_CNUM}]{{1,4}}弄(?:{_SEP}[{_DIGITS}{_CNUM}]{{1,3}}支弄)?"
+            f"|[{_DIGITS}]{{1,4}}巷(?:{_SEP}[{_DIGITS}]{{1,4}}弄)?(?={_SEP}[{_NUMCH}]{{1,8}}号)"
+        ),
+    ),  # 600弄 3号, 1331弄 12支弄; a numbered 巷 (and 弄) before the house number: 216巷 27弄 5号
     (
         "number",
         re.compile(
@@ -207,8 +214,12 @@ _PLACE_NO = re.compile(
 # Hong Kong and Macao areas below the region (香港特别行政区九龙 弥敦道)
 _SAR_AREAS = ("香港岛", "港岛", "九龙", "新界", "澳门半岛", "氹仔", "路环")
 # a "centre" named for what it does is a facility, not a building (十九号转运中心)
+# a road name split by a stray space before its ending (OCR, hurried typing: 珞喻 路 1037号), only with the number
+_SPLIT_ROAD = re.compile(f"{_NAMECH}{{2,4}}[ \u3000](?:大街|大道|路|街)(?={_SEP}[{_NUMCH}]{{1,8}}号)")
 _FACILITY = ("转运中心", "分拣中心", "配送中心", "物流中心", "服务中心", "营业厅", "营业部")
-_LANE_ONLY = re.compile(f"[{_DIGITS}{_CNUM}]+弄")
+_LANE_ONLY = re.compile(
+    f"[{_DIGITS}{_CNUM}]+弄|[{_DIGITS}]+巷"
+)  # 龙津西路 12巷 6号: a lane, not a second road
 _LEVEL = {name: i for i, (name, _r) in enumerate(_COMPONENTS)}
 _ADMIN = {"province", "city", "district", "town"}
 _FIRST_UNKNOWN = re.compile(f"{_NAMECH}{{2,4}}?(?:区|县|市)(?![场民长区内域别])")
@@ -380,9 +391,31 @@ def _short_match(text: str, i: int, depth: int = 0) -> tuple[int, str] | None:
                     nxt = (m.end(), "district")
             if not nxt and w in ("香港", "澳门") and text.startswith(_SAR_AREAS, j):
                 nxt = (j, "district")
+            if not nxt and (w in ("香港", "澳门") or (lvl == "city" and j > i + k)):
+                # 澳门 新马路 61号, 长春 人民大街 5号 (a form field): a street and its number right after the name
+                m = _COMPONENTS[_LEVEL["road"]][1].match(text, j)
+                if (
+                    m
+                    and not _generic_road(m.group())
+                    and _NUMBER.match(text, _SEP_RX.match(text, m.end()).end())
+                ):
+                    nxt = (j, "district")
             if nxt and _RANK[nxt[1]] > _RANK[lvl]:
                 return i + k, lvl
     return None
+
+
+@lru_cache(maxsize=1)
+def _district_shorts() -> frozenset[str]:
+    """District names without 区 / 新区 (浦东, 南山): they start an address only as a form field set off by a
+    space with a street and its number after it (浦东 张江 碧波路 690号, see _first)."""
+    out = set()
+    for name, level in divisions().items():
+        if level == "district" and name.endswith("区") and not name.endswith("自治区"):
+            short = name[:-2] if name.endswith("新区") else name[:-1]
+            if len(short) >= 2 and short not in divisions():
+                out.add(short)
+    return frozenset(out)
 
 
 @lru_cache(maxsize=1)
@@ -452,6 +485,17 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
                 )
                 return sm.end(), level
     prev = text[i - 1] if i else ""
+    if (i == 0 or prev in _BOUNDARY) and text[i : i + 2] in _district_shorts():
+        j = _SEP_RX.match(text, i + 2).end()
+        if j > i + 2 and j < len(text):  # set off by a space: 浦东 张江 碧波路 690号, not 中山北路
+            area = _area(text, j)
+            rm = _COMPONENTS[_LEVEL["road"]][1].match(text, j) if area is None else None
+            if area or (
+                rm
+                and not _generic_road(rm.group())
+                and _NUMBER.match(text, _SEP_RX.match(text, _road_end(text, rm.end())).end())
+            ):
+                return i + 2, "district"
     if i == 0 or prev in _BOUNDARY:
         m = _FIRST_UNKNOWN.match(text, i)
         # not when a known place starts inside the match (坐标 + 广州市: the address starts at 广州)
@@ -558,7 +602,10 @@ def _chain(text: str, i: int):
             lv = _LEVEL[name]
             # 清华园 1号: a named compound may carry the house number
             after_compound = name == "number" and last == "building" and "number" not in comps
-            if (lv < lvl or (lv == lvl and name not in ("building", "road"))) and not after_compound:
+            hamlet = name == "village" and last == "village" and comps.count("village") == 1  # 那赖村 那赖屯
+            if (
+                lv < lvl or (lv == lvl and name not in ("building", "road") and not hamlet)
+            ) and not after_compound:
                 continue
             if name == "road" and (lv == lvl and comps.count("road") > 1):
                 continue
@@ -576,6 +623,8 @@ def _chain(text: str, i: int):
             if m and name == "building" and m.group().endswith(_FACILITY):
                 continue
             if m and name == "village" and m.group()[-1] == "屯" and last not in ("town", "village"):
+                continue
+            if m and hamlet and m.group()[-1] != "屯":
                 continue  # 白山镇 东升屯 is a hamlet; 朝阳区 三里屯 is a neighbourhood's name
             if m and name == "road" and lv == lvl:  # a second road only before a number (市桥街 繁华路 8号)
                 sep2 = _SEP_RX.match(text, m.end())
@@ -588,6 +637,10 @@ def _chain(text: str, i: int):
             area = _area(text, k, 1 if last == "area" else 0, last == "village")
             if area:
                 got = ("area", area)
+        if got is None and last in ("city", "district", "town", "area"):
+            rm = _SPLIT_ROAD.match(text, k)
+            if rm and not _generic_road(rm.group()[-2:]):
+                got = ("road", rm.end())
         if got is None and last in ("number", "road", "town", "area"):
             bm = _NAMED_BUILDING.match(text, k)
             if bm:
