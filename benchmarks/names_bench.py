@@ -16,13 +16,19 @@ Chinese text" of benchmarks/corpus_round2_bench.py; longer documents). Reports M
 Checks first that the compiled and the Python paths give the same names.find output on the benchmark texts.
 Load-time work (tables, model, pinyin, address index) is done before timing. Accuracy is not measured here
 (see data/names/train_crf.py --cv and `cnai corpus eval --set realistic`).
-Usage: .venv/bin/python benchmarks/names_bench.py [--mb 1.0] [--presidio-mb 0.2] [--repeat 3]
+--against OTHER.so: also an A/B of the compiled CRF (namemodel.tag_text_upper) and names.find between the
+built extension and another build of cnai/corpus/_namescan.c (e.g. the previous commit's, compiled to /tmp),
+interleaved in one process (--ab-rounds rounds, the order alternating) so that the shared machine's load drift
+falls on both; output checked identical first. CPU time, best and median per build.
+Usage: .venv/bin/python benchmarks/names_bench.py [--mb 1.0] [--presidio-mb 0.2] [--repeat 3] [--against X.so]
 """
 
 import argparse
 import glob
+import importlib.util
 import json
 import os
+import statistics
 import sys
 import time
 
@@ -72,11 +78,54 @@ class python_path:
         namemodel._COMPILED.update(self.saved)
 
 
+def other_build(path: str):
+    """A Tagger from another build of the extension (same model and tables as the shipped one)."""
+    import cnai.corpus as pkg
+
+    spec = importlib.util.spec_from_file_location("_namescan", path)
+    if spec is None:
+        raise SystemExit(f"--against {path}: not a loadable extension module")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    saved = sys.modules.get("cnai.corpus._namescan"), getattr(pkg, "_namescan", None)
+    sys.modules["cnai.corpus._namescan"] = pkg._namescan = mod
+    try:
+        return namemodel._build_compiled()
+    finally:
+        sys.modules["cnai.corpus._namescan"], pkg._namescan = saved
+
+
+def ab(docs: list[str], size: int, taggers: dict, rounds: int) -> dict:
+    """Interleaved A/B: MB per CPU-second of the CRF and of names.find with each tagger, best and median."""
+    out: dict = {}
+    saved = namemodel._COMPILED.get("t")
+    try:
+        for what in ("tag_text_upper", "find"):
+            res: dict = {k: [] for k in taggers}
+            for r in range(rounds):
+                for name in list(taggers)[:: 1 if r % 2 == 0 else -1]:
+                    namemodel._COMPILED["t"] = taggers[name]
+                    fn = namemodel.tag_text_upper if what == "tag_text_upper" else names.find
+                    t0 = time.process_time()
+                    for d in docs:
+                        fn(d)
+                    res[name].append(size / 1e6 / (time.process_time() - t0))
+            out[what] = {
+                k: {"best": round(max(v), 1), "median": round(statistics.median(v), 1)}
+                for k, v in res.items()
+            }
+    finally:
+        namemodel._COMPILED["t"] = saved
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=float, default=1.0)  # 0.2 MB runs take ~5 ms: too noisy
     ap.add_argument("--presidio-mb", type=float, default=0.2)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--against", help="another build of _namescan (.so) for an interleaved A/B")
+    ap.add_argument("--ab-rounds", type=int, default=10)
     a = ap.parse_args()
     import corpus_round2_bench as r2
 
@@ -147,6 +196,18 @@ def main() -> None:
     if pres:
         fk = out[f"faker zh_CN ({fsize / 1e6:.2f} MB)"]["find (default)"]
         out["find (default) / presidio (faker)"] = round(fk / pres, 1)
+    if a.against and compiled:
+        other = other_build(a.against)
+        built = namemodel._compiled()
+        same = all(
+            other.tag_text(d, 300, None, True) == built.tag_text(d, 300, None, True)
+            for d in faker_docs + prose
+        )
+        out["A/B same output"] = same
+        if same:
+            out[f"A/B faker, built vs {os.path.basename(a.against)}, {a.ab_rounds} rounds"] = ab(
+                faker_docs, fsize, {"built": built, "against": other}, a.ab_rounds
+            )
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     print(json.dumps(out, ensure_ascii=False, indent=1))
 

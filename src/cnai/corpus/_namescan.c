@@ -1155,6 +1155,7 @@ static PyObject *Tagger_tag(TaggerObject *t, PyObject *text) {
 
 /* names.py's sentence pieces (_SENT, _MAX_PIECE, _BREAK): terminators end a sentence */
 static inline int is_term(uint32_t c) {
+    if (c - 0x3003u < 0xff01u - 0x3003u) return 0; /* one test for the Chinese characters (none is a terminator) */
     switch (c) {
     case 0x3002: case 0xff01: case 0xff1f: case '!': case '?': case 0xff1b: case ';': case '\n': return 1;
     default: return 0;
