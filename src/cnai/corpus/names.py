@@ -222,6 +222,33 @@ def _pinyin_tables():
     return surnames, {s for s in syl if s.isalpha()}
 
 
+def _latin_in_chinese(text: str, s: int, e: int) -> bool:
+    """Two capitalised words text[s:e] set inside Chinese text: a Chinese character within three characters
+    (past a third capitalised word: Wong Ka Kui就是), or (REPAIR8) alone among Latin letters on its line of a
+    Chinese text, as in forms and result lists (10:30 Sarah Whitfield, 3. Peter Kipchoge 2:19:30)."""
+    if REPAIR8:
+        m = _LATIN_THIRD.match(text, e)
+        e = m.end() if m else e
+        if _LATIN_BEFORE.search(text, 0, s) or _LATIN_AFTER.match(text, e):
+            return False  # a Latin word beside it: English text (a title, a sentence), not a name set apart
+    if _CJK.search(text, max(0, s - 3), s) or _CJK.search(text, e, e + 3):
+        return True
+    if not REPAIR8:
+        return False
+    a, b = text.rfind("\n", 0, s) + 1, text.find("\n", e)
+    b = len(text) if b < 0 else b
+    return (
+        (a > 0 or b < len(text))
+        and _ASCII_LETTER.search(text[a:s] + text[e:b]) is None
+        and _CJK.search(text) is not None
+    )
+
+
+_ASCII_LETTER = re.compile("[A-Za-z]")
+_LATIN_BEFORE = re.compile(r"[A-Za-z]+ $")
+_LATIN_AFTER = re.compile(r" [A-Za-z]")
+
+
 def _pinyin_word(w: str, syl: set[str]) -> bool:
     w = w.lower()
     ok = [True] + [False] * len(w)
@@ -308,7 +335,7 @@ def find_rules(
             a, b = m.group(1), m.group(2)
             if a in surnames and _pinyin_word(b, syl):
                 cands.append((m.start(), m.end(), "person_name", 0.85, "pinyin surname + given name"))
-            elif _CJK.search(text[max(0, m.start() - 3) : m.start()] + text[m.end() : m.end() + 3]):
+            elif _latin_in_chinese(text, m.start(), m.end()):
                 cands.append(
                     (m.start(), m.end(), "person_name", 0.6, "two capitalised words inside Chinese text")
                 )
@@ -401,6 +428,16 @@ def _famous_rx():
 REPAIR = True
 REPAIR6 = True  # round-6 repairs (leading interjections/role words, more glued ends), for A/B runs
 REPAIR7 = True  # round-7 repairs (dotted names, Latin single names, compound surnames), for A/B runs
+REPAIR8 = True  # round-8 repairs (surname alone, two names joined by 和, Latin names, lists), for A/B
+# words of address and kinship in chat (兄弟你这波, 老公的公司, 外卖小哥): never a name, though the lexicon
+# tags some as names (老公) and 小/老 + a character looks like 小王 / 老李
+_ADDRESS = frozenset(
+    "兄弟 老公 老婆 小哥 哥们 老铁 宝贝 老妈 老爸 帅哥 美女 姐妹 闺蜜 老弟 老妹 小弟 小妹 老大 老乡 小伙 "
+    "小姐 小狗 小猫 老头 老太 小孩".split()
+)
+# what follows a drug or product name, never a person (阿莫西林胶囊, 布洛芬缓释胶囊)
+_PRODUCT_NEXT = ("胶囊", "颗粒", "缓释", "注射液", "软膏", "口服液", "滴眼液", "喷雾", "糖浆", "冲剂", "片剂")
+_JOIN = "和与跟及"
 # a Latin-letter name the model found inside Chinese text (Amy, Tony, Anna Müller): one to three capitalised
 # words of letters only (no digits, no all-capitals: those are codes and acronyms)
 _LATIN_NAME = re.compile(r"[A-Z][a-zà-öø-ÿ]{1,12}(?: [A-Z][a-zà-öø-ÿ]{1,14}){0,2}")
@@ -467,6 +504,15 @@ def _repair(text: str, out: list) -> list:
     sur1, sur2, given = _tables()[:3]
     fixed = []
     for s, e, t, c, r in out:
+        if REPAIR8:
+            w = text[s:e]
+            if w in sur2 or w in _ADDRESS or text.startswith(_PRODUCT_NEXT, e):
+                continue  # a surname alone (姓亓官的), a word of address, a drug (布洛芬缓释胶囊)
+            j = next((k for k in range(s + 2, e - 2) if text[k] in _JOIN), None)
+            if j is not None and "·" not in w and w not in lex:
+                # two names the model ran together over 和 (柯南和基德): each side a name's length
+                fixed.append((s, j, t, c, r))
+                s = j + 1
         if REPAIR6 and e - s >= 3:
             s = _trim_lead(text, s, e, sur1, sur2)
             w = text[s:e]
@@ -619,9 +665,11 @@ def _list_items(text: str, out: list) -> list:
     add = []
 
     def uncommon(w: str) -> bool:
-        """Not an ordinary word (明天, 大家): unknown to the lexicon, a name there, or rare."""
+        """Not an ordinary word (明天, 大家): unknown to the lexicon, a name there, or rare; in a list of
+        names (REPAIR8) also a word of middling frequency that starts with a surname (江河、高山 after 蓝海、白霜:
+        given names that are words; not the most frequent words, 明天, 高原)."""
         f = lex.get(w, (0, True))
-        return f[1] or f[0] < 3
+        return f[1] or f[0] < 3 or (REPAIR8 and f[0] < 4 and (w[0] in sur1 or w[:2] in sur2))
 
     def item(j: int, k: int) -> tuple:
         return (j, k, "person_name", 0.55, "name model; in a list of names")
@@ -641,33 +689,60 @@ def _list_items(text: str, out: list) -> list:
         if b0 != a1 + 1 or text[a1] not in _LIST_SEP or b1 >= len(text) or text[b1] != text[a1]:
             continue
         sep, j = text[a1], b1 + 1
-        if sep == "、":  # the last item of a 、 list: two or three characters, then a count or a break
-            for k in (j + 3, j + 2):
+        if REPAIR8 and sep == " ":  # items before the first two names (第一期 冷静 暴风 米雪 鞠文娟)
+            k = _a0 - 1
+            while k > 0 and text[k] == sep and not any(g0 <= k - 1 < g1 for g0, g1 in spans):
+                i = k
+                while i > 0 and k - i < 4 and _CJK.match(text[i - 1]):
+                    i -= 1
+                w = text[i:k]
+                if not (
+                    2 <= len(w) <= 3
+                    and (i == 0 or text[i - 1] in " \n：:")
+                    and (w[0] in sur1 or w[:2] in sur2)
+                    and not any(c in _STOP for c in w)
+                    and uncommon(w)
+                ):
+                    break
+                add.append(item(i, k))
+                k = i - 1
+        while j < len(text):
+            got = None
+            if sep == "、":  # the last item of a 、 list: two or three characters, then a count or a break
+                for k in (j + 3, j + 2):
+                    w = text[j:k]
+                    if (
+                        len(w) == k - j
+                        and _list_word(w, sur1)
+                        and uncommon(w)
+                        and (_LIST_END.match(text, k) or (REPAIR8 and k == len(text)))
+                        and (k == j + 2 or w[0] in sur1 or w[:2] in sur2)
+                        and not any(g0 < k and j < g1 for g0, g1 in spans)
+                    ):
+                        got = k
+                        break
+            else:
+                k = j
+                while k < len(text) and k - j < 4 and _CJK.match(text[k]):
+                    k += 1
                 w = text[j:k]
                 if (
-                    len(w) == k - j
-                    and _list_word(w, sur1)
+                    2 <= len(w) <= 3
+                    and (
+                        (k < len(text) and text[k] == sep)
+                        or (REPAIR8 and (k == len(text) or text[k] == "\n"))  # the list ends the line
+                    )
+                    and not any(c in _STOP for c in w)
                     and uncommon(w)
-                    and _LIST_END.match(text, k)
-                    and (k == j + 2 or w[0] in sur1 or w[:2] in sur2)
                     and not any(g0 < k and j < g1 for g0, g1 in spans)
                 ):
-                    add.append(item(j, k))
-                    break
-            continue
-        k = j
-        while k < len(text) and k - j < 4 and _CJK.match(text[k]):
-            k += 1
-        w = text[j:k]
-        if (
-            2 <= len(w) <= 3
-            and k < len(text)
-            and text[k] == sep
-            and not any(c in _STOP for c in w)
-            and uncommon(w)
-            and not any(g0 < k and j < g1 for g0, g1 in spans)
-        ):
-            add.append(item(j, k))
+                    got = k
+            if got is None:
+                break
+            add.append(item(j, got))
+            if not REPAIR8 or got >= len(text) or text[got] != sep:
+                break
+            j = got + 1  # the next item of the same list (江河、高山)
     return add
 
 

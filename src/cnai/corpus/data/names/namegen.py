@@ -18,7 +18,8 @@ import random
 import re
 
 # {N}: a person; {W}: an ordinary word starting with a surname character (a hard negative); {B}: a brand;
-# {P}: a place; {C}: a frequent ordinary word; {A}: a street address (Sampler.address, not a person)
+# {P}: a place; {C}: a frequent ordinary word; {A}: a street address (Sampler.address, not a person);
+# {T}: a dish or product named like a person (_THINGS)
 TEMPLATES = """
 news|{N}昨天在会上介绍了今年的工作安排。
 news|据{N}介绍，这座桥梁将在年底前合龙。
@@ -201,6 +202,24 @@ neg|这些{C}说明了一个问题。
 neg|关于{C}，大家的意见不太一致。
 neg|{C}要求用户先登录再下载。
 neg|不少人认为{C}比{C}更关键。
+form|订单：{T} ×1，{T} ×2，备注：少放辣
+form|菜单：周一 {T}、{T}；周二 {T}、{T}
+form|品名：{T}  数量：3  单价：18元
+form|等级：{C}  积分：2,340
+form|类别 {C} 状态 {C} 经办人 {N}
+form|备注：{C}，{C}
+form|项目名称：{C}；负责人：{N}；预算：5万元
+form|收货：{N} 138****0021 送至：{A}
+form|{N} {N} {N} {N}
+form|名单：{N}、{N}、{N}、{N}
+chat|今天{T}做得有点咸
+chat|{T}还有吗，给我留一份
+forum|{T}到底怎么做才好吃？
+forum|{W}的季节又到了，出门记得戴口罩。
+forum|{W}，适合出去走走。
+news|{T}的价格比去年上涨了一成。
+neg|{W}办公一年了，效率反而更高。
+neg|{W}大道上落满了树叶。
 """
 
 _NEG_WORDS = """高明 方便 文明 黄山 江南 周到 王府井 张家口 李宁 高原 高速 方向 方法 文化 金融 金额 白天 白色
@@ -210,6 +229,38 @@ _NEG_WORDS = """高明 方便 文明 黄山 江南 周到 王府井 张家口 �
 毛衣 邓州 曹操 彭湖 袁州 潘多拉 汪洋 易经 易拉罐 包括 包装 任何 管理 计划 原因 原来 应该 全部 全国 车站 车间
 路口 路线 师范 文件 云南 云计算 海南 海关 连续 花园 尚未 国家 国际 左右 向前 东方明珠 万达 宁夏 康复 洪水""".split()
 
+
+# {T}: things named like people or written with their characters (our own list): dishes, cards, teas
+# (drug names were left out: transliteration characters, they cost dotted names on leave-one-set-out)
+_THINGS = """宫保鸡丁 麻婆豆腐 东坡肉 白切鸡 黄焖鸡 杨枝甘露 叉烧包 龙井虾仁 毛血旺 鱼香肉丝 回锅肉 水煮鱼
+红烧肉 糖醋里脊 京酱肉丝 夫妻肺片 左宗棠鸡 佛跳墙 狮子头 过桥米线 兰州拉面 螺蛳粉 武昌鱼 金华火腿
+叫花鸡 白斩鸡 糖葫芦 臭豆腐 肉夹馍 胡辣汤 煎饼果子 老婆饼 蛋挞 马卡龙 提拉米苏 乌冬面 石锅拌饭 冬阴功
+番茄炒蛋 清炒时蔬 酸辣土豆丝 干煸豆角 葱油拌面 白云猪手 梅菜扣肉 蚝油生菜 韩式炸鸡 罗宋汤 班戟 布丁
+金卡 银卡 钻石卡 黄金会员 白金卡 乐高 魔方 龙井 碧螺春 普洱 铁观音 金骏眉 毛尖 大红袍 安吉白茶""".split()
+
+# given names that are ordinary words (our own list of common naming words: era names, virtues, nature):
+# 建国, 胜利, 海军 after a surname were missed (鞠海洋, 宿海军, 吕建成); the templates put them in person slots
+_WORD_GIVEN = """建国 国庆 建军 建华 建设 建成 建新 建平 海军 海洋 东海 前进 胜利 解放 援朝 跃进 卫东 卫国 卫华
+红卫 向东 向阳 东升 国强 国华 国栋 国平 国梁 志强 志刚 志勇 志华 志明 振华 振兴 兴华 爱国 爱民 爱华 新华
+新民 文明 文化 光明 光辉 光荣 和平 平安 安康 健康 幸福 吉祥 如意 富贵 长青 常青 永红 永生 永强 春风 春雨
+秋实 秋月 冬梅 红梅 海燕 雪梅 玉兰 桂花 丽华 美丽 秀丽 明亮 晨曦 朝阳 旭日 东方 天明 宇航 航天 海涛 海峰
+海波 江涛 江山 山河 长江 泰山 小龙 大鹏 鹏飞 飞翔 腾飞 超越 卓越 英杰 英才 成才 成功 胜男 亚男 来福 有财
+满仓 金山 宝山 铁柱 石头 秋菊 冬青 红旗 红军 卫星 立新 立国 树人 育才 自强 自立 求实 务实 创新 奋进 进步
+向前 团结 友谊 和谐 爱军 保国 利民 为民 光华 中华 振国 兴国 安邦 定国 治国 春生 春华 秋生 冬生 夏天 春天
+秋云 白云 青山 高山 远山 海山 大海 大山 小平 小军 小兵 红英 翠英 金花 银花 玉珍 玉凤 凤英 桂英 秀英""".split()
+
+# names of Uyghur, Tibetan, Mongolian and Yi people as written in Chinese (our own list of common name parts);
+# every development set had a few (阿依古丽, 索朗次仁, 哈斯其其格, 吐尔逊江·阿不都), the transliteration
+# table covers few of their characters
+_MINORITY_PARTS = (
+    """阿依 古丽 努尔 买买提 艾力 吐尔逊 阿不都 热依拉 帕提古丽 迪丽 米娜 克里木 依明 玉苏甫 艾合买提 努尔兰
+    阿布力孜 麦麦提 吾斯曼 艾则孜 热合曼 肉孜 托合提 卡德尔 阿迪力 吾买尔 祖丽 阿依先木 热娜 艾尼瓦尔""".split(),
+    """扎西 卓玛 次仁 央金 格桑 德吉 拉姆 多吉 旺堆 尼玛 达瓦 索朗 白玛 平措 顿珠 益西 丹增 才让 措姆 桑吉
+    旦增 贡布 仁青 洛桑 曲珍""".split(),
+    """巴特尔 其其格 乌兰 斯琴 高娃 苏日娜 朝鲁 额尔敦 巴雅尔 图雅 哈斯 宝音 那仁 格日勒 阿拉坦 敖登 乌云
+    萨仁 满都拉 孟和 吉日嘎拉 阿木古楞""".split(),
+    """阿依 吉克 阿牛 沙马 曲比 阿西 日火 木呷 拉玛 伍各""".split(),
+)
 
 # road names for {A} (our own list of common stems)
 _ROAD_STEMS = (
@@ -230,6 +281,9 @@ _COMMON_SURNAMES = (
 )
 
 
+WORD_GIVEN_SHARE = 0.12  # share of full names whose given part is an ordinary word (Sampler.word_given)
+WEAK_SURNAME_WEIGHT = 0.15  # sampling weight of surnames that are mostly other words (向, 和, 常)
+MINORITY_SHARE = 0.04  # share of people drawn as Uyghur, Tibetan, Mongolian or Yi names (Sampler.minority)
 FAMOUS_WEIGHT = 5  # copies of famous.txt among the name-tagged dictionary entries drawn as well-known people
 
 
@@ -251,7 +305,10 @@ class Sampler:
         sur1, sur2, given, _words, _neg = names._tables()
         # the most common surnames first (our ordering, roughly by population), weak ones rarely
         top = set(_COMMON_SURNAMES)
-        self.sur1 = [(s, 3.0 if s in top else 1.0 if w >= 1.0 else 0.15) for s, w in sorted(sur1.items())]
+        self.sur1 = [
+            (s, 3.0 if s in top else 1.0 if w >= 1.0 else WEAK_SURNAME_WEIGHT)
+            for s, w in sorted(sur1.items())
+        ]
         self.sur2 = sorted(sur2)
         counts = {}
         for ln in (names.DATA / "given_chars.tsv").read_text("utf-8").splitlines():
@@ -267,6 +324,7 @@ class Sampler:
         self.given = [(c, math.pow(g, 0.8)) for c, g in sorted(counts.items())]
         self.strong = [(c, w) for c, w in self.given if given.get(c, -3) >= 0.9]
         lex = namemodel.lexicon()
+        self.word_given = _WORD_GIVEN
         sur_all = set(sur1) | {s[0] for s in sur2}
         # name-tagged dictionary entries that start with a surname: famous people and name-like words
         # jieba's name tag is noisy (岳麓山, 常青藤, 黄金周, 温馨, 于本周 are "names" there): as positives they
@@ -314,6 +372,8 @@ class Sampler:
     def full(self) -> str:
         r = self.rng
         s = r.choice(self.sur2) if r.random() < 0.04 else _weighted(self.sur1, r)
+        if r.random() < WORD_GIVEN_SHARE:
+            return s + r.choice(self.word_given)
         k = 2 if r.random() < 0.7 else 1
         return s + "".join(_weighted(self.given, r) for _ in range(k))
 
@@ -339,6 +399,20 @@ class Sampler:
             return "老" + r.choice(self.sur2)
         return _weighted(self.sur1[:], r) + "老" + r.choice("二三四五六")
 
+    def minority(self) -> str:
+        """A Uyghur, Tibetan, Mongolian or Yi name: one or two common parts, Uyghur ones sometimes with the
+        father's name after a middle dot (吐尔逊江·阿不都), some with the suffix 江 or 汗."""
+        r = self.rng
+        k = r.randrange(len(_MINORITY_PARTS))
+        parts = _MINORITY_PARTS[k]
+        a, b = r.sample(parts, 2)
+        name = a + (b if r.random() < 0.5 else "")
+        if k == 0 and r.random() < 0.25:
+            name = r.choice(parts) + r.choice("江汗")
+        if k == 0 and r.random() < 0.3:
+            name += "·" + r.choice(parts)
+        return name
+
     def translit(self) -> str:
         r = self.rng
         part = lambda: "".join(r.choice(self.trans) for _ in range(r.choice((2, 2, 3, 3, 4))))  # noqa: E731
@@ -347,6 +421,8 @@ class Sampler:
     def person(self, register: str) -> str:
         r = self.rng
         x = r.random()
+        if r.random() < MINORITY_SHARE:
+            return self.minority()
         if register == "form":
             return self.full() if x < 0.92 else r.choice(self.famous)
         if register == "chat":
@@ -380,7 +456,7 @@ def templates() -> list[tuple[str, str]]:
 
 def fill(template: str, sampler: Sampler, register: str) -> tuple[str, list[tuple[int, int]]]:
     out, spans, pos, last = [], [], 0, 0
-    for m in re.finditer(r"\{([NWBPCA])\}", template):
+    for m in re.finditer(r"\{([NWBPCAT])\}", template):
         lit = template[last : m.start()]
         out.append(lit)
         pos += len(lit)
@@ -392,6 +468,8 @@ def fill(template: str, sampler: Sampler, register: str) -> tuple[str, list[tupl
             if kind == "W"
             else sampler.address()
             if kind == "A"
+            else sampler.rng.choice(_THINGS)
+            if kind == "T"
             else sampler.rng.choice(
                 sampler.brands if kind == "B" else sampler.places if kind == "P" else sampler.common
             )
