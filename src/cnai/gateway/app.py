@@ -428,7 +428,7 @@ class Gateway:
 
     def _parse(self, buf) -> dict | Response:
         try:
-            body = _loads(bytes(buf))
+            body = _loads(buf)          # bytes or bytearray: both parse as they are
         except (ValueError, UnicodeDecodeError) as e:
             return oai_error(400, f"request body is not valid JSON: {e}", "invalid_request_error", "invalid_json")
         if not isinstance(body, dict):

@@ -96,7 +96,8 @@ class _Conn(asyncio.Protocol):
         self.url = b""
         self.headers = Headers()
         self.header_bytes = 0
-        self.body = bytearray()
+        self.body: list[bytes] = []    # the body's pieces (joined once: one piece is not copied)
+        self.body_len = 0
         self.over = False          # body went past the limit: buffering stopped
         self.too_big = False       # content-length over the limit: answered at once, then closed
 
@@ -169,8 +170,9 @@ class _Conn(asyncio.Protocol):
     def on_body(self, body: bytes):
         if self.skip or self.over:
             return
-        self.body += body
-        if len(self.body) > self.srv.body_limit():
+        self.body.append(body)
+        self.body_len += len(body)
+        if self.body_len > self.srv.body_limit():
             self.over = True       # enough to make the handler answer 413; the rest is dropped
 
     def on_message_complete(self):
@@ -190,7 +192,7 @@ class _Conn(asyncio.Protocol):
         # the common case, a plain path, needs no URL parser
         path = (url if b"?" not in url and b"#" not in url and url[:1] == b"/" else
                 httptools.parse_url(url).path).decode("latin-1")
-        req = (method, path, self.headers, bytes(self.body), keep)
+        req = (method, path, self.headers, b"".join(self.body), keep)
         self.skip = self.too_big
         self._reset()
         if self.busy or self.queue:     # pipelined: one at a time, in order; stop reading more meanwhile

@@ -98,7 +98,8 @@ class _Conn(asyncio.Protocol):
         """Send one request; its (status, body) or exception goes to waiter (a Future, or a Sink)."""
         self.waiter = asyncio.get_running_loop().create_future() if waiter is None else waiter
         self.status, self.body, self.headers_done, self.framed, self.keep = 0, [], False, False, False
-        self.parser = httptools.HttpResponseParser(self)
+        # the parser of __init__ serves every reply: a connection is reused only after a complete reply
+        # that keeps it alive, which leaves the parser at a message boundary
         self.transport.write(data)
         return self.waiter
 
