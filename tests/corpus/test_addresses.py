@@ -499,6 +499,24 @@ def test_round8_boundaries(text, expected):
         ),
         ("荔湾区 龙津西路12巷6号", "荔湾区 龙津西路12巷6号", "district+road+lane+number"),
         ("龙津西路12巷6号", "龙津西路12巷6号", "road+lane+number"),
+        # parts after the number: workshops, a room range, 之二 after a space, 壹号 estates, English tower names
+        ("开发区 兴业路 9号 2号厂房 装货", "开发区 兴业路 9号 2号厂房", "district+road+number+building"),
+        ("注册地 朝阳区 光华路 5号 2302-05室", "朝阳区 光华路 5号 2302-05室", "district+road+number+room"),
+        (
+            "番禺区 市桥街 东环路 16号 之一 二楼",
+            "番禺区 市桥街 东环路 16号 之一 二楼",
+            "district+road+road+number+floor",
+        ),
+        (
+            "龙华区 民治大道 8号 星河壹号 3栋 1201",
+            "龙华区 民治大道 8号 星河壹号 3栋 1201",
+            "district+road+number+building+room",
+        ),
+        (
+            "静安区 南京西路 1266号 Tower 2 35F",
+            "静安区 南京西路 1266号 Tower 2 35F",
+            "district+road+number+building+floor",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):
@@ -520,6 +538,9 @@ def test_round8b_structure(text, expected, levels):
         ("那赖村 在哪", None),  # one level alone
         ("麓山 南路 风景好", None),  # a split road without a number
         ("中山北路 8号", "中山北路 8号"),
+        ("货物在 江北区 港城大道 200号仓库 卸货时受潮", "江北区 港城大道 200号"),
+        ("先到 越秀区 北京路 8号 之后再去吃饭", "越秀区 北京路 8号"),
+        ("合同 编号 2021-05室内装修", None),
     ],
 )
 def test_round8b_boundaries(text, expected):

@@ -137,14 +137,16 @@ _COMPONENTS = [
         "number",
         re.compile(
             f"[甲乙丙丁]?(?:[东西南北](?=[{_CNUM}])|[东西南北]{_SEP}(?=[{_DIGITS}]))?[{_NUMCH}]{{1,8}}(?:[-－][{_DIGITS}]{{1,4}})?号(?:院(?![内里外中]))?"
-            f"(?:之[{_CNUM}]{{1,2}}|{_SEP}附[{_DIGITS}]{{1,3}}号)?(?!楼(?!{_NEAR}))"
+            f"(?:{_SEP}之[{_CNUM}]{{1,2}}|{_SEP}附[{_DIGITS}]{{1,3}}号)?(?!楼(?!{_NEAR})|厂房|车间)"
         ),  # 22799号|院内, 128号之一, 35号附1号, 甲48号
     ),
     (
         "building",
         re.compile(
             # 2号门诊楼, 二号办公楼: a numbered building named for its use
-            f"(?!{_VERB_AFTER})(?:(?:[{_DIGITS}A-Za-z]{{1,3}}|[{_CNUM}]{{1,3}})号?(?:办公楼|写字楼|教学楼|宿舍楼|综合楼|住院楼|门诊楼|实验楼|科研楼)|"
+            f"(?!{_VERB_AFTER})(?:(?:[{_DIGITS}A-Za-z]{{1,3}}|[{_CNUM}]{{1,3}})号?(?:办公楼|写字楼|教学楼|宿舍楼|综合楼|住院楼|门诊楼|实验楼|科研楼|厂房|车间)|"
+            # English building parts copied from a business card or app (Tower B, Block 2)
+            f"(?:Tower|Block|Building|Bldg\\.?|Blk\\.?)[ ]?[A-Z0-9]{{1,3}}(?![A-Za-z0-9])|"
             f"[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|[{_CNUM}]{{1,4}}(?:号楼(?!{_NEAR})|(?:栋|幢)(?!{_COUNTED}))|(?:[东西南北中][{_CNUM}]{{0,3}}|[{_CNUM}]{{1,3}})区|"
             f"{_NAMECH}{{1,4}}{_SEP}(?:[{_DIGITS}]{{1,3}}|[{_CNUM}]{{1,4}})区|"  # 宝城76区, 宝城 三十三区
             f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?{_SEP}[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑(?:小区|花园)?|{_NAMECH}{{2,8}}?"
@@ -170,6 +172,7 @@ _COMPONENTS = [
     (
         "room",
         re.compile(
+            f"[{_DIGITS}]{{3,5}}[-－][{_DIGITS}]{{1,3}}室|"  # 1101-08室: a room range
             f"(?:(?:[{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{2,5}}|[{_DIGITS}]{{3,5}}|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,4}})"
             f"(?:室|房|号(?!楼))?|[A-Za-z][{_DIGITS}]{{2,5}}室|[{_CNUM}]{{3,4}}室|[一二三四五六七八九〇零]{{3,4}}(?![十百千万号层]|楼(?!{_NEAR})))"
             f"(?![{_DIGITS}])"
@@ -182,7 +185,7 @@ _FLOOR_DOOR = re.compile(f"[{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,2}}(?![{_DIGIT
 # a building named without a known suffix, then its number or tower code (金融港B18栋, 梦想小镇 5幢,
 # 光谷新世界T2-2405)
 _NAMED_BUILDING = re.compile(
-    f"(?!{_VERB_AFTER}|和)(?:(?![的了是在与及或对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?{_SEP}"
+    f"(?!{_VERB_AFTER}|和)(?:(?![的了是在与及或对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?(?:壹号院?)?{_SEP}"
     f"(?:(?:[A-Za-z]?[{_DIGITS}]{{1,4}}|[A-Za-z])(?:栋|幢|座|号楼(?!{_NEAR}))|[{_DIGITS}]{{1,2}}(?:F|层|楼(?!{_NEAR}|[房盘]))|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}]))"
 )
 # a neighbourhood, estate or landmark between a district and its street, set off by spaces (昌平区 回龙观 西大街
@@ -201,8 +204,8 @@ _LANDMARK = re.compile(
 )
 
 _BUILDING_NO = re.compile(
-    f"(?:[{_DIGITS}]{{1,4}}|[{_CNUM}]{{1,4}})号(?:楼|库|仓|馆|厅)"
-)  # 2号楼, 2号库 (a warehouse)
+    f"(?:[{_DIGITS}]{{1,4}}|[{_CNUM}]{{1,4}})号(?:楼|库|仓|馆|厅|厂房|车间)"
+)  # 2号楼, 2号库 (a warehouse), 3号厂房
 _FLOOR_TOWER = re.compile("[A-Z]座")  # 12楼C座: tower C on floor 12
 _FLOOR_ROOM = re.compile(
     f"[{_DIGITS}]{{1,2}}(?:号|室)(?!楼(?!{_NEAR})|[{_DIGITS}])|[东西中]户(?![{_H}])"
