@@ -541,6 +541,9 @@ def test_round8b_structure(text, expected, levels):
         ("货物在 江北区 港城大道 200号仓库 卸货时受潮", "江北区 港城大道 200号"),
         ("先到 越秀区 北京路 8号 之后再去吃饭", "越秀区 北京路 8号"),
         ("合同 编号 2021-05室内装修", None),
+        # 美的 names Shunde roads and estates; a 的 in prose still ends a name
+        ("厂址 顺德区 北滘镇 美的大道 8号 美的总部大楼", "顺德区 北滘镇 美的大道 8号 美的总部大楼"),
+        ("海淀区 最美的小区 在哪", None),
     ],
 )
 def test_round8b_boundaries(text, expected):

@@ -46,6 +46,7 @@ _ZONE = (
 # zone and park names are often ordinary words (未来科技城, 中国（上海）自由贸易试验区 aside): only function words stop them
 _ZONECH = f"(?:(?![的了是在与及或和对向给把被从到为于说这那你我他她它们个])[{_H}])"
 _NAMECH = f"(?:(?![{_NOT_NAME}])[{_H}])"
+# 美的 (a Shunde firm) names roads and estates (美的大道, 美的花园): the only 的 a road or building name may start with
 # 那 starts many Zhuang and Dai place names (那坡镇, 那赖村, 那大镇); not 那个 / 那边 (the pronoun)
 _NA = "(?:那(?![个边里些种样么时儿就是也还]))?"
 # a partial address (road + number) may not swallow the verb that puts something there: 快递放南京东路 299号
@@ -118,7 +119,7 @@ _COMPONENTS = [
     ),
     # 三组 / 三社 (Sichuan's name for a village group), not 三组数据 / 三社区
     ("group", re.compile(f"[{_DIGITS}{_CNUM}]{{1,3}}(?:组|队|社(?![区会员团长]))(?!人员|[数员长织成合])")),
-    ("road", re.compile(f"(?:向阳|{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")),
+    ("road", re.compile(f"(?:美的)?(?:向阳|{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")),
     # 农业路 与 花园路 交叉口: a crossing of two roads
     (
         "crossing",
@@ -149,7 +150,7 @@ _COMPONENTS = [
             f"(?:Tower|Block|Building|Bldg\\.?|Blk\\.?)[ ]?[A-Z0-9]{{1,3}}(?![A-Za-z0-9])|"
             f"[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|[{_CNUM}]{{1,4}}(?:号楼(?!{_NEAR})|(?:栋|幢)(?!{_COUNTED}))|(?:[东西南北中][{_CNUM}]{{0,3}}|[{_CNUM}]{{1,3}})区|"
             f"{_NAMECH}{{1,4}}{_SEP}(?:[{_DIGITS}]{{1,3}}|[{_CNUM}]{{1,4}})区|"  # 宝城76区, 宝城 三十三区
-            f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?{_SEP}[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑(?:小区|花园)?|{_NAMECH}{{2,8}}?"
+            f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?{_SEP}[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑(?:小区|花园)?|(?:美的{_NAMECH}{{0,6}}?|{_NAMECH}{{2,8}}?)"
             f"(?:大厦|广场|中心(?!区)|小区|花园|公寓|家园|新村|苑|园(?!区)|城(?![市区里外])|大楼)(?:小区|花园)?(?:{_SEP}[{_CNUM}{_DIGITS}]{{1,2}}期)?|"
             f"{_NAMECH}{{0,6}}[A-Z]{{2,10}}"
             f"(?:{_SEP}[A-Z][0-9]{{1,2}}座?)?)"
@@ -244,7 +245,7 @@ def _generic_road(g: str) -> bool:
     return g in _GENERIC_ROAD or g[-2:] in _GENERIC_END
 
 
-_FIRST_ROAD = re.compile(f"(?:向阳|{_ROADCH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")
+_FIRST_ROAD = re.compile(f"(?:美的)?(?:向阳|{_ROADCH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")
 _BOUNDARY = set("，。、；：！？,.;:!?()（）[]【】“”\"' \t\n\u3000/|在到住于自是往去了停寄搬")
 _ROAD_BOUNDARY = _BOUNDARY | set(_LOCATIVE) | {"的", "来", "个"}  # 你来建国路93号, 那个中山大道 818号
 _SUFFIX = re.compile(r"(?:省|市|自治州|地区|盟|新区|区|县|旗|镇|乡|街道)")
