@@ -403,3 +403,16 @@ def test_orjson_number_check_catches_every_differing_float():
         if x != x or x in (float("inf"), float("-inf")):
             continue
         assert _dumps({"v": x, "w": [x]}) == json.dumps({"v": x, "w": [x]}, sort_keys=True, separators=(",", ":"))
+
+
+def test_iso_with_the_cached_second_equals_datetime():
+    """Record times: the cached-second text is datetime's own isoformat, rounding edges included."""
+    import random
+
+    from cnai.gateway.chainlog import iso
+    rnd = random.Random(9)
+    edges = [0.0, 0.4999995, 0.5000005, 0.9999994, 0.9999995, 0.9999996, 0.0000005, 0.0000015, 0.999999]
+    for i in range(60000):
+        t = rnd.uniform(0, 4e9) if i % 2 else int(rnd.uniform(0, 4e9)) + rnd.choice(edges)
+        assert iso(t) == datetime.fromtimestamp(t, UTC).isoformat(timespec="microseconds"), t
+    assert iso(-1.5) == datetime.fromtimestamp(-1.5, UTC).isoformat(timespec="microseconds")
