@@ -517,6 +517,41 @@ def test_round8_boundaries(text, expected):
             "静安区 南京西路 1266号 Tower 2 35F",
             "district+road+number+building+floor",
         ),
+        # gaps from OCR or typing: 88 号, 广 州市
+        ("寄 朝阳区 光华路 88 号 3号楼", "朝阳区 光华路 88 号 3号楼", "district+road+number+building"),
+        ("识别：广 州市 海珠区 新港中路 397号", "广 州市 海珠区 新港中路 397号", "city+district+road+number"),
+        # long Mongolian town names and 苏木 (a township)
+        (
+            "内蒙古锡林郭勒盟 东乌珠穆沁旗 乌里雅斯太镇 罕乌拉街 3号",
+            "内蒙古锡林郭勒盟 东乌珠穆沁旗 乌里雅斯太镇 罕乌拉街 3号",
+            "province+city+district+town+road+number",
+        ),
+        (
+            "鄂尔多斯市 鄂托克旗 阿尔巴斯苏木 赛乌素嘎查",
+            "鄂尔多斯市 鄂托克旗 阿尔巴斯苏木 赛乌素嘎查",
+            "city+district+town+village",
+        ),
+        # Hong Kong areas before the street, a flat's letter after the floor, digits in a building's name
+        (
+            "香港 铜锣湾 轩尼诗道 500号 希慎广场 20楼",
+            "香港 铜锣湾 轩尼诗道 500号 希慎广场 20楼",
+            "province+area+road+number+building+floor",
+        ),
+        (
+            "澳门 新口岸 友谊大马路 918号 世界贸易中心 7楼B",
+            "澳门 新口岸 友谊大马路 918号 世界贸易中心 7楼B",
+            "province+area+road+number+building+floor+room",
+        ),
+        (
+            "武侯区 人民南路 四段 3号 环球188广场 2楼",
+            "武侯区 人民南路 四段 3号 环球188广场 2楼",
+            "district+road+number+building+floor",
+        ),
+        (
+            "西城区 金融大街 9号 金融街中心 12层 1201-1206室",
+            "西城区 金融大街 9号 金融街中心 12层 1201-1206室",
+            "district+road+number+building+floor+room",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):
@@ -544,6 +579,10 @@ def test_round8b_structure(text, expected, levels):
         # 美的 names Shunde roads and estates; a 的 in prose still ends a name
         ("厂址 顺德区 北滘镇 美的大道 8号 美的总部大楼", "顺德区 北滘镇 美的大道 8号 美的总部大楼"),
         ("海淀区 最美的小区 在哪", None),
+        ("四川省阿坝州 若尔盖县 唐克镇通往县城的路修好了", "四川省阿坝州 若尔盖县 唐克镇"),
+        ("香港 中环 很热闹", None),
+        ("第 3 号 台风 明天登陆", None),
+        ("苏木 是 蒙古语 里 乡 的意思", None),
     ],
 )
 def test_round8b_boundaries(text, expected):

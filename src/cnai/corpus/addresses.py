@@ -101,7 +101,7 @@ _COMPONENTS = [
     (
         "town",
         re.compile(
-            f"{_NA}{_NAMECH}{{1,5}}?(?:街道|农场|林场|牧场|镇(?!农场|林场|镇)|乡(?!街|镇))(?!政|{_HEAD})"
+            f"{_NA}{_NAMECH}{{1,6}}?(?:街道|农场|林场|牧场|苏木|镇(?!农场|林场|镇)|乡(?!街|镇))(?!政|{_HEAD})"
         ),
     ),
     (
@@ -137,7 +137,7 @@ _COMPONENTS = [
     (
         "number",
         re.compile(
-            f"[甲乙丙丁]?(?:[东西南北](?=[{_CNUM}])|[东西南北]{_SEP}(?=[{_DIGITS}]))?[{_NUMCH}]{{1,8}}(?:[-－][{_DIGITS}]{{1,4}})?号(?:院(?![内里外中]))?"
+            f"[甲乙丙丁]?(?:[东西南北](?=[{_CNUM}])|[东西南北]{_SEP}(?=[{_DIGITS}]))?[{_NUMCH}]{{1,8}}(?:[-－][{_DIGITS}]{{1,4}})?(?:(?<=[0-9]) )?号(?:院(?![内里外中]))?"
             f"(?:{_SEP}之[{_CNUM}]{{1,2}}|{_SEP}附[{_DIGITS}]{{1,3}}号)?(?!楼(?!{_NEAR})|厂房|车间)"
         ),  # 22799号|院内, 128号之一, 35号附1号, 甲48号
     ),
@@ -150,7 +150,7 @@ _COMPONENTS = [
             f"(?:Tower|Block|Building|Bldg\\.?|Blk\\.?)[ ]?[A-Z0-9]{{1,3}}(?![A-Za-z0-9])|"
             f"[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|[{_CNUM}]{{1,4}}(?:号楼(?!{_NEAR})|(?:栋|幢)(?!{_COUNTED}))|(?:[东西南北中][{_CNUM}]{{0,3}}|[{_CNUM}]{{1,3}})区|"
             f"{_NAMECH}{{1,4}}{_SEP}(?:[{_DIGITS}]{{1,3}}|[{_CNUM}]{{1,4}})区|"  # 宝城76区, 宝城 三十三区
-            f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?{_SEP}[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑(?:小区|花园)?|(?:美的{_NAMECH}{{0,6}}?|{_NAMECH}{{2,8}}?)"
+            f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?{_SEP}[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑(?:小区|花园)?|(?:美的{_NAMECH}{{0,6}}?|{_NAMECH}(?:{_NAMECH}|[0-9]){{1,7}}?)"
             f"(?:大厦|广场|中心(?!区)|小区|花园|公寓|家园|新村|苑|园(?!区)|城(?![市区里外])|大楼)(?:小区|花园)?(?:{_SEP}[{_CNUM}{_DIGITS}]{{1,2}}期)?|"
             f"{_NAMECH}{{0,6}}[A-Z]{{2,10}}"
             f"(?:{_SEP}[A-Z][0-9]{{1,2}}座?)?)"
@@ -173,7 +173,7 @@ _COMPONENTS = [
     (
         "room",
         re.compile(
-            f"[{_DIGITS}]{{3,5}}[-－][{_DIGITS}]{{1,3}}室|"  # 1101-08室: a room range
+            f"[{_DIGITS}]{{3,5}}[-－][{_DIGITS}]{{1,5}}室|"  # 1101-08室: a room range
             f"(?:(?:[{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{2,5}}|[{_DIGITS}]{{3,5}}|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,4}})"
             f"(?:室|房|号(?!楼))?|[A-Za-z][{_DIGITS}]{{2,5}}室|[{_CNUM}]{{3,4}}室|[一二三四五六七八九〇零]{{3,4}}(?![十百千万号层]|楼(?!{_NEAR})))"
             f"(?![{_DIGITS}])"
@@ -207,6 +207,7 @@ _LANDMARK = re.compile(
 _BUILDING_NO = re.compile(
     f"(?:[{_DIGITS}]{{1,4}}|[{_CNUM}]{{1,4}})号(?:楼|库|仓|馆|厅|厂房|车间)"
 )  # 2号楼, 2号库 (a warehouse), 3号厂房
+_FLAT_LETTER = re.compile("[A-H](?![A-Za-z0-9])")
 _FLOOR_TOWER = re.compile("[A-Z]座")  # 12楼C座: tower C on floor 12
 _FLOOR_ROOM = re.compile(
     f"[{_DIGITS}]{{1,2}}(?:号|室)(?!楼(?!{_NEAR})|[{_DIGITS}])|[东西中]户(?![{_H}])"
@@ -402,7 +403,7 @@ def _short_match(text: str, i: int, depth: int = 0) -> tuple[int, str] | None:
                     m
                     and not _generic_road(m.group())
                     and _NUMBER.match(text, _SEP_RX.match(text, m.end()).end())
-                ):
+                ) or (w in ("香港", "澳门") and j > i + k and _area(text, j)):  # 香港 中环 皇后大道中 99号
                     nxt = (j, "district")
             if nxt and _RANK[nxt[1]] > _RANK[lvl]:
                 return i + k, lvl
@@ -465,6 +466,12 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
     t = _table_match(text, i) or _short_match(text, i)
     if t:
         return t
+    if text[i + 1 : i + 2] == " " and _IS_HAN.match(text, i + 2 if i + 2 < len(text) else i):
+        # a stray space inside a division's name (OCR: 深 圳市 南山区): the name read without it
+        joined = text[i] + text[i + 2 : i + 12]
+        t = _table_match(joined, 0)
+        if t and t[0] >= 3 and _SUFFIX.match(joined, t[0] - 1):
+            return i + t[0] + 1, t[1]
     m = _FTZ.match(text, i) if text.startswith("中国", i) else None
     if m:
         return m.end(), "district"
@@ -584,6 +591,8 @@ def _chain(text: str, i: int):
             fm = _FLOOR_ROOM.match(text, k) or _FLOOR_TOWER.match(text, k)
             if fm:
                 got = ("room", fm.end())
+            elif k == j and _FLAT_LETTER.match(text, k):  # 12楼A: flat A on floor 12
+                got = ("room", k + 1)
         if last in ("number", "building", "unit"):  # 88号 3-2, 5栋 12-4, 4单元 3-1
             fm = _FLOOR_DOOR.match(text, k)
             if fm and not text.startswith(tuple("天个月日年周次件"), fm.end()):
@@ -624,7 +633,7 @@ def _chain(text: str, i: int):
             m = rx.match(text, k)
             if m and name == "road" and (_generic_road(m.group()) or _LANE_ONLY.fullmatch(m.group())):
                 continue  # 问路 is no road; 600弄 is a lane
-            if m and name == "building" and m.group().endswith(_FACILITY):
+            if m and name == "building" and m.group().endswith(_FACILITY + ("县城", "省城", "进城", "回城")):
                 continue
             if m and name == "village" and m.group()[-1] == "屯" and last not in ("town", "village"):
                 continue
@@ -637,7 +646,10 @@ def _chain(text: str, i: int):
             if m:
                 got = (name, _road_end(text, m.end()) if name == "road" else m.end())
                 break
-        if (got is None or got[0] == "building") and last in ("city", "district", "town", "village", "area"):
+        sar = last == "province" and text[j - 2 : j] in ("香港", "澳门")  # 香港 中环 皇后大道中 99号
+        if (got is None or got[0] == "building") and (
+            last in ("city", "district", "town", "village", "area") or sar
+        ):
             area = _area(text, k, 1 if last == "area" else 0, last == "village")
             if area:
                 got = ("area", area)
@@ -661,7 +673,7 @@ def _chain(text: str, i: int):
                 got = ("road", pm.end())
         if got is None and last in ("district", "town"):
             lm = _LANDMARK.match(text, k)
-            if lm and not _ORG.match(text, k):
+            if lm and not _ORG.match(text, k) and lm.group()[-2:] not in _GENERIC:
                 # after a space or line break only when the address goes on (江夏区 藏龙岛 杨桥湖大道)
                 nx = _SEP_RX.match(text, lm.end()).end()
                 # ... or when nothing but punctuation or 的 follows (桂城街道 \n 千灯湖的)
