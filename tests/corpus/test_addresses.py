@@ -552,6 +552,28 @@ def test_round8_boundaries(text, expected):
             "西城区 金融大街 9号 金融街中心 12层 1201-1206室",
             "district+road+number+building+floor+room",
         ),
+        # village groups by their full name, basements, two numbers on one road, buildings named with 号
+        (
+            "云南省 红河州 元阳县 新街镇 土锅寨村 第五村民小组",
+            "云南省 红河州 元阳县 新街镇 土锅寨村 第五村民小组",
+            "province+city+district+town+village+group",
+        ),
+        (
+            "大连市 中山区 人民路 15号 负二楼",
+            "大连市 中山区 人民路 15号 负二楼",
+            "city+district+road+number+floor",
+        ),
+        (
+            "停车场：徐汇区 漕溪北路 333号 地下二层",
+            "徐汇区 漕溪北路 333号 地下二层",
+            "district+road+number+floor",
+        ),
+        ("铺位 越秀区 北京路 210号、212号 转让", "越秀区 北京路 210号、212号", "district+road+number"),
+        (
+            "上城区 望江路 8号 钱江一号 12F",
+            "上城区 望江路 8号 钱江一号 12F",
+            "district+road+number+building",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):
@@ -583,6 +605,8 @@ def test_round8b_structure(text, expected, levels):
         ("香港 中环 很热闹", None),
         ("第 3 号 台风 明天登陆", None),
         ("苏木 是 蒙古语 里 乡 的意思", None),
+        ("龙胜各族自治县人民政府召开乡镇会议", None),
+        ("中山路 12号、14号两天 有活动", "中山路 12号、14号"),
     ],
 )
 def test_round8b_boundaries(text, expected):

@@ -118,7 +118,13 @@ _COMPONENTS = [
         ),
     ),
     # 三组 / 三社 (Sichuan's name for a village group), not 三组数据 / 三社区
-    ("group", re.compile(f"[{_DIGITS}{_CNUM}]{{1,3}}(?:组|队|社(?![区会员团长]))(?!人员|[数员长织成合])")),
+    # 第三村民小组: a village group by its full name
+    (
+        "group",
+        re.compile(
+            f"第?[{_DIGITS}{_CNUM}]{{1,3}}(?:村民小组|组|队|社(?![区会员团长]))(?!人员|[数员长织成合])"
+        ),
+    ),
     ("road", re.compile(f"(?:美的)?(?:向阳|{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")),
     # 农业路 与 花园路 交叉口: a crossing of two roads
     (
@@ -138,7 +144,7 @@ _COMPONENTS = [
         "number",
         re.compile(
             f"[甲乙丙丁]?(?:[东西南北](?=[{_CNUM}])|[东西南北]{_SEP}(?=[{_DIGITS}]))?[{_NUMCH}]{{1,8}}(?:[-－][{_DIGITS}]{{1,4}})?(?:(?<=[0-9]) )?号(?:院(?![内里外中]))?"
-            f"(?:{_SEP}之[{_CNUM}]{{1,2}}|{_SEP}附[{_DIGITS}]{{1,3}}号)?(?!楼(?!{_NEAR})|厂房|车间)"
+            f"(?:{_SEP}之[{_CNUM}]{{1,2}}|{_SEP}附[{_DIGITS}]{{1,3}}号|(?:、[{_DIGITS}]{{1,4}}号(?!楼)){{1,3}})?(?!楼(?!{_NEAR})|厂房|车间)"
         ),  # 22799号|院内, 128号之一, 35号附1号, 甲48号
     ),
     (
@@ -167,7 +173,7 @@ _COMPONENTS = [
     (
         "floor",
         re.compile(
-            f"(?:(?:[BbＢ]|负|地下)?[{_DIGITS}]{{1,2}}|[一二三四五六七八九十]{{1,3}})(?:楼|层|F)(?![{_H}]{{0}}[房盘道])|[首底]层"
+            f"(?:[BbＢ]|负|地下)?(?:[{_DIGITS}]{{1,2}}|[一二三四五六七八九十]{{1,3}})(?:楼|层|F)(?![{_H}]{{0}}[房盘道])|[首底]层"
         ),
     ),  # B1层
     (
@@ -186,7 +192,7 @@ _FLOOR_DOOR = re.compile(f"[{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,2}}(?![{_DIGIT
 # a building named without a known suffix, then its number or tower code (金融港B18栋, 梦想小镇 5幢,
 # 光谷新世界T2-2405)
 _NAMED_BUILDING = re.compile(
-    f"(?!{_VERB_AFTER}|和)(?:(?![的了是在与及或对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?(?:壹号院?)?{_SEP}"
+    f"(?!{_VERB_AFTER}|和)(?:(?![的了是在与及或对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?(?:壹号院?|[{_CNUM}]{{1,3}}号)?{_SEP}"
     f"(?:(?:[A-Za-z]?[{_DIGITS}]{{1,4}}|[A-Za-z])(?:栋|幢|座|号楼(?!{_NEAR}))|[{_DIGITS}]{{1,2}}(?:F|层|楼(?!{_NEAR}|[房盘]))|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}]))"
 )
 # a neighbourhood, estate or landmark between a district and its street, set off by spaces (昌平区 回龙观 西大街
@@ -638,7 +644,11 @@ def _chain(text: str, i: int):
             if m and name == "village" and m.group()[-1] == "屯" and last not in ("town", "village"):
                 continue
             if m and hamlet and m.group()[-1] != "屯":
-                continue  # 白山镇 东升屯 is a hamlet; 朝阳区 三里屯 is a neighbourhood's name
+                continue
+            if m and name in ("town", "village"):  # 都安瑶族自治县|人民政府召开乡: an office, not a town
+                om = _ORG.match(text, k)
+                if om and om.end() <= m.end():
+                    continue  # 白山镇 东升屯 is a hamlet; 朝阳区 三里屯 is a neighbourhood's name
             if m and name == "road" and lv == lvl:  # a second road only before a number (市桥街 繁华路 8号)
                 sep2 = _SEP_RX.match(text, m.end())
                 if not _NUMBER.match(text, sep2.end() if sep2 else m.end()):
