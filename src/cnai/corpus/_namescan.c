@@ -80,8 +80,10 @@ typedef struct {
     int32_t *pool;          /* vector index lists */
     Py_ssize_t npool, cpool;
     CharInfo *chars; uint64_t cmask;
-    uint16_t *bmp;          /* BMP code point -> its slot in chars + 1 (0: not in the table); NULL if too large */
-    CharInfo kinds[5];      /* H D L W P for characters not in the table */
+    uint16_t *bmp;          /* BMP code point -> its entry in chars (its slot, or its kind's entry after the table);
+                               NULL if the table is too large */
+    CharInfo *kinds;        /* H D L W P for characters not in the table: the 5 entries after the hash table in
+                               chars (so bmp can index them too) */
     List bos, eos;
     BiEntry *bi; uint64_t bmask;
     BiItem *bitems;
@@ -178,10 +180,7 @@ static inline int kind_of(uint32_t c) {
 }
 
 static inline const CharInfo *char_info(const TaggerObject *t, uint32_t cp) {
-    if (cp < 0x10000 && t->bmp) {
-        uint16_t k = t->bmp[cp];
-        return k ? &t->chars[k - 1] : &t->kinds[kind_of(cp)];
-    }
+    if (cp < 0x10000 && t->bmp) return &t->chars[t->bmp[cp]];
     uint64_t h = mix64(cp) & t->cmask;
     for (;;) {
         const CharInfo *e = &t->chars[h];
@@ -384,9 +383,10 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
     /* characters */
     Py_ssize_t nc = PyDict_Size(chars);
     uint64_t cs = table_size(nc);
-    t->chars = PyMem_Calloc(cs, sizeof(CharInfo));
+    t->chars = PyMem_Calloc(cs + 5, sizeof(CharInfo));
     if (!t->chars) { PyErr_NoMemory(); goto done; }
     t->cmask = cs - 1;
+    t->kinds = t->chars + cs;
     PyObject *key, *val; Py_ssize_t pos = 0;
     while (PyDict_Next(chars, &pos, &key, &val)) {
         long cp = PyLong_AsLong(key);
@@ -590,11 +590,12 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
         if (t->lex2[h].wb < 0) t->lex2[h].wb = (int16_t)t->zero;
         if (t->lex2[h].we < 0) t->lex2[h].we = (int16_t)t->zero;
     }
-    if (t->cmask < 0xffff) { /* a direct index for the BMP: no hashing per character */
-        t->bmp = PyMem_Calloc(0x10000, sizeof(uint16_t));
+    if (t->cmask + 5 <= 0xffff) { /* a direct index for the BMP: no hashing, no branch per character */
+        t->bmp = PyMem_Malloc(0x10000 * sizeof(uint16_t));
         if (!t->bmp) { PyErr_NoMemory(); goto done; }
+        for (uint32_t cp = 0; cp < 0x10000; cp++) t->bmp[cp] = (uint16_t)(t->cmask + 1 + kind_of(cp));
         for (uint64_t h = 0; h <= t->cmask; h++)
-            if (t->chars[h].used && t->chars[h].cp < 0x10000) t->bmp[t->chars[h].cp] = (uint16_t)(h + 1);
+            if (t->chars[h].used && t->chars[h].cp < 0x10000) t->bmp[t->chars[h].cp] = (uint16_t)h;
     }
     t->o = 0;
     for (int y = 0; y < NL; y++)
@@ -692,7 +693,7 @@ typedef struct {
     const double **row;     /* the bound's row (TaggerObject.rc) of each padded slot (prepare) */
     uint8_t *bb;            /* bi_bit() of each padded slot's character (prepare) */
     int32_t *wbv, *wev;     /* vector of the longest word starting / ending here (zero vector: none) */
-    uint8_t *wbl, *wel, *inside;
+    uint8_t *wbl, *wel, *inside; /* wel[-1] exists; wel[-1] and wbl[n] stay 0 */
     double *state, *score;
     int *labels, *back;
     GzEv *ev; Py_ssize_t nev, cev; /* gazetteer events of the current piece */
@@ -702,7 +703,7 @@ typedef struct {
 } Scratch;
 
 static void scratch_free(Scratch *s) {
-    PyMem_Free(s->ci); PyMem_Free(s->row); PyMem_Free(s->bb); PyMem_Free(s->wbv); PyMem_Free(s->wev); PyMem_Free(s->wbl); PyMem_Free(s->wel);
+    PyMem_Free(s->ci); PyMem_Free(s->row); PyMem_Free(s->bb); PyMem_Free(s->wbv); PyMem_Free(s->wev); PyMem_Free(s->wbl); if (s->wel) PyMem_Free(s->wel - 1);
     PyMem_Free(s->inside); PyMem_Free(s->state); PyMem_Free(s->score); PyMem_Free(s->labels); PyMem_Free(s->back);
     PyMem_Free(s->ev); PyMem_Free(s->gstart); PyMem_Free(s->gvec); PyMem_Free(s->gfill);
     PyMem_Free(s->ph); PyMem_Free(s->hit);
@@ -717,7 +718,10 @@ static int scratch_fit(Scratch *s, Py_ssize_t n) {
     s->bb = PyMem_Malloc(n + 4);
     s->wbv = PyMem_Malloc((n + 1) * sizeof(int32_t));
     s->wev = PyMem_Malloc((n + 1) * sizeof(int32_t));
-    s->wbl = PyMem_Malloc(n + 1); s->wel = PyMem_Malloc(n + 1); s->inside = PyMem_Malloc(n + 1);
+    s->wbl = PyMem_Malloc(n + 1);
+    s->wel = PyMem_Malloc(n + 2); /* wel[-1] exists (always 0): add_words reads it at position 0 */
+    if (s->wel) s->wel++;
+    s->inside = PyMem_Malloc(n + 1);
     s->state = PyMem_Malloc(n * NL * sizeof(double)); s->score = PyMem_Malloc(n * NL * sizeof(double));
     s->labels = PyMem_Malloc(n * sizeof(int)); s->back = PyMem_Malloc(n * NL * sizeof(int));
     s->gstart = PyMem_Malloc((n + 1) * sizeof(int32_t)); s->gfill = PyMem_Malloc((n + 1) * sizeof(int32_t));
@@ -730,6 +734,15 @@ static int scratch_fit(Scratch *s, Py_ssize_t n) {
     }
     s->cap = n;
     return 0;
+}
+
+/* a lexicon word of L characters at i (words come longest first at each i, and i increasing) */
+static inline void note_word(Scratch *sc, Py_ssize_t i, int L, int16_t wb, int16_t we) {
+    if (!sc->wbl[i]) { sc->wbv[i] = wb; sc->wbl[i] = (uint8_t)L; }
+    Py_ssize_t last = i + L - 1;
+    if (sc->wel[last] < L) { sc->wev[last] = we; sc->wel[last] = (uint8_t)L; }
+    for (Py_ssize_t k = i + 1; k < last; k++)
+        if (sc->inside[k] < L) sc->inside[k] = (uint8_t)L;
 }
 
 /* Features of a piece (n >= 1, n <= capacity) that need look-ups: the characters' table entries, the
@@ -745,7 +758,7 @@ static int prepare(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Scr
     int32_t *wbv = sc->wbv, *wev = sc->wev;
     uint8_t *wbl = sc->wbl, *wel = sc->wel, *inside = sc->inside;
     for (Py_ssize_t i = 0; i <= n; i++) wbv[i] = wev[i] = t->zero;
-    memset(wbl, 0, n + 1); memset(wel, 0, n + 1); memset(inside, 0, n + 1);
+    memset(wbl, 0, n + 1); memset(wel - 1, 0, n + 2); memset(inside, 0, n + 1);
     sc->nev = 0;
     const double **row = sc->row;
     uint8_t *bb = sc->bb;
@@ -779,24 +792,20 @@ static int prepare(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n, Scr
         const uint64_t *blk = lex_block(t, ph);
         if (hit[i] & 1) { /* some word starts with these two characters */
             const uint32_t key2 = lex2_key(text[i], text[i + 1]);
-            const int longer = lbloom_has(blk, long_bits(ph)); /* else no 3-4 character word starts here */
-            for (int L = 4; L >= 2; L--) {
-                if (i + L > n || (L > 2 && !longer)) continue;
-                int16_t wb, we;
-                if (L == 2 && key2) {
-                    const Lex2Entry *e = lex2_get(t, key2);
-                    if (!e) continue;
-                    wb = e->wb; we = e->we;
-                } else {
+            /* lengths 4, 3, 2 in turn (the longest word starting here first) */
+            if (lbloom_has(blk, long_bits(ph))) { /* else no 3-4 character word starts here */
+                for (int L = 4; L >= 3; L--) {
+                    if (i + L > n) continue;
                     const LexEntry *e = lex_get(t, blk, text + i, L);
-                    if (!e) continue;
-                    wb = e->wb; we = e->we;
+                    if (e) note_word(sc, i, L, e->wb, e->we);
                 }
-                if (!wbl[i]) { wbv[i] = wb; wbl[i] = (uint8_t)L; }
-                Py_ssize_t last = i + L - 1;
-                if (wel[last] < L) { wev[last] = we; wel[last] = (uint8_t)L; }
-                for (Py_ssize_t k = i + 1; k < i + L - 1; k++)
-                    if (inside[k] < L) inside[k] = (uint8_t)L;
+            }
+            if (key2) {
+                const Lex2Entry *e = lex2_get(t, key2);
+                if (e) note_word(sc, i, 2, e->wb, e->we);
+            } else {
+                const LexEntry *e = lex_get(t, blk, text + i, 2);
+                if (e) note_word(sc, i, 2, e->wb, e->we);
             }
         }
         if (!(hit[i] & 2)) continue;
@@ -864,8 +873,8 @@ static inline void add_words(const TaggerObject *t, const double *vt, const Scra
     add_z(vt, acc, sc->wbv[i]);
     add_z(vt, acc, sc->wev[i]);
     add_z(vt, acc, t->win[sc->inside[i]]);
-    add_z(vt, acc, t->pwe[i > 0 ? sc->wel[i - 1] : 0]);
-    add_z(vt, acc, t->nwb[i + 1 < n ? sc->wbl[i + 1] : 0]);
+    add_z(vt, acc, t->pwe[sc->wel[i - 1]]); /* wel[-1] and wbl[n] are 0 (prepare) */
+    add_z(vt, acc, t->nwb[sc->wbl[i + 1]]);
     if (sc->nev)
         for (int32_t k = sc->gstart[i]; k < sc->gstart[i + 1]; k++) add_vec(vt, acc, sc->gvec[k]);
 }
