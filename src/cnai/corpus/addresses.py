@@ -645,7 +645,7 @@ def _chain(text: str, i: int):
                 continue
             if m and hamlet and m.group()[-1] != "屯":
                 continue
-            if m and name in ("town", "village"):  # 都安瑶族自治县|人民政府召开乡: an office, not a town
+            if m and name in ("town", "village") and m.end() - k >= 5:  # 自治县|人民政府召开乡: an office
                 om = _ORG.match(text, k)
                 if om and om.end() <= m.end():
                     continue  # 白山镇 东升屯 is a hamlet; 朝阳区 三里屯 is a neighbourhood's name

@@ -6,7 +6,9 @@ heldout8) and after the round-8 rules, side by side in one process, on
 MB of UTF-8 per CPU-second (time.process_time), best of --repeat runs; the load average is printed (the machine
 is shared; the lead re-runs on a quiet machine).
 
-    .venv/bin/python src/cnai/corpus/data/addresses/round8_speed.py [--repeat 3]
+    .venv/bin/python src/cnai/corpus/data/addresses/round8_speed.py [--repeat 3] [--before REV]
+
+--before c2acb28 compares with the code before the second round-8 pass (addr_tuner8b).
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from cnai.corpus import address_gen, addresses  # noqa: E402
 BEFORE = "8b844a4"
 
 
-def before_module():
+def before_module(rev: str = BEFORE):
     src = subprocess.run(
-        ["git", "show", f"{BEFORE}:src/cnai/corpus/addresses.py"],
+        ["git", "show", f"{rev}:src/cnai/corpus/addresses.py"],
         capture_output=True,
         text=True,
         check=True,
@@ -52,8 +54,9 @@ def fill(base: list[str], mb: float) -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--before", default=BEFORE, help="git revision of the code to compare with")
     args = ap.parse_args()
-    old = before_module()
+    old = before_module(args.before)
     rows = [
         ("ordinary Chinese (names_bench.py text)", fill(corpus(), 1.0)),
         ("address-dense (cases_round8)", fill([c.text for c in address_gen.cases_round8(2000, seed=3)], 0.2)),
@@ -61,7 +64,7 @@ def main() -> None:
     for f in (addresses.find, old.find):
         f("预热上海市徐汇区华山路1954号")
     print(f"load average before: {os.getloadavg()[0]:.2f}")
-    print("| text | MB | round 8 | before round 8 |")
+    print(f"| text | MB | now | at {args.before} |")
     print("|---|---|---|---|")
     for label, docs in rows:
         mb = sum(len(t.encode("utf-8")) for t in docs) / 1e6
