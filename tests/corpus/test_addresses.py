@@ -365,7 +365,8 @@ def test_generated_round8_cases_parse_with_exact_span_and_levels(seed):
             "渝中区 大坪 石油路街道 长江二路 65号",
             "district+area+town+road+number",
         ),
-        ("佛山市 南海 桂澜北路 6号", "佛山市 南海 桂澜北路 6号", "city+area+road+number"),
+        # 南海 is 南海区 by its short name (read as a district since the second round-8 pass)
+        ("佛山市 南海 桂澜北路 6号", "佛山市 南海 桂澜北路 6号", "city+district+road+number"),
         # short names of autonomous prefectures
         ("寄到凉山州 西昌市 航天大道 2号", "凉山州 西昌市 航天大道 2号", "city+district+road+number"),
         (
@@ -574,6 +575,17 @@ def test_round8_boundaries(text, expected):
             "上城区 望江路 8号 钱江一号 12F",
             "district+road+number+building",
         ),
+        # a city's short name and a district's short name run together (上海浦东), an estate-named building and its room
+        (
+            "公司在上海浦东 金桥 新金桥路 28号",
+            "上海浦东 金桥 新金桥路 28号",
+            "province+district+area+road+number",
+        ),
+        (
+            "福田区 深南大道 88号 万象天地 1203 谢谢",
+            "福田区 深南大道 88号 万象天地 1203",
+            "district+road+number+building",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):
@@ -607,6 +619,9 @@ def test_round8b_structure(text, expected, levels):
         ("苏木 是 蒙古语 里 乡 的意思", None),
         ("龙胜各族自治县人民政府召开乡镇会议", None),
         ("中山路 12号、14号两天 有活动", "中山路 12号、14号"),
+        ("建国路 88号 快递员 5521 到了", "建国路 88号"),
+        ("朝阳区 建国路 88号 房租 3000", "朝阳区 建国路 88号"),
+        ("上海浦东 很多人", None),
     ],
 )
 def test_round8b_boundaries(text, expected):

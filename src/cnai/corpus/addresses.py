@@ -195,6 +195,13 @@ _NAMED_BUILDING = re.compile(
     f"(?!{_VERB_AFTER}|和)(?:(?![的了是在与及或对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?(?:壹号院?|[{_CNUM}]{{1,3}}号)?{_SEP}"
     f"(?:(?:[A-Za-z]?[{_DIGITS}]{{1,4}}|[A-Za-z])(?:栋|幢|座|号楼(?!{_NEAR}))|[{_DIGITS}]{{1,2}}(?:F|层|楼(?!{_NEAR}|[房盘]))|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}]))"
 )
+# a building named with an estate word the building component does not know, then its room, after the house
+# number (227号 高新国际 2909, 5号 万象天地 1203); not 快递员 5521 or 房租 3000
+_NAMED_ROOM = re.compile(
+    f"(?:(?![的了是在与及或对向给把被从到为于说这那你我他她它们个号楼层室码费元])[{_H}]){{1,6}}?"
+    "(?:国际|时代|天地|公馆|汇|荟|府|湾|港|谷|国贸|商务|金融|SOHO)"
+    f"[ \t\u3000]{{1,3}}[0-9]{{3,4}}(?:室|房)?(?![0-9A-Za-z.:/{_H}-])"
+)
 # a neighbourhood, estate or landmark between a district and its street, set off by spaces (昌平区 回龙观 西大街
 # 85号, 渝北区 新牌坊 龙溪街道, 康巴什区 北区 文化西路): read only when a street with a number, a town or a
 # village follows it
@@ -400,6 +407,8 @@ def _short_match(text: str, i: int, depth: int = 0) -> tuple[int, str] | None:
                     g[-2:] not in _GENERIC or (len(g) >= 4 and g.endswith("园区"))
                 ):  # 工业园区
                     nxt = (m.end(), "district")
+            if not nxt and _district_short_at(text, j):  # 北京朝阳 望京 阜安西路 11号
+                nxt = (j + 2, "district")
             if not nxt and w in ("香港", "澳门") and text.startswith(_SAR_AREAS, j):
                 nxt = (j, "district")
             if not nxt and (w in ("香港", "澳门") or (lvl == "city" and j > i + k)):
@@ -427,6 +436,24 @@ def _district_shorts() -> frozenset[str]:
             if len(short) >= 2 and short not in divisions():
                 out.add(short)
     return frozenset(out)
+
+
+def _district_short_at(text: str, i: int) -> bool:
+    """A district's short name at i set off by a space, then an area or a street with its number (浦东 张江
+    碧波路 690号, 北京朝阳 望京 阜安西路 11号); not 中山北路."""
+    if text[i : i + 2] not in _district_shorts():
+        return False
+    j = _SEP_RX.match(text, i + 2).end()
+    if j == i + 2 or j >= len(text):
+        return False
+    if _area(text, j):
+        return True
+    rm = _COMPONENTS[_LEVEL["road"]][1].match(text, j)
+    return bool(
+        rm
+        and not _generic_road(rm.group())
+        and _NUMBER.match(text, _SEP_RX.match(text, _road_end(text, rm.end())).end())
+    )
 
 
 @lru_cache(maxsize=1)
@@ -502,17 +529,8 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
                 )
                 return sm.end(), level
     prev = text[i - 1] if i else ""
-    if (i == 0 or prev in _BOUNDARY) and text[i : i + 2] in _district_shorts():
-        j = _SEP_RX.match(text, i + 2).end()
-        if j > i + 2 and j < len(text):  # set off by a space: 浦东 张江 碧波路 690号, not 中山北路
-            area = _area(text, j)
-            rm = _COMPONENTS[_LEVEL["road"]][1].match(text, j) if area is None else None
-            if area or (
-                rm
-                and not _generic_road(rm.group())
-                and _NUMBER.match(text, _SEP_RX.match(text, _road_end(text, rm.end())).end())
-            ):
-                return i + 2, "district"
+    if (i == 0 or prev in _BOUNDARY) and _district_short_at(text, i):
+        return i + 2, "district"
     if i == 0 or prev in _BOUNDARY:
         m = _FIRST_UNKNOWN.match(text, i)
         # not when a known place starts inside the match (坐标 + 广州市: the address starts at 广州)
@@ -617,6 +635,8 @@ def _chain(text: str, i: int):
             t = _table_match(text, k) or _short_match(text, k)
             if t and _RANK[t[1]] > _RANK[last]:
                 got = (t[1], t[0])
+            elif last in ("province", "city") and _district_short_at(text, k):
+                got = ("district", k + 2)
         for name, rx in _COMPONENTS if got is None else ():
             lv = _LEVEL[name]
             # 清华园 1号: a named compound may carry the house number
@@ -671,6 +691,10 @@ def _chain(text: str, i: int):
             bm = _NAMED_BUILDING.match(text, k)
             if bm:
                 got = ("building", bm.end())
+        if got is None and last == "number" and k > j:  # 227号 高新国际 2909: a named building and its room
+            rm = _NAMED_ROOM.match(text, k)
+            if rm and not _ORG.match(text, k):
+                got = ("building", rm.end())
         if got is None and last in ("district", "town") and k == j:
             # a known place right after a district (朝阳区三里屯, 海淀区中关村): part of the address
             places = _places()
