@@ -110,6 +110,9 @@ typedef struct {
        pad[n+3]): so the bound reads five rows per position without a branch */
     double (*rc)[5][NL];
     int32_t row_padl, row_padr, row_zero;
+    /* dvec[win[a]] + dvec[pwe[b]] + dvec[nwb[c]] at [(a * 5 + b) * 5 + c]: the three word-neighbour features of
+       a position (inside a word of a characters, after one of b, before one of c) in one look-up */
+    double wtab[125][NL];
     int o;                  /* model label id of O */
     int noskip;             /* 1: never skip (set_skip(False): tests compare both ways) */
     int noskip_model;       /* 1: a weight too large for the skip's rounding bound: never skip */
@@ -609,6 +612,12 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
     if (!t->dvec) { PyErr_NoMemory(); goto done; }
     for (Py_ssize_t v = 0; v <= t->nvec; v++)
         for (int k = 0; k < 3; k++) t->dvec[v * NL + k] = t->vec[v * NL + t->ys[k]] - t->vec[v * NL + t->o];
+    for (int a = 0; a < 5; a++)
+        for (int b = 0; b < 5; b++)
+            for (int c = 0; c < 5; c++)
+                for (int y = 0; y < NL; y++)
+                    t->wtab[(a * 5 + b) * 5 + c][y] = t->dvec[t->win[a] * NL + y] + t->dvec[t->pwe[b] * NL + y] +
+                                                      t->dvec[t->nwb[c] * NL + y];
     { /* rows for the bound: the 5 kinds, used characters, then the padding rows */
         int32_t nrow = 5;
         for (uint64_t h = 0; h <= t->cmask; h++)
@@ -971,7 +980,13 @@ static double max_gain(const TaggerObject *t, const uint32_t *pad, Py_ssize_t n,
         const double *r1 = row[p + 1] + 2 * NL, *r2 = row[p + 2] + 4 * NL;
         double bw[NL] = {0.0, 0.0, 0.0, 0.0}, ww[NL] = {0.0, 0.0, 0.0, 0.0}, acc[NL];
         add_bigrams(t, t->dvec, sc, pad, p, bw);
-        add_words(t, t->dvec, sc, n, i, ww);
+        { /* add_words' features, the three neighbour ones from wtab (word lengths are at most 4) */
+            const double *dv = t->dvec, *wa = dv + (Py_ssize_t)sc->wbv[i] * NL, *we = dv + (Py_ssize_t)sc->wev[i] * NL;
+            const double *wt = t->wtab[(sc->inside[i] * 5 + sc->wel[i - 1]) * 5 + sc->wbl[i + 1]];
+            for (int y = 0; y < NL; y++) ww[y] = (wa[y] + we[y]) + wt[y];
+            if (sc->nev)
+                for (int32_t k = sc->gstart[i]; k < sc->gstart[i + 1]; k++) add_vec(dv, ww, sc->gvec[k]);
+        }
         /* summed as a tree (shorter chains); d_i[y] = state[i][y] - state[i][O] up to rounding (see above) */
         for (int y = 0; y < NL; y++) acc[y] = ((r0[y] + l1[y]) + (l2[y] + r1[y])) + (r2[y] + (bw[y] + ww[y]));
 #if defined(__SSE2__)
