@@ -586,6 +586,27 @@ def test_round8_boundaries(text, expected):
             "福田区 深南大道 88号 万象天地 1203",
             "district+road+number+building",
         ),
+        # region pickers copied from shopping apps, phases before a floor, B1 as a floor
+        (
+            "所在地区：四川省/成都市/武侯区/桂溪街道 天府大道 1号",
+            "四川省/成都市/武侯区/桂溪街道 天府大道 1号",
+            "province+city+district+town+road+number",
+        ),
+        (
+            "江苏省-苏州市-吴中区 东吴北路 8号",
+            "江苏省-苏州市-吴中区 东吴北路 8号",
+            "province+city+district+road+number",
+        ),
+        (
+            "香港 九龙 尖沙咀 广东道 3号 海港城 3期 6楼",
+            "香港 九龙 尖沙咀 广东道 3号 海港城 3期 6楼",
+            "province+district+area+road+number+building+floor",
+        ),
+        (
+            "朝阳区 建国路 87号 华贸购物中心 B1",
+            "朝阳区 建国路 87号 华贸购物中心 B1",
+            "district+road+number+building+floor",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):
@@ -622,6 +643,8 @@ def test_round8b_structure(text, expected, levels):
         ("建国路 88号 快递员 5521 到了", "建国路 88号"),
         ("朝阳区 建国路 88号 房租 3000", "朝阳区 建国路 88号"),
         ("上海浦东 很多人", None),
+        ("北京市/上海市/广州市 三地 同步开售", None),
+        ("营业时间 10:00-22:00 B1-5F", None),
     ],
 )
 def test_round8b_boundaries(text, expected):

@@ -174,6 +174,7 @@ _COMPONENTS = [
         "floor",
         re.compile(
             f"(?:[BbＢ]|负|地下)?(?:[{_DIGITS}]{{1,2}}|[一二三四五六七八九十]{{1,3}})(?:楼|层|F)(?![{_H}]{{0}}[房盘道])|[首底]层"
+            f"|[BＢ][1-5](?![{_DIGITS}A-Za-z.－-])"  # B1: the first basement
         ),
     ),  # B1层
     (
@@ -191,9 +192,12 @@ _NUMBER = dict(_COMPONENTS)["number"]
 _FLOOR_DOOR = re.compile(f"[{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,2}}(?![{_DIGITS}]|[-－.:/])")
 # a building named without a known suffix, then its number or tower code (金融港B18栋, 梦想小镇 5幢,
 # 光谷新世界T2-2405)
+_PICKER = "/／-－"
 _NAMED_BUILDING = re.compile(
     f"(?!{_VERB_AFTER}|和)(?:(?![的了是在与及或对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?(?:壹号院?|[{_CNUM}]{{1,3}}号)?{_SEP}"
-    f"(?:(?:[A-Za-z]?[{_DIGITS}]{{1,4}}|[A-Za-z])(?:栋|幢|座|号楼(?!{_NEAR}))|[{_DIGITS}]{{1,2}}(?:F|层|楼(?!{_NEAR}|[房盘]))|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}]))"
+    f"(?:(?:[A-Za-z]?[{_DIGITS}]{{1,4}}|[A-Za-z])(?:栋|幢|座|号楼(?!{_NEAR}))|[{_DIGITS}]{{1,2}}(?:F|层|楼(?!{_NEAR}|[房盘]))|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}])"
+    # a phase before the floor or building (荃新天地 2期 5楼)
+    f"|(?:[{_DIGITS}]{{1,2}}|[一二三四五六七八九十]{{1,2}})期(?={_SEP}(?:[{_DIGITS}A-Z]|[一二三四五六七八九十]{{1,3}}[楼层栋幢座])))"
 )
 # a building named with an estate word the building component does not know, then its room, after the house
 # number (227号 高新国际 2909, 5号 万象天地 1203); not 快递员 5521 or 房租 3000
@@ -305,6 +309,18 @@ def divisions() -> dict[str, str]:
         if name not in out or _RANK[level] < _RANK[out[name]]:  # 吉林 city over a same-named district
             out[name] = level
     return out
+
+
+@lru_cache(maxsize=1)
+def _parents() -> dict[str, frozenset[str]]:
+    """Name -> the names of the divisions it lies in (深圳市 -> 广东省), from divisions.tsv."""
+    out: dict[str, set[str]] = {}
+    for ln in (DATA / "divisions.tsv").read_text("utf-8").splitlines():
+        if ln and not ln.startswith("#"):
+            f = ln.split("\t")
+            if len(f) > 2 and f[2]:
+                out.setdefault(f[0], set()).update(f[2].split(","))
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 @lru_cache(maxsize=1)
@@ -596,6 +612,7 @@ def _chain(text: str, i: int):
         return None
     j, level = first
     comps = [level]
+    prev_start = i  # where the last component starts
     n = len(text)
     while j < n:
         sep = _SEP_RX.match(text, j)
@@ -603,6 +620,16 @@ def _chain(text: str, i: int):
         if k >= n:
             break
         last = comps[-1]
+        if text[k] in _PICKER and last in ("province", "city", "district"):
+            # a region picker's separator (广东省/深圳市/南山区, 浙江省-杭州市): only before a further division
+            k2 = _SEP_RX.match(text, k + 1).end()
+            # ... that lies in the one before it (not 北京市/上海市/广州市, a list)
+            t = _table_match(text, k2)
+            tm = _COMPONENTS[_LEVEL["town"]][1].match(text, k2)
+            if (t and text[prev_start:j] in _parents().get(text[k2 : t[0]], ())) or (
+                tm and last == "district"
+            ):
+                k = k2
         lvl = _LEVEL.get(last if last != "area" else "district", -1)  # a town or street follows an area
         if last == "city" and text[j - 1] in "州区盟":  # 大理白族自治州 + 大理市: county-level city
             lvl -= 1
@@ -721,6 +748,7 @@ def _chain(text: str, i: int):
         if got is None:
             break
         comps.append(got[0])
+        prev_start = k
         j = got[1]
     return j, comps
 
