@@ -607,6 +607,12 @@ def test_round8_boundaries(text, expected):
             "朝阳区 建国路 87号 华贸购物中心 B1",
             "district+road+number+building+floor",
         ),
+        # a mall's office tower before its floor
+        (
+            "江北区 建新北路 2号 观音桥大融城 写字楼 21层 2103",
+            "江北区 建新北路 2号 观音桥大融城 写字楼 21层 2103",
+            "district+road+number+building+tower+floor+room",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):
@@ -645,6 +651,7 @@ def test_round8b_structure(text, expected, levels):
         ("上海浦东 很多人", None),
         ("北京市/上海市/广州市 三地 同步开售", None),
         ("营业时间 10:00-22:00 B1-5F", None),
+        ("渝北区 金开大道 88号 写字楼 招租", "渝北区 金开大道 88号"),
     ],
 )
 def test_round8b_boundaries(text, expected):
