@@ -29,6 +29,9 @@ DEV_FILES = ("items.txt", "dev2.txt", "heldout2.txt", "heldout3.txt", "heldout4.
 # dev18 4852d26, dev19 22ecbd6, dev20 64b5ac5, each committed and then scored once before the change it prompted.
 # Round 8 (round8_eval.py is its table): dev21 436726e (scored with ea30b47), dev22 8322027 (145cc98), dev23 38c32fa
 # (e7feb34), dev24 5be562e (810b4c7), dev25 9bf23c0 (7466d88), dev26 26d6305 (1505272), dev27 90dd852 (82aed0f)
+# Round 8, second pass (addr_tuner8b), each committed and scored once before the change it prompted: dev28 63ce879
+# (scored with c2acb28), dev29 fd8b65e (cdae085), dev30 286fd22 (e672331), dev31 528e99b (21f30bf), dev32 eb5efbf
+# (403a33c), dev33 fed8257 (57837e3), dev34 1529886 (1f4e48d), dev35 a7ad349 (aa13113)
 ROUND3 = sorted(Path(__file__).parent.glob("dev[0-9]*.txt"), key=lambda p: int(p.stem[3:]))
 SEED = "cnai-addr-round3-v1"
 CHECK_SHARE = 30  # percent
