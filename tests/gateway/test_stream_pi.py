@@ -127,3 +127,30 @@ def test_long_stream_keeps_working_after_old_context_is_dropped():
     expect = eng2.check(text, output=True).text
     g = StreamGuard(eng2)
     assert "".join(g.feed(text[i:i + 5]) for i in range(0, len(text), 5)) + g.finish() == expect
+
+
+def test_digit_only_types_are_never_found_without_a_digit():
+    """PIScanner skips the detector for digit-only PI types on a text with no decimal digit. That holds only
+    while the detector finds none of them without one: checked here on numbers written in Chinese numerals,
+    capital numerals and letters (a detector that learns those must drop the shortcut) and, the other way, the
+    shortcut must not hide a number written in ASCII or full-width digits."""
+    import random
+
+    from cnai.corpus.detect import Detector
+    from cnai.gateway.matching import DIGIT_ONLY_PI, PIScanner
+    det = Detector(types=set(DIGIT_ONLY_PI))
+    small, capital = "〇一二三四五六七八九", "零壹贰叁肆伍陆柒捌玖"
+    rnd = random.Random(4)
+    digitless = ["我的手机号是" + "".join(small[int(c)] for c in "13812345678"),
+                 "身份证" + "".join(capital[int(c)] for c in "110105194912310021"),
+                 "卡号 六二二二 零二一二 三四五六 七八九零 一二八", "ip 一九二.一六八.一.一", "phone one three eight",
+                 "Call me at thirteen eight", "请用三句话介绍一下杭州的西湖"]
+    for _ in range(300):
+        digitless.append("".join(rnd.choice(small + capital + "abcXYZ .-:+@号码电话") for _ in range(rnd.randint(5, 60))))
+    for t in digitless:
+        assert det.detect(t) == [], t
+    sc = PIScanner(set(DIGIT_ONLY_PI))
+    for t in ["我的手机号是13812345678", "身份证 11010519491231002X", "卡号 6222 0212 3456 7890 128", "ip 192.168.1.1"]:
+        assert sc.find(t) == [(s, e, "pi", ty) for ty, s, e, _c, _r in det.detect(t)] != [], t
+    full = "１９２.１６８.１.１"
+    assert sc.find(full) == [(s, e, "pi", ty) for ty, s, e, _c, _r in det.detect(full)]

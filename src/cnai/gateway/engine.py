@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cnai.gateway.matching import KeywordScanner, PIScanner, load_keywords
+from cnai.gateway.matching import DIGIT_ONLY_PI, KeywordScanner, PIScanner, load_keywords
 from cnai.gateway.policy import Direction, Policy, strongest
 
 
@@ -80,7 +80,7 @@ class Engine:
 TOKEN_PI_MAX = {"cn_resident_id": 24, "cn_mobile": 20, "cn_landline": 16, "bank_card": 24, "uscc": 24,
                 "passport": 12, "hk_macao_permit": 12, "ip_address": 45, "email": 254}
 _TOKCH = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._%@:+-")
-_DIGIT_ONLY = {"cn_resident_id", "cn_mobile", "cn_landline", "bank_card", "ip_address"}
+_DIGIT_ONLY = DIGIT_ONLY_PI
 
 
 class StreamGuard:

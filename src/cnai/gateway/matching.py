@@ -7,6 +7,8 @@ Detector.detect (check digits for IDs and cards, formats for phones).
 
 from __future__ import annotations
 
+import re
+
 from cnai.assess.keywords import KeywordLibrary, KeywordMatch, fold, load_keyword_library
 
 
@@ -126,6 +128,12 @@ def load_keywords(sources: list[str], extra: list[str] | None = None) -> Keyword
     return KeywordScanner(lib)
 
 
+# PI types whose every match holds decimal digits (IDs, phone numbers, cards, IP addresses): a text without
+# any (Unicode) decimal digit cannot hold one, so the detector is not run on it (most prompts and replies)
+DIGIT_ONLY_PI = frozenset({"cn_resident_id", "cn_mobile", "cn_landline", "bank_card", "ip_address"})
+_ANY_DIGIT = re.compile(r"\d").search
+
+
 class PIScanner:
     def __init__(self, types: set[str]):
         from cnai.corpus.detect import PI_TYPES, Detector
@@ -136,8 +144,9 @@ class PIScanner:
                              field="pi")
         self.types = types
         self._det = Detector(types=types) if types else None
+        self._digits_only = bool(types) and types <= DIGIT_ONLY_PI
 
     def find(self, text: str) -> list[Span]:
-        if self._det is None or not text:
+        if self._det is None or not text or (self._digits_only and not _ANY_DIGIT(text)):
             return []
         return [(s, e, "pi", t) for t, s, e, _c, _r in self._det.detect(text)]
