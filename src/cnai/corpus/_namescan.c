@@ -1257,6 +1257,52 @@ static int has_upper(PyObject *text) {
 }
 #undef HAS_UPPER_LOOP
 
+/* tag_text's walk over the pieces of a text of n code units of type T (one function per str kind, so the
+   loops read the text directly): names._pieces, skipping pieces without a Chinese character and, unless
+   all, pieces no trigger overlaps; each piece (at most maxp characters) is copied into pad and tagged */
+#define DEFINE_PIECES(NAME, T)                                                                              \
+    static int NAME(const TaggerObject *t, const T *s, Py_ssize_t n, Py_ssize_t maxp, int all, const Trig *ts, \
+                    Py_ssize_t nt, uint32_t *pad, PyObject *out, Scratch *sc) {                             \
+        Py_ssize_t i = 0, j = 0, maxte = -1; /* triggers starting before the piece's end, their latest end */ \
+        while (i < n) {                                                                                     \
+            Py_ssize_t a = i;                                                                               \
+            if (is_term(s[i])) { /* terminators at the start of the text form a piece of their own */       \
+                while (i < n && is_term(s[i])) i++;                                                         \
+            } else {                                                                                        \
+                while (i < n && !is_term(s[i])) i++;                                                        \
+                while (i < n && is_term(s[i])) i++;                                                         \
+            }                                                                                               \
+            Py_ssize_t b = i;                                                                               \
+            for (;;) { /* a long sentence: cut at the last comma/colon/space in [a + max/2, a + max) */     \
+                Py_ssize_t e = b;                                                                           \
+                if (b - a > maxp) {                                                                         \
+                    e = 0;                                                                                  \
+                    for (Py_ssize_t k = a + maxp / 2; k < a + maxp; k++)                                    \
+                        if (is_break(s[k])) e = k + 1;                                                      \
+                    if (!e) e = a + maxp;                                                                   \
+                }                                                                                           \
+                int cjk = 0, hit = all;                                                                     \
+                for (Py_ssize_t k = a; k < e && !cjk; k++) cjk = s[k] >= 0x4e00 && s[k] <= 0x9fff;          \
+                if (!hit) { /* some trigger overlaps [a, e): one with start < e ends after a */              \
+                    for (; j < nt && ts[j].s < e; j++)                                                      \
+                        if (ts[j].e > maxte) maxte = ts[j].e;                                               \
+                    hit = maxte > a;                                                                        \
+                }                                                                                           \
+                if (cjk && hit) {                                                                           \
+                    for (Py_ssize_t k = a; k < e; k++) pad[2 + k - a] = s[k];                               \
+                    if (tag_cps(t, pad, e - a, a, out, sc) < 0) return -1;                                  \
+                }                                                                                           \
+                if (e == b) break;                                                                          \
+                a = e;                                                                                      \
+            }                                                                                               \
+        }                                                                                                   \
+        return 0;                                                                                           \
+    }
+DEFINE_PIECES(pieces1, Py_UCS1)
+DEFINE_PIECES(pieces2, Py_UCS2)
+DEFINE_PIECES(pieces4, Py_UCS4)
+#undef DEFINE_PIECES
+
 static PyObject *Tagger_tag_text(TaggerObject *t, PyObject *args) {
     PyObject *text, *trig = Py_None;
     Py_ssize_t maxp;
@@ -1284,44 +1330,16 @@ static PyObject *Tagger_tag_text(TaggerObject *t, PyObject *args) {
     const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     const int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
-#define X(k) ((uint32_t)PyUnicode_READ(kind, data, (k)))
     uint32_t *pad = PyMem_Malloc((maxp + 4) * sizeof(uint32_t));
     PyObject *out = pad ? PyList_New(0) : PyErr_NoMemory();
     if (!out) goto done;
-    Py_ssize_t i = 0, j = 0, maxte = -1; /* triggers starting before the piece's end, and their latest end */
-    while (i < n) {
-        Py_ssize_t a = i;
-        if (is_term(X(i))) { /* terminators at the start of the text form a piece of their own */
-            while (i < n && is_term(X(i))) i++;
-        } else {
-            while (i < n && !is_term(X(i))) i++;
-            while (i < n && is_term(X(i))) i++;
-        }
-        Py_ssize_t b = i;
-        for (;;) { /* a long sentence: cut at the last comma/colon/space in [a + max/2, a + max) */
-            Py_ssize_t e = b;
-            if (b - a > maxp) {
-                e = 0;
-                for (Py_ssize_t k = a + maxp / 2; k < a + maxp; k++)
-                    if (is_break(X(k))) e = k + 1;
-                if (!e) e = a + maxp;
-            }
-            int cjk = 0, hit = trig == Py_None;
-            for (Py_ssize_t k = a; k < e && !cjk; k++) cjk = X(k) >= 0x4e00 && X(k) <= 0x9fff;
-            if (!hit) { /* some trigger overlaps [a, e): one with start < e ends after a */
-                for (; j < nt && ts[j].s < e; j++)
-                    if (ts[j].e > maxte) maxte = ts[j].e;
-                hit = maxte > a;
-            }
-            if (cjk && hit) {
-                for (Py_ssize_t k = a; k < e; k++) pad[2 + k - a] = X(k);
-                if (tag_cps(t, pad, e - a, a, out, &sc) < 0) { Py_CLEAR(out); goto done; }
-            }
-            if (e == b) break;
-            a = e;
-        }
+    int rc;
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND: rc = pieces1(t, (const Py_UCS1 *)data, n, maxp, trig == Py_None, ts, nt, pad, out, &sc); break;
+    case PyUnicode_2BYTE_KIND: rc = pieces2(t, (const Py_UCS2 *)data, n, maxp, trig == Py_None, ts, nt, pad, out, &sc); break;
+    default: rc = pieces4(t, (const Py_UCS4 *)data, n, maxp, trig == Py_None, ts, nt, pad, out, &sc); break;
     }
-#undef X
+    if (rc < 0) Py_CLEAR(out);
 done:
     scratch_free(&sc);
     PyMem_Free(pad); PyMem_Free(ts);
