@@ -613,6 +613,24 @@ def test_round8_boundaries(text, expected):
             "江北区 建新北路 2号 观音桥大融城 写字楼 21层 2103",
             "district+road+number+building+tower+floor+room",
         ),
+        # traditional characters (Hong Kong, Macao, Taiwan), read as simplified ones with the spans in place
+        (
+            "地址：香港九龍尖沙咀廣東道 5號 海洋中心 8樓",
+            "香港九龍尖沙咀廣東道 5號 海洋中心 8樓",
+            "province+district+road+number+building+floor",
+        ),
+        ("臺中市 西屯區 台灣大道三段 99號", "臺中市 西屯區 台灣大道三段 99號", "city+district+road+number"),
+        # construction-site building marks, a range of buildings
+        (
+            "工地 金水区 农业路 8号 5#楼 3单元",
+            "金水区 农业路 8号 5#楼 3单元",
+            "district+road+number+building+unit",
+        ),
+        (
+            "盘龙区 北京路 9号 金江小区 2-4栋",
+            "盘龙区 北京路 9号 金江小区 2-4栋",
+            "district+road+number+building+building",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):
@@ -652,6 +670,9 @@ def test_round8b_structure(text, expected, levels):
         ("北京市/上海市/广州市 三地 同步开售", None),
         ("营业时间 10:00-22:00 B1-5F", None),
         ("渝北区 金开大道 88号 写字楼 招租", "渝北区 金开大道 88号"),
+        ("旺角中心 12樓 今日 停電", None),
+        ("陝西省 乾縣 城關鎮 東大街 5號", "陝西省 乾縣 城關鎮 東大街 5號"),  # 乾 stays (乾县)
+        ("5#楼 钢筋 已 进场", None),
     ],
 )
 def test_round8b_boundaries(text, expected):

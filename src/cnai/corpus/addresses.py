@@ -154,7 +154,8 @@ _COMPONENTS = [
             f"(?!{_VERB_AFTER})(?:(?:[{_DIGITS}A-Za-z]{{1,3}}|[{_CNUM}]{{1,3}})号?(?:办公楼|写字楼|教学楼|宿舍楼|综合楼|住院楼|门诊楼|实验楼|科研楼|厂房|车间)|"
             # English building parts copied from a business card or app (Tower B, Block 2)
             f"(?:Tower|Block|Building|Bldg\\.?|Blk\\.?)[ ]?[A-Z0-9]{{1,3}}(?![A-Za-z0-9])|"
-            f"[{_DIGITS}A-Za-z]{{1,4}}(?:号楼(?!{_NEAR})|栋|幢|座|区)|[{_CNUM}]{{1,4}}(?:号楼(?!{_NEAR})|(?:栋|幢)(?!{_COUNTED}))|(?:[东西南北中][{_CNUM}]{{0,3}}|[{_CNUM}]{{1,3}})区|"
+            f"[{_DIGITS}A-Za-z]{{1,4}}(?:[-－][{_DIGITS}]{{1,3}})?(?:号楼(?!{_NEAR})|栋|幢|座|区)|[{_DIGITS}]{{1,3}}[#＃](?:楼(?!{_NEAR})|栋|幢)?|"  # 3#楼
+            f"[{_CNUM}]{{1,4}}(?:号楼(?!{_NEAR})|(?:栋|幢)(?!{_COUNTED}))|(?:[东西南北中][{_CNUM}]{{0,3}}|[{_CNUM}]{{1,3}})区|"
             f"{_NAMECH}{{1,4}}{_SEP}(?:[{_DIGITS}]{{1,3}}|[{_CNUM}]{{1,4}})区|"  # 宝城76区, 宝城 三十三区
             f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?{_SEP}[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑(?:小区|花园)?|(?:美的{_NAMECH}{{0,6}}?|{_NAMECH}(?:{_NAMECH}|[0-9]){{1,7}}?)"
             f"(?:大厦|广场|中心(?!区)|小区|花园|公寓|家园|新村|苑|园(?!区)|城(?![市区里外])|大楼)(?:小区|花园)?(?:{_SEP}[{_CNUM}{_DIGITS}]{{1,2}}期)?|"
@@ -192,13 +193,13 @@ _COMPONENTS = [
 ]
 _NUMBER = dict(_COMPONENTS)["number"]
 # floor-door after a house number (三峡广场 9号 3-2, 红锦大道502号12-3), not a date or a score
-_FLOOR_DOOR = re.compile(f"[{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,2}}(?![{_DIGITS}]|[-－.:/])")
+_FLOOR_DOOR = re.compile(f"[{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,2}}(?![{_DIGITS}]|[-－.:/栋幢座]|号楼)")
 # a building named without a known suffix, then its number or tower code (金融港B18栋, 梦想小镇 5幢,
 # 光谷新世界T2-2405)
 _PICKER = "/／-－"
 _NAMED_BUILDING = re.compile(
     f"(?!{_VERB_AFTER}|和)(?:(?![的了是在与及或对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?(?:壹号院?|[{_CNUM}]{{1,3}}号)?{_SEP}"
-    f"(?:(?:[A-Za-z]?[{_DIGITS}]{{1,4}}|[A-Za-z])(?:栋|幢|座|号楼(?!{_NEAR}))|[{_DIGITS}]{{1,2}}(?:F|层|楼(?!{_NEAR}|[房盘]))|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}])"
+    f"(?:(?:[A-Za-z]?[{_DIGITS}]{{1,4}}(?:[-－][{_DIGITS}]{{1,3}})?|[A-Za-z])(?:栋|幢|座|号楼(?!{_NEAR}))|[{_DIGITS}]{{1,2}}(?:F|层|楼(?!{_NEAR}|[房盘]))|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}])"
     # a phase before the floor or building (荃新天地 2期 5楼)
     f"|(?:[{_DIGITS}]{{1,2}}|[一二三四五六七八九十]{{1,2}})期(?={_SEP}(?:[{_DIGITS}A-Z]|[一二三四五六七八九十]{{1,3}}[楼层栋幢座])))"
 )
@@ -457,10 +458,13 @@ def _district_shorts() -> frozenset[str]:
     return frozenset(out)
 
 
+_SPACES = frozenset(" \t\n\u3000")
+
+
 def _district_short_at(text: str, i: int) -> bool:
     """A district's short name at i set off by a space, then an area or a street with its number (浦东 张江
     碧波路 690号, 北京朝阳 望京 阜安西路 11号); not 中山北路."""
-    if text[i : i + 2] not in _district_shorts():
+    if text[i + 2 : i + 3] not in _SPACES or text[i : i + 2] not in _district_shorts():
         return False
     j = _SEP_RX.match(text, i + 2).end()
     if j == i + 2 or j >= len(text):
@@ -762,8 +766,8 @@ def _chain(text: str, i: int):
 # one in that window cannot begin an address
 # (族: 双江拉祜族佤族布朗族傣族自治县 is longer than the window)
 _SUFFIX_FIRST = re.compile(
-    "[省市州盟区县旗镇乡街路巷弄村组栋幢座族层楼]|自治|地区|试验区|新疆|西藏|内蒙古|广西|宁夏|大道|胡同|单元|[^知报频赤轨渠]道"
-)
+    "[省市州盟区县旗镇乡街路巷弄村组栋幢座族层楼號區縣鎮鄉樓層]|自治|地区|试验区|新疆|西藏|内蒙古|广西|宁夏|大道|胡同|单元|[^知报频赤轨渠]道"
+)  # 號區縣鎮鄉樓層: traditional characters, read as simplified ones (see find)
 # what a partial address (no administrative level) needs after its first component
 _PARTIAL_NEXT = {
     "road": lambda rest: rest[0] in ("number", "lane", "crossing"),  # 幸福路88号, 天山路 600弄
@@ -790,6 +794,25 @@ _DETAIL = {
 }
 
 
+# traditional characters that mark an address written in them (香港九龍彌敦道 688號 12樓, 臺北市 信義區); they are
+# in _SUFFIX_FIRST, so the check costs nothing on other text
+_TRADITIONAL = frozenset("號區縣鎮鄉樓層")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> dict[int, int]:
+    """Traditional -> simplified, one character each (data/addresses/t2s_chars.txt, from OpenCC), without the
+    characters that simplified division names use themselves (乾县 keeps its 乾)."""
+    used = {c for name in divisions() for c in name}
+    table = {}
+    for ln in (DATA / "t2s_chars.txt").read_text("utf-8").splitlines():
+        if ln and not ln.startswith("#"):
+            a, b = ln.split("\t")
+            if a not in used:
+                table[ord(a)] = ord(b)
+    return table
+
+
 def find(text: str) -> list[tuple[int, int, str, float, str]]:
     out = []
     i = 0
@@ -797,6 +820,10 @@ def find(text: str) -> list[tuple[int, int, str, float, str]]:
     suffixes = [m.start() for m in _SUFFIX_FIRST.finditer(text)]
     if not suffixes:
         return out
+    if any(text[p] in _TRADITIONAL for p in suffixes):
+        # read traditional characters as simplified ones (one for one: the spans keep their places)
+        text = text.translate(_t2s())
+        suffixes = [m.start() for m in _SUFFIX_FIRST.finditer(text)]
     heads = _heads()
     k = 0  # index of the first suffix position > i
     while i < n:
