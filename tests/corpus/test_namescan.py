@@ -291,6 +291,22 @@ def test_constructor_rejects_bad_input():
         empty.__init__("BIEO", b"\0" * 128, b"", *rest)
 
 
+def test_uninitialised_tagger_raises():
+    """A Tagger whose __init__ never ran, or failed, has no tables: its methods raise instead of crashing."""
+    bare = _namescan.Tagger.__new__(_namescan.Tagger)
+    failed = _namescan.Tagger.__new__(_namescan.Tagger)
+    with pytest.raises(ValueError):
+        failed.__init__(
+            "BIEX", b"\0" * 128, b"", {}, [([], [], [], [], [])] * 5, [], [], {}, [], ([-1] * 5,) * 3, []
+        )
+    for t in (bare, failed):
+        for call in (t.tag, t.labels, t.marginals, t.max_gain):
+            with pytest.raises(RuntimeError, match="not initialised"):
+                call("王小明说")
+        with pytest.raises(RuntimeError, match="not initialised"):
+            t.tag_text("王小明说", 300)
+
+
 # --- the exact skip (_namescan.c, max_gain): a piece whose every run of non-O labels provably lowers the
 # path score by more than SKIP_SLACK is labelled all O by Viterbi, so it is not tagged
 

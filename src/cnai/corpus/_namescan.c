@@ -116,6 +116,7 @@ typedef struct {
     int o;                  /* model label id of O */
     int noskip;             /* 1: never skip (set_skip(False): tests compare both ways) */
     int noskip_model;       /* 1: a weight too large for the skip's rounding bound: never skip */
+    int ready;              /* 1 once __init__ has completed: the methods refuse a Tagger without tables */
     int ys[NL - 1];         /* the labels other than O */
     double dstart[3], dclose[3], dext[3][3]; /* transitions of a run, less T[O][O] (max_gain) */
 } TaggerObject;
@@ -669,6 +670,7 @@ static int Tagger_init(TaggerObject *t, PyObject *args, PyObject *kw) {
             for (int b = 0; b < 3; b++) t->dext[a][b] = t->trans[t->ys[a] * NL + t->ys[b]] - too;
         }
     }
+    t->ready = 1;
     rc = 0;
 done:
     PyBuffer_Release(&trans);
@@ -1171,9 +1173,16 @@ static int run(TaggerObject *t, PyObject *text, uint32_t **pad_out, double **sta
     return rc;
 }
 
+/* a Tagger whose __init__ did not run or failed has no tables: an error instead of a crash */
+static int ready(const TaggerObject *t) {
+    if (!t->ready) PyErr_SetString(PyExc_RuntimeError, "Tagger is not initialised (its __init__ did not complete)");
+    return t->ready;
+}
+
 /* max_gain(text) -> the largest gain of a non-O run (see max_gain above; for tests): the piece is skipped
    when it is below -SKIP_SLACK */
 static PyObject *Tagger_max_gain(TaggerObject *t, PyObject *text) {
+    if (!ready(t)) return NULL;
     Py_ssize_t n;
     uint32_t *pad = to_cps(text, 2, &n);
     if (!pad) return NULL;
@@ -1198,6 +1207,7 @@ static PyObject *Tagger_set_skip(TaggerObject *t, PyObject *flag) {
 }
 
 static PyObject *Tagger_tag(TaggerObject *t, PyObject *text) {
+    if (!ready(t)) return NULL;
     Py_ssize_t n;
     uint32_t *pad = to_cps(text, 2, &n);
     if (!pad) return NULL;
@@ -1304,6 +1314,7 @@ DEFINE_PIECES(pieces4, Py_UCS4)
 #undef DEFINE_PIECES
 
 static PyObject *Tagger_tag_text(TaggerObject *t, PyObject *args) {
+    if (!ready(t)) return NULL;
     PyObject *text, *trig = Py_None;
     Py_ssize_t maxp;
     int want_upper = 0;
@@ -1352,6 +1363,7 @@ done:
 }
 
 static PyObject *Tagger_labels(TaggerObject *t, PyObject *text) {
+    if (!ready(t)) return NULL;
     uint32_t *pad; double *state; int *labels; Py_ssize_t n;
     PyObject *out = NULL;
     if (run(t, text, &pad, &state, &labels, &n) < 0) goto done;
@@ -1365,6 +1377,7 @@ done:
 
 /* state scores and marginals of every label (tests compare them with python-crfsuite's) */
 static PyObject *Tagger_marginals(TaggerObject *t, PyObject *text) {
+    if (!ready(t)) return NULL;
     uint32_t *pad; double *state; int *labels; Py_ssize_t n;
     PyObject *out = NULL;
     double *marg = NULL;
