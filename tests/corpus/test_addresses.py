@@ -631,6 +631,17 @@ def test_round8_boundaries(text, expected):
             "盘龙区 北京路 9号 金江小区 2-4栋",
             "district+road+number+building+building",
         ),
+        # 那 inside a village's name, a warehouse number after a park's zone
+        (
+            "云南省 西双版纳州 勐海县 打洛镇 曼那村",
+            "云南省 西双版纳州 勐海县 打洛镇 曼那村",
+            "province+city+district+town+village",
+        ),
+        (
+            "黄陂区 临空大道 6号 物流园 B区 3号库 卸货",
+            "黄陂区 临空大道 6号 物流园 B区 3号库",
+            "district+road+number+building+building+building",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):

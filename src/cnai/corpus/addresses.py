@@ -47,8 +47,8 @@ _ZONE = (
 _ZONECH = f"(?:(?![的了是在与及或和对向给把被从到为于说这那你我他她它们个])[{_H}])"
 _NAMECH = f"(?:(?![{_NOT_NAME}])[{_H}])"
 # 美的 (a Shunde firm) names roads and estates (美的大道, 美的花园): the only 的 a road or building name may start with
-# 那 starts many Zhuang and Dai place names (那坡镇, 那赖村, 那大镇); not 那个 / 那边 (the pronoun)
-_NA = "(?:那(?![个边里些种样么时儿就是也还]))?"
+# 那 is in many Zhuang, Dai and Nu place names (那坡镇, 那赖村, 秋那桶村); not 那个 / 那边 (the pronoun)
+_PLACECH = f"(?:{_NAMECH}|那(?![个边里些种样么时儿就是也还]))"
 # a partial address (road + number) may not swallow the verb that puts something there: 快递放南京东路 299号
 # starts after 放, but 解放路 keeps its 放 (see _swallows_verb)
 _LOCATIVE = "放寄送住在到往至搬去回位于停走"
@@ -101,7 +101,7 @@ _COMPONENTS = [
     (
         "town",
         re.compile(
-            f"{_NA}{_NAMECH}{{1,6}}?(?:街道|农场|林场|牧场|苏木|镇(?!农场|林场|镇)|乡(?!街|镇))(?!政|{_HEAD})"
+            f"{_PLACECH}{{1,6}}?(?:街道|农场|林场|牧场|苏木|镇(?!农场|林场|镇)|乡(?!街|镇))(?!政|{_HEAD})"
         ),
     ),
     (
@@ -113,7 +113,7 @@ _COMPONENTS = [
     (
         "village",
         re.compile(
-            f"(?:{_NA}{_NAMECH}{{1,8}}?(?:村|屯|社区|居委会|嘎查|管理区|作业区)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
+            f"(?:{_PLACECH}{{1,8}}?(?:村|屯|社区|居委会|嘎查|管理区|作业区)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
             f"|[{_CNUM}]{{2,4}}团(?![队体员长结购]))"  # 一四三团: a Xinjiang corps regiment
         ),
     ),
@@ -641,9 +641,13 @@ def _chain(text: str, i: int):
         if last == "city" and text[j - 1] in "州区盟":  # 大理白族自治州 + 大理市: county-level city
             lvl -= 1
         got = None
-        if last in ("number", "lane"):  # 1518弄 2号楼门口: with a house number given, N号楼 is a building
+        if last in (
+            "number",
+            "lane",
+            "building",
+        ):  # 1518弄 2号楼门口: with a house number given, N号楼 is a building
             bm = _BUILDING_NO.match(text, k)
-            if bm:
+            if bm and (last != "building" or not text.startswith("楼", bm.end() - 1)):  # 物流园 C区 6号库
                 got = ("building", bm.end())
         if last == "floor":
             fm = _FLOOR_ROOM.match(text, k) or _FLOOR_TOWER.match(text, k)
