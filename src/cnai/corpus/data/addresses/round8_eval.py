@@ -7,7 +7,10 @@ part (60 %, errors read) and a "check" part (40 %, scored only; `--errors heldou
 check part is the closest thing to a new author this round; it is still development material.
 The row "batches" is every sentence batch in this folder (dev3.txt ... ), all read in earlier rounds.
 
-    .venv/bin/python src/cnai/corpus/data/addresses/round8_eval.py [--errors SET ...]
+    .venv/bin/python src/cnai/corpus/data/addresses/round8_eval.py [--before REV] [--errors SET ...]
+
+The rows dev3-dev20, dev21-dev27 and dev28- split "batches" by round. --before REV adds the exact and overlap
+figures of addresses.py as it was at git revision REV (loaded from git, same items and labels).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from cnai.corpus import addresses, realeval
 RE_DIR = Path(realeval.__file__).parent / "data" / "realeval"
 HERE = Path(__file__).parent
 SETS = ("items", "dev2", *(f"heldout{n}" for n in range(2, 8)), "heldout8-study", "heldout8-check", "batches")
+BATCH_ROWS = {"dev3-dev20": (3, 20), "dev21-dev27": (21, 27), "dev28-": (28, 10**6)}
 SEED = "cnai-addr-round8-v1"
 CHECK_SHARE = 40  # percent of heldout8 kept unread
 
@@ -31,9 +35,10 @@ def part_of(iid: str) -> str:
 
 
 def load_set(name: str) -> list[dict]:
-    if name == "batches":
+    if name == "batches" or name in BATCH_ROWS:
+        lo, hi = BATCH_ROWS.get(name, (0, 10**6))
         paths = sorted(HERE.glob("dev[0-9]*.txt"), key=lambda p: int(p.stem[3:]))
-        return [it for p in paths for it in realeval._read(p)]
+        return [it for p in paths if lo <= int(p.stem[3:]) <= hi for it in realeval._read(p)]
     base = name.split("-")[0]
     items = realeval._read(RE_DIR / f"{base}.txt")
     if "-" in name:
@@ -41,33 +46,68 @@ def load_set(name: str) -> list[dict]:
     return items
 
 
-def _only_addresses(text: str):
-    return [p for p in addresses.find(text) if p[2] == "address"]
+def _only_addresses(text: str, module=addresses):
+    return [p for p in module.find(text) if p[2] == "address"]
 
 
-def table(names=SETS) -> list[dict]:
+def module_at(rev: str):
+    """addresses.py as it was at a git revision, loaded beside the current one."""
+    import subprocess
+    import types
+
+    src = subprocess.run(
+        ["git", "show", f"{rev}:src/cnai/corpus/addresses.py"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=HERE,
+    ).stdout
+    mod = types.ModuleType(f"addresses_{rev}")
+    mod.__file__ = addresses.__file__
+    exec(compile(src, f"addresses_{rev}.py", "exec"), mod.__dict__)
+    return mod
+
+
+def table(names=SETS, module=addresses) -> list[dict]:
     rows = []
     for name in names:
         items = load_set(name)
         row = {"set": name, "items": len(items)}
         for match in ("exact", "overlap"):
-            row[match] = realeval.score(items, [_only_addresses], 0.5, match)["per_type"].get("address", {})
+            row[match] = realeval.score(items, [lambda t: _only_addresses(t, module)], 0.5, match)[
+                "per_type"
+            ].get("address", {})
         rows.append(row)
     return rows
 
 
 def main(argv: list[str]) -> None:
-    print("| set | items | gold | exact P | exact R | overlap P | overlap R |")
-    print("|---|---|---|---|---|---|---|")
-    for r in table():
-        e, o = r["exact"], r["overlap"]
+    names = (*SETS, *BATCH_ROWS)
+    if "--before" in argv:
+        rev = argv[argv.index("--before") + 1]
         print(
-            f"| {r['set']} | {r['items']} | {e['tp'] + e['fn']} | {e['precision']} | {e['recall']} "
-            f"| {o['precision']} | {o['recall']} |"
+            f"| set | items | gold | at {rev} exact P / R | overlap P / R | now exact P / R | overlap P / R |"
         )
+        print("|---|---|---|---|---|---|---|")
+        for b, r in zip(table(names, module_at(rev)), table(names), strict=True):
+            e0, o0, e, o = b["exact"], b["overlap"], r["exact"], r["overlap"]
+            print(
+                f"| {r['set']} | {r['items']} | {e['tp'] + e['fn']} | {e0['precision']} / {e0['recall']} "
+                f"| {o0['precision']} / {o0['recall']} | {e['precision']} / {e['recall']} "
+                f"| {o['precision']} / {o['recall']} |"
+            )
+    else:
+        print("| set | items | gold | exact P | exact R | overlap P | overlap R |")
+        print("|---|---|---|---|---|---|---|")
+        for r in table(names):
+            e, o = r["exact"], r["overlap"]
+            print(
+                f"| {r['set']} | {r['items']} | {e['tp'] + e['fn']} | {e['precision']} | {e['recall']} "
+                f"| {o['precision']} | {o['recall']} |"
+            )
     if "--errors" in argv:
         for name in argv[argv.index("--errors") + 1 :]:
-            if name == "heldout8-check" or name not in SETS:
+            if name == "heldout8-check" or name not in (*SETS, *BATCH_ROWS):
                 raise SystemExit(f"{name}: errors of this set are not printed in round 8")
             items = load_set(name)
             res = realeval.score(items, [_only_addresses], 0.5, "exact")
