@@ -642,6 +642,12 @@ def test_round8_boundaries(text, expected):
             "黄陂区 临空大道 6号 物流园 B区 3号库",
             "district+road+number+building+building+building",
         ),
+        # a market or estate, its zone and the number, after a town
+        (
+            "义乌市 稠城街道 篁园市场 西区 十二号 二楼",
+            "义乌市 稠城街道 篁园市场 西区 十二号 二楼",
+            "district+town+area+building+number+floor",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):

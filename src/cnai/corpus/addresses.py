@@ -599,12 +599,12 @@ def _area(text: str, k: int, depth: int = 0, after_village: bool = False) -> int
     if after_village and _NUMBER.match(text, nx):  # 新华村 前庄 12号: a hamlet and its house number
         return am.end()
     m = _COMPONENTS[_LEVEL["building"]][1].match(text, nx)
-    if (
-        m
-        and m.end() - nx >= 3
-        and _COMPONENTS[_LEVEL["building"]][1].match(text, _SEP_RX.match(text, m.end()).end())
-    ):
-        return am.end()
+    if m:
+        after = _SEP_RX.match(text, m.end()).end()
+        if (m.end() - nx >= 3 and _COMPONENTS[_LEVEL["building"]][1].match(text, after)) or _NUMBER.match(
+            text, after
+        ):
+            return am.end()  # ... or a zone with its number (濮院镇 羊毛衫市场 东区 二十八号)
     m = _COMPONENTS[_LEVEL["road"]][1].match(text, nx)
     if m and not _generic_road(m.group()):
         after = _SEP_RX.match(text, _road_end(text, m.end())).end()
