@@ -648,6 +648,22 @@ def test_round8_boundaries(text, expected):
             "义乌市 稠城街道 篁园市场 西区 十二号 二楼",
             "district+town+area+building+number+floor",
         ),
+        # 第 before a floor or building, Hong Kong public estates (邨) and their named blocks
+        (
+            "罗湖区 深南东路 5002号 地王大厦 第45层 4501室",
+            "罗湖区 深南东路 5002号 地王大厦 第45层 4501室",
+            "district+road+number+building+floor+room",
+        ),
+        (
+            "沈河区 青年大街 1号 第3栋 2单元 1102",
+            "沈河区 青年大街 1号 第3栋 2单元 1102",
+            "district+road+number+building+unit+room",
+        ),
+        (
+            "香港 新界 沙田 沙角邨 银鸥楼 1012室",
+            "香港 新界 沙田 沙角邨 银鸥楼 1012室",
+            "province+district+area+building+tower+room",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):
@@ -690,6 +706,8 @@ def test_round8b_structure(text, expected, levels):
         ("旺角中心 12樓 今日 停電", None),
         ("陝西省 乾縣 城關鎮 東大街 5號", "陝西省 乾縣 城關鎮 東大街 5號"),  # 乾 stays (乾县)
         ("5#楼 钢筋 已 进场", None),
+        ("第23层 会议室 已 预订", None),
+        ("秀茂坪邨 重建 计划 公布", None),
     ],
 )
 def test_round8b_boundaries(text, expected):

@@ -154,11 +154,11 @@ _COMPONENTS = [
             f"(?!{_VERB_AFTER})(?:(?:[{_DIGITS}A-Za-z]{{1,3}}|[{_CNUM}]{{1,3}})号?(?:办公楼|写字楼|教学楼|宿舍楼|综合楼|住院楼|门诊楼|实验楼|科研楼|厂房|车间)|"
             # English building parts copied from a business card or app (Tower B, Block 2)
             f"(?:Tower|Block|Building|Bldg\\.?|Blk\\.?)[ ]?[A-Z0-9]{{1,3}}(?![A-Za-z0-9])|"
-            f"[{_DIGITS}A-Za-z]{{1,4}}(?:[-－][{_DIGITS}]{{1,3}})?(?:号楼(?!{_NEAR})|栋|幢|座|区)|[{_DIGITS}]{{1,3}}[#＃](?:楼(?!{_NEAR})|栋|幢)?|"  # 3#楼
+            f"第?[{_DIGITS}A-Za-z]{{1,4}}(?:[-－][{_DIGITS}]{{1,3}})?(?:号楼(?!{_NEAR})|栋|幢|座|区)|[{_DIGITS}]{{1,3}}[#＃](?:楼(?!{_NEAR})|栋|幢)?|"  # 3#楼
             f"[{_CNUM}]{{1,4}}(?:号楼(?!{_NEAR})|(?:栋|幢)(?!{_COUNTED}))|(?:[东西南北中][{_CNUM}]{{0,3}}|[{_CNUM}]{{1,3}})区|"
             f"{_NAMECH}{{1,4}}{_SEP}(?:[{_DIGITS}]{{1,3}}|[{_CNUM}]{{1,4}})区|"  # 宝城76区, 宝城 三十三区
             f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?{_SEP}[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑(?:小区|花园)?|(?:美的{_NAMECH}{{0,6}}?|{_NAMECH}(?:{_NAMECH}|[0-9]){{1,7}}?)"
-            f"(?:大厦|广场|中心(?!区)|小区|花园|公寓|家园|新村|苑|园(?!区)|城(?![市区里外])|大楼)(?:小区|花园)?(?:{_SEP}[{_CNUM}{_DIGITS}]{{1,2}}期)?|"
+            f"(?:大厦|广场|中心(?!区)|小区|花园|公寓|家园|新村|苑|园(?!区)|城(?![市区里外])|大楼|邨)(?:小区|花园)?(?:{_SEP}[{_CNUM}{_DIGITS}]{{1,2}}期)?|"
             f"{_NAMECH}{{0,6}}[A-Z]{{2,10}}"
             f"(?:{_SEP}[A-Z][0-9]{{1,2}}座?)?)"
         ),
@@ -168,6 +168,8 @@ _COMPONENTS = [
         re.compile(
             f"(?:[东西南北中]|[{_DIGITS}{_CNUM}A-Za-z]{{1,3}})(?:塔|座|栋|幢|馆)"
             f"|(?:写字楼|办公楼|公寓楼)(?={_SEP}(?:[{_DIGITS}A-Z]|[一二三四五六七八九十]{{1,3}}[楼层]))"
+            # a named block of an estate (秀茂坪邨 秀明楼 1203室), only before its room or floor
+            f"|{_NAMECH}{{2,3}}楼(?={_SEP}(?:[{_DIGITS}]{{3,5}}|[{_DIGITS}]{{1,2}}[楼层F]))"
         ),
     ),  # 越秀城市广场 南塔; 购物中心 写字楼 18层: a mall's office tower
     (
@@ -177,7 +179,7 @@ _COMPONENTS = [
     (
         "floor",
         re.compile(
-            f"(?:[BbＢ]|负|地下)?(?:[{_DIGITS}]{{1,2}}|[一二三四五六七八九十]{{1,3}})(?:楼|层|F)(?![{_H}]{{0}}[房盘道])|[首底]层"
+            f"第?(?:[BbＢ]|负|地下)?(?:[{_DIGITS}]{{1,2}}|[一二三四五六七八九十]{{1,3}})(?:楼|层|F)(?![{_H}]{{0}}[房盘道])|[首底]层"
             f"|[BＢ][1-5](?![{_DIGITS}A-Za-z.－-])"  # B1: the first basement
         ),
     ),  # B1层
@@ -601,9 +603,10 @@ def _area(text: str, k: int, depth: int = 0, after_village: bool = False) -> int
     m = _COMPONENTS[_LEVEL["building"]][1].match(text, nx)
     if m:
         after = _SEP_RX.match(text, m.end()).end()
-        if (m.end() - nx >= 3 and _COMPONENTS[_LEVEL["building"]][1].match(text, after)) or _NUMBER.match(
+        nxt = _COMPONENTS[_LEVEL["building"]][1].match(text, after) or _COMPONENTS[_LEVEL["tower"]][1].match(
             text, after
-        ):
+        )
+        if (m.end() - nx >= 3 and nxt) or _NUMBER.match(text, after):
             return am.end()  # ... or a zone with its number (濮院镇 羊毛衫市场 东区 二十八号)
     m = _COMPONENTS[_LEVEL["road"]][1].match(text, nx)
     if m and not _generic_road(m.group()):
@@ -770,7 +773,7 @@ def _chain(text: str, i: int):
 # one in that window cannot begin an address
 # (族: 双江拉祜族佤族布朗族傣族自治县 is longer than the window)
 _SUFFIX_FIRST = re.compile(
-    "[省市州盟区县旗镇乡街路巷弄村组栋幢座族层楼號區縣鎮鄉樓層]|自治|地区|试验区|新疆|西藏|内蒙古|广西|宁夏|大道|胡同|单元|[^知报频赤轨渠]道"
+    "[省市州盟区县旗镇乡街路巷弄村组栋幢座族层楼號區縣鎮鄉樓層]|自治|地区|试验区|新疆|西藏|内蒙古|广西|宁夏|香港|澳门|大道|胡同|单元|[^知报频赤轨渠]道"
 )  # 號區縣鎮鄉樓層: traditional characters, read as simplified ones (see find)
 # what a partial address (no administrative level) needs after its first component
 _PARTIAL_NEXT = {
@@ -821,13 +824,13 @@ def find(text: str) -> list[tuple[int, int, str, float, str]]:
     out = []
     i = 0
     n = len(text)
-    suffixes = [m.start() for m in _SUFFIX_FIRST.finditer(text)]
+    suffixes = [m.end() - 1 for m in _SUFFIX_FIRST.finditer(text)]
     if not suffixes:
         return out
     if any(text[p] in _TRADITIONAL for p in suffixes):
         # read traditional characters as simplified ones (one for one: the spans keep their places)
         text = text.translate(_t2s())
-        suffixes = [m.start() for m in _SUFFIX_FIRST.finditer(text)]
+        suffixes = [m.end() - 1 for m in _SUFFIX_FIRST.finditer(text)]
     heads = _heads()
     k = 0  # index of the first suffix position > i
     while i < n:
