@@ -664,6 +664,13 @@ def test_round8_boundaries(text, expected):
             "香港 新界 沙田 沙角邨 银鸥楼 1012室",
             "province+district+area+building+tower+room",
         ),
+        # a city's short name before an area, a mall's level
+        ("寄 佛山 千灯湖 灯湖东路 1号", "佛山 千灯湖 灯湖东路 1号", "city+area+road+number"),
+        (
+            "天河区 天河路 383号 太古汇 L3 见",
+            "天河区 天河路 383号 太古汇 L3",
+            "district+road+number+building+floor",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):
@@ -708,6 +715,8 @@ def test_round8b_structure(text, expected, levels):
         ("5#楼 钢筋 已 进场", None),
         ("第23层 会议室 已 预订", None),
         ("秀茂坪邨 重建 计划 公布", None),
+        ("L5 层 美食广场 营业至 22:00", None),
+        ("佛山 千灯湖 夜景 很美", None),
     ],
 )
 def test_round8b_boundaries(text, expected):

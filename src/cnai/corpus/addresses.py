@@ -180,7 +180,7 @@ _COMPONENTS = [
         "floor",
         re.compile(
             f"第?(?:[BbＢ]|负|地下)?(?:[{_DIGITS}]{{1,2}}|[一二三四五六七八九十]{{1,3}})(?:楼|层|F)(?![{_H}]{{0}}[房盘道])|[首底]层"
-            f"|[BＢ][1-5](?![{_DIGITS}A-Za-z.－-])"  # B1: the first basement
+            f"|[BＢLＬ][1-9](?![{_DIGITS}A-Za-z.－-])"  # B1: the first basement; L5: a mall's fifth level
         ),
     ),  # B1层
     (
@@ -440,7 +440,7 @@ def _short_match(text: str, i: int, depth: int = 0) -> tuple[int, str] | None:
                     m
                     and not _generic_road(m.group())
                     and _NUMBER.match(text, _SEP_RX.match(text, m.end()).end())
-                ) or (w in ("香港", "澳门") and j > i + k and _area(text, j)):  # 香港 中环 皇后大道中 99号
+                ) or (j > i + k and _area(text, j)):  # 香港 中环 皇后大道中 99号, 东莞 松山湖 工业东路 6号
                     nxt = (j, "district")
             if nxt and _RANK[nxt[1]] > _RANK[lvl]:
                 return i + k, lvl
