@@ -669,7 +669,7 @@ def test_round8_boundaries(text, expected):
         (
             "天河区 天河路 383号 太古汇 L3 见",
             "天河区 天河路 383号 太古汇 L3",
-            "district+road+number+building+floor",
+            "district+road+number+building",
         ),
     ],
 )
