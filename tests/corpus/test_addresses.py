@@ -671,6 +671,22 @@ def test_round8_boundaries(text, expected):
             "天河区 天河路 383号 太古汇 L3",
             "district+road+number+building",
         ),
+        # shopping apps' pickers: the short name before the full one, placeholder levels
+        (
+            "天津 天津市 南开区 鞍山西道 1号",
+            "天津 天津市 南开区 鞍山西道 1号",
+            "province+district+road+number",
+        ),
+        (
+            "重庆市 市辖区 江北区 建新北路 8号",
+            "重庆市 市辖区 江北区 建新北路 8号",
+            "province+district+road+number",
+        ),
+        (
+            "湖北省 省直辖县级行政区划 仙桃市 干河街道 仙桃大道 1号",
+            "湖北省 省直辖县级行政区划 仙桃市 干河街道 仙桃大道 1号",
+            "province+city+town+road+number",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):
@@ -717,6 +733,8 @@ def test_round8b_structure(text, expected, levels):
         ("秀茂坪邨 重建 计划 公布", None),
         ("L5 层 美食广场 营业至 22:00", None),
         ("佛山 千灯湖 夜景 很美", None),
+        ("市辖区 县 省直辖县级行政区划", None),
+        ("取件码 3-2-1104 到驿站取", None),
     ],
 )
 def test_round8b_boundaries(text, expected):

@@ -199,6 +199,7 @@ _FLOOR_DOOR = re.compile(f"[{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,2}}(?![{_DIGIT
 # a building named without a known suffix, then its number or tower code (金融港B18栋, 梦想小镇 5幢,
 # 光谷新世界T2-2405)
 _PICKER = "/／-－"
+_PLACEHOLDER = re.compile(f"(?:(?:省|自治区)直辖县级行政区划|市辖区)(?={_SEP}[{_H}])")
 _NAMED_BUILDING = re.compile(
     f"(?!{_VERB_AFTER}|和)(?:(?![的了是在与及或对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?(?:壹号院?|[{_CNUM}]{{1,3}}号)?{_SEP}"
     f"(?:(?:[A-Za-z]?[{_DIGITS}]{{1,4}}(?:[-－][{_DIGITS}]{{1,3}})?|[A-Za-z])(?:栋|幢|座|号楼(?!{_NEAR}))|[{_DIGITS}]{{1,2}}(?:F|层|楼(?!{_NEAR}|[房盘]))|[BＢLＬ][1-9](?![{_DIGITS}A-Za-z.－-])|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}])"
@@ -524,6 +525,12 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
     t = _table_match(text, i) or _short_match(text, i)
     if t:
         return t
+    for k in (2, 3):  # a picker's short name before the full one (北京 北京市, 重庆 重庆市): one component
+        j = _SEP_RX.match(text, i + k).end()
+        if j > i + k and text.startswith(text[i : i + k], j):
+            t = _table_match(text, j)
+            if t and t[1] in ("province", "city") and t[0] - j <= k + 3:
+                return t
     if text[i + 1 : i + 2] == " " and _IS_HAN.match(text, i + 2 if i + 2 < len(text) else i):
         # a stray space inside a division's name (OCR: 深 圳市 南山区): the name read without it
         joined = text[i] + text[i + 2 : i + 12]
@@ -630,6 +637,11 @@ def _chain(text: str, i: int):
         if k >= n:
             break
         last = comps[-1]
+        pm = _PLACEHOLDER.match(text, k) if last in ("province", "city") else None
+        if pm:  # a picker's placeholder level (天津市 市辖区 和平区, 河南省 省直辖县级行政区划 济源市)
+            k = _SEP_RX.match(text, pm.end()).end()
+            if k >= n:
+                break
         if text[k] in _PICKER and last in ("province", "city", "district"):
             # a region picker's separator (广东省/深圳市/南山区, 浙江省-杭州市): only before a further division
             k2 = _SEP_RX.match(text, k + 1).end()
