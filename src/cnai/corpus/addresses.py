@@ -526,8 +526,10 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
     if t:
         return t
     for k in (2, 3):  # a picker's short name before the full one (北京 北京市, 重庆 重庆市): one component
+        if text[i + k : i + k + 1] not in _SPACES:
+            continue
         j = _SEP_RX.match(text, i + k).end()
-        if j > i + k and text.startswith(text[i : i + k], j):
+        if text.startswith(text[i : i + k], j):
             t = _table_match(text, j)
             if t and t[1] in ("province", "city") and t[0] - j <= k + 3:
                 return t
