@@ -687,6 +687,18 @@ def test_round8_boundaries(text, expected):
             "湖北省 省直辖县级行政区划 仙桃市 干河街道 仙桃大道 1号",
             "province+city+town+road+number",
         ),
+        # named lanes (里) and urban villages' rows (坊) before the number, a town inside a zone
+        ("河北区 民族路 福德里 7号", "河北区 民族路 福德里 7号", "district+road+lane+number"),
+        (
+            "福田区 岗厦村 彩田路 三坊 12号",
+            "福田区 岗厦村 彩田路 三坊 12号",
+            "district+village+road+lane+number",
+        ),
+        (
+            "丹江口市 武当山旅游经济特区 武当山街道 太子坡路 3号",
+            "丹江口市 武当山旅游经济特区 武当山街道 太子坡路 3号",
+            "district+park+town+road+number",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):
@@ -735,6 +747,8 @@ def test_round8b_structure(text, expected, levels):
         ("佛山 千灯湖 夜景 很美", None),
         ("市辖区 县 省直辖县级行政区划", None),
         ("取件码 3-2-1104 到驿站取", None),
+        ("北里 那边 新开了 一家 面馆", None),
+        ("鞍山道 安乐里 很安静", None),
     ],
 )
 def test_round8b_boundaries(text, expected):

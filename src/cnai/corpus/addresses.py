@@ -40,7 +40,7 @@ _NOT_NAME = (
 )
 # economic and development zones, read at district level (合肥经济技术开发区, 火炬高新区, 松山湖高新技术产业开发区)
 _ZONE = (
-    "高新技术产业开发区|高新技术开发区|经济技术开发区|经济开发区|技术开发区|开发区|高新区|经开区|综合保税区|保税区|"
+    "高新技术产业开发区|高新技术开发区|经济技术开发区|旅游经济特区|经济开发区|技术开发区|开发区|高新区|经开区|综合保税区|保税区|"
     "保税港区|综合实验区|实验区|合作区|科技城|科学城|新区"
 )
 # zone and park names are often ordinary words (未来科技城, 中国（上海）自由贸易试验区 aside): only function words stop them
@@ -138,6 +138,8 @@ _COMPONENTS = [
         re.compile(
             f"[{_DIGITS}{_CNUM}]{{1,4}}弄(?:{_SEP}[{_DIGITS}{_CNUM}]{{1,3}}支弄)?"
             f"|[{_DIGITS}]{{1,4}}巷(?:{_SEP}[{_DIGITS}]{{1,4}}弄)?(?={_SEP}[{_NUMCH}]{{1,8}}号)"
+            # a named lane (里) or an urban village's row (坊) before the house number: 鞍山道 安乐里 12号, 一坊 28号
+            f"|(?:{_NAMECH}{{1,3}}|[{_CNUM}]{{1,2}})[里坊](?={_SEP}[{_NUMCH}]{{1,8}}号)"
         ),
     ),  # 600弄 3号, 1331弄 12支弄; a numbered 巷 (and 弄) before the house number: 216巷 27弄 5号
     (
@@ -697,9 +699,10 @@ def _chain(text: str, i: int):
             # 清华园 1号: a named compound may carry the house number
             after_compound = name == "number" and last == "building" and "number" not in comps
             hamlet = name == "village" and last == "village" and comps.count("village") == 1  # 那赖村 那赖屯
-            if (
-                lv < lvl or (lv == lvl and name not in ("building", "road") and not hamlet)
-            ) and not after_compound:
+            town_in_zone = name == "town" and last == "park" and "town" not in comps  # 特区 太和街道
+            if (lv < lvl or (lv == lvl and name not in ("building", "road") and not hamlet)) and not (
+                after_compound or town_in_zone
+            ):
                 continue
             if name == "road" and (lv == lvl and comps.count("road") > 1):
                 continue
