@@ -32,7 +32,8 @@ DEV_FILES = ("items.txt", "dev2.txt", "heldout2.txt", "heldout3.txt", "heldout4.
 # Round 8, second pass (addr_tuner8b), each committed and scored once before the change it prompted: dev28 63ce879
 # (scored with c2acb28), dev29 fd8b65e (cdae085), dev30 286fd22 (e672331), dev31 528e99b (21f30bf), dev32 eb5efbf
 # (403a33c), dev33 fed8257 (57837e3), dev34 1529886 (1f4e48d), dev35 a7ad349 (aa13113), dev36 882a73e (2389411),
-# dev37 dea2daa (c0b2fff), dev38 01f4cad (2d6ceb4; no change afterwards)
+# dev37 dea2daa (c0b2fff), dev38 01f4cad (2d6ceb4; no change afterwards), dev39 95ac878 (fcbb022), dev40 29c2a9b
+# (0c71a2d), dev41 77cd934 (de9893f), dev42 31beb45 (9966694), dev43 7755373 (0e6cd7e)
 ROUND3 = sorted(Path(__file__).parent.glob("dev[0-9]*.txt"), key=lambda p: int(p.stem[3:]))
 SEED = "cnai-addr-round3-v1"
 CHECK_SHARE = 30  # percent
