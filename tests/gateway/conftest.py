@@ -91,3 +91,16 @@ def start_gateway(tmp_path, upstream, monkeypatch, gateway_server):
 def client():
     with httpx.Client(timeout=20) as c:
         yield c
+
+
+@pytest.fixture
+def counting_upstream():
+    """A mock upstream of the test's own (connection counts start at 0): .url, .connections, .open_max."""
+    from cnai.gateway.mock import MockUpstream
+    lt = _LoopThread()
+    m = MockUpstream()
+    lt.run(m.start())
+    m.url = f"http://127.0.0.1:{m.port}/v1"
+    yield m
+    lt.run(m.close())
+    lt.stop()

@@ -223,3 +223,35 @@ def test_idle_connection_past_idle_timeout_is_not_reused_and_header_injection_re
         return n_before, conns[0]
 
     assert run(main()) == (1, 2)
+
+
+def test_connection_limit_queues_requests_and_times_out_a_long_wait():
+    """max_conns=2: six requests at once use two connections (the others wait for a free one); a wait longer
+    than the read timeout ends in TimeoutError and gives nothing back twice."""
+    async def script(n, req, w):
+        await asyncio.sleep(0.05 if b"fast" in req else 0.6)
+        w.write(ok(req[req.index(b"\r\n\r\n") + 4:]))
+
+    async def main():
+        srv, url, conns = await serve(script)
+        pool = RawPool(url, connect_timeout=2, read_timeout=2, max_conns=2)
+        got = await asyncio.gather(*(pool.request("POST", "/x", b"fast%d" % i, {}) for i in range(6)))
+        assert [b for _, b in got] == [b"fast%d" % i for i in range(6)]
+        assert conns[0] == 2 and pool.open == 2
+        pool.read_timeout = 0.3
+        slow = [asyncio.create_task(pool.request("POST", "/x", b"slow", {})) for _ in range(2)]
+        await asyncio.sleep(0.05)
+        with pytest.raises(TimeoutError, match="no upstream connection free"):
+            await pool.request("POST", "/x", b"fast", {})
+        for t in slow:
+            with pytest.raises(TimeoutError):      # the upstream itself took longer than 0.3 s
+                await t
+        await asyncio.sleep(0.05)
+        assert pool.open == 0 and not pool._waiters      # both aborted: their slots are free again
+        pool.read_timeout = 2
+        assert (await pool.request("POST", "/x", b"fast again", {}))[1] == b"fast again"
+        assert pool.open == 1
+        pool.close()
+        srv.close()
+
+    run(main())

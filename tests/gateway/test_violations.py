@@ -61,3 +61,39 @@ def test_concurrent_counting_loses_no_event(tmp_path):
     for th in ts:
         th.join()
     assert hits.count(True) == 1 and stores[0].suspended("u", 5001.0)
+
+
+def _selects(v: Violations) -> list[str]:
+    seen: list[str] = []
+    v.db.set_trace_callback(lambda sql: seen.append(sql) if sql.startswith("SELECT until") else None)
+    return seen
+
+
+def test_suspension_check_is_cached_and_sees_another_connection(tmp_path):
+    """Repeated checks read SQLite once; a suspension counted on another connection (as another worker) is
+    seen by the very next check."""
+    a, b = Violations(str(tmp_path)), Violations(str(tmp_path))
+    sel = _selects(a)
+    for _ in range(5):
+        assert a.suspended("u", 100.0) is None
+    assert len(sel) == 1                                        # cached, including "not suspended"
+    for i in range(3):
+        b.add("u", RULE, 100.0 + i)
+    assert a.suspended("u", 103.0) == 102.0 + 7200             # the next check after b's commit
+    assert len(sel) == 2
+    assert a.suspended("u", 103.0 + 7200) is None              # the cached value still expires by time
+    a.add("v", RULE, 200.0)                                    # own count: cache dropped as well
+    assert a.suspended("u", 104.0) == 102.0 + 7200 and len(sel) == 3
+
+
+def test_suspension_recorded_by_another_process_is_seen(tmp_path):
+    import subprocess
+    import sys
+    a = Violations(str(tmp_path))
+    assert a.suspended("p", 100.0) is None
+    code = ("from cnai.gateway.app import Violations\nfrom cnai.gateway.policy import Suspension\n"
+            f"v = Violations({str(tmp_path)!r})\n"
+            "r = Suspension(violations=2, window_hours=1, suspend_hours=2)\n"
+            "v.add('p', r, 100.0)\nassert v.add('p', r, 101.0)\nv.close()\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    assert a.suspended("p", 102.0) == 101.0 + 7200

@@ -197,7 +197,15 @@ class Violations:
 
     Each count is one transaction (BEGIN IMMEDIATE), so two workers counting the same user never lose an event.
     Events older than the window are deleted as they are counted (data minimisation: only what the rule needs).
+
+    The suspension check of every X-CNAI-User request reads a per-process cache rather than SQLite. A generation
+    counter (8 bytes, violations.gen beside the database, mapped into memory) is bumped after every committed
+    count by whichever worker wrote it (under a file lock, so no bump is lost); a changed generation empties the
+    cache, so a suspension another worker recorded is seen by this one's next request. Only `add` writes the
+    table: an edit made by other means is seen after a restart (or the next counted violation).
     """
+
+    _MISS = object()
 
     def __init__(self, log_dir: str):
         import sqlite3
@@ -210,10 +218,36 @@ class Violations:
             CREATE TABLE IF NOT EXISTS events (user TEXT NOT NULL, t REAL NOT NULL);
             CREATE INDEX IF NOT EXISTS events_user ON events(user, t);
             CREATE TABLE IF NOT EXISTS suspensions (user TEXT PRIMARY KEY, until REAL NOT NULL);""")
+        import mmap
+        self._gen_fd = os.open(self.path[:-len(".sqlite")] + ".gen", os.O_RDWR | os.O_CREAT, 0o644)
+        if os.fstat(self._gen_fd).st_size < 8:     # new (two workers doing this at once both leave 8 zero bytes)
+            os.ftruncate(self._gen_fd, 8)
+        self._gen = mmap.mmap(self._gen_fd, 8)
+        self._seen = self._gen[:8]
+        self._cache: dict[str, float] = {}        # user -> suspended until (0: not suspended), at self._seen
 
     def suspended(self, user: str, now: float) -> float | None:
-        row = self.db.execute("SELECT until FROM suspensions WHERE user = ?", (user,)).fetchone()
-        return row[0] if row and row[0] > now else None
+        g = self._gen[:8]
+        if g != self._seen:           # some worker counted a violation since: read afresh
+            self._cache.clear()
+            self._seen = g
+        until = self._cache.get(user, self._MISS)
+        if until is self._MISS:
+            row = self.db.execute("SELECT until FROM suspensions WHERE user = ?", (user,)).fetchone()
+            until = row[0] if row else 0.0
+            if len(self._cache) >= 100_000:      # bounded: many distinct users start it afresh
+                self._cache.clear()
+            self._cache[user] = until
+        return until if until > now else None
+
+    def _bump(self) -> None:
+        """After a commit: a new generation, so every worker's cache reads the table again."""
+        import fcntl
+        fcntl.flock(self._gen_fd, fcntl.LOCK_EX)
+        try:
+            self._gen[:8] = (int.from_bytes(self._gen[:8], "little") + 1).to_bytes(8, "little")
+        finally:
+            fcntl.flock(self._gen_fd, fcntl.LOCK_UN)
 
     def add(self, user: str, rule, now: float) -> bool:
         """Count one violation; True when this one suspends the user."""
@@ -232,11 +266,16 @@ class Violations:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        self._cache.clear()
+        self._bump()
         return bool(hit)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.db.close()
+        with contextlib.suppress(Exception):
+            self._gen.close()
+            os.close(self._gen_fd)
 
 
 class Gateway:
@@ -302,13 +341,13 @@ class Gateway:
         # aiohttp rather than httpx for the upstream hop: httpcore's pool scans every connection for every
         # request (profiled: most of the gateway's CPU at 64 clients); aiohttp's connector does not
         self.client = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=1000, keepalive_timeout=30),
+            connector=aiohttp.TCPConnector(limit=lim.upstream_max_connections, keepalive_timeout=30),
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=lim.connect_timeout_s,
                                           sock_read=lim.upstream_timeout_s),
             skip_auto_headers=("User-Agent",))
         if os.environ.get("CNAI_GATEWAY_UPSTREAM_CLIENT", "raw") != "aiohttp":
             self.pool = RawPool(self.upstream, connect_timeout=lim.connect_timeout_s,
-                                read_timeout=lim.upstream_timeout_s)
+                                read_timeout=lim.upstream_timeout_s, max_conns=lim.upstream_max_connections)
         if self.policy.logging.group_commit:
             self.chain.on_pending = self._schedule_flush
         self.chain.append("event", {"event": "start", "upstream": self.upstream, "pid": os.getpid()})

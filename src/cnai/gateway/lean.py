@@ -44,18 +44,21 @@ def _status_line(status: int) -> bytes:
     return b"HTTP/1.1 %d %s\r\n" % (status, _REASON.get(status, b"Unknown"))
 
 
-def _whole(resp, body: bytes, keep: bool) -> bytes:
-    """A whole reply's bytes: status line, headers, body."""
+_CONN_HEADER = (b"connection: close\r\n", b"", b"connection: keep-alive\r\n")
+
+
+def _whole(resp, body: bytes, keep: int) -> bytes:
+    """A whole reply's bytes: status line, headers, body. keep: 0 close, 1 keep alive (HTTP/1.1), 2 keep alive
+    and say so (an HTTP/1.0 client that asked for it)."""
     raw_headers = resp.raw_headers
     if type(resp) is FastJSON and len(raw_headers) == 2:    # the common reply: a fixed template
         return (b"HTTP/1.1 %d %s\r\ncontent-length: %s\r\ncontent-type: application/json\r\n%s\r\n%s"
                 % (resp.status_code, _REASON.get(resp.status_code, b"Unknown"), raw_headers[0][1],
-                   b"" if keep else b"connection: close\r\n", body))
+                   _CONN_HEADER[keep], body))
     parts = [_status_line(resp.status_code)]
     for k, v in raw_headers:
         parts += (k, b": ", v, b"\r\n")
-    if not keep:
-        parts.append(b"connection: close\r\n")
+    parts.append(_CONN_HEADER[keep])
     parts += (b"\r\n", body)
     return b"".join(parts)
 
@@ -112,10 +115,8 @@ class _Conn(asyncio.Protocol):
         self.srv.conns.discard(self)
         if self.up is not None:             # the pinned upstream connection goes back to the pool
             up, self.up = self.up, None
-            if self.srv.gw.pool is not None:
+            if up.owner is self:            # (else the pool took it back already)
                 self.srv.gw.pool.put_idle(up)
-            else:
-                up.transport.close()
         if not self.disconnected.done():
             self.disconnected.set_result(None)
         self._writable.set()
@@ -187,7 +188,9 @@ class _Conn(asyncio.Protocol):
     # ------------------------------------------------------------------ one request
     def _dispatch(self):
         method = self.parser.get_method().decode("latin-1")
-        keep = self.parser.should_keep_alive() and not self.too_big and not self.over
+        # keep: 0 close, 1 keep alive, 2 keep alive and say so (HTTP/1.0 keep-alive)
+        keep = 0 if self.too_big or self.over or not self.parser.should_keep_alive() else \
+            2 if self.parser.get_http_version() == "1.0" else 1
         url = self.url
         # the common case, a plain path, needs no URL parser
         path = (url if b"?" not in url and b"#" not in url and url[:1] == b"/" else
@@ -244,11 +247,14 @@ class _Conn(asyncio.Protocol):
         body = gw.parse_body(headers, raw)
         if type(body) is dict and body.get("stream"):
             return False
-        loop = asyncio.get_running_loop()
-        up, self.up = self.up, None
-        if up is not None and not pool.reusable(up, loop.time()):
-            up.transport.close()
-            up = None
+        up = self.up
+        if up is not None:
+            self.up = None
+            if not pool.unpin(up, self):    # the pool took it back (at its limit, or idle too long)
+                up = None
+            elif not pool.reusable(up, asyncio.get_running_loop().time()):
+                up.transport.close()
+                up = None
         if up is None:
             up = pool.take_idle()
             if up is None:
@@ -256,7 +262,8 @@ class _Conn(asyncio.Protocol):
         t0 = time.perf_counter()
         gw.fast_requests += 1
         route = _FAST[path]
-        keep = keep and not self.srv.stopping and not self.eof
+        if self.srv.stopping or self.eof:
+            keep = 0
         rec = gw.new_record(headers, route)
         started = False
         try:
@@ -275,7 +282,11 @@ class _Conn(asyncio.Protocol):
                 up.transport.abort()
                 up = None
             r = gw.unexpected(rec, e)
-        self.up = up                        # not used: stays this connection's
+        if up is not None:                  # not used: stays this connection's unless requests wait for one
+            if pool.pin(up, self):
+                self.up = up
+            else:
+                pool.put_idle(up)
         self._fast_done(route, rec, t0, r, keep)
         return True
 
@@ -288,9 +299,8 @@ class _Conn(asyncio.Protocol):
                 up.transport.abort()        # half-read reply or timed out: not reusable
                 r = gw.upstream_failed(exc, rec)
             else:
-                if up.keep and not up.closed and not self.closed:
-                    up.waiter = None
-                    up.idle_since = asyncio.get_running_loop().time()
+                # kept for this client's next request unless requests wait for a connection
+                if not self.closed and gw.pool.pin(up, self, asyncio.get_running_loop().time()):
                     self.up = up
                 else:
                     gw.pool.put_idle(up)
@@ -301,12 +311,14 @@ class _Conn(asyncio.Protocol):
 
     def _fast_done(self, route, rec, t0, r, keep) -> None:
         gw = self.srv.gw
+        if self.srv.stopping:               # a stop began while the upstream replied: say this is the last
+            keep = 0
         try:
             gw.done(route, rec, t0)
             data = _whole(r, r.body, keep)
         except Exception as e:  # the server's last resort, as on the task path
             gw._log("server error", event="error", error=repr(e))
-            data, keep = _ERROR_500, False
+            data, keep = _ERROR_500, 0
         if not gw.after_commit(self._send_whole, data, keep):
             self._send_whole(data, keep)
 
@@ -326,7 +338,8 @@ class _Conn(asyncio.Protocol):
             await asyncio.shield(self.disconnected)   # a cancelled waiter must not cancel the shared future
             return {"type": "http.disconnect"}
 
-        keep = keep and not self.srv.stopping and not self.eof
+        if self.srv.stopping or self.eof:
+            keep = 0
         gw = self.srv.gw
         try:
             route = self.srv.routes.get((method, path))
@@ -334,6 +347,8 @@ class _Conn(asyncio.Protocol):
                 resp = await gw.handle(LeanRequest(headers, receive, body), route, defer=True)
                 raw = getattr(resp, "body", None)
                 if raw is not None:
+                    if self.srv.stopping:
+                        keep = 0
                     data = _whole(resp, b"" if method == "HEAD" else raw, keep)
                     # released only once this request's record is committed (group commit), as the uvicorn
                     # path's await does, without waking this task again
@@ -348,7 +363,7 @@ class _Conn(asyncio.Protocol):
             gw._log("server error", event="error", error=repr(e))
             if not self.closed:
                 self.transport.write(_ERROR_500)
-            keep = False
+            keep = 0
         self._end(keep)
 
     async def _asgi(self, app, method, path, headers, receive, keep) -> bool:
@@ -371,8 +386,7 @@ class _Conn(asyncio.Protocol):
                     parts += (k, b": ", v, b"\r\n")
                 if state["chunked"]:
                     parts.append(b"transfer-encoding: chunked\r\n")
-                if not keep:
-                    parts.append(b"connection: close\r\n")
+                parts.append(_CONN_HEADER[keep])
                 parts.append(b"\r\n")
                 self.transport.write(b"".join(parts))
                 state["started"] = True

@@ -2,8 +2,10 @@
 stalls, truncated streams). Used by the tests and the benchmark; 127.0.0.1 only.
 
 The request's "model" picks the behaviour: "echo" (default) replies with the last user text; "say:TEXT" replies
-TEXT; "fault:timeout|reset|500|badjson|badsse|truncate|reset-mid|slow". For streams, "mock_chunk": N splits the
-reply into N-character SSE chunks. Every parsed request body is kept in `received`.
+TEXT; "fault:timeout|reset|500|badjson|badsse|truncate|reset-mid|slow|close" ("close": a normal reply, then the
+connection closed without a `connection: close` header, as a server whose idle timeout fires). For streams,
+"mock_chunk": N splits the reply into N-character SSE chunks. Every parsed request body is kept in `received`;
+`connections` counts the connections accepted, `open_now` / `open_max` the ones open.
 """
 
 from __future__ import annotations
@@ -35,6 +37,16 @@ class MockUpstream(MockHTTPServer):
     def __init__(self):
         self.received: list[dict] = []
         self.headers: list[dict] = []
+        self.connections = self.open_now = self.open_max = 0
+
+    async def _conn(self, reader, writer) -> None:
+        self.connections += 1
+        self.open_now += 1
+        self.open_max = max(self.open_max, self.open_now)
+        try:
+            await super()._conn(reader, writer)
+        finally:
+            self.open_now -= 1
 
     async def _send(self, writer, status: int, obj, keep: bool = True) -> bool:
         data = obj if isinstance(obj, bytes) else json.dumps(obj, ensure_ascii=False).encode()
@@ -65,6 +77,12 @@ class MockUpstream(MockHTTPServer):
             return await self._send(writer, 200, b'{"choices": [')
         if fault == "slow":
             await asyncio.sleep(0.3)
+        if fault == "close":
+            await self._send(writer, 200, {"id": "cmpl-1", "object": "chat.completion", "created": 0, "model": model,
+                                           "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                                               "role": "assistant", "content": _reply_text(body)}}]})
+            await asyncio.sleep(0.05)
+            return False
         if path.endswith("/images/generations"):
             return await self._send(writer, 200, {"created": int(time.time()),
                                                   "data": [{"b64_json": base64.b64encode(_PNG).decode()}]})

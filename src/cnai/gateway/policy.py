@@ -111,6 +111,9 @@ class Limits(BaseModel):
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     upstream_timeout_s: float = Field(120, gt=0)
     connect_timeout_s: float = Field(5, gt=0)
+    upstream_max_connections: int = Field(
+        256, ge=1, description="upstream connections open at once per worker, per client kind (non-streamed "
+        "calls; streams have their own pool of this size); read at start-up")
 
 
 class Policy(BaseModel):
@@ -177,6 +180,7 @@ limits:
   max_body_bytes: 4194304
   upstream_timeout_s: 120
   connect_timeout_s: 5
+  upstream_max_connections: 256   # per worker; requests wait for a free connection beyond it
 """
 
 

@@ -9,11 +9,18 @@ Faults map as before: a connect or reply timeout raises TimeoutError; a connecti
 the reply's headers raises UpstreamUnreachable, after them UpstreamReset (both OSError); a reply the parser
 rejects raises UpstreamMalformed. An idle kept-alive connection that the upstream closed is noticed before it
 is reused (never a resent request: a POST is only ever written once).
+
+Connection limit: at most `max_conns` connections are open or being opened at once (idle, in use, or pinned to a
+client connection by the lean server's fast path); a request that finds none free waits for one (up to the read
+timeout, then TimeoutError). A pinned connection is the pool's still: when the pool is at its limit and has no
+idle connection, the oldest idle pinned one is taken back; a connection finished while requests wait goes to
+them rather than back to its client.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import ssl
 from urllib.parse import urlsplit
 
@@ -34,7 +41,7 @@ class UpstreamMalformed(ValueError):
 
 class _Conn(asyncio.Protocol):
     __slots__ = ("transport", "parser", "waiter", "status", "body", "headers_done", "closed", "framed",
-                 "keep", "idle_since")
+                 "keep", "idle_since", "pool", "owner")
 
     def __init__(self):
         self.transport: asyncio.Transport | None = None
@@ -47,6 +54,8 @@ class _Conn(asyncio.Protocol):
         self.framed = False      # content-length or chunked: the reply's end is known without a close
         self.keep = False
         self.idle_since = 0.0
+        self.pool: RawPool | None = None     # told when the connection closes (its slot is free again)
+        self.owner = None        # the client connection this one is pinned to (idle), or None
 
     # asyncio.Protocol
     def connection_made(self, transport) -> None:
@@ -61,6 +70,8 @@ class _Conn(asyncio.Protocol):
 
     def connection_lost(self, exc) -> None:
         self.closed = True
+        if self.pool is not None:
+            self.pool._lost(self)
         w = self.waiter
         if w is not None and not w.done():
             if self.headers_done and not self.framed:       # a reply delimited by the close: complete now
@@ -135,7 +146,7 @@ class RawPool:
     """Keep-alive connections to one upstream base URL (http or https)."""
 
     def __init__(self, base_url: str, *, connect_timeout: float, read_timeout: float, max_idle: int = 256,
-                 idle_timeout: float = 4.0):
+                 idle_timeout: float = 4.0, max_conns: int = 256):
         """idle_timeout: a kept-alive connection idle longer than this is not reused. Servers close idle
         connections after their own timeout (uvicorn, under vLLM and many others: 5 s); reusing one just as the
         server closes it would fail that request, so the pool lets go first."""
@@ -151,6 +162,13 @@ class RawPool:
         self.connect_timeout, self.read_timeout, self.max_idle = connect_timeout, read_timeout, max_idle
         self.idle_timeout = idle_timeout
         self._idle: list[_Conn] = []
+        if max_conns < 1:
+            raise ValueError(f"max_conns must be at least 1: {max_conns}")
+        self.max_conns = max_conns
+        self.open = 0                     # connections open or being opened (each holds one of max_conns)
+        self._pinned: dict[_Conn, None] = {}      # idle connections pinned to a client connection, oldest first
+        self._waiters: collections.deque[asyncio.Future] = collections.deque()   # requests waiting for a slot
+        self.opened = 0                   # connections opened so far (tests, stats)
         self._heads: dict[tuple, bytes] = {}
         self._watched: dict = {}          # waiter -> deadline (loop time)
         self._sweeper: asyncio.TimerHandle | None = None
@@ -158,16 +176,73 @@ class RawPool:
         self._ssl = ssl.create_default_context() if self.tls else None
 
     async def _connect(self) -> _Conn:
+        """A new connection in a slot already counted in self.open (given back if the connect fails)."""
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self.connect_timeout):
                 _t, conn = await loop.create_connection(_Conn, self.host, self.port, ssl=self._ssl,
                                                         server_hostname=self.host if self.tls else None)
-        except TimeoutError:
+        except BaseException as e:
+            self.open -= 1
+            self._hand_slot()
+            if isinstance(e, OSError) and not isinstance(e, TimeoutError):
+                raise UpstreamUnreachable(f"cannot connect to the upstream: {e}") from e
             raise
-        except OSError as e:
-            raise UpstreamUnreachable(f"cannot connect to the upstream: {e}") from e
+        conn.pool = self
+        self.opened += 1
         return conn
+
+    async def _acquire(self) -> _Conn:
+        """An idle connection, a new one if the limit allows, or the next one released."""
+        while True:
+            conn = self.take_idle()
+            if conn is not None:
+                return conn
+            if self.open < self.max_conns:
+                self.open += 1
+                return await self._connect()
+            w = asyncio.get_running_loop().create_future()
+            self._waiters.append(w)
+            try:
+                async with asyncio.timeout(self.read_timeout):
+                    conn = await w
+            except TimeoutError:
+                raise TimeoutError(f"no upstream connection free within {self.read_timeout} s "
+                                   f"(limit {self.max_conns})") from None
+            except BaseException:
+                if w.done() and not w.cancelled():     # handed over just as the wait ended: pass it on
+                    c = w.result()
+                    if c is None:
+                        self.open -= 1
+                        self._hand_slot()
+                    else:
+                        self.put_idle(c)
+                raise
+            finally:
+                if w in self._waiters:      # timed out or cancelled while waiting
+                    self._waiters.remove(w)
+            if conn is None:                # a slot came free: ours, already counted
+                return await self._connect()
+            if not conn.closed and not conn.transport.is_closing():
+                return conn
+            # handed over, then closed by the upstream before this task ran: try again
+
+    def _hand_slot(self) -> None:
+        """A slot came free (a connection closed or a connect failed): the oldest waiter opens a connection."""
+        while self._waiters:
+            w = self._waiters.popleft()
+            if not w.done():
+                self.open += 1
+                w.set_result(None)
+                return
+
+    def _lost(self, conn: _Conn) -> None:
+        self.open -= 1
+        if conn.owner is not None:
+            conn.owner = None
+            self._pinned.pop(conn, None)
+        if self._waiters:
+            self._hand_slot()
 
     def build(self, method: str, path: str, body: bytes | None, headers: dict) -> bytes:
         """The request's bytes. The head up to content-length is the same for every call with the same
@@ -191,8 +266,9 @@ class RawPool:
     _build = build
 
     def take_idle(self) -> _Conn | None:
-        """A kept-alive connection fit for reuse, or None."""
-        if not self._idle:
+        """A kept-alive connection fit for reuse, or None. At the limit with none idle, the oldest idle
+        pinned connection is taken back from its client connection."""
+        if not self._idle and (self.open < self.max_conns or not self._pinned):
             return None
         now = asyncio.get_running_loop().time()
         while self._idle:
@@ -200,7 +276,37 @@ class RawPool:
             if self.reusable(c, now):
                 return c
             c.transport.close()
+        if self.open >= self.max_conns:
+            while self._pinned:
+                c = next(iter(self._pinned))
+                del self._pinned[c]
+                c.owner = None          # its client connection sees this and uses the pool next time
+                if self.reusable(c, now):
+                    return c
+                c.transport.close()
         return None
+
+    def pin(self, conn: _Conn, owner, now: float | None = None) -> bool:
+        """Keep conn (its reply complete) idle for owner's next request, unless requests wait for a
+        connection (then the caller gives it to put_idle). now: the idle time starts (None: unchanged)."""
+        if self._waiters or conn.closed or not conn.keep:
+            return False
+        conn.waiter = None
+        conn.owner = owner
+        if now is not None:
+            conn.idle_since = now
+        self._pinned[conn] = None
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().call_later(self._period, self._sweep)
+        return True
+
+    def unpin(self, conn: _Conn, owner) -> bool:
+        """Owner takes its pinned conn for a request: False when the pool took it back meanwhile."""
+        if conn.owner is not owner:
+            return False
+        conn.owner = None
+        del self._pinned[conn]
+        return True
 
     def reusable(self, c: _Conn, now: float) -> bool:
         return not c.closed and not c.transport.is_closing() and now - c.idle_since <= self.idle_timeout
@@ -208,17 +314,24 @@ class RawPool:
     def put_idle(self, conn: _Conn) -> None:
         """A connection whose reply is complete: kept for reuse when the upstream keeps it alive."""
         conn.waiter = None
-        if conn.keep and not conn.closed and len(self._idle) < self.max_idle:
-            conn.idle_since = asyncio.get_running_loop().time()
-            self._idle.append(conn)
-        else:
-            conn.transport.close()
+        if conn.owner is not None:
+            conn.owner = None
+            del self._pinned[conn]
+        if conn.keep and not conn.closed and not conn.transport.is_closing():
+            while self._waiters:            # a request waits for a connection: this one
+                w = self._waiters.popleft()
+                if not w.done():
+                    w.set_result(conn)
+                    return
+            if len(self._idle) < self.max_idle:
+                conn.idle_since = asyncio.get_running_loop().time()
+                self._idle.append(conn)
+                return
+        conn.transport.close()              # its slot goes to a waiter when the close completes
 
     async def request(self, method: str, path: str, body: bytes | None, headers: dict) -> tuple[int, bytes]:
         """(status, body) of one request; see the module docstring for the exceptions."""
-        conn = self.take_idle()
-        if conn is None:
-            conn = await self._connect()
+        conn = await self._acquire()
         fut = conn.start(self.build(method, path, body, headers))
         self.watch(fut)
         try:
@@ -255,7 +368,16 @@ class RawPool:
         for w in late:
             del self._watched[w]
             _expire(w)
-        self._sweeper = loop.call_later(self._period, self._sweep) if self._watched else None
+        # pinned connections idle past idle_timeout are let go (their client connections went quiet)
+        old = now - self.idle_timeout
+        while self._pinned:
+            c = next(iter(self._pinned))     # oldest first: pinned in idle_since order
+            if c.idle_since > old and not c.closed:
+                break
+            del self._pinned[c]
+            c.owner = None
+            c.transport.close()
+        self._sweeper = loop.call_later(self._period, self._sweep) if self._watched or self._pinned else None
 
     def close(self) -> None:
         if self._sweeper is not None:
@@ -264,3 +386,11 @@ class RawPool:
         for c in self._idle:
             c.transport.close()
         self._idle.clear()
+        for c in self._pinned:
+            c.owner = None
+            c.transport.close()
+        self._pinned.clear()
+        for w in self._waiters:
+            if not w.done():
+                w.set_exception(UpstreamUnreachable("the gateway is stopping"))
+        self._waiters.clear()
