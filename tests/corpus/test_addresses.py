@@ -465,6 +465,13 @@ def test_round8_boundaries(text, expected):
     assert _spans(text) == ([expected] if expected else [])
 
 
+@pytest.mark.parametrize("seed", [15, 16])
+def test_generated_round8b_cases_parse_with_exact_span_and_levels(seed):
+    cases = address_gen.cases_round8b(250, seed=seed)
+    assert any("/" in c.address for c in cases) and any("號" in c.address for c in cases)
+    assert _mismatches(cases) == []
+
+
 @pytest.mark.parametrize(
     "text,expected,levels",
     [

@@ -352,3 +352,91 @@ def cases_round8(n: int, seed: int = 13) -> list[Case]:
         text = lead + addr + tail
         out.append(Case(text, len(lead), len(lead) + len(addr), tuple(lvl for _p, lvl in parts)))
     return out
+
+
+# characters written in their traditional form in Hong Kong, Macao and Taiwan lines (號, 區, 樓 ...)
+_TRAD = str.maketrans("号区县镇楼层东门华广龙湾", "號區縣鎮樓層東門華廣龍灣")
+_MUNICIPALITIES = ("北京", "上海", "天津", "重庆")
+_LANES = ("安乐里", "福德里", "三坊", "一坊")
+
+
+def cases_round8b(n: int, seed: int = 17) -> list[Case]:
+    """Addresses in the styles of the second round-8 pass, each with its expected span and levels: region
+    pickers' separators (广东省/深圳市/南山区) and repeats (北京 北京市 朝阳区), a district's short name as a form
+    field (浦东 碧波路 690号), traditional characters (號, 區, 樓), numbered 巷 and 弄 and named lanes (216巷 27弄
+    5号, 安乐里 12号), 第N层 and 第N栋, village groups by their full name (第三村民小组), room ranges
+    (1101-1105室), two numbers on one road (12号、14号) and mall levels (L3, B1)."""
+    from cnai.corpus.addresses import _district_shorts, _shorts
+
+    rng = random.Random(seed)
+    pool = [c for c in chains() if c[1] and not c[0].startswith(("香港", "澳门", "台湾"))]
+    munis = [c for c in chains() if not c[1] and c[0][:2] in _MUNICIPALITIES and c[2].endswith("区")]
+    # a short name that is also a prefecture's or province's (中山, 新北) reads as that one
+    shorts = [
+        c
+        for c in pool
+        if c[2].endswith("区")
+        and 3 <= len(c[2]) <= 4  # two- or three-character short names, no ethnic ones (管城回族区)
+        and c[2][:-1] in _district_shorts()
+        and c[2][:-1] not in _shorts()
+    ]
+    out = []
+    while len(out) < n:
+        kind = rng.random()
+        road = rng.choice(_ROADS) + rng.choice(_ROAD_SUFFIX)
+        num = f"{rng.randint(1, 999)}号"
+        trad = False
+        if kind < 0.2:  # 广东省/深圳市/南山区 科苑路 8号
+            prov, city, dist = rng.choice(pool)
+            sep = rng.choice("/-")
+            parts = [
+                (f"{prov}{sep}{city}{sep}{dist}", "province+city+district"),
+                (road, "road"),
+                (num, "number"),
+            ]
+        elif kind < 0.32:  # 北京 北京市 朝阳区
+            prov, _c, dist = rng.choice(munis)
+            parts = [(f"{prov[:2]} {prov}", "province"), (dist, "district"), (road, "road"), (num, "number")]
+        elif kind < 0.47:  # (杭州市) 浦东 碧波路 690号: a district's short name set off by a space
+            prov, city, dist = rng.choice(shorts)
+            parts = ([(city, "city")] if rng.random() < 0.5 else []) + [(dist[:-1] + " ", "district")]
+            parts += [(road, "road"), (num, "number")]
+        elif kind < 0.6:  # village groups by their full name
+            prov, city, dist = rng.choice(pool)
+            parts = [(prov, "province"), (city, "city"), (dist, "district"), (rng.choice(_TOWNS), "town")]
+            parts += [
+                (rng.choice(_VILLAGES), "village"),
+                ("第" + chinese_number(rng.randint(1, 9)) + "村民小组", "group"),
+            ]
+        else:
+            prov, city, dist = rng.choice(pool)
+            parts = [(city, "city"), (dist, "district"), (road, "road")]
+            d = rng.random()
+            if d < 0.25:  # 216巷 27弄 5号 / 安乐里 12号
+                lane = rng.choice(
+                    (f"{rng.randint(1, 300)}巷 {rng.randint(1, 60)}弄", f"{rng.randint(1, 300)}巷")
+                )
+                parts += [(rng.choice((lane, rng.choice(_LANES))), "lane"), (num, "number")]
+            elif d < 0.45:  # 12号、14号
+                k = rng.randint(1, 400) * 2
+                parts.append((f"{k}号、{k + 2}号", "number"))
+            elif d < 0.7:  # 第23层 2301-2305室 / 第6栋
+                parts.append((num, "number"))
+                if rng.random() < 0.5:
+                    f = rng.randint(2, 40)
+                    parts += [(f"第{f}层", "floor"), (f"{f}01-{f}0{rng.randint(2, 9)}室", "room")]
+                else:
+                    parts += [(f"第{rng.randint(1, 30)}栋", "building"), (f"{rng.randint(1, 6)}单元", "unit")]
+            else:  # a mall's level after its name
+                parts += [(num, "number"), (rng.choice(("万达广场", "恒隆广场", "国贸中心")), "building")]
+                parts.append((rng.choice("BL") + str(rng.randint(1, 5)), "floor"))
+            trad = rng.random() < 0.3
+        addr = " ".join(p.strip() for p, _lvl in parts)
+        if trad:
+            addr = addr.translate(_TRAD)
+        lead = rng.choice(("", "地址：", "寄 ", "收货地址 ", "住所地："))
+        tail = rng.choice(("", " 谢谢", "。", " 到了打电话", "，麻烦放门口"))
+        text = lead + addr + tail
+        levels = tuple(lv for _p, lvl in parts for lv in lvl.split("+"))
+        out.append(Case(text, len(lead), len(lead) + len(addr), levels))
+    return out

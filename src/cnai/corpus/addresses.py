@@ -432,8 +432,9 @@ def _short_match(text: str, i: int, depth: int = 0) -> tuple[int, str] | None:
                     g[-2:] not in _GENERIC or (len(g) >= 4 and g.endswith("园区"))
                 ):  # 工业园区
                     nxt = (m.end(), "district")
-            if not nxt and _district_short_at(text, j):  # 北京朝阳 望京 阜安西路 11号
-                nxt = (j + 2, "district")
+            e = _district_short_at(text, j) if not nxt else 0
+            if e:  # 北京朝阳 望京 阜安西路 11号
+                nxt = (e, "district")
             if not nxt and w in ("香港", "澳门") and text.startswith(_SAR_AREAS, j):
                 nxt = (j, "district")
             if not nxt and (w in ("香港", "澳门") or (lvl == "city" and j > i + k)):
@@ -466,22 +467,24 @@ def _district_shorts() -> frozenset[str]:
 _SPACES = frozenset(" \t\n\u3000")
 
 
-def _district_short_at(text: str, i: int) -> bool:
-    """A district's short name at i set off by a space, then an area or a street with its number (浦东 张江
-    碧波路 690号, 北京朝阳 望京 阜安西路 11号); not 中山北路."""
-    if text[i + 2 : i + 3] not in _SPACES or text[i : i + 2] not in _district_shorts():
-        return False
-    j = _SEP_RX.match(text, i + 2).end()
-    if j == i + 2 or j >= len(text):
-        return False
-    if _area(text, j):
-        return True
-    rm = _COMPONENTS[_LEVEL["road"]][1].match(text, j)
-    return bool(
-        rm
-        and not _generic_road(rm.group())
-        and _NUMBER.match(text, _SEP_RX.match(text, _road_end(text, rm.end())).end())
-    )
+def _district_short_at(text: str, i: int) -> int:
+    """End of a district's short name at i set off by a space, then an area or a street with its number (浦东 张江
+    碧波路 690号, 北京朝阳 望京 阜安西路 11号, 雨花台 花园南路 48号); 0 otherwise (not 中山北路)."""
+    for k in (2, 3):
+        if text[i + k : i + k + 1] in _SPACES and text[i : i + k] in _district_shorts():
+            j = _SEP_RX.match(text, i + k).end()
+            if j >= len(text):
+                return 0
+            if _area(text, j):
+                return i + k
+            rm = _COMPONENTS[_LEVEL["road"]][1].match(text, j)
+            if (
+                rm
+                and not _generic_road(rm.group())
+                and _NUMBER.match(text, _SEP_RX.match(text, _road_end(text, rm.end())).end())
+            ):
+                return i + k
+    return 0
 
 
 @lru_cache(maxsize=1)
@@ -565,8 +568,9 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
                 )
                 return sm.end(), level
     prev = text[i - 1] if i else ""
-    if (i == 0 or prev in _BOUNDARY) and _district_short_at(text, i):
-        return i + 2, "district"
+    e = _district_short_at(text, i) if i == 0 or prev in _BOUNDARY else 0
+    if e:
+        return e, "district"
     if i == 0 or prev in _BOUNDARY:
         m = _FIRST_UNKNOWN.match(text, i)
         # not when a known place starts inside the match (坐标 + 广州市: the address starts at 广州)
@@ -692,8 +696,8 @@ def _chain(text: str, i: int):
             t = _table_match(text, k) or _short_match(text, k)
             if t and _RANK[t[1]] > _RANK[last]:
                 got = (t[1], t[0])
-            elif last in ("province", "city") and _district_short_at(text, k):
-                got = ("district", k + 2)
+            elif last in ("province", "city") and (e := _district_short_at(text, k)):
+                got = ("district", e)
         for name, rx in _COMPONENTS if got is None else ():
             lv = _LEVEL[name]
             # 清华园 1号: a named compound may carry the house number
