@@ -756,6 +756,8 @@ def test_round8b_structure(text, expected, levels):
         ("取件码 3-2-1104 到驿站取", None),
         ("北里 那边 新开了 一家 面馆", None),
         ("鞍山道 安乐里 很安静", None),
+        ("ADDR：河西区 友谊路 32号 TEL：022-2xxxxxxx", "河西区 友谊路 32号"),
+        ("朝阳区 建国路 87号 SOHO 3Q 见", "朝阳区 建国路 87号 SOHO"),
     ],
 )
 def test_round8b_boundaries(text, expected):

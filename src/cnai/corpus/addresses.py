@@ -161,7 +161,8 @@ _COMPONENTS = [
             f"{_NAMECH}{{1,4}}{_SEP}(?:[{_DIGITS}]{{1,3}}|[{_CNUM}]{{1,4}})区|"  # 宝城76区, 宝城 三十三区
             f"(?:{_NAMECH}|[A-Za-z]){{0,12}}?{_SEP}[A-Z0-9]{{1,3}}(?:座|塔)|{_NAMECH}苑(?:小区|花园)?|(?:美的{_NAMECH}{{0,6}}?|{_NAMECH}(?:{_NAMECH}|[0-9]){{1,7}}?)"
             f"(?:大厦|广场|中心(?!区)|小区|花园|公寓|家园|新村|苑|园(?!区)|城(?![市区里外])|大楼|邨)(?:小区|花园)?(?:{_SEP}[{_CNUM}{_DIGITS}]{{1,2}}期)?|"
-            f"{_NAMECH}{{0,6}}[A-Z]{{2,10}}"
+            # (not a field label after the address: 32号 TEL：, 8号 FAX)
+            f"(?!(?:TEL|FAX|EMAIL|ZIP|ADDR|PHONE|MOB|QQ|NO|ATTN|POST)(?![A-Za-z])){_NAMECH}{{0,6}}[A-Z]{{2,10}}"
             f"(?:{_SEP}[A-Z][0-9]{{1,2}}座?)?)"
         ),
     ),  # 望京SOHO T1, 现代城A座, B塔, 花果园, 翠苑 + 一区
