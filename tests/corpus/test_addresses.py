@@ -706,6 +706,12 @@ def test_generated_round8b_cases_parse_with_exact_span_and_levels(seed):
             "丹江口市 武当山旅游经济特区 武当山街道 太子坡路 3号",
             "district+park+town+road+number",
         ),
+        # a regiment's company (连) after the regiment
+        (
+            "新疆五家渠市 一零三团 5连 8号",
+            "新疆五家渠市 一零三团 5连 8号",
+            "province+city+village+group+number",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):
@@ -758,6 +764,7 @@ def test_round8b_structure(text, expected, levels):
         ("鞍山道 安乐里 很安静", None),
         ("ADDR：河西区 友谊路 32号 TEL：022-2xxxxxxx", "河西区 友谊路 32号"),
         ("朝阳区 建国路 87号 SOHO 3Q 见", "朝阳区 建国路 87号 SOHO"),
+        ("朝阳区 建国路 3连胜", None),
     ],
 )
 def test_round8b_boundaries(text, expected):

@@ -122,7 +122,7 @@ _COMPONENTS = [
     (
         "group",
         re.compile(
-            f"第?[{_DIGITS}{_CNUM}]{{1,3}}(?:村民小组|组|队|社(?![区会员团长]))(?!人员|[数员长织成合])"
+            f"第?[{_DIGITS}{_CNUM}]{{1,3}}(?:村民小组|组|队|社(?![区会员团长])|连)(?!人员|[数员长织成合胜败冠续])"
         ),
     ),
     ("road", re.compile(f"(?:美的)?(?:向阳|{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")),
@@ -728,6 +728,8 @@ def _chain(text: str, i: int):
                 continue
             if m and hamlet and m.group()[-1] != "屯":
                 continue
+            if m and name == "group" and m.group()[-1] == "连" and text[j - 1] != "团":
+                continue  # a regiment's company (一四三团 3连), only after the regiment
             if m and name in ("town", "village") and m.end() - k >= 5:  # 自治县|人民政府召开乡: an office
                 om = _ORG.match(text, k)
                 if om and om.end() <= m.end():
