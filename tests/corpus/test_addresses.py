@@ -764,7 +764,7 @@ def test_round8b_structure(text, expected, levels):
         ("鞍山道 安乐里 很安静", None),
         ("ADDR：河西区 友谊路 32号 TEL：022-2xxxxxxx", "河西区 友谊路 32号"),
         ("朝阳区 建国路 87号 SOHO 3Q 见", "朝阳区 建国路 87号 SOHO"),
-        ("朝阳区 建国路 3连胜", None),
+        ("一四三团 篮球队 3连胜", None),
     ],
 )
 def test_round8b_boundaries(text, expected):
