@@ -712,6 +712,28 @@ def test_generated_round8b_cases_parse_with_exact_span_and_levels(seed):
             "新疆五家渠市 一零三团 5连 8号",
             "province+city+village+group+number",
         ),
+        # Hong Kong floors and flats, Taiwan 里 and 邻, 之1 after the number or the floor
+        (
+            "香港 旺角 弥敦道 580号 12楼B室",
+            "香港 旺角 弥敦道 580号 12楼B室",
+            "province+area+road+number+floor+room",
+        ),
+        (
+            "香港 中环 德辅道中 68号 万宜大厦 G/F",
+            "香港 中环 德辅道中 68号 万宜大厦 G/F",
+            "province+area+road+number+building+floor",
+        ),
+        ("香港 湾仔 庄士敦道 60号 地下", "香港 湾仔 庄士敦道 60号 地下", "province+area+road+number+floor"),
+        (
+            "台北市 士林区 福林里 8邻 中山北路五段 100号",
+            "台北市 士林区 福林里 8邻 中山北路五段 100号",
+            "city+district+village+group+road+number",
+        ),
+        (
+            "新北市 永和区 永和路二段 57号之2 6楼之1",
+            "新北市 永和区 永和路二段 57号之2 6楼之1",
+            "city+district+road+number+floor+room",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):
@@ -765,6 +787,8 @@ def test_round8b_structure(text, expected, levels):
         ("ADDR：河西区 友谊路 32号 TEL：022-2xxxxxxx", "河西区 友谊路 32号"),
         ("朝阳区 建国路 87号 SOHO 3Q 见", "朝阳区 建国路 87号 SOHO"),
         ("一四三团 篮球队 3连胜", None),
+        ("南岗区果戈里大街上的俄式建筑", "南岗区果戈里大街"),
+        ("地下 停车场 满了", None),
     ],
 )
 def test_round8b_boundaries(text, expected):

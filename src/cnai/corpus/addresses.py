@@ -113,7 +113,9 @@ _COMPONENTS = [
     (
         "village",
         re.compile(
-            f"(?:{_PLACECH}{{1,8}}?(?:村|屯|社区|居委会|嘎查|管理区|作业区)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
+            # a Taiwan 里 before its 邻 or, after a space, a street (大安区 龙坡里 5邻 罗斯福路三段; not 果戈里大街)
+            f"(?:{_PLACECH}{{1,4}}?里(?={_SEP}[{_DIGITS}]{{1,2}}邻|[ \t\u3000\n]+{_NAMECH}{{1,6}}?(?:路|街|大道))|"
+            f"{_PLACECH}{{1,8}}?(?:村|屯|社区|居委会|嘎查|管理区|作业区)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
             f"|[{_CNUM}]{{2,4}}团(?![队体员长结购]))"  # 一四三团: a Xinjiang corps regiment
         ),
     ),
@@ -122,7 +124,7 @@ _COMPONENTS = [
     (
         "group",
         re.compile(
-            f"第?[{_DIGITS}{_CNUM}]{{1,3}}(?:村民小组|组|队|社(?![区会员团长])|连)(?!人员|[数员长织成合胜败冠续])"
+            f"第?[{_DIGITS}{_CNUM}]{{1,3}}(?:村民小组|组|队|社(?![区会员团长])|连|邻)(?!人员|[数员长织成合胜败冠续])"
         ),
     ),
     ("road", re.compile(f"(?:美的)?(?:向阳|{_NAMECH}|[{_DIGITS}{_CNUM}]){{1,7}}?{_ROAD_END}")),
@@ -146,7 +148,7 @@ _COMPONENTS = [
         "number",
         re.compile(
             f"[甲乙丙丁]?(?:[东西南北](?=[{_CNUM}])|[东西南北]{_SEP}(?=[{_DIGITS}]))?[{_NUMCH}]{{1,8}}(?:[-－][{_DIGITS}]{{1,4}})?(?:(?<=[0-9]) )?号(?:院(?![内里外中]))?"
-            f"(?:{_SEP}之[{_CNUM}]{{1,2}}|{_SEP}附[{_DIGITS}]{{1,3}}号|(?:、[{_DIGITS}]{{1,4}}号(?!楼)){{1,3}})?(?!楼(?!{_NEAR})|厂房|车间)"
+            f"(?:{_SEP}之[{_CNUM}{_DIGITS}]{{1,2}}|{_SEP}附[{_DIGITS}]{{1,3}}号|(?:、[{_DIGITS}]{{1,4}}号(?!楼)){{1,3}})?(?!楼(?!{_NEAR})|厂房|车间)"
         ),  # 22799号|院内, 128号之一, 35号附1号, 甲48号
     ),
     (
@@ -184,6 +186,8 @@ _COMPONENTS = [
         re.compile(
             f"第?(?:[BbＢ]|负|地下)?(?:[{_DIGITS}]{{1,2}}|[一二三四五六七八九十]{{1,3}})(?:楼|层|F)(?![{_H}]{{0}}[房盘道])|[首底]层"
             f"|[BＢLＬ][1-9](?![{_DIGITS}A-Za-z.－-])"  # B1: the first basement; L5: a mall's fifth level
+            # Hong Kong floors: G/F, 12/F, and 地下 (the ground floor) closing the address
+            f"|(?:G|[{_DIGITS}]{{1,2}})/F(?![A-Za-z])|地下(?=$|[ \t\n\u3000，。,.;；)）])"
         ),
     ),  # B1层
     (
@@ -234,11 +238,11 @@ _LANDMARK = re.compile(
 _BUILDING_NO = re.compile(
     f"(?:[{_DIGITS}]{{1,4}}|[{_CNUM}]{{1,4}})号(?:楼|库|仓|馆|厅|厂房|车间)"
 )  # 2号楼, 2号库 (a warehouse), 3号厂房
-_FLAT_LETTER = re.compile("[A-H](?![A-Za-z0-9])")
+_FLAT_LETTER = re.compile("[A-H]室?(?![A-Za-z0-9])")  # 12楼A, 12楼A室
 _FLOOR_TOWER = re.compile("[A-Z]座")  # 12楼C座: tower C on floor 12
 _FLOOR_ROOM = re.compile(
-    f"[{_DIGITS}]{{1,2}}(?:号|室)(?!楼(?!{_NEAR})|[{_DIGITS}])|[东西中]户(?![{_H}])"
-)  # 4楼 2号: a door on that floor; 7楼 东户: the east flat
+    f"[{_DIGITS}]{{1,2}}(?:号|室)(?!楼(?!{_NEAR})|[{_DIGITS}])|[东西中]户(?![{_H}])|之[{_DIGITS}一二三四五六七八九]{{1,2}}"
+)  # 4楼 2号: a door on that floor; 7楼 东户: the east flat; 10樓之3 (Taiwan)
 # a named place with a house number right after a district or town (江阳区大山坪二号)
 _PLACE_NO = re.compile(
     f"(?:(?![{_NOT_NAME}年月日天周期时点])[{_H}]){{2,4}}?(?={_SEP}[{_NUMCH}]{{1,8}}号(?!楼|线|院))"
@@ -677,8 +681,8 @@ def _chain(text: str, i: int):
             fm = _FLOOR_ROOM.match(text, k) or _FLOOR_TOWER.match(text, k)
             if fm:
                 got = ("room", fm.end())
-            elif k == j and _FLAT_LETTER.match(text, k):  # 12楼A: flat A on floor 12
-                got = ("room", k + 1)
+            elif k == j and (lm := _FLAT_LETTER.match(text, k)):  # 12楼A: flat A on floor 12
+                got = ("room", lm.end())
         if last in ("number", "building", "unit"):  # 88号 3-2, 5栋 12-4, 4单元 3-1
             fm = _FLOOR_DOOR.match(text, k)
             if fm and not text.startswith(tuple("天个月日年周次件"), fm.end()):
