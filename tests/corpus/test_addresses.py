@@ -734,6 +734,12 @@ def test_generated_round8b_cases_parse_with_exact_span_and_levels(seed):
             "新北市 永和区 永和路二段 57号之2 6楼之1",
             "city+district+road+number+floor+room",
         ),
+        # a stray space before each suffix (OCR)
+        (
+            "扫描：湖北 省 武汉 市 江汉 区 解放大道 690号",
+            "湖北 省 武汉 市 江汉 区 解放大道 690号",
+            "province+city+district+road+number",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):
@@ -789,6 +795,7 @@ def test_round8b_structure(text, expected, levels):
         ("一四三团 篮球队 3连胜", None),
         ("南岗区果戈里大街上的俄式建筑", "南岗区果戈里大街"),
         ("地下 停车场 满了", None),
+        ("北京 市民 热议 新政", None),
     ],
 )
 def test_round8b_boundaries(text, expected):

@@ -527,6 +527,18 @@ def _swallows_verb(text: str, m: re.Match) -> bool:
 _FTZ = re.compile(f"中国[（(][{_H}]{{2,3}}[）)]自由贸易试验区(?:{_SEP}{_NAMECH}{{2,8}}?片区)?")
 
 
+def _split_table(text: str, i: int) -> tuple[int, str] | None:
+    """A division's name at i with one stray space inside it (OCR: 深 圳市, 广东 省, 天河 区), read without it."""
+    g = text.find(" ", i + 1, i + 5)
+    if g < 0 or g + 1 >= len(text) or not _IS_HAN.match(text, g + 1):
+        return None
+    joined = text[i:g] + text[g + 1 : g + 10]
+    t = _table_match(joined, 0)
+    if t and t[0] > g - i and _SUFFIX.match(joined, t[0] - 1) and _IS_HAN.match(text, i):
+        return i + t[0] + 1, t[1]
+    return None
+
+
 def _first(text: str, i: int) -> tuple[int, str] | None:
     """End and level of an address's first component starting at i, or None."""
     m = _PROV.match(text, i)
@@ -543,12 +555,9 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
             t = _table_match(text, j)
             if t and t[1] in ("province", "city") and t[0] - j <= k + 3:
                 return t
-    if text[i + 1 : i + 2] == " " and _IS_HAN.match(text, i + 2 if i + 2 < len(text) else i):
-        # a stray space inside a division's name (OCR: 深 圳市 南山区): the name read without it
-        joined = text[i] + text[i + 2 : i + 12]
-        t = _table_match(joined, 0)
-        if t and t[0] >= 3 and _SUFFIX.match(joined, t[0] - 1):
-            return i + t[0] + 1, t[1]
+    t = _split_table(text, i)
+    if t:
+        return t
     m = _FTZ.match(text, i) if text.startswith("中国", i) else None
     if m:
         return m.end(), "district"
@@ -698,7 +707,7 @@ def _chain(text: str, i: int):
             got = ("district", k + next(len(a) for a in _SAR_AREAS if text.startswith(a, k)))
         if last in _ADMIN:
             # 邯郸市 + 武安市 (county-level city), 定西市 + 安定区 + 内官营镇, 浙江 + 杭州 + 西湖区
-            t = _table_match(text, k) or _short_match(text, k)
+            t = _table_match(text, k) or _short_match(text, k) or _split_table(text, k)
             if t and _RANK[t[1]] > _RANK[last]:
                 got = (t[1], t[0])
             elif last in ("province", "city") and (e := _district_short_at(text, k)):
