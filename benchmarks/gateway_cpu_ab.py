@@ -5,7 +5,9 @@ seconds, not wall time: the shared machine's load moves them much less (psutil; 
 4,000 requests resolves ~2.5 µs). 127.0.0.1 only.
 
     .venv/bin/python benchmarks/gateway_cpu_ab.py [--before-src DIR] [--rounds 5] [--requests 4000]
-        [--servers lean,uvicorn]
+        [--servers lean,uvicorn] [--user NAME]
+
+--user sends X-CNAI-User on every request (the per-user suspension check runs).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def main():
     ap.add_argument("--requests", type=int, default=4000)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--servers", default="lean,uvicorn", help="this tree's servers to measure (comma-separated)")
+    ap.add_argument("--user", default=None, help="X-CNAI-User sent on every request")
     a = ap.parse_args()
     up_port = free_port()
     procs = [subprocess.Popen([PY, "-m", "cnai.gateway.mock", str(up_port)], stdout=subprocess.DEVNULL)]
@@ -54,7 +57,8 @@ def main():
             for name, (pid, url) in targets.items():
                 p = psutil.Process(pid)
                 c0 = p.cpu_times()
-                asyncio.run(load(url, a.requests, a.concurrency))
+                asyncio.run(load(url, a.requests, a.concurrency,
+                                 headers={"x-cnai-user": a.user} if a.user else None))
                 c1 = p.cpu_times()
                 u, s = (c1.user - c0.user) / a.requests * 1e6, (c1.system - c0.system) / a.requests * 1e6
                 res[name].append((u, s))

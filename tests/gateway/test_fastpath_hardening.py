@@ -211,3 +211,66 @@ def test_graceful_stop_sends_replies_waiting_for_the_upstream_and_the_commit(tmp
     assert app.state.gateway.fast_requests == before + 3
     recs = [x["data"] for x in export(log_dir) if x["kind"] == "request"]
     assert len(recs) == 9 and all(r["outcome"] == "ok" for r in recs) and verify(log_dir)["ok"]
+
+
+def test_two_workers_share_many_long_lived_connections_evenly(tmp_path, counting_upstream):
+    """64 keep-alive connections opened at once against 2 lean workers: each worker gets a fair share (one
+    listening socket per worker with SO_REUSEPORT; with a shared socket one worker was seen taking 57 of 64)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from cnai.core.mockhttp import free_port
+    from cnai.gateway.chainlog import export
+    log_dir = str(tmp_path / "logs")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "cnai", "gateway", "serve", "--upstream", counting_upstream.url,
+                             "--listen", f"127.0.0.1:{port}", "--log-dir", log_dir, "--workers", "2"],
+                            env=dict(os.environ, OPENAI_API_KEY="sk-x"), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):                      # both workers up: two start events
+            if len([x for x in export(log_dir) if x["kind"] == "event"]) >= 2:
+                break
+            time.sleep(0.05)
+        socks = [_conn(base) for _ in range(64)]
+        for i, s in enumerate(socks):
+            s.sendall(_post("/v1/chat/completions", _chat_body(f"conn {i}")))
+        for i, s in enumerate(socks):
+            assert f"conn {i}".encode() in _recv_reply(s)
+        for s in socks:
+            s.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    per = {}
+    for x in export(log_dir):
+        if x["kind"] == "request":
+            per[x["worker"]] = per.get(x["worker"], 0) + 1
+    assert sum(per.values()) == 64 and len(per) == 2 and min(per.values()) >= 16, per
+
+
+@pytest.mark.parametrize("gateway_server", ["lean"])
+def test_oversized_body_on_a_pinned_connection(start_gateway, counting_upstream, client):
+    """A body over the limit on a client connection holding a pinned upstream connection: 413 from the header,
+    the client connection closed, the upstream connection unused and handed to the next client."""
+    small = DEFAULT_POLICY_YAML.replace("max_body_bytes: 4194304", "max_body_bytes: 2048")
+    base, gw, _ = start_gateway(small, upstream_url=counting_upstream.url)
+    s = _conn(base)
+    for i in range(2):
+        s.sendall(_post("/v1/chat/completions", _chat_body(f"warm {i}")))
+        assert _recv_reply(s).startswith(b"HTTP/1.1 200 ")
+    assert len(gw.pool._pinned) == 1
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+              b"content-length: 100000\r\n\r\n" + b"x" * 4000)
+    raw = _read_all(s)
+    s.close()
+    assert raw.startswith(b"HTTP/1.1 413 ") and b"connection: close" in raw
+    time.sleep(0.05)
+    assert not gw.pool._pinned and gw.pool.open == 1
+    assert chat(client, base, "next").status_code == 200
+    assert counting_upstream.connections == 1 and len(counting_upstream.received) == 3
