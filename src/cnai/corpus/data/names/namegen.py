@@ -18,8 +18,7 @@ import random
 import re
 
 # {N}: a person; {W}: an ordinary word starting with a surname character (a hard negative); {B}: a brand;
-# {P}: a place; {C}: a frequent ordinary word; {A}: a street address (Sampler.address, not a person);
-# {T}: a dish or product named like a person (_THINGS)
+# {P}: a place; {C}: a frequent ordinary word; {A}: a street address (Sampler.address, not a person)
 TEMPLATES = """
 news|{N}昨天在会上介绍了今年的工作安排。
 news|据{N}介绍，这座桥梁将在年底前合龙。
@@ -202,24 +201,10 @@ neg|这些{C}说明了一个问题。
 neg|关于{C}，大家的意见不太一致。
 neg|{C}要求用户先登录再下载。
 neg|不少人认为{C}比{C}更关键。
-form|订单：{T} ×1，{T} ×2，备注：少放辣
-form|菜单：周一 {T}、{T}；周二 {T}、{T}
-form|品名：{T}  数量：3  单价：18元
-form|等级：{C}  积分：2,340
-form|类别 {C} 状态 {C} 经办人 {N}
-form|备注：{C}，{C}
 form|项目名称：{C}；负责人：{N}；预算：5万元
 form|收货：{N} 138****0021 送至：{A}
 form|{N} {N} {N} {N}
 form|名单：{N}、{N}、{N}、{N}
-chat|今天{T}做得有点咸
-chat|{T}还有吗，给我留一份
-forum|{T}到底怎么做才好吃？
-forum|{W}的季节又到了，出门记得戴口罩。
-forum|{W}，适合出去走走。
-news|{T}的价格比去年上涨了一成。
-neg|{W}办公一年了，效率反而更高。
-neg|{W}大道上落满了树叶。
 """
 
 _NEG_WORDS = """高明 方便 文明 黄山 江南 周到 王府井 张家口 李宁 高原 高速 方向 方法 文化 金融 金额 白天 白色
@@ -229,14 +214,6 @@ _NEG_WORDS = """高明 方便 文明 黄山 江南 周到 王府井 张家口 �
 毛衣 邓州 曹操 彭湖 袁州 潘多拉 汪洋 易经 易拉罐 包括 包装 任何 管理 计划 原因 原来 应该 全部 全国 车站 车间
 路口 路线 师范 文件 云南 云计算 海南 海关 连续 花园 尚未 国家 国际 左右 向前 东方明珠 万达 宁夏 康复 洪水""".split()
 
-
-# {T}: things named like people or written with their characters (our own list): dishes, cards, teas
-# (drug names were left out: transliteration characters, they cost dotted names on leave-one-set-out)
-_THINGS = """宫保鸡丁 麻婆豆腐 东坡肉 白切鸡 黄焖鸡 杨枝甘露 叉烧包 龙井虾仁 毛血旺 鱼香肉丝 回锅肉 水煮鱼
-红烧肉 糖醋里脊 京酱肉丝 夫妻肺片 左宗棠鸡 佛跳墙 狮子头 过桥米线 兰州拉面 螺蛳粉 武昌鱼 金华火腿
-叫花鸡 白斩鸡 糖葫芦 臭豆腐 肉夹馍 胡辣汤 煎饼果子 老婆饼 蛋挞 马卡龙 提拉米苏 乌冬面 石锅拌饭 冬阴功
-番茄炒蛋 清炒时蔬 酸辣土豆丝 干煸豆角 葱油拌面 白云猪手 梅菜扣肉 蚝油生菜 韩式炸鸡 罗宋汤 班戟 布丁
-金卡 银卡 钻石卡 黄金会员 白金卡 乐高 魔方 龙井 碧螺春 普洱 铁观音 金骏眉 毛尖 大红袍 安吉白茶""".split()
 
 # given names that are ordinary words (our own list of common naming words: era names, virtues, nature):
 # 建国, 胜利, 海军 after a surname were missed (鞠海洋, 宿海军, 吕建成); the templates put them in person slots
@@ -456,7 +433,7 @@ def templates() -> list[tuple[str, str]]:
 
 def fill(template: str, sampler: Sampler, register: str) -> tuple[str, list[tuple[int, int]]]:
     out, spans, pos, last = [], [], 0, 0
-    for m in re.finditer(r"\{([NWBPCAT])\}", template):
+    for m in re.finditer(r"\{([NWBPCA])\}", template):
         lit = template[last : m.start()]
         out.append(lit)
         pos += len(lit)
@@ -468,8 +445,6 @@ def fill(template: str, sampler: Sampler, register: str) -> tuple[str, list[tupl
             if kind == "W"
             else sampler.address()
             if kind == "A"
-            else sampler.rng.choice(_THINGS)
-            if kind == "T"
             else sampler.rng.choice(
                 sampler.brands if kind == "B" else sampler.places if kind == "P" else sampler.common
             )

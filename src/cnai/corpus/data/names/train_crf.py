@@ -177,6 +177,12 @@ def main() -> None:
     ap.add_argument("--c1", type=float, default=PARAMS["c1"])
     ap.add_argument("--c2", type=float, default=PARAMS["c2"])
     ap.add_argument("--only", help="--loso: leave out only these sets (comma-separated), a quicker look")
+    ap.add_argument(
+        "--seed",
+        type=int,
+        default=100,
+        help="--loso: fold k's generated text uses seed SEED + k (another seed: noise)",
+    )
     a = ap.parse_args()
     import pycrfsuite
 
@@ -275,7 +281,7 @@ def loso(dev: list[dict], a) -> None:
         if a.only and held not in a.only.split(","):
             continue
         test_items = [it for it in dev if it["split"] == held]
-        train(build([it for it in dev if it["split"] != held], 100 + k, a.n_gen, a.copies), tmp, False)
+        train(build([it for it in dev if it["split"] != held], a.seed + k, a.n_gen, a.copies), tmp, False)
         if a.keep:
             Path(a.keep).mkdir(parents=True, exist_ok=True)
             Path(a.keep, f"{held}.bin").write_bytes(tmp.read_bytes())
