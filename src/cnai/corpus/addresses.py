@@ -48,7 +48,7 @@ _ZONECH = f"(?:(?![的了是在与及或和对向给把被从到为于说这那�
 _NAMECH = f"(?:(?![{_NOT_NAME}])[{_H}])"
 # 美的 (a Shunde firm) names roads and estates (美的大道, 美的花园): the only 的 a road or building name may start with
 # 那 is in many Zhuang, Dai and Nu place names (那坡镇, 那赖村, 秋那桶村); not 那个 / 那边 (the pronoun)
-_PLACECH = f"(?:{_NAMECH}|那(?![个边里些种样么时儿就是也还]))"
+_PLACECH = f"(?:(?![{_NOT_NAME.replace('那', '')}]|那[个边里些种样么时儿就是也还])[{_H}])"
 # a partial address (road + number) may not swallow the verb that puts something there: 快递放南京东路 299号
 # starts after 放, but 解放路 keeps its 放 (see _swallows_verb)
 _LOCATIVE = "放寄送住在到往至搬去回位于停走"
@@ -113,9 +113,9 @@ _COMPONENTS = [
     (
         "village",
         re.compile(
+            f"(?:{_PLACECH}{{1,8}}?(?:村|屯|社区|居委会|嘎查|管理区|作业区)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
             # a Taiwan 里 before its 邻 or, after a space, a street (大安区 龙坡里 5邻 罗斯福路三段; not 果戈里大街)
-            f"(?:{_PLACECH}{{1,4}}?里(?={_SEP}[{_DIGITS}]{{1,2}}邻|[ \t\u3000\n]+{_NAMECH}{{1,6}}?(?:路|街|大道))|"
-            f"{_PLACECH}{{1,8}}?(?:村|屯|社区|居委会|嘎查|管理区|作业区)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
+            f"|{_PLACECH}{{1,4}}?里(?={_SEP}[{_DIGITS}]{{1,2}}邻|[ \t\u3000\n]+{_NAMECH}{{1,6}}?(?:路|街|大道))"
             f"|[{_CNUM}]{{2,4}}团(?![队体员长结购]))"  # 一四三团: a Xinjiang corps regiment
         ),
     ),
@@ -470,6 +470,7 @@ def _district_shorts() -> frozenset[str]:
 
 
 _SPACES = frozenset(" \t\n\u3000")
+_GAP = re.compile("[ \t\n\u3000]")
 
 
 def _district_short_at(text: str, i: int) -> int:
@@ -547,7 +548,11 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
     t = _table_match(text, i) or _short_match(text, i)
     if t:
         return t
-    for k in (2, 3):  # a picker's short name before the full one (北京 北京市, 重庆 重庆市): one component
+    # the next three need a space within four characters (one search gates them; the common case has none)
+    spaced = _GAP.search(text, i + 1, i + 5) is not None
+    for k in (
+        (2, 3) if spaced else ()
+    ):  # a picker's short name before the full one (北京 北京市): one component
         if text[i + k : i + k + 1] not in _SPACES:
             continue
         j = _SEP_RX.match(text, i + k).end()
@@ -555,7 +560,7 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
             t = _table_match(text, j)
             if t and t[1] in ("province", "city") and t[0] - j <= k + 3:
                 return t
-    t = _split_table(text, i)
+    t = _split_table(text, i) if spaced else None
     if t:
         return t
     m = _FTZ.match(text, i) if text.startswith("中国", i) else None
@@ -582,7 +587,7 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
                 )
                 return sm.end(), level
     prev = text[i - 1] if i else ""
-    e = _district_short_at(text, i) if i == 0 or prev in _BOUNDARY else 0
+    e = _district_short_at(text, i) if spaced and (i == 0 or prev in _BOUNDARY) else 0
     if e:
         return e, "district"
     if i == 0 or prev in _BOUNDARY:
@@ -659,7 +664,7 @@ def _chain(text: str, i: int):
         if k >= n:
             break
         last = comps[-1]
-        pm = _PLACEHOLDER.match(text, k) if last in ("province", "city") else None
+        pm = _PLACEHOLDER.match(text, k) if last in ("province", "city") and text[k] in "省自市" else None
         if pm:  # a picker's placeholder level (天津市 市辖区 和平区, 河南省 省直辖县级行政区划 济源市)
             k = _SEP_RX.match(text, pm.end()).end()
             if k >= n:
@@ -738,7 +743,7 @@ def _chain(text: str, i: int):
             if m and name == "building" and m.group().endswith(_FACILITY + ("县城", "省城", "进城", "回城")):
                 continue
             if m and name == "village" and m.group()[-1] == "屯" and last not in ("town", "village"):
-                continue
+                continue  # 白山镇 东升屯 is a hamlet; 朝阳区 三里屯 is a neighbourhood's name
             if m and hamlet and m.group()[-1] != "屯":
                 continue
             if m and name == "group" and m.group()[-1] == "连" and text[j - 1] != "团":
@@ -746,7 +751,7 @@ def _chain(text: str, i: int):
             if m and name in ("town", "village") and m.end() - k >= 5:  # 自治县|人民政府召开乡: an office
                 om = _ORG.match(text, k)
                 if om and om.end() <= m.end():
-                    continue  # 白山镇 东升屯 is a hamlet; 朝阳区 三里屯 is a neighbourhood's name
+                    continue
             if m and name == "road" and lv == lvl:  # a second road only before a number (市桥街 繁华路 8号)
                 sep2 = _SEP_RX.match(text, m.end())
                 if not _NUMBER.match(text, sep2.end() if sep2 else m.end()):
