@@ -17,7 +17,7 @@ from .test_proxy import chat
 
 
 def _limit(n: int) -> str:
-    return DEFAULT_POLICY_YAML.replace("upstream_max_connections: 256", f"upstream_max_connections: {n}")
+    return DEFAULT_POLICY_YAML.replace("upstream_max_connections: 1000", f"upstream_max_connections: {n}")
 
 
 def _recv_reply(s) -> bytes:
@@ -274,3 +274,19 @@ def test_oversized_body_on_a_pinned_connection(start_gateway, counting_upstream,
     assert not gw.pool._pinned and gw.pool.open == 1
     assert chat(client, base, "next").status_code == 200
     assert counting_upstream.connections == 1 and len(counting_upstream.received) == 3
+
+
+@pytest.mark.parametrize("gateway_server", ["lean"])
+def test_http10_stream_is_not_chunked(start_gateway):
+    """HTTP/1.0 has no chunked encoding: a streamed reply goes as plain bytes, delimited by the close."""
+    base, gw, _ = start_gateway()
+    body = b'{"model": "echo", "stream": true, "messages": [{"role": "user", "content": "stream me"}]}'
+    s = _conn(base)
+    s.sendall(b"POST /v1/chat/completions HTTP/1.0\r\nconnection: keep-alive\r\ncontent-type: application/json\r\n"
+              b"content-length: %d\r\n\r\n%s" % (len(body), body))
+    raw = _read_all(s)                            # returns at the close
+    s.close()
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ") and b"chunked" not in head.lower()
+    assert b"connection: close" in head.lower()
+    assert rest.startswith(b"data: ") and rest.rstrip().endswith(b"data: [DONE]")

@@ -255,3 +255,28 @@ def test_connection_limit_queues_requests_and_times_out_a_long_wait():
         srv.close()
 
     run(main())
+
+
+def test_pinned_and_idle_connections_together_stay_within_max_idle():
+    async def script(n, req, w):
+        await asyncio.sleep(0.05)
+        w.write(ok(b"{}"))
+
+    async def main():
+        srv, url, conns = await serve(script)
+        pool = RawPool(url, connect_timeout=2, read_timeout=2, max_idle=2, max_conns=10)
+        await asyncio.gather(*(pool.request("POST", "/x", b"{}", {}) for _ in range(3)))
+        await asyncio.sleep(0.02)
+        assert conns[0] == 3 and pool.open == 2 and len(pool._idle) == 2     # the third was closed
+        now = asyncio.get_running_loop().time()
+        a, b = pool.take_idle(), pool.take_idle()
+        assert pool.pin(a, "client a", now) and pool.pin(b, "client b", now)
+        await pool.request("POST", "/x", b"{}", {})       # a third connection: not kept (2 pinned already)
+        await asyncio.sleep(0.02)
+        assert pool.open == 2 and not pool._idle
+        assert pool.unpin(a, "client a") and not pool.unpin(b, "client a")
+        assert pool.pin(a, "client a", now) and len(pool._pinned) == 2      # room again
+        pool.close()
+        srv.close()
+
+    run(main())

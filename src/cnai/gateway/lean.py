@@ -189,13 +189,13 @@ class _Conn(asyncio.Protocol):
     def _dispatch(self):
         method = self.parser.get_method().decode("latin-1")
         # keep: 0 close, 1 keep alive, 2 keep alive and say so (HTTP/1.0 keep-alive)
-        keep = 0 if self.too_big or self.over or not self.parser.should_keep_alive() else \
-            2 if self.parser.get_http_version() == "1.0" else 1
+        v10 = self.parser.get_http_version() == "1.0"
+        keep = 0 if self.too_big or self.over or not self.parser.should_keep_alive() else 2 if v10 else 1
         url = self.url
         # the common case, a plain path, needs no URL parser
         path = (url if b"?" not in url and b"#" not in url and url[:1] == b"/" else
                 httptools.parse_url(url).path).decode("latin-1")
-        req = (method, path, self.headers, b"".join(self.body), keep)
+        req = (method, path, self.headers, b"".join(self.body), keep, v10)
         self.skip = self.too_big
         self._reset()
         if self.busy or self.queue:     # pipelined: one at a time, in order; stop reading more meanwhile
@@ -243,7 +243,7 @@ class _Conn(asyncio.Protocol):
         pool = gw.pool
         if pool is None:
             return False
-        method, path, headers, raw, keep = req
+        method, path, headers, raw, keep, _v10 = req
         body = gw.parse_body(headers, raw)
         if type(body) is dict and body.get("stream"):
             return False
@@ -327,7 +327,7 @@ class _Conn(asyncio.Protocol):
             self.transport.write(data)
         self._end(keep)
 
-    async def _run(self, method, path, headers, body, keep):
+    async def _run(self, method, path, headers, body, keep, v10=False):
         sent_body = False
 
         async def receive():
@@ -356,9 +356,9 @@ class _Conn(asyncio.Protocol):
                         self._send_whole(data, keep)
                     return
                 # a streamed reply: StreamingResponse over the ASGI shim
-                keep = await self._asgi(resp, method, path, headers, receive, keep)
+                keep = await self._asgi(resp, method, path, headers, receive, keep, v10)
             else:
-                keep = await self._asgi(self.srv.app, method, path, headers, receive, keep)
+                keep = await self._asgi(self.srv.app, method, path, headers, receive, keep, v10)
         except Exception as e:  # the handler catches its own errors; this is the server's last resort
             gw._log("server error", event="error", error=repr(e))
             if not self.closed:
@@ -366,14 +366,16 @@ class _Conn(asyncio.Protocol):
             keep = 0
         self._end(keep)
 
-    async def _asgi(self, app, method, path, headers, receive, keep) -> bool:
-        """Run an ASGI app (or Response) for this request; returns whether the connection stays open."""
+    async def _asgi(self, app, method, path, headers, receive, keep, v10=False) -> bool:
+        """Run an ASGI app (or Response) for this request; returns whether the connection stays open. A reply
+        without content-length goes chunked, or to an HTTP/1.0 client (no chunked there) as bytes up to the
+        close."""
         scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
                  "method": method, "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
                  "query_string": b"", "headers": [(k.encode("latin-1"), v.encode("latin-1"))
                                                    for k, v in headers.items()],
                  "server": None, "client": None, "app": app}
-        state = {"chunked": False, "started": False, "done": False}
+        state = {"chunked": False, "started": False, "done": False, "close": False}
 
         async def send(msg):
             if self.closed:
@@ -381,12 +383,15 @@ class _Conn(asyncio.Protocol):
             if msg["type"] == "http.response.start":
                 hs = list(msg.get("headers", ()))
                 state["chunked"] = not any(k.lower() == b"content-length" for k, _ in hs)
+                if state["chunked"] and v10:
+                    state["chunked"] = False
+                    state["close"] = True
                 parts = [_status_line(msg["status"])]
                 for k, v in hs:
                     parts += (k, b": ", v, b"\r\n")
                 if state["chunked"]:
                     parts.append(b"transfer-encoding: chunked\r\n")
-                parts.append(_CONN_HEADER[keep])
+                parts.append(_CONN_HEADER[0 if state["close"] else keep])
                 parts.append(b"\r\n")
                 self.transport.write(b"".join(parts))
                 state["started"] = True
@@ -412,7 +417,7 @@ class _Conn(asyncio.Protocol):
             await app(scope, receive, send)
         except OSError:
             return False
-        return keep and state["done"]
+        return keep and state["done"] and not state["close"]
 
 
 class LeanServer:

@@ -112,8 +112,9 @@ class Limits(BaseModel):
     upstream_timeout_s: float = Field(120, gt=0)
     connect_timeout_s: float = Field(5, gt=0)
     upstream_max_connections: int = Field(
-        256, ge=1, description="upstream connections open at once per worker, per client kind (non-streamed "
-        "calls; streams have their own pool of this size); read at start-up")
+        1000, ge=1, description="upstream connections open at once per worker, for non-streamed calls (at most "
+        "256 of them kept idle) and for streams alike (a separate pool each); beyond it requests wait for a "
+        "free connection; read at start-up")
 
 
 class Policy(BaseModel):
@@ -180,7 +181,7 @@ limits:
   max_body_bytes: 4194304
   upstream_timeout_s: 120
   connect_timeout_s: 5
-  upstream_max_connections: 256   # per worker; requests wait for a free connection beyond it
+  upstream_max_connections: 1000  # per worker (streams: as many again); beyond it requests wait
 """
 
 

@@ -12,9 +12,10 @@ is reused (never a resent request: a POST is only ever written once).
 
 Connection limit: at most `max_conns` connections are open or being opened at once (idle, in use, or pinned to a
 client connection by the lean server's fast path); a request that finds none free waits for one (up to the read
-timeout, then TimeoutError). A pinned connection is the pool's still: when the pool is at its limit and has no
-idle connection, the oldest idle pinned one is taken back; a connection finished while requests wait goes to
-them rather than back to its client.
+timeout, then TimeoutError). A pinned connection is the pool's still: pinned and idle ones together stay within
+`max_idle` (as the idle ones alone did before pinning); when the pool is at its limit and has no idle connection,
+the oldest idle pinned one is taken back; a connection finished while requests wait goes to them rather than
+back to its client; one pinned but idle past `idle_timeout` is closed.
 """
 
 from __future__ import annotations
@@ -287,9 +288,10 @@ class RawPool:
         return None
 
     def pin(self, conn: _Conn, owner, now: float | None = None) -> bool:
-        """Keep conn (its reply complete) idle for owner's next request, unless requests wait for a
-        connection (then the caller gives it to put_idle). now: the idle time starts (None: unchanged)."""
-        if self._waiters or conn.closed or not conn.keep:
+        """Keep conn (its reply complete) idle for owner's next request, unless requests wait for a connection
+        or max_idle connections are kept already (then the caller gives it to put_idle). now: the idle time
+        starts (None: unchanged)."""
+        if self._waiters or conn.closed or not conn.keep or len(self._pinned) + len(self._idle) >= self.max_idle:
             return False
         conn.waiter = None
         conn.owner = owner
@@ -323,7 +325,7 @@ class RawPool:
                 if not w.done():
                     w.set_result(conn)
                     return
-            if len(self._idle) < self.max_idle:
+            if len(self._idle) + len(self._pinned) < self.max_idle:
                 conn.idle_since = asyncio.get_running_loop().time()
                 self._idle.append(conn)
                 return
