@@ -740,6 +740,14 @@ def test_generated_round8b_cases_parse_with_exact_span_and_levels(seed):
             "湖北 省 武汉 市 江汉 区 解放大道 690号",
             "province+city+district+road+number",
         ),
+        # notices: lists of buildings, ranges of numbers, buildings and entrances
+        (
+            "封控：海淀区 学院路街道 志新村 2号楼、4号楼",
+            "海淀区 学院路街道 志新村 2号楼、4号楼",
+            "district+town+village+building",
+        ),
+        ("征收：鼓楼区 中山路 2号至18号 范围内", "鼓楼区 中山路 2号至18号", "district+road+number"),
+        ("停电：铁西区 北二路 5号 1-4门", "铁西区 北二路 5号 1-4门", "district+road+number+unit"),
     ],
 )
 def test_round8b_structure(text, expected, levels):
@@ -796,6 +804,8 @@ def test_round8b_structure(text, expected, levels):
         ("南岗区果戈里大街上的俄式建筑", "南岗区果戈里大街"),
         ("地下 停车场 满了", None),
         ("北京 市民 热议 新政", None),
+        ("1号楼、3号楼、5号楼 解除 封控", None),
+        ("12号至36号 的 商铺 暂停 营业", None),
     ],
 )
 def test_round8b_boundaries(text, expected):

@@ -148,7 +148,7 @@ _COMPONENTS = [
         "number",
         re.compile(
             f"[甲乙丙丁]?(?:[东西南北](?=[{_CNUM}])|[东西南北]{_SEP}(?=[{_DIGITS}]))?[{_NUMCH}]{{1,8}}(?:[-－][{_DIGITS}]{{1,4}})?(?:(?<=[0-9]) )?号(?:院(?![内里外中]))?"
-            f"(?:{_SEP}之[{_CNUM}{_DIGITS}]{{1,2}}|{_SEP}附[{_DIGITS}]{{1,3}}号|(?:、[{_DIGITS}]{{1,4}}号(?!楼)){{1,3}})?(?!楼(?!{_NEAR})|厂房|车间)"
+            f"(?:{_SEP}之[{_CNUM}{_DIGITS}]{{1,2}}|{_SEP}附[{_DIGITS}]{{1,3}}号|(?:、[{_DIGITS}]{{1,4}}号(?!楼)){{1,3}}|[至到～~][{_DIGITS}]{{1,4}}号)?(?!楼(?!{_NEAR})|厂房|车间)"
         ),  # 22799号|院内, 128号之一, 35号附1号, 甲48号
     ),
     (
@@ -179,8 +179,8 @@ _COMPONENTS = [
     ),  # 越秀城市广场 南塔; 购物中心 写字楼 18层: a mall's office tower
     (
         "unit",
-        re.compile(f"[{_DIGITS}{_CNUM}]{{1,2}}(?:单元|门(?![口前外诊]))"),
-    ),  # 3号楼 2门 401 (an entrance)
+        re.compile(f"[{_DIGITS}{_CNUM}]{{1,2}}(?:[-－][{_DIGITS}]{{1,2}})?(?:单元|门(?![口前外诊]))"),
+    ),  # 3号楼 2门 401 (an entrance); 1-3门 (a notice's range)
     (
         "floor",
         re.compile(
@@ -202,10 +202,13 @@ _COMPONENTS = [
 ]
 _NUMBER = dict(_COMPONENTS)["number"]
 # floor-door after a house number (三峡广场 9号 3-2, 红锦大道502号12-3), not a date or a score
-_FLOOR_DOOR = re.compile(f"[{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,2}}(?![{_DIGITS}]|[-－.:/栋幢座]|号楼)")
+_FLOOR_DOOR = re.compile(
+    f"[{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,2}}(?![{_DIGITS}]|[-－.:/栋幢座]|号楼|单元|门(?![口前外]))"
+)  # not a range of buildings, units or entrances (1-3栋, 1-3门; 12-4门口 is a flat and its door)
 # a building named without a known suffix, then its number or tower code (金融港B18栋, 梦想小镇 5幢,
 # 光谷新世界T2-2405)
 _PICKER = "/／-－"
+_BUILDING_LIST = re.compile(f"(?:、[{_DIGITS}{_CNUM}]{{1,4}}(?:号楼|栋|幢|座)(?!{_NEAR}))+")
 _PLACEHOLDER = re.compile(f"(?:(?:省|自治区)直辖县级行政区划|市辖区)(?={_SEP}[{_H}])")
 _NAMED_BUILDING = re.compile(
     f"(?!{_VERB_AFTER}|和)(?:(?![的了是在与及或对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?(?:壹号院?|[{_CNUM}]{{1,3}}号)?{_SEP}"
@@ -750,7 +753,7 @@ def _chain(text: str, i: int):
                 continue  # a regiment's company (一四三团 3连), only after the regiment
             if m and name in ("town", "village") and m.end() - k >= 5:  # 自治县|人民政府召开乡: an office
                 om = _ORG.match(text, k)
-                if om and om.end() <= m.end():
+                if om and om.end() <= m.end() and text[om.end()] not in "路街大巷":  # 学院路街道 is a town
                     continue
             if m and name == "road" and lv == lvl:  # a second road only before a number (市桥街 繁华路 8号)
                 sep2 = _SEP_RX.match(text, m.end())
@@ -803,6 +806,12 @@ def _chain(text: str, i: int):
                     got = ("park", lm.end())
         if got is None:
             break
+        if (
+            got[0] == "building" and text[got[1] : got[1] + 1] == "、"
+        ):  # a notice's list (1号楼、3号楼、5号楼)
+            lm = _BUILDING_LIST.match(text, got[1])
+            if lm:
+                got = ("building", lm.end())
         comps.append(got[0])
         prev_start = k
         j = got[1]
