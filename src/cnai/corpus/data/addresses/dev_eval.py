@@ -33,7 +33,10 @@ DEV_FILES = ("items.txt", "dev2.txt", "heldout2.txt", "heldout3.txt", "heldout4.
 # (scored with c2acb28), dev29 fd8b65e (cdae085), dev30 286fd22 (e672331), dev31 528e99b (21f30bf), dev32 eb5efbf
 # (403a33c), dev33 fed8257 (57837e3), dev34 1529886 (1f4e48d), dev35 a7ad349 (aa13113), dev36 882a73e (2389411),
 # dev37 dea2daa (c0b2fff), dev38 01f4cad (2d6ceb4; no change afterwards), dev39 95ac878 (fcbb022), dev40 29c2a9b
-# (0c71a2d), dev41 77cd934 (de9893f), dev42 31beb45 (9966694), dev43 7755373 (0e6cd7e)
+# (0c71a2d), dev41 77cd934 (de9893f), dev42 31beb45 (9966694), dev43 7755373 (0e6cd7e), dev44 a1e1c37 (839d235),
+# dev45 92e7855 (a1e1c37), dev46 7651aeb (92e7855), dev47 ad04a1a (3581c49), dev48 2d5518d (34ebd69), dev49 d3f9cf7
+# (db512c9), dev50 94e14aa (a726450), dev51 1c0e0ff (589e3be), dev52 6d408ee (9493524), dev53 31fdedc (6d408ee;
+# labels fixed afterwards, see its header), dev54 c017185 (8e3e622); dev38, dev44-46, dev52-54 prompted no change
 ROUND3 = sorted(Path(__file__).parent.glob("dev[0-9]*.txt"), key=lambda p: int(p.stem[3:]))
 SEED = "cnai-addr-round3-v1"
 CHECK_SHARE = 30  # percent
