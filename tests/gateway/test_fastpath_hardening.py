@@ -290,3 +290,27 @@ def test_http10_stream_is_not_chunked(start_gateway):
     assert head.startswith(b"HTTP/1.1 200 ") and b"chunked" not in head.lower()
     assert b"connection: close" in head.lower()
     assert rest.startswith(b"data: ") and rest.rstrip().endswith(b"data: [DONE]")
+
+
+@pytest.mark.parametrize("gateway_server", ["lean"])
+def test_pipelined_requests_with_a_fault_between_them(start_gateway, counting_upstream):
+    """Three pipelined requests on a connection with a pinned upstream connection, the middle one reset by the
+    upstream: 200, 502, 200 in order, the broken upstream connection replaced, the client connection kept."""
+    base, gw, _ = start_gateway(upstream_url=counting_upstream.url)
+    s = _conn(base)
+    for i in range(2):
+        s.sendall(_post("/v1/chat/completions", _chat_body(f"warm {i}")))
+        assert _recv_reply(s).startswith(b"HTTP/1.1 200 ")
+    before = gw.fast_requests
+    s.sendall(_post("/v1/chat/completions", _chat_body("one"))
+              + _post("/v1/chat/completions", b'{"model": "fault:reset", "messages": [{"role": "user", '
+                                              b'"content": "two"}]}')
+              + _post("/v1/chat/completions", _chat_body("three")))
+    got = [_recv_reply(s) for _ in range(3)]
+    assert [g[:12] for g in got] == [b"HTTP/1.1 200", b"HTTP/1.1 502", b"HTTP/1.1 200"]
+    assert b"one" in got[0] and b"upstream_unreachable" in got[1] and b"three" in got[2]
+    s.sendall(_post("/v1/chat/completions", _chat_body("four")))
+    assert b"four" in _recv_reply(s)
+    s.close()
+    assert gw.fast_requests - before >= 2          # "one", "two" on the pinned connection
+    assert counting_upstream.connections == 2
