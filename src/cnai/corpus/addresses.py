@@ -852,9 +852,8 @@ _DETAIL = {
 }
 
 
-# traditional characters that mark an address written in them (香港九龍彌敦道 688號 12樓, 臺北市 信義區); they are
-# in _SUFFIX_FIRST, so the check costs nothing on other text
-_TRADITIONAL = frozenset("號區縣鎮鄉樓層")
+# traditional characters that mark an address written in them (香港九龍彌敦道 688號 12樓, 臺北市 信義區)
+_TRADITIONAL = re.compile("[號區縣鎮鄉樓層]")
 
 
 @lru_cache(maxsize=1)
@@ -878,7 +877,7 @@ def find(text: str) -> list[tuple[int, int, str, float, str]]:
     suffixes = [m.end() - 1 for m in _SUFFIX_FIRST.finditer(text)]
     if not suffixes:
         return out
-    if any(text[p] in _TRADITIONAL for p in suffixes):
+    if _TRADITIONAL.search(text):
         # read traditional characters as simplified ones (one for one: the spans keep their places)
         text = text.translate(_t2s())
         suffixes = [m.end() - 1 for m in _SUFFIX_FIRST.finditer(text)]
