@@ -806,6 +806,7 @@ def test_round8b_structure(text, expected, levels):
         ("北京 市民 热议 新政", None),
         ("1号楼、3号楼、5号楼 解除 封控", None),
         ("12号至36号 的 商铺 暂停 营业", None),
+        ("解放路 3号线 的 站点 明年 启用", None),
     ],
 )
 def test_round8b_boundaries(text, expected):
