@@ -748,6 +748,13 @@ def test_generated_round8b_cases_parse_with_exact_span_and_levels(seed):
         ),
         ("征收：鼓楼区 中山路 2号至18号 范围内", "鼓楼区 中山路 2号至18号", "district+road+number"),
         ("停电：铁西区 北二路 5号 1-4门", "铁西区 北二路 5号 1-4门", "district+road+number+unit"),
+        # a house inside a numbered compound, a lane (三巷) after a second street
+        ("东城区 东四六条 15号院 2号 红门", "东城区 东四六条 15号院 2号", "district+road+number+number"),
+        (
+            "越秀区 中山四路 \n 大南路 二巷 9号",
+            "越秀区 中山四路 \n 大南路 二巷 9号",
+            "district+road+road+lane+number",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):

@@ -139,7 +139,7 @@ _COMPONENTS = [
         "lane",
         re.compile(
             f"[{_DIGITS}{_CNUM}]{{1,4}}弄(?:{_SEP}[{_DIGITS}{_CNUM}]{{1,3}}支弄)?"
-            f"|[{_DIGITS}]{{1,4}}巷(?:{_SEP}[{_DIGITS}]{{1,4}}弄)?(?={_SEP}[{_NUMCH}]{{1,8}}号)"
+            f"|[{_DIGITS}{_CNUM}]{{1,4}}巷(?:{_SEP}[{_DIGITS}]{{1,4}}弄)?(?={_SEP}[{_NUMCH}]{{1,8}}号)"
             # a named lane (里) or an urban village's row (坊) before the house number: 鞍山道 安乐里 12号, 一坊 28号
             f"|(?:{_NAMECH}{{1,3}}|[{_CNUM}]{{1,2}})[里坊](?={_SEP}[{_NUMCH}]{{1,8}}号)"
         ),
@@ -201,6 +201,7 @@ _COMPONENTS = [
     ),  # 2-3-201: building-unit-room
 ]
 _NUMBER = dict(_COMPONENTS)["number"]
+_LANE = dict(_COMPONENTS)["lane"]
 # floor-door after a house number (三峡广场 9号 3-2, 红锦大道502号12-3), not a date or a score
 _FLOOR_DOOR = re.compile(
     f"[{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,2}}(?![{_DIGITS}]|[-－.:/栋幢座]|号楼|单元|门(?![口前外]))"
@@ -723,7 +724,10 @@ def _chain(text: str, i: int):
         for name, rx in _COMPONENTS if got is None else ():
             lv = _LEVEL[name]
             # 清华园 1号: a named compound may carry the house number
-            after_compound = name == "number" and last == "building" and "number" not in comps
+            after_compound = name == "number" and (
+                (last == "building" and "number" not in comps)
+                or (last == "number" and text[j - 2 : j] == "号院" and comps.count("number") == 1)
+            )  # ... and a house inside a numbered compound (东四十条 22号院 3号)
             hamlet = name == "village" and last == "village" and comps.count("village") == 1  # 那赖村 那赖屯
             town_in_zone = name == "town" and last == "park" and "town" not in comps  # 特区 太和街道
             if (lv < lvl or (lv == lvl and name not in ("building", "road") and not hamlet)) and not (
@@ -757,7 +761,8 @@ def _chain(text: str, i: int):
                     continue
             if m and name == "road" and lv == lvl:  # a second road only before a number (市桥街 繁华路 8号)
                 sep2 = _SEP_RX.match(text, m.end())
-                if not _NUMBER.match(text, sep2.end() if sep2 else m.end()):
+                nx2 = sep2.end() if sep2 else m.end()
+                if not (_NUMBER.match(text, nx2) or _LANE.match(text, nx2)):  # 恩宁路 多宝大街 三巷 6号
                     continue
             if m:
                 got = (name, _road_end(text, m.end()) if name == "road" else m.end())
