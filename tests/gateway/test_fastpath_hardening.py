@@ -235,6 +235,19 @@ def test_two_workers_share_many_long_lived_connections_evenly(tmp_path, counting
             if len([x for x in export(log_dir) if x["kind"] == "event"]) >= 2:
                 break
             time.sleep(0.05)
+        # a second gateway on the same port is refused, as before SO_REUSEPORT (not silently sharing it)
+        second = subprocess.Popen([sys.executable, "-m", "cnai", "gateway", "serve", "--upstream",
+                                   counting_upstream.url, "--listen", f"127.0.0.1:{port}", "--log-dir",
+                                   str(tmp_path / "logs2"), "--workers", "2"], env=dict(os.environ, OPENAI_API_KEY="x"),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                  start_new_session=True)
+        try:
+            _, err = second.communicate(timeout=60)
+        except subprocess.TimeoutExpired:            # it bound and serves: stop it and its workers
+            os.killpg(second.pid, signal.SIGTERM)
+            _, err = second.communicate(timeout=30)
+            pytest.fail("a second gateway bound the port in use")
+        assert second.returncode != 0 and "Address already in use" in err
         socks = [_conn(base) for _ in range(64)]
         for i, s in enumerate(socks):
             s.sendall(_post("/v1/chat/completions", _chat_body(f"conn {i}")))

@@ -518,6 +518,12 @@ def serve_workers(app_factory, host: str, port: int, workers: int) -> None:
         LeanServer(app_factory(), host, port).run()
         return
     reuse_port = hasattr(socket, "SO_REUSEPORT") and os.environ.get("CNAI_GATEWAY_REUSEPORT", "1") != "0"
+    if reuse_port:
+        # a plain bind first: a port held by anyone, even another gateway of this user listening with
+        # SO_REUSEPORT (which would otherwise silently share the traffic), fails here as before
+        probe = _bound(host, port, False)
+        port = probe.getsockname()[1]
+        probe.close()
     sock = _bound(host, port, reuse_port)
     port = sock.getsockname()[1]
     if not reuse_port:
