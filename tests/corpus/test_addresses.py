@@ -755,6 +755,8 @@ def test_generated_round8b_cases_parse_with_exact_span_and_levels(seed):
             "越秀区 中山四路 \n 大南路 二巷 9号",
             "district+road+road+lane+number",
         ),
+        # building-unit-room with a one-digit room (north-east style)
+        ("现住 铁西区 北二中路 9号 5-3-2", "铁西区 北二中路 9号 5-3-2", "district+road+number+room"),
     ],
 )
 def test_round8b_structure(text, expected, levels):
