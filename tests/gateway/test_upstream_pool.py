@@ -280,3 +280,21 @@ def test_pinned_and_idle_connections_together_stay_within_max_idle():
         srv.close()
 
     run(main())
+
+
+def test_a_slot_handed_to_a_waiter_cancelled_in_the_same_turn_is_not_lost():
+    async def main():
+        pool = RawPool("http://127.0.0.1:9/v1", connect_timeout=1, read_timeout=5, max_conns=1)
+        pool.open = 1                                   # the one slot is taken
+        t = asyncio.create_task(pool._acquire())
+        await asyncio.sleep(0)
+        assert len(pool._waiters) == 1
+        pool.open -= 1                                  # that connection closes: its slot goes to the waiter...
+        pool._hand_slot()
+        assert pool.open == 1 and not pool._waiters
+        t.cancel()                                      # ...which is cancelled before it runs
+        with pytest.raises(asyncio.CancelledError):
+            await t
+        assert pool.open == 0                           # the slot came back
+
+    run(main())

@@ -207,21 +207,20 @@ class RawPool:
             try:
                 async with asyncio.timeout(self.read_timeout):
                     conn = await w
-            except TimeoutError:
-                raise TimeoutError(f"no upstream connection free within {self.read_timeout} s "
-                                   f"(limit {self.max_conns})") from None
-            except BaseException:
-                if w.done() and not w.cancelled():     # handed over just as the wait ended: pass it on
+            except BaseException as e:
+                if w in self._waiters:      # timed out or cancelled while waiting
+                    self._waiters.remove(w)
+                elif w.done() and not w.cancelled():     # handed over just as the wait ended: pass it on
                     c = w.result()
                     if c is None:
                         self.open -= 1
                         self._hand_slot()
                     else:
                         self.put_idle(c)
+                if isinstance(e, TimeoutError):
+                    raise TimeoutError(f"no upstream connection free within {self.read_timeout} s "
+                                       f"(limit {self.max_conns})") from None
                 raise
-            finally:
-                if w in self._waiters:      # timed out or cancelled while waiting
-                    self._waiters.remove(w)
             if conn is None:                # a slot came free: ours, already counted
                 return await self._connect()
             if not conn.closed and not conn.transport.is_closing():
