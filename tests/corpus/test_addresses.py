@@ -757,6 +757,17 @@ def test_generated_round8b_cases_parse_with_exact_span_and_levels(seed):
         ),
         # building-unit-room with a one-digit room (north-east style)
         ("现住 铁西区 北二中路 9号 5-3-2", "铁西区 北二中路 9号 5-3-2", "district+road+number+room"),
+        # 来 inside a Mongolian town's name
+        (
+            "内蒙古 锡林郭勒盟 苏尼特左旗 满都拉图镇 团结路 3号",
+            "内蒙古 锡林郭勒盟 苏尼特左旗 满都拉图镇 团结路 3号",
+            "province+city+district+town+road+number",
+        ),
+        (
+            "赤峰市 克什克腾旗 达来诺日镇 达里村",
+            "赤峰市 克什克腾旗 达来诺日镇 达里村",
+            "city+district+town+village",
+        ),
     ],
 )
 def test_round8b_structure(text, expected, levels):
@@ -816,6 +827,7 @@ def test_round8b_structure(text, expected, levels):
         ("1号楼、3号楼、5号楼 解除 封控", None),
         ("12号至36号 的 商铺 暂停 营业", None),
         ("解放路 3号线 的 站点 明年 启用", None),
+        ("你来城关镇 找我", None),
     ],
 )
 def test_round8b_boundaries(text, expected):

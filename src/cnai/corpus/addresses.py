@@ -49,6 +49,8 @@ _NAMECH = f"(?:(?![{_NOT_NAME}])[{_H}])"
 # 美的 (a Shunde firm) names roads and estates (美的大道, 美的花园): the only 的 a road or building name may start with
 # 那 is in many Zhuang, Dai and Nu place names (那坡镇, 那赖村, 秋那桶村); not 那个 / 那边 (the pronoun)
 _PLACECH = f"(?:(?![{_NOT_NAME.replace('那', '')}]|那[个边里些种样么时儿就是也还])[{_H}])"
+# ... and inside a name also 来 (达来呼布镇, 达来诺日镇), which only as the first character is the verb (你来建国路)
+_PLACECH2 = f"(?:(?![{_NOT_NAME.replace('那', '').replace('来', '')}]|那[个边里些种样么时儿就是也还])[{_H}])"
 # a partial address (road + number) may not swallow the verb that puts something there: 快递放南京东路 299号
 # starts after 放, but 解放路 keeps its 放 (see _swallows_verb)
 _LOCATIVE = "放寄送住在到往至搬去回位于停走"
@@ -101,7 +103,7 @@ _COMPONENTS = [
     (
         "town",
         re.compile(
-            f"{_PLACECH}{{1,6}}?(?:街道|农场|林场|牧场|苏木|镇(?!农场|林场|镇)|乡(?!街|镇))(?!政|{_HEAD})"
+            f"{_PLACECH}{_PLACECH2}{{0,5}}?(?:街道|农场|林场|牧场|苏木|镇(?!农场|林场|镇)|乡(?!街|镇))(?!政|{_HEAD})"
         ),
     ),
     (
@@ -113,7 +115,7 @@ _COMPONENTS = [
     (
         "village",
         re.compile(
-            f"(?:{_PLACECH}{{1,8}}?(?:村|屯|社区|居委会|嘎查|管理区|作业区)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
+            f"(?:{_PLACECH}{_PLACECH2}{{0,7}}?(?:村|屯|社区|居委会|嘎查|管理区|作业区)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
             # a Taiwan 里 before its 邻 or, after a space, a street (大安区 龙坡里 5邻 罗斯福路三段; not 果戈里大街)
             f"|{_PLACECH}{{1,4}}?里(?={_SEP}[{_DIGITS}]{{1,2}}邻|[ \t\u3000\n]+{_NAMECH}{{1,6}}?(?:路|街|大道))"
             f"|[{_CNUM}]{{2,4}}团(?![队体员长结购]))"  # 一四三团: a Xinjiang corps regiment
