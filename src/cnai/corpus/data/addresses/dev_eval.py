@@ -37,8 +37,8 @@ DEV_FILES = ("items.txt", "dev2.txt", "heldout2.txt", "heldout3.txt", "heldout4.
 # dev45 92e7855 (a1e1c37), dev46 7651aeb (92e7855), dev47 ad04a1a (3581c49), dev48 2d5518d (34ebd69), dev49 d3f9cf7
 # (db512c9), dev50 94e14aa (a726450), dev51 1c0e0ff (589e3be), dev52 6d408ee (9493524), dev53 31fdedc (6d408ee;
 # labels fixed afterwards, see its header), dev54 c017185 (8e3e622), dev55 580fe7b (c952a36), dev56 154bc2b
-# (6b27951), dev57 cb52a9b (efcd4f5), dev58 7f6f69f (5c52a4d), dev59 f1042c0 (1bf518e), dev60 d28fcd3 (b54b942);
-# dev38, dev44-46, dev52-54, dev57 and dev60 prompted no change
+# (6b27951), dev57 cb52a9b (efcd4f5), dev58 7f6f69f (5c52a4d), dev59 f1042c0 (1bf518e), dev60 d28fcd3 (b54b942),
+# dev61 6f4515a (3b9ab7e); dev38, dev44-46, dev52-54, dev57, dev60 and dev61 prompted no change
 ROUND3 = sorted(Path(__file__).parent.glob("dev[0-9]*.txt"), key=lambda p: int(p.stem[3:]))
 SEED = "cnai-addr-round3-v1"
 CHECK_SHARE = 30  # percent
