@@ -10,8 +10,8 @@ from cnai.corpus import realeval
 # Round 8: heldout8 was scored once and is development data now; heldout9.txt (744 items) was written blind and
 # committed before scoring. The tests that read it skip if it is absent.
 _NEEDS_SET = pytest.mark.skipif(not realeval.HELDOUT.exists(), reason="heldout9.txt not written yet")
-# Until the lead has scored heldout9 once with the round's final code, no test runs a recognizer on it.
-_SEALED = pytest.mark.skip(reason="heldout9 sealed until scored once with the final code")
+# heldout9 was scored once by the lead at 2053f6f (names P 0.869 / R 0.885, addresses 0.932 / 0.936 exact); its
+# errors may be read since, so the tests below run the recognizers on it.
 
 
 def test_split_is_fixed_by_item_id():
@@ -109,7 +109,7 @@ def test_heldout9_shares_no_sentence_with_any_other_file_of_the_directory():
         assert not clash, (f.name, sorted(clash)[:3])
 
 
-@_SEALED
+@_NEEDS_SET
 def test_held_out_table_prints(capsys):
     res = realeval.evaluate("heldout")
     md = realeval.render_md(res)
@@ -117,9 +117,12 @@ def test_held_out_table_prints(capsys):
     assert "person_name/news" in md and "| 0.5 |" in md
     # hard negatives in the set are scored too: every item without marks can only add false positives
     assert res["exact"]["per_type"]["address"]["tp"] > 0
+    # floors under the single scoring at the end of round 8 (not goals: the issue asks 0.95 / 0.90 and 0.95 / 0.95)
+    assert res["exact"]["per_type"]["person_name"]["recall"] >= 0.85
+    assert res["exact"]["per_type"]["address"]["precision"] >= 0.90
 
 
-@_SEALED
+@_NEEDS_SET
 def test_cli_eval_on_the_realistic_set(cnai):
     import json
 
