@@ -48,9 +48,9 @@ _ZONECH = f"(?:(?![的了是在与及或和对向给把被从到为于说这那�
 _NAMECH = f"(?:(?![{_NOT_NAME}])[{_H}])"
 # 美的 (a Shunde firm) names roads and estates (美的大道, 美的花园): the only 的 a road or building name may start with
 # 那 is in many Zhuang, Dai and Nu place names (那坡镇, 那赖村, 秋那桶村); not 那个 / 那边 (the pronoun)
-_PLACECH = f"(?:(?![{_NOT_NAME.replace('那', '')}]|那[个边里些种样么时儿就是也还])[{_H}])"
+_PLACECH = f"(?:(?![{_NOT_NAME.replace('那', '')}]|那[个边里些种样时儿就是也还]|那么(?![{_H}]{{1,2}}[乡镇村]))[{_H}])"
 # ... and inside a name also 来 (达来呼布镇, 达来诺日镇), which only as the first character is the verb (你来建国路)
-_PLACECH2 = f"(?:(?![{_NOT_NAME.replace('那', '').replace('来', '')}]|那[个边里些种样么时儿就是也还])[{_H}])"
+_PLACECH2 = f"(?:(?![{_NOT_NAME.replace('那', '').replace('来', '')}]|那[个边里些种样时儿就是也还]|那么(?![{_H}]{{1,2}}[乡镇村]))[{_H}])"
 # a partial address (road + number) may not swallow the verb that puts something there: 快递放南京东路 299号
 # starts after 放, but 解放路 keeps its 放 (see _swallows_verb)
 _LOCATIVE = "放寄送住在到往至搬去回位于停走"
@@ -70,7 +70,7 @@ _PROV = re.compile(
 )
 _DIGITS = "0-9０-９"
 # 1266号楼下: "below building No. 1266" reads as house number + 楼下 (also 楼顶, 楼道, 楼梯)
-_NEAR = "[下上里前后旁边门外顶道梯]"
+_NEAR = "[下上里前后边门外顶道梯]"  # not 旁: 6号楼旁边 is next to building 6, which is part of the address
 _CNUM = "一二三四五六七八九十百零〇"
 # what ends an address when it follows the house number: a verb or a place word (126号|调研, 9号|附近)
 _VERB_AFTER = (
@@ -118,7 +118,8 @@ _COMPONENTS = [
             f"(?:{_PLACECH}{_PLACECH2}{{0,7}}?(?:村|屯|社区|居委会|嘎查|管理区|作业区)(?![委民长]|{_NAMECH}{{0,3}}(?:大街|大道|路|街|巷))"
             # a Taiwan 里 before its 邻 or, after a space, a street (大安区 龙坡里 5邻 罗斯福路三段; not 果戈里大街)
             f"|{_PLACECH}{{1,4}}?里(?={_SEP}[{_DIGITS}]{{1,2}}邻|[ \t\u3000\n]+{_NAMECH}{{1,6}}?(?:路|街|大道))"
-            f"|[{_CNUM}]{{2,4}}团(?![队体员长结购]))"  # 一四三团: a Xinjiang corps regiment
+            f"|[{_CNUM}]{{2,4}}团(?![队体员长结购])"
+            f"|(?<=[ \t\u3000镇乡])[{_DIGITS}]{{1,2}}村(?![委民长]))"  # 托克扎克镇 15村: a numbered village  # 一四三团: a Xinjiang corps regiment
         ),
     ),
     # 三组 / 三社 (Sichuan's name for a village group), not 三组数据 / 三社区
@@ -157,7 +158,7 @@ _COMPONENTS = [
         "building",
         re.compile(
             # 2号门诊楼, 二号办公楼: a numbered building named for its use
-            f"(?!{_VERB_AFTER})(?:(?:[{_DIGITS}A-Za-z]{{1,3}}|[{_CNUM}]{{1,3}})号?(?:办公楼|写字楼|教学楼|宿舍楼|综合楼|住院楼|门诊楼|实验楼|科研楼|厂房|车间)|"
+            f"(?!{_VERB_AFTER}|[一两几][处个家片所间])(?:(?:[{_DIGITS}A-Za-z]{{1,3}}|[{_CNUM}]{{1,3}})号?(?:办公楼|写字楼|教学楼|宿舍楼|综合楼|住院楼|门诊楼|实验楼|科研楼|厂房|车间)|"
             # English building parts copied from a business card or app (Tower B, Block 2)
             f"(?:Tower|Block|Building|Bldg\\.?|Blk\\.?)[ ]?[A-Z0-9]{{1,3}}(?![A-Za-z0-9])|"
             f"第?[{_DIGITS}A-Za-z]{{1,4}}(?:[-－][{_DIGITS}]{{1,3}})?(?:号楼(?!{_NEAR})|栋|幢|座|区)|[{_DIGITS}]{{1,3}}[#＃](?:楼(?!{_NEAR})|栋|幢)?|"  # 3#楼
@@ -188,8 +189,9 @@ _COMPONENTS = [
         re.compile(
             f"第?(?:[BbＢ]|负|地下)?(?:[{_DIGITS}]{{1,2}}|[一二三四五六七八九十]{{1,3}})(?:楼|层|F)(?![{_H}]{{0}}[房盘道])|[首底]层"
             f"|[BＢLＬ][1-9](?![{_DIGITS}A-Za-z.－-])"  # B1: the first basement; L5: a mall's fifth level
-            # Hong Kong floors: G/F, 12/F, and 地下 (the ground floor) closing the address
-            f"|(?:G|[{_DIGITS}]{{1,2}})/F(?![A-Za-z])|地下(?=$|[ \t\n\u3000，。,.;；)）])"
+            # Hong Kong floors: G/F, 12/F, and 地下 (the ground floor) closing the address, set off by a space
+            # (145号 地下); glued to the number it is the mainland's basement, outside the span (1号地下，)
+            f"|(?:G|[{_DIGITS}]{{1,2}})/F(?![A-Za-z])|(?<=[ \t\u3000])地下(?=$|[ \t\n\u3000，。,.;；)）])"
         ),
     ),  # B1层
     (
@@ -214,8 +216,9 @@ _PICKER = "/／-－"
 _BUILDING_LIST = re.compile(f"(?:、[{_DIGITS}{_CNUM}]{{1,4}}(?:号楼|栋|幢|座)(?!{_NEAR}))+")
 _PLACEHOLDER = re.compile(f"(?:(?:省|自治区)直辖县级行政区划|市辖区)(?={_SEP}[{_H}])")
 _NAMED_BUILDING = re.compile(
-    f"(?!{_VERB_AFTER}|和)(?:(?![的了是在与及或对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?(?:壹号院?|[{_CNUM}]{{1,3}}号)?{_SEP}"
+    f"(?!{_VERB_AFTER}|和)(?:(?![的了是在与及或对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?(?:壹号院?|[{_CNUM}]{{1,3}}号|[0-9]{{2,4}})?{_SEP}"
     f"(?:(?:[A-Za-z]?[{_DIGITS}]{{1,4}}(?:[-－][{_DIGITS}]{{1,3}})?|[A-Za-z])(?:栋|幢|座|号楼(?!{_NEAR}))|[{_DIGITS}]{{1,2}}(?:F|层|楼(?!{_NEAR}|[房盘]))|[BＢLＬ][1-9](?![{_DIGITS}A-Za-z.－-])|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}])"
+    f"|[{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{3,4}}(?![{_DIGITS}])"  # 万科城市之光 3-1-1102
     # a phase before the floor or building (荃新天地 2期 5楼)
     f"|(?:[{_DIGITS}]{{1,2}}|[一二三四五六七八九十]{{1,2}})期(?={_SEP}(?:[{_DIGITS}A-Z]|[一二三四五六七八九十]{{1,3}}[楼层栋幢座])))"
 )
@@ -231,7 +234,8 @@ _NAMED_ROOM = re.compile(
 # village follows it
 _AREA = re.compile(
     "(?!今天|明天|昨天|后天|周[一二三四五六日末]|上午|下午|晚上|早上|中午|开车|坐车|打车|骑车|步行|前往|经过|路过|就是|"
-    "还是|或者|以及|还有|然后|但是|不过|附近|旁边|对面|一带|周边|那边|这边|地址|电话|收件|联系|快递|送货)"
+    "还是|或者|以及|还有|然后|但是|不过|附近|旁边|对面|一带|周边|那边|这边|地址|电话|收件|联系|快递|送货|"
+    "暂住|现住|居住|户籍|户口|籍贯|住址|现居|常住|原籍)"
     f"(?:(?![{_NOT_NAME}号楼层室])[{_H}]){{2,6}}"
 )  # not a time, a verb or a connective set between two places (海淀区 开车 建国路 88号)
 _ZONE_RX = re.compile(f"{_ZONECH}{{0,10}}?(?:{_ZONE})")
@@ -251,13 +255,14 @@ _FLOOR_ROOM = re.compile(
 )  # 4楼 2号: a door on that floor; 7楼 东户: the east flat; 10樓之3 (Taiwan)
 # a named place with a house number right after a district or town (江阳区大山坪二号)
 _PLACE_NO = re.compile(
-    f"(?:(?![{_NOT_NAME}年月日天周期时点])[{_H}]){{2,4}}?(?={_SEP}[{_NUMCH}]{{1,8}}号(?!楼|线|院))"
+    f"(?:(?![{_NOT_NAME}年月日天周期时点])[{_H}]){{2,4}}?(?={_SEP}[{_NUMCH}]{{1,8}}(?:(?<=[0-9]) )?号(?!楼|线|院))"
 )  # not a date (朝阳区明天3号开会)
 # Hong Kong and Macao areas below the region (香港特别行政区九龙 弥敦道)
 _SAR_AREAS = ("香港岛", "港岛", "九龙", "新界", "澳门半岛", "氹仔", "路环")
 # a "centre" named for what it does is a facility, not a building (十九号转运中心)
 # a road name split by a stray space before its ending (OCR, hurried typing: 珞喻 路 1037号), only with the number
 _SPLIT_ROAD = re.compile(f"{_NAMECH}{{2,4}}[ \u3000](?:大街|大道|路|街)(?={_SEP}[{_NUMCH}]{{1,8}}号)")
+_SIDE_STREET = re.compile(f"(?:(?![{_NOT_NAME.replace('局', '')}号])[{_H}]){{1,3}}?(?:街|巷|路)(?!口|道)")
 _FACILITY = ("转运中心", "分拣中心", "配送中心", "物流中心", "服务中心", "营业厅", "营业部")
 _LANE_ONLY = re.compile(
     f"[{_DIGITS}{_CNUM}]+弄|[{_DIGITS}]+巷"
@@ -443,6 +448,14 @@ def _short_match(text: str, i: int, depth: int = 0) -> tuple[int, str] | None:
                     g[-2:] not in _GENERIC or (len(g) >= 4 and g.endswith("园区"))
                 ):  # 工业园区
                     nxt = (m.end(), "district")
+            if (
+                not nxt and lvl == "province"
+            ):  # 甘肃 + 积石山县 + 柳沟乡: a county the table lists by a longer name
+                m = _COMPONENTS[_LEVEL["district"]][1].match(text, j)
+                if m and m.end() - j >= 3 and m.group()[-1] in "县旗" and m.group()[-2:] not in _GENERIC:
+                    tm = _COMPONENTS[_LEVEL["town"]][1].match(text, _SEP_RX.match(text, m.end()).end())
+                    if tm and tm.end() - m.end() >= 2:
+                        nxt = (m.end(), "district")
             e = _district_short_at(text, j) if not nxt else 0
             if e:  # 北京朝阳 望京 阜安西路 11号
                 nxt = (e, "district")
@@ -610,12 +623,32 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
             m = _COMPONENTS[_LEVEL[lvl]][1].match(text, i)
             if m and not _swallows_verb(text, m):  # 快递寄 + 翠苑一区
                 return m.end(), lvl
+    if i == 0 or prev in _BOUNDARY:
+        # a town the table does not know, then a road with its number or lane (七宝镇 漕宝路 3366弄)
+        m = _COMPONENTS[_LEVEL["town"]][1].match(text, i)
+        if m and m.end() - i >= 3 and not _ORG.match(text, i):
+            k = _SEP_RX.match(text, m.end()).end()
+            rm = _COMPONENTS[_LEVEL["road"]][1].match(text, k)
+            if rm and not _generic_road(rm.group()):
+                after = _SEP_RX.match(text, _road_end(text, rm.end())).end()
+                if _NUMBER.match(text, after) or _LANE.match(text, after):
+                    return m.end(), "town"
     return None
 
 
 def _road_end(text: str, end: int) -> int:
     """A road name may hold another road word (中街路): take the 路 too, not a 路口 or 街道."""
     if text[end - 1] in "街道巷" and text[end : end + 1] == "路" and text[end + 1 : end + 2] != "口":
+        return end + 1
+    # 粮道街, 柳巷南路: a 道 / 巷 (and a direction) inside the name, then the real ending; not 街道 or 街口
+    if text[end - 1] == "道" and text[end : end + 1] == "街" and text[end + 1 : end + 2] not in ("口", "道"):
+        return end + 1
+    if (
+        text[end - 2 : end - 1] == "巷"
+        and text[end - 1] in "东西南北中"
+        and text[end : end + 1] in ("路", "街")
+        and text[end + 1 : end + 2] not in ("口", "道")
+    ):
         return end + 1
     return end
 
@@ -732,8 +765,16 @@ def _chain(text: str, i: int):
             )  # ... and a house inside a numbered compound (东四十条 22号院 3号)
             hamlet = name == "village" and last == "village" and comps.count("village") == 1  # 那赖村 那赖屯
             town_in_zone = name == "town" and last == "park" and "town" not in comps  # 特区 太和街道
+            # 阳逻街 柴泊湖村: a 街 named as a street office (Wuhan, Guangzhou), then its village after a space
+            street_town = (
+                name == "village"
+                and last == "road"
+                and text[j - 1] == "街"
+                and k > j
+                and comps.count("road") == 1
+            )
             if (lv < lvl or (lv == lvl and name not in ("building", "road") and not hamlet)) and not (
-                after_compound or town_in_zone
+                after_compound or town_in_zone or street_town
             ):
                 continue
             if name == "road" and (lv == lvl and comps.count("road") > 1):
@@ -776,6 +817,16 @@ def _chain(text: str, i: int):
             area = _area(text, k, 1 if last == "area" else 0, last == "village")
             if area:
                 got = ("area", area)
+        if got is None and last == "road" and comps.count("road") == 1:
+            if k == j:  # 中山路局口街 12号: a lane named off its road, glued, before the number (局 allowed)
+                rm = _SIDE_STREET.match(text, k)
+                if rm and _NUMBER.match(text, _SEP_RX.match(text, rm.end()).end()):
+                    got = ("road", rm.end())
+            elif text[j - 1] == "街" and len(comps) >= 2 and comps[-2] == "district":
+                # 武昌区 粮道街 胭脂路: a 街 named as a street office, then a street of it after a space
+                rm = _COMPONENTS[_LEVEL["road"]][1].match(text, k)
+                if rm and not _generic_road(rm.group()) and not _LANE_ONLY.fullmatch(rm.group()):
+                    got = ("road", _road_end(text, rm.end()))
         if got is None and last in ("city", "district", "town", "area"):
             rm = _SPLIT_ROAD.match(text, k)
             if rm and not _generic_road(rm.group()[-2:]):
