@@ -861,6 +861,11 @@ def test_round8b_boundaries(text, expected):
         # a 巷 / 道 inside a road's name, then its real ending
         ("门店在小店区柳巷北路 36号", "小店区柳巷北路 36号", "district+road+number"),
         ("福州市鼓楼区东街局口巷 5号", "福州市鼓楼区东街局口巷 5号", "city+district+road+road+number"),
+        (
+            "漳州市芗城区延安北路东街巷 3号的",
+            "漳州市芗城区延安北路东街巷 3号",
+            "city+district+road+road+number",
+        ),
         # line breaks inside
         (
             "住过九江市浔阳区\n甘棠湖 12 号，后来搬走了",

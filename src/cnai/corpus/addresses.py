@@ -262,7 +262,11 @@ _SAR_AREAS = ("香港岛", "港岛", "九龙", "新界", "澳门半岛", "氹仔
 # a "centre" named for what it does is a facility, not a building (十九号转运中心)
 # a road name split by a stray space before its ending (OCR, hurried typing: 珞喻 路 1037号), only with the number
 _SPLIT_ROAD = re.compile(f"{_NAMECH}{{2,4}}[ \u3000](?:大街|大道|路|街)(?={_SEP}[{_NUMCH}]{{1,8}}号)")
-_SIDE_STREET = re.compile(f"(?:(?![{_NOT_NAME.replace('局', '')}号])[{_H}]){{1,3}}?(?:街|巷|路)(?!口|道)")
+# a side street glued to its road, only right before the house number (中山路局口街 12号, 中山中路西街巷 9号)
+_SIDE_STREET = re.compile(
+    f"(?:(?![{_NOT_NAME.replace('局', '')}号])[{_H}]){{1,3}}?(?:街|巷|路)(?!口|道)"
+    f"(?={_SEP}[甲乙丙丁]?[{_NUMCH}]{{1,8}}(?:(?<=[0-9]) )?号)"
+)
 _FACILITY = ("转运中心", "分拣中心", "配送中心", "物流中心", "服务中心", "营业厅", "营业部")
 _LANE_ONLY = re.compile(
     f"[{_DIGITS}{_CNUM}]+弄|[{_DIGITS}]+巷"
