@@ -26,14 +26,29 @@ class _LoopThread:
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
-@pytest.fixture(scope="session")
-def upstream():
+def _start_mock(lt: _LoopThread):
     from cnai.gateway.mock import MockUpstream
-    lt = _LoopThread()
     m = MockUpstream()
     lt.run(m.start())
     m.url = f"http://127.0.0.1:{m.port}/v1"
-    yield m
+    return m
+
+
+def serve_in_thread(srv) -> threading.Thread:
+    """Run a LeanServer / uvicorn.Server in a daemon thread and wait (up to 4 s) until it accepts connections."""
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.02)
+    return th
+
+
+@pytest.fixture(scope="session")
+def upstream():
+    lt = _LoopThread()
+    yield _start_mock(lt)
     lt.stop()
 
 
@@ -72,13 +87,7 @@ def start_gateway(tmp_path, upstream, monkeypatch, gateway_server):
         else:
             srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
                                                 lifespan="on"))
-        th = threading.Thread(target=srv.run, daemon=True)
-        th.start()
-        for _ in range(200):
-            if srv.started:
-                break
-            time.sleep(0.02)
-        servers.append((srv, th))
+        servers.append((srv, serve_in_thread(srv)))
         return f"http://127.0.0.1:{port}", app.state.gateway, str(log_dir)
 
     yield start
@@ -96,11 +105,8 @@ def client():
 @pytest.fixture
 def counting_upstream():
     """A mock upstream of the test's own (connection counts start at 0): .url, .connections, .open_max."""
-    from cnai.gateway.mock import MockUpstream
     lt = _LoopThread()
-    m = MockUpstream()
-    lt.run(m.start())
-    m.url = f"http://127.0.0.1:{m.port}/v1"
+    m = _start_mock(lt)
     yield m
     lt.run(m.close())
     lt.stop()

@@ -12,6 +12,7 @@ import pytest
 
 from cnai.gateway.policy import DEFAULT_POLICY_YAML
 
+from .conftest import serve_in_thread
 from .test_lean import _chat_body, _conn, _post, _read_all
 from .test_proxy import chat
 
@@ -200,12 +201,7 @@ def test_graceful_stop_sends_replies_waiting_for_the_upstream_and_the_commit(tmp
     app = create_app(Settings(upstream=counting_upstream.url, log_dir=log_dir))
     port = free_port()
     srv = LeanServer(app, "127.0.0.1", port)
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.02)
+    th = serve_in_thread(srv)
     base = f"http://127.0.0.1:{port}"
     socks = []
     for i in range(3):
