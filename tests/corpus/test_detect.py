@@ -43,6 +43,11 @@ def _uscc():
     ("请联系王小明先生。", "person_name", "王小明"),
     ("他住在浙江省杭州市西湖区文三路90号3幢，离公司很近", "address", "浙江省杭州市西湖区文三路90号3幢"),
     ("公司位于深圳市南山区科技园路，交通便利", "address", "深圳市南山区科技园路"),
+    # addresses without a house number, one per street word the detector's pre-scan gates the address scan on
+    ("店在广州市越秀区北京街，好找", "address", "广州市越秀区北京街"),
+    ("他家在北京市东城区南锣鼓巷，", "address", "北京市东城区南锣鼓巷"),
+    ("就在北京市西城区大栅栏胡同里", "address", "北京市西城区大栅栏胡同"),
+    ("武汉市江汉区解放大道上", "address", "武汉市江汉区解放大道"),
 ])
 def test_positive(det, text, typ, value):
     assert (typ, value) in spans(det, text)
