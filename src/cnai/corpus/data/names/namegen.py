@@ -207,6 +207,62 @@ form|{N} {N} {N} {N}
 form|名单：{N}、{N}、{N}、{N}
 """
 
+# round 8d (issue #16): the shapes a new author's chat and rosters used that the model missed: pet names and
+# 老X/阿X nicknames, word-like given names alone, Latin given names in Chinese text, a name right after a role
+# word (the role word is no part of the name), given names in rosters. {J}: such a casual name
+# (Sampler.casual). OFF: on leave-one-set-out (ten sets) every variant tried lowered pooled precision
+# (notes/issue-16-round8d-names.md), so the shipped model keeps the round-8 generator; on for A/B.
+ROUND8D = False
+CASUAL_WORDS = False  # pet names that are words (汤圆) and word given names alone (光明) among them
+CASUAL_SHARE = 0.0  # share of chat {N} people drawn by Sampler.casual() (0.12 tried: precision fell)
+TEMPLATES_8D = """
+chat|{J}今晚还来不来，给个准话
+chat|刚才{J}在群里发了红包
+chat|{J}你那边信号不好吗
+chat|让{J}顺路带两杯奶茶
+chat|我家{J}又把拖鞋叼走了
+chat|{J}早上起来就开始闹，哄了半天
+chat|{J}周六有空吗，一起去爬山
+chat|@{J} 记得把表格填了
+chat|{J}跟我说他改签到下午了
+chat|哈哈{J}笑得停不下来
+chat|{J}和{J}都在路上，马上到
+chat|听{J}说那家店关门了
+chat|主播{J}今晚九点开播
+chat|群主{J}说下周统一交费
+chat|房东{J}让我们月底前搬走
+chat|店长{J}给我们多送了一份
+chat|客服{J}态度挺好的，很快就退款了
+chat|班长{J}在统计人数
+chat|领队{J}说明早六点集合
+chat|教练{J}今天请假，课改到周四
+forum|楼长{N}在群里通知停水
+forum|版主{J}把那个帖子置顶了
+forum|up主{J}的新视频看了吗
+forum|求问{J}老师的课还开不开
+news|社区网格员{N}挨家挨户上门登记。
+news|驻村书记{N}带着大家修好了水渠。
+form|队长：{N}  队员：{J}、{J}、{J}
+form|首发：{J} {J} {J} {J} {J}
+form|徒步报名：{J}、{J}、{J}、{N}
+form|替补 {J} {J}
+form|一组：{J}、{N}；二组：{J}、{N}
+form|值日表 周一{J} 周二{J} 周三{J}
+form|带队{N}，成员{J}、{J}
+form|骑行队：{J}（领骑）、{J}、{J}
+"""
+
+# pet names and baby names in chat (our own list: food, fruit, small things, doubled characters) and
+# characters doubled into pet names
+_PET = """豆豆 果果 糖糖 球球 团团 朵朵 乐乐 多多 毛毛 甜甜 妞妞 丫丫 贝贝 宝宝 可乐 布丁 奶糖 花生 土豆 芒果
+饺子 汤圆 年糕 麻薯 豆包 栗子 桃子 橘子 西瓜 葡萄 樱桃 核桃 馒头 包子 花卷 奶茶 椰子 芝麻 豆芽 黑豆 红豆
+绿豆 雪球 棉花 泡芙 曲奇 蛋挞 奶昔 果冻 柠檬 菠萝 荔枝 杨梅 山楂 石榴 小米 大米 米饭 冬瓜 南瓜 地瓜 番茄""".split()
+_PET_CHARS = "糖果豆米桃梨杏枣柚莓瓜苗芽朵云星月乐安宁甜萌暖鹿兔熊猫虎妞丫宝贝"
+# Latin given names as Chinese chat and offices write them (our own list of common English names and short forms)
+_LATIN_GIVEN = """Amy Alice Anna Bella Ben Bob Chris Daisy David Eric Eva Grace Helen Iris Jack Jason Jenny Kevin
+Leo Lily Lucy Mia Nina Oscar Peter Rose Sam Sophie Tina Tom Vivian Zoe Kiki Lulu Mimi Nana Yoyo Bobo Tony Frank
+Linda Judy Kelly Sunny Andy Allen Alex Emma Olivia Ryan Lisa Jerry Vicky Wendy Sean Ivy Joy Luna Max Nick""".split()
+
 _NEG_WORDS = """高明 方便 文明 黄山 江南 周到 王府井 张家口 李宁 高原 高速 方向 方法 文化 金融 金额 白天 白色
 黄金 黄色 马上 马路 常常 常规 平安 安全 安静 和平 温暖 温度 明天 明显 林业 钱包 石头 田地 江湖 海洋 程序
 任务 何时 许多 许可 向来 成都 成功 成本 关系 关于 单位 单独 武器 武汉 齐全 严格 严重 时间 时候 华南 华北
@@ -376,6 +432,32 @@ class Sampler:
             return "老" + r.choice(self.sur2)
         return _weighted(self.sur1[:], r) + "老" + r.choice("二三四五六")
 
+    def casual(self) -> str:
+        """A name as friends, rosters and chat write it (ROUND8D): a pet name (豆豆, 汤圆, 桃桃), 老X/阿X from
+        any surname or given character, a given name that is an ordinary word alone (光明), a Latin given name
+        (Amy), a plain given name (子轩)."""
+        r = self.rng
+        x = r.random()
+        if not CASUAL_WORDS and (x < 0.2 or 0.45 <= x < 0.6):
+            return self.given_only()
+        if x < 0.2:
+            return r.choice(_PET)
+        if x < 0.3:
+            c = r.choice(_PET_CHARS)
+            return c + c if r.random() < 0.6 else r.choice("小大") + c
+        if x < 0.45:
+            # uniform over surnames: rare ones (禤, 裘) too, the weighted draw of nick() seldom gives them
+            return r.choice("老老阿") + (
+                r.choice(self.sur1)[0] if r.random() < 0.7 else _weighted(self.strong, r)
+            )
+        if x < 0.6:
+            return r.choice(self.word_given)
+        if x < 0.78:
+            return r.choice(_LATIN_GIVEN)
+        if x < 0.9:
+            return self.given_only()
+        return self.nick()
+
     def minority(self) -> str:
         """A Uyghur, Tibetan, Mongolian or Yi name: one or two common parts, Uyghur ones sometimes with the
         father's name after a middle dot (吐尔逊江·阿不都), some with the suffix 江 or 汗."""
@@ -402,6 +484,8 @@ class Sampler:
             return self.minority()
         if register == "form":
             return self.full() if x < 0.92 else r.choice(self.famous)
+        if register == "chat" and ROUND8D and r.random() < CASUAL_SHARE:
+            return self.casual()
         if register == "chat":
             return (
                 self.full()
@@ -428,12 +512,13 @@ class Sampler:
 
 
 def templates() -> list[tuple[str, str]]:
-    return [tuple(ln.split("|", 1)) for ln in TEMPLATES.strip().splitlines()]
+    text = TEMPLATES.strip() + ("\n" + TEMPLATES_8D.strip() if ROUND8D else "")
+    return [tuple(ln.split("|", 1)) for ln in text.splitlines()]
 
 
 def fill(template: str, sampler: Sampler, register: str) -> tuple[str, list[tuple[int, int]]]:
     out, spans, pos, last = [], [], 0, 0
-    for m in re.finditer(r"\{([NWBPCA])\}", template):
+    for m in re.finditer(r"\{([NJWBPCA])\}", template):
         lit = template[last : m.start()]
         out.append(lit)
         pos += len(lit)
@@ -441,6 +526,8 @@ def fill(template: str, sampler: Sampler, register: str) -> tuple[str, list[tupl
         v = (
             sampler.person(register)
             if kind == "N"
+            else sampler.casual()
+            if kind == "J"
             else sampler.rng.choice(sampler.neg)
             if kind == "W"
             else sampler.address()
@@ -449,7 +536,7 @@ def fill(template: str, sampler: Sampler, register: str) -> tuple[str, list[tupl
                 sampler.brands if kind == "B" else sampler.places if kind == "P" else sampler.common
             )
         )
-        if m.group(1) == "N":
+        if kind in "NJ":
             spans.append((pos, pos + len(v)))
         out.append(v)
         pos += len(v)
