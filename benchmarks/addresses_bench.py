@@ -31,18 +31,25 @@ from cnai.corpus import address_gen, addresses, names  # noqa: E402
 PREVIOUS = "dd5677c"
 
 
-def previous_module():
-    """addresses.py as of round 4, run with the current data folder (divisions.tsv, places.txt unchanged)."""
+def addresses_at(rev: str):
+    """addresses.py as it was at a git revision, loaded beside the current one (with the current data folder).
+    The one home of this loader: round8_eval.py and round8_speed.py in data/addresses use it too."""
     src = subprocess.run(
-        ["git", "show", f"{PREVIOUS}:src/cnai/corpus/addresses.py"],
+        ["git", "show", f"{rev}:src/cnai/corpus/addresses.py"],
         capture_output=True,
         text=True,
         check=True,
+        cwd=Path(__file__).resolve().parents[1],
     ).stdout
-    mod = types.ModuleType("addresses_round4")
+    mod = types.ModuleType(f"addresses_{rev}")
     mod.__file__ = addresses.__file__
-    exec(compile(src, "addresses_round4.py", "exec"), mod.__dict__)
+    exec(compile(src, f"addresses_{rev}.py", "exec"), mod.__dict__)
     return mod
+
+
+def previous_module():
+    """addresses.py as of round 4, run with the current data folder (divisions.tsv, places.txt unchanged)."""
+    return addresses_at(PREVIOUS)
 
 
 def fill(base: list[str], target: int = 100_000) -> list[str]:

@@ -59,21 +59,11 @@ def _only_addresses(text: str, module=addresses):
 
 
 def module_at(rev: str):
-    """addresses.py as it was at a git revision, loaded beside the current one."""
-    import subprocess
-    import types
+    """addresses.py as it was at a git revision, loaded beside the current one (benchmarks/addresses_bench.py)."""
+    sys.path.insert(0, str(HERE.parents[4] / "benchmarks"))
+    from addresses_bench import addresses_at
 
-    src = subprocess.run(
-        ["git", "show", f"{rev}:src/cnai/corpus/addresses.py"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=HERE,
-    ).stdout
-    mod = types.ModuleType(f"addresses_{rev}")
-    mod.__file__ = addresses.__file__
-    exec(compile(src, f"addresses_{rev}.py", "exec"), mod.__dict__)
-    return mod
+    return addresses_at(rev)
 
 
 def table(names=SETS, module=addresses) -> list[dict]:

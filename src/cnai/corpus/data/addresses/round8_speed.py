@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
-import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[5]
@@ -30,17 +28,9 @@ BEFORE = "8b844a4"
 
 
 def before_module(rev: str = BEFORE):
-    src = subprocess.run(
-        ["git", "show", f"{rev}:src/cnai/corpus/addresses.py"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    ).stdout
-    mod = types.ModuleType("addresses_before_round8")
-    mod.__file__ = addresses.__file__
-    exec(compile(src, "addresses_before_round8.py", "exec"), mod.__dict__)
-    return mod
+    from addresses_bench import addresses_at  # benchmarks/ is on sys.path (above)
+
+    return addresses_at(rev)
 
 
 def fill(base: list[str], mb: float) -> list[str]:
