@@ -426,9 +426,7 @@ def _famous_set() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _famous_rx():
-    from cnai.corpus import namemodel
-
-    ws = sorted({w for w in namemodel._words_file("famous.txt") if len(w) >= 2}, key=len, reverse=True)
+    ws = sorted(_famous_set(), key=len, reverse=True)
     return re.compile("|".join(map(re.escape, ws)))
 
 
@@ -700,7 +698,7 @@ def _class_fix(text: str, s: int, e: int, sur1, sur2, given, famous, lex) -> tup
     if "F" in famous.get(w, ""):
         return s, e
     in_list = (
-        text[s - 1 : s] in ("、",)
+        text[s - 1 : s] == "、"
         or text[e : e + 1] == "、"
         or (text[s - 1 : s] == " " and text[e : e + 1] == " ")
     )
@@ -757,14 +755,13 @@ def _class_fix(text: str, s: int, e: int, sur1, sur2, given, famous, lex) -> tup
     if len(w) == 2 and w[1] == "友" and w[0] not in sur1:
         return None  # 研友, 骑友: a role word alone
     # role word before the name: X友 or a listed role; the rest is the name
-    for k in (2,):
-        pre = w[:k]
-        if (pre in _ROLE_PREFIX or (pre[1] == "友" and pre[0] not in sur1)) and len(w) - k >= 1:
-            rest_s = s + k
-            if e - rest_s == 1 and text[rest_s] in "阿小老" and _CJK.match(text[e : e + 1] or "x"):
-                return rest_s, e + 1  # 钓友阿|焜 -> 阿焜
-            if e - rest_s >= 2:
-                return rest_s, e
+    pre = w[:2]
+    if len(w) >= 3 and (pre in _ROLE_PREFIX or (pre[1] == "友" and pre[0] not in sur1)):
+        rest_s = s + 2
+        if e - rest_s == 1 and text[rest_s] in "阿小老" and _CJK.match(text[e : e + 1] or "x"):
+            return rest_s, e + 1  # 钓友阿|焜 -> 阿焜
+        if e - rest_s >= 2:
+            return rest_s, e
     for lead in _RESULT_LEAD:
         rest = text[s + len(lead) : e]
         if w.startswith(lead) and (rest[:1] in sur1 or rest[:2] in sur2) and 2 <= len(rest) <= 4:
