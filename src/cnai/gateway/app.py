@@ -558,17 +558,14 @@ class Gateway:
         self.metrics.stats.add(route, rec.get("outcome", "ok"), rec.get("ms", 0) / 1000)
         h = self._batch_handler
         if self._flush_pending and h is not None:
-            # the request line of the default setup, as _log writes it (same keys, same order), minus the
-            # generic kwargs merging and the handler check (done once per group commit)
-            d = {"ts": _now_ms(), "level": "INFO", "msg": "request", "worker": self.worker, "event": "request"}
+            # the request line of the default setup, as _log writes it, minus the generic kwargs merging and the
+            # handler check (done once per group commit)
+            fields = {"worker": self.worker, "event": "request"}
             for k in ("id", "route", "outcome", "ms"):
                 if k in rec:
-                    d[k] = rec[k]
-            try:
-                self._log_lines.append(orjson.dumps(d).decode() + h.terminator)
-                return
-            except TypeError:
-                pass
+                    fields[k] = rec[k]
+            self._log_lines.append(JsonFormatter.line("INFO", "request", fields) + h.terminator)
+            return
         self._log("request", event="request", **{k: rec[k] for k in ("id", "route", "outcome", "ms") if k in rec})
 
     def _count_findings(self, direction: str, findings: list[dict]) -> None:

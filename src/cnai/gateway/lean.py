@@ -282,13 +282,19 @@ class _Conn(asyncio.Protocol):
                 up.transport.abort()
                 up = None
             r = gw.unexpected(rec, e)
-        if up is not None:                  # not used: stays this connection's unless requests wait for one
-            if pool.pin(up, self):
-                self.up = up
-            else:
-                pool.put_idle(up)
+        if up is not None:                  # not used: its idle time is unchanged
+            self._keep_upstream(up, None)
         self._fast_done(route, rec, t0, r, keep)
         return True
+
+    def _keep_upstream(self, up, now: float | None) -> None:
+        """An upstream connection this request is done with: pinned for this client connection's next request
+        (now: its idle time starts; None: unchanged), unless requests wait for one or the pool keeps enough."""
+        pool = self.srv.gw.pool
+        if not self.closed and pool.pin(up, self, now):
+            self.up = up
+        else:
+            pool.put_idle(up)
 
     def _fast_reply(self, sink, result, exc) -> None:
         route, rec, t0, text_label, keep, up = sink.arg
@@ -299,11 +305,7 @@ class _Conn(asyncio.Protocol):
                 up.transport.abort()        # half-read reply or timed out: not reusable
                 r = gw.upstream_failed(exc, rec)
             else:
-                # kept for this client's next request unless requests wait for a connection
-                if not self.closed and gw.pool.pin(up, self, asyncio.get_running_loop().time()):
-                    self.up = up
-                else:
-                    gw.pool.put_idle(up)
+                self._keep_upstream(up, asyncio.get_running_loop().time())
                 r = gw.reply(route, result[0], result[1], rec, text_label)
         except Exception as e:
             r = gw.unexpected(rec, e)
