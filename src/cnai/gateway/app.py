@@ -24,7 +24,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from cnai.gateway.chainlog import ChainLog, claim_worker
+from cnai.gateway.chainlog import ChainLog, claim_worker, second_text
 from cnai.gateway.engine import Decision, Engine, StreamGuard
 from cnai.gateway.policy import load_policy, opt_out
 from cnai.gateway.upstream import RawPool, UpstreamMalformed, UpstreamReset
@@ -45,16 +45,10 @@ class Settings:
         return cls(**json.loads(os.environ["CNAI_GATEWAY_SETTINGS"]))
 
 
-_LOG_SECOND: list = [None, ""]
-
-
 def _now_ms() -> str:
     """datetime.now(UTC).isoformat(timespec="milliseconds"), the date and time of the second cached."""
     sec, ns = divmod(time.time_ns(), 1_000_000_000)
-    c = _LOG_SECOND
-    if c[0] != sec:
-        c[1], c[0] = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S"), sec
-    return f"{c[1]}.{ns // 1_000_000:03d}+00:00"
+    return f"{second_text(sec)}.{ns // 1_000_000:03d}+00:00"
 
 
 class JsonFormatter(logging.Formatter):
