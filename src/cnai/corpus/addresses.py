@@ -352,13 +352,18 @@ def _parents() -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in out.items()}
 
 
-@lru_cache(maxsize=1)
-def _division_index() -> dict[str, tuple[int, ...]]:
-    """First two characters -> lengths of table names starting with them, longest first."""
+def _prefix_index(names) -> dict[str, tuple[int, ...]]:
+    """First two characters -> lengths of the names starting with them, longest first."""
     idx: dict[str, set[int]] = {}
-    for name in divisions():
+    for name in names:
         idx.setdefault(name[:2], set()).add(len(name))
     return {k: tuple(sorted(v, reverse=True)) for k, v in idx.items()}
+
+
+@lru_cache(maxsize=1)
+def _division_index() -> dict[str, tuple[int, ...]]:
+    """First two characters -> lengths of division-table names starting with them, longest first."""
+    return _prefix_index(divisions())
 
 
 def _table_match(text: str, i: int) -> tuple[int, str] | None:
@@ -426,10 +431,7 @@ def _shorts() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def _short_index() -> dict[str, tuple[int, ...]]:
     """First two characters -> lengths of short names starting with them, longest first."""
-    idx: dict[str, set[int]] = {}
-    for name in _shorts():
-        idx.setdefault(name[:2], set()).add(len(name))
-    return {k: tuple(sorted(v, reverse=True)) for k, v in idx.items()}
+    return _prefix_index(_shorts())
 
 
 def _short_match(text: str, i: int, depth: int = 0) -> tuple[int, str] | None:
