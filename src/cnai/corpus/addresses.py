@@ -326,13 +326,21 @@ _RANK = {"province": 0, "city": 1, "district": 2, "town": 3}
 
 
 @lru_cache(maxsize=1)
+def _division_rows() -> list[list[str]]:
+    """The rows of data/addresses/divisions.tsv (name, level, parents...), read once for both tables below."""
+    return [
+        ln.split("\t")
+        for ln in (DATA / "divisions.tsv").read_text("utf-8").splitlines()
+        if ln and not ln.startswith("#")
+    ]
+
+
+@lru_cache(maxsize=1)
 def divisions() -> dict[str, str]:
     """Name -> level (province / city / district / town) from data/addresses/divisions.tsv."""
     out: dict[str, str] = {}
-    for ln in (DATA / "divisions.tsv").read_text("utf-8").splitlines():
-        if not ln or ln.startswith("#"):
-            continue
-        name, level = ln.split("\t")[:2]
+    for f in _division_rows():
+        name, level = f[:2]
         if name in _TABLE_SKIP or len(name) < 2:
             continue
         if name not in out or _RANK[level] < _RANK[out[name]]:  # 吉林 city over a same-named district
@@ -344,11 +352,9 @@ def divisions() -> dict[str, str]:
 def _parents() -> dict[str, frozenset[str]]:
     """Name -> the names of the divisions it lies in (深圳市 -> 广东省), from divisions.tsv."""
     out: dict[str, set[str]] = {}
-    for ln in (DATA / "divisions.tsv").read_text("utf-8").splitlines():
-        if ln and not ln.startswith("#"):
-            f = ln.split("\t")
-            if len(f) > 2 and f[2]:
-                out.setdefault(f[0], set()).update(f[2].split(","))
+    for f in _division_rows():
+        if len(f) > 2 and f[2]:
+            out.setdefault(f[0], set()).update(f[2].split(","))
     return {k: frozenset(v) for k, v in out.items()}
 
 
