@@ -7,11 +7,11 @@ import pytest
 
 from cnai.corpus import realeval
 
-# Round 8: heldout8 was scored once and is development data now; heldout9.txt (744 items) was written blind and
-# committed before scoring. The tests that read it skip if it is absent.
-_NEEDS_SET = pytest.mark.skipif(not realeval.HELDOUT.exists(), reason="heldout9.txt not written yet")
-# heldout9 was scored once by the lead at 2053f6f (names P 0.869 / R 0.885, addresses 0.932 / 0.936 exact); its
-# errors may be read since, so the tests below run the recognizers on it.
+# Round 9: heldout9 was scored once (round 8, 2053f6f: names P 0.869 / R 0.885, addresses 0.932 / 0.936 exact) and is
+# development data now; the fresh heldout10.txt is written blind. Until it exists the tests that read it skip, and
+# the two that run the recognizers on it stay sealed until the lead's single scoring (a test run must not score it).
+_NEEDS_SET = pytest.mark.skipif(not realeval.HELDOUT.exists(), reason="heldout10.txt not written yet")
+_SEALED = pytest.mark.skip(reason="heldout10 is sealed until the lead's single scoring")
 
 
 def test_split_is_fixed_by_item_id():
@@ -49,10 +49,9 @@ def test_scorer_counts_exact_and_overlap():
 def test_held_out_set_is_separate_from_development():
     held = realeval.load("heldout")
     dev = realeval.load("dev")
-    assert realeval.HELDOUT.name == "heldout9.txt"
-    # heldout9 as written: 744 items (news 192, chat 184, forum 183, form 185), 471 names, 280 addresses,
-    # 226 hard negatives; the floors sit just under, so a lost or truncated line fails
-    assert len(held) >= 740 and len(dev) >= 2940  # dev holds heldout8 too
+    assert realeval.HELDOUT.name == "heldout10.txt"
+    # heldout10: the writer sets the floors just under its real counts, so a lost or truncated line fails
+    assert len(held) >= 600 and len(dev) >= 3680  # dev holds heldout9 too
     per_register = Counter(it["register"] for it in held)
     assert set(per_register) == {"news", "chat", "forum", "form"} and min(per_register.values()) >= 180
     spans = Counter(g["type"] for it in held for g in it["labels"])
@@ -61,7 +60,7 @@ def test_held_out_set_is_separate_from_development():
     )
     assert sum(1 for it in held if not it["labels"]) >= 220  # hard negatives
     # earlier held-out sets were scored and read: they are development material now
-    for earlier in ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8"):
+    for earlier in ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9"):
         assert {it["text"] for it in realeval.load(earlier)} <= {it["text"] for it in dev}
     # form-like lines carry no cue words
     assert not [
@@ -86,7 +85,7 @@ def test_no_held_out_sentence_or_span_occurs_in_any_other_set():
     # and no sentence repeats inside the held-out set itself
     assert len({norm(it["text"]) for it in held}) == len(held)
     # every file of the dev split is checked, the newest earlier held-out set included
-    assert realeval.DATA.with_name("heldout8.txt") in files
+    assert realeval.DATA.with_name("heldout9.txt") in files
 
     # nor is any gold name or address of the held-out set a gold span elsewhere (no memorised answers)
     def gold(items):
@@ -96,19 +95,20 @@ def test_no_held_out_sentence_or_span_occurs_in_any_other_set():
 
 
 @_NEEDS_SET
-def test_heldout9_shares_no_sentence_with_any_other_file_of_the_directory():
+def test_heldout10_shares_no_sentence_with_any_other_file_of_the_directory():
     # every other file next to it, whether or not it is in the dev split, by text with punctuation/spaces removed
     def norm(text):
         return re.sub(r"[\W_]+", "", text)
 
     files = sorted(p for p in realeval.HELDOUT.parent.glob("*.txt") if p != realeval.HELDOUT)
-    assert {f.name for f in files} >= {"items.txt", "dev2.txt", *(f"heldout{n}.txt" for n in range(2, 9))}
+    assert {f.name for f in files} >= {"items.txt", "dev2.txt", *(f"heldout{n}.txt" for n in range(2, 10))}
     held = {norm(it["text"]) for it in realeval._read(realeval.HELDOUT)}
     for f in files:
         clash = held & {norm(it["text"]) for it in realeval._read(f)}
         assert not clash, (f.name, sorted(clash)[:3])
 
 
+@_SEALED
 @_NEEDS_SET
 def test_held_out_table_prints(capsys):
     res = realeval.evaluate("heldout")
@@ -117,11 +117,13 @@ def test_held_out_table_prints(capsys):
     assert "person_name/news" in md and "| 0.5 |" in md
     # hard negatives in the set are scored too: every item without marks can only add false positives
     assert res["exact"]["per_type"]["address"]["tp"] > 0
-    # floors under the single scoring at the end of round 8 (not goals: the issue asks 0.95 / 0.90 and 0.95 / 0.95)
+    # floors under the single scoring of heldout9 in round 8, to be reset from heldout10's (not goals: the issue
+    # asks 0.95 / 0.90 and 0.95 / 0.95)
     assert res["exact"]["per_type"]["person_name"]["recall"] >= 0.85
     assert res["exact"]["per_type"]["address"]["precision"] >= 0.90
 
 
+@_SEALED
 @_NEEDS_SET
 def test_cli_eval_on_the_realistic_set(cnai):
     import json
