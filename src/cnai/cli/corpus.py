@@ -279,7 +279,10 @@ def eval_cmd(n, seed, min_confidence, fmt, save, which, split):
     if which == "realistic":
         from cnai.corpus import realeval
 
-        res = realeval.evaluate(split=split, threshold=min_confidence)
+        try:
+            res = realeval.evaluate(split=split, threshold=min_confidence)
+        except (FileNotFoundError, ValueError) as e:
+            raise click.ClickException(str(e)) from None
         emit_json(res) if fmt == "json" else click.echo(realeval.render_md(res))
         return
     from cnai.corpus.evalset import evaluate, generate, render_md

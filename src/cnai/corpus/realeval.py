@@ -59,6 +59,8 @@ def parse_line(line: str) -> dict:
 
 
 def _read(path: Path) -> list[dict]:
+    if not path.is_file():  # e.g. a clone made while the next held-out set was being written
+        raise FileNotFoundError(f"{path}: evaluation set file not found")
     items = []
     for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
