@@ -164,3 +164,21 @@ def test_mask_redaction_keeps_everything_outside_pi_spans(det):
                 assert set(masked[f[1]:f[2]]) == {"*"}
 
     check()
+
+
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        ("号码不对，请寄到北京市朝阳区建国路88号", "北京市朝阳区建国路88号"),  # house-number scan
+        ("区别很大：广州市天河区天河路", "广州市天河区天河路"),  # admin-address scan, 区 first
+        ("县里说了，寄到湖州市长兴县画溪街", "湖州市长兴县画溪街"),  # admin-address scan, 县 first
+    ],
+)
+def test_a_gate_character_opening_the_text_does_not_hide_the_addresses_after_it(det, text, address):
+    # the scans walked 号 / 区 / 县 with `while k > 0`, so one at offset 0 ended the walk before any later one
+    found = [text[f[1]:f[2]] for f in det.detect(text) if f[0] == "address"]
+    assert found == [address]
+    # the Python matcher (no compiled scanner) goes through the same scans
+    py = Detector(load_keywords(None))
+    py._fast = None
+    assert [text[f[1]:f[2]] for f in py.detect(text) if f[0] == "address"] == [address]

@@ -187,6 +187,8 @@ class Detector:
     # ------------------------------------------------------------------ tokens
     def _scan_house_numbers(self, text: str, out: list[Finding]) -> None:
         k = text.find("号")
+        if k == 0:  # a 号 opening the text has no number before it; the ones after it still count
+            k = text.find("号", 1)
         while k > 0:
             e = k
             s = k
@@ -222,6 +224,8 @@ class Detector:
         characters, no function words), widened back to a province or place name."""
         for marker in ("区", "县"):
             k = text.find(marker)
+            if k == 0:  # a 区/县 opening the text has no city before it; the ones after it still count
+                k = text.find(marker, 1)
             while k > 0:
                 m = _ADMIN_ADDR.match(text, k + 1)
                 if m:
