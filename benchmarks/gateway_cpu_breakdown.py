@@ -90,9 +90,8 @@ def main():
     lg.propagate = False
     fields = {"worker": "w0", "event": "request", "id": "req-1", "route": "chat", "outcome": "ok", "ms": 1.2}
     row("JSON log line to stderr (logging + orjson)", best(lambda: lg.info("request", extra={"fields": fields}), a.n))
-    m = gw.metrics
-    c = (m.requests.labels("chat", "ok"), m.latency.labels("chat"))
-    row("metrics (counter + histogram)", best(lambda: (c[0].inc(), c[1].observe(0.001)), a.n))
+    stats = gw.metrics.stats  # round 8: plain counts exported at scrape time, one add() per request
+    row("metrics (request count + latency bucket)", best(lambda: stats.add("chat", "ok", 0.001), a.n))
     http_req = (b"POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
                 b"content-length: %d\r\naccept: */*\r\naccept-encoding: gzip\r\nuser-agent: x\r\n\r\n%s"
                 % (len(req), req))
