@@ -224,17 +224,14 @@ def _pinyin_tables():
 
 def _latin_in_chinese(text: str, s: int, e: int) -> bool:
     """Two capitalised words text[s:e] set inside Chinese text: a Chinese character within three characters
-    (past a third capitalised word: Wong Ka Kui就是), or (REPAIR8) alone among Latin letters on its line of a
+    (past a third capitalised word: Wong Ka Kui就是), or alone among Latin letters on its line of a
     Chinese text, as in forms and result lists (10:30 Sarah Whitfield, 3. Peter Kipchoge 2:19:30)."""
-    if REPAIR8:
-        m = _LATIN_THIRD.match(text, e)
-        e = m.end() if m else e
-        if _LATIN_BEFORE.search(text, 0, s) or _LATIN_AFTER.match(text, e):
-            return False  # a Latin word beside it: English text (a title, a sentence), not a name set apart
+    m = _LATIN_THIRD.match(text, e)
+    e = m.end() if m else e
+    if _LATIN_BEFORE.search(text, 0, s) or _LATIN_AFTER.match(text, e):
+        return False  # a Latin word beside it: English text (a title, a sentence), not a name set apart
     if _CJK.search(text, max(0, s - 3), s) or _CJK.search(text, e, e + 3):
         return True
-    if not REPAIR8:
-        return False
     a, b = text.rfind("\n", 0, s) + 1, text.find("\n", e)
     b = len(text) if b < 0 else b
     return (
@@ -430,10 +427,6 @@ def _famous_rx():
     return re.compile("|".join(map(re.escape, ws)))
 
 
-REPAIR = True
-REPAIR6 = True  # round-6 repairs (leading interjections/role words, more glued ends), for A/B runs
-REPAIR7 = True  # round-7 repairs (dotted names, Latin single names, compound surnames), for A/B runs
-REPAIR8 = True  # round-8 repairs (surname alone, two names joined by 和, Latin names, lists), for A/B
 # words of address and kinship in chat (兄弟你这波, 老公的公司, 外卖小哥): never a name, though the lexicon
 # tags some as names (老公) and 小/老 + a character looks like 小王 / 老李
 _ADDRESS = frozenset(
@@ -509,24 +502,22 @@ def _repair(text: str, out: list) -> list:
     sur1, sur2, given = _tables()[:3]
     fixed = []
     for s, e, t, c, r in out:
-        if REPAIR8C:
-            got = _class_fix(text, s, e, sur1, sur2, given, famous, lex)
-            if got is None:
-                continue
-            s, e = got
-        if REPAIR8:
-            w = text[s:e]
-            if w in sur2 or w in _ADDRESS or text.startswith(_PRODUCT_NEXT, e):
-                continue  # a surname alone (姓亓官的), a word of address, a drug (布洛芬缓释胶囊)
-            j = next((k for k in range(s + 2, e - 2) if text[k] in _JOIN), None)
-            if j is not None and "·" not in w and w not in lex:
-                # two names the model ran together over 和 (柯南和基德): each side a name's length
-                fixed.append((s, j, t, c, r))
-                s = j + 1
-        if REPAIR6 and e - s >= 3:
+        got = _class_fix(text, s, e, sur1, sur2, given, famous, lex)
+        if got is None:
+            continue
+        s, e = got
+        w = text[s:e]
+        if w in sur2 or w in _ADDRESS or text.startswith(_PRODUCT_NEXT, e):
+            continue  # a surname alone (姓亓官的), a word of address, a drug (布洛芬缓释胶囊)
+        j = next((k for k in range(s + 2, e - 2) if text[k] in _JOIN), None)
+        if j is not None and "·" not in w and w not in lex:
+            # two names the model ran together over 和 (柯南和基德): each side a name's length
+            fixed.append((s, j, t, c, r))
+            s = j + 1
+        if e - s >= 3:
             s = _trim_lead(text, s, e, sur1, sur2)
             w = text[s:e]
-            if (w[-1] in _GLUE_SOFT or (REPAIR7 and w[-1] in _GLUE_SOFT7)) and (
+            if (w[-1] in _GLUE_SOFT or w[-1] in _GLUE_SOFT7) and (
                 ("·" in w and w[-2] != "·")
                 or (len(w) in (3, 4) and w[0] in sur1 and w[:2] not in sur2)
                 or (len(w) in (4, 5) and w[:2] in sur2)
@@ -547,19 +538,18 @@ def _repair(text: str, out: list) -> list:
             ):
                 e -= 1
         if (
-            REPAIR7
-            and e - s == 2
+            e - s == 2
             and s > 0
             and text[e - 1 : e + 1] in _KIN_AFTER
             and _CJK.match(text[s - 1])
             and text[s - 1] not in _LEAD_INTERJ
         ):  # the model took a form of address for the name's end (建国|叔叔 tagged 国叔, 和平|大哥 tagged 平大)
             s, e = s - 1, e - 1
-        if REPAIR6 and any(
+        if any(
             "R" in famous.get(text[s : s + k], "") for k in range(e - s + 1, e - s + 4)
         ):  # the start of a brand named after a person (乔丹体育, 谭木匠): not a person
             continue
-        if REPAIR6 and e - s <= 3 and "F" not in famous.get(text[s:e], ""):
+        if e - s <= 3 and "F" not in famous.get(text[s:e], ""):
             if text[s] == "老" and text[s + 1] not in sur1 and text[s + 1 : s + 3] not in sur2:
                 continue  # 老 + a character that is no surname: a kinship or role word (老妈, 老爸寄), not 老王
             f_n = lex.get(text[s:e], (0, True))
@@ -568,8 +558,7 @@ def _repair(text: str, out: list) -> list:
             if text[s] == "那" and text[s + 1] in _THAT_NEXT:
                 continue  # the demonstrative (那小子, 那家店), not the surname 那 (那日苏)
         if (
-            REPAIR7
-            and e - s == 3
+            e - s == 3
             and text[s : s + 2] in sur2
             and e < len(text)
             and text[e] not in _STOP
@@ -581,33 +570,28 @@ def _repair(text: str, out: list) -> list:
             e += 1
         w = text[s:e]
         if (
-            REPAIR7
-            and 2 <= len(w) <= 3
+            2 <= len(w) <= 3
             and w[0] in sur1
             and (w[1:] in _TITLE_ONLY or w[1:] + text[e : e + 1] in _TITLE_ONLY)
         ):
             continue  # a surname and a title alone (缪老师, 王师傅) is a form of address, not a name
-        if REPAIR7 and all(ch in _AMOUNT for ch in w[1:]) and any(ch in "拾佰仟元圆角整" for ch in w):
+        if all(ch in _AMOUNT for ch in w[1:]) and any(ch in "拾佰仟元圆角整" for ch in w):
             continue  # an amount in capital numerals (伍仟元), not 伍 + a given name
         if (
             len(w) == 3
-            and (
-                w[-1] in _THING_END7 or (w[-1] == "林" and w[:2] in lex)  # 胡杨林, but 季羡林
-                if REPAIR7
-                else w[-1] in _THING_END
-            )
+            and (w[-1] in _THING_END7 or (w[-1] == "林" and w[:2] in lex))  # 胡杨林, but 季羡林
             and w in lex
             and w[1:] not in lex
             and "F" not in famous.get(w, "")
         ):
             continue
         fixed.append((s, e, t, c, r))
-    if REPAIR6:  # two transliterations side by side are one name the model cut (伊丽莎|白泰勒, 叶卡捷|琳娜)
-        for j in range(len(fixed) - 1, 0, -1):
-            a, b = fixed[j - 1], fixed[j]
-            w = text[a[0] : b[1]]
-            if a[1] == b[0] and sum(ch in _TRANSLIT for ch in w) >= 0.6 * len(w):  # the table misses 叶, 捷
-                fixed[j - 1 : j + 1] = [(a[0], b[1], a[2], max(a[3], b[3]), a[4])]
+    # two transliterations side by side are one name the model cut (伊丽莎|白泰勒, 叶卡捷|琳娜)
+    for j in range(len(fixed) - 1, 0, -1):
+        a, b = fixed[j - 1], fixed[j]
+        w = text[a[0] : b[1]]
+        if a[1] == b[0] and sum(ch in _TRANSLIT for ch in w) >= 0.6 * len(w):  # the table misses 叶, 捷
+            fixed[j - 1 : j + 1] = [(a[0], b[1], a[2], max(a[3], b[3]), a[4])]
     for d in [m.start() for m in re.finditer("·", text)]:  # a dotted transliteration is one name
         hit = [
             f
@@ -616,22 +600,20 @@ def _repair(text: str, out: list) -> list:
             and d - 1 <= f[1]
             and f[1] - f[0] >= 1
             and (  # not a name after the dotted one (詹姆斯·李和汤慧): only what runs on from the dot
-                not REPAIR7
-                or f[0] <= d + 1
+                f[0] <= d + 1
                 or not any(ch in "和与及跟同或、，,；; " for ch in text[d + 1 : f[0]])
             )
         ]
         if not hit:
             continue
         lo = d
-        walk = _TRANSLIT_WALK if REPAIR7 else _TRANSLIT
-        while lo > 0 and text[lo - 1] in walk and d - lo < 6:
+        while lo > 0 and text[lo - 1] in _TRANSLIT_WALK and d - lo < 6:
             lo -= 1
         lo, hi = min([lo] + [f[0] for f in hit]), max([d + 2] + [f[1] for f in hit])
-        if REPAIR8C:  # a role word before the transliteration (驯兽师|凯文·奥康纳, 陶艺家|克莱尔·杜邦)
-            cut = max((p for p in range(lo, d - 1) if text[p] in _ROLE_END), default=None)
-            if cut is not None:
-                lo = cut + 1
+        # a role word before the transliteration (驯兽师|凯文·奥康纳, 陶艺家|克莱尔·杜邦)
+        cut = max((p for p in range(lo, d - 1) if text[p] in _ROLE_END), default=None)
+        if cut is not None:
+            lo = cut + 1
         for k in range(d + 2, hi - 1):  # less a dictionary word the model ran into (凯文·李|明天)
             if lex.get(text[k:hi], (0, False))[0] >= 3:
                 hi = k
@@ -645,7 +627,6 @@ def _repair(text: str, out: list) -> list:
 # Round 8c: word classes the model takes for names on a new author's text (heldout9). Each list is a class,
 # not a sentence: what such a word looks like to the model (a surname or given-name character first) and why
 # it is no name.
-REPAIR8C = True
 # kinship and forms of address: an order or size word with a kinship character (三舅, 二姨, 小姨, 舅公) or a
 # surname with one (熊哥, 陆叔, 卓姐, 张妈妈, 祝姑妈) addresses someone; it is not the name itself
 _KIN = set("舅姨姑叔伯婶嫂姐哥妈爸爷奶姥")
@@ -813,10 +794,10 @@ def _list_items(text: str, out: list) -> list:
 
     def uncommon(w: str) -> bool:
         """Not an ordinary word (明天, 大家): unknown to the lexicon, a name there, or rare; in a list of
-        names (REPAIR8) also a word of middling frequency that starts with a surname (江河、高山 after 蓝海、白霜:
+        names also a word of middling frequency that starts with a surname (江河、高山 after 蓝海、白霜:
         given names that are words; not the most frequent words, 明天, 高原)."""
         f = lex.get(w, (0, True))
-        return f[1] or f[0] < 3 or (REPAIR8 and f[0] < 4 and (w[0] in sur1 or w[:2] in sur2))
+        return f[1] or f[0] < 3 or (f[0] < 4 and (w[0] in sur1 or w[:2] in sur2))
 
     def item(j: int, k: int) -> tuple:
         return (j, k, "person_name", 0.55, "name model; in a list of names")
@@ -836,7 +817,7 @@ def _list_items(text: str, out: list) -> list:
         if b0 != a1 + 1 or text[a1] not in _LIST_SEP or b1 >= len(text) or text[b1] != text[a1]:
             continue
         sep, j = text[a1], b1 + 1
-        if REPAIR8 and sep == " ":  # items before the first two names (第一期 冷静 暴风 米雪 鞠文娟)
+        if sep == " ":  # items before the first two names (第一期 冷静 暴风 米雪 鞠文娟)
             k = _a0 - 1
             while k > 0 and text[k] == sep and not any(g0 <= k - 1 < g1 for g0, g1 in spans):
                 i = k
@@ -862,7 +843,7 @@ def _list_items(text: str, out: list) -> list:
                         len(w) == k - j
                         and _list_word(w, sur1)
                         and uncommon(w)
-                        and (_LIST_END.match(text, k) or (REPAIR8 and k == len(text)))
+                        and (_LIST_END.match(text, k) or k == len(text))
                         and (k == j + 2 or w[0] in sur1 or w[:2] in sur2)
                         and not any(g0 < k and j < g1 for g0, g1 in spans)
                     ):
@@ -877,7 +858,7 @@ def _list_items(text: str, out: list) -> list:
                     2 <= len(w) <= 3
                     and (
                         (k < len(text) and text[k] == sep)
-                        or (REPAIR8 and (k == len(text) or text[k] == "\n"))  # the list ends the line
+                        or k == len(text) or text[k] == "\n"  # the list ends the line
                     )
                     and not any(c in _STOP for c in w)
                     and uncommon(w)
@@ -887,7 +868,7 @@ def _list_items(text: str, out: list) -> list:
             if got is None:
                 break
             add.append(item(j, got))
-            if not REPAIR8 or got >= len(text) or text[got] != sep:
+            if got >= len(text) or text[got] != sep:
                 break
             j = got + 1  # the next item of the same list (江河、高山)
     return add
@@ -942,19 +923,19 @@ def find(
         )
         for s, e, c in tagged
         if not any(ch.isascii() for ch in text[s:e])
-    ]  # Latin names: the rules' patterns, and (REPAIR7) the model's when they look like a name (Amy, Tony)
-    if REPAIR7:  # the rules' Latin patterns first (David Chen), the model's Latin spans elsewhere
-        latin_rules = [(f[0], f[1]) for f in rules if f[3] >= 0.5 and text[f[0]].isascii()]
-        out += [
-            (s, e, "person_name", _rescale(c), "name model (Latin letters)")
-            for s, e, c in tagged
-            if text[s].isascii()
-            and not any(s < b and a < e for a, b in latin_rules)
-            and _LATIN_NAME.fullmatch(text, s, e)
-            and _latin_alone(text, s, e)
-        ]
-        out.sort()
-    if REPAIR and out:
+    ]  # Latin names: the rules' patterns, and the model's when they look like a name (Amy, Tony)
+    # the rules' Latin patterns first (David Chen), the model's Latin spans elsewhere
+    latin_rules = [(f[0], f[1]) for f in rules if f[3] >= 0.5 and text[f[0]].isascii()]
+    out += [
+        (s, e, "person_name", _rescale(c), "name model (Latin letters)")
+        for s, e, c in tagged
+        if text[s].isascii()
+        and not any(s < b and a < e for a, b in latin_rules)
+        and _LATIN_NAME.fullmatch(text, s, e)
+        and _latin_alone(text, s, e)
+    ]
+    out.sort()
+    if out:
         out = _repair(text, out)
     # a span one character short of a well-known name is that name (马伊 -> 马伊琍); the alternation of every
     # well-known name is the slowest regex here, so it runs only when a set look-up says a snap is possible
@@ -978,9 +959,9 @@ def find(
         out = [f for f in out if all(f[1] <= a or b <= f[0] for a, b in addr)]
     for f in rules:
         if f[3] >= 0.5 and text[f[0]].isascii() and all(f[1] <= g[0] or g[1] <= f[0] for g in out):
-            m = _LATIN_THIRD.match(text, f[1]) if REPAIR else None
+            m = _LATIN_THIRD.match(text, f[1])
             out.append((f[0], m.end(), *f[2:]) if m else f)  # Chan Tai Man, Nguyen Van An: three parts
-    if REPAIR7 and len(out) >= 2:
+    if len(out) >= 2:
         out += _list_items(text, out)
     kept: list = []
     for f in sorted(out, key=lambda f: -f[3]):  # non-overlapping, the surer first
