@@ -51,14 +51,14 @@ def test_held_out_set_is_separate_from_development():
     dev = realeval.load("dev")
     assert realeval.HELDOUT.name == "heldout10.txt"
     # heldout10: the writer sets the floors just under its real counts, so a lost or truncated line fails
-    assert len(held) >= 600 and len(dev) >= 3680  # dev holds heldout9 too
+    assert len(held) >= 790 and len(dev) >= 3680  # dev holds heldout9 too
     per_register = Counter(it["register"] for it in held)
-    assert set(per_register) == {"news", "chat", "forum", "form"} and min(per_register.values()) >= 180
+    assert set(per_register) == {"news", "chat", "forum", "form"} and min(per_register.values()) >= 190
     spans = Counter(g["type"] for it in held for g in it["labels"])
     assert (
-        spans["person_name"] >= 465 and spans["address"] >= 275 and set(spans) == {"person_name", "address"}
+        spans["person_name"] >= 585 and spans["address"] >= 285 and set(spans) == {"person_name", "address"}
     )
-    assert sum(1 for it in held if not it["labels"]) >= 220  # hard negatives
+    assert sum(1 for it in held if not it["labels"]) >= 212  # hard negatives
     # earlier held-out sets were scored and read: they are development material now
     for earlier in ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9"):
         assert {it["text"] for it in realeval.load(earlier)} <= {it["text"] for it in dev}
