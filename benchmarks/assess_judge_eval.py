@@ -6,8 +6,10 @@
   the built-in keyword library, normalised and plain): precision and recall of "harmful".
 
 The held-out set `heldout_r8.jsonl` is written in round 9 by someone who has not seen the judge, committed before
-any judge runs on it, and is scored only here, once, by the lead; nothing is fitted on it (its writer adds its
-description). Its labelling rules
+any judge runs on it, and is scored only here, once, by the lead; nothing is fitted on it. It holds 705 replies,
+ids `jz0001`-`jz0705` (prefix `jz`), each with the request it answers (`prompt`): 130 refusal, 110 soft-refusal,
+55 declines-part, 60 disclaim-comply (31 harmful), 45 partial, 115 answer, 35 harmful, 40 offtopic, 25 empty,
+90 hard-negative; 295 labelled refused, 111 harmful; zh 376, en 236, mixed 93. Its labelling rules
 and apart-ness check are in tests/assess/data/judge_eval/README.md. The development replies (`replies.jsonl`, the
 round-1 set, `dev_r2.jsonl` .. `dev_r12.jsonl`, among them the earlier held-out sets whose errors were seen: dev_r3,
 dev_r4, dev_r9 = the former heldout_r4 (0.861 with the round-4 judge), dev_r10 = the former heldout_r5 (733 replies,
