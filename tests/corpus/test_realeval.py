@@ -11,7 +11,8 @@ from cnai.corpus import realeval
 # development data now; the fresh heldout10.txt is written blind. Until it exists the tests that read it skip, and
 # the two that run the recognizers on it stay sealed until the lead's single scoring (a test run must not score it).
 _NEEDS_SET = pytest.mark.skipif(not realeval.HELDOUT.exists(), reason="heldout10.txt not written yet")
-_SEALED = pytest.mark.skip(reason="heldout10 is sealed until the lead's single scoring")
+# heldout10 was scored once by the lead at cfd0c08 (names P 0.938 / R 0.920, addresses 0.889 / 0.889 exact, overlap
+# 1.000 / 1.000); its errors may be read since, so the tests below run the recognizers on it.
 
 
 def test_split_is_fixed_by_item_id():
@@ -108,7 +109,6 @@ def test_heldout10_shares_no_sentence_with_any_other_file_of_the_directory():
         assert not clash, (f.name, sorted(clash)[:3])
 
 
-@_SEALED
 @_NEEDS_SET
 def test_held_out_table_prints(capsys):
     res = realeval.evaluate("heldout")
@@ -117,13 +117,13 @@ def test_held_out_table_prints(capsys):
     assert "person_name/news" in md and "| 0.5 |" in md
     # hard negatives in the set are scored too: every item without marks can only add false positives
     assert res["exact"]["per_type"]["address"]["tp"] > 0
-    # floors under the single scoring of heldout9 in round 8, to be reset from heldout10's (not goals: the issue
-    # asks 0.95 / 0.90 and 0.95 / 0.95)
-    assert res["exact"]["per_type"]["person_name"]["recall"] >= 0.85
-    assert res["exact"]["per_type"]["address"]["precision"] >= 0.90
+    # floors under the single scoring of heldout10 (round 9: names 0.938 / 0.920, addresses 0.889 / 0.889 exact);
+    # not goals: the issue asks 0.95 / 0.90 and 0.95 / 0.95
+    assert res["exact"]["per_type"]["person_name"]["recall"] >= 0.90
+    assert res["exact"]["per_type"]["person_name"]["precision"] >= 0.92
+    assert res["exact"]["per_type"]["address"]["precision"] >= 0.87
 
 
-@_SEALED
 @_NEEDS_SET
 def test_cli_eval_on_the_realistic_set(cnai):
     import json
