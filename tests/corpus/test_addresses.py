@@ -975,3 +975,18 @@ def test_odd_input_does_not_crash():
         "上海市" + " \n" * 500 + "徐汇区",
     ):
         assert isinstance(addresses.find(text), list)
+
+
+# ---------------------------------------------------------------- round 9 (heldout10's misses, development data)
+@pytest.mark.parametrize(
+    "text, span",
+    [
+        ("快递寄到柳州市城中区滨河人家27幢205，谢谢", "柳州市城中区滨河人家27幢205"),
+        ("新家在芜湖市鸠江区书香苑3栋201，周末来玩", "芜湖市鸠江区书香苑3栋201"),
+        ("天水市秦州区梧桐里8幢2单元105室", "天水市秦州区梧桐里8幢2单元105室"),
+    ],
+)
+def test_an_estate_and_its_building_right_after_the_district(text, span):
+    # an estate named with no estate word (滨河人家, 梧桐里) and its numbered building directly after the district:
+    # before round 9 the address stopped at the district
+    assert [text[a[0]:a[1]] for a in addresses.find(text)] == [span]

@@ -843,7 +843,7 @@ def _chain(text: str, i: int):
             rm = _SPLIT_ROAD.match(text, k)
             if rm and not _generic_road(rm.group()[-2:]):
                 got = ("road", rm.end())
-        if got is None and last in ("number", "road", "town", "area"):
+        if got is None and last in ("number", "road", "town", "area", "district"):
             bm = _NAMED_BUILDING.match(text, k)
             if bm:
                 got = ("building", bm.end())
