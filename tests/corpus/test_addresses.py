@@ -990,3 +990,19 @@ def test_an_estate_and_its_building_right_after_the_district(text, span):
     # an estate named with no estate word (滨河人家, 梧桐里) and its numbered building directly after the district:
     # before round 9 the address stopped at the district
     assert [text[a[0]:a[1]] for a in addresses.find(text)] == [span]
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("寄到大理 宾川县 人民中路56号", ["大理 宾川县 人民中路56号"]),
+        ("收货：黔东南凯里市青年路30号", ["黔东南凯里市青年路30号"]),
+        ("湘西 吉首市 人民路3号三楼", ["湘西 吉首市 人民路3号三楼"]),
+        ("去大理旅游，住了三天", []),  # the place name alone, no lower level: no address
+        ("延边大学的食堂不错", []),
+    ],
+)
+def test_an_autonomous_prefecture_by_its_place_name_alone(text, found):
+    # 大理 for 大理白族自治州, 黔东南 for 黔东南苗族侗族自治州: like every short name it starts an address only when a
+    # lower level follows
+    assert [text[a[0]:a[1]] for a in addresses.find(text)] == found

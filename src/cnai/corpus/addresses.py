@@ -424,6 +424,11 @@ def _shorts() -> dict[str, str]:
                 short = name[:cut] + suf[-1] if cut >= 2 else ""
                 if short and short not in divisions() and short not in out:
                     out[short] = level
+                # round 9: the prefecture's place name alone, as forms and people write it (大理 宾川县, 黔东南
+                # 凯里市); a county's bare name stays out (a county needs its suffix)
+                bare = name[:cut] if cut >= 2 and suf == "自治州" else ""
+                if bare and bare not in divisions() and bare not in out:
+                    out[bare] = level
     for short, full in (
         ("博州", "博尔塔拉蒙古自治州"),
         ("巴州", "巴音郭楞蒙古自治州"),
