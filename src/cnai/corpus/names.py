@@ -451,8 +451,8 @@ _GLUE_NICK = set("刚挺说也都就又还才在把被给跟让和的是要会�
 # a three-character span that is a dictionary word ending like a place or a thing (岳麓山, 钱塘江, 陆家嘴,
 # 林业局, 黄金周, 温和派) is that word, unless it is a well-known person or its last two characters are a
 # word themselves, as given names often are (潘长江, 钟南山, 林海峰)
-_THING_END = set("山江河湖海林嘴局周派卡树藤松岭峰洲岛湾港桥寺庙塔楼园馆店厂所站院会节杯赛队")
-_THING_END7 = (_THING_END - {"林"}) | {"洞"}  # 林: see _repair (季羡林 is a name, 胡杨林 a wood); 洪崖洞
+# 林 is left out (see _repair: 季羡林 is a name, 胡杨林 a wood); 洞 as in 洪崖洞
+_THING_END = set("山江河湖海嘴局周派卡树藤松岭峰洲岛湾港桥寺庙塔楼园馆店厂所站院会节杯赛队洞")
 # capital numerals of amounts in receipts and IOUs (伍仟元整, 陆佰元): 伍/陆 are surnames, the rest is money
 _AMOUNT = set("壹贰叁肆伍陆柒捌玖拾佰仟万亿元圆角整零")
 
@@ -470,8 +470,7 @@ _LEAD_ROLE = frozenset(
 _THAT_NEXT = set("个些边里位天时样么家小种次年儿会")
 # characters that start the next word after a name (顾倩调往, 邰明自12月, 兰芳家的猫, 志强哥, 阿米尔·汗第一场):
 # trimmed when what is left is still a name (surname + one or two characters, or a given name)
-_GLUE_SOFT = set("调自第家哥姐叔姨嫂")
-_GLUE_SOFT7 = set("寄")  # round 7: 丹丹寄到 ...
+_GLUE_SOFT = set("调自第家哥姐叔姨嫂寄")  # 寄: 丹丹寄到 ...
 _TITLE_ONLY = frozenset("老师 师傅 医生 大夫 经理 主任 教授 律师 阿姨 叔叔 大爷 大妈 同学 老板".split())
 _KIN_AFTER = frozenset("叔叔 哥哥 姐姐 大哥 大姐 阿姨".split())
 # what ends a list of names (郦晓晨、鞠海波、佘志刚四人被授予 ...): a count of people, 等, or a break
@@ -517,7 +516,7 @@ def _repair(text: str, out: list) -> list:
         if e - s >= 3:
             s = _trim_lead(text, s, e, sur1, sur2)
             w = text[s:e]
-            if (w[-1] in _GLUE_SOFT or w[-1] in _GLUE_SOFT7) and (
+            if w[-1] in _GLUE_SOFT and (
                 ("·" in w and w[-2] != "·")
                 or (len(w) in (3, 4) and w[0] in sur1 and w[:2] not in sur2)
                 or (len(w) in (4, 5) and w[:2] in sur2)
@@ -579,7 +578,7 @@ def _repair(text: str, out: list) -> list:
             continue  # an amount in capital numerals (伍仟元), not 伍 + a given name
         if (
             len(w) == 3
-            and (w[-1] in _THING_END7 or (w[-1] == "林" and w[:2] in lex))  # 胡杨林, but 季羡林
+            and (w[-1] in _THING_END or (w[-1] == "林" and w[:2] in lex))  # 胡杨林, but 季羡林
             and w in lex
             and w[1:] not in lex
             and "F" not in famous.get(w, "")
