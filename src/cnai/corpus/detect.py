@@ -186,9 +186,7 @@ class Detector:
 
     # ------------------------------------------------------------------ tokens
     def _scan_house_numbers(self, text: str, out: list[Finding]) -> None:
-        k = text.find("号")
-        if k == 0:  # a 号 opening the text has no number before it; the ones after it still count
-            k = text.find("号", 1)
+        k = text.find("号", 1)  # from 1: a 号 opening the text has no number before it (and ended the walk)
         while k > 0:
             e = k
             s = k
@@ -223,9 +221,7 @@ class Detector:
         """Addresses without a house number: ...市/州/盟/县 X 区/县 Y 路/街/大道/巷/胡同 (each part 1-10 CJK
         characters, no function words), widened back to a province or place name."""
         for marker in ("区", "县"):
-            k = text.find(marker)
-            if k == 0:  # a 区/县 opening the text has no city before it; the ones after it still count
-                k = text.find(marker, 1)
+            k = text.find(marker, 1)  # from 1: one opening the text has no city before it (and ended the walk)
             while k > 0:
                 m = _ADMIN_ADDR.match(text, k + 1)
                 if m:
