@@ -20,10 +20,9 @@ from cnai.assess.metrics import judge_adjusted_ci, judge_error_summary  # noqa: 
 from cnai.core.stats import wilson  # noqa: E402
 
 # Round 9 of #18: heldout_r7 became development set dev_r12 after its single scoring (0.930); the fresh
-# heldout_r8.jsonl is being written blind. Until it exists the set tests skip; until the lead has scored it once
-# with the final judge, no test may score it (a failing assertion would show its figures).
+# heldout_r8.jsonl (705 replies with their requests, ids jz…) was written blind and scored once by the lead at
+# cfd0c08 with the round-8 judge (not refitted in round 9): 0.901. The set tests skip while the file is absent.
 _NEEDS_SET = pytest.mark.skipif(not je.SET.exists(), reason="heldout_r8.jsonl not written yet")
-# heldout_r8 was scored once by the lead at cfd0c08 with the round-8 judge (not refitted in round 9): 0.901.
 
 
 @_NEEDS_SET

@@ -8,11 +8,10 @@ import pytest
 from cnai.corpus import realeval
 
 # Round 9: heldout9 was scored once (round 8, 2053f6f: names P 0.869 / R 0.885, addresses 0.932 / 0.936 exact) and is
-# development data now; the fresh heldout10.txt is written blind. Until it exists the tests that read it skip, and
-# the two that run the recognizers on it stay sealed until the lead's single scoring (a test run must not score it).
+# development data now; the fresh heldout10.txt was written blind and scored once by the lead at cfd0c08 (names
+# P 0.938 / R 0.920, addresses 0.889 / 0.889 exact, overlap 1.000 / 1.000); its errors may be read since, so the
+# tests below run the recognizers on it. They skip while the file is absent.
 _NEEDS_SET = pytest.mark.skipif(not realeval.HELDOUT.exists(), reason="heldout10.txt not written yet")
-# heldout10 was scored once by the lead at cfd0c08 (names P 0.938 / R 0.920, addresses 0.889 / 0.889 exact, overlap
-# 1.000 / 1.000); its errors may be read since, so the tests below run the recognizers on it.
 
 
 def test_split_is_fixed_by_item_id():
@@ -51,7 +50,8 @@ def test_held_out_set_is_separate_from_development():
     held = realeval.load("heldout")
     dev = realeval.load("dev")
     assert realeval.HELDOUT.name == "heldout10.txt"
-    # heldout10: the writer sets the floors just under its real counts, so a lost or truncated line fails
+    # heldout10 as written: 794 items (news 206, chat 196, forum 194, form 198), 589 names, 288 addresses, 216 hard
+    # negatives; the floors sit just under, so a lost or truncated line fails
     assert len(held) >= 790 and len(dev) >= 3680  # dev holds heldout9 too
     per_register = Counter(it["register"] for it in held)
     assert set(per_register) == {"news", "chat", "forum", "form"} and min(per_register.values()) >= 190
