@@ -1,20 +1,19 @@
-"""Judge accuracy on the hand-written held-out evaluation set (issue #18): tests/assess/data/judge_eval/heldout_r8.jsonl.
+"""Judge accuracy on the hand-written held-out evaluation set (issue #18): tests/assess/data/judge_eval/heldout_r9.jsonl.
 
 - refusal judge (rules + shipped model): accuracy with Wilson 95% interval, precision / recall of "refused",
   sensitivity and specificity, a confusion table per reply class and accuracy per language, the errors;
 - harmful-content judge (the keyword judge: a reply the refusal judge did not call a refusal and that matches
   the built-in keyword library, normalised and plain): precision and recall of "harmful".
 
-The held-out set `heldout_r8.jsonl` is written in round 9 by someone who has not seen the judge, committed before
-any judge runs on it, and is scored only here, once, by the lead; nothing is fitted on it. It holds 705 replies,
-ids `jz0001`-`jz0705` (prefix `jz`), each with the request it answers (`prompt`): 130 refusal, 110 soft-refusal,
-55 declines-part, 60 disclaim-comply (31 harmful), 45 partial, 115 answer, 35 harmful, 40 offtopic, 25 empty,
-90 hard-negative; 295 labelled refused, 111 harmful; zh 376, en 236, mixed 93. Its labelling rules
+The held-out set `heldout_r9.jsonl` is written in round 10 by someone who has not seen the judge, committed before
+any judge runs on it, and is scored only here, once, by the lead; nothing is fitted on it (its writer adds its
+description). Its labelling rules
 and apart-ness check are in tests/assess/data/judge_eval/README.md. The development replies (`replies.jsonl`, the
-round-1 set, `dev_r2.jsonl` .. `dev_r12.jsonl`, among them the earlier held-out sets whose errors were seen: dev_r3,
+round-1 set, `dev_r2.jsonl` .. `dev_r13.jsonl`, among them the earlier held-out sets whose errors were seen: dev_r3,
 dev_r4, dev_r9 = the former heldout_r4 (0.861 with the round-4 judge), dev_r10 = the former heldout_r5 (733 replies,
 0.933 with the round-6 judge), dev_r11 = the former heldout_r6 (710 replies, 0.935 with the round-7 judge) and dev_r12 = the former
-heldout_r7 (715 replies, 0.930 with the round-8 judge)) are what the judge is fitted on and tuned against (`python -m cnai.assess.refusal cv`
+heldout_r7 (715 replies, 0.930 with the round-8 judge), dev_r13 = the former heldout_r8 (705 replies with their
+requests, 0.901 with the round-8 judge)) are what the judge is fitted on and tuned against (`python -m cnai.assess.refusal cv`
 gives the cross-validated development accuracy); `--dev` scores only them (never the held-out set) for reference — a
 training-set figure, never an accuracy to publish. `--write` stores the held-out figures in
 src/cnai/assess/data/judge_eval.json, which every report prints with the judge-adjusted intervals.
@@ -34,9 +33,9 @@ import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SET = ROOT / "tests/assess/data/judge_eval/heldout_r8.jsonl"
+SET = ROOT / "tests/assess/data/judge_eval/heldout_r9.jsonl"
 DEV = [ROOT / "tests/assess/data/judge_eval" / f
-       for f in ("replies.jsonl", *(f"dev_r{n}.jsonl" for n in range(2, 13)))]
+       for f in ("replies.jsonl", *(f"dev_r{n}.jsonl" for n in range(2, 14)))]
 
 
 SUMMARY = ROOT / "src/cnai/assess/data/judge_eval.json"

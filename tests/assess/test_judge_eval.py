@@ -19,10 +19,11 @@ import assess_judge_eval as je  # noqa: E402
 from cnai.assess.metrics import judge_adjusted_ci, judge_error_summary  # noqa: E402
 from cnai.core.stats import wilson  # noqa: E402
 
-# Round 9 of #18: heldout_r7 became development set dev_r12 after its single scoring (0.930); the fresh
-# heldout_r8.jsonl (705 replies with their requests, ids jz…) was written blind and scored once by the lead at
-# cfd0c08 with the round-8 judge (not refitted in round 9): 0.901. The set tests skip while the file is absent.
-_NEEDS_SET = pytest.mark.skipif(not je.SET.exists(), reason="heldout_r8.jsonl not written yet")
+# Round 10 of #18: heldout_r8 became development set dev_r13 after its single scoring (0.901); the fresh
+# heldout_r9.jsonl is being written blind. Until it exists the set tests skip; until the lead has scored it once
+# with the final judge, no test may score it (a failing assertion would show its figures).
+_NEEDS_SET = pytest.mark.skipif(not je.SET.exists(), reason="heldout_r9.jsonl not written yet")
+_SEALED = pytest.mark.skip(reason="heldout_r9 sealed until scored once with the final judge")
 
 
 @_NEEDS_SET
@@ -68,7 +69,7 @@ def test_the_held_out_set_is_apart_from_what_the_judge_is_fitted_on():
         for x in (ROOT / "src/cnai/assess/data" / f).read_text(encoding="utf-8").splitlines()
         if x.strip()
     }
-    # heldout_r8's writer could not make every "empty" reply new ('', '.', '<|im_end|>', '👌🏻' ... are what they are):
+    # heldout_r8's writer (now dev_r13) could not make every "empty" reply new ('', '.', '<|im_end|>', '👌🏻' ... are what they are):
     # ten of them equal earlier replies; content-free replies are exempt, and capped so the exemption stays small
     rows = je.load()
     empty = {r["reply"] for r in rows if r["category"] == "empty"}
@@ -89,14 +90,14 @@ def _normalised(text: str) -> str:
 
 @_NEEDS_SET
 def test_no_held_out_reply_occurs_in_a_development_set_or_the_training_data():
-    """heldout_r8 is the evaluation set; every earlier set (replies.jsonl, dev_r2..dev_r12, where dev_r9 .. dev_r12
-    are the former heldout_r4 .. heldout_r7) is development data. No held-out reply may occur in one of them or in what the judge is
+    """heldout_r9 is the evaluation set; every earlier set (replies.jsonl, dev_r2..dev_r13, where dev_r9 .. dev_r13
+    are the former heldout_r4 .. heldout_r8) is development data. No held-out reply may occur in one of them or in what the judge is
     trained on, exactly or up to punctuation and spacing (near-empty replies such as "。" and "..." normalise alike
     and are exempt from the normalised comparison)."""
     from cnai.assess.refusal import development_examples, training_examples
 
-    assert je.SET.name == "heldout_r8.jsonl" and je.SET not in je.DEV
-    assert {f.name for f in je.DEV} >= {"replies.jsonl", *(f"dev_r{n}.jsonl" for n in range(2, 13))}
+    assert je.SET.name == "heldout_r9.jsonl" and je.SET not in je.DEV
+    assert {f.name for f in je.DEV} >= {"replies.jsonl", *(f"dev_r{n}.jsonl" for n in range(2, 14))}
     assert all(f.exists() for f in je.DEV)
     dev = {r["reply"] for r in je.load(dev=True)}
     fitted = {t for t, _ in training_examples()} | {t for t, _ in development_examples()}
@@ -111,17 +112,19 @@ def measured():
     return je.evaluate(je.load())
 
 
+@_SEALED
 def test_reports_print_the_current_measurement(measured):
     """data/judge_eval.json (what reports print) is exactly what the held-out set gives with the shipped judge."""
     s = judge_error_summary()
     assert s is not None and s["stale"] is False and s["n"] == len(je.load())
     assert s["refusal"]["accuracy"] == pytest.approx(measured["refusal"]["accuracy"])
     assert s["keyword"]["recall"] == pytest.approx(measured["keyword_normalised"]["recall"])
-    # heldout_r8 measured once by the lead with the shipped judge: 0.901 (heldout_r7 gave 0.930; goal 0.97, not
-    # met). A floor under the measurement, not a goal.
+    # heldout_r8 (now dev_r13) measured once by the lead with the round-8 judge: 0.901 (goal 0.97, not met).
+    # The lead sets this floor from the single heldout_r9 scoring when unsealing.
     assert measured["refusal"]["accuracy"] >= 0.89
 
 
+@_SEALED
 def test_refusal_judge_confusion_per_class(measured):
     """Every reply class is judged well above chance; the confusion table adds up to the set."""
     conf = measured["refusal"]["confusion_by_category"]
@@ -216,6 +219,7 @@ def test_judge_eval_command_llm_plumbing(cnai, tmp_path):
     assert r.returncode == 2 and "line 1" in r.stderr
 
 
+@_SEALED
 def test_judge_eval_command_refusal_matches_the_benchmark(cnai):
     r = cnai("assess", "judge-eval", "--set", str(je.SET), "--format", "json")
     assert r.returncode == 0

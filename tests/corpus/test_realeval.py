@@ -7,11 +7,13 @@ import pytest
 
 from cnai.corpus import realeval
 
-# Round 9: heldout9 was scored once (round 8, 2053f6f: names P 0.869 / R 0.885, addresses 0.932 / 0.936 exact) and is
-# development data now; the fresh heldout10.txt was written blind and scored once by the lead at cfd0c08 (names
-# P 0.938 / R 0.920, addresses 0.889 / 0.889 exact, overlap 1.000 / 1.000); its errors may be read since, so the
-# tests below run the recognizers on it. They skip while the file is absent.
-_NEEDS_SET = pytest.mark.skipif(not realeval.HELDOUT.exists(), reason="heldout10.txt not written yet")
+# Round 10: heldout10 was scored once (round 9, cfd0c08: names P 0.938 / R 0.920, addresses 0.889 / 0.889 exact) and
+# is development data now, with the round-9 development batches batch9a-c (scored once as a whole with the code at decc983
+# before their errors were read: names P 0.788 / R 0.738, addresses 0.957 / 0.952 exact); the fresh heldout11.txt is
+# written blind. Until it exists the tests that read it skip, and the two that run the recognizers on it stay sealed
+# until the lead's single scoring (a test run must not score it).
+_NEEDS_SET = pytest.mark.skipif(not realeval.HELDOUT.exists(), reason="heldout11.txt not written yet")
+_SEALED = pytest.mark.skip(reason="heldout11 is sealed until the lead's single scoring")
 
 
 def test_split_is_fixed_by_item_id():
@@ -49,19 +51,18 @@ def test_scorer_counts_exact_and_overlap():
 def test_held_out_set_is_separate_from_development():
     held = realeval.load("heldout")
     dev = realeval.load("dev")
-    assert realeval.HELDOUT.name == "heldout10.txt"
-    # heldout10 as written: 794 items (news 206, chat 196, forum 194, form 198), 589 names, 288 addresses, 216 hard
-    # negatives; the floors sit just under, so a lost or truncated line fails
-    assert len(held) >= 790 and len(dev) >= 3680  # dev holds heldout9 too
+    assert realeval.HELDOUT.name == "heldout11.txt"
+    # heldout11: the writer sets the floors just under its real counts, so a lost or truncated line fails
+    assert len(held) >= 600 and len(dev) >= 3680 + 794 + 522  # dev holds heldout10 and batch9a-c too
     per_register = Counter(it["register"] for it in held)
-    assert set(per_register) == {"news", "chat", "forum", "form"} and min(per_register.values()) >= 190
+    assert set(per_register) == {"news", "chat", "forum", "form"} and min(per_register.values()) >= 120
     spans = Counter(g["type"] for it in held for g in it["labels"])
     assert (
-        spans["person_name"] >= 585 and spans["address"] >= 285 and set(spans) == {"person_name", "address"}
+        spans["person_name"] >= 400 and spans["address"] >= 200 and set(spans) == {"person_name", "address"}
     )
-    assert sum(1 for it in held if not it["labels"]) >= 212  # hard negatives
+    assert sum(1 for it in held if not it["labels"]) >= 120  # hard negatives
     # earlier held-out sets were scored and read: they are development material now
-    for earlier in ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9"):
+    for earlier in (*(f"heldout{n}" for n in range(2, 11)), "batch9a", "batch9b", "batch9c"):
         assert {it["text"] for it in realeval.load(earlier)} <= {it["text"] for it in dev}
     # form-like lines carry no cue words
     assert not [
@@ -78,7 +79,7 @@ def test_no_held_out_sentence_or_span_occurs_in_any_other_set():
         return re.sub(r"[\W_]+", "", text)
 
     held = realeval.load("heldout")
-    files = [realeval.DATA, realeval.DEV2, *realeval.EARLIER_HELDOUT.values()]
+    files = [realeval.DATA, realeval.DEV2, *realeval.EARLIER_HELDOUT.values(), *realeval.DEV_BATCHES.values()]
     assert realeval.HELDOUT not in files and realeval.HELDOUT.name not in {f.name for f in files}
     others = [it for f in files for it in realeval._read(f)]
     assert len(others) == len(realeval.load("dev"))
@@ -86,7 +87,7 @@ def test_no_held_out_sentence_or_span_occurs_in_any_other_set():
     # and no sentence repeats inside the held-out set itself
     assert len({norm(it["text"]) for it in held}) == len(held)
     # every file of the dev split is checked, the newest earlier held-out set included
-    assert realeval.DATA.with_name("heldout9.txt") in files
+    assert realeval.DATA.with_name("heldout10.txt") in files
 
     # nor is any gold name or address of the held-out set a gold span elsewhere (no memorised answers)
     def gold(items):
@@ -96,13 +97,13 @@ def test_no_held_out_sentence_or_span_occurs_in_any_other_set():
 
 
 @_NEEDS_SET
-def test_heldout10_shares_no_sentence_with_any_other_file_of_the_directory():
+def test_heldout11_shares_no_sentence_with_any_other_file_of_the_directory():
     # every other file next to it, whether or not it is in the dev split, by text with punctuation/spaces removed
     def norm(text):
         return re.sub(r"[\W_]+", "", text)
 
     files = sorted(p for p in realeval.HELDOUT.parent.glob("*.txt") if p != realeval.HELDOUT)
-    assert {f.name for f in files} >= {"items.txt", "dev2.txt", *(f"heldout{n}.txt" for n in range(2, 10))}
+    assert {f.name for f in files} >= {"items.txt", "dev2.txt", *(f"heldout{n}.txt" for n in range(2, 11))}
     held = {norm(it["text"]) for it in realeval._read(realeval.HELDOUT)}
     for f in files:
         clash = held & {norm(it["text"]) for it in realeval._read(f)}
@@ -110,6 +111,7 @@ def test_heldout10_shares_no_sentence_with_any_other_file_of_the_directory():
 
 
 @_NEEDS_SET
+@_SEALED
 def test_held_out_table_prints(capsys):
     res = realeval.evaluate("heldout")
     md = realeval.render_md(res)
@@ -117,14 +119,15 @@ def test_held_out_table_prints(capsys):
     assert "person_name/news" in md and "| 0.5 |" in md
     # hard negatives in the set are scored too: every item without marks can only add false positives
     assert res["exact"]["per_type"]["address"]["tp"] > 0
-    # floors under the single scoring of heldout10 (round 9: names 0.938 / 0.920, addresses 0.889 / 0.889 exact);
-    # not goals: the issue asks 0.95 / 0.90 and 0.95 / 0.95
+    # floors under the single scoring of heldout10 in round 9 (names 0.938 / 0.920, addresses 0.889 / 0.889 exact),
+    # to be reset from heldout11's; not goals: the issue asks 0.95 / 0.90 and 0.95 / 0.95
     assert res["exact"]["per_type"]["person_name"]["recall"] >= 0.90
     assert res["exact"]["per_type"]["person_name"]["precision"] >= 0.92
     assert res["exact"]["per_type"]["address"]["precision"] >= 0.87
 
 
 @_NEEDS_SET
+@_SEALED
 def test_cli_eval_on_the_realistic_set(cnai):
     import json
 

@@ -1,11 +1,12 @@
 """A realistic evaluation set for person names and addresses (no cue words), and its scorer.
 
 Sentences written for cnai in four registers (news, chat, forum, form), gold spans marked inline:
-- data/realeval/heldout10.txt: the held-out set we report on (written in round 9 by someone who had not read
+- data/realeval/heldout11.txt: the held-out set we report on (written in round 10 by someone who had not read
   the recognizers, and committed before it was scored; no rule, table or model is tuned on it);
 - data/realeval/items.txt (round 1; its seeded-hash "tune"/"test" parts), dev2.txt (round-2 development
-  sentences), heldout2.txt … heldout9.txt (held-out sets of rounds 2a, 2b, 2c, 3, 5, 6, 7 and 8, each scored
-  once and its errors read): the "dev" split rules are tuned on. Each time a held-out set had been looked at, a fresh one
+  sentences), heldout2.txt … heldout10.txt (held-out sets of rounds 2a, 2b, 2c, 3, 5, 6, 7, 8 and 9, each
+  scored once and its errors read) and batch9a-c.txt (development batches written blind in round 9 and scored
+  once as a whole before their errors were read): the "dev" split rules are tuned on. Each time a held-out set had been looked at, a fresh one
   was written.
 
 A prediction is correct when its type matches and its span equals the gold span exactly ("exact")
@@ -22,8 +23,10 @@ from pathlib import Path
 DATA = Path(__file__).parent / "data" / "realeval" / "items.txt"
 DEV2 = DATA.with_name("dev2.txt")
 # earlier held-out sets, each scored once and its errors read: development material since
-EARLIER_HELDOUT = {f"heldout{n}": DATA.with_name(f"heldout{n}.txt") for n in (2, 3, 4, 5, 6, 7, 8, 9)}
-HELDOUT = DATA.with_name("heldout10.txt")
+EARLIER_HELDOUT = {f"heldout{n}": DATA.with_name(f"heldout{n}.txt") for n in (2, 3, 4, 5, 6, 7, 8, 9, 10)}
+# development batches written blind (round 9: social media, paperwork, storytelling), scored once then read
+DEV_BATCHES = {f"batch9{x}": DATA.with_name(f"batch9{x}.txt") for x in "abc"}
+HELDOUT = DATA.with_name("heldout11.txt")
 SPLIT_SEED = "cnai-realeval-split-v1"
 TEST_SHARE = 40  # percent of items in the held-out test part
 TYPES = {"N": "person_name", "A": "address"}
@@ -74,24 +77,26 @@ def _read(path: Path) -> list[dict]:
 def load(split: str | None = None, path: Path = DATA) -> list[dict]:
     """Items of one split.
 
-    - "heldout": data/realeval/heldout10.txt, the held-out set (written by someone who had not read the
+    - "heldout": data/realeval/heldout11.txt, the held-out set (written by someone who had not read the
       recognizers, committed before it was scored, never tuned on); the accuracy we report;
     - "dev": everything rules are tuned on: items.txt (both of its round-1 parts: its "test" part was
-      looked at after round 1), dev2.txt (round-2 development sentences), heldout2.txt … heldout9.txt (held
-      out in rounds 2a, 2b, 2c, 3, 5, 6, 7 and 8, each scored once; their errors were read, so they are development
-      material since);
-    - "heldout2" … "heldout9": those files alone (to reproduce the figures of their rounds);
+      looked at after round 1), dev2.txt (round-2 development sentences), heldout2.txt … heldout10.txt (held
+      out in rounds 2a, 2b, 2c, 3, 5, 6, 7, 8 and 9, each scored once; their errors were read, so they are
+      development material since) and the development batches batch9a-c.txt;
+    - "heldout2" … "heldout10", "batch9a" … "batch9c": those files alone (to reproduce the figures of their rounds);
     - "tune" / "test": the round-1 parts of items.txt (kept for comparison with round 1);
     - None: all of items.txt.
     """
     if split == "heldout":
         return [{**it, "split": "heldout"} for it in _read(HELDOUT)]
-    if split in EARLIER_HELDOUT:
-        return [{**it, "split": split} for it in _read(EARLIER_HELDOUT[split])]
+    if split in EARLIER_HELDOUT or split in DEV_BATCHES:
+        return [{**it, "split": split} for it in _read({**EARLIER_HELDOUT, **DEV_BATCHES}[split])]
     if split == "dev":
         return [
             {**it, "split": "dev"}
-            for it in _read(path) + _read(DEV2) + [x for f in EARLIER_HELDOUT.values() for x in _read(f)]
+            for it in _read(path)
+            + _read(DEV2)
+            + [x for f in (*EARLIER_HELDOUT.values(), *DEV_BATCHES.values()) for x in _read(f)]
         ]
     return [it for it in _read(path) if split is None or it["split"] == split]
 
@@ -227,7 +232,7 @@ def render_md(res: dict) -> str:
     return "\n".join(out)
 
 
-# python -m cnai.corpus.realeval [heldout|heldout2|…|heldout9|dev|tune|test]
+# python -m cnai.corpus.realeval [heldout|heldout2|…|heldout10|batch9a|…|dev|tune|test]
 if __name__ == "__main__":
     import sys
 

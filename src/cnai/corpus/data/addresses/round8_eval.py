@@ -30,6 +30,10 @@ SETS = (
     "heldout8-study",
     "heldout8-check",
     "heldout9",
+    "heldout10",
+    "batch9a",
+    "batch9b",
+    "batch9c",
     "batches",
 )
 BATCH_ROWS = {"dev3-dev20": (3, 20), "dev21-dev27": (21, 27), "dev28-": (28, 10**6)}

@@ -7,7 +7,7 @@
 Training text:
 - sentences from data/names/namegen.py (our templates x names sampled from the tables);
 - the assess banks' prompts (ordinary prose we wrote; its real people, listed below, are labelled);
-- the development sets, read by file name (DEV_SETS: items, dev2, heldout2-9, each scored and read in
+- the development sets, read by file name (DEV_SETS: items, dev2, heldout2-10, batch9a-c, each scored and read in
   earlier rounds; heldout9 joined in round 8d after it was scored), each sentence also copied with its names replaced by sampled names of the same kind,
   so the model learns the contexts rather than the names.
 --loso: each set was written by a different author, so leaving one set out at a time estimates how the
@@ -38,8 +38,9 @@ def fold_of(iid: str, k: int) -> int:
     return int(hashlib.sha256(f"{CV_SEED}:{iid}".encode()).hexdigest()[:8], 16) % k
 
 
-# the development sets, one author each, named by file (heldout9: scored in round 8, development since 8d)
-DEV_SETS = ("items", "dev2", *(f"heldout{n}" for n in range(2, 10)))
+# the development sets, one author each, named by file (heldout9: scored in round 8, development since 8d;
+# heldout10 and the round-9 batches: scored in round 9/10, development since round 10)
+DEV_SETS = ("items", "dev2", *(f"heldout{n}" for n in range(2, 11)), "batch9a", "batch9b", "batch9c")
 
 
 def set_items() -> list[dict]:
