@@ -876,6 +876,26 @@ def _list_items(text: str, out: list) -> list:
 def find(
     text: str, threshold: float = 0.0, *, skip_addresses: bool = True, model=None, gate: bool = False
 ) -> list[tuple[int, int, str, float, str]]:
+    """Names in text: [(start, end, "person_name", confidence, reason)], non-overlapping, sorted (see _find).
+
+    Round 10 on top of the model and its repairs (_round10): names written one character at a time with spaces
+    between (OCR'd forms: 洪 晓 雯), Tibetan and Mongolian names from their name parts (次仁央宗, 巴图孟和), a
+    name found once marks its other occurrences in the same text, and a name after 叫 / 名叫."""
+    out = _find(text, threshold, skip_addresses=skip_addresses, model=model, gate=gate)
+    if not SPACED_ETC:
+        return out
+    # most text has no name: the round-10 pass only where it can add or change something (cheap tests first)
+    minority = _minority_names(text)
+    if out or minority or "@" in text or "叫" in text:
+        out = _round10(text, out, skip_addresses, minority)
+    if (" " in text or "\u3000" in text) and _SPACED.search(text):
+        out = _spaced_names(text, out, threshold, skip_addresses, model, gate)
+    return [f for f in out if f[3] >= threshold] if out else out
+
+
+def _find(
+    text: str, threshold: float = 0.0, *, skip_addresses: bool = True, model=None, gate: bool = False
+) -> list[tuple[int, int, str, float, str]]:
     """Names in text: [(start, end, "person_name", confidence, reason)], non-overlapping, sorted.
 
     The CRF (cnai.corpus.namemodel) tags every sentence (gate=True: only sentences that hold a trigger,
@@ -967,6 +987,293 @@ def find(
         if f[3] >= threshold and all(f[1] <= g[0] or g[1] <= f[0] for g in kept):
             kept.append(f)
     return sorted(kept)
+
+
+# --- round 10 (issue #16): classes a new persona's text showed (development batches batch9a-c) ---------------
+GIVEN_ALONE = True  # A/B switch: a found name's given name alone elsewhere in the text
+SPACED_ETC = True  # A/B switch for the round-10 additions (measured in notes/issue-16-round10-names.md)
+# one Chinese character at a time with a space between, two to four of them, standing alone between breaks:
+# a name in an OCR'd or hand-spaced form (乙方：洪 晓 雯, 调解员 敖 日 格 勒)
+_BRK = " \t\n\u3000:：|｜、，,;；()（）【】\\[\\]"
+_SPACED = re.compile(f"(?<![^{_BRK}])[\u4e00-\u9fff](?:[ \u3000][\u4e00-\u9fff]){{1,3}}(?![^{_BRK}。.])")
+
+
+def _spaced_names(text, out, threshold, skip_addresses, model, gate):
+    """Each spaced run read with its spaces taken out (the rest of the text unchanged): a name the recognizer
+    finds covering the whole run is the run, spaces included; it replaces what overlapped it."""
+    runs = [(m.start(), m.end()) for m in _SPACED.finditer(text)]
+    keep = []  # collapsed text and, for each of its characters, the offset in the original
+    pos = []
+    last = 0
+    for a, b in runs:
+        keep.append(text[last:a])
+        pos.extend(range(last, a))
+        for k in range(a, b):
+            if text[k] not in " \u3000":
+                keep.append(text[k])
+                pos.append(k)
+        last = b
+    keep.append(text[last:])
+    pos.extend(range(last, len(text)))
+    flat = "".join(keep)
+    runset = set(runs)
+    add = []
+    for s, e, t, c, r in _round10(flat, _find(flat, 0.0, skip_addresses=skip_addresses, model=model, gate=gate),
+                                  skip_addresses):
+        span = (pos[s], pos[e - 1] + 1)
+        if span in runset and 2 <= e - s <= 4:
+            add.append((*span, t, c, r + "; characters spaced apart"))
+    if not add:
+        return out
+    out = [f for f in out if all(f[1] <= a[0] or a[1] <= f[0] for a in add)]
+    return sorted(out + add)
+
+
+# Tibetan and Mongolian personal names are written as two name parts (次仁 + 央宗, 巴图 + 孟和) or one long part
+# (敖日格勒); the parts below are common ones (our own selection). Two parts in a row, or a listed part of four
+# characters, standing where a name can stand, are one name; the model often cut them (仁央宗, 巴图孟).
+_MINORITY_PARTS = frozenset(
+    (
+        # Tibetan
+        "次仁 央宗 丹增 旦增 曲扎 德吉 尕藏 才让 扎西 卓玛 格桑 拉姆 多吉 多杰 央金 达瓦 达娃 尼玛 顿珠 索朗 "
+        "索南 平措 白玛 洛桑 强巴 边巴 普布 米玛 巴桑 罗布 益西 曲珍 措姆 仁增 贡布 旺堆 次旦 嘎玛 拉巴 琼达 "
+        "桑珠 土登 旺姆 德庆 泽仁 泽旺 俄珠 坚参 群培 旺杰 其美 次珠 卓嘎 仓决 桑杰 桑吉 拉珍 拉措 白珍 央拉 "
+        "次央 贡嘎 阿旺 晋美 丹巴 巴登 次卓 边珍 扎巴 久美 更登 班典 洛追 尼珍 斯郎 玉珍 卓嘎 措吉 拉毛 才旦 "
+        "多布杰 加措 嘉措 旺青 格列 益喜 昂旺 格勒 "
+        # Mongolian
+        "巴图 孟和 哈斯 额尔敦 乌力吉 其木格 斯琴 高娃 萨仁 图雅 苏和 朝鲁 宝音 巴特尔 那顺 阿拉坦 巴雅尔 "
+        "其其格 娜仁 托娅 图门 布和 特木尔 吉日嘎拉 满都拉 额尔德尼 达来 阿古拉 呼和 毕力格 德力格尔 "
+        "格根 塔娜 乌日娜 斯日古楞 敖其尔 巴根 敖日格勒 格日勒 苏布达 朝格图 图布信 乌云 其勒格尔 "
+        "额日和木 满达 赛音 查干 宝力道 巴音 道尔吉 森布尔 仁钦 苏德 阿拉腾 额尔登 陶格斯"
+    ).split()
+)
+_MIN_LONG = frozenset(w for w in _MINORITY_PARTS if len(w) >= 4)
+
+
+def _minority_names(text: str) -> list[tuple[int, int, str]]:
+    """Spans (start, end, reason) of Tibetan / Mongolian names and of names with a rare compound surname."""
+    if _PAIR_STARTS is None:
+        return _minority_names_py(text)
+    starts = _PAIR_STARTS(text, _MIN_A, _MIN_B)
+    return _minority_chain(text, starts) if starts else []
+
+
+def _bitmap(chars) -> bytes:
+    bits = bytearray((0x9FFF - 0x4E00 + 1 + 7) // 8)
+    for ch in chars:
+        k = ord(ch) - 0x4E00
+        bits[k >> 3] |= 1 << (k & 7)
+    return bytes(bits)
+
+
+# compound surnames the rule below reads (not those that are also common words or that the model knows well:
+# 东方, 西门, 百里, 长孙, 欧阳, 司马 ...)
+_SUR2_RULE = frozenset(
+    "万俟 上官 亓官 令狐 仲孙 公冶 公孙 公羊 南宫 司寇 司徒 呼延 壤驷 夏侯 太史 宇文 宰父 尉迟 左丘 巫马 慕容 "
+    "拓跋 淳于 漆雕 澹台 濮阳 独孤 申屠 皇甫 端木 羊舌 诸葛 赫连 轩辕 钟离 闻人 闾丘 颛孙 鲜于".split()
+)
+# one compiled pass finds where either a minority name part or a compound surname may start
+_MIN_A = _bitmap({w[0] for w in _MINORITY_PARTS} | {w[0] for w in _SUR2_RULE})
+_MIN_B = _bitmap({w[1] for w in _MINORITY_PARTS} | {w[1] for w in _SUR2_RULE})
+# without the compiled pass: a regex for a candidate's first two characters, then set look-ups
+_MIN_FIRST2 = _MINORITY_PARTS | _SUR2_RULE
+_MIN_PAIR = re.compile(  # zero-width, so that a part starting inside another pair is seen too
+    "(?=[" + "".join(sorted({w[0] for w in _MIN_FIRST2})) + "][" + "".join(sorted({w[1] for w in _MIN_FIRST2})) + "])"
+)
+
+try:  # the compiled first pass; without the extension, a regex
+    from cnai.corpus._namescan import pair_starts as _PAIR_STARTS
+except ImportError:  # pragma: no cover - the extension is optional
+    _PAIR_STARTS = None
+
+
+def _minority_chain(text: str, starts) -> list[tuple[int, int, str]]:
+    """From candidate offsets: two or three name parts in a row, or one long listed part; or a rare compound
+    surname with one or two given-name characters (慕容雪衣, 令狐秋): two unless the second is a word that
+    follows a name (令狐桂已, 诸葛亮说) or a well-known person has three."""
+    spans, n, nxt = [], len(text), 0
+    for i in starts:
+        if i < nxt:
+            continue
+        if text[i : i + 2] in _SUR2_RULE:
+            g1, g2 = text[i + 2 : i + 3], text[i + 3 : i + 4]
+            if not g1 or not _CJK.match(g1) or g1 in _STOP or text.endswith("事后", 0, i):
+                continue  # 事后诸葛亮: the idiom
+            from cnai.corpus import namemodel
+
+            if (
+                not g2
+                or not _CJK.match(g2)
+                or g2 in _STOP
+                or g2 in _RIGHT_OK
+                or g2 in _GLUE_NICK
+                or g2 in "一二两三四五六七八九十几"
+                or namemodel.lexicon().get(text[i + 3 : i + 5], (0, False))[0] >= 2  # 担任, 老师, 本人
+                or "F" in namemodel.gazetteer().get(text[i : i + 3], "")
+            ):
+                j = i + 3
+            else:
+                j = i + 4
+            spans.append((i, j, "a rare compound surname and a given name"))
+            nxt = j
+            continue
+        j, parts = i, 0
+        while parts < 3:
+            for k in (4, 3, 2):
+                if j + k <= n and text[j : j + k] in _MINORITY_PARTS:
+                    j += k
+                    parts += 1
+                    break
+            else:
+                break
+        if parts >= 2 or (parts == 1 and text[i:j] in _MIN_LONG):
+            spans.append((i, j, "Tibetan or Mongolian name parts"))
+            nxt = j
+    return spans
+
+
+def _minority_names_py(text: str) -> list[tuple[int, int]]:
+    return _minority_chain(text, (m.start() for m in _MIN_PAIR.finditer(text)))
+
+
+# a word before a name that is a role, a kinship or a field of a form, not part of the name (博主贝拉, 显考涂长根,
+# 秀芹婶, 长根爷爷): cut off when what is left still looks like a name
+_LEAD_R10 = tuple(
+    sorted(
+        (
+            "博主 作者 作家 向导 主人公 患者 申请人 被申请人 嫌疑人 证人 死者 受访人 来访人 当事人 委托人 受托人 "
+            "经手人 户主 车主 翻译 老中医 中医 闺蜜 显考 显妣 孝男 孝女 师父 徒弟 叫 名叫 主角 配角 小说家 画家 "
+            "歌手 网友 粉丝 楼主 审判员 书记员 调解员 会计 出纳 村医 村民 老人 大爷 大妈 阿婆 曾祖父 祖父 祖母 "
+            "太爷爷 太奶奶 爷爷 奶奶 外婆 外公 姥姥 姥爷"
+        ).split(),
+        key=len,
+        reverse=True,
+    )
+)
+_KIN_TAIL = tuple(
+    sorted(
+        "爷爷 奶奶 婶婶 婶 叔叔 叔 伯伯 伯 姨 阿姨 哥哥 哥 姐姐 姐 嫂子 嫂 舅舅 舅 姑姑 姑 大爷 大妈 姥姥 姥爷 婆婆".split(),
+        key=len,
+        reverse=True,
+    )
+)
+# what a name is called by: 他叫满仓, 大名叫石头 (the words before 叫 say a person is meant; 起名 / 取名 are
+# left out: pets and shops are named too); not a question (叫什么, 叫啥名)
+_CALLED = re.compile(
+    r"(?:(?<=[他她我你人孩娃子儿爷妈爸姐哥弟妹])叫|(?<![取起])名叫|叫做|名字叫|大名叫|小名叫|真名叫)"
+    r"(?![什啥谁哪怎太很])([\u4e00-\u9fff]{2,3})(?=[，。！？；,.!?;”」\n]|$)"
+)
+
+
+# words that are no names, by class: the parts of a web novel or a book (连载, 番外, 小传), fields of a form
+# (籍贯, 事由, 亲启), mourning and kinship words (孝男, 显考, 曾祖父, 阿婆), rooms of a house (东厢), ranks in a
+# sect (左使); a surname spoken of as a surname (王姓, 姓张); a surname with an abbreviated title (王局, 李处, 张总)
+_NOT_NAMES = frozenset(
+    (
+        "连载 番外 小传 长文 网文 官宣 正文 楔子 尾声 序章 目录 大纲 简介 后记 前言 "
+        "籍贯 印章 盖章 亲启 事由 用途 份数 户号 车牌 备注 签收 经办 "
+        "孝男 孝女 孝孙 显考 显妣 曾祖父 曾祖母 祖父 祖母 太爷爷 太奶奶 阿婆 阿公 外婆 外公 阿爷 阿嬷 姆妈 "
+        "东厢 西厢 正屋 后院 左使 右使 掌门 长老 师叔 师伯"
+    ).split()
+)
+_ABBR_TITLE = set("局处总董科")
+# dishes named after a person (陈麻婆豆腐, 小杨生煎, 西施豆腐): the name is the start of the dish
+_FOOD_NEXT = tuple("豆腐 鸡丁 饺子 水饺 包子 面条 米粉 凉皮 烧饼 汤圆 抄手 生煎 泡馍 烤鸭 凉粉 肉夹馍".split())
+_HANDLE = re.compile(r"@(?![你我他她它所全大])([\u4e00-\u9fff]{2,3}|[A-Z][a-z]{1,11})(?=[\s:：，,。!！?？]|$)")
+
+
+def _round10(text: str, out: list, skip_addresses: bool, minority=None) -> list:
+    sur1, sur2 = _tables()[:2]
+    fixed = []
+    for s, e, t, c, r in out:
+        w = text[s:e]
+        if (
+            w in _NOT_NAMES
+            or any(ch in "、，,；;" for ch in w)
+            or (len(w) == 2 and "姓" in w and (w.replace("姓", "") in sur1))
+            or (len(w) == 2 and w[0] in sur1 and w[1] in _ABBR_TITLE)
+            or (len(w) == 2 and w[0] in sur1 and w[1] == "大" and text[e : e + 1] in _KIN)
+            or text.startswith(_FOOD_NEXT, e)
+            or (w in _CALENDAR and re.match(r"\s*\d{1,2}月", text[e : e + 6]))
+        ):
+            continue
+        if e - s >= 3 and w.startswith(_LEAD_R10) and "·" not in w:
+            for lead in _LEAD_R10:
+                rest = w[len(lead) :]
+                if w.startswith(lead) and 2 <= len(rest) <= 4 and rest[0] not in _KIN:
+                    s += len(lead)
+                    break
+            w = text[s:e]
+        if e - s >= 3 and w.endswith(_KIN_TAIL) and "·" not in w:
+            for tail in _KIN_TAIL:
+                if w.endswith(tail) and len(w) - len(tail) >= 2 and w[0] not in _KIN:
+                    e -= len(tail)
+                    break
+        fixed.append((s, e, t, c, r))
+    out = fixed
+    add = []
+    for a, b, why in _minority_names(text) if minority is None else minority:
+        left = text[a - 1 : a]
+        if why[0] == "T" and (
+            left
+            and _CJK.match(left)
+            and left not in _LEFT_OK
+            and not text.endswith(_LEAD_R10, 0, a)
+            and not text.endswith(_ROLE_LEFT, 0, a)
+            and not any(f[0] < a < f[1] or f[0] == a for f in out)
+        ):
+            continue
+        if why[0] == "a" and any(f[0] < b and a < f[1] and f[3] >= 0.5 for f in out):
+            continue  # a compound surname: only where the model found nothing it is sure of
+        add.append((a, b, "person_name", 0.8, why))
+    if "@" in text:  # an @-handle of a name's shape (@菲菲, @Kiki) names a person; a longer one (@小熊不吃糖) does not
+        for m in re.finditer(r"@([^\s:：，,。!！?？@]{1,20})", text):
+            out = [f for f in out if not (m.start(1) <= f[0] and f[1] < m.end(1))]
+        for m in _HANDLE.finditer(text):
+            a, b = m.span(1)
+            if not any(a < f[1] and f[0] < b for f in out):
+                add.append((a, b, "person_name", 0.6, "an @-handle of a name's shape"))
+    for m in _CALLED.finditer(text) if "叫" in text else ():
+        a, b = m.span(1)
+        if not any(a < f[1] and f[0] < b for f in out) and text[a] not in _KIN:
+            add.append((a, b, "person_name", 0.6, "a name after 叫"))
+    if add:
+        out = [f for f in out if all(f[1] <= g[0] or g[1] <= f[0] for g in add)] + add
+    # a name found once: its other occurrences in the text are the same name (fiction, memoirs, minutes)
+    seen = {text[f[0] : f[1]]: f[3] for f in out if f[3] >= 0.5 and f[1] - f[0] >= 2 and not text[f[0]].isascii()}
+    if seen and len(text) > 8:
+        out = [  # the same string tagged elsewhere with less confidence: as sure as the surest occurrence
+            (f[0], f[1], f[2], seen[w], f[4] + "; the same name found elsewhere in the text")
+            if (w := text[f[0] : f[1]]) in seen and f[3] < seen[w]
+            else f
+            for f in out
+        ]
+        more = []
+        # and its given name alone (萧寒舟 ... 寒舟): two characters after a surname, a little less sure
+        given = {}
+        for w, c in seen.items():
+            g = w[2:] if w[:2] in sur2 and len(w) == 4 else w[1:] if len(w) == 3 and w[0] in sur1 else ""
+            if len(g) == 2 and g not in seen and GIVEN_ALONE:
+                given[g] = c * 0.9
+        for w, c in (*seen.items(), *given.items()):
+            why = "the same name found elsewhere in the text" if w in seen else "the given name of a name in the text"
+            k = text.find(w)
+            while k >= 0:
+                b = k + len(w)
+                if (
+                    all(b <= f[0] or f[1] <= k for f in out + more)
+                    and (k == 0 or not _CJK.match(text[k - 1]) or text[k - 1] in _LEFT_OK)
+                    and (b == len(text) or not _CJK.match(text[b]) or text[b] in _RIGHT_OK or text[b] in _GLUE_NICK)
+                ):
+                    more.append((k, b, "person_name", c, why))
+                k = text.find(w, b)
+        out = out + more
+    if skip_addresses and add:
+        from cnai.corpus import addresses
+
+        addr = [(x[0], x[1]) for x in addresses.find(text)]
+        out = [f for f in out if all(f[1] <= a or b <= f[0] for a, b in addr)]
+    return sorted(out)
 
 
 class NameRecognizer:
