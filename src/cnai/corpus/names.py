@@ -1054,16 +1054,18 @@ def _minority_names(text: str) -> list[tuple[int, int, str]]:
     """Spans (start, end, reason) of Tibetan / Mongolian names and of names with a rare compound surname."""
     if _PAIR_STARTS is None:
         return _minority_names_py(text)
-    starts = _PAIR_STARTS(text, _MIN_A, _MIN_B)
+    starts = _PAIR_STARTS(text, _MIN_TABLE)
     return _minority_chain(text, starts) if starts else []
 
 
-def _bitmap(chars) -> bytes:
-    bits = bytearray((0x9FFF - 0x4E00 + 1 + 7) // 8)
-    for ch in chars:
-        k = ord(ch) - 0x4E00
-        bits[k >> 3] |= 1 << (k & 7)
-    return bytes(bits)
+def _pair_table(first, second) -> bytes:
+    """A byte per Basic Multilingual Plane code point: bit 0 in `first`, bit 1 in `second` (pair_starts)."""
+    tab = bytearray(65536)
+    for ch in first:
+        tab[ord(ch)] |= 1
+    for ch in second:
+        tab[ord(ch)] |= 2
+    return bytes(tab)
 
 
 # compound surnames the rule below reads (not those that are also common words or that the model knows well:
@@ -1073,8 +1075,7 @@ _SUR2_RULE = frozenset(
     "拓跋 淳于 漆雕 澹台 濮阳 独孤 申屠 皇甫 端木 羊舌 诸葛 赫连 轩辕 钟离 闻人 闾丘 颛孙 鲜于".split()
 )
 # one compiled pass finds where either a minority name part or a compound surname may start
-_MIN_A = _bitmap({w[0] for w in _MINORITY_PARTS} | {w[0] for w in _SUR2_RULE})
-_MIN_B = _bitmap({w[1] for w in _MINORITY_PARTS} | {w[1] for w in _SUR2_RULE})
+_MIN_TABLE = _pair_table({w[0] for w in _MINORITY_PARTS | _SUR2_RULE}, {w[1] for w in _MINORITY_PARTS | _SUR2_RULE})
 # without the compiled pass: a regex for a candidate's first two characters, then set look-ups
 _MIN_FIRST2 = _MINORITY_PARTS | _SUR2_RULE
 _MIN_PAIR = re.compile(  # zero-width, so that a part starting inside another pair is seen too
