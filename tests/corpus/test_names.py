@@ -556,3 +556,15 @@ def test_minority_first_pass_compiled_and_python_agree():
     ]
     for t in texts:
         assert names._minority_chain(t, [m.start() for m in names._MIN_PAIR.finditer(t)]) == names._minority_names(t)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "排练表：女高 两个声部，男低 一个声部",  # voice parts of a choir
+        "“海生”这两个字放在一起不太好听。",  # a name spoken of as characters
+        "周末去买了张飞牛肉，给爸妈带一包。",  # a dish named after a person
+    ],
+)
+def test_round10_words_that_are_no_names(text):
+    assert _names(text) == []

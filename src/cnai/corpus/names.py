@@ -1168,18 +1168,21 @@ _CALLED = re.compile(
 
 # words that are no names, by class: the parts of a web novel or a book (连载, 番外, 小传), fields of a form
 # (籍贯, 事由, 亲启), mourning and kinship words (孝男, 显考, 曾祖父, 阿婆), rooms of a house (东厢), ranks in a
-# sect (左使); a surname spoken of as a surname (王姓, 姓张); a surname with an abbreviated title (王局, 李处, 张总)
+# sect (左使), voice parts of a choir (女高, 男低); a surname spoken of as a surname (王姓, 姓张); a surname with an abbreviated title (王局, 李处, 张总)
 _NOT_NAMES = frozenset(
     (
         "连载 番外 小传 长文 网文 官宣 正文 楔子 尾声 序章 目录 大纲 简介 后记 前言 "
         "籍贯 印章 盖章 亲启 事由 用途 份数 户号 车牌 备注 签收 经办 "
         "孝男 孝女 孝孙 显考 显妣 曾祖父 曾祖母 祖父 祖母 太爷爷 太奶奶 阿婆 阿公 外婆 外公 阿爷 阿嬷 姆妈 "
-        "东厢 西厢 正屋 后院 左使 右使 掌门 长老 师叔 师伯"
+        "东厢 西厢 正屋 后院 左使 右使 掌门 长老 师叔 师伯 女高 女中 女低 男高 男中 男低"
     ).split()
 )
 _ABBR_TITLE = set("局处总董科")
 # dishes named after a person (陈麻婆豆腐, 小杨生煎, 西施豆腐): the name is the start of the dish
-_FOOD_NEXT = tuple("豆腐 鸡丁 饺子 水饺 包子 面条 米粉 凉皮 烧饼 汤圆 抄手 生煎 泡馍 烤鸭 凉粉 肉夹馍".split())
+_FOOD_NEXT = tuple("豆腐 鸡丁 饺子 水饺 包子 面条 米粉 凉皮 烧饼 汤圆 抄手 生煎 泡馍 烤鸭 凉粉 肉夹馍 牛肉 酱鸭".split())
+# a name spoken of as a word or as characters (“江涛”这两个字, 石磊这个词): not a person (X这个名字 stays a name:
+# the sets mark it, as in 幺红梅这个名字的幺字)
+_AS_WORD = ("这两个字", "这三个字", "这个字", "这个词", "两个字", "三个字")
 _HANDLE = re.compile(r"@(?![你我他她它所全大])([\u4e00-\u9fff]{2,3}|[A-Z][a-z]{1,11})(?=[\s:：，,。!！?？]|$)")
 
 
@@ -1196,6 +1199,7 @@ def _round10(text: str, out: list, skip_addresses: bool, minority=None) -> list:
             or (len(w) == 2 and w[0] in sur1 and w[1] == "大" and text[e : e + 1] in _KIN)
             or text.startswith(_FOOD_NEXT, e)
             or (w in _CALENDAR and re.match(r"\s*\d{1,2}月", text[e : e + 6]))
+            or text.startswith(_AS_WORD, e + (text[e : e + 1] in "”」\""))
         ):
             continue
         if e - s >= 3 and w.startswith(_LEAD_R10) and "·" not in w:
