@@ -562,7 +562,7 @@ def test_minority_first_pass_compiled_and_python_agree():
     "text",
     [
         "排练表：女高 两个声部，男低 一个声部",  # voice parts of a choir
-        "“海生”这两个字放在一起不太好听。",  # a name spoken of as characters
+        "“周海涛”这三个字重名的人太多。",  # a name spoken of as characters
         "周末去买了张飞牛肉，给爸妈带一包。",  # a dish named after a person
     ],
 )
