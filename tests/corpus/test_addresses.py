@@ -1006,3 +1006,18 @@ def test_an_autonomous_prefecture_by_its_place_name_alone(text, found):
     # 大理 for 大理白族自治州, 黔东南 for 黔东南苗族侗族自治州: like every short name it starts an address only when a
     # lower level follows
     assert [text[a[0]:a[1]] for a in addresses.find(text)] == found
+
+
+# round 10 (sentences written here): a building numbered in Chinese digits after an estate, a masked phone number on the
+# next line, and words that describe what stands at an address
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("我搬到宜宾市翠屏区锦绣华庭一三幢402了，周末来吃饭", ["宜宾市翠屏区锦绣华庭一三幢402"]),
+        ("收件人见背面\n江西省九江市浔阳区庐山南路116号\n138****5521", ["江西省九江市浔阳区庐山南路116号"]),
+        ("公示：衡阳市蒸湘区 \n 联合街 \n 8号新建停车场已投入使用。", ["衡阳市蒸湘区 \n 联合街 \n 8号"]),
+        ("泰安市泰山区岱庙街道老旧小区加装电梯启动", ["泰安市泰山区岱庙街道"]),
+    ],
+)
+def test_round10_address_boundaries(text, want):
+    assert _spans(text) == want

@@ -77,6 +77,8 @@ _VERB_AFTER = (
     "调研|考察|视察|参观|开会|举行|举办|召开|上班|办公|工作|吃饭|喝茶|见面|集合|等你|等我|取件|取货|附近|门口|对面|旁边|"
     "楼下|一带|周边|驿站"
 )
+# words that describe what stands at an address rather than name an estate (新建幼儿园, 老旧小区, 沿线茶园, 纳入 ...)
+_NOT_ESTATE = "新建|新开|沿线|沿途|纳入|老旧|改造|整治|拆迁|所属|辖区|片区|周围|以内|以东|以西|以南|以北|至"
 # 一栋居民楼 / 两栋别墅: a number of buildings, not building No. 1
 _COUNTED = "居民|住宅|民房|楼|房|高楼|大楼|别墅|小楼|建筑|厂房|平房|老楼|新楼|宿舍"
 _NUMCH = f"{_DIGITS}{_CNUM}千万两"  # a house number's characters (一千八百号, 一万一千号)
@@ -158,7 +160,8 @@ _COMPONENTS = [
         "building",
         re.compile(
             # 2号门诊楼, 二号办公楼: a numbered building named for its use
-            f"(?!{_VERB_AFTER}|[一两几][处个家片所间])(?:(?:[{_DIGITS}A-Za-z]{{1,3}}|[{_CNUM}]{{1,3}})号?(?:办公楼|写字楼|教学楼|宿舍楼|综合楼|住院楼|门诊楼|实验楼|科研楼|厂房|车间)|"
+            # (round 10: not a description of what is at the address: 3号新建幼儿园, 顺河街道老旧小区, 龙井路沿线茶园)
+            f"(?!{_VERB_AFTER}|[一两几][处个家片所间]|{_NOT_ESTATE})(?:(?:[{_DIGITS}A-Za-z]{{1,3}}|[{_CNUM}]{{1,3}})号?(?:办公楼|写字楼|教学楼|宿舍楼|综合楼|住院楼|门诊楼|实验楼|科研楼|厂房|车间)|"
             # English building parts copied from a business card or app (Tower B, Block 2)
             f"(?:Tower|Block|Building|Bldg\\.?|Blk\\.?)[ ]?[A-Z0-9]{{1,3}}(?![A-Za-z0-9])|"
             f"第?[{_DIGITS}A-Za-z]{{1,4}}(?:[-－][{_DIGITS}]{{1,3}})?(?:号楼(?!{_NEAR})|栋|幢|座|区)|[{_DIGITS}]{{1,3}}[#＃](?:楼(?!{_NEAR})|栋|幢)?|"  # 3#楼
@@ -200,7 +203,7 @@ _COMPONENTS = [
             f"[{_DIGITS}]{{3,5}}[-－][{_DIGITS}]{{1,5}}室|"  # 1101-08室: a room range
             f"(?:(?:[{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{1,3}}[-－][{_DIGITS}]{{1,5}}|[{_DIGITS}]{{3,5}}|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,4}})"
             f"(?:室|房|号(?!楼))?|[A-Za-z][{_DIGITS}]{{2,5}}室|[{_CNUM}]{{3,4}}室|[一二三四五六七八九〇零]{{3,4}}(?![十百千万号层]|楼(?!{_NEAR})))"
-            f"(?![{_DIGITS}])"
+            f"(?![{_DIGITS}*＊])"  # round 10: not the start of a masked phone number on the next line (139****0826)
         ),
     ),  # 2-3-201: building-unit-room
 ]
@@ -217,7 +220,9 @@ _BUILDING_LIST = re.compile(f"(?:、[{_DIGITS}{_CNUM}]{{1,4}}(?:号楼|栋|幢|�
 _PLACEHOLDER = re.compile(f"(?:(?:省|自治区)直辖县级行政区划|市辖区)(?={_SEP}[{_H}])")
 _NAMED_BUILDING = re.compile(
     f"(?!{_VERB_AFTER}|和)(?:(?![的了是在与及或对向给把被从到为于说这那你我他她它们个号楼层室])[{_H}]){{2,8}}?(?:壹号院?|[{_CNUM}]{{1,3}}号|[0-9]{{2,4}})?{_SEP}"
-    f"(?:(?:[A-Za-z]?[{_DIGITS}]{{1,4}}(?:[-－][{_DIGITS}]{{1,3}})?|[A-Za-z])(?:栋|幢|座|号楼(?!{_NEAR}))|[{_DIGITS}]{{1,2}}(?:F|层|楼(?!{_NEAR}|[房盘]))|[BＢLＬ][1-9](?![{_DIGITS}A-Za-z.－-])|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}])"
+    f"(?:(?:[A-Za-z]?[{_DIGITS}]{{1,4}}(?:[-－][{_DIGITS}]{{1,3}})?|[A-Za-z])(?:栋|幢|座|号楼(?!{_NEAR}))"
+    f"|[{_CNUM}]{{1,3}}(?:号楼(?!{_NEAR})|(?:栋|幢)(?!{_COUNTED}))"  # round 10: 纺织厂宿舍一二幢, 南湖春天二九幢
+    f"|[{_DIGITS}]{{1,2}}(?:F|层|楼(?!{_NEAR}|[房盘]))|[BＢLＬ][1-9](?![{_DIGITS}A-Za-z.－-])|[A-Za-z][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{2,5}}(?![{_DIGITS}])"
     f"|[{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{1,2}}[-－][{_DIGITS}]{{3,4}}(?![{_DIGITS}])"  # 万科城市之光 3-1-1102
     # a phase before the floor or building (荃新天地 2期 5楼)
     f"|(?:[{_DIGITS}]{{1,2}}|[一二三四五六七八九十]{{1,2}})期(?={_SEP}(?:[{_DIGITS}A-Z]|[一二三四五六七八九十]{{1,3}}[楼层栋幢座])))"
