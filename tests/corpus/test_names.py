@@ -568,3 +568,15 @@ def test_minority_first_pass_compiled_and_python_agree():
 )
 def test_round10_words_that_are_no_names(text):
     assert _names(text) == []
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("排班：早班 Vivian 晚班 小周", ["Vivian", "小周"]),
+        ("你家Oscar几点下课？", ["Oscar"]),
+        ("这个Python脚本跑不动了", []),  # a capitalised word that is no given name
+    ],
+)
+def test_round10_english_given_names_standing_alone(text, want):
+    assert _names(text) == want

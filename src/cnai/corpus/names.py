@@ -881,12 +881,14 @@ def find(
     Round 10 on top of the model and its repairs (_round10): names written one character at a time with spaces
     between (OCR'd forms: 洪 晓 雯), Tibetan and Mongolian names from their name parts (次仁央宗, 巴图孟和), a
     name found once marks its other occurrences in the same text, and a name after 叫 / 名叫."""
-    out = _find(text, threshold, skip_addresses=skip_addresses, model=model, gate=gate)
+    info: dict = {}
+    out = _find(text, threshold, skip_addresses=skip_addresses, model=model, gate=gate, info=info)
     if not SPACED_ETC:
         return out
     # most text has no name: the round-10 pass only where it can add or change something (cheap tests first)
     minority = _minority_names(text)
-    if out or minority or "@" in text or "叫" in text:
+    upper = info.get("upper")  # whether the text holds an ASCII capital (the compiled tagger answers it)
+    if out or minority or "@" in text or "叫" in text or (_LATIN_HINT.search(text) if upper is None else upper):
         out = _round10(text, out, skip_addresses, minority)
     if (" " in text or "\u3000" in text) and _SPACED.search(text):
         out = _spaced_names(text, out, threshold, skip_addresses, model, gate)
@@ -894,7 +896,7 @@ def find(
 
 
 def _find(
-    text: str, threshold: float = 0.0, *, skip_addresses: bool = True, model=None, gate: bool = False
+    text: str, threshold: float = 0.0, *, skip_addresses: bool = True, model=None, gate: bool = False, info=None
 ) -> list[tuple[int, int, str, float, str]]:
     """Names in text: [(start, end, "person_name", confidence, reason)], non-overlapping, sorted.
 
@@ -911,6 +913,8 @@ def _find(
     # the rules run when the model reads their candidates, for the gate, and for Latin-letter names
     if not gate and not namemodel.USE_RULES:  # one compiled call: the model and the capital test
         tagged, latin = namemodel.tag_text_upper(text, None, tagger)
+        if info is not None:
+            info["upper"] = latin
         rules = find_rules(text, 0.0, skip_addresses=skip_addresses) if latin else []
     else:
         rules = find_rules(text, 0.0, skip_addresses=skip_addresses)
@@ -1183,6 +1187,16 @@ _FOOD_NEXT = tuple("豆腐 鸡丁 饺子 水饺 包子 面条 米粉 凉皮 烧�
 # a name spoken of as a word or as characters (“江涛”这两个字, 石磊这个词): not a person (X这个名字 stays a name:
 # the sets mark it, as in 幺红梅这个名字的幺字)
 _AS_WORD = ("这两个字", "这三个字", "这个字", "这个词", "两个字", "三个字")
+@lru_cache(maxsize=1)
+def _latin_given() -> frozenset[str]:
+    path = Path(__file__).parent / "data" / "names" / "latin_given.txt"
+    return frozenset(w for ln in path.read_text("utf-8").splitlines() if not ln.startswith("#") for w in ln.split())
+
+
+# an English given name standing alone in Chinese text (早班 Shirley, 你家Ethan, 3.Eric): not inside a longer
+# Latin word or a two-part Latin name (the rules read those); 阿 / 小 before it belongs to the name (阿Sam)
+_LATIN_ALONE = re.compile(r"(?<![A-Za-z])([阿小老]?)([A-Z][a-z]{1,9})(?![A-Za-z]| [A-Z][a-z])")
+_LATIN_HINT = re.compile("[A-Z][a-z]")
 _HANDLE = re.compile(r"@(?![你我他她它所全大])([\u4e00-\u9fff]{2,3}|[A-Z][a-z]{1,11})(?=[\s:：，,。!！?？]|$)")
 
 
@@ -1231,6 +1245,14 @@ def _round10(text: str, out: list, skip_addresses: bool, minority=None) -> list:
         if why[0] == "a" and any(f[0] < b and a < f[1] and f[3] >= 0.5 for f in out):
             continue  # a compound surname: only where the model found nothing it is sure of
         add.append((a, b, "person_name", 0.8, why))
+    if _LATIN_HINT.search(text):
+        given = _latin_given()
+        for m in _LATIN_ALONE.finditer(text):
+            a, b = m.start(), m.end()
+            if m.group(2) in given and not any(a < f[1] and f[0] < b for f in out) and (
+                b == len(text) or not text[b].isdigit()
+            ):
+                add.append((a, b, "person_name", 0.6, "an English given name standing alone"))
     if "@" in text:  # an @-handle of a name's shape (@菲菲, @Kiki) names a person; a longer one (@小熊不吃糖) does not
         for m in re.finditer(r"@([^\s:：，,。!！?？@]{1,20})", text):
             out = [f for f in out if not (m.start(1) <= f[0] and f[1] < m.end(1))]
