@@ -575,6 +575,7 @@ def test_round10_words_that_are_no_names(text):
     [
         ("排班：早班 Vivian 晚班 小周", ["Vivian", "小周"]),
         ("你家Oscar几点下课？", ["Oscar"]),
+        ("@Coco 快来看这家店", ["Coco"]),  # an @-handle that is also a given name: one span, not two
         ("这个Python脚本跑不动了", []),  # a capitalised word that is no given name
     ],
 )

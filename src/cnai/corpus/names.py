@@ -1249,7 +1249,7 @@ def _round10(text: str, out: list, skip_addresses: bool, minority=None) -> list:
         given = _latin_given()
         for m in _LATIN_ALONE.finditer(text):
             a, b = m.start(), m.end()
-            if m.group(2) in given and not any(a < f[1] and f[0] < b for f in out) and (
+            if m.group(2) in given and not any(a < f[1] and f[0] < b for f in out + add) and (
                 b == len(text) or not text[b].isdigit()
             ):
                 add.append((a, b, "person_name", 0.6, "an English given name standing alone"))
@@ -1258,11 +1258,11 @@ def _round10(text: str, out: list, skip_addresses: bool, minority=None) -> list:
             out = [f for f in out if not (m.start(1) <= f[0] and f[1] < m.end(1))]
         for m in _HANDLE.finditer(text):
             a, b = m.span(1)
-            if not any(a < f[1] and f[0] < b for f in out):
+            if not any(a < f[1] and f[0] < b for f in out + add):
                 add.append((a, b, "person_name", 0.6, "an @-handle of a name's shape"))
     for m in _CALLED.finditer(text) if "叫" in text else ():
         a, b = m.span(1)
-        if not any(a < f[1] and f[0] < b for f in out) and text[a] not in _KIN:
+        if not any(a < f[1] and f[0] < b for f in out + add) and text[a] not in _KIN:
             add.append((a, b, "person_name", 0.6, "a name after 叫"))
     if add:
         out = [f for f in out if all(f[1] <= g[0] or g[1] <= f[0] for g in add)] + add
