@@ -874,29 +874,7 @@ def _list_items(text: str, out: list) -> list:
 
 
 def find(
-    text: str, threshold: float = 0.0, *, skip_addresses: bool = True, model=None, gate: bool = False
-) -> list[tuple[int, int, str, float, str]]:
-    """Names in text: [(start, end, "person_name", confidence, reason)], non-overlapping, sorted (see _find).
-
-    Round 10 on top of the model and its repairs (_round10): names written one character at a time with spaces
-    between (OCR'd forms: 洪 晓 雯), Tibetan and Mongolian names from their name parts (次仁央宗, 巴图孟和), a
-    name found once marks its other occurrences in the same text, and a name after 叫 / 名叫."""
-    info: dict = {}
-    out = _find(text, threshold, skip_addresses=skip_addresses, model=model, gate=gate, info=info)
-    if not SPACED_ETC:
-        return out
-    # most text has no name: the round-10 pass only where it can add or change something (cheap tests first)
-    minority = _minority_names(text)
-    upper = info.get("upper")  # whether the text holds an ASCII capital (the compiled tagger answers it)
-    if out or minority or "@" in text or "叫" in text or (_LATIN_HINT.search(text) if upper is None else upper):
-        out = _round10(text, out, skip_addresses, minority)
-    if (" " in text or "\u3000" in text) and _SPACED.search(text):
-        out = _spaced_names(text, out, threshold, skip_addresses, model, gate)
-    return [f for f in out if f[3] >= threshold] if out else out
-
-
-def _find(
-    text: str, threshold: float = 0.0, *, skip_addresses: bool = True, model=None, gate: bool = False, info=None
+    text: str, threshold: float = 0.0, *, skip_addresses: bool = True, model=None, gate: bool = False, _r10=True
 ) -> list[tuple[int, int, str, float, str]]:
     """Names in text: [(start, end, "person_name", confidence, reason)], non-overlapping, sorted.
 
@@ -904,21 +882,25 @@ def _find(
     such as a rule candidate; several times faster on ordinary prose, a little less recall). Latin-letter names (Zhang Wei)
     come from the rules. Confidence: the model's smallest label marginal over the span, rescaled so that
     0.5 is the operating point chosen by cross-validation on the development split (raw 0.6).
-    Without python-crfsuite or the model file this is find_rules."""
+    Without python-crfsuite or the model file this is find_rules.
+
+    Round 10 on top of the model and its repairs (_after_round10): names written one character at a time with
+    spaces between (OCR'd forms: 洪 晓 雯), Tibetan and Mongolian names from their parts (次仁央宗, 巴图孟和) and
+    rare compound surnames, a name found once marking its other occurrences in the text, role and kinship words
+    cut off, word classes that are no names, @-handles, English given names standing alone, and 他叫X."""
     from cnai.corpus import namemodel
 
     tagger = model or namemodel.tagger()
     if tagger is None:
-        return find_rules(text, threshold, skip_addresses=skip_addresses)
+        out = find_rules(text, threshold, skip_addresses=skip_addresses)
+        return _after_round10(text, out, threshold, skip_addresses, model, gate, None) if _r10 else out
     # the rules run when the model reads their candidates, for the gate, and for Latin-letter names
     if not gate and not namemodel.USE_RULES:  # one compiled call: the model and the capital test
         tagged, latin = namemodel.tag_text_upper(text, None, tagger)
-        if info is not None:
-            info["upper"] = latin
         rules = find_rules(text, 0.0, skip_addresses=skip_addresses) if latin else []
     else:
         rules = find_rules(text, 0.0, skip_addresses=skip_addresses)
-        tagged = None
+        tagged, latin = None, None
     if gate:
         trig = [(f[0], f[1]) for f in rules if f[3] >= GATE]
         trig += [(m.start(), m.end()) for m in _famous_rx().finditer(text)]
@@ -927,14 +909,15 @@ def _find(
         if "·" in text:
             trig += [(m.start(), m.end()) for m in re.finditer("·", text)]
         if not trig:
-            return [f for f in rules if f[3] >= max(threshold, 0.5) and text[f[0]].isascii()]
+            out = [f for f in rules if f[3] >= max(threshold, 0.5) and text[f[0]].isascii()]
+            return _after_round10(text, out, threshold, skip_addresses, model, gate, None) if _r10 else out
         trig.sort()
     # the model on each sentence piece (_pieces) holding a Chinese character (and, gated, a trigger): one
     # compiled call for the whole text (namemodel.tag_text; the per-piece Python loop without the extension)
     if tagged is None:
         tagged = namemodel.tag_text(text, trig if gate else None, tagger, rules)
     if not tagged and not rules:  # nothing from the model nor the rules (most prose): nothing to merge
-        return []
+        return _after_round10(text, [], threshold, skip_addresses, model, gate, latin) if _r10 else []
     why = {(s, e): r for s, e, _t, _c, r in rules}
     out = [
         (
@@ -990,10 +973,24 @@ def _find(
     for f in sorted(out, key=lambda f: -f[3]):  # non-overlapping, the surer first
         if f[3] >= threshold and all(f[1] <= g[0] or g[1] <= f[0] for g in kept):
             kept.append(f)
-    return sorted(kept)
+    return _after_round10(text, sorted(kept), threshold, skip_addresses, model, gate, latin) if _r10 else sorted(kept)
+
+
+def _after_round10(text, out, threshold, skip_addresses, model, gate, upper):
+    """The round-10 pass over find's output; most text has no name, so it runs only where it can add or
+    change something (cheap tests first). upper: whether the text holds an ASCII capital (None: unknown)."""
+    if not SPACED_ETC:
+        return out
+    minority = _minority_names(text) if out or not MINORITY_NEEDS_OUTPUT else []
+    if out or minority or "@" in text or "叫" in text or (_LATIN_HINT.search(text) if upper is None else upper):
+        out = _round10(text, out, skip_addresses, minority)
+    if (" " in text or "\u3000" in text) and _SPACED.search(text):
+        out = _spaced_names(text, out, threshold, skip_addresses, model, gate)
+    return [f for f in out if f[3] >= threshold] if out else out
 
 
 # --- round 10 (issue #16): classes a new persona's text showed (development batches batch9a-c) ---------------
+MINORITY_NEEDS_OUTPUT = True  # the minority/compound-surname pass only where the model tagged something (speed)
 GIVEN_ALONE = True  # A/B switch: a found name's given name alone elsewhere in the text
 SPACED_ETC = True  # A/B switch for the round-10 additions (measured in notes/issue-16-round10-names.md)
 # one Chinese character at a time with a space between, two to four of them, standing alone between breaks:
@@ -1022,7 +1019,7 @@ def _spaced_names(text, out, threshold, skip_addresses, model, gate):
     flat = "".join(keep)
     runset = set(runs)
     add = []
-    for s, e, t, c, r in _round10(flat, _find(flat, 0.0, skip_addresses=skip_addresses, model=model, gate=gate),
+    for s, e, t, c, r in _round10(flat, find(flat, 0.0, skip_addresses=skip_addresses, model=model, gate=gate, _r10=False),
                                   skip_addresses):
         span = (pos[s], pos[e - 1] + 1)
         if span in runset and 2 <= e - s <= 4:
