@@ -537,7 +537,7 @@ def test_round10_a_name_found_once_marks_its_other_occurrences():
 
 def test_round10_switch_restores_the_round9_output(monkeypatch):
     t = "借款人：邵 明 远\n日期：2026年3月1日"
-    monkeypatch.setattr(names, "SPACED_ETC", False)
+    monkeypatch.setattr(names, "ROUND10", False)
     assert _names(t) == []
 
 

@@ -979,7 +979,7 @@ def find(
 def _after_round10(text, out, threshold, skip_addresses, model, gate, upper):
     """The round-10 pass over find's output; most text has no name, so it runs only where it can add or
     change something (cheap tests first). upper: whether the text holds an ASCII capital (None: unknown)."""
-    if not SPACED_ETC:
+    if not ROUND10:
         return out
     minority = _minority_names(text) if out or not MINORITY_NEEDS_OUTPUT else []
     if out or minority or "@" in text or "叫" in text or (_LATIN_HINT.search(text) if upper is None else upper):
@@ -992,7 +992,7 @@ def _after_round10(text, out, threshold, skip_addresses, model, gate, upper):
 # --- round 10 (issue #16): classes a new persona's text showed (development batches batch9a-c) ---------------
 MINORITY_NEEDS_OUTPUT = True  # the minority/compound-surname pass only where the model tagged something (speed)
 GIVEN_ALONE = True  # A/B switch: a found name's given name alone elsewhere in the text
-SPACED_ETC = True  # A/B switch for the round-10 additions (measured in notes/issue-16-round10-names.md)
+ROUND10 = True  # A/B switch for all the round-10 additions (measured in notes/issue-16-round10.md)
 # one Chinese character at a time with a space between, two to four of them, standing alone between breaks:
 # a name in an OCR'd or hand-spaced form (乙方：洪 晓 雯, 调解员 敖 日 格 勒)
 _BRK = " \t\n\u3000:：|｜、，,;；()（）【】\\[\\]"
