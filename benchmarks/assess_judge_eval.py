@@ -116,13 +116,14 @@ def summary(test: dict) -> dict:
     """What reports print: the test-split error of each judge (and the model it was measured on)."""
     import hashlib
 
-    from cnai.assess.refusal import MODEL_BIN
+    from cnai.assess.refusal import MODEL_BIN, rules_fingerprint
 
     keep = ("n", "accuracy", "accuracy_ci95", "precision", "precision_ci95", "recall", "recall_ci95",
             "specificity", "specificity_ci95")
     return {"set": test["set"], "n": test["n"],
             "split": "held-out (written blind by someone who had not seen the judge, scored once)",
             "refusal_model_sha256": hashlib.sha256(MODEL_BIN.read_bytes()).hexdigest(),
+            "refusal_rules_sha256": rules_fingerprint(),
             "refusal": {k: test["refusal"][k] for k in keep},
             "keyword": {k: test["keyword_normalised"][k] for k in keep},
             "note": "measured on hand-written replies (benchmarks/assess_judge_eval.py); validate on your own "

@@ -225,3 +225,23 @@ def test_judge_eval_command_refusal_matches_the_benchmark(cnai):
     assert r.returncode == 0
     d = json.loads(r.stdout)
     assert d["accuracy"] == pytest.approx(judge_error_summary()["refusal"]["accuracy"])
+
+
+def test_a_changed_rule_marks_the_measurement_stale(tmp_path):
+    """Round 10: the measurement names the judge's rules too, so a rule change (not only a model change) says the
+    printed figures no longer describe the shipped judge."""
+    import hashlib
+
+    from cnai.assess.refusal import MODEL_BIN, rules_fingerprint
+
+    model = hashlib.sha256(MODEL_BIN.read_bytes()).hexdigest()
+    p = tmp_path / "judge_eval.json"
+    p.write_text(json.dumps({"n": 1, "refusal_model_sha256": model, "refusal_rules_sha256": rules_fingerprint()}))
+    assert judge_error_summary(p)["stale"] is False
+    p.write_text(json.dumps({"n": 1, "refusal_model_sha256": model, "refusal_rules_sha256": "0" * 64}))
+    assert judge_error_summary(p)["stale"] is True
+    p.write_text(json.dumps({"n": 1, "refusal_model_sha256": "0" * 64, "refusal_rules_sha256": rules_fingerprint()}))
+    assert judge_error_summary(p)["stale"] is True
+    # a measurement written before round 10 names the model only
+    p.write_text(json.dumps({"n": 1, "refusal_model_sha256": model}))
+    assert judge_error_summary(p)["stale"] is False

@@ -136,19 +136,24 @@ def first_rule(values: list, rules: list[tuple[str, object, str]], default: str)
     return default
 
 
-def judge_error_summary() -> dict | None:
+def judge_error_summary(path=None) -> dict | None:
     """The judges' error measured on the hand-written evaluation set (data/judge_eval.json, written by
-    benchmarks/assess_judge_eval.py --write); `stale` when the shipped refusal model has changed since."""
+    benchmarks/assess_judge_eval.py --write); `stale` when the shipped refusal model, or the judge's rules and cue
+    list, have changed since (a measurement written before round 10 names the model only)."""
     import hashlib
     from pathlib import Path
 
     data = Path(__file__).parent / "data"
-    p = data / "judge_eval.json"
+    p = Path(path) if path is not None else data / "judge_eval.json"
     if not p.exists():
         return None
     s = json.loads(p.read_text(encoding="utf-8"))
     model = data / "refusal_model.bin"
     s["stale"] = not model.exists() or hashlib.sha256(model.read_bytes()).hexdigest() != s.get("refusal_model_sha256")
+    if "refusal_rules_sha256" in s and not s["stale"]:
+        from cnai.assess.refusal import rules_fingerprint
+
+        s["stale"] = rules_fingerprint() != s["refusal_rules_sha256"]
     return s
 
 

@@ -394,6 +394,18 @@ class RefusalJudge:
         return RefusalVerdict(p >= 0.5, p, "model")
 
 
+def rules_fingerprint() -> str:
+    """SHA-256 over the judge's rule code and cue list (this file and refusal_cues.yaml): a measurement of the
+    judge names it beside the model file's hash, so a changed rule marks the measurement stale as a changed
+    model does (round 10: the decline-opening rule changed verdicts without touching the model)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for p in (Path(__file__), _CUES_FILE):
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
 # --- training -------------------------------------------------------------------------------------
 # The model is fitted on the assembled template replies (weight BASE_WEIGHT each) plus the hand-written
 # *development* replies (weight DEV_WEIGHT each), read by explicit file name from tests/assess/data/judge_eval/ —

@@ -196,7 +196,7 @@ def judge_error_md(data: dict) -> list[str]:
          "'n/a' means the observed rate is impossible for a judge with the measured error: on this model's replies "
          "the judge errs differently than on the evaluation set, so measure it on them (review a sample)."]
     if je.get("stale"):
-        L.append("- **warning**: the refusal model changed after this measurement; re-run benchmarks/assess_judge_eval.py.")
+        L.append("- **warning**: the refusal judge (its model or its rules) changed after this measurement; re-run benchmarks/assess_judge_eval.py.")
     return L
 
 
