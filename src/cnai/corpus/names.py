@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from pathlib import Path
 
@@ -873,6 +874,26 @@ def _list_items(text: str, out: list) -> list:
     return add
 
 
+class _Spans:
+    """Non-overlapping spans kept sorted: an overlap test in O(log n), so a long document with thousands of names
+    does not cost time quadratic in their number (a list scan per span did)."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, spans=()):
+        sp = sorted((f[0], f[1]) for f in spans)
+        self.starts, self.ends = [a for a, _ in sp], [b for _, b in sp]
+
+    def hits(self, a: int, b: int) -> bool:
+        i = bisect_right(self.ends, a)  # the first span ending after a
+        return i < len(self.starts) and self.starts[i] < b
+
+    def add(self, a: int, b: int) -> None:
+        i = bisect_left(self.starts, a)
+        self.starts.insert(i, a)
+        self.ends.insert(i, b)
+
+
 def find(
     text: str, threshold: float = 0.0, *, skip_addresses: bool = True, model=None, gate: bool = False, _r10=True
 ) -> list[tuple[int, int, str, float, str]]:
@@ -970,9 +991,11 @@ def find(
     if len(out) >= 2:
         out += _list_items(text, out)
     kept: list = []
+    taken = _Spans()
     for f in sorted(out, key=lambda f: -f[3]):  # non-overlapping, the surer first
-        if f[3] >= threshold and all(f[1] <= g[0] or g[1] <= f[0] for g in kept):
+        if f[3] >= threshold and not taken.hits(f[0], f[1]):
             kept.append(f)
+            taken.add(f[0], f[1])
     return _after_round10(text, sorted(kept), threshold, skip_addresses, model, gate, latin) if _r10 else sorted(kept)
 
 
@@ -1026,8 +1049,8 @@ def _spaced_names(text, out, threshold, skip_addresses, model, gate):
             add.append((*span, t, c, r + "; characters spaced apart"))
     if not add:
         return out
-    out = [f for f in out if all(f[1] <= a[0] or a[1] <= f[0] for a in add)]
-    return sorted(out + add)
+    new = _Spans(add)
+    return sorted([f for f in out if not new.hits(f[0], f[1])] + add)
 
 
 # Tibetan and Mongolian personal names are written as two name parts (次仁 + 央宗, 巴图 + 孟和) or one long part
@@ -1228,6 +1251,7 @@ def _round10(text: str, out: list, skip_addresses: bool, minority=None) -> list:
         fixed.append((s, e, t, c, r))
     out = fixed
     add = []
+    here, sure = _Spans(out), _Spans(f for f in out if f[3] >= 0.5)
     for a, b, why in _minority_names(text) if minority is None else minority:
         left = text[a - 1 : a]
         if why[0] == "T" and (
@@ -1236,33 +1260,39 @@ def _round10(text: str, out: list, skip_addresses: bool, minority=None) -> list:
             and left not in _LEFT_OK
             and not text.endswith(_LEAD_R10, 0, a)
             and not text.endswith(_ROLE_LEFT, 0, a)
-            and not any(f[0] < a < f[1] or f[0] == a for f in out)
+            and not here.hits(a, a + 1)  # not where a found name starts or runs (仁央宗 inside 次仁央宗)
         ):
             continue
-        if why[0] == "a" and any(f[0] < b and a < f[1] and f[3] >= 0.5 for f in out):
+        if why[0] == "a" and sure.hits(a, b):
             continue  # a compound surname: only where the model found nothing it is sure of
         add.append((a, b, "person_name", 0.8, why))
+    if add:  # these replace what they overlap
+        new = _Spans(add)
+        out = [f for f in out if not new.hits(f[0], f[1])] + add
+        add = []
+    if "@" in text:  # a word inside a longer @-handle (@小熊不吃糖) is no name
+        for m in re.finditer(r"@([^\s:：，,。!！?？@]{1,20})", text):
+            out = [f for f in out if not (m.start(1) <= f[0] and f[1] < m.end(1))]
+    taken = _Spans(out)
     if _LATIN_HINT.search(text):
         given = _latin_given()
         for m in _LATIN_ALONE.finditer(text):
             a, b = m.start(), m.end()
-            if m.group(2) in given and not any(a < f[1] and f[0] < b for f in out + add) and (
-                b == len(text) or not text[b].isdigit()
-            ):
+            if m.group(2) in given and not taken.hits(a, b) and (b == len(text) or not text[b].isdigit()):
                 add.append((a, b, "person_name", 0.6, "an English given name standing alone"))
-    if "@" in text:  # an @-handle of a name's shape (@菲菲, @Kiki) names a person; a longer one (@小熊不吃糖) does not
-        for m in re.finditer(r"@([^\s:：，,。!！?？@]{1,20})", text):
-            out = [f for f in out if not (m.start(1) <= f[0] and f[1] < m.end(1))]
+                taken.add(a, b)
+    if "@" in text:  # an @-handle of a name's shape (@菲菲, @Kiki) names a person
         for m in _HANDLE.finditer(text):
             a, b = m.span(1)
-            if not any(a < f[1] and f[0] < b for f in out + add):
+            if not taken.hits(a, b):
                 add.append((a, b, "person_name", 0.6, "an @-handle of a name's shape"))
+                taken.add(a, b)
     for m in _CALLED.finditer(text) if "叫" in text else ():
         a, b = m.span(1)
-        if not any(a < f[1] and f[0] < b for f in out + add) and text[a] not in _KIN:
+        if not taken.hits(a, b) and text[a] not in _KIN:
             add.append((a, b, "person_name", 0.6, "a name after 叫"))
-    if add:
-        out = [f for f in out if all(f[1] <= g[0] or g[1] <= f[0] for g in add)] + add
+            taken.add(a, b)
+    out = out + add
     # a name found once: its other occurrences in the text are the same name (fiction, memoirs, minutes)
     seen = {text[f[0] : f[1]]: f[3] for f in out if f[3] >= 0.5 and f[1] - f[0] >= 2 and not text[f[0]].isascii()}
     if seen and len(text) > 8:
@@ -1279,24 +1309,36 @@ def _round10(text: str, out: list, skip_addresses: bool, minority=None) -> list:
             g = w[2:] if w[:2] in sur2 and len(w) == 4 else w[1:] if len(w) == 3 and w[0] in sur1 else ""
             if len(g) == 2 and g not in seen and GIVEN_ALONE:
                 given[g] = c * 0.9
-        for w, c in (*seen.items(), *given.items()):
-            why = "the same name found elsewhere in the text" if w in seen else "the given name of a name in the text"
-            k = text.find(w)
-            while k >= 0:
-                b = k + len(w)
-                if (
-                    all(b <= f[0] or f[1] <= k for f in out + more)
-                    and (k == 0 or not _CJK.match(text[k - 1]) or text[k - 1] in _LEFT_OK)
-                    and (b == len(text) or not _CJK.match(text[b]) or text[b] in _RIGHT_OK or text[b] in _GLUE_NICK)
-                ):
-                    more.append((k, b, "person_name", c, why))
-                k = text.find(w, b)
+        def stands(k: int, b: int) -> bool:  # where a name can stand, and free
+            return (
+                not taken.hits(k, b)
+                and (k == 0 or not _CJK.match(text[k - 1]) or text[k - 1] in _LEFT_OK)
+                and (b == len(text) or not _CJK.match(text[b]) or text[b] in _RIGHT_OK or text[b] in _GLUE_NICK)
+            )
+
+        both = {**given, **seen}
+        if len(both) * len(text) <= 200_000:  # a few names: str.find per name
+            hits = []
+            for w in both:
+                k = text.find(w)
+                while k >= 0:
+                    hits.append((k, k + len(w)))
+                    k = text.find(w, k + len(w))
+        else:  # a long text with many names: one pass over the text (str.find per name would be quadratic)
+            lens = sorted({len(w) for w in both}, reverse=True)
+            hits = [(k, k + n) for k in range(len(text)) for n in lens if text[k : k + n] in both]
+        for k, b in sorted(hits):
+            w = text[k:b]
+            if stands(k, b):
+                why = "the same name found elsewhere in the text" if w in seen else "the given name of a name in the text"
+                more.append((k, b, "person_name", both[w], why))
+                taken.add(k, b)
         out = out + more
     if skip_addresses and add:
         from cnai.corpus import addresses
 
-        addr = [(x[0], x[1]) for x in addresses.find(text)]
-        out = [f for f in out if all(f[1] <= a or b <= f[0] for a, b in addr)]
+        addr = _Spans(addresses.find(text))
+        out = [f for f in out if not addr.hits(f[0], f[1])]
     return sorted(out)
 
 
