@@ -581,3 +581,13 @@ def test_round10_words_that_are_no_names(text):
 )
 def test_round10_english_given_names_standing_alone(text, want):
     assert _names(text) == want
+
+
+def test_round10_roster_column():
+    # the column that holds found names holds a name on the other lines too (a word-like given name), not a unit
+    t = "值日表\n1 周婷婷 周一\n2 袁志强 周二\n3 远航 周三\n4 后勤部 周四"
+    assert _names(t) == ["周婷婷", "袁志强", "远航"]
+
+
+def test_round10_a_part_of_an_at_handle_gives_way_to_the_handle():
+    assert _names("@能海燕 周末的票还有吗") == ["能海燕"]

@@ -1220,6 +1220,52 @@ _LATIN_HINT = re.compile("[A-Z][a-z]")
 _HANDLE = re.compile(r"@(?![你我他她它所全大])([\u4e00-\u9fff]{2,3}|[A-Z][a-z]{1,11})(?=[\s:：，,。!！?？]|$)")
 
 
+_CELL = re.compile(r"[^\s|｜]+")
+_NOT_IN_NAME_COLUMN = set("部处科组队局所院校司会室办厅站")  # units of an organisation (财务部, 二组)
+
+
+def _roster_column(text: str, out: list, taken: _Spans) -> list:
+    """Lines of a roster or form split into cells by spaces or bars (1 向晚 守门员 / 5 祖浩 后卫): when the cells of
+    one column are found names on two or more lines, that column's cell of two or three Chinese characters on the
+    other lines is a name too (向晚, 米兰: words that are given names), unless it is a common word or a unit."""
+    from cnai.corpus import namemodel
+
+    lines, pos = [], 0
+    for ln in text.split("\n"):
+        cells = [(m.start() + pos, m.end() + pos) for m in _CELL.finditer(ln)]
+        if len(cells) >= 2:
+            lines.append(cells)
+        pos += len(ln) + 1
+    if len(lines) < 3:
+        return []
+    found = {(f[0], f[1]) for f in out if f[3] >= 0.5}
+    cols: dict[int, int] = {}
+    for cells in lines:
+        for c, cell in enumerate(cells):
+            if cell in found:
+                cols[c] = cols.get(c, 0) + 1
+    lex = namemodel.lexicon()
+    add = []
+    for c, n in cols.items():
+        if n < 2:
+            continue
+        for cells in lines:
+            if c >= len(cells) or cells[c] in found:
+                continue
+            a, b = cells[c]
+            w = text[a:b]
+            if (
+                2 <= len(w) <= 3
+                and all(_CJK.match(ch) for ch in w)
+                and not any(ch in _STOP for ch in w)
+                and w[-1] not in _NOT_IN_NAME_COLUMN
+                and lex.get(w, (0, True))[0] < 4  # not the most common words
+                and not taken.hits(a, b)
+            ):
+                add.append((a, b, "person_name", 0.55, "in the name column of a roster"))
+    return add
+
+
 def _round10(text: str, out: list, skip_addresses: bool, minority=None) -> list:
     sur1, sur2 = _tables()[:2]
     fixed = []
@@ -1270,9 +1316,9 @@ def _round10(text: str, out: list, skip_addresses: bool, minority=None) -> list:
         new = _Spans(add)
         out = [f for f in out if not new.hits(f[0], f[1])] + add
         add = []
-    if "@" in text:  # a word inside a longer @-handle (@小熊不吃糖) is no name
+    if "@" in text:  # a part of an @-handle (@小熊不吃糖, 桂佳 of @能桂佳) is no name; the handle may be one (below)
         for m in re.finditer(r"@([^\s:：，,。!！?？@]{1,20})", text):
-            out = [f for f in out if not (m.start(1) <= f[0] and f[1] < m.end(1))]
+            out = [f for f in out if not (m.start(1) <= f[0] and f[1] <= m.end(1) and (f[0], f[1]) != m.span(1))]
     taken = _Spans(out)
     if _LATIN_HINT.search(text):
         given = _latin_given()
@@ -1293,6 +1339,12 @@ def _round10(text: str, out: list, skip_addresses: bool, minority=None) -> list:
             add.append((a, b, "person_name", 0.6, "a name after 叫"))
             taken.add(a, b)
     out = out + add
+    if "\n" in text and len(out) >= 2:  # a roster: the column that holds found names holds names on every line
+        col = _roster_column(text, out, taken)
+        if col:
+            out = out + col
+            for f in col:
+                taken.add(f[0], f[1])
     # a name found once: its other occurrences in the text are the same name (fiction, memoirs, minutes)
     seen = {text[f[0] : f[1]]: f[3] for f in out if f[3] >= 0.5 and f[1] - f[0] >= 2 and not text[f[0]].isascii()}
     if seen and len(text) > 8:
