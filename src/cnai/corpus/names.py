@@ -938,7 +938,11 @@ def find(
     if tagged is None:
         tagged = namemodel.tag_text(text, trig if gate else None, tagger, rules)
     if not tagged and not rules:  # nothing from the model nor the rules (most prose): nothing to merge
-        return _after_round10(text, [], threshold, skip_addresses, model, gate, latin) if _r10 else []
+        # (with no output the round-10 pass can only add a handle, an English name, 他叫X or a spaced name:
+        # the tests inline, since most text ends here)
+        if _r10 and ROUND10 and (latin or "@" in text or "叫" in text or " " in text or "\u3000" in text):
+            return _after_round10(text, [], threshold, skip_addresses, model, gate, latin)
+        return []
     why = {(s, e): r for s, e, _t, _c, r in rules}
     out = [
         (
