@@ -1,8 +1,10 @@
 """names.find on one long document with many names (a novel chapter, minutes, a roster): CPU time as the document
-and its number of names double. Before round 10 the final overlap check compared each span with every kept span,
-so the time grew with the square of the number of names; now it should grow in proportion.
+and its number of names double. Before round 10 several steps compared each span with every other (the final
+overlap check, the list, dotted-name, well-known-name, title and address checks), so the time grew with the square
+of the number of names; now it should grow in proportion. --shapes runs hostile shapes of 15,000-25,000 names
+(a 、 list, dotted transliterations, @-handles, spaced characters, a roster, titles of works).
 
-    .venv/bin/python benchmarks/names_long_document.py [--names 1500,3000,6000,12000]
+    .venv/bin/python benchmarks/names_long_document.py [--names 1500,3000,6000,12000] [--shapes]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ def document(n: int, seed: int = 1) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--names", default="1500,3000,6000,12000")
+    ap.add_argument("--shapes", action="store_true")
     a = ap.parse_args()
     from cnai.corpus import names
 
@@ -33,6 +36,20 @@ def main() -> None:
         found = names.find(text)
         dt = time.process_time() - t0
         print(f"| {n:,} | {len(text):,} | {len(found):,} | {dt:.2f} | {dt / n * 1e6:.0f} |")
+    if a.shapes:
+        shapes = {
+            "、 list": "、".join(["王伟", "李娜"] * 20000),
+            "dotted transliterations": "玛丽·居里、" * 15000,
+            "@-handles": "@阿珍 " * 20000,
+            "spaced characters": "王 李 张 刘 " * 25000,
+            "roster lines": "\n".join(f"{i} 周婷婷 周一" for i in range(20000)),
+            "titles of works": "《王伟传》李娜" * 15000,
+        }
+        print("\n| shape | characters | names found | CPU s |\n|---|---|---|---|")
+        for label, text in shapes.items():
+            t0 = time.process_time()
+            found = names.find(text)
+            print(f"| {label} | {len(text):,} | {len(found):,} | {time.process_time() - t0:.2f} |")
 
 
 if __name__ == "__main__":

@@ -594,10 +594,14 @@ def _repair(text: str, out: list) -> list:
         w = text[a[0] : b[1]]
         if a[1] == b[0] and sum(ch in _TRANSLIT for ch in w) >= 0.6 * len(w):  # the table misses 叶, 捷
             fixed[j - 1 : j + 1] = [(a[0], b[1], a[2], max(a[3], b[3]), a[4])]
+    fixed.sort()
     for d in [m.start() for m in re.finditer("·", text)]:  # a dotted transliteration is one name
+        # only the spans near the dot (a scan of every span per dot was quadratic in a long list of names)
+        w0, w1 = bisect_left(fixed, (d - 40,)), bisect_right(fixed, (d + 3, float("inf")))
+        near = fixed[w0:w1]
         hit = [
             f
-            for f in fixed
+            for f in near
             if f[0] <= d + 3
             and d - 1 <= f[1]
             and f[1] - f[0] >= 1
@@ -622,7 +626,7 @@ def _repair(text: str, out: list) -> list:
                 break
         if hi - lo >= 3 and not any(ch.isascii() for ch in text[lo:hi]):
             conf = max(f[3] for f in hit)
-            fixed = [f for f in fixed if f not in hit] + [(lo, hi, "person_name", conf, hit[0][4])]
+            fixed[w0:w1] = sorted([f for f in near if f not in hit] + [(lo, hi, "person_name", conf, hit[0][4])])
     return sorted(fixed)
 
 
@@ -792,6 +796,7 @@ def _list_items(text: str, out: list) -> list:
     lex = namemodel.lexicon()
     sur1, sur2 = _tables()[:2]
     spans = sorted((f[0], f[1]) for f in out if f[3] >= 0.5)
+    hit = _Overlaps(spans).hits  # (a list scan per item was quadratic on a long list)
     add = []
 
     def uncommon(w: str) -> bool:
@@ -821,7 +826,7 @@ def _list_items(text: str, out: list) -> list:
         sep, j = text[a1], b1 + 1
         if sep == " ":  # items before the first two names (第一期 冷静 暴风 米雪 鞠文娟)
             k = _a0 - 1
-            while k > 0 and text[k] == sep and not any(g0 <= k - 1 < g1 for g0, g1 in spans):
+            while k > 0 and text[k] == sep and not hit(k - 1, k):
                 i = k
                 while i > 0 and k - i < 4 and _CJK.match(text[i - 1]):
                     i -= 1
@@ -847,7 +852,7 @@ def _list_items(text: str, out: list) -> list:
                         and uncommon(w)
                         and (_LIST_END.match(text, k) or k == len(text))
                         and (k == j + 2 or w[0] in sur1 or w[:2] in sur2)
-                        and not any(g0 < k and j < g1 for g0, g1 in spans)
+                        and not hit(j, k)
                     ):
                         got = k
                         break
@@ -864,7 +869,7 @@ def _list_items(text: str, out: list) -> list:
                     )
                     and not any(c in _STOP for c in w)
                     and uncommon(w)
-                    and not any(g0 < k and j < g1 for g0, g1 in spans)
+                    and not hit(j, k)
                 ):
                     got = k
             if got is None:
@@ -874,6 +879,24 @@ def _list_items(text: str, out: list) -> list:
                 break
             j = got + 1  # the next item of the same list (江河、高山)
     return add
+
+
+class _Overlaps:
+    """Fixed spans that may overlap one another: whether any of them overlaps [a, b), in O(log n) (sorted starts
+    and the running maximum of their ends)."""
+
+    __slots__ = ("starts", "maxend")
+
+    def __init__(self, spans):
+        sp = sorted((f[0], f[1]) for f in spans)
+        self.starts, self.maxend, m = [a for a, _ in sp], [], -1
+        for _, b in sp:
+            m = max(m, b)
+            self.maxend.append(m)
+
+    def hits(self, a: int, b: int) -> bool:
+        i = bisect_left(self.starts, b) - 1  # the spans that start before b ...
+        return i >= 0 and self.maxend[i] > a  # ... and one of them ends after a
 
 
 class _Spans:
@@ -975,25 +998,40 @@ def find(
     if SNAP and out and any(
         text[f[0] - 1 : f[1]] in _famous_set() or text[f[0] : f[1] + 1] in _famous_set() for f in out
     ):
-        fam = [(m.start(), m.end()) for m in _famous_rx().finditer(text)]
+        fam = [(m.start(), m.end()) for m in _famous_rx().finditer(text)]  # never overlapping
+        fs = [a for a, _ in fam]
         for j, f in enumerate(out):
-            for a, b in fam:
-                if (
-                    a <= f[0] and f[1] <= b and (b - a) - (f[1] - f[0]) == 1
-                ):  # only ever longer: 姜文静 is not 姜文
+            i = bisect_right(fs, f[0]) - 1  # the only match that can hold the span (a list scan was quadratic)
+            if i >= 0:
+                a, b = fam[i]
+                if a <= f[0] and f[1] <= b and (b - a) - (f[1] - f[0]) == 1:  # only ever longer: 姜文静 is not 姜文
                     out[j] = (a, b, f[2], f[3], f[4] + "; well-known name")
     if "《" in text and out:  # as in find_rules: titles of works hold no person names of their own
-        books = [(m.start(), m.end()) for m in _BOOK.finditer(text)]
-        out = [f for f in out if not any(a < f[0] and f[1] < b for a, b in books)]
+        books = [(m.start(), m.end()) for m in _BOOK.finditer(text)]  # never overlapping
+        bs = [a for a, _ in books]
+
+        def in_book(f) -> bool:
+            i = bisect_left(bs, f[0]) - 1  # the last title opening before the span
+            return i >= 0 and f[1] < books[i][1]
+
+        out = [f for f in out if not in_book(f)]
     if skip_addresses and out:
         from cnai.corpus import addresses
 
-        addr = [(a[0], a[1]) for a in addresses.find(text)]
-        out = [f for f in out if all(f[1] <= a or b <= f[0] for a, b in addr)]
-    for f in rules:
-        if f[3] >= 0.5 and text[f[0]].isascii() and all(f[1] <= g[0] or g[1] <= f[0] for g in out):
-            m = _LATIN_THIRD.match(text, f[1])
-            out.append((f[0], m.end(), *f[2:]) if m else f)  # Chan Tai Man, Nguyen Van An: three parts
+        addr = _Overlaps(addresses.find(text))
+        out = [f for f in out if not addr.hits(f[0], f[1])]
+    if rules:
+        found, appended = _Overlaps(out), _Spans()
+        for f in rules:
+            if (
+                f[3] >= 0.5
+                and text[f[0]].isascii()
+                and not found.hits(f[0], f[1])
+                and not appended.hits(f[0], f[1])
+            ):
+                m = _LATIN_THIRD.match(text, f[1])
+                out.append((f[0], m.end(), *f[2:]) if m else f)  # Chan Tai Man, Nguyen Van An: three parts
+                appended.add(out[-1][0], out[-1][1])
     if len(out) >= 2:
         out += _list_items(text, out)
     kept: list = []
@@ -1323,8 +1361,14 @@ def _round10(text: str, out: list, skip_addresses: bool, minority=None) -> list:
         out = [f for f in out if not new.hits(f[0], f[1])] + add
         add = []
     if "@" in text:  # a part of an @-handle (@小熊不吃糖, 桂佳 of @能桂佳) is no name; the handle may be one (below)
-        for m in re.finditer(r"@([^\s:：，,。!！?？@]{1,20})", text):
-            out = [f for f in out if not (m.start(1) <= f[0] and f[1] <= m.end(1) and (f[0], f[1]) != m.span(1))]
+        handles = [m.span(1) for m in re.finditer(r"@([^\s:：，,。!！?？@]{1,20})", text)]  # never overlapping
+        hs, he = [a for a, _ in handles], [b for _, b in handles]
+
+        def in_handle(f) -> bool:
+            i = bisect_right(hs, f[0]) - 1  # the last handle starting at or before the span
+            return i >= 0 and f[1] <= he[i] and (f[0], f[1]) != handles[i]
+
+        out = [f for f in out if not in_handle(f)]
     taken = _Spans(out)
     if _LATIN_HINT.search(text):
         given = _latin_given()
