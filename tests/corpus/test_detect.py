@@ -182,3 +182,35 @@ def test_a_gate_character_opening_the_text_does_not_hide_the_addresses_after_it(
     py = Detector(load_keywords(None))
     py._fast = None
     assert [text[f[1]:f[2]] for f in py.detect(text) if f[0] == "address"] == [address]
+
+
+def test_dedupe_drops_an_address_inside_another_as_the_pairwise_rule_did():
+    """Round 10: the inner-address rule of _dedupe is a sweep now (a text with thousands of addresses was compared
+    pair by pair); it must drop exactly what the pairwise definition drops."""
+    import random
+
+    from cnai.corpus.detect import _dedupe
+
+    def pairwise(findings):
+        addrs = [f for f in findings if f[0] == "address"]
+        inner = {
+            f
+            for f in addrs
+            for g in addrs
+            if g is not f and g[1] <= f[1] and f[2] <= g[2] and (g[1], g[2]) != (f[1], f[2])
+        }
+        kept = [f for f in findings if f not in inner]
+        out = []
+        for f in kept:  # and exact duplicates once, as _dedupe does
+            if not out or (f[0], f[1], f[2]) != (out[-1][0], out[-1][1], out[-1][2]):
+                out.append(f)
+        return out
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        fs = []
+        for _ in range(rng.randint(2, 8)):
+            a = rng.randint(0, 12)
+            fs.append((rng.choice(["address", "address", "person_name"]), a, a + rng.randint(1, 6), 0.9, "r"))
+        fs.sort(key=lambda f: (f[1], f[2], f[0]))
+        assert _dedupe(fs) == pairwise(fs), fs

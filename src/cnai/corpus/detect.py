@@ -573,11 +573,16 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     `findings` is sorted by (start, end, type), so findings with the same (type, start, end) are neighbours
     and the first of each run is kept."""
     if list(map(_TYPE, findings)).count("address") > 1:
-        addrs = [f for f in findings if f[0] == "address"]
-        # an address found both with and without its house number: keep the longer one
-        inner = {f for f in addrs for g in addrs if g is not f and g[1] <= f[1] and f[2] <= g[2]
-                 and (g[1], g[2]) != (f[1], f[2])}
-        findings = [f for f in findings if f not in inner]
+        # an address found both with and without its house number: keep the longer one (a span inside another,
+        # different address span is dropped); a sweep over the distinct spans by start, longest first, so a text
+        # with thousands of addresses is not compared pair by pair
+        inner_spans, reach = set(), -1
+        for a, b in sorted({(f[1], f[2]) for f in findings if f[0] == "address"}, key=lambda sp: (sp[0], -sp[1])):
+            if reach >= b:  # an earlier distinct span starts at or before a and ends at or after b
+                inner_spans.add((a, b))
+            reach = max(reach, b)
+        if inner_spans:
+            findings = [f for f in findings if f[0] != "address" or (f[1], f[2]) not in inner_spans]
     if _dedupe_sorted is not None:
         return _dedupe_sorted(findings)
     out: list[Finding] = [findings[0]] if findings else []
