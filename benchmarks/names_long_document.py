@@ -44,6 +44,7 @@ def main() -> None:
             "spaced characters": "王 李 张 刘 " * 25000,
             "roster lines": "\n".join(f"{i} 周婷婷 周一" for i in range(20000)),
             "titles of works": "《王伟传》李娜" * 15000,
+            "Latin names in Chinese": "David Chen和王伟，" * 10000,
         }
         print("\n| shape | characters | names found | CPU s |\n|---|---|---|---|")
         for label, text in shapes.items():

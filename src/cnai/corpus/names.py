@@ -225,13 +225,15 @@ def _pinyin_tables():
     return surnames, {s for s in syl if s.isalpha()}
 
 
-def _latin_in_chinese(text: str, s: int, e: int) -> bool:
+def _latin_in_chinese(text: str, s: int, e: int, has_cjk: bool | None = None) -> bool:
     """Two capitalised words text[s:e] set inside Chinese text: a Chinese character within three characters
     (past a third capitalised word: Wong Ka Kui就是), or alone among Latin letters on its line of a
     Chinese text, as in forms and result lists (10:30 Sarah Whitfield, 3. Peter Kipchoge 2:19:30)."""
     m = _LATIN_THIRD.match(text, e)
     e = m.end() if m else e
-    if _LATIN_BEFORE.search(text, 0, s) or _LATIN_AFTER.match(text, e):
+    # (the word before is read in a window of two characters: a letter then a space decides it, and a search from
+    # the start of the text for every name was quadratic in a long text of Latin names)
+    if _LATIN_BEFORE.search(text, max(0, s - 2), s) or _LATIN_AFTER.match(text, e):
         return False  # a Latin word beside it: English text (a title, a sentence), not a name set apart
     if _CJK.search(text, max(0, s - 3), s) or _CJK.search(text, e, e + 3):
         return True
@@ -240,7 +242,7 @@ def _latin_in_chinese(text: str, s: int, e: int) -> bool:
     return (
         (a > 0 or b < len(text))
         and _ASCII_LETTER.search(text[a:s] + text[e:b]) is None
-        and _CJK.search(text) is not None
+        and (has_cjk if has_cjk is not None else _CJK.search(text) is not None)
     )
 
 
@@ -269,6 +271,7 @@ def find_rules(
     sur1, sur2, given, words, _neg = tables
     cands = []
     n = len(text)
+    has_cjk = _CJK.search(text) is not None
     sur_rx, given_rx = _scan_patterns()
     for m in sur_rx.finditer(
         text
@@ -335,7 +338,7 @@ def find_rules(
             a, b = m.group(1), m.group(2)
             if a in surnames and _pinyin_word(b, syl):
                 cands.append((m.start(), m.end(), "person_name", 0.85, "pinyin surname + given name"))
-            elif _latin_in_chinese(text, m.start(), m.end()):
+            elif _latin_in_chinese(text, m.start(), m.end(), has_cjk):
                 cands.append(
                     (m.start(), m.end(), "person_name", 0.6, "two capitalised words inside Chinese text")
                 )
@@ -375,9 +378,12 @@ def find_rules(
         n_addr = len(out)
     else:
         n_addr = 0
+    taken = _Overlaps(out)  # the addresses (they may overlap one another); then the kept names, never overlapping
+    kept = _Spans()
     for f in cands:
-        if f[3] >= threshold and all(f[1] <= g[0] or g[1] <= f[0] for g in out):
+        if f[3] >= threshold and not taken.hits(f[0], f[1]) and not kept.hits(f[0], f[1]):
             out.append(f)
+            kept.add(f[0], f[1])
     return sorted(out[n_addr:])
 
 
@@ -981,12 +987,12 @@ def find(
         if not any(ch.isascii() for ch in text[s:e])
     ]  # Latin names: the rules' patterns, and the model's when they look like a name (Amy, Tony)
     # the rules' Latin patterns first (David Chen), the model's Latin spans elsewhere
-    latin_rules = [(f[0], f[1]) for f in rules if f[3] >= 0.5 and text[f[0]].isascii()]
+    latin_rules = _Overlaps((f[0], f[1]) for f in rules if f[3] >= 0.5 and text[f[0]].isascii())
     out += [
         (s, e, "person_name", _rescale(c), "name model (Latin letters)")
         for s, e, c in tagged
         if text[s].isascii()
-        and not any(s < b and a < e for a, b in latin_rules)
+        and not latin_rules.hits(s, e)
         and _LATIN_NAME.fullmatch(text, s, e)
         and _latin_alone(text, s, e)
     ]
