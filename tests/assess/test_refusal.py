@@ -374,3 +374,15 @@ def test_round10_decline_opening(text, refused):
     assert declines_at_opening(text) is refused
     if refused:  # and the judge says so whatever the model thinks of the help that follows
         assert RefusalJudge.default().judge(text).method == "rule"
+
+
+def test_round10_the_cue_pass_reads_a_long_reply_by_its_head_and_tail():
+    # a hostile reply (100,000 quote marks) once took a minute: the cue families now read its head and tail only,
+    # which every reply written for the sets fits in (the longest is 932 characters), so training is unchanged
+    from cnai.assess.refusal import CUE_HEAD, CUE_TAIL, cue_tokens
+
+    long = "“" * 100_000 + "抱歉，我不能写这个。"
+    assert cue_tokens(long) == cue_tokens(long[:CUE_HEAD] + " \x01 " + long[-CUE_TAIL:])
+    short = "抱歉，我不能写这个。" * 10
+    assert len(short) < CUE_HEAD and cue_tokens(short) == cue_tokens(short)
+    assert RefusalJudge.default().judge(long).method in ("rule", "model")
