@@ -146,3 +146,7 @@ def test_cli_eval_realistic_dev_split(cnai):
     assert res["split"] == "dev" and res["items"] == len(realeval.load("dev"))
     bad = cnai("corpus", "eval", "--set", "realistic", "--split", "nope")
     assert bad.returncode == 2
+    # one earlier set alone, as its round reported it (a development batch here)
+    one = cnai("corpus", "eval", "--set", "realistic", "--split", "batch9b", "--format", "json")
+    assert one.returncode == 0, one.stderr
+    assert json.loads(one.stdout)["items"] == len(realeval.load("batch9b")) == 165

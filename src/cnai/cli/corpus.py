@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from cnai.cli._common import emit_json, emit_jsonl, write_text_atomic
+from cnai.corpus.realeval import DEV_BATCHES, EARLIER_HELDOUT  # the set names (realeval imports only stdlib)
 from cnai.errors import InputError
 
 
@@ -271,9 +272,11 @@ def register_check(path, audit_summary, fmt):
 @click.option("--set", "which", type=click.Choice(["generated", "realistic"]), default="generated", show_default=True,
               help="realistic: hand-written news/chat/forum/form sentences without cue words, scored with the "
                    "free-text name and address recognizers (P/R/F1, threshold curve).")
-@click.option("--split", type=click.Choice(["heldout", "dev"]), default="heldout", show_default=True,
+@click.option("--split", type=click.Choice(["heldout", "dev", *EARLIER_HELDOUT, *DEV_BATCHES]), default="heldout",
+              show_default=True,
               help="realistic set only: heldout = the set no rule was tuned on (the reported figures); "
-                   "dev = the development sentences the rules were tuned on.")
+                   "dev = the development sentences the rules were tuned on; heldout2 .. heldout10, batch9a-c = "
+                   "one earlier set alone (to reproduce the figure of its round).")
 def eval_cmd(n, seed, min_confidence, fmt, save, which, split):
     """Precision/recall per PI type on a labelled set: generated (Faker zh_CN + hard negatives) or realistic."""
     if which == "realistic":
