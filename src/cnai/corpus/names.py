@@ -1118,7 +1118,11 @@ _MINORITY_PARTS = frozenset(
         "巴图 孟和 哈斯 额尔敦 乌力吉 其木格 斯琴 高娃 萨仁 图雅 苏和 朝鲁 宝音 巴特尔 那顺 阿拉坦 巴雅尔 "
         "其其格 娜仁 托娅 图门 布和 特木尔 吉日嘎拉 满都拉 额尔德尼 达来 阿古拉 呼和 毕力格 德力格尔 "
         "格根 塔娜 乌日娜 斯日古楞 敖其尔 巴根 敖日格勒 格日勒 苏布达 朝格图 图布信 乌云 其勒格尔 "
-        "额日和木 满达 赛音 查干 宝力道 巴音 道尔吉 森布尔 仁钦 苏德 阿拉腾 额尔登 陶格斯"
+        "额日和木 满达 赛音 查干 宝力道 巴音 道尔吉 森布尔 仁钦 苏德 阿拉腾 额尔登 陶格斯 "
+        # Uyghur (round 10: 阿不都 + 热依木 and the like; written without a dot they were cut at 阿不)
+        "阿不都 阿卜杜 阿布都 买买提 麦麦提 艾买提 热依木 热合曼 吐尔逊 阿力木 依明 玉素甫 吾斯曼 艾合买提 "
+        "努尔 帕尔哈提 库尔班 阿迪力 亚森 木合塔尔 克力木 赛买提 托合提 肉孜 卡德尔 阿依古丽 古丽娜尔 帕提古丽 "
+        "迪丽拜尔 热娜古丽 阿孜古丽"
     ).split()
 )
 _MIN_LONG = frozenset(w for w in _MINORITY_PARTS if len(w) >= 4)
@@ -1348,8 +1352,17 @@ def _round10(text: str, out: list, skip_addresses: bool, minority=None) -> list:
     out = fixed
     add = []
     here, sure = _Spans(out), _Spans(f for f in out if f[3] >= 0.5)
+    by_start = sorted((f[0], f[1]) for f in out)  # out never overlaps itself here
+    starts = [f[0] for f in by_start]
+
+    def inside_longer(a: int, b: int) -> bool:
+        i = bisect_right(starts, a) - 1  # the only found span that can hold [a, b)
+        return i >= 0 and by_start[i][1] >= b and by_start[i][1] - by_start[i][0] > b - a
+
     for a, b, why in _minority_names(text) if minority is None else minority:
         left = text[a - 1 : a]
+        if left == "·" or text[b : b + 1] == "·" or inside_longer(a, b):
+            continue  # a part of a dotted name (阿依古丽·买买提) or inside a longer name found already
         if why[0] == "T" and (
             left
             and _CJK.match(left)
