@@ -591,3 +591,15 @@ def test_round10_roster_column():
 
 def test_round10_a_part_of_an_at_handle_gives_way_to_the_handle():
     assert _names("@能海燕 周末的票还有吗") == ["能海燕"]
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("值班：高翔、孙晴、阿不都热合曼", ["高翔", "孙晴", "阿不都热合曼"]),  # Uyghur parts written without a dot
+        ("司机阿不都热合曼和乘客王磊吵了起来", ["阿不都热合曼", "王磊"]),
+        ("帕提古丽·艾买提今天值班", ["帕提古丽·艾买提"]),  # a dotted name stays whole, not cut at a listed part
+    ],
+)
+def test_round10_uyghur_names(text, want):
+    assert _names(text) == want
