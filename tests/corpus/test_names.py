@@ -603,3 +603,15 @@ def test_round10_a_part_of_an_at_handle_gives_way_to_the_handle():
 )
 def test_round10_uyghur_names(text, want):
     assert _names(text) == want
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("护士帕提古丽·吐尔逊和医生陈刚", ["帕提古丽·吐尔逊", "陈刚"]),  # a role word in 士 stays outside
+        ("博士约翰·史密斯到了", ["约翰·史密斯"]),
+        ("威廉·莎士比亚的剧本", ["威廉·莎士比亚"]),  # 士 inside the transliteration is no role word
+    ],
+)
+def test_round10_role_words_in_shi_before_a_dotted_name(text, want):
+    assert _names(text) == want

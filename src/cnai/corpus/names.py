@@ -681,7 +681,7 @@ _AMOUNT_END = re.compile(r"[一二两三四五六七八九十几半][克斤两�
 # a result before a name on a score line (6:4 胜濮阳帆, 不敌卞晴)
 _RESULT_LEAD = ("战胜", "击败", "负于", "不敌", "胜", "负")
 # characters that end a role word before a dotted transliteration (驯兽师凯文·奥康纳, 陶艺家克莱尔·杜邦)
-_ROLE_END = set("师家员长友手匠")
+_ROLE_END = set("师家员长友手匠士")  # 士: 护士, 博士, 女士 (round 10)
 
 
 def _class_fix(text: str, s: int, e: int, sur1, sur2, given, famous, lex) -> tuple[int, int] | None:
