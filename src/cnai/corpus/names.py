@@ -1064,7 +1064,6 @@ def _after_round10(text, out, threshold, skip_addresses, model, gate, upper):
 
 # --- round 10 (issue #16): classes a new persona's text showed (development batches batch9a-c) ---------------
 MINORITY_NEEDS_OUTPUT = True  # the minority/compound-surname pass only where the model tagged something (speed)
-GIVEN_ALONE = True  # A/B switch: a found name's given name alone elsewhere in the text
 ROUND10 = True  # A/B switch for all the round-10 additions (measured in notes/issue-16-round10.md)
 # one Chinese character at a time with a space between, two to four of them, standing alone between breaks:
 # a name in an OCR'd or hand-spaced form (乙方：洪 晓 雯, 调解员 敖 日 格 勒)
@@ -1428,7 +1427,7 @@ def _round10(text: str, out: list, skip_addresses: bool, minority=None) -> list:
         given = {}
         for w, c in seen.items():
             g = w[2:] if w[:2] in sur2 and len(w) == 4 else w[1:] if len(w) == 3 and w[0] in sur1 else ""
-            if len(g) == 2 and g not in seen and GIVEN_ALONE:
+            if len(g) == 2 and g not in seen:
                 given[g] = c * 0.9
         def stands(k: int, b: int) -> bool:  # where a name can stand, and free
             return (
