@@ -10,6 +10,8 @@ def test_missing_set_file_is_named(cnai, monkeypatch, tmp_path):
     r = cnai("corpus", "eval", "--set", "realistic")
     assert r.returncode == 1
     assert str(gone) in r.stderr and "not found" in r.stderr and "Traceback" not in r.stderr
+    # and what to run instead: the development sets, or the last scored held-out set alone
+    assert "--split dev" in r.stderr and f"--split {list(realeval.EARLIER_HELDOUT)[-1]}" in r.stderr
 
 
 def test_malformed_set_line_is_named(cnai, monkeypatch, tmp_path):

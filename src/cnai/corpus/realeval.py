@@ -88,6 +88,11 @@ def load(split: str | None = None, path: Path = DATA) -> list[dict]:
     - None: all of items.txt.
     """
     if split == "heldout":
+        if not HELDOUT.is_file():  # between rounds: the last set was scored and retired, the next not yet written
+            raise FileNotFoundError(
+                f"{HELDOUT}: evaluation set file not found — this round's held-out set is not written yet; "
+                f"--split dev scores the development sets, --split {list(EARLIER_HELDOUT)[-1]} the last scored one"
+            )
         return [{**it, "split": "heldout"} for it in _read(HELDOUT)]
     if split in EARLIER_HELDOUT or split in DEV_BATCHES:
         return [{**it, "split": split} for it in _read({**EARLIER_HELDOUT, **DEV_BATCHES}[split])]
