@@ -175,6 +175,8 @@ def main() -> None:
         print("## Development replies (the judge is fitted on these: not an accuracy)\n")
         print(table(evaluate(load(dev=True))))
         return
+    if not SET.exists():  # between rounds: the last set was scored and retired into development, the next not written
+        ap.exit(1, f"{SET}: the held-out set of this round is not written yet (--dev scores the development replies)\n")
     test = evaluate(load())
     print("## Held-out evaluation set\n")
     print(table(test))
