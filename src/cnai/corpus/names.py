@@ -1102,9 +1102,10 @@ def _spaced_names(text, out, threshold, skip_addresses, model, gate):
     return sorted([f for f in out if not new.hits(f[0], f[1])] + add)
 
 
-# Tibetan and Mongolian personal names are written as two name parts (次仁 + 央宗, 巴图 + 孟和) or one long part
-# (敖日格勒); the parts below are common ones (our own selection). Two parts in a row, or a listed part of four
-# characters, standing where a name can stand, are one name; the model often cut them (仁央宗, 巴图孟).
+# Tibetan, Mongolian and Uyghur personal names are written as two name parts (次仁 + 央宗, 巴图 + 孟和, 阿不都 +
+# 热依木) or one long part (敖日格勒, 阿依古丽); the parts below are common ones (our own selection). Two parts in a
+# row, or a listed part of four characters, standing where a name can stand, are one name; the model often cut
+# them (仁央宗, 巴图孟, 阿不).
 _MINORITY_PARTS = frozenset(
     (
         # Tibetan
@@ -1128,7 +1129,7 @@ _MIN_LONG = frozenset(w for w in _MINORITY_PARTS if len(w) >= 4)
 
 
 def _minority_names(text: str) -> list[tuple[int, int, str]]:
-    """Spans (start, end, reason) of Tibetan / Mongolian names and of names with a rare compound surname."""
+    """Spans (start, end, reason) of Tibetan / Mongolian / Uyghur names and of names with a rare compound surname."""
     if _PAIR_STARTS is None:
         return _minority_names_py(text)
     starts = _PAIR_STARTS(text, _MIN_TABLE)
@@ -1177,8 +1178,7 @@ def _minority_chain(text: str, starts) -> list[tuple[int, int, str]]:
             g1, g2 = text[i + 2 : i + 3], text[i + 3 : i + 4]
             if not g1 or not _CJK.match(g1) or g1 in _STOP or text.endswith("事后", 0, i):
                 continue  # 事后诸葛亮: the idiom
-            from cnai.corpus import namemodel
-
+            namemodel = _namemodel
             if (
                 not g2
                 or not _CJK.match(g2)
