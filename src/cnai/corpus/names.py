@@ -1205,7 +1205,7 @@ def _minority_chain(text: str, starts) -> list[tuple[int, int, str]]:
             else:
                 break
         if parts >= 2 or (parts == 1 and text[i:j] in _MIN_LONG):
-            spans.append((i, j, "Tibetan or Mongolian name parts"))
+            spans.append((i, j, "Tibetan, Mongolian or Uyghur name parts"))
             nxt = j
     return spans
 
