@@ -1017,6 +1017,7 @@ def test_an_autonomous_prefecture_by_its_place_name_alone(text, found):
         ("收件人见背面\n江西省九江市浔阳区庐山南路116号\n138****5521", ["江西省九江市浔阳区庐山南路116号"]),
         ("公示：衡阳市蒸湘区 \n 联合街 \n 8号新建停车场已投入使用。", ["衡阳市蒸湘区 \n 联合街 \n 8号"]),
         ("泰安市泰山区岱庙街道老旧小区加装电梯启动", ["泰安市泰山区岱庙街道"]),
+        ("通知：邯郸市丛台区 人民大道路段明晚封闭施工", ["邯郸市丛台区 人民大道"]),  # 路段: a stretch of the road
     ],
 )
 def test_round10_address_boundaries(text, want):

@@ -659,9 +659,9 @@ def _first(text: str, i: int) -> tuple[int, str] | None:
 
 
 def _road_end(text: str, end: int) -> int:
-    """A road name may hold another road word (中街路): take the 路 too, not a 路口 or 街道."""
-    if text[end - 1] in "街道巷" and text[end : end + 1] == "路" and text[end + 1 : end + 2] != "口":
-        return end + 1
+    """A road name may hold another road word (中街路): take the 路 too, not a 路口, 路段 or 街道."""
+    if text[end - 1] in "街道巷" and text[end : end + 1] == "路" and text[end + 1 : end + 2] not in ("口", "段"):
+        return end + 1  # (not 路段, a stretch of the road: 浮阳大道|路段, round 10)
     # 粮道街, 柳巷南路: a 道 / 巷 (and a direction) inside the name, then the real ending; not 街道 or 街口
     if text[end - 1] == "道" and text[end : end + 1] == "街" and text[end + 1 : end + 2] not in ("口", "道"):
         return end + 1
